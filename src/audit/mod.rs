@@ -1,0 +1,219 @@
+//! The audit: pure rules over the inventory (DESIGN §4).
+//!
+//! `(inventory, policy, now) → Vec<Finding>`. No I/O and no clock: `now` is an argument, so
+//! every rule is testable with a fixed time. The rule table lives in [`rules`].
+
+mod rules;
+
+pub use rules::audit_account;
+
+use crate::model::{AccessKeyId, AccountId, AccountScan, Timestamp};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The user name that findings about the root user carry.
+pub const ROOT_USER: &str = "<root_account>";
+
+/// Thresholds of the rules, in whole days (UTC). "Older than N days" means strictly greater.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Policy {
+    /// `key-not-rotated`: an active key older than this. Default 90 (CIS 1.14).
+    pub rotation_days: u32,
+    /// `key-unused`, `password-unused`: unused for longer than this. Default 45 (CIS 1.12).
+    pub unused_days: u32,
+    /// `stale-user`: user older than this with nothing used within it. Default 90 (IAM.8).
+    pub stale_user_days: u32,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self { rotation_days: 90, unused_days: 45, stale_user_days: 90 }
+    }
+}
+
+/// How bad a finding is; ordered `Info < Low < Medium < High < Critical`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// For information.
+    Info,
+    /// Low.
+    Low,
+    /// Medium.
+    Medium,
+    /// High.
+    High,
+    /// Critical.
+    Critical,
+}
+
+impl Severity {
+    /// All severities, worst first.
+    pub const ALL: [Severity; 5] =
+        [Self::Critical, Self::High, Self::Medium, Self::Low, Self::Info];
+
+    /// Lowercase name, as in the JSON contract.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Info => "info",
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+            Self::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| {
+                format!("severity '{s}' is unrecognized (use critical, high, medium, low or info)")
+            })
+    }
+}
+
+/// The rules of DESIGN §4. The serialized name is the rule id, e.g. `key-not-rotated`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rule {
+    /// The root user has an access key.
+    RootAccessKey,
+    /// The root user has no MFA.
+    RootNoMfa,
+    /// The root user's MFA is virtual, not hardware.
+    RootVirtualMfa,
+    /// An active key is older than the rotation age.
+    KeyNotRotated,
+    /// An active key was not used within the unused age (or never, and is older than it).
+    KeyUnused,
+    /// A console user's active key was never used (created at setup "just in case").
+    KeyNeverUsedAtSetup,
+    /// A user has more than one active key.
+    MultipleActiveKeys,
+    /// A console password without MFA.
+    ConsoleWithoutMfa,
+    /// A console password not used within the unused age.
+    PasswordUnused,
+    /// An inactive key still exists.
+    InactiveKey,
+    /// An old user whose enabled credentials were not used within the stale age.
+    StaleUser,
+}
+
+impl Rule {
+    /// Every rule, in table order.
+    pub const ALL: [Rule; 11] = [
+        Self::RootAccessKey,
+        Self::RootNoMfa,
+        Self::RootVirtualMfa,
+        Self::KeyNotRotated,
+        Self::KeyUnused,
+        Self::KeyNeverUsedAtSetup,
+        Self::MultipleActiveKeys,
+        Self::ConsoleWithoutMfa,
+        Self::PasswordUnused,
+        Self::InactiveKey,
+        Self::StaleUser,
+    ];
+
+    /// The rule id, e.g. `key-not-rotated`.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::RootAccessKey => "root-access-key",
+            Self::RootNoMfa => "root-no-mfa",
+            Self::RootVirtualMfa => "root-virtual-mfa",
+            Self::KeyNotRotated => "key-not-rotated",
+            Self::KeyUnused => "key-unused",
+            Self::KeyNeverUsedAtSetup => "key-never-used-at-setup",
+            Self::MultipleActiveKeys => "multiple-active-keys",
+            Self::ConsoleWithoutMfa => "console-without-mfa",
+            Self::PasswordUnused => "password-unused",
+            Self::InactiveKey => "inactive-key",
+            Self::StaleUser => "stale-user",
+        }
+    }
+
+    /// The rule's severity (DESIGN §4).
+    pub fn severity(self) -> Severity {
+        use Severity::*;
+        match self {
+            Self::RootAccessKey | Self::RootNoMfa => Critical,
+            Self::RootVirtualMfa | Self::KeyNotRotated | Self::ConsoleWithoutMfa => High,
+            Self::KeyUnused | Self::MultipleActiveKeys | Self::PasswordUnused | Self::StaleUser => {
+                Medium
+            }
+            Self::KeyNeverUsedAtSetup | Self::InactiveKey => Low,
+        }
+    }
+
+    /// CIS AWS Foundations v3.0 numbers and Security Hub control ids.
+    pub fn controls(self) -> &'static [&'static str] {
+        match self {
+            Self::RootAccessKey => &["CIS 1.4", "IAM.4"],
+            Self::RootNoMfa => &["CIS 1.5", "IAM.9"],
+            Self::RootVirtualMfa => &["CIS 1.6", "IAM.6"],
+            Self::KeyNotRotated => &["CIS 1.14", "IAM.3"],
+            Self::KeyUnused | Self::PasswordUnused => &["CIS 1.12", "IAM.22"],
+            Self::KeyNeverUsedAtSetup => &["CIS 1.11"],
+            Self::MultipleActiveKeys => &["CIS 1.13"],
+            Self::ConsoleWithoutMfa => &["CIS 1.10", "IAM.5"],
+            Self::InactiveKey => &[],
+            Self::StaleUser => &["IAM.8"],
+        }
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// One finding: one rule about one thing (a root user, a user, or one access key).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Which rule fired.
+    pub rule: Rule,
+    /// The rule's severity.
+    pub severity: Severity,
+    /// The account the subject lives in.
+    pub account_id: AccountId,
+    /// IAM user name, or [`ROOT_USER`].
+    pub user: String,
+    /// The access key, when the finding is about one key.
+    pub access_key_id: Option<AccessKeyId>,
+    /// One line for a person, e.g. `active key is 400 days old (limit 90)`.
+    pub detail: String,
+    /// Controls the rule implements, e.g. `["CIS 1.14", "IAM.3"]`.
+    pub controls: Vec<String>,
+}
+
+/// Audits every account scan and returns all findings, worst first, then by account, user
+/// and key (a stable order, so reports diff cleanly).
+pub fn audit_all(scans: &[AccountScan], policy: &Policy, now: Timestamp) -> Vec<Finding> {
+    let mut out: Vec<Finding> = scans.iter().flat_map(|s| audit_account(s, policy, now)).collect();
+    sort_findings(&mut out);
+    out
+}
+
+/// Sorts findings worst first, then account, user, access key id, rule.
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.account_id.cmp(&b.account_id))
+            .then_with(|| a.user.cmp(&b.user))
+            .then_with(|| a.access_key_id.cmp(&b.access_key_id))
+            .then_with(|| a.rule.cmp(&b.rule))
+    });
+}

@@ -1,0 +1,332 @@
+//! The rule bodies. Each function looks at one subject and pushes the findings it fires.
+
+use super::{Finding, Policy, ROOT_USER, Rule};
+use crate::model::{AccessKey, AccountId, AccountScan, RootUser, Timestamp, User, age_days};
+
+/// Audits one account scan: the `root-*` rules on its root user, the per-user rules on each
+/// IAM user. An account that was not scanned (failed, skipped) yields no findings.
+/// Findings come in the order: root, then users as given, then keys in their order.
+pub fn audit_account(scan: &AccountScan, policy: &Policy, now: Timestamp) -> Vec<Finding> {
+    let account = &scan.account.id;
+    let mut out = Vec::new();
+    if let Some(root) = &scan.root {
+        audit_root(account, root, &mut out);
+    }
+    for user in &scan.users {
+        audit_user(account, user, policy, now, &mut out);
+    }
+    out
+}
+
+fn finding(
+    rule: Rule,
+    account: &AccountId,
+    user: &str,
+    key: Option<&AccessKey>,
+    detail: String,
+) -> Finding {
+    Finding {
+        rule,
+        severity: rule.severity(),
+        account_id: account.clone(),
+        user: user.to_owned(),
+        access_key_id: key.map(|k| k.id.clone()),
+        detail,
+        controls: rule.controls().iter().map(|c| (*c).to_owned()).collect(),
+    }
+}
+
+fn audit_root(account: &AccountId, root: &RootUser, out: &mut Vec<Finding>) {
+    let mut push = |rule, detail: &str| out.push(finding(rule, account, ROOT_USER, None, detail.into()));
+    if root.access_keys_present {
+        push(Rule::RootAccessKey, "the root user has an access key; delete it");
+    }
+    if !root.mfa_enabled {
+        push(Rule::RootNoMfa, "the root user has no MFA");
+    } else if root.mfa_kind == Some(crate::model::MfaKind::Virtual) {
+        push(Rule::RootVirtualMfa, "the root user's MFA is a virtual device, not hardware");
+    }
+}
+
+/// "Used within `days`": a use no older than `days` whole days.
+fn used_within(last: Option<Timestamp>, days: u32, now: Timestamp) -> bool {
+    last.is_some_and(|t| age_days(t, now) <= i64::from(days))
+}
+
+fn audit_user(account: &AccountId, user: &User, policy: &Policy, now: Timestamp, out: &mut Vec<Finding>) {
+    let name = user.name.as_str();
+    let user_age = age_days(user.created, now);
+
+    if user.password_enabled && !user.mfa_active {
+        out.push(finding(Rule::ConsoleWithoutMfa, account, name, None, "console password without MFA".into()));
+    }
+    if user.password_enabled {
+        let detail = match user.password_last_used {
+            Some(t) if age_days(t, now) > i64::from(policy.unused_days) => {
+                Some(format!("console password last used {} days ago (limit {})", age_days(t, now), policy.unused_days))
+            }
+            None if user_age > i64::from(policy.unused_days) => Some(format!(
+                "console password never used; user created {user_age} days ago (limit {})",
+                policy.unused_days
+            )),
+            _ => None,
+        };
+        if let Some(detail) = detail {
+            out.push(finding(Rule::PasswordUnused, account, name, None, detail));
+        }
+    }
+
+    let active = user.active_key_count();
+    if active > 1 {
+        out.push(finding(Rule::MultipleActiveKeys, account, name, None, format!("{active} active access keys")));
+    }
+
+    for key in &user.access_keys {
+        audit_key(account, user, key, policy, now, out);
+    }
+
+    let has_enabled_credential = user.password_enabled || active > 0;
+    if has_enabled_credential
+        && user_age > i64::from(policy.stale_user_days)
+        && !used_within(user.last_activity(), policy.stale_user_days, now)
+    {
+        let last = match user.last_activity() {
+            Some(t) => format!("last credential use {} days ago", age_days(t, now)),
+            None => "no credential ever used".to_owned(),
+        };
+        out.push(finding(
+            Rule::StaleUser,
+            account,
+            name,
+            None,
+            format!("{last}; user created {user_age} days ago (limit {})", policy.stale_user_days),
+        ));
+    }
+}
+
+fn audit_key(account: &AccountId, user: &User, key: &AccessKey, policy: &Policy, now: Timestamp, out: &mut Vec<Finding>) {
+    let name = user.name.as_str();
+    let key_age = age_days(key.created, now);
+    if !key.is_active() {
+        out.push(finding(
+            Rule::InactiveKey,
+            account,
+            name,
+            Some(key),
+            format!("inactive key, {key_age} days old; delete it once nothing needs it"),
+        ));
+        return;
+    }
+    if key_age > i64::from(policy.rotation_days) {
+        out.push(finding(
+            Rule::KeyNotRotated,
+            account,
+            name,
+            Some(key),
+            format!("active key is {key_age} days old (limit {})", policy.rotation_days),
+        ));
+    }
+    let unused = match &key.last_used {
+        Some(u) if age_days(u.date, now) > i64::from(policy.unused_days) => {
+            Some(format!("last used {} days ago (limit {})", age_days(u.date, now), policy.unused_days))
+        }
+        None if key_age > i64::from(policy.unused_days) => {
+            Some(format!("never used; created {key_age} days ago (limit {})", policy.unused_days))
+        }
+        _ => None,
+    };
+    if let Some(detail) = unused {
+        out.push(finding(Rule::KeyUnused, account, name, Some(key), detail));
+    }
+    if user.password_enabled && key.last_used.is_none() {
+        out.push(finding(
+            Rule::KeyNeverUsedAtSetup,
+            account,
+            name,
+            Some(key),
+            "console user's active key was never used".into(),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::*;
+    use chrono::{Duration, TimeZone, Utc};
+    use rstest::rstest;
+
+    fn now() -> Timestamp {
+        Utc.with_ymd_and_hms(2026, 11, 29, 12, 0, 0).unwrap()
+    }
+
+    fn ago(d: Duration) -> Timestamp {
+        now() - d
+    }
+
+    fn key(id: &str, status: KeyStatus, age: Duration, used: Option<Duration>) -> AccessKey {
+        AccessKey {
+            id: AccessKeyId(id.into()),
+            status,
+            created: ago(age),
+            last_used: used.map(|u| KeyLastUsed { date: ago(u), service: Some("s3".into()), region: None }),
+        }
+    }
+
+    fn user(keys: Vec<AccessKey>) -> User {
+        User {
+            name: "alice".into(),
+            arn: "arn:aws:iam::111111111111:user/alice".into(),
+            path: "/".into(),
+            created: ago(Duration::days(10)),
+            password_enabled: false,
+            password_last_used: None,
+            mfa_active: false,
+            mfa_devices: vec![],
+            access_keys: keys,
+        }
+    }
+
+    fn scan_of(root: Option<RootUser>, users: Vec<User>) -> AccountScan {
+        let account = Account {
+            id: AccountId::parse("111111111111").unwrap(),
+            name: "a".into(),
+            email: "a@example.com".into(),
+            state: AccountState::Active,
+            ou_path: "/".into(),
+            is_management: false,
+        };
+        let root = root.unwrap_or(RootUser { access_keys_present: false, mfa_enabled: true, mfa_kind: Some(MfaKind::Hardware) });
+        AccountScan::ok(account, root, users, vec![])
+    }
+
+    fn fired(u: User) -> Vec<(Rule, Option<String>)> {
+        audit_account(&scan_of(None, vec![u]), &Policy::default(), now())
+            .into_iter()
+            .map(|f| (f.rule, f.access_key_id.map(|k| k.0)))
+            .collect()
+    }
+
+    fn d(n: i64) -> Duration {
+        Duration::days(n)
+    }
+
+    #[rstest]
+    #[case::eighty_nine_days_23h(Duration::hours(90 * 24 - 1), false)]
+    #[case::exactly_90(d(90), false)]
+    #[case::ninety_days_23h(Duration::hours(91 * 24 - 1), false)]
+    #[case::ninety_one(d(91), true)]
+    fn rotation_is_strictly_over_90_whole_days(#[case] age: Duration, #[case] fires: bool) {
+        let got = fired(user(vec![key("AKIA1", KeyStatus::Active, age, Some(d(1)))]));
+        assert_eq!(got.contains(&(Rule::KeyNotRotated, Some("AKIA1".into()))), fires, "{got:?}");
+    }
+
+    #[rstest]
+    #[case::used_44_days_ago(Some(d(44)), d(400), false)]
+    #[case::used_45_days_ago(Some(d(45)), d(400), false)]
+    #[case::used_46_days_ago(Some(d(46)), d(400), true)]
+    #[case::never_used_created_45_ago(None, d(45), false)]
+    #[case::never_used_created_46_ago(None, d(46), true)]
+    fn unused_key(#[case] used: Option<Duration>, #[case] age: Duration, #[case] fires: bool) {
+        let got = fired(user(vec![key("AKIA1", KeyStatus::Active, age, used)]));
+        assert_eq!(got.contains(&(Rule::KeyUnused, Some("AKIA1".into()))), fires, "{got:?}");
+    }
+
+    #[test]
+    fn inactive_key_fires_only_inactive_key() {
+        let got = fired(user(vec![key("AKIA1", KeyStatus::Inactive, d(400), None)]));
+        assert_eq!(got, vec![(Rule::InactiveKey, Some("AKIA1".into()))]);
+    }
+
+    #[test]
+    fn two_active_keys_fire_once_per_user() {
+        let got = fired(user(vec![
+            key("AKIA1", KeyStatus::Active, d(10), Some(d(1))),
+            key("AKIA2", KeyStatus::Active, d(5), Some(d(1))),
+        ]));
+        assert_eq!(got, vec![(Rule::MultipleActiveKeys, None)]);
+    }
+
+    #[test]
+    fn fresh_used_key_is_clean() {
+        assert_eq!(fired(user(vec![key("AKIA1", KeyStatus::Active, d(10), Some(d(1)))])), vec![]);
+    }
+
+    #[test]
+    fn console_user_without_mfa_and_never_used_key() {
+        let mut u = user(vec![key("AKIA1", KeyStatus::Active, d(3), None)]);
+        u.password_enabled = true;
+        u.password_last_used = Some(ago(d(1)));
+        assert_eq!(
+            fired(u),
+            vec![(Rule::ConsoleWithoutMfa, None), (Rule::KeyNeverUsedAtSetup, Some("AKIA1".into()))]
+        );
+    }
+
+    #[rstest]
+    #[case::used_45(Some(d(45)), d(400), false)]
+    #[case::used_46(Some(d(46)), d(400), true)]
+    #[case::never_user_45(None, d(45), false)]
+    #[case::never_user_46(None, d(46), true)]
+    fn password_unused(#[case] used: Option<Duration>, #[case] user_age: Duration, #[case] fires: bool) {
+        let mut u = user(vec![]);
+        u.password_enabled = true;
+        u.mfa_active = true;
+        u.created = ago(user_age);
+        u.password_last_used = used.map(ago);
+        assert_eq!(fired(u).contains(&(Rule::PasswordUnused, None)), fires);
+    }
+
+    #[rstest]
+    #[case::departed(d(400), Some(d(200)), true)]
+    #[case::never_used_anything(d(91), None, true)]
+    #[case::young_user(d(90), None, false)]
+    #[case::used_90_days_ago(d(400), Some(d(90)), false)]
+    fn stale_user(#[case] user_age: Duration, #[case] password_used: Option<Duration>, #[case] fires: bool) {
+        let mut u = user(vec![]);
+        u.created = ago(user_age);
+        u.password_enabled = true;
+        u.mfa_active = true;
+        u.password_last_used = password_used.map(ago);
+        assert_eq!(fired(u).contains(&(Rule::StaleUser, None)), fires);
+    }
+
+    #[test]
+    fn user_without_enabled_credentials_is_never_stale() {
+        let mut u = user(vec![key("AKIA1", KeyStatus::Inactive, d(400), None)]);
+        u.created = ago(d(400));
+        assert_eq!(fired(u), vec![(Rule::InactiveKey, Some("AKIA1".into()))]);
+    }
+
+    #[rstest]
+    #[case::key_no_mfa(true, false, None, vec![Rule::RootAccessKey, Rule::RootNoMfa])]
+    #[case::virtual_mfa(false, true, Some(MfaKind::Virtual), vec![Rule::RootVirtualMfa])]
+    #[case::hardware_mfa(false, true, Some(MfaKind::Hardware), vec![])]
+    fn root_rules(#[case] keys: bool, #[case] mfa: bool, #[case] kind: Option<MfaKind>, #[case] want: Vec<Rule>) {
+        let root = RootUser { access_keys_present: keys, mfa_enabled: mfa, mfa_kind: kind };
+        let got = audit_account(&scan_of(Some(root), vec![]), &Policy::default(), now());
+        assert_eq!(got.iter().map(|f| f.rule).collect::<Vec<_>>(), want);
+        assert!(got.iter().all(|f| f.user == ROOT_USER && f.access_key_id.is_none()));
+    }
+
+    #[test]
+    fn findings_carry_severity_and_controls_from_the_table() {
+        let got = audit_account(
+            &scan_of(None, vec![user(vec![key("AKIA1", KeyStatus::Active, d(400), Some(d(1)))])]),
+            &Policy::default(),
+            now(),
+        );
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].severity, crate::audit::Severity::High);
+        assert_eq!(got[0].controls, vec!["CIS 1.14", "IAM.3"]);
+        assert_eq!(got[0].detail, "active key is 400 days old (limit 90)");
+    }
+
+    #[test]
+    fn thresholds_are_configurable() {
+        let policy = Policy { rotation_days: 30, unused_days: 45, stale_user_days: 90 };
+        let u = user(vec![key("AKIA1", KeyStatus::Active, d(31), Some(d(1)))]);
+        let got = audit_account(&scan_of(None, vec![u]), &policy, now());
+        assert_eq!(got.iter().map(|f| f.rule).collect::<Vec<_>>(), vec![Rule::KeyNotRotated]);
+    }
+}

@@ -1,0 +1,391 @@
+//! The IAM credential report: fetching it (`GenerateCredentialReport` → poll →
+//! `GetCredentialReport`) and parsing its CSV.
+//!
+//! Parsing is by header name, never by position; unknown columns are ignored; AWS's
+//! sentinels (`N/A`, `no_information`, `not_supported`) are [`Cell`] values, never fed to a
+//! date parser; a cell that should be a date and is not becomes a [`CellError`], not a panic.
+
+use crate::model::Timestamp;
+use chrono::{DateTime, Utc};
+
+/// The user name of the root user's row.
+pub const ROOT_ROW: &str = "<root_account>";
+
+/// One cell of the report: a value or one of AWS's sentinels.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum Cell<T> {
+    /// A real value.
+    Value(T),
+    /// `N/A`: no such credential, or never used. Also used for a missing column.
+    #[default]
+    NotApplicable,
+    /// `no_information`: a credential exists but IAM has no record of its use.
+    NoInformation,
+    /// `not_supported`: the column does not apply (e.g. the root user's password fields).
+    NotSupported,
+}
+
+impl<T> Cell<T> {
+    /// The value, if there is one.
+    pub fn value(&self) -> Option<&T> {
+        match self {
+            Cell::Value(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// One access key slot (`access_key_1_*` or `access_key_2_*`) of a report row.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct KeySlot {
+    /// `access_key_N_active`.
+    pub active: bool,
+    /// `access_key_N_last_rotated`: the key's creation time, which matches
+    /// `ListAccessKeys.CreateDate` (the report has no key ids).
+    pub last_rotated: Cell<Timestamp>,
+    /// `access_key_N_last_used_date`.
+    pub last_used_date: Cell<Timestamp>,
+    /// `access_key_N_last_used_region`.
+    pub last_used_region: Cell<String>,
+    /// `access_key_N_last_used_service`.
+    pub last_used_service: Cell<String>,
+}
+
+impl KeySlot {
+    /// True when the slot describes a key (its `last_rotated` is a date).
+    pub fn has_key(&self) -> bool {
+        self.last_rotated.value().is_some()
+    }
+}
+
+/// One row of the report: one IAM user, or the root user ([`ROOT_ROW`]).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct ReportRow {
+    /// `user`.
+    pub user: String,
+    /// `arn`.
+    pub arn: String,
+    /// `password_enabled` (`not_supported` for root).
+    pub password_enabled: Cell<bool>,
+    /// `password_last_used`.
+    pub password_last_used: Cell<Timestamp>,
+    /// `mfa_active`.
+    pub mfa_active: bool,
+    /// `access_key_1_*` and `access_key_2_*`.
+    pub keys: [KeySlot; 2],
+}
+
+/// A cell that should have held a date or a boolean and held something else.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CellError {
+    /// 1-based data row (the header is row 0).
+    pub row: usize,
+    /// Column name.
+    pub column: String,
+    /// What the cell held.
+    pub value: String,
+}
+
+impl std::fmt::Display for CellError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "credential report row {} column {}: unreadable value '{}'", self.row, self.column, self.value)
+    }
+}
+
+/// A parsed credential report.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct CredentialReport {
+    /// The IAM users' rows, in report order.
+    pub users: Vec<ReportRow>,
+    /// The `<root_account>` row; `None` when absent (moto omits it).
+    pub root: Option<ReportRow>,
+    /// Cells that could not be read; their fields are left as `N/A`.
+    pub cell_errors: Vec<CellError>,
+}
+
+/// The report could not be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    /// The content is not CSV (or not UTF-8).
+    #[error("credential report is not readable CSV")]
+    Csv(#[source] csv::Error),
+    /// A column every report has is missing.
+    #[error("credential report has no '{0}' column")]
+    MissingColumn(&'static str),
+}
+
+fn sentinel<T>(raw: &str) -> Option<Cell<T>> {
+    match raw.trim() {
+        "" | "N/A" => Some(Cell::NotApplicable),
+        "no_information" => Some(Cell::NoInformation),
+        "not_supported" => Some(Cell::NotSupported),
+        _ => None,
+    }
+}
+
+fn parse_date(raw: &str) -> Option<Timestamp> {
+    DateTime::parse_from_rfc3339(raw.trim()).ok().map(|d| d.with_timezone(&Utc))
+}
+
+fn parse_bool(raw: &str) -> Option<bool> {
+    let raw = raw.trim();
+    if raw.eq_ignore_ascii_case("true") {
+        Some(true)
+    } else if raw.eq_ignore_ascii_case("false") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+struct RowReader<'a> {
+    headers: &'a csv::StringRecord,
+    record: &'a csv::StringRecord,
+    row: usize,
+    errors: &'a mut Vec<CellError>,
+}
+
+impl RowReader<'_> {
+    fn raw(&self, column: &str) -> Option<&str> {
+        let i = self.headers.iter().position(|h| h.trim() == column)?;
+        self.record.get(i)
+    }
+
+    fn error(&mut self, column: &str, value: &str) {
+        self.errors.push(CellError { row: self.row, column: column.to_owned(), value: value.to_owned() });
+    }
+
+    fn text(&self, column: &str) -> Cell<String> {
+        match self.raw(column) {
+            None => Cell::NotApplicable,
+            Some(raw) => sentinel(raw).unwrap_or_else(|| Cell::Value(raw.trim().to_owned())),
+        }
+    }
+
+    fn date(&mut self, column: &str) -> Cell<Timestamp> {
+        let Some(raw) = self.raw(column).map(str::to_owned) else { return Cell::NotApplicable };
+        if let Some(s) = sentinel(&raw) {
+            return s;
+        }
+        parse_date(&raw).map(Cell::Value).unwrap_or_else(|| {
+            self.error(column, &raw);
+            Cell::NotApplicable
+        })
+    }
+
+    fn boolean(&mut self, column: &str) -> Cell<bool> {
+        let Some(raw) = self.raw(column).map(str::to_owned) else { return Cell::NotApplicable };
+        if let Some(s) = sentinel(&raw) {
+            return s;
+        }
+        parse_bool(&raw).map(Cell::Value).unwrap_or_else(|| {
+            self.error(column, &raw);
+            Cell::NotApplicable
+        })
+    }
+
+    fn flag(&mut self, column: &str) -> bool {
+        matches!(self.boolean(column), Cell::Value(true))
+    }
+
+    fn key_slot(&mut self, n: u8) -> KeySlot {
+        KeySlot {
+            active: self.flag(&format!("access_key_{n}_active")),
+            last_rotated: self.date(&format!("access_key_{n}_last_rotated")),
+            last_used_date: self.date(&format!("access_key_{n}_last_used_date")),
+            last_used_region: self.text(&format!("access_key_{n}_last_used_region")),
+            last_used_service: self.text(&format!("access_key_{n}_last_used_service")),
+        }
+    }
+}
+
+/// Parses the report's CSV content (`GetCredentialReport.Content`, already base64-decoded).
+///
+/// # Errors
+/// [`ParseError`] when the bytes are not CSV or the `user`/`arn` columns are missing. Unreadable
+/// cells do not fail the parse; they are listed in `cell_errors`.
+pub fn parse(content: &[u8]) -> Result<CredentialReport, ParseError> {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::None).from_reader(content);
+    let headers = reader.headers().map_err(ParseError::Csv)?.clone();
+    for required in ["user", "arn"] {
+        if !headers.iter().any(|h| h.trim() == required) {
+            return Err(ParseError::MissingColumn(required));
+        }
+    }
+    let mut report = CredentialReport::default();
+    for (i, record) in reader.records().enumerate() {
+        let record = record.map_err(ParseError::Csv)?;
+        let mut r = RowReader { headers: &headers, record: &record, row: i + 1, errors: &mut report.cell_errors };
+        let row = ReportRow {
+            user: r.raw("user").unwrap_or_default().to_owned(),
+            arn: r.raw("arn").unwrap_or_default().to_owned(),
+            password_enabled: r.boolean("password_enabled"),
+            password_last_used: r.date("password_last_used"),
+            mfa_active: r.flag("mfa_active"),
+            keys: [r.key_slot(1), r.key_slot(2)],
+        };
+        if row.user == ROOT_ROW {
+            report.root = Some(row);
+        } else {
+            report.users.push(row);
+        }
+    }
+    Ok(report)
+}
+
+/// How long to wait for AWS to produce the report, and how to poll.
+#[derive(Clone, Copy, Debug)]
+pub struct Polling {
+    /// Give up after this long (a report of a large account takes tens of seconds).
+    pub deadline: std::time::Duration,
+    /// First pause between polls; doubles up to `max_pause`.
+    pub first_pause: std::time::Duration,
+    /// Longest pause between polls.
+    pub max_pause: std::time::Duration,
+}
+
+impl Default for Polling {
+    fn default() -> Self {
+        Self {
+            deadline: std::time::Duration::from_secs(120),
+            first_pause: std::time::Duration::from_millis(250),
+            max_pause: std::time::Duration::from_secs(4),
+        }
+    }
+}
+
+/// Generates (if needed), waits for and downloads the account's credential report:
+/// `GenerateCredentialReport` until `COMPLETE` (with backoff, `LimitExceeded` retried), then
+/// `GetCredentialReport` (`ReportInProgress` waited for, `ReportNotPresent`/`ReportExpired`
+/// generate again).
+///
+/// # Errors
+/// [`super::Error::CredentialReportTimeout`] at the deadline; [`super::Error::AccessDenied`] when
+/// the caller may not generate or read it (callers fall back to per-user calls);
+/// [`super::Error::CredentialReportUnreadable`] when the CSV is not a report. Never an empty
+/// report in place of a failure.
+pub async fn fetch(client: &aws_sdk_iam::Client, polling: Polling) -> Result<CredentialReport, super::Error> {
+    use aws_sdk_iam::error::ProvideErrorMetadata;
+    use aws_sdk_iam::types::ReportStateType;
+    let started = tokio::time::Instant::now();
+    let mut pause = polling.first_pause;
+    let wait = |pause: &mut std::time::Duration| {
+        let this = *pause;
+        *pause = (*pause * 2).min(polling.max_pause);
+        async move {
+            if started.elapsed() + this > polling.deadline {
+                return Err(super::Error::CredentialReportTimeout(polling.deadline));
+            }
+            tokio::time::sleep(this).await;
+            Ok(())
+        }
+    };
+    loop {
+        match client.generate_credential_report().send().await {
+            Ok(out) if out.state() == Some(&ReportStateType::Complete) => {}
+            Ok(_) => {
+                wait(&mut pause).await?;
+                continue;
+            }
+            Err(e) if e.code() == Some("LimitExceeded") => {
+                wait(&mut pause).await?;
+                continue;
+            }
+            Err(e) => return Err(super::classify("iam:GenerateCredentialReport", e)),
+        }
+        match client.get_credential_report().send().await {
+            Ok(out) => {
+                let content = out.content().map(|b| b.as_ref()).unwrap_or_default();
+                return parse(content).map_err(|e| super::Error::CredentialReportUnreadable(e.to_string()));
+            }
+            Err(e) if matches!(e.code(), Some("ReportInProgress" | "ReportNotPresent" | "ReportExpired")) => {
+                wait(&mut pause).await?;
+            }
+            Err(e) => return Err(super::classify("iam:GetCredentialReport", e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    const HEADER: &str = "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated";
+
+    fn t(y: i32, m: u32, d: u32) -> Timestamp {
+        Utc.with_ymd_and_hms(y, m, d, 10, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn real_format_with_root_row_and_sentinels() {
+        let csv = format!(
+            "{HEADER}\n\
+<root_account>,arn:aws:iam::111111111111:root,2020-01-01T10:00:00+00:00,not_supported,2026-11-01T10:00:00+00:00,not_supported,not_supported,TRUE,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n\
+alice,arn:aws:iam::111111111111:user/alice,2024-01-01T10:00:00+00:00,True,no_information,2024-01-01T10:00:00+00:00,N/A,false,true,2025-01-01T10:00:00+00:00,2026-11-20T10:00:00+00:00,eu-west-1,s3,False,2025-06-01T10:00:00+00:00,N/A,N/A,N/A,false,N/A,false,N/A\n"
+        );
+        let r = parse(csv.as_bytes()).unwrap();
+        let root = r.root.as_ref().unwrap();
+        assert!(root.mfa_active);
+        assert_eq!(root.password_enabled, Cell::NotSupported);
+        assert!(!root.keys[0].active && !root.keys[0].has_key());
+        assert_eq!(r.users.len(), 1);
+        let a = &r.users[0];
+        assert_eq!(a.password_enabled, Cell::Value(true));
+        assert_eq!(a.password_last_used, Cell::NoInformation);
+        assert!(!a.mfa_active);
+        assert!(a.keys[0].active);
+        assert_eq!(a.keys[0].last_rotated, Cell::Value(t(2025, 1, 1)));
+        assert_eq!(a.keys[0].last_used_date, Cell::Value(t(2026, 11, 20)));
+        assert_eq!(a.keys[0].last_used_region, Cell::Value("eu-west-1".into()));
+        assert_eq!(a.keys[0].last_used_service, Cell::Value("s3".into()));
+        assert!(!a.keys[1].active);
+        assert_eq!(a.keys[1].last_used_date, Cell::NotApplicable);
+        assert!(r.cell_errors.is_empty());
+    }
+
+    #[test]
+    fn columns_in_another_order_and_unknown_columns() {
+        let csv = "mfa_active,some_new_column,arn,user,access_key_1_last_rotated,access_key_1_active\n\
+true,x,arn:aws:iam::1:user/b,bob,2025-01-01T10:00:00Z,TRUE\n";
+        let r = parse(csv.as_bytes()).unwrap();
+        assert!(r.root.is_none());
+        let b = &r.users[0];
+        assert_eq!(b.user, "bob");
+        assert!(b.mfa_active && b.keys[0].active);
+        assert_eq!(b.keys[0].last_rotated, Cell::Value(t(2025, 1, 1)));
+        assert_eq!(b.keys[1], KeySlot::default());
+        assert_eq!(b.password_enabled, Cell::NotApplicable);
+    }
+
+    #[test]
+    fn quoted_user_name_with_a_comma() {
+        let csv = "user,arn,password_enabled\n\"smith, john\",arn:aws:iam::1:user/x,false\n";
+        let r = parse(csv.as_bytes()).unwrap();
+        assert_eq!(r.users[0].user, "smith, john");
+        assert_eq!(r.users[0].password_enabled, Cell::Value(false));
+    }
+
+    #[test]
+    fn bad_cells_are_reported_not_fatal() {
+        let csv = "user,arn,password_last_used,mfa_active\ncarol,arn:x,yesterday,maybe\n";
+        let r = parse(csv.as_bytes()).unwrap();
+        assert_eq!(r.users[0].password_last_used, Cell::NotApplicable);
+        assert_eq!(
+            r.cell_errors.iter().map(|e| (e.row, e.column.as_str(), e.value.as_str())).collect::<Vec<_>>(),
+            vec![(1, "password_last_used", "yesterday"), (1, "mfa_active", "maybe")]
+        );
+    }
+
+    #[test]
+    fn missing_user_column_is_an_error() {
+        assert!(matches!(parse(b"arn,mfa_active\nx,true\n"), Err(ParseError::MissingColumn("user"))));
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        for input in [&b""[..], b"\xff\xfe\x00", b"user\n", b"user,arn\n\"unterminated", b",,,\n,,,"] {
+            let _ = parse(input);
+        }
+    }
+}

@@ -1,0 +1,314 @@
+//! One account's inventory: IAM users, their access keys, passwords and MFA, and the root user.
+//!
+//! Call budget (per account, `n` users, `k` of them with keys): `GenerateCredentialReport` ×2
+//! (AWS answers STARTED, then COMPLETE), `GetCredentialReport` ×1, `ListUsers` ×⌈n/100⌉,
+//! `ListVirtualMFADevices` ×1, `ListAccessKeys` ×k, and only where the report cannot answer:
+//! `GetAccessKeyLastUsed` per unmatched key, `ListMFADevices` per user with non-virtual MFA,
+//! `GetLoginProfile` per user, `GetAccountSummary` ×1 (no root row). Without a report (denied)
+//! every user costs `ListAccessKeys`, `GetAccessKeyLastUsed` per key, `GetLoginProfile`,
+//! `ListMFADevices`.
+
+use super::credential_report::{self, Cell, CredentialReport, KeySlot, Polling, ReportRow};
+use super::{Error, classify, to_utc};
+use crate::model::{
+    AccessKey, AccessKeyId, Account, KeyLastUsed, KeyStatus, MfaDevice, MfaKind, RootUser, ScanPhase, User,
+};
+use aws_config::SdkConfig;
+use aws_sdk_iam::Client;
+use aws_sdk_iam::types::{AssignmentStatusType, StatusType, SummaryKeyType};
+use futures::{StreamExt, stream};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use tokio::sync::Semaphore;
+
+/// Tuning of one account's inventory.
+#[derive(Clone, Debug)]
+pub struct InventoryOptions {
+    /// Users read at once within the account.
+    pub user_concurrency: usize,
+    /// Org-wide cap on users being read at once (shared by every account's scan).
+    pub org_permits: Arc<Semaphore>,
+    /// Credential report polling.
+    pub polling: Polling,
+}
+
+/// What one account holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Inventory {
+    /// Root user facts.
+    pub root: RootUser,
+    /// IAM users sorted by name.
+    pub users: Vec<User>,
+    /// Non-fatal problems (report unavailable, a user deleted while being read…).
+    pub warnings: Vec<String>,
+}
+
+/// Reads the inventory of `account` with `config` (credentials already for that account).
+///
+/// # Errors
+/// The first failure that leaves no trustworthy inventory: `ListUsers`,
+/// `ListVirtualMFADevices`, or any per-user call other than `NoSuchEntity` (a user deleted
+/// meanwhile is skipped with a warning). A denied credential report is not an error: the
+/// per-user calls replace it.
+pub async fn read_account(
+    config: &SdkConfig,
+    account: &Account,
+    partition: &str,
+    opts: &InventoryOptions,
+    progress: &(dyn Fn(ScanPhase) + Send + Sync),
+) -> Result<Inventory, Error> {
+    let client = Client::new(config);
+    let mut warnings = Vec::new();
+
+    progress(ScanPhase::CredentialReport);
+    let report = match credential_report::fetch(&client, opts.polling).await {
+        Ok(r) => {
+            warnings.extend(r.cell_errors.iter().map(ToString::to_string));
+            Some(r)
+        }
+        Err(e @ (Error::AccessDenied { .. } | Error::CredentialReportUnreadable(_))) => {
+            warnings.push(format!("credential report unavailable ({e}); read user by user instead"));
+            None
+        }
+        Err(e) => return Err(e),
+    };
+
+    progress(ScanPhase::ListingUsers);
+    let iam_users: Vec<aws_sdk_iam::types::User> = client
+        .list_users()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| classify("iam:ListUsers", e))?;
+    let virtual_mfa = virtual_mfa_by_user(&client).await?;
+
+    let root_arn = format!("arn:{partition}:iam::{}:root", account.id);
+    let root = root_user(&client, report.as_ref(), virtual_mfa.contains_key(&root_arn)).await?;
+
+    let rows: HashMap<&str, &ReportRow> =
+        report.as_ref().map(|r| r.users.iter().map(|row| (row.user.as_str(), row)).collect()).unwrap_or_default();
+    let total = iam_users.len();
+    let done = AtomicUsize::new(0);
+    progress(ScanPhase::ReadingUsers { done: 0, total });
+    // Futures are collected first: a closure inside the stream would make the scan task's
+    // future not `Send` for every lifetime (rustc's higher-ranked closure limitation).
+    let reads: Vec<_> = iam_users
+        .iter()
+        .map(|u| {
+            let row = rows.get(u.user_name()).copied();
+            read_user_counted(&client, u, row, &virtual_mfa, opts, &done, total, progress)
+        })
+        .collect();
+    let results: Vec<Result<User, Error>> = stream::iter(reads)
+    .buffer_unordered(opts.user_concurrency.max(1))
+    .collect()
+    .await;
+
+    let mut users = Vec::with_capacity(total);
+    for r in results {
+        match r {
+            Ok(user) => users.push(user),
+            Err(Error::NoSuchEntity { message, .. }) => {
+                warnings.push(format!("a user was deleted while it was being read: {message}"));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    users.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(Inventory { root, users, warnings })
+}
+
+/// [`read_user`] under an org-wide permit, counting progress.
+#[allow(clippy::too_many_arguments)]
+async fn read_user_counted(
+    client: &Client,
+    u: &aws_sdk_iam::types::User,
+    row: Option<&ReportRow>,
+    virtual_mfa: &HashMap<String, String>,
+    opts: &InventoryOptions,
+    done: &AtomicUsize,
+    total: usize,
+    progress: &(dyn Fn(ScanPhase) + Send + Sync),
+) -> Result<User, Error> {
+    let _permit = opts.org_permits.acquire().await.ok();
+    let user = read_user(client, u, row, virtual_mfa).await;
+    let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+    progress(ScanPhase::ReadingUsers { done: n, total });
+    user
+}
+
+/// Virtual MFA devices assigned in the account: user (or root) ARN → serial.
+async fn virtual_mfa_by_user(client: &Client) -> Result<HashMap<String, String>, Error> {
+    let devices: Vec<aws_sdk_iam::types::VirtualMfaDevice> = client
+        .list_virtual_mfa_devices()
+        .assignment_status(AssignmentStatusType::Assigned)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| classify("iam:ListVirtualMFADevices", e))?;
+    Ok(devices
+        .iter()
+        .filter_map(|d| d.user().map(|u| (u.arn().to_owned(), d.serial_number().to_owned())))
+        .collect())
+}
+
+async fn root_user(client: &Client, report: Option<&CredentialReport>, root_virtual: bool) -> Result<RootUser, Error> {
+    let (access_keys_present, mfa_enabled) = match report.and_then(|r| r.root.as_ref()) {
+        Some(row) => (row.keys.iter().any(|k| k.active || k.has_key()), row.mfa_active),
+        None => {
+            let out = client.get_account_summary().send().await.map_err(|e| classify("iam:GetAccountSummary", e))?;
+            let get = |k: SummaryKeyType| out.summary_map().and_then(|m| m.get(&k)).copied().unwrap_or(0);
+            (get(SummaryKeyType::AccountAccessKeysPresent) > 0, get(SummaryKeyType::AccountMfaEnabled) > 0)
+        }
+    };
+    let mfa_kind = mfa_enabled.then_some(if root_virtual { MfaKind::Virtual } else { MfaKind::Hardware });
+    Ok(RootUser { access_keys_present, mfa_enabled, mfa_kind })
+}
+
+/// Reads one user. `Err(NoSuchEntity)` means the user vanished meanwhile.
+async fn read_user(
+    client: &Client,
+    u: &aws_sdk_iam::types::User,
+    row: Option<&ReportRow>,
+    virtual_mfa: &HashMap<String, String>,
+) -> Result<User, Error> {
+    let name = u.user_name();
+    let needs_key_listing = row.is_none_or(|r| r.keys.iter().any(KeySlot::has_key));
+    let access_keys = if needs_key_listing { access_keys(client, name, row).await? } else { Vec::new() };
+
+    let password_enabled = match row.map(|r| &r.password_enabled) {
+        Some(Cell::Value(b)) => *b,
+        _ => login_profile_exists(client, name).await?,
+    };
+
+    let virtual_serial = virtual_mfa.get(u.arn());
+    let (mfa_active, mfa_devices) = match (row, virtual_serial) {
+        (Some(r), Some(serial)) => {
+            (r.mfa_active, vec![MfaDevice { serial: serial.clone(), kind: MfaKind::Virtual }])
+        }
+        (Some(r), None) if !r.mfa_active => (false, Vec::new()),
+        _ => {
+            let devices = mfa_devices(client, name).await?;
+            (!devices.is_empty(), devices)
+        }
+    };
+
+    Ok(User {
+        name: name.to_owned(),
+        arn: u.arn().to_owned(),
+        path: u.path().to_owned(),
+        created: to_utc(u.create_date()),
+        password_enabled,
+        password_last_used: if password_enabled { u.password_last_used().map(to_utc) } else { None },
+        mfa_active,
+        mfa_devices,
+        access_keys,
+    })
+}
+
+/// `ListAccessKeys`, with last use from the matching report slot
+/// (`access_key_N_last_rotated == CreateDate`) or else `GetAccessKeyLastUsed`.
+async fn access_keys(client: &Client, user: &str, row: Option<&ReportRow>) -> Result<Vec<AccessKey>, Error> {
+    let metas: Vec<aws_sdk_iam::types::AccessKeyMetadata> = client
+        .list_access_keys()
+        .user_name(user)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| classify("iam:ListAccessKeys", e))?;
+    let mut keys = Vec::with_capacity(metas.len());
+    for m in &metas {
+        let (Some(id), Some(created)) = (m.access_key_id(), m.create_date()) else { continue };
+        let created = to_utc(created);
+        let slot = row.and_then(|r| r.keys.iter().find(|s| s.last_rotated.value() == Some(&created)));
+        let last_used = match slot.and_then(slot_last_used) {
+            Some(known) => known,
+            None => match last_used(client, id).await {
+                Ok(v) => v,
+                // The key was deleted between listing and describing: leave it out.
+                Err(e) if e.is_no_such_entity() => continue,
+                Err(e) => return Err(e),
+            },
+        };
+        let status = if m.status() == Some(&StatusType::Active) { KeyStatus::Active } else { KeyStatus::Inactive };
+        keys.push(AccessKey { id: AccessKeyId(id.to_owned()), status, created, last_used });
+    }
+    keys.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)));
+    Ok(keys)
+}
+
+/// The last use a report slot knows: `Some(None)` = never used; `None` = the slot cannot say.
+fn slot_last_used(slot: &KeySlot) -> Option<Option<KeyLastUsed>> {
+    match &slot.last_used_date {
+        Cell::Value(date) => Some(Some(KeyLastUsed {
+            date: *date,
+            service: slot.last_used_service.value().cloned(),
+            region: slot.last_used_region.value().cloned(),
+        })),
+        Cell::NotApplicable => Some(None),
+        Cell::NoInformation | Cell::NotSupported => None,
+    }
+}
+
+/// `GetAccessKeyLastUsed`: `None` when never used (no `LastUsedDate`).
+pub(crate) async fn last_used(client: &Client, key: &str) -> Result<Option<KeyLastUsed>, Error> {
+    let out = client
+        .get_access_key_last_used()
+        .access_key_id(key)
+        .send()
+        .await
+        .map_err(|e| classify("iam:GetAccessKeyLastUsed", e))?;
+    let Some(used) = out.access_key_last_used() else { return Ok(None) };
+    let known = |s: &str| (!s.is_empty() && s != "N/A").then(|| s.to_owned());
+    Ok(used.last_used_date().map(|d| KeyLastUsed {
+        date: to_utc(d),
+        service: known(used.service_name()),
+        region: known(used.region()),
+    }))
+}
+
+/// `GetLoginProfile`: `NoSuchEntity` means no console password.
+async fn login_profile_exists(client: &Client, user: &str) -> Result<bool, Error> {
+    match client.get_login_profile().user_name(user).send().await {
+        Ok(_) => Ok(true),
+        Err(e) => match classify("iam:GetLoginProfile", e) {
+            // "Login Profile for User X cannot be found" = no password; "The user with name X
+            // cannot be found" = the user itself is gone.
+            Error::NoSuchEntity { message, .. } if message.to_ascii_lowercase().contains("login profile") => Ok(false),
+            other => Err(other),
+        },
+    }
+}
+
+/// `ListMFADevices` for one user.
+async fn mfa_devices(client: &Client, user: &str) -> Result<Vec<MfaDevice>, Error> {
+    let devices: Vec<aws_sdk_iam::types::MfaDevice> = client
+        .list_mfa_devices()
+        .user_name(user)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| classify("iam:ListMFADevices", e))?;
+    Ok(devices
+        .iter()
+        .map(|d| MfaDevice { serial: d.serial_number().to_owned(), kind: MfaKind::from_serial(d.serial_number()) })
+        .collect())
+}
+
+/// Re-reads one user's access keys live (`ListAccessKeys` + `GetAccessKeyLastUsed` each):
+/// the truth before and after a write.
+///
+/// # Errors
+/// [`Error::NoSuchEntity`] when the user is gone; any other classified failure.
+pub async fn read_user_keys(config: &SdkConfig, user: &str) -> Result<Vec<AccessKey>, Error> {
+    access_keys(&Client::new(config), user, None).await
+}

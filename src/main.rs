@@ -1,0 +1,200 @@
+//! The `keytriage` binary: parses flags, loads the config, sets up logging, and runs the
+//! headless scan or the TUI. All logic lives in the library.
+
+use clap::Parser;
+use color_eyre::eyre::{Result, WrapErr, eyre};
+use keytriage::aws::{self, AwsContext, ConnectOptions, RoleOptions};
+use keytriage::cli::{Cli, Command, Format, ScanArgs, Settings};
+use keytriage::emulator::{DUMMY_CREDENTIALS, Emulator};
+use keytriage::scan::{self, ScanEvent, ScanOptions};
+use keytriage::{audit, config, report};
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::sync::Arc;
+
+fn main() {
+    let code = match run() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("keytriage: {e:#}");
+            1
+        }
+    };
+    std::process::exit(code);
+}
+
+fn run() -> Result<i32> {
+    color_eyre::install()?;
+    let cli = Cli::parse();
+    let file = config::load(cli.global.config.as_deref())?;
+    let settings = Settings::resolve(&cli.global, &file);
+    let _log_guard = init_logging();
+
+    let demo = cli.global.demo || matches!(cli.command, Some(Command::Demo));
+    let emulator = if demo {
+        eprintln!("keytriage: starting the emulated demo organization (first run installs moto, about a minute)…");
+        Some(Emulator::demo().wrap_err("cannot start the demo")?)
+    } else {
+        None
+    };
+    let connect = ConnectOptions {
+        profile: settings.profile.clone(),
+        region: settings.region.clone(),
+        endpoint_url: emulator.as_ref().map(Emulator::endpoint).or_else(|| settings.endpoint_url.clone()),
+        isolated_credentials: emulator
+            .as_ref()
+            .map(|_| (DUMMY_CREDENTIALS.0.to_owned(), DUMMY_CREDENTIALS.1.to_owned())),
+        max_attempts: 6,
+    };
+    let runtime = tokio::runtime::Runtime::new()?;
+    let result = runtime.block_on(async {
+        match cli.command {
+            Some(Command::Scan(args)) => headless_scan(&connect, &settings, &args).await,
+            Some(Command::Demo) | None => Err(eyre!("the TUI is not built yet; use `keytriage scan`")),
+        }
+    });
+    drop(emulator);
+    result
+}
+
+/// Logs go to `<data dir>/keytriage.log`, never to the terminal. `RUST_LOG` sets the level.
+fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    let dir = directories::ProjectDirs::from("", "", "keytriage")?.data_local_dir().to_path_buf();
+    std::fs::create_dir_all(&dir).ok()?;
+    let appender = tracing_appender::rolling::never(&dir, "keytriage.log");
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("keytriage=info"));
+    tracing_subscriber::fmt().with_writer(writer).with_ansi(false).with_env_filter(filter).try_init().ok()?;
+    Some(guard)
+}
+
+fn scan_options(s: &Settings) -> ScanOptions {
+    let mut o = ScanOptions::new(RoleOptions {
+        role_name: s.role_name.clone(),
+        external_id: s.external_id.clone(),
+        session_length: None,
+    });
+    o.only = s.accounts.clone();
+    o.exclude = s.exclude_accounts.clone();
+    o.account_concurrency = s.concurrency;
+    o.user_concurrency = s.user_concurrency;
+    o
+}
+
+async fn headless_scan(connect: &ConnectOptions, settings: &Settings, args: &ScanArgs) -> Result<i32> {
+    if let Some(path) = &args.output {
+        check_writable(path)?;
+    }
+    let ctx: Arc<AwsContext> = Arc::new(aws::connect(connect).await.wrap_err("cannot reach AWS as the caller")?);
+    let progress = Progress::new(args.quiet);
+    let org = scan::run_to_end(ctx, Arc::new(scan_options(settings)), |e| progress.on(e))
+        .await
+        .wrap_err("cannot list the organization's accounts")?;
+    progress.finish();
+    let now = chrono::Utc::now();
+    let findings = audit::audit_all(&org.accounts, &settings.policy, now);
+
+    let mut buf = Vec::new();
+    match args.format {
+        Format::Json => report::write_json(&mut buf, &report::ScanDocument::new(&org, &settings.policy, &findings, now))?,
+        Format::Csv => report::write_csv(&mut buf, &org, &findings)?,
+    }
+    match &args.output {
+        Some(path) => write_atomically(path, &buf)?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            if let Err(e) = out.write_all(&buf).and_then(|()| out.flush())
+                && e.kind() != std::io::ErrorKind::BrokenPipe
+            {
+                return Err(e.into());
+            }
+        }
+    }
+    Ok(report::exit_code(&findings, args.fail_on.or(settings.fail_on)))
+}
+
+/// Fails before any scan when `--output` cannot be written; never truncates an existing file.
+fn check_writable(path: &Path) -> Result<()> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map(drop)
+        .wrap_err_with(|| format!("cannot write --output {}", path.display()))
+}
+
+/// Writes beside `path` then renames, so a reader never sees half a report.
+fn write_atomically(path: &Path, data: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("keytriage-tmp");
+    std::fs::write(&tmp, data).wrap_err_with(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).wrap_err_with(|| format!("cannot write {}", path.display()))
+}
+
+/// Headless progress on stderr: a bar on a terminal, a line per account otherwise.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    lines: bool,
+}
+
+impl Progress {
+    fn new(quiet: bool) -> Self {
+        let tty = std::io::stderr().is_terminal();
+        let bar = (!quiet && tty).then(|| {
+            let bar = indicatif::ProgressBar::new(0);
+            if let Ok(style) =
+                indicatif::ProgressStyle::with_template("{spinner} scanning {pos}/{len} accounts {wide_bar} {msg}")
+            {
+                bar.set_style(style);
+            }
+            bar
+        });
+        Self { bar, lines: !quiet && !tty }
+    }
+
+    fn on(&self, event: &ScanEvent) {
+        match event {
+            ScanEvent::Discovered { accounts, warnings, .. } => {
+                if let Some(bar) = &self.bar {
+                    bar.set_length(accounts.len() as u64);
+                }
+                for w in warnings {
+                    self.say(&format!("warning: {w}"));
+                }
+                if self.lines {
+                    eprintln!("keytriage: scanning {} accounts", accounts.len());
+                }
+            }
+            ScanEvent::AccountDone { scan, .. } => {
+                let a = &scan.account;
+                let line = match &scan.scan.error {
+                    None => format!("{} ({}): ok, {} users", a.id, a.name, scan.users.len()),
+                    Some(e) => format!("{} ({}): {} — {}", a.id, a.name, scan.scan.status_word(), e.message),
+                };
+                if let Some(bar) = &self.bar {
+                    bar.inc(1);
+                    if scan.scan.error.is_some() {
+                        bar.println(&line);
+                    }
+                } else if self.lines {
+                    eprintln!("keytriage: {line}");
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn say(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(line),
+            None if self.lines => eprintln!("keytriage: {line}"),
+            None => {}
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,435 @@
+//! Plain data for the inventory of an AWS Organization: accounts, IAM users, access keys,
+//! MFA devices and the root user.
+//!
+//! This module owns the shapes that flow from `aws/` (which converts SDK output into them)
+//! to `audit/`, `scan`, `report` and `tui/`. It must not import the AWS SDK, tokio or
+//! ratatui. Every time is a UTC [`Timestamp`]; every age is in whole days.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A point in time, always UTC.
+pub type Timestamp = DateTime<Utc>;
+
+/// Whole days elapsed from `then` to `now` (UTC), rounded down; negative spans give 0.
+///
+/// "Older than N days" in every rule means `age_days(..) > N`.
+pub fn age_days(then: Timestamp, now: Timestamp) -> i64 {
+    (now - then).num_days().max(0)
+}
+
+/// A 12-digit AWS account id, e.g. `123456789012`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AccountId(String);
+
+impl AccountId {
+    /// Validates and wraps an account id.
+    ///
+    /// # Errors
+    /// `InvalidAccountId` when `s` is not exactly 12 ASCII digits.
+    pub fn parse(s: &str) -> Result<Self, InvalidAccountId> {
+        let s = s.trim();
+        if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(InvalidAccountId(s.to_owned()))
+        }
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An account id that is not 12 digits.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("account id '{0}' is not 12 digits")]
+pub struct InvalidAccountId(pub String);
+
+/// An access key id, e.g. `AKIAIOSFODNN7EXAMPLE`. Not secret; the secret never enters the model.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AccessKeyId(pub String);
+
+impl AccessKeyId {
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for AccessKeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The organization itself. Source: `organizations:DescribeOrganization`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Organization {
+    /// `o-…`
+    pub id: String,
+    /// The management account's id.
+    pub management_account_id: AccountId,
+}
+
+/// Lifecycle state of a member account. Source: `organizations:ListAccounts` `State`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AccountState {
+    /// The only state that is scanned.
+    Active,
+    /// Closed by the owner, within the 90-day post-closure period.
+    Suspended,
+    /// Closure requested.
+    PendingClosure,
+    /// Closed for good.
+    Closed,
+    /// Being created.
+    PendingActivation,
+    /// A state this version does not know, as AWS spelled it.
+    #[serde(untagged)]
+    Other(String),
+}
+
+impl AccountState {
+    /// AWS's spelling, e.g. `ACTIVE`.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Active => "ACTIVE",
+            Self::Suspended => "SUSPENDED",
+            Self::PendingClosure => "PENDING_CLOSURE",
+            Self::Closed => "CLOSED",
+            Self::PendingActivation => "PENDING_ACTIVATION",
+            Self::Other(s) => s,
+        }
+    }
+
+    /// Parses AWS's spelling; unknown values are kept as [`AccountState::Other`].
+    pub fn from_aws(s: &str) -> Self {
+        match s {
+            "ACTIVE" => Self::Active,
+            "SUSPENDED" => Self::Suspended,
+            "PENDING_CLOSURE" => Self::PendingClosure,
+            "CLOSED" => Self::Closed,
+            "PENDING_ACTIVATION" => Self::PendingActivation,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+}
+
+impl fmt::Display for AccountState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An AWS account of the organization (or the caller's own account when there is none).
+/// Source: `organizations:ListAccounts`, OU path from the OU tree walk.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    /// 12-digit id.
+    pub id: AccountId,
+    /// Account name as set in Organizations.
+    pub name: String,
+    /// Root email address.
+    pub email: String,
+    /// Lifecycle state.
+    pub state: AccountState,
+    /// Organizational unit path below the root, e.g. `/Production/Payments`; `/` directly under the root.
+    pub ou_path: String,
+    /// True for the management account (scanned with the caller's own credentials).
+    #[serde(skip)]
+    pub is_management: bool,
+}
+
+/// Whether an access key can be used. Source: `iam:ListAccessKeys` `Status`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum KeyStatus {
+    /// Usable.
+    Active,
+    /// Deactivated; still exists and can be reactivated.
+    Inactive,
+}
+
+impl KeyStatus {
+    /// AWS's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "Active",
+            Self::Inactive => "Inactive",
+        }
+    }
+}
+
+/// The last use of an access key. Source: the credential report's
+/// `access_key_N_last_used_*` columns or `iam:GetAccessKeyLastUsed`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyLastUsed {
+    /// When the key last signed a request (UTC).
+    pub date: Timestamp,
+    /// Service it called, e.g. `s3`; `None` when AWS reports `N/A`.
+    pub service: Option<String>,
+    /// Region it called, e.g. `eu-west-1`; `None` when AWS reports `N/A`.
+    pub region: Option<String>,
+}
+
+/// An IAM user's access key (never its secret). Source: `iam:ListAccessKeys`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessKey {
+    /// `AKIA…`
+    pub id: AccessKeyId,
+    /// Active or Inactive.
+    pub status: KeyStatus,
+    /// Creation time (UTC); a key's age is counted from here.
+    pub created: Timestamp,
+    /// `None` when the key was never used (or not since IAM began tracking, 2015-04-22).
+    pub last_used: Option<KeyLastUsed>,
+}
+
+impl AccessKey {
+    /// True when the key is Active.
+    pub fn is_active(&self) -> bool {
+        self.status == KeyStatus::Active
+    }
+}
+
+/// The kind of an MFA device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MfaKind {
+    /// An authenticator app (serial is an `arn:…:mfa/…` ARN).
+    Virtual,
+    /// A hardware TOTP token or FIDO security key.
+    Hardware,
+}
+
+impl MfaKind {
+    /// Classifies a device by its serial number: virtual devices have `:mfa/` ARNs;
+    /// hardware TOTP tokens have plain serials and FIDO keys `:u2f/` ARNs.
+    pub fn from_serial(serial: &str) -> Self {
+        if serial.starts_with("arn:") && serial.contains(":mfa/") {
+            Self::Virtual
+        } else {
+            Self::Hardware
+        }
+    }
+
+    /// `virtual` or `hardware`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Virtual => "virtual",
+            Self::Hardware => "hardware",
+        }
+    }
+}
+
+/// An MFA device assigned to a user. Source: `iam:ListVirtualMFADevices`, `iam:ListMFADevices`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MfaDevice {
+    /// Serial number or ARN.
+    pub serial: String,
+    /// Virtual or hardware.
+    pub kind: MfaKind,
+}
+
+/// An IAM user and its long-lived credentials.
+/// Sources: `iam:ListUsers`, the credential report, `iam:ListAccessKeys`, MFA listings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// User name.
+    pub name: String,
+    /// User ARN.
+    pub arn: String,
+    /// IAM path, e.g. `/robots/`.
+    pub path: String,
+    /// Creation time (UTC).
+    pub created: Timestamp,
+    /// Has a console password (login profile).
+    pub password_enabled: bool,
+    /// Last console sign-in; `None` when never used or no password.
+    pub password_last_used: Option<Timestamp>,
+    /// At least one MFA device is active.
+    pub mfa_active: bool,
+    /// The MFA devices (kind known even when the serial is not listed).
+    pub mfa_devices: Vec<MfaDevice>,
+    /// Access keys, in creation order.
+    pub access_keys: Vec<AccessKey>,
+}
+
+impl User {
+    /// Number of Active access keys.
+    pub fn active_key_count(&self) -> usize {
+        self.access_keys.iter().filter(|k| k.is_active()).count()
+    }
+
+    /// The strongest MFA kind the user has: hardware beats virtual; `None` without MFA.
+    pub fn mfa_kind(&self) -> Option<MfaKind> {
+        if !self.mfa_active {
+            return None;
+        }
+        self.mfa_devices.iter().map(|d| d.kind).max().or(Some(MfaKind::Hardware))
+    }
+
+    /// Most recent use of any credential (password or any key), UTC; `None` when none was ever used.
+    pub fn last_activity(&self) -> Option<Timestamp> {
+        let keys = self.access_keys.iter().filter_map(|k| k.last_used.as_ref().map(|u| u.date));
+        keys.chain(self.password_last_used).max()
+    }
+
+    /// Creation time of the oldest Active key, UTC.
+    pub fn oldest_active_key(&self) -> Option<Timestamp> {
+        self.access_keys.iter().filter(|k| k.is_active()).map(|k| k.created).min()
+    }
+}
+
+/// Facts about the account's root user. Source: the credential report's `<root_account>` row,
+/// else `iam:GetAccountSummary`; MFA kind from `iam:ListVirtualMFADevices`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RootUser {
+    /// The root user has at least one access key.
+    pub access_keys_present: bool,
+    /// The root user has MFA.
+    pub mfa_enabled: bool,
+    /// Virtual when a virtual device is assigned to `arn:<partition>:iam::<id>:root`; otherwise
+    /// hardware when MFA is enabled; `None` without MFA.
+    pub mfa_kind: Option<MfaKind>,
+}
+
+/// How an account's scan ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScanStatus {
+    /// Inventory complete.
+    Ok,
+    /// Could not be scanned, or only partly (see `error` and `partial`).
+    Failed,
+    /// Not scanned on purpose (account not ACTIVE).
+    Skipped,
+}
+
+/// Why an account's scan failed or was skipped.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanError {
+    /// The AWS error code (`AccessDenied`, `Throttling`…) or one of ours
+    /// (`Transport`, `CredentialReportTimeout`, `AccountNotActive`).
+    pub code: String,
+    /// What failed and what to do, e.g. `AssumeRole arn:aws:iam::…:role/X: access denied`.
+    pub message: String,
+}
+
+/// The result of scanning one account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountScan {
+    /// The account.
+    #[serde(flatten)]
+    pub account: Account,
+    /// Outcome.
+    pub scan: ScanOutcome,
+    /// Root user facts; `None` when not scanned.
+    pub root: Option<RootUser>,
+    /// IAM users, sorted by name; empty when not scanned.
+    pub users: Vec<User>,
+}
+
+/// Status and error of one account's scan (the `scan` object of the JSON contract).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanOutcome {
+    /// ok, failed or skipped.
+    pub status: ScanStatus,
+    /// Set when failed or skipped.
+    pub error: Option<ScanError>,
+    /// Warnings that did not fail the scan, e.g. a user deleted while it was being read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+impl ScanOutcome {
+    /// `ok`, `failed` or `skipped`.
+    pub fn status_word(&self) -> &'static str {
+        match self.status {
+            ScanStatus::Ok => "ok",
+            ScanStatus::Failed => "failed",
+            ScanStatus::Skipped => "skipped",
+        }
+    }
+}
+
+impl AccountScan {
+    /// A finished, complete scan.
+    pub fn ok(account: Account, root: RootUser, users: Vec<User>, warnings: Vec<String>) -> Self {
+        Self {
+            account,
+            scan: ScanOutcome { status: ScanStatus::Ok, error: None, warnings },
+            root: Some(root),
+            users,
+        }
+    }
+
+    /// A scan that did not happen or broke off, with its cause.
+    pub fn not_scanned(account: Account, status: ScanStatus, error: ScanError) -> Self {
+        Self {
+            account,
+            scan: ScanOutcome { status, error: Some(error), warnings: Vec::new() },
+            root: None,
+            users: Vec::new(),
+        }
+    }
+}
+
+/// Where one account's scan is. Sent as progress while scanning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ScanPhase {
+    /// Waiting for a free slot.
+    Queued,
+    /// Assuming the audit role.
+    Assuming,
+    /// Generating and downloading the credential report.
+    CredentialReport,
+    /// Listing IAM users and MFA devices.
+    ListingUsers,
+    /// Reading each user's keys: `done` of `total` users.
+    ReadingUsers {
+        /// Users finished.
+        done: usize,
+        /// Users in the account.
+        total: usize,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn account_id_needs_twelve_digits() {
+        assert_eq!(AccountId::parse(" 123456789012 ").map(|a| a.0), Ok("123456789012".into()));
+        assert_eq!(AccountId::parse("12345"), Err(InvalidAccountId("12345".into())));
+        assert!(AccountId::parse("12345678901a").is_err());
+    }
+
+    #[test]
+    fn age_counts_whole_days_down() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 29, 12, 0, 0).unwrap();
+        assert_eq!(age_days(now - chrono::Duration::hours(90 * 24 - 1), now), 89);
+        assert_eq!(age_days(now - chrono::Duration::days(90), now), 90);
+        assert_eq!(age_days(now + chrono::Duration::days(3), now), 0);
+    }
+
+    #[test]
+    fn mfa_kind_from_serial() {
+        assert_eq!(MfaKind::from_serial("arn:aws:iam::123456789012:mfa/alice"), MfaKind::Virtual);
+        assert_eq!(MfaKind::from_serial("GAHT12345678"), MfaKind::Hardware);
+        assert_eq!(MfaKind::from_serial("arn:aws:iam::123456789012:u2f/user/a/k"), MfaKind::Hardware);
+    }
+}

@@ -1,0 +1,234 @@
+//! Scan orchestration: discover the organization, then scan its accounts with bounded
+//! concurrency, each in its own task, reporting progress as [`ScanEvent`]s on a channel.
+//!
+//! One account's failure never stops the others: it becomes that account's
+//! [`ScanStatus::Failed`] with AWS's error code. Dropping the [`ScanHandle`] aborts the scan.
+
+use crate::aws::credential_report::Polling;
+use crate::aws::inventory::{self, InventoryOptions};
+use crate::aws::{AwsContext, RoleOptions, org};
+use crate::model::{Account, AccountId, AccountScan, AccountState, Organization, ScanError, ScanPhase, ScanStatus};
+use std::sync::Arc;
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinSet;
+
+/// Which accounts to scan and how hard to push.
+#[derive(Clone, Debug)]
+pub struct ScanOptions {
+    /// The audit role in member accounts.
+    pub role: RoleOptions,
+    /// Only these accounts (`--accounts`); empty = all.
+    pub only: Vec<AccountId>,
+    /// Never these (`--exclude-accounts`).
+    pub exclude: Vec<AccountId>,
+    /// Accounts scanned at once (`--concurrency`, default 8).
+    pub account_concurrency: usize,
+    /// Users read at once within one account (default 8).
+    pub user_concurrency: usize,
+    /// Users read at once across the whole organization (default 32).
+    pub org_in_flight: usize,
+    /// Credential report polling.
+    pub polling: Polling,
+}
+
+impl ScanOptions {
+    /// Defaults with the given audit role.
+    pub fn new(role: RoleOptions) -> Self {
+        Self {
+            role,
+            only: Vec::new(),
+            exclude: Vec::new(),
+            account_concurrency: 8,
+            user_concurrency: 8,
+            org_in_flight: 32,
+            polling: Polling::default(),
+        }
+    }
+
+    fn selects(&self, id: &AccountId) -> bool {
+        (self.only.is_empty() || self.only.contains(id)) && !self.exclude.contains(id)
+    }
+}
+
+/// Identifies one scan run; events of an older run are stale and ignored by the UI.
+pub type ScanId = u64;
+
+/// A backend fact about a scan, in the order they happen.
+#[derive(Clone, Debug)]
+pub enum ScanEvent {
+    /// The organization was read: these accounts will be reported on (selected ones only).
+    Discovered {
+        /// Which run.
+        scan_id: ScanId,
+        /// `None` for a standalone account.
+        organization: Option<Organization>,
+        /// Accounts selected, sorted by name.
+        accounts: Vec<Account>,
+        /// Non-fatal discovery problems.
+        warnings: Vec<String>,
+    },
+    /// An account moved to another phase.
+    Progress {
+        /// Which run.
+        scan_id: ScanId,
+        /// Which account.
+        account_id: AccountId,
+        /// Where it is.
+        phase: ScanPhase,
+    },
+    /// An account finished (ok, failed or skipped).
+    AccountDone {
+        /// Which run.
+        scan_id: ScanId,
+        /// Its result.
+        scan: Box<AccountScan>,
+    },
+    /// The organization could not be read; nothing else follows.
+    DiscoveryFailed {
+        /// Which run.
+        scan_id: ScanId,
+        /// What went wrong, with what to do.
+        error: crate::aws::Error,
+    },
+    /// Every account has reported.
+    Finished {
+        /// Which run.
+        scan_id: ScanId,
+    },
+}
+
+/// A running scan; dropping it aborts every task of the scan.
+pub struct ScanHandle {
+    _tasks: JoinSet<()>,
+}
+
+/// Starts a scan of the whole organization (as filtered by `opts`) in the background.
+/// Events arrive on `tx`; the receiver may be dropped at any time.
+pub fn start(ctx: Arc<AwsContext>, opts: Arc<ScanOptions>, scan_id: ScanId, tx: mpsc::UnboundedSender<ScanEvent>) -> ScanHandle {
+    let mut tasks = JoinSet::new();
+    tasks.spawn(async move {
+        let discovery = match org::discover(&ctx).await {
+            Ok(d) => d,
+            Err(error) => {
+                let _ = tx.send(ScanEvent::DiscoveryFailed { scan_id, error });
+                return;
+            }
+        };
+        let accounts: Vec<Account> = discovery.accounts.into_iter().filter(|a| opts.selects(&a.id)).collect();
+        let _ = tx.send(ScanEvent::Discovered {
+            scan_id,
+            organization: discovery.organization,
+            accounts: accounts.clone(),
+            warnings: discovery.warnings,
+        });
+        scan_accounts(ctx, opts, scan_id, accounts, tx.clone()).await;
+        let _ = tx.send(ScanEvent::Finished { scan_id });
+    });
+    ScanHandle { _tasks: tasks }
+}
+
+/// Scans the given accounts (already discovered), at most `account_concurrency` at once, and
+/// returns when all have reported `AccountDone`. Used for the first scan and for rescans.
+pub async fn scan_accounts(
+    ctx: Arc<AwsContext>,
+    opts: Arc<ScanOptions>,
+    scan_id: ScanId,
+    accounts: Vec<Account>,
+    tx: mpsc::UnboundedSender<ScanEvent>,
+) {
+    let account_slots = Arc::new(Semaphore::new(opts.account_concurrency.max(1)));
+    let org_permits = Arc::new(Semaphore::new(opts.org_in_flight.max(1)));
+    let mut set = JoinSet::new();
+    for account in accounts {
+        let (ctx, opts, tx) = (ctx.clone(), opts.clone(), tx.clone());
+        let (slots, permits) = (account_slots.clone(), org_permits.clone());
+        set.spawn(async move {
+            let _slot = slots.acquire_owned().await.ok();
+            let scan = scan_account(&ctx, &opts, permits, scan_id, account, &tx).await;
+            let _ = tx.send(ScanEvent::AccountDone { scan_id, scan: Box::new(scan) });
+        });
+    }
+    while set.join_next().await.is_some() {}
+}
+
+/// Scans one account: skipped when not ACTIVE; otherwise assume the audit role and read
+/// the inventory. Never fails: failures are recorded in the returned scan.
+pub async fn scan_account(
+    ctx: &AwsContext,
+    opts: &ScanOptions,
+    org_permits: Arc<Semaphore>,
+    scan_id: ScanId,
+    account: Account,
+    tx: &mpsc::UnboundedSender<ScanEvent>,
+) -> AccountScan {
+    if account.state != AccountState::Active {
+        let error = ScanError {
+            code: "AccountNotActive".into(),
+            message: format!("account is {}; only ACTIVE accounts are scanned", account.state),
+        };
+        return AccountScan::not_scanned(account, ScanStatus::Skipped, error);
+    }
+    let progress = {
+        let (tx, id) = (tx.clone(), account.id.clone());
+        move |phase| {
+            let _ = tx.send(ScanEvent::Progress { scan_id, account_id: id.clone(), phase });
+        }
+    };
+    progress(ScanPhase::Assuming);
+    let config = match ctx.account_config(&account, &opts.role).await {
+        Ok(c) => c,
+        Err(e) => return AccountScan::not_scanned(account, ScanStatus::Failed, e.to_scan_error()),
+    };
+    let inv_opts = InventoryOptions {
+        user_concurrency: opts.user_concurrency,
+        org_permits,
+        polling: opts.polling,
+    };
+    match inventory::read_account(&config, &account, &ctx.caller.partition, &inv_opts, &progress).await {
+        Ok(inv) => AccountScan::ok(account, inv.root, inv.users, inv.warnings),
+        Err(e) => {
+            tracing::warn!(account = %account.id, error = %e, "account scan failed");
+            AccountScan::not_scanned(account, ScanStatus::Failed, e.to_scan_error())
+        }
+    }
+}
+
+/// The whole organization's result, for the headless report.
+#[derive(Clone, Debug)]
+pub struct OrgScan {
+    /// `None` for a standalone account.
+    pub organization: Option<Organization>,
+    /// Every selected account's scan, sorted by account name.
+    pub accounts: Vec<AccountScan>,
+    /// Non-fatal discovery problems.
+    pub warnings: Vec<String>,
+}
+
+/// Runs a scan to the end, calling `on_event` for each event (progress display).
+///
+/// # Errors
+/// Only when the organization itself cannot be read; per-account failures are in the result.
+pub async fn run_to_end(
+    ctx: Arc<AwsContext>,
+    opts: Arc<ScanOptions>,
+    mut on_event: impl FnMut(&ScanEvent),
+) -> Result<OrgScan, crate::aws::Error> {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let _handle = start(ctx, opts, 1, tx);
+    let mut result = OrgScan { organization: None, accounts: Vec::new(), warnings: Vec::new() };
+    while let Some(event) = rx.recv().await {
+        on_event(&event);
+        match event {
+            ScanEvent::Discovered { organization, warnings, .. } => {
+                result.organization = organization;
+                result.warnings = warnings;
+            }
+            ScanEvent::AccountDone { scan, .. } => result.accounts.push(*scan),
+            ScanEvent::DiscoveryFailed { error, .. } => return Err(error),
+            ScanEvent::Finished { .. } => break,
+            ScanEvent::Progress { .. } => {}
+        }
+    }
+    result.accounts.sort_by(|a, b| a.account.name.cmp(&b.account.name).then_with(|| a.account.id.cmp(&b.account.id)));
+    Ok(result)
+}
