@@ -157,7 +157,11 @@ impl Settings {
             profile: flags.profile.clone().or_else(|| file.profile.clone()),
             region: flags.region.clone().or_else(|| file.region.clone()),
             endpoint_url: flags.endpoint_url.clone().or_else(|| file.endpoint_url.clone()),
-            role_name: flags.role_name.clone().or_else(|| file.role_name.clone()).unwrap_or_else(|| DEFAULT_ROLE.into()),
+            role_name: flags
+                .role_name
+                .clone()
+                .or_else(|| file.role_name.clone())
+                .unwrap_or_else(|| DEFAULT_ROLE.into()),
             external_id: flags.external_id.clone().or_else(|| file.external_id.clone()),
             remediation_role: file.remediation_role.clone(),
             accounts: ids(&flags.accounts, &file.accounts),
@@ -165,9 +169,15 @@ impl Settings {
             concurrency: usize::from(flags.concurrency.or(file.concurrency).unwrap_or(8)),
             user_concurrency: usize::from(file.user_concurrency.unwrap_or(8)),
             policy: Policy {
-                rotation_days: flags.rotation_days.or(file.rotation_days).unwrap_or(defaults.rotation_days),
+                rotation_days: flags
+                    .rotation_days
+                    .or(file.rotation_days)
+                    .unwrap_or(defaults.rotation_days),
                 unused_days: flags.unused_days.or(file.unused_days).unwrap_or(defaults.unused_days),
-                stale_user_days: flags.stale_user_days.or(file.stale_user_days).unwrap_or(defaults.stale_user_days),
+                stale_user_days: flags
+                    .stale_user_days
+                    .or(file.stale_user_days)
+                    .unwrap_or(defaults.stale_user_days),
             },
             fail_on: file.fail_on.as_deref().and_then(|s| s.parse().ok()),
         }
@@ -181,9 +191,20 @@ mod tests {
     #[test]
     fn flags_override_file_over_defaults() {
         let cli = Cli::try_parse_from(["keytriage", "--rotation-days", "30", "scan"]).unwrap();
-        let file = FileConfig { rotation_days: Some(60), unused_days: Some(20), ..Default::default() };
+        let file = FileConfig {
+            rotation_days: Some(60),
+            unused_days: Some(20),
+            ..Default::default()
+        };
         let s = Settings::resolve(&cli.global, &file);
-        assert_eq!(s.policy, Policy { rotation_days: 30, unused_days: 20, stale_user_days: 90 });
+        assert_eq!(
+            s.policy,
+            Policy {
+                rotation_days: 30,
+                unused_days: 20,
+                stale_user_days: 90
+            }
+        );
         assert_eq!(s.role_name, DEFAULT_ROLE);
     }
 

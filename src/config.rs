@@ -92,7 +92,10 @@ pub fn load(explicit: Option<&Path>) -> Result<FileConfig, ConfigError> {
             _ => return Ok(FileConfig::default()),
         },
     };
-    let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+    let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+        path: path.clone(),
+        source,
+    })?;
     parse(&text, &path)
 }
 
@@ -106,7 +109,10 @@ pub fn parse(text: &str, path: &Path) -> Result<FileConfig, ConfigError> {
         path: path.to_path_buf(),
         message: e.to_string().trim_end().to_owned(),
     })?;
-    let invalid = |message: String| ConfigError::Invalid { path: path.to_path_buf(), message };
+    let invalid = |message: String| ConfigError::Invalid {
+        path: path.to_path_buf(),
+        message,
+    };
     for id in cfg.accounts.iter().chain(&cfg.exclude_accounts).flatten() {
         AccountId::parse(id).map_err(|e| invalid(format!("accounts: {e}")))?;
     }
@@ -137,7 +143,10 @@ mod tests {
     #[test]
     fn unknown_key_names_line_and_column() {
         let e = err("rotation_days = 90\nrotaton_days = 30\n");
-        assert!(e.starts_with("config file /etc/kt.toml: TOML parse error at line 2, column 1"), "{e}");
+        assert!(
+            e.starts_with("config file /etc/kt.toml: TOML parse error at line 2, column 1"),
+            "{e}"
+        );
         assert!(e.contains("unknown field `rotaton_days`"), "{e}");
     }
 
@@ -155,7 +164,10 @@ mod tests {
 
     #[test]
     fn bad_values() {
-        assert_eq!(err("accounts = [\"12\"]"), "config file /etc/kt.toml: accounts: account id '12' is not 12 digits");
+        assert_eq!(
+            err("accounts = [\"12\"]"),
+            "config file /etc/kt.toml: accounts: account id '12' is not 12 digits"
+        );
         assert!(err("fail_on = \"severe\"").contains("severity 'severe' is unrecognized"));
         assert!(err("concurrency = 0").contains("at least 1"));
     }

@@ -50,7 +50,10 @@ pub enum EmulatorError {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> EmulatorError + '_ {
-    move |source| EmulatorError::Io { path: path.to_path_buf(), source }
+    move |source| EmulatorError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// A running emulator; stopped (killed) on drop.
@@ -85,7 +88,10 @@ impl Emulator {
             .stderr(Stdio::from(log_file))
             .spawn()
             .map_err(|e| EmulatorError::Start(format!("cannot run {}: {e}", python.display())))?;
-        let stdout = child.stdout.take().ok_or_else(|| EmulatorError::Start("no stdout".into()))?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| EmulatorError::Start("no stdout".into()))?;
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
@@ -107,7 +113,10 @@ impl Emulator {
                     Some(s) => format!("it exited ({s})"),
                     None => format!("no READY line within {ready_timeout:?}"),
                 };
-                Err(EmulatorError::Start(format!("{what}; its log says: {}", emulator.log_tail())))
+                Err(EmulatorError::Start(format!(
+                    "{what}; its log says: {}",
+                    emulator.log_tail()
+                )))
             }
         }
     }
@@ -150,8 +159,13 @@ impl Emulator {
 
     fn http(&self, method: &str, path: &str) -> Result<String, String> {
         let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).map_err(|e| e.to_string())?;
-        s.set_read_timeout(Some(Duration::from_secs(10))).map_err(|e| e.to_string())?;
-        write!(s, "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n").map_err(|e| e.to_string())?;
+        s.set_read_timeout(Some(Duration::from_secs(10)))
+            .map_err(|e| e.to_string())?;
+        write!(
+            s,
+            "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n"
+        )
+        .map_err(|e| e.to_string())?;
         let mut response = String::new();
         s.read_to_string(&mut response).map_err(|e| e.to_string())?;
         let (head, body) = response.split_once("\r\n\r\n").ok_or("malformed HTTP response")?;
@@ -196,7 +210,11 @@ fn cache_dir() -> Result<PathBuf, EmulatorError> {
 fn tempdir_in(dir: &Path) -> Result<PathBuf, EmulatorError> {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);
-    let run = dir.join(format!("run-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
+    let run = dir.join(format!(
+        "run-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
     std::fs::create_dir_all(&run).map_err(io_err(&run))?;
     Ok(run)
 }
@@ -212,7 +230,9 @@ fn write_if_changed(path: &Path, content: &str) -> Result<PathBuf, EmulatorError
 
 /// FNV-1a, to name the venv after its requirements (a new pin gets a new venv).
 fn fnv(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// Returns the venv's python, creating the venv with the pinned requirements if needed.
@@ -237,7 +257,9 @@ fn ensure_venv(dir: &Path) -> Result<PathBuf, EmulatorError> {
     })?;
     let req = write_if_changed(&dir.join("requirements-emulator.txt"), REQUIREMENTS)?;
     run(
-        Command::new(&python).args(["-m", "pip", "install", "--disable-pip-version-check", "-q", "-r"]).arg(&req),
+        Command::new(&python)
+            .args(["-m", "pip", "install", "--disable-pip-version-check", "-q", "-r"])
+            .arg(&req),
         &venv,
     )?;
     std::fs::write(&done, REQUIREMENTS).map_err(io_err(&done))?;
@@ -252,8 +274,15 @@ fn run(cmd: &mut Command, venv: &Path) -> Result<(), EmulatorError> {
     if out.status.success() {
         return Ok(());
     }
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    Err(EmulatorError::Install { venv: venv.to_path_buf(), detail: tail(&text, 10) })
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Err(EmulatorError::Install {
+        venv: venv.to_path_buf(),
+        detail: tail(&text, 10),
+    })
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The `keytriage` binary: parses flags, loads the config, sets up logging, and runs the
 //! headless scan or the TUI. All logic lives in the library.
 
-use clap::Parser;
+use clap::Parser as _;
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use keytriage::aws::{self, AwsContext, ConnectOptions, RoleOptions};
 use keytriage::cli::{Cli, Command, Format, ScanArgs, Settings};
@@ -25,7 +25,14 @@ fn main() {
 
 fn run() -> Result<i32> {
     color_eyre::install()?;
-    let cli = Cli::parse();
+    // Usage errors exit 1 ("the tool failed"): 2 is reserved for --fail-on.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return Ok(if e.use_stderr() { 1 } else { 0 });
+        }
+    };
     let file = config::load(cli.global.config.as_deref())?;
     let settings = Settings::resolve(&cli.global, &file);
     let _log_guard = init_logging();
@@ -40,7 +47,10 @@ fn run() -> Result<i32> {
     let connect = ConnectOptions {
         profile: settings.profile.clone(),
         region: settings.region.clone(),
-        endpoint_url: emulator.as_ref().map(Emulator::endpoint).or_else(|| settings.endpoint_url.clone()),
+        endpoint_url: emulator
+            .as_ref()
+            .map(Emulator::endpoint)
+            .or_else(|| settings.endpoint_url.clone()),
         isolated_credentials: emulator
             .as_ref()
             .map(|_| (DUMMY_CREDENTIALS.0.to_owned(), DUMMY_CREDENTIALS.1.to_owned())),
@@ -59,13 +69,20 @@ fn run() -> Result<i32> {
 
 /// Logs go to `<data dir>/keytriage.log`, never to the terminal. `RUST_LOG` sets the level.
 fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
-    let dir = directories::ProjectDirs::from("", "", "keytriage")?.data_local_dir().to_path_buf();
+    let dir = directories::ProjectDirs::from("", "", "keytriage")?
+        .data_local_dir()
+        .to_path_buf();
     std::fs::create_dir_all(&dir).ok()?;
     let appender = tracing_appender::rolling::never(&dir, "keytriage.log");
     let (writer, guard) = tracing_appender::non_blocking(appender);
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("keytriage=info"));
-    tracing_subscriber::fmt().with_writer(writer).with_ansi(false).with_env_filter(filter).try_init().ok()?;
+    tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .try_init()
+        .ok()?;
     Some(guard)
 }
 
@@ -97,7 +114,10 @@ async fn headless_scan(connect: &ConnectOptions, settings: &Settings, args: &Sca
 
     let mut buf = Vec::new();
     match args.format {
-        Format::Json => report::write_json(&mut buf, &report::ScanDocument::new(&org, &settings.policy, &findings, now))?,
+        Format::Json => report::write_json(
+            &mut buf,
+            &report::ScanDocument::new(&org, &settings.policy, &findings, now),
+        )?,
         Format::Csv => report::write_csv(&mut buf, &org, &findings)?,
     }
     match &args.output {
@@ -149,7 +169,10 @@ impl Progress {
             }
             bar
         });
-        Self { bar, lines: !quiet && !tty }
+        Self {
+            bar,
+            lines: !quiet && !tty,
+        }
     }
 
     fn on(&self, event: &ScanEvent) {

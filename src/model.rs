@@ -277,18 +277,29 @@ impl User {
         if !self.mfa_active {
             return None;
         }
-        self.mfa_devices.iter().map(|d| d.kind).max().or(Some(MfaKind::Hardware))
+        self.mfa_devices
+            .iter()
+            .map(|d| d.kind)
+            .max()
+            .or(Some(MfaKind::Hardware))
     }
 
     /// Most recent use of any credential (password or any key), UTC; `None` when none was ever used.
     pub fn last_activity(&self) -> Option<Timestamp> {
-        let keys = self.access_keys.iter().filter_map(|k| k.last_used.as_ref().map(|u| u.date));
+        let keys = self
+            .access_keys
+            .iter()
+            .filter_map(|k| k.last_used.as_ref().map(|u| u.date));
         keys.chain(self.password_last_used).max()
     }
 
     /// Creation time of the oldest Active key, UTC.
     pub fn oldest_active_key(&self) -> Option<Timestamp> {
-        self.access_keys.iter().filter(|k| k.is_active()).map(|k| k.created).min()
+        self.access_keys
+            .iter()
+            .filter(|k| k.is_active())
+            .map(|k| k.created)
+            .min()
     }
 }
 
@@ -369,7 +380,11 @@ impl AccountScan {
     pub fn ok(account: Account, root: RootUser, users: Vec<User>, warnings: Vec<String>) -> Self {
         Self {
             account,
-            scan: ScanOutcome { status: ScanStatus::Ok, error: None, warnings },
+            scan: ScanOutcome {
+                status: ScanStatus::Ok,
+                error: None,
+                warnings,
+            },
             root: Some(root),
             users,
         }
@@ -379,7 +394,11 @@ impl AccountScan {
     pub fn not_scanned(account: Account, status: ScanStatus, error: ScanError) -> Self {
         Self {
             account,
-            scan: ScanOutcome { status, error: Some(error), warnings: Vec::new() },
+            scan: ScanOutcome {
+                status,
+                error: Some(error),
+                warnings: Vec::new(),
+            },
             root: None,
             users: Vec::new(),
         }
@@ -413,7 +432,10 @@ mod tests {
 
     #[test]
     fn account_id_needs_twelve_digits() {
-        assert_eq!(AccountId::parse(" 123456789012 ").map(|a| a.0), Ok("123456789012".into()));
+        assert_eq!(
+            AccountId::parse(" 123456789012 ").map(|a| a.0),
+            Ok("123456789012".into())
+        );
         assert_eq!(AccountId::parse("12345"), Err(InvalidAccountId("12345".into())));
         assert!(AccountId::parse("12345678901a").is_err());
     }
@@ -428,8 +450,14 @@ mod tests {
 
     #[test]
     fn mfa_kind_from_serial() {
-        assert_eq!(MfaKind::from_serial("arn:aws:iam::123456789012:mfa/alice"), MfaKind::Virtual);
+        assert_eq!(
+            MfaKind::from_serial("arn:aws:iam::123456789012:mfa/alice"),
+            MfaKind::Virtual
+        );
         assert_eq!(MfaKind::from_serial("GAHT12345678"), MfaKind::Hardware);
-        assert_eq!(MfaKind::from_serial("arn:aws:iam::123456789012:u2f/user/a/k"), MfaKind::Hardware);
+        assert_eq!(
+            MfaKind::from_serial("arn:aws:iam::123456789012:u2f/user/a/k"),
+            MfaKind::Hardware
+        );
     }
 }

@@ -58,9 +58,22 @@ pub fn write_json(out: &mut dyn Write, doc: &ScanDocument<'_>) -> std::io::Resul
 /// I/O errors of `out`.
 pub fn write_csv(out: &mut dyn Write, scan: &OrgScan, findings: &[Finding]) -> std::io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    w.write_record(["severity", "rule", "account_id", "account_name", "user", "access_key_id", "detail", "controls"])?;
+    w.write_record([
+        "severity",
+        "rule",
+        "account_id",
+        "account_name",
+        "user",
+        "access_key_id",
+        "detail",
+        "controls",
+    ])?;
     for f in findings {
-        let name = scan.accounts.iter().find(|a| a.account.id == f.account_id).map(|a| a.account.name.as_str());
+        let name = scan
+            .accounts
+            .iter()
+            .find(|a| a.account.id == f.account_id)
+            .map(|a| a.account.name.as_str());
         w.write_record([
             f.severity.as_str(),
             f.rule.id(),
@@ -112,7 +125,11 @@ mod tests {
 
     #[test]
     fn csv_quotes_and_joins_controls() {
-        let scan = OrgScan { organization: None, accounts: vec![], warnings: vec![] };
+        let scan = OrgScan {
+            organization: None,
+            accounts: vec![],
+            warnings: vec![],
+        };
         let mut out = Vec::new();
         write_csv(&mut out, &scan, &[finding(Severity::Medium)]).unwrap();
         assert_eq!(

@@ -104,7 +104,12 @@ pub struct ScanHandle {
 
 /// Starts a scan of the whole organization (as filtered by `opts`) in the background.
 /// Events arrive on `tx`; the receiver may be dropped at any time.
-pub fn start(ctx: Arc<AwsContext>, opts: Arc<ScanOptions>, scan_id: ScanId, tx: mpsc::UnboundedSender<ScanEvent>) -> ScanHandle {
+pub fn start(
+    ctx: Arc<AwsContext>,
+    opts: Arc<ScanOptions>,
+    scan_id: ScanId,
+    tx: mpsc::UnboundedSender<ScanEvent>,
+) -> ScanHandle {
     let mut tasks = JoinSet::new();
     tasks.spawn(async move {
         let discovery = match org::discover(&ctx).await {
@@ -145,7 +150,10 @@ pub async fn scan_accounts(
         set.spawn(async move {
             let _slot = slots.acquire_owned().await.ok();
             let scan = scan_account(&ctx, &opts, permits, scan_id, account, &tx).await;
-            let _ = tx.send(ScanEvent::AccountDone { scan_id, scan: Box::new(scan) });
+            let _ = tx.send(ScanEvent::AccountDone {
+                scan_id,
+                scan: Box::new(scan),
+            });
         });
     }
     while set.join_next().await.is_some() {}
@@ -171,7 +179,11 @@ pub async fn scan_account(
     let progress = {
         let (tx, id) = (tx.clone(), account.id.clone());
         move |phase| {
-            let _ = tx.send(ScanEvent::Progress { scan_id, account_id: id.clone(), phase });
+            let _ = tx.send(ScanEvent::Progress {
+                scan_id,
+                account_id: id.clone(),
+                phase,
+            });
         }
     };
     progress(ScanPhase::Assuming);
@@ -215,11 +227,17 @@ pub async fn run_to_end(
 ) -> Result<OrgScan, crate::aws::Error> {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let _handle = start(ctx, opts, 1, tx);
-    let mut result = OrgScan { organization: None, accounts: Vec::new(), warnings: Vec::new() };
+    let mut result = OrgScan {
+        organization: None,
+        accounts: Vec::new(),
+        warnings: Vec::new(),
+    };
     while let Some(event) = rx.recv().await {
         on_event(&event);
         match event {
-            ScanEvent::Discovered { organization, warnings, .. } => {
+            ScanEvent::Discovered {
+                organization, warnings, ..
+            } => {
                 result.organization = organization;
                 result.warnings = warnings;
             }
@@ -229,6 +247,11 @@ pub async fn run_to_end(
             ScanEvent::Progress { .. } => {}
         }
     }
-    result.accounts.sort_by(|a, b| a.account.name.cmp(&b.account.name).then_with(|| a.account.id.cmp(&b.account.id)));
+    result.accounts.sort_by(|a, b| {
+        a.account
+            .name
+            .cmp(&b.account.name)
+            .then_with(|| a.account.id.cmp(&b.account.id))
+    });
     Ok(result)
 }

@@ -27,7 +27,11 @@ pub struct Policy {
 
 impl Default for Policy {
     fn default() -> Self {
-        Self { rotation_days: 90, unused_days: 45, stale_user_days: 90 }
+        Self {
+            rotation_days: 90,
+            unused_days: 45,
+            stale_user_days: 90,
+        }
     }
 }
 
@@ -49,8 +53,7 @@ pub enum Severity {
 
 impl Severity {
     /// All severities, worst first.
-    pub const ALL: [Severity; 5] =
-        [Self::Critical, Self::High, Self::Medium, Self::Low, Self::Info];
+    pub const ALL: [Severity; 5] = [Self::Critical, Self::High, Self::Medium, Self::Low, Self::Info];
 
     /// Lowercase name, as in the JSON contract.
     pub fn as_str(self) -> &'static str {
@@ -76,9 +79,7 @@ impl std::str::FromStr for Severity {
         Self::ALL
             .into_iter()
             .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| {
-                format!("severity '{s}' is unrecognized (use critical, high, medium, low or info)")
-            })
+            .ok_or_else(|| format!("severity '{s}' is unrecognized (use critical, high, medium, low or info)"))
     }
 }
 
@@ -149,9 +150,7 @@ impl Rule {
         match self {
             Self::RootAccessKey | Self::RootNoMfa => Critical,
             Self::RootVirtualMfa | Self::KeyNotRotated | Self::ConsoleWithoutMfa => High,
-            Self::KeyUnused | Self::MultipleActiveKeys | Self::PasswordUnused | Self::StaleUser => {
-                Medium
-            }
+            Self::KeyUnused | Self::MultipleActiveKeys | Self::PasswordUnused | Self::StaleUser => Medium,
             Self::KeyNeverUsedAtSetup | Self::InactiveKey => Low,
         }
     }

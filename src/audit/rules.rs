@@ -18,13 +18,7 @@ pub fn audit_account(scan: &AccountScan, policy: &Policy, now: Timestamp) -> Vec
     out
 }
 
-fn finding(
-    rule: Rule,
-    account: &AccountId,
-    user: &str,
-    key: Option<&AccessKey>,
-    detail: String,
-) -> Finding {
+fn finding(rule: Rule, account: &AccountId, user: &str, key: Option<&AccessKey>, detail: String) -> Finding {
     Finding {
         rule,
         severity: rule.severity(),
@@ -44,7 +38,10 @@ fn audit_root(account: &AccountId, root: &RootUser, out: &mut Vec<Finding>) {
     if !root.mfa_enabled {
         push(Rule::RootNoMfa, "the root user has no MFA");
     } else if root.mfa_kind == Some(crate::model::MfaKind::Virtual) {
-        push(Rule::RootVirtualMfa, "the root user's MFA is a virtual device, not hardware");
+        push(
+            Rule::RootVirtualMfa,
+            "the root user's MFA is a virtual device, not hardware",
+        );
     }
 }
 
@@ -58,13 +55,21 @@ fn audit_user(account: &AccountId, user: &User, policy: &Policy, now: Timestamp,
     let user_age = age_days(user.created, now);
 
     if user.password_enabled && !user.mfa_active {
-        out.push(finding(Rule::ConsoleWithoutMfa, account, name, None, "console password without MFA".into()));
+        out.push(finding(
+            Rule::ConsoleWithoutMfa,
+            account,
+            name,
+            None,
+            "console password without MFA".into(),
+        ));
     }
     if user.password_enabled {
         let detail = match user.password_last_used {
-            Some(t) if age_days(t, now) > i64::from(policy.unused_days) => {
-                Some(format!("console password last used {} days ago (limit {})", age_days(t, now), policy.unused_days))
-            }
+            Some(t) if age_days(t, now) > i64::from(policy.unused_days) => Some(format!(
+                "console password last used {} days ago (limit {})",
+                age_days(t, now),
+                policy.unused_days
+            )),
             None if user_age > i64::from(policy.unused_days) => Some(format!(
                 "console password never used; user created {user_age} days ago (limit {})",
                 policy.unused_days
@@ -78,7 +83,13 @@ fn audit_user(account: &AccountId, user: &User, policy: &Policy, now: Timestamp,
 
     let active = user.active_key_count();
     if active > 1 {
-        out.push(finding(Rule::MultipleActiveKeys, account, name, None, format!("{active} active access keys")));
+        out.push(finding(
+            Rule::MultipleActiveKeys,
+            account,
+            name,
+            None,
+            format!("{active} active access keys"),
+        ));
     }
 
     for key in &user.access_keys {
@@ -99,12 +110,22 @@ fn audit_user(account: &AccountId, user: &User, policy: &Policy, now: Timestamp,
             account,
             name,
             None,
-            format!("{last}; user created {user_age} days ago (limit {})", policy.stale_user_days),
+            format!(
+                "{last}; user created {user_age} days ago (limit {})",
+                policy.stale_user_days
+            ),
         ));
     }
 }
 
-fn audit_key(account: &AccountId, user: &User, key: &AccessKey, policy: &Policy, now: Timestamp, out: &mut Vec<Finding>) {
+fn audit_key(
+    account: &AccountId,
+    user: &User,
+    key: &AccessKey,
+    policy: &Policy,
+    now: Timestamp,
+    out: &mut Vec<Finding>,
+) {
     let name = user.name.as_str();
     let key_age = age_days(key.created, now);
     if !key.is_active() {
@@ -127,12 +148,15 @@ fn audit_key(account: &AccountId, user: &User, key: &AccessKey, policy: &Policy,
         ));
     }
     let unused = match &key.last_used {
-        Some(u) if age_days(u.date, now) > i64::from(policy.unused_days) => {
-            Some(format!("last used {} days ago (limit {})", age_days(u.date, now), policy.unused_days))
-        }
-        None if key_age > i64::from(policy.unused_days) => {
-            Some(format!("never used; created {key_age} days ago (limit {})", policy.unused_days))
-        }
+        Some(u) if age_days(u.date, now) > i64::from(policy.unused_days) => Some(format!(
+            "last used {} days ago (limit {})",
+            age_days(u.date, now),
+            policy.unused_days
+        )),
+        None if key_age > i64::from(policy.unused_days) => Some(format!(
+            "never used; created {key_age} days ago (limit {})",
+            policy.unused_days
+        )),
         _ => None,
     };
     if let Some(detail) = unused {
@@ -169,7 +193,11 @@ mod tests {
             id: AccessKeyId(id.into()),
             status,
             created: ago(age),
-            last_used: used.map(|u| KeyLastUsed { date: ago(u), service: Some("s3".into()), region: None }),
+            last_used: used.map(|u| KeyLastUsed {
+                date: ago(u),
+                service: Some("s3".into()),
+                region: None,
+            }),
         }
     }
 
@@ -196,7 +224,11 @@ mod tests {
             ou_path: "/".into(),
             is_management: false,
         };
-        let root = root.unwrap_or(RootUser { access_keys_present: false, mfa_enabled: true, mfa_kind: Some(MfaKind::Hardware) });
+        let root = root.unwrap_or(RootUser {
+            access_keys_present: false,
+            mfa_enabled: true,
+            mfa_kind: Some(MfaKind::Hardware),
+        });
         AccountScan::ok(account, root, users, vec![])
     }
 
@@ -218,7 +250,11 @@ mod tests {
     #[case::ninety_one(d(91), true)]
     fn rotation_is_strictly_over_90_whole_days(#[case] age: Duration, #[case] fires: bool) {
         let got = fired(user(vec![key("AKIA1", KeyStatus::Active, age, Some(d(1)))]));
-        assert_eq!(got.contains(&(Rule::KeyNotRotated, Some("AKIA1".into()))), fires, "{got:?}");
+        assert_eq!(
+            got.contains(&(Rule::KeyNotRotated, Some("AKIA1".into()))),
+            fires,
+            "{got:?}"
+        );
     }
 
     #[rstest]
@@ -249,7 +285,10 @@ mod tests {
 
     #[test]
     fn fresh_used_key_is_clean() {
-        assert_eq!(fired(user(vec![key("AKIA1", KeyStatus::Active, d(10), Some(d(1)))])), vec![]);
+        assert_eq!(
+            fired(user(vec![key("AKIA1", KeyStatus::Active, d(10), Some(d(1)))])),
+            vec![]
+        );
     }
 
     #[test]
@@ -259,7 +298,10 @@ mod tests {
         u.password_last_used = Some(ago(d(1)));
         assert_eq!(
             fired(u),
-            vec![(Rule::ConsoleWithoutMfa, None), (Rule::KeyNeverUsedAtSetup, Some("AKIA1".into()))]
+            vec![
+                (Rule::ConsoleWithoutMfa, None),
+                (Rule::KeyNeverUsedAtSetup, Some("AKIA1".into()))
+            ]
         );
     }
 
@@ -303,7 +345,11 @@ mod tests {
     #[case::virtual_mfa(false, true, Some(MfaKind::Virtual), vec![Rule::RootVirtualMfa])]
     #[case::hardware_mfa(false, true, Some(MfaKind::Hardware), vec![])]
     fn root_rules(#[case] keys: bool, #[case] mfa: bool, #[case] kind: Option<MfaKind>, #[case] want: Vec<Rule>) {
-        let root = RootUser { access_keys_present: keys, mfa_enabled: mfa, mfa_kind: kind };
+        let root = RootUser {
+            access_keys_present: keys,
+            mfa_enabled: mfa,
+            mfa_kind: kind,
+        };
         let got = audit_account(&scan_of(Some(root), vec![]), &Policy::default(), now());
         assert_eq!(got.iter().map(|f| f.rule).collect::<Vec<_>>(), want);
         assert!(got.iter().all(|f| f.user == ROOT_USER && f.access_key_id.is_none()));
@@ -312,7 +358,10 @@ mod tests {
     #[test]
     fn findings_carry_severity_and_controls_from_the_table() {
         let got = audit_account(
-            &scan_of(None, vec![user(vec![key("AKIA1", KeyStatus::Active, d(400), Some(d(1)))])]),
+            &scan_of(
+                None,
+                vec![user(vec![key("AKIA1", KeyStatus::Active, d(400), Some(d(1)))])],
+            ),
             &Policy::default(),
             now(),
         );
@@ -324,9 +373,16 @@ mod tests {
 
     #[test]
     fn thresholds_are_configurable() {
-        let policy = Policy { rotation_days: 30, unused_days: 45, stale_user_days: 90 };
+        let policy = Policy {
+            rotation_days: 30,
+            unused_days: 45,
+            stale_user_days: 90,
+        };
         let u = user(vec![key("AKIA1", KeyStatus::Active, d(31), Some(d(1)))]);
         let got = audit_account(&scan_of(None, vec![u]), &policy, now());
-        assert_eq!(got.iter().map(|f| f.rule).collect::<Vec<_>>(), vec![Rule::KeyNotRotated]);
+        assert_eq!(
+            got.iter().map(|f| f.rule).collect::<Vec<_>>(),
+            vec![Rule::KeyNotRotated]
+        );
     }
 }

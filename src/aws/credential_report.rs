@@ -88,7 +88,11 @@ pub struct CellError {
 
 impl std::fmt::Display for CellError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "credential report row {} column {}: unreadable value '{}'", self.row, self.column, self.value)
+        write!(
+            f,
+            "credential report row {} column {}: unreadable value '{}'",
+            self.row, self.column, self.value
+        )
     }
 }
 
@@ -124,7 +128,9 @@ fn sentinel<T>(raw: &str) -> Option<Cell<T>> {
 }
 
 fn parse_date(raw: &str) -> Option<Timestamp> {
-    DateTime::parse_from_rfc3339(raw.trim()).ok().map(|d| d.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(raw.trim())
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
 }
 
 fn parse_bool(raw: &str) -> Option<bool> {
@@ -152,7 +158,11 @@ impl RowReader<'_> {
     }
 
     fn error(&mut self, column: &str, value: &str) {
-        self.errors.push(CellError { row: self.row, column: column.to_owned(), value: value.to_owned() });
+        self.errors.push(CellError {
+            row: self.row,
+            column: column.to_owned(),
+            value: value.to_owned(),
+        });
     }
 
     fn text(&self, column: &str) -> Cell<String> {
@@ -163,7 +173,9 @@ impl RowReader<'_> {
     }
 
     fn date(&mut self, column: &str) -> Cell<Timestamp> {
-        let Some(raw) = self.raw(column).map(str::to_owned) else { return Cell::NotApplicable };
+        let Some(raw) = self.raw(column).map(str::to_owned) else {
+            return Cell::NotApplicable;
+        };
         if let Some(s) = sentinel(&raw) {
             return s;
         }
@@ -174,7 +186,9 @@ impl RowReader<'_> {
     }
 
     fn boolean(&mut self, column: &str) -> Cell<bool> {
-        let Some(raw) = self.raw(column).map(str::to_owned) else { return Cell::NotApplicable };
+        let Some(raw) = self.raw(column).map(str::to_owned) else {
+            return Cell::NotApplicable;
+        };
         if let Some(s) = sentinel(&raw) {
             return s;
         }
@@ -205,7 +219,10 @@ impl RowReader<'_> {
 /// [`ParseError`] when the bytes are not CSV or the `user`/`arn` columns are missing. Unreadable
 /// cells do not fail the parse; they are listed in `cell_errors`.
 pub fn parse(content: &[u8]) -> Result<CredentialReport, ParseError> {
-    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::None).from_reader(content);
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::None)
+        .from_reader(content);
     let headers = reader.headers().map_err(ParseError::Csv)?.clone();
     for required in ["user", "arn"] {
         if !headers.iter().any(|h| h.trim() == required) {
@@ -215,7 +232,12 @@ pub fn parse(content: &[u8]) -> Result<CredentialReport, ParseError> {
     let mut report = CredentialReport::default();
     for (i, record) in reader.records().enumerate() {
         let record = record.map_err(ParseError::Csv)?;
-        let mut r = RowReader { headers: &headers, record: &record, row: i + 1, errors: &mut report.cell_errors };
+        let mut r = RowReader {
+            headers: &headers,
+            record: &record,
+            row: i + 1,
+            errors: &mut report.cell_errors,
+        };
         let row = ReportRow {
             user: r.raw("user").unwrap_or_default().to_owned(),
             arn: r.raw("arn").unwrap_or_default().to_owned(),
@@ -298,7 +320,12 @@ pub async fn fetch(client: &aws_sdk_iam::Client, polling: Polling) -> Result<Cre
                 let content = out.content().map(|b| b.as_ref()).unwrap_or_default();
                 return parse(content).map_err(|e| super::Error::CredentialReportUnreadable(e.to_string()));
             }
-            Err(e) if matches!(e.code(), Some("ReportInProgress" | "ReportNotPresent" | "ReportExpired")) => {
+            Err(e)
+                if matches!(
+                    e.code(),
+                    Some("ReportInProgress" | "ReportNotPresent" | "ReportExpired")
+                ) =>
+            {
                 wait(&mut pause).await?;
             }
             Err(e) => return Err(super::classify("iam:GetCredentialReport", e)),
@@ -372,19 +399,31 @@ true,x,arn:aws:iam::1:user/b,bob,2025-01-01T10:00:00Z,TRUE\n";
         let r = parse(csv.as_bytes()).unwrap();
         assert_eq!(r.users[0].password_last_used, Cell::NotApplicable);
         assert_eq!(
-            r.cell_errors.iter().map(|e| (e.row, e.column.as_str(), e.value.as_str())).collect::<Vec<_>>(),
+            r.cell_errors
+                .iter()
+                .map(|e| (e.row, e.column.as_str(), e.value.as_str()))
+                .collect::<Vec<_>>(),
             vec![(1, "password_last_used", "yesterday"), (1, "mfa_active", "maybe")]
         );
     }
 
     #[test]
     fn missing_user_column_is_an_error() {
-        assert!(matches!(parse(b"arn,mfa_active\nx,true\n"), Err(ParseError::MissingColumn("user"))));
+        assert!(matches!(
+            parse(b"arn,mfa_active\nx,true\n"),
+            Err(ParseError::MissingColumn("user"))
+        ));
     }
 
     #[test]
     fn garbage_never_panics() {
-        for input in [&b""[..], b"\xff\xfe\x00", b"user\n", b"user,arn\n\"unterminated", b",,,\n,,,"] {
+        for input in [
+            &b""[..],
+            b"\xff\xfe\x00",
+            b"user\n",
+            b"user,arn\n\"unterminated",
+            b",,,\n,,,",
+        ] {
             let _ = parse(input);
         }
     }

@@ -68,7 +68,9 @@ pub async fn read_account(
             Some(r)
         }
         Err(e @ (Error::AccessDenied { .. } | Error::CredentialReportUnreadable(_))) => {
-            warnings.push(format!("credential report unavailable ({e}); read user by user instead"));
+            warnings.push(format!(
+                "credential report unavailable ({e}); read user by user instead"
+            ));
             None
         }
         Err(e) => return Err(e),
@@ -88,8 +90,10 @@ pub async fn read_account(
     let root_arn = format!("arn:{partition}:iam::{}:root", account.id);
     let root = root_user(&client, report.as_ref(), virtual_mfa.contains_key(&root_arn)).await?;
 
-    let rows: HashMap<&str, &ReportRow> =
-        report.as_ref().map(|r| r.users.iter().map(|row| (row.user.as_str(), row)).collect()).unwrap_or_default();
+    let rows: HashMap<&str, &ReportRow> = report
+        .as_ref()
+        .map(|r| r.users.iter().map(|row| (row.user.as_str(), row)).collect())
+        .unwrap_or_default();
     let total = iam_users.len();
     let done = AtomicUsize::new(0);
     progress(ScanPhase::ReadingUsers { done: 0, total });
@@ -103,9 +107,9 @@ pub async fn read_account(
         })
         .collect();
     let results: Vec<Result<User, Error>> = stream::iter(reads)
-    .buffer_unordered(opts.user_concurrency.max(1))
-    .collect()
-    .await;
+        .buffer_unordered(opts.user_concurrency.max(1))
+        .collect()
+        .await;
 
     let mut users = Vec::with_capacity(total);
     for r in results {
@@ -161,13 +165,28 @@ async fn root_user(client: &Client, report: Option<&CredentialReport>, root_virt
     let (access_keys_present, mfa_enabled) = match report.and_then(|r| r.root.as_ref()) {
         Some(row) => (row.keys.iter().any(|k| k.active || k.has_key()), row.mfa_active),
         None => {
-            let out = client.get_account_summary().send().await.map_err(|e| classify("iam:GetAccountSummary", e))?;
+            let out = client
+                .get_account_summary()
+                .send()
+                .await
+                .map_err(|e| classify("iam:GetAccountSummary", e))?;
             let get = |k: SummaryKeyType| out.summary_map().and_then(|m| m.get(&k)).copied().unwrap_or(0);
-            (get(SummaryKeyType::AccountAccessKeysPresent) > 0, get(SummaryKeyType::AccountMfaEnabled) > 0)
+            (
+                get(SummaryKeyType::AccountAccessKeysPresent) > 0,
+                get(SummaryKeyType::AccountMfaEnabled) > 0,
+            )
         }
     };
-    let mfa_kind = mfa_enabled.then_some(if root_virtual { MfaKind::Virtual } else { MfaKind::Hardware });
-    Ok(RootUser { access_keys_present, mfa_enabled, mfa_kind })
+    let mfa_kind = mfa_enabled.then_some(if root_virtual {
+        MfaKind::Virtual
+    } else {
+        MfaKind::Hardware
+    });
+    Ok(RootUser {
+        access_keys_present,
+        mfa_enabled,
+        mfa_kind,
+    })
 }
 
 /// Reads one user. `Err(NoSuchEntity)` means the user vanished meanwhile.
@@ -179,7 +198,11 @@ async fn read_user(
 ) -> Result<User, Error> {
     let name = u.user_name();
     let needs_key_listing = row.is_none_or(|r| r.keys.iter().any(KeySlot::has_key));
-    let access_keys = if needs_key_listing { access_keys(client, name, row).await? } else { Vec::new() };
+    let access_keys = if needs_key_listing {
+        access_keys(client, name, row).await?
+    } else {
+        Vec::new()
+    };
 
     let password_enabled = match row.map(|r| &r.password_enabled) {
         Some(Cell::Value(b)) => *b,
@@ -188,9 +211,13 @@ async fn read_user(
 
     let virtual_serial = virtual_mfa.get(u.arn());
     let (mfa_active, mfa_devices) = match (row, virtual_serial) {
-        (Some(r), Some(serial)) => {
-            (r.mfa_active, vec![MfaDevice { serial: serial.clone(), kind: MfaKind::Virtual }])
-        }
+        (Some(r), Some(serial)) => (
+            r.mfa_active,
+            vec![MfaDevice {
+                serial: serial.clone(),
+                kind: MfaKind::Virtual,
+            }],
+        ),
         (Some(r), None) if !r.mfa_active => (false, Vec::new()),
         _ => {
             let devices = mfa_devices(client, name).await?;
@@ -204,7 +231,11 @@ async fn read_user(
         path: u.path().to_owned(),
         created: to_utc(u.create_date()),
         password_enabled,
-        password_last_used: if password_enabled { u.password_last_used().map(to_utc) } else { None },
+        password_last_used: if password_enabled {
+            u.password_last_used().map(to_utc)
+        } else {
+            None
+        },
         mfa_active,
         mfa_devices,
         access_keys,
@@ -225,7 +256,9 @@ async fn access_keys(client: &Client, user: &str, row: Option<&ReportRow>) -> Re
         .map_err(|e| classify("iam:ListAccessKeys", e))?;
     let mut keys = Vec::with_capacity(metas.len());
     for m in &metas {
-        let (Some(id), Some(created)) = (m.access_key_id(), m.create_date()) else { continue };
+        let (Some(id), Some(created)) = (m.access_key_id(), m.create_date()) else {
+            continue;
+        };
         let created = to_utc(created);
         let slot = row.and_then(|r| r.keys.iter().find(|s| s.last_rotated.value() == Some(&created)));
         let last_used = match slot.and_then(slot_last_used) {
@@ -237,8 +270,17 @@ async fn access_keys(client: &Client, user: &str, row: Option<&ReportRow>) -> Re
                 Err(e) => return Err(e),
             },
         };
-        let status = if m.status() == Some(&StatusType::Active) { KeyStatus::Active } else { KeyStatus::Inactive };
-        keys.push(AccessKey { id: AccessKeyId(id.to_owned()), status, created, last_used });
+        let status = if m.status() == Some(&StatusType::Active) {
+            KeyStatus::Active
+        } else {
+            KeyStatus::Inactive
+        };
+        keys.push(AccessKey {
+            id: AccessKeyId(id.to_owned()),
+            status,
+            created,
+            last_used,
+        });
     }
     keys.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)));
     Ok(keys)
@@ -265,7 +307,9 @@ pub(crate) async fn last_used(client: &Client, key: &str) -> Result<Option<KeyLa
         .send()
         .await
         .map_err(|e| classify("iam:GetAccessKeyLastUsed", e))?;
-    let Some(used) = out.access_key_last_used() else { return Ok(None) };
+    let Some(used) = out.access_key_last_used() else {
+        return Ok(None);
+    };
     let known = |s: &str| (!s.is_empty() && s != "N/A").then(|| s.to_owned());
     Ok(used.last_used_date().map(|d| KeyLastUsed {
         date: to_utc(d),
@@ -300,7 +344,10 @@ async fn mfa_devices(client: &Client, user: &str) -> Result<Vec<MfaDevice>, Erro
         .map_err(|e| classify("iam:ListMFADevices", e))?;
     Ok(devices
         .iter()
-        .map(|d| MfaDevice { serial: d.serial_number().to_owned(), kind: MfaKind::from_serial(d.serial_number()) })
+        .map(|d| MfaDevice {
+            serial: d.serial_number().to_owned(),
+            kind: MfaKind::from_serial(d.serial_number()),
+        })
         .collect())
 }
 

@@ -32,7 +32,9 @@ pub enum Error {
         message: String,
     },
     /// The audit (or remediation) role could not be assumed.
-    #[error("cannot assume {role_arn} ({code}): {message}; check that the role exists in the account and trusts the caller")]
+    #[error(
+        "cannot assume {role_arn} ({code}): {message}; check that the role exists in the account and trusts the caller"
+    )]
     AssumeRole {
         /// The role ARN tried.
         role_arn: String,
@@ -100,7 +102,10 @@ impl Error {
 
     /// The `scan.error` object of the JSON contract.
     pub fn to_scan_error(&self) -> ScanError {
-        ScanError { code: self.code().to_owned(), message: self.to_string() }
+        ScanError {
+            code: self.code().to_owned(),
+            message: self.to_string(),
+        }
     }
 
     /// True for [`Error::NoSuchEntity`].
@@ -137,9 +142,10 @@ where
                 _ => Error::Unexpected { action, code, message },
             }
         }
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            Error::Transport { action, message: DisplayErrorContext(&err).to_string() }
-        }
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => Error::Transport {
+            action,
+            message: DisplayErrorContext(&err).to_string(),
+        },
         _ => Error::Unexpected {
             action,
             code: "ConstructionFailure".into(),
@@ -198,7 +204,9 @@ pub async fn connect(opts: &ConnectOptions) -> Result<AwsContext, Error> {
         .connect_timeout(Duration::from_secs(5))
         .operation_attempt_timeout(Duration::from_secs(30))
         .build();
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry).timeout_config(timeouts);
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(retry)
+        .timeout_config(timeouts);
     if let Some(profile) = &opts.profile {
         loader = loader.profile_name(profile);
     }
@@ -207,7 +215,9 @@ pub async fn connect(opts: &ConnectOptions) -> Result<AwsContext, Error> {
     }
     if let Some((id, secret)) = &opts.isolated_credentials {
         use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
-        let no_files = EnvConfigFiles::builder().with_contents(EnvConfigFileKind::Config, "").build();
+        let no_files = EnvConfigFiles::builder()
+            .with_contents(EnvConfigFileKind::Config, "")
+            .build();
         loader = loader
             .profile_files(no_files)
             .credentials_provider(Credentials::new(id, secret, None, None, "keytriage-isolated"))
@@ -230,13 +240,22 @@ async fn caller_identity(config: &SdkConfig) -> Result<CallerIdentity, Error> {
         .await
         .map_err(|e| classify("sts:GetCallerIdentity", e))?;
     let arn = out.arn().unwrap_or_default().to_owned();
-    let partition = arn.split(':').nth(1).filter(|p| !p.is_empty()).unwrap_or("aws").to_owned();
+    let partition = arn
+        .split(':')
+        .nth(1)
+        .filter(|p| !p.is_empty())
+        .unwrap_or("aws")
+        .to_owned();
     let account_id = AccountId::parse(out.account().unwrap_or_default()).map_err(|e| Error::Unexpected {
         action: "sts:GetCallerIdentity",
         code: "InvalidResponse".into(),
         message: e.to_string(),
     })?;
-    Ok(CallerIdentity { account_id, arn, partition })
+    Ok(CallerIdentity {
+        account_id,
+        arn,
+        partition,
+    })
 }
 
 /// Which role to assume in member accounts.
@@ -292,23 +311,34 @@ impl AwsContext {
         if let Err(e) = provider.provide_credentials().await {
             return Err(assume_role_error(role_arn, &e));
         }
-        Ok(self.base.to_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build())
+        Ok(self
+            .base
+            .to_builder()
+            .credentials_provider(SharedCredentialsProvider::new(provider))
+            .build())
     }
 }
 
 fn assume_role_error(role_arn: String, err: &aws_credential_types::provider::error::CredentialsError) -> Error {
     use std::error::Error as _;
-    let sdk = err
-        .source()
-        .and_then(|s| s.downcast_ref::<aws_sdk_sts::error::SdkError<aws_sdk_sts::operation::assume_role::AssumeRoleError>>());
+    let sdk = err.source().and_then(|s| {
+        s.downcast_ref::<aws_sdk_sts::error::SdkError<aws_sdk_sts::operation::assume_role::AssumeRoleError>>()
+    });
     match sdk {
         Some(e @ SdkError::ServiceError(_)) => Error::AssumeRole {
             role_arn,
             code: e.code().unwrap_or("Unknown").to_owned(),
             message: e.message().unwrap_or_default().to_owned(),
         },
-        Some(e) => Error::Transport { action: "sts:AssumeRole", message: DisplayErrorContext(e).to_string() },
-        None => Error::AssumeRole { role_arn, code: "Unknown".into(), message: DisplayErrorContext(err).to_string() },
+        Some(e) => Error::Transport {
+            action: "sts:AssumeRole",
+            message: DisplayErrorContext(e).to_string(),
+        },
+        None => Error::AssumeRole {
+            role_arn,
+            code: "Unknown".into(),
+            message: DisplayErrorContext(err).to_string(),
+        },
     }
 }
 

@@ -38,7 +38,11 @@ pub async fn discover(ctx: &AwsContext) -> Result<Discovery, Error> {
         Err(e) => return Err(classify("organizations:DescribeOrganization", e)),
     };
     let Some(organization) = organization else {
-        return Ok(Discovery { organization: None, accounts: vec![standalone(ctx).await], warnings: vec![] });
+        return Ok(Discovery {
+            organization: None,
+            accounts: vec![standalone(ctx).await],
+            warnings: vec![],
+        });
     };
 
     let mut accounts = Vec::new();
@@ -46,7 +50,9 @@ pub async fn discover(ctx: &AwsContext) -> Result<Discovery, Error> {
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| classify("organizations:ListAccounts", e))?;
         for a in page.accounts() {
-            let Ok(id) = AccountId::parse(a.id().unwrap_or_default()) else { continue };
+            let Ok(id) = AccountId::parse(a.id().unwrap_or_default()) else {
+                continue;
+            };
             accounts.push(Account {
                 is_management: id == organization.management_account_id,
                 id,
@@ -67,17 +73,33 @@ pub async fn discover(ctx: &AwsContext) -> Result<Discovery, Error> {
         Err(e) => warnings.push(format!("organizational units not shown: {e}")),
     }
     accounts.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
-    Ok(Discovery { organization: Some(organization), accounts, warnings })
+    Ok(Discovery {
+        organization: Some(organization),
+        accounts,
+        warnings,
+    })
 }
 
 /// Walks the OU tree breadth-first: account id → OU path (`/` for the root, `/Prod/Payments`).
 async fn ou_paths(client: &Client) -> Result<HashMap<String, String>, Error> {
-    let roots = client.list_roots().send().await.map_err(|e| classify("organizations:ListRoots", e))?;
-    let mut queue: VecDeque<(String, String)> =
-        roots.roots().iter().filter_map(|r| r.id()).map(|id| (id.to_owned(), "/".to_owned())).collect();
+    let roots = client
+        .list_roots()
+        .send()
+        .await
+        .map_err(|e| classify("organizations:ListRoots", e))?;
+    let mut queue: VecDeque<(String, String)> = roots
+        .roots()
+        .iter()
+        .filter_map(|r| r.id())
+        .map(|id| (id.to_owned(), "/".to_owned()))
+        .collect();
     let mut paths = HashMap::new();
     while let Some((parent, path)) = queue.pop_front() {
-        let mut pages = client.list_accounts_for_parent().parent_id(&parent).into_paginator().send();
+        let mut pages = client
+            .list_accounts_for_parent()
+            .parent_id(&parent)
+            .into_paginator()
+            .send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| classify("organizations:ListAccountsForParent", e))?;
             for a in page.accounts() {
@@ -86,13 +108,21 @@ async fn ou_paths(client: &Client) -> Result<HashMap<String, String>, Error> {
                 }
             }
         }
-        let mut pages = client.list_organizational_units_for_parent().parent_id(&parent).into_paginator().send();
+        let mut pages = client
+            .list_organizational_units_for_parent()
+            .parent_id(&parent)
+            .into_paginator()
+            .send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| classify("organizations:ListOrganizationalUnitsForParent", e))?;
             for ou in page.organizational_units() {
                 if let Some(id) = ou.id() {
                     let name = ou.name().unwrap_or(id);
-                    let child = if path == "/" { format!("/{name}") } else { format!("{path}/{name}") };
+                    let child = if path == "/" {
+                        format!("/{name}")
+                    } else {
+                        format!("{path}/{name}")
+                    };
                     queue.push_back((id.to_owned(), child));
                 }
             }

@@ -1,0 +1,68 @@
+//! Shared helpers of the integration tests: start the emulator with a scenario and reach it
+//! through the real SDK, as the binary does.
+#![allow(dead_code)]
+
+use keytriage::aws::credential_report::Polling;
+use keytriage::aws::{self, AwsContext, ConnectOptions, RoleOptions};
+use keytriage::emulator::{DUMMY_CREDENTIALS, Emulator};
+use keytriage::model::AccountScan;
+use keytriage::scan::{OrgScan, ScanOptions};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Starts the emulator with `scenario`; panics with the emulator's own words on failure.
+pub fn emulator(scenario: &serde_json::Value) -> Emulator {
+    match Emulator::start(&scenario.to_string(), Duration::from_secs(180)) {
+        Ok(e) => e,
+        Err(e) => panic!("emulator: {e}"),
+    }
+}
+
+/// Connection options for the emulator (dummy credentials, no AWS files read).
+pub fn connect_options(emu: &Emulator) -> ConnectOptions {
+    ConnectOptions {
+        endpoint_url: Some(emu.endpoint()),
+        isolated_credentials: Some((DUMMY_CREDENTIALS.0.into(), DUMMY_CREDENTIALS.1.into())),
+        max_attempts: 4,
+        ..Default::default()
+    }
+}
+
+/// The caller's context against the emulator.
+pub async fn context(emu: &Emulator) -> Arc<AwsContext> {
+    Arc::new(
+        aws::connect(&connect_options(emu))
+            .await
+            .expect("connect to the emulator"),
+    )
+}
+
+/// Scan options with quick credential-report polling.
+pub fn scan_options() -> ScanOptions {
+    let mut o = ScanOptions::new(RoleOptions {
+        role_name: "OrganizationAccountAccessRole".into(),
+        external_id: None,
+        session_length: None,
+    });
+    o.polling = Polling {
+        deadline: Duration::from_secs(20),
+        first_pause: Duration::from_millis(50),
+        max_pause: Duration::from_millis(500),
+    };
+    o
+}
+
+/// Scans the whole emulated organization.
+pub async fn scan(emu: &Emulator) -> OrgScan {
+    keytriage::scan::run_to_end(context(emu).await, Arc::new(scan_options()), |_| {})
+        .await
+        .expect("scan")
+}
+
+/// The scan of the account named `name`.
+pub fn account<'a>(org: &'a OrgScan, name: &str) -> &'a AccountScan {
+    org.accounts
+        .iter()
+        .find(|a| a.account.name == name)
+        .unwrap_or_else(|| panic!("no account {name}"))
+}
