@@ -44,6 +44,10 @@ REPORT_HEADER = [
 ]
 
 
+USER_NAME_RE = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
+PATH_RE = re.compile(r"/([\x21-\x7e]*/)?")
+
+
 class ScenarioError(Exception):
     pass
 
@@ -111,8 +115,9 @@ def _user(u, where, name=None):
     if not isinstance(keys, list):
         raise ScenarioError(f"{where}.keys: expected a list")
     path = u.get("path", "/")
-    if not isinstance(path, str) or not path.startswith("/") or not path.endswith("/"):
-        raise ScenarioError(f"{where}.path: must begin and end with '/', got {path!r}")
+    if not isinstance(path, str) or len(path) > 512 or not PATH_RE.fullmatch(path):
+        raise ScenarioError(f"{where}.path: must be '/' or '/segments/' of printable "
+                            f"ASCII without spaces, got {path!r}")
     return {
         "name": name if name is not None else _str(u.get("name"), f"{where}.name"),
         "path": path,
@@ -207,6 +212,9 @@ def parse_scenario(doc):
                 users.append(u)
         seen = set()
         for u in users:
+            if not USER_NAME_RE.fullmatch(u["name"]):
+                raise ScenarioError(f"{where}: invalid IAM user name {u['name']!r} "
+                                    "(1-64 of letters, digits and +=,.@_-)")
             if u["name"] in seen:
                 raise ScenarioError(f"{where}: duplicate user name {u['name']!r}")
             seen.add(u["name"])

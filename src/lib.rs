@@ -16,3 +16,4 @@ pub mod emulator;
 pub mod model;
 pub mod report;
 pub mod scan;
+pub mod tui;

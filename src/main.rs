@@ -2,7 +2,7 @@
 //! headless scan or the TUI. All logic lives in the library.
 
 use clap::Parser as _;
-use color_eyre::eyre::{Result, WrapErr, eyre};
+use color_eyre::eyre::{Result, WrapErr};
 use keytriage::aws::{self, AwsContext, ConnectOptions, RoleOptions};
 use keytriage::cli::{Cli, Command, Format, ScanArgs, Settings};
 use keytriage::emulator::{DUMMY_CREDENTIALS, Emulator};
@@ -60,7 +60,16 @@ fn run() -> Result<i32> {
     let result = runtime.block_on(async {
         match cli.command {
             Some(Command::Scan(args)) => headless_scan(&connect, &settings, &args).await,
-            Some(Command::Demo) | None => Err(eyre!("the TUI is not built yet; use `keytriage scan`")),
+            Some(Command::Demo) | None => {
+                let opts = keytriage::tui::TuiOptions {
+                    connect: connect.clone(),
+                    scan: scan_options(&settings),
+                    policy: settings.policy,
+                    write_mode: demo,
+                };
+                keytriage::tui::run(opts).await.wrap_err("terminal error")?;
+                Ok(0)
+            }
         }
     });
     drop(emulator);

@@ -1,0 +1,325 @@
+//! Drawing: a pure function of [`App`] state (the tables remember the last drawn height
+//! for PageDown). Header, body (a table or the user detail), status, footer, help overlay.
+//! Never panics at any size, down to 0×0.
+
+use super::app::{App, Mode};
+use super::keymap::{self, Action};
+use super::table::Order;
+use super::theme::Theme;
+use super::views::{COMMANDS, ViewKind, ago, mfa_word, sev_label};
+use crate::audit::Severity;
+use crate::model::{ScanStatus, age_days};
+use ratatui::Frame;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
+
+/// Draws the whole screen.
+pub fn draw(app: &App, theme: &Theme, frame: &mut Frame<'_>) {
+    render(app, theme, frame.area(), frame.buffer_mut());
+}
+
+/// Draws the whole screen into `buf` (used by [`draw`] and the snapshot tests).
+pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    if area.width == 0 || area.height == 0 {
+        return;
+    }
+    let [header, body, status, footer] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    render_header(app, theme, header, buf);
+    match &app.view().kind {
+        ViewKind::User(..) => render_user(app, theme, body, buf),
+        kind => app
+            .view()
+            .table
+            .render(body, buf, table_title(app, theme), &empty_text(app, kind), theme),
+    }
+    render_status(app, theme, status, buf);
+    render_footer(app, theme, footer, buf);
+    if app.mode == Mode::Help {
+        render_help(app, theme, area, buf);
+    }
+}
+
+fn render_header(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let mode = if app.write_mode { " WRITE " } else { " READ-ONLY " };
+    let org = app
+        .store
+        .organization
+        .as_ref()
+        .map(|o| format!("org {}", o.id))
+        .unwrap_or_default();
+    let first = Line::from(vec![
+        Span::styled(" keytriage ", theme.accent()),
+        Span::styled(
+            format!("[{mode}]"),
+            if app.write_mode { theme.error() } else { theme.accent() },
+        ),
+        Span::raw(format!(" {org} ")),
+        Span::styled(app.identity.clone(), theme.muted()),
+    ]);
+    let (done, total, failed) = app.store.progress();
+    let skipped = app
+        .store
+        .accounts
+        .iter()
+        .filter(|e| e.scan.as_ref().is_some_and(|s| s.scan.status == ScanStatus::Skipped))
+        .count();
+    let mut second = vec![];
+    if let Some(e) = &app.store.discovery_error {
+        second.push(Span::styled(format!(" {e}"), theme.error()));
+    } else if !app.store.discovered {
+        second.push(Span::raw(" listing the organization's accounts…"));
+    } else if done < total {
+        let bar_w = 20usize;
+        let filled = (done * bar_w).checked_div(total).unwrap_or(0);
+        second.push(Span::raw(format!(
+            " scanning {done}/{total} accounts [{}{}]",
+            "█".repeat(filled),
+            "·".repeat(bar_w - filled)
+        )));
+    } else {
+        second.push(Span::raw(format!(" scanned {total} accounts")));
+    }
+    if failed > 0 {
+        second.push(Span::styled(format!(" · {failed} failed"), theme.error()));
+    }
+    if skipped > 0 {
+        second.push(Span::raw(format!(" · {skipped} skipped")));
+    }
+    let all = app.store.accounts.iter().flat_map(|e| &e.findings);
+    let mut counts = [0usize; 5];
+    for f in all {
+        counts[Severity::ALL.iter().position(|s| *s == f.severity).unwrap_or(4)] += 1;
+    }
+    second.push(Span::raw("  findings:"));
+    for (s, n) in Severity::ALL.iter().zip(counts).take(4) {
+        second.push(Span::styled(format!(" {} {n}", sev_label(*s)), theme.severity(*s)));
+    }
+    Paragraph::new(vec![first, Line::from(second)]).render(area, buf);
+}
+
+fn table_title<'a>(app: &App, theme: &Theme) -> Line<'a> {
+    let view = app.view();
+    let (shown, total) = view.table.counts();
+    let (col, order) = view.table.sort();
+    let arrow = if order == Order::Asc { "▲" } else { "▼" };
+    let mut spans = vec![
+        Span::styled(format!(" {} ", view.kind.title(&app.store)), theme.accent()),
+        Span::raw(format!("[{shown}/{total}] sort {col}{arrow} ")),
+    ];
+    if !view.table.filter().is_empty() || app.mode == Mode::Filter {
+        spans.push(Span::styled(
+            format!("filter /{} ", view.table.filter()),
+            theme.header(),
+        ));
+    }
+    Line::from(spans)
+}
+
+fn render_user(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let ViewKind::User(account_id, name) = &app.view().kind else {
+        return;
+    };
+    let entry = app.store.entry(account_id);
+    let user = entry
+        .and_then(|e| e.scan.as_ref())
+        .and_then(|s| s.users.iter().find(|u| &u.name == name));
+    let Some((entry, user)) = entry.zip(user) else {
+        Paragraph::new(format!(
+            "user {name} is not in the latest scan of {account_id} (deleted?)"
+        ))
+        .block(Block::default().borders(Borders::ALL))
+        .render(area, buf);
+        return;
+    };
+    let now = app.now;
+    let findings: Vec<_> = entry.findings.iter().filter(|f| &f.user == name).collect();
+    let keys_h = (user.access_keys.len() as u16 + 3).max(4);
+    let [info, keys, fnd] =
+        Layout::vertical([Constraint::Length(7), Constraint::Length(keys_h), Constraint::Fill(1)]).areas(area);
+
+    let password = match (user.password_enabled, user.password_last_used) {
+        (false, _) => "no console password".to_owned(),
+        (true, Some(t)) => format!("console password, last used {} ({})", ago(t, now), t.format("%Y-%m-%d")),
+        (true, None) => "console password, never used".to_owned(),
+    };
+    let mfa = if user.mfa_devices.is_empty() {
+        mfa_word(user.mfa_kind()).to_owned()
+    } else {
+        user.mfa_devices
+            .iter()
+            .map(|d| format!("{} {}", d.kind.as_str(), d.serial))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let lines = vec![
+        Line::from(format!("ARN      {}", user.arn)),
+        Line::from(format!("path     {}", user.path)),
+        Line::from(format!(
+            "created  {} ({} days ago)",
+            user.created.format("%Y-%m-%d"),
+            age_days(user.created, now)
+        )),
+        Line::from(format!("password {password}")),
+        Line::from(format!("MFA      {mfa}")),
+    ];
+    Paragraph::new(lines)
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.border())
+                .title(Span::styled(
+                    format!(" {} ", app.view().kind.title(&app.store)),
+                    theme.accent(),
+                )),
+        )
+        .render(info, buf);
+
+    let keys_title = Line::from(Span::styled(" access keys ", theme.accent()));
+    app.view().table.render(keys, buf, keys_title, "no access keys", theme);
+
+    let items: Vec<Line> = if findings.is_empty() {
+        vec![Line::from("no findings")]
+    } else {
+        findings
+            .iter()
+            .map(|f| {
+                let key = f.access_key_id.as_ref().map(|k| format!(" {k}")).unwrap_or_default();
+                Line::from(vec![
+                    Span::styled(format!("{:<4} ", sev_label(f.severity)), theme.severity(f.severity)),
+                    Span::raw(format!(
+                        "{}{key}: {}{}",
+                        f.rule.id(),
+                        f.detail,
+                        controls_suffix(&f.controls)
+                    )),
+                ])
+            })
+            .collect()
+    };
+    Paragraph::new(items)
+        .wrap(Wrap { trim: true })
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.border())
+                .title(Span::styled(format!(" findings ({}) ", findings.len()), theme.accent())),
+        )
+        .render(fnd, buf);
+}
+
+fn controls_suffix(controls: &[String]) -> String {
+    if controls.is_empty() {
+        String::new()
+    } else {
+        format!(" [{}]", controls.join(", "))
+    }
+}
+
+/// What an empty table says: still scanning, nothing found, or why the account has no data.
+fn empty_text(app: &App, kind: &ViewKind) -> String {
+    if !app.store.discovered || app.store.accounts.iter().any(|e| e.scanning()) {
+        return "scanning…".into();
+    }
+    match kind {
+        ViewKind::Users(Some(id)) => match app.store.entry(id).and_then(|e| e.scan.as_ref()) {
+            Some(s) => match &s.scan.error {
+                Some(e) => format!("not scanned: {} [{}]", e.message, e.code),
+                None => "no IAM users in this account".into(),
+            },
+            None => "scanning…".into(),
+        },
+        ViewKind::Findings => "no findings".into(),
+        _ => "nothing to show".into(),
+    }
+}
+
+/// The line above the footer: the selected account's scan error, or warnings.
+fn render_status(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let selected_account = match app.view().table.selected_row().map(|r| &r.id) {
+        Some(super::table::RowId::Account(a)) => app.store.entry(a),
+        _ => None,
+    };
+    let text = selected_account.and_then(|e| {
+        let s = e.scan.as_ref()?;
+        let err = s.scan.error.as_ref()?;
+        Some(format!(
+            "{} ({}): {} [{}]",
+            e.account.name, e.account.id, err.message, err.code
+        ))
+    });
+    if let Some(t) = text {
+        Paragraph::new(Line::styled(t, theme.error())).render(area, buf);
+    }
+}
+
+fn render_footer(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let line = match app.mode {
+        Mode::Filter => Line::from(vec![
+            Span::styled(format!("/{}█", app.view().table.filter()), theme.header()),
+            Span::styled("  Enter keep · Esc clear", theme.muted()),
+        ]),
+        Mode::Command => Line::from(vec![
+            Span::styled(format!(":{}█", app.command), theme.header()),
+            Span::styled(format!("  Tab → {}", app.completions().join(" ")), theme.muted()),
+        ]),
+        _ => match &app.flash {
+            Some(f) => Line::styled(f.text.clone(), if f.error { theme.error() } else { theme.accent() }),
+            None => {
+                let mut spans = Vec::new();
+                for bnd in keymap::active(&app.contexts()).filter(|b| b.footer) {
+                    spans.push(Span::styled(
+                        format!(" {} ", keymap::key_name(bnd.keys[0])),
+                        theme.header(),
+                    ));
+                    let help = if bnd.action == Action::Command {
+                        "command"
+                    } else {
+                        bnd.help
+                    };
+                    spans.push(Span::styled(format!("{help} "), theme.muted()));
+                }
+                Line::from(spans)
+            }
+        },
+    };
+    Paragraph::new(line).render(area, buf);
+}
+
+fn render_help(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let mut lines = vec![Line::styled("keys in this view", theme.header())];
+    for bnd in keymap::active(&app.contexts()) {
+        let keys: Vec<String> = bnd.keys.iter().map(|k| keymap::key_name(*k)).collect();
+        lines.push(Line::from(format!("  {:<12} {}", keys.join(" "), bnd.help)));
+    }
+    lines.push(Line::from("  Ctrl-c       quit"));
+    lines.push(Line::styled(
+        "commands (type : then the name, Tab completes)",
+        theme.header(),
+    ));
+    for (name, what) in COMMANDS {
+        lines.push(Line::from(format!("  :{name:<11} {what}")));
+    }
+    lines.push(Line::styled(
+        "filter: / then text (matches any column); Esc clears",
+        theme.muted(),
+    ));
+    let h = (lines.len() as u16 + 2).min(area.height);
+    let w = 64.min(area.width);
+    let popup = Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h).clamp(area);
+    Clear.render(popup, buf);
+    Paragraph::new(lines)
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(Span::styled(" help (Esc closes) ", theme.accent())),
+        )
+        .render(popup, buf);
+}

@@ -1,0 +1,163 @@
+//! What the TUI knows: every account's latest scan, progress and findings, fed by
+//! [`ScanEvent`]s. Findings are recomputed per account when its scan arrives (pure audit).
+
+use crate::audit::{self, Finding, Policy};
+use crate::model::{Account, AccountId, AccountScan, Organization, ScanPhase, ScanStatus, Timestamp};
+use crate::scan::{ScanEvent, ScanId};
+
+/// One account as the TUI shows it.
+#[derive(Clone, Debug)]
+pub struct AccountEntry {
+    /// The account.
+    pub account: Account,
+    /// Where its scan is; `None` once done.
+    pub phase: Option<ScanPhase>,
+    /// The latest finished scan.
+    pub scan: Option<AccountScan>,
+    /// Findings of the latest scan.
+    pub findings: Vec<Finding>,
+}
+
+impl AccountEntry {
+    /// Short scan state for the accounts table: queued, assuming, report, users 3/40, ok,
+    /// denied, failed, skipped.
+    pub fn status_word(&self) -> String {
+        if let Some(phase) = self.phase {
+            return match phase {
+                ScanPhase::Queued => "queued".into(),
+                ScanPhase::Assuming => "assuming".into(),
+                ScanPhase::CredentialReport => "report".into(),
+                ScanPhase::ListingUsers => "listing".into(),
+                ScanPhase::ReadingUsers { done, total } => format!("users {done}/{total}"),
+            };
+        }
+        match self.scan.as_ref().map(|s| (&s.scan.status, s.scan.error.as_ref())) {
+            None => "queued".into(),
+            Some((ScanStatus::Ok, _)) => "ok".into(),
+            Some((ScanStatus::Skipped, _)) => "skipped".into(),
+            Some((ScanStatus::Failed, Some(e))) if e.code.starts_with("AccessDenied") => "denied".into(),
+            Some((ScanStatus::Failed, _)) => "failed".into(),
+        }
+    }
+
+    /// True while a scan of this account is running or queued.
+    pub fn scanning(&self) -> bool {
+        self.phase.is_some()
+    }
+}
+
+/// Everything the TUI shows, in account-name order.
+#[derive(Clone, Debug, Default)]
+pub struct Store {
+    /// `None` for a standalone account or before discovery.
+    pub organization: Option<Organization>,
+    /// The accounts.
+    pub accounts: Vec<AccountEntry>,
+    /// Set when the organization could not be read.
+    pub discovery_error: Option<String>,
+    /// Discovery warnings.
+    pub warnings: Vec<String>,
+    /// True once discovery succeeded.
+    pub discovered: bool,
+    /// Bumped on every change; views rebuild when theirs is older.
+    pub generation: u64,
+    /// The scan run whose events are accepted; older runs' events are ignored.
+    pub scan_id: ScanId,
+}
+
+impl Store {
+    /// Applies one event; returns true when anything changed. Events of another scan run
+    /// than `scan_id` are ignored.
+    pub fn apply(&mut self, event: ScanEvent, policy: &Policy, now: Timestamp) -> bool {
+        let id = match &event {
+            ScanEvent::Discovered { scan_id, .. }
+            | ScanEvent::Progress { scan_id, .. }
+            | ScanEvent::AccountDone { scan_id, .. }
+            | ScanEvent::DiscoveryFailed { scan_id, .. }
+            | ScanEvent::Finished { scan_id } => *scan_id,
+        };
+        if id != self.scan_id {
+            return false;
+        }
+        match event {
+            ScanEvent::Discovered {
+                organization,
+                accounts,
+                warnings,
+                ..
+            } => {
+                self.organization = organization;
+                self.warnings = warnings;
+                self.discovered = true;
+                self.discovery_error = None;
+                self.accounts = accounts
+                    .into_iter()
+                    .map(|account| AccountEntry {
+                        account,
+                        phase: Some(ScanPhase::Queued),
+                        scan: None,
+                        findings: Vec::new(),
+                    })
+                    .collect();
+            }
+            ScanEvent::Progress { account_id, phase, .. } => match self.entry_mut(&account_id) {
+                Some(e) => e.phase = Some(phase),
+                None => return false,
+            },
+            ScanEvent::AccountDone { scan, .. } => {
+                let findings = audit::audit_account(&scan, policy, now);
+                let Some(e) = self.entry_mut(&scan.account.id) else {
+                    return false;
+                };
+                e.phase = None;
+                e.account = scan.account.clone();
+                e.findings = findings;
+                e.scan = Some(*scan);
+            }
+            ScanEvent::DiscoveryFailed { error, .. } => self.discovery_error = Some(error.to_string()),
+            ScanEvent::Finished { .. } => return false,
+        }
+        self.generation += 1;
+        true
+    }
+
+    /// Marks an account as queued again (a rescan was started).
+    pub fn requeue(&mut self, id: &AccountId) {
+        if let Some(e) = self.entry_mut(id) {
+            e.phase = Some(ScanPhase::Queued);
+            self.generation += 1;
+        }
+    }
+
+    /// Recomputes every account's findings (thresholds or clock changed).
+    pub fn reaudit(&mut self, policy: &Policy, now: Timestamp) {
+        for e in &mut self.accounts {
+            e.findings = e
+                .scan
+                .as_ref()
+                .map(|s| audit::audit_account(s, policy, now))
+                .unwrap_or_default();
+        }
+        self.generation += 1;
+    }
+
+    /// The account with this id.
+    pub fn entry(&self, id: &AccountId) -> Option<&AccountEntry> {
+        self.accounts.iter().find(|e| &e.account.id == id)
+    }
+
+    fn entry_mut(&mut self, id: &AccountId) -> Option<&mut AccountEntry> {
+        self.accounts.iter_mut().find(|e| &e.account.id == id)
+    }
+
+    /// `(done, total, failed)` accounts; done includes failed and skipped.
+    pub fn progress(&self) -> (usize, usize, usize) {
+        let done = self.accounts.iter().filter(|e| !e.scanning()).count();
+        let failed = self
+            .accounts
+            .iter()
+            .filter(|e| !e.scanning() && e.scan.as_ref().is_some_and(|s| s.scan.status == ScanStatus::Failed))
+            .count();
+        (done, self.accounts.len(), failed)
+    }
+}

@@ -1,0 +1,545 @@
+//! A sortable, filterable, virtualised table: the state and rendering shared by every list
+//! view. Rows are built by the views (`views.rs`); this module keeps the selection by row
+//! identity across refreshes, sorts stably, filters by a case-insensitive substring over the
+//! visible cells, drops low-priority columns on narrow screens and draws only visible rows.
+
+use super::theme::Theme;
+use crate::audit::Severity;
+use crate::model::{AccessKeyId, AccountId};
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell as TCell, Row as TRow, Table as TTable, Widget};
+use std::cell::Cell;
+use std::cmp::Ordering;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+/// A column of a table.
+#[derive(Clone, Copy, Debug)]
+pub struct Column {
+    /// Header text.
+    pub title: &'static str,
+    /// Narrowest useful width, in cells.
+    pub min: u16,
+    /// Widest useful width, in cells.
+    pub max: u16,
+    /// 0 = always shown; higher numbers are dropped first on narrow screens.
+    pub priority: u8,
+    /// Right-aligned (numbers).
+    pub right: bool,
+}
+
+/// A column constructor for the views' column tables.
+pub const fn col(title: &'static str, min: u16, max: u16, priority: u8) -> Column {
+    Column {
+        title,
+        min,
+        max,
+        priority,
+        right: false,
+    }
+}
+
+/// A right-aligned numeric column.
+pub const fn num(title: &'static str, min: u16, priority: u8) -> Column {
+    Column {
+        title,
+        min,
+        max: min,
+        priority,
+        right: true,
+    }
+}
+
+/// What a row is about; the selection follows it across refreshes.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum RowId {
+    /// An account.
+    Account(AccountId),
+    /// A user of an account.
+    User(AccountId, String),
+    /// An access key of a user (the root user's findings use `<root_account>`).
+    Key(AccountId, String, AccessKeyId),
+    /// A finding: the rule id and what it is about.
+    Finding(AccountId, String, Option<AccessKeyId>, &'static str),
+}
+
+/// A sort key: numbers sort as numbers; `None` sorts last in either direction.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SortKey {
+    /// A number (days, counts, severities).
+    Num(i64),
+    /// Text, compared case-insensitively (store it lowercased).
+    Text(String),
+    /// No value.
+    None,
+}
+
+/// One row: its cells (one per column), sort keys, and how to style it.
+#[derive(Clone, Debug)]
+pub struct Row {
+    /// Identity.
+    pub id: RowId,
+    /// Display text per column.
+    pub cells: Vec<String>,
+    /// Sort key per column.
+    pub sort: Vec<SortKey>,
+    /// Worst severity about this row (colours it).
+    pub severity: Option<Severity>,
+    /// Greyed (account not scanned, inactive key…).
+    pub dim: bool,
+}
+
+/// Sort direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    /// Smallest first (▲).
+    Asc,
+    /// Largest first (▼).
+    Desc,
+}
+
+/// Table state: rows, the sorted and filtered projection, selection, scroll.
+#[derive(Debug)]
+pub struct Table {
+    columns: &'static [Column],
+    rows: Vec<Row>,
+    haystacks: Vec<String>,
+    sorted: Vec<usize>,
+    view: Vec<usize>,
+    selected: usize,
+    selected_id: Option<RowId>,
+    /// Until the user moves, the selection stays on the first row as rows arrive and re-sort.
+    moved: bool,
+    offset: Cell<usize>,
+    viewport_rows: Cell<usize>,
+    sort_col: usize,
+    order: Order,
+    filter: String,
+}
+
+impl Table {
+    /// An empty table sorted by `sort_col` in `order`.
+    pub fn new(columns: &'static [Column], sort_col: usize, order: Order) -> Self {
+        Self {
+            columns,
+            rows: Vec::new(),
+            haystacks: Vec::new(),
+            sorted: Vec::new(),
+            view: Vec::new(),
+            selected: 0,
+            selected_id: None,
+            moved: false,
+            offset: Cell::new(0),
+            viewport_rows: Cell::new(10),
+            sort_col,
+            order,
+            filter: String::new(),
+        }
+    }
+
+    /// Replaces the rows, keeping sort, filter and the selected row (by identity; if it is
+    /// gone, the same position, clamped).
+    pub fn set_rows(&mut self, rows: Vec<Row>) {
+        self.haystacks = rows.iter().map(|r| r.cells.join("\u{1f}").to_lowercase()).collect();
+        self.rows = rows;
+        self.resort();
+    }
+
+    fn resort(&mut self) {
+        let (col, order, rows) = (self.sort_col, self.order, &self.rows);
+        let mut sorted: Vec<usize> = (0..rows.len()).collect();
+        sorted.sort_by(|&a, &b| {
+            let (ka, kb) = (rows[a].sort.get(col), rows[b].sort.get(col));
+            compare_keys(ka, kb, order)
+        });
+        self.sorted = sorted;
+        self.refilter();
+    }
+
+    fn refilter(&mut self) {
+        let needle = self.filter.to_lowercase();
+        self.view = if needle.is_empty() {
+            self.sorted.clone()
+        } else {
+            self.sorted
+                .iter()
+                .copied()
+                .filter(|&i| self.haystacks[i].contains(&needle))
+                .collect()
+        };
+        let by_id = self
+            .selected_id
+            .as_ref()
+            .and_then(|id| self.view.iter().position(|&i| &self.rows[i].id == id));
+        let keep = if self.moved { by_id.unwrap_or(self.selected) } else { 0 };
+        self.selected = keep.min(self.view.len().saturating_sub(1));
+        self.selected_id = self.selected_row().map(|r| r.id.clone());
+    }
+
+    fn remember_selection(&mut self) {
+        self.moved = true;
+        self.selected_id = self.selected_row().map(|r| r.id.clone());
+    }
+
+    /// Sets the live filter (case-insensitive substring over the visible cells).
+    pub fn set_filter(&mut self, filter: &str) {
+        if self.filter != filter {
+            self.filter = filter.to_owned();
+            self.refilter();
+        }
+    }
+
+    /// The filter text.
+    pub fn filter(&self) -> &str {
+        &self.filter
+    }
+
+    /// Sorts by the next (`step` = 1) or previous (`step` = -1) column.
+    pub fn cycle_sort(&mut self, step: isize) {
+        let n = self.columns.len() as isize;
+        self.sort_col = ((self.sort_col as isize + step).rem_euclid(n.max(1))) as usize;
+        self.order = if self.columns[self.sort_col].right {
+            Order::Desc
+        } else {
+            Order::Asc
+        };
+        self.resort();
+    }
+
+    /// Reverses the sort order.
+    pub fn reverse_sort(&mut self) {
+        self.order = match self.order {
+            Order::Asc => Order::Desc,
+            Order::Desc => Order::Asc,
+        };
+        self.resort();
+    }
+
+    /// `(column title, order)`.
+    pub fn sort(&self) -> (&'static str, Order) {
+        (
+            self.columns.get(self.sort_col).map(|c| c.title).unwrap_or_default(),
+            self.order,
+        )
+    }
+
+    /// Moves the selection by `delta` rows, clamped.
+    pub fn move_by(&mut self, delta: isize) {
+        let last = self.view.len().saturating_sub(1) as isize;
+        self.selected = (self.selected as isize + delta).clamp(0, last.max(0)) as usize;
+        self.remember_selection();
+    }
+
+    /// Moves by one screen (the height last drawn).
+    pub fn page(&mut self, down: bool) {
+        let h = self.viewport_rows.get().max(1) as isize;
+        self.move_by(if down { h } else { -h });
+    }
+
+    /// First row.
+    pub fn top(&mut self) {
+        self.selected = 0;
+        self.remember_selection();
+    }
+
+    /// Last row.
+    pub fn bottom(&mut self) {
+        self.selected = self.view.len().saturating_sub(1);
+        self.remember_selection();
+    }
+
+    /// Selects the row with this id, if shown.
+    pub fn select_id(&mut self, id: &RowId) {
+        if let Some(p) = self.view.iter().position(|&i| &self.rows[i].id == id) {
+            self.selected = p;
+            self.remember_selection();
+        }
+    }
+
+    /// The selected row.
+    pub fn selected_row(&self) -> Option<&Row> {
+        self.view.get(self.selected).map(|&i| &self.rows[i])
+    }
+
+    /// Index of the selection within the shown rows.
+    pub fn selected_index(&self) -> usize {
+        self.selected
+    }
+
+    /// Rows shown (after the filter) and rows in all.
+    pub fn counts(&self) -> (usize, usize) {
+        (self.view.len(), self.rows.len())
+    }
+
+    /// Rows shown, in order.
+    pub fn shown(&self) -> impl Iterator<Item = &Row> {
+        self.view.iter().map(|&i| &self.rows[i])
+    }
+
+    /// Scrolls the click/wheel way: moves the selection by `delta`.
+    pub fn scroll(&mut self, delta: isize) {
+        self.move_by(delta);
+    }
+
+    /// Draws the table in `area` with a titled border; `empty` is shown when there are no
+    /// rows at all. Only the visible rows are built.
+    pub fn render(&self, area: Rect, buf: &mut Buffer, title: Line<'_>, empty: &str, theme: &Theme) {
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .title(title)
+            .border_style(theme.border());
+        let inner = block.inner(area);
+        block.render(area, buf);
+        if inner.width == 0 || inner.height < 2 {
+            return;
+        }
+        let body_rows = usize::from(inner.height - 1);
+        self.viewport_rows.set(body_rows);
+        let offset = scroll_top(self.offset.get(), body_rows, self.selected, self.view.len());
+        self.offset.set(offset);
+
+        let shown = fit_columns(self.columns, inner.width);
+        let widths: Vec<Constraint> = shown.iter().map(|&(_, w)| Constraint::Length(w)).collect();
+        let header = TRow::new(shown.iter().map(|&(c, w)| {
+            let col = &self.columns[c];
+            let mark = match (c == self.sort_col, self.order) {
+                (true, Order::Asc) => "▲",
+                (true, Order::Desc) => "▼",
+                _ => "",
+            };
+            TCell::from(truncate(&format!("{}{mark}", col.title), w))
+        }))
+        .style(theme.header());
+        if self.view.is_empty() {
+            let msg = if self.rows.is_empty() {
+                empty
+            } else {
+                "no row matches the filter"
+            };
+            TTable::new(Vec::<TRow>::new(), widths)
+                .header(header)
+                .column_spacing(1)
+                .render(inner, buf);
+            let below = Rect {
+                y: inner.y + 1,
+                height: 1,
+                ..inner
+            };
+            Line::raw(truncate(msg, inner.width)).render(below, buf);
+            return;
+        }
+        let end = (offset + body_rows).min(self.view.len());
+        let rows = self.view[offset..end].iter().enumerate().map(|(n, &i)| {
+            let row = &self.rows[i];
+            let mut style = theme.row(row.severity, row.dim);
+            if offset + n == self.selected {
+                style = style.patch(theme.selected());
+            }
+            TRow::new(shown.iter().map(|&(c, w)| {
+                let text = row.cells.get(c).map(String::as_str).unwrap_or_default();
+                let text = truncate(text, w);
+                let text = if self.columns[c].right {
+                    format!("{text:>width$}", width = usize::from(w))
+                } else {
+                    text
+                };
+                TCell::from(Span::raw(text))
+            }))
+            .style(style)
+        });
+        TTable::new(rows, widths)
+            .header(header)
+            .column_spacing(1)
+            .render(inner, buf);
+    }
+}
+
+fn compare_keys(a: Option<&SortKey>, b: Option<&SortKey>, order: Order) -> Ordering {
+    let none = |k: Option<&SortKey>| matches!(k, None | Some(SortKey::None));
+    match (none(a), none(b)) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Greater,
+        (false, true) => Ordering::Less,
+        (false, false) => {
+            let o = a.cmp(&b);
+            if order == Order::Desc { o.reverse() } else { o }
+        }
+    }
+}
+
+/// Moves the first visible row only when the selection leaves the window.
+fn scroll_top(current: usize, height: usize, selected: usize, len: usize) -> usize {
+    let max_top = len.saturating_sub(height);
+    let top = if selected < current {
+        selected
+    } else if selected >= current + height {
+        selected + 1 - height
+    } else {
+        current
+    };
+    top.min(max_top)
+}
+
+/// Chooses the columns that fit in `width` (dropping the highest priority numbers first)
+/// and their widths: each gets its minimum, then the rest goes out in column order up to
+/// each maximum.
+pub fn fit_columns(columns: &[Column], width: u16) -> Vec<(usize, u16)> {
+    let mut keep: Vec<usize> = (0..columns.len()).collect();
+    let need = |keep: &[usize]| -> u32 {
+        keep.iter().map(|&c| u32::from(columns[c].min)).sum::<u32>() + keep.len().saturating_sub(1) as u32
+    };
+    while keep.len() > 1 && need(&keep) > u32::from(width) {
+        let worst = keep
+            .iter()
+            .enumerate()
+            .max_by_key(|&(pos, &c)| (columns[c].priority, pos))
+            .map(|(p, _)| p);
+        if let Some(p) = worst {
+            keep.remove(p);
+        }
+    }
+    // Everyone gets the minimum; the spare goes out by priority (most important first), up
+    // to each column's maximum; what is still left widens the last column.
+    let mut widths: Vec<u32> = keep.iter().map(|&c| u32::from(columns[c].min)).collect();
+    let mut spare = u32::from(width).saturating_sub(need(&keep));
+    let mut by_priority: Vec<usize> = (0..keep.len()).collect();
+    by_priority.sort_by_key(|&p| columns[keep[p]].priority);
+    for p in by_priority {
+        let col = &columns[keep[p]];
+        let extra = u32::from(col.max.saturating_sub(col.min)).min(spare);
+        widths[p] += extra;
+        spare -= extra;
+    }
+    if let Some(last) = widths.last_mut() {
+        *last += spare;
+    }
+    keep.iter()
+        .zip(widths)
+        .map(|(&c, w)| (c, w.min(u32::from(width)) as u16))
+        .collect()
+}
+
+/// Cuts `s` to `width` display cells, ending with `…` when cut.
+pub fn truncate(s: &str, width: u16) -> String {
+    let width = usize::from(width);
+    if s.width() <= width {
+        return s.to_owned();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for ch in s.chars() {
+        let w = ch.width().unwrap_or(0);
+        if used + w > width - 1 {
+            break;
+        }
+        out.push(ch);
+        used += w;
+    }
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const COLS: &[Column] = &[col("NAME", 4, 10, 0), num("AGE", 3, 1), col("NOTE", 4, 20, 2)];
+
+    fn row(name: &str, age: Option<i64>) -> Row {
+        Row {
+            id: RowId::User(AccountId::parse("111111111111").unwrap(), name.into()),
+            cells: vec![
+                name.into(),
+                age.map(|a| a.to_string()).unwrap_or_default(),
+                format!("note {name}"),
+            ],
+            sort: vec![
+                SortKey::Text(name.into()),
+                age.map(SortKey::Num).unwrap_or(SortKey::None),
+                SortKey::None,
+            ],
+            severity: None,
+            dim: false,
+        }
+    }
+
+    fn names(t: &Table) -> Vec<String> {
+        t.shown().map(|r| r.cells[0].clone()).collect()
+    }
+
+    #[test]
+    fn selection_survives_refresh_by_identity() {
+        let mut t = Table::new(COLS, 0, Order::Asc);
+        t.set_rows(vec![row("a", Some(1)), row("b", Some(2)), row("c", Some(3))]);
+        t.move_by(2);
+        assert_eq!(t.selected_row().unwrap().cells[0], "c");
+        t.set_rows(vec![
+            row("0", None),
+            row("a", Some(1)),
+            row("b", Some(2)),
+            row("c", Some(3)),
+        ]);
+        assert_eq!(t.selected_row().unwrap().cells[0], "c");
+        // The selected row vanished: same position, clamped.
+        t.set_rows(vec![row("a", Some(1))]);
+        assert_eq!(t.selected_row().unwrap().cells[0], "a");
+    }
+
+    #[test]
+    fn sort_desc_keeps_missing_values_last_and_is_stable() {
+        let mut t = Table::new(COLS, 1, Order::Desc);
+        t.set_rows(vec![
+            row("x", None),
+            row("a", Some(5)),
+            row("b", Some(9)),
+            row("c", Some(5)),
+        ]);
+        assert_eq!(names(&t), ["b", "a", "c", "x"]);
+        t.reverse_sort();
+        assert_eq!(names(&t), ["a", "c", "b", "x"]);
+        t.cycle_sort(-1);
+        assert_eq!(t.sort(), ("NAME", Order::Asc));
+        assert_eq!(names(&t), ["a", "b", "c", "x"]);
+    }
+
+    #[test]
+    fn filter_is_case_insensitive_and_can_match_nothing() {
+        let mut t = Table::new(COLS, 0, Order::Asc);
+        t.set_rows(vec![row("Alice", Some(1)), row("bob", Some(2))]);
+        t.set_filter("ALI");
+        assert_eq!(names(&t), ["Alice"]);
+        t.set_filter("zzz");
+        assert_eq!(t.counts(), (0, 2));
+        assert!(t.selected_row().is_none());
+        t.set_filter("");
+        assert_eq!(t.counts(), (2, 2));
+    }
+
+    #[test]
+    fn narrow_screens_drop_low_priority_columns() {
+        assert_eq!(fit_columns(COLS, 80), vec![(0, 10), (1, 3), (2, 65)]);
+        assert_eq!(fit_columns(COLS, 20), vec![(0, 10), (1, 3), (2, 5)]);
+        assert_eq!(fit_columns(COLS, 9), vec![(0, 5), (1, 3)]);
+        assert_eq!(fit_columns(COLS, 3), vec![(0, 3)]);
+        assert_eq!(fit_columns(COLS, 0), vec![(0, 0)]);
+    }
+
+    #[test]
+    fn truncation_marks_the_cut() {
+        assert_eq!(truncate("abcdef", 4), "abc…");
+        assert_eq!(truncate("abc", 4), "abc");
+        assert_eq!(truncate("abc", 0), "");
+    }
+
+    #[test]
+    fn scroll_moves_only_when_selection_leaves_the_window() {
+        assert_eq!(scroll_top(0, 10, 5, 100), 0);
+        assert_eq!(scroll_top(0, 10, 10, 100), 1);
+        assert_eq!(scroll_top(20, 10, 15, 100), 15);
+        assert_eq!(scroll_top(95, 10, 99, 100), 90);
+    }
+}

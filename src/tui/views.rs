@@ -1,0 +1,398 @@
+//! The views' columns and rows: accounts, users, keys and findings, built from the
+//! [`Store`]. Org-wide and scoped variants share one column table: a scoped view shows the
+//! same columns minus the leading ones it is scoped by.
+
+use super::store::{AccountEntry, Store};
+use super::table::{Column, Order, Row, RowId, SortKey, col, num};
+use crate::audit::{Finding, Policy, ROOT_USER, Severity};
+use crate::model::{AccessKey, AccountId, MfaKind, ScanStatus, Timestamp, User, age_days};
+
+/// Which list is on screen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ViewKind {
+    /// The organization's accounts.
+    Accounts,
+    /// Users of one account, or of every account.
+    Users(Option<AccountId>),
+    /// One user: details, keys, findings.
+    User(AccountId, String),
+    /// Every access key of the organization.
+    Keys,
+    /// Every finding, worst first.
+    Findings,
+}
+
+/// The commands of the `:` line and the views they open.
+pub const COMMANDS: &[(&str, &str)] = &[
+    ("accounts", "the organization's accounts"),
+    ("users", "every IAM user"),
+    ("keys", "every access key"),
+    ("findings", "every finding, worst first"),
+];
+
+impl ViewKind {
+    /// The view a `:` command opens: a command name or any unambiguous prefix of one.
+    pub fn from_command(cmd: &str) -> Option<Self> {
+        let cmd = cmd.trim().trim_start_matches(':');
+        let mut matches = COMMANDS
+            .iter()
+            .map(|c| c.0)
+            .filter(|name| !cmd.is_empty() && name.starts_with(cmd));
+        let name = matches.next()?;
+        if matches.next().is_some() {
+            return None;
+        }
+        match name {
+            "accounts" => Some(Self::Accounts),
+            "users" => Some(Self::Users(None)),
+            "keys" => Some(Self::Keys),
+            _ => Some(Self::Findings),
+        }
+    }
+
+    /// The columns of this view, and how many leading cells of the org-wide rows it skips.
+    pub fn columns(&self) -> (&'static [Column], usize) {
+        match self {
+            Self::Accounts => (ACCOUNT_COLUMNS, 0),
+            Self::Users(None) => (USER_COLUMNS, 0),
+            Self::Users(Some(_)) => (&USER_COLUMNS[1..], 1),
+            Self::User(..) => (&KEY_COLUMNS[2..], 2),
+            Self::Keys => (KEY_COLUMNS, 0),
+            Self::Findings => (FINDING_COLUMNS, 0),
+        }
+    }
+
+    /// The default sort: worst first for accounts, users and findings; oldest first for keys.
+    pub fn default_sort(&self) -> (usize, Order) {
+        match self {
+            Self::Accounts => (9, Order::Desc),
+            Self::Users(None) => (8, Order::Desc),
+            Self::Users(Some(_)) => (7, Order::Desc),
+            Self::User(..) => (2, Order::Desc),
+            Self::Keys => (4, Order::Desc),
+            Self::Findings => (0, Order::Desc),
+        }
+    }
+
+    /// Builds the rows of this view.
+    pub fn rows(&self, store: &Store, policy: &Policy, now: Timestamp) -> Vec<Row> {
+        let (_, skip) = self.columns();
+        let mut rows: Vec<Row> = match self {
+            Self::Accounts => store.accounts.iter().map(|e| account_row(e, policy, now)).collect(),
+            Self::Users(scope) => users(store, scope.as_ref())
+                .map(|(e, u)| user_row(e, u, &e.findings, now))
+                .collect(),
+            Self::User(account, name) => users(store, Some(account))
+                .filter(|(_, u)| &u.name == name)
+                .flat_map(|(e, u)| u.access_keys.iter().map(move |k| key_row(e, u, k, now)))
+                .collect(),
+            Self::Keys => users(store, None)
+                .flat_map(|(e, u)| u.access_keys.iter().map(move |k| key_row(e, u, k, now)))
+                .collect(),
+            Self::Findings => store
+                .accounts
+                .iter()
+                .flat_map(|e| e.findings.iter().map(move |f| finding_row(e, f)))
+                .collect(),
+        };
+        if skip > 0 {
+            for r in &mut rows {
+                r.cells.drain(..skip);
+                r.sort.drain(..skip);
+            }
+        }
+        rows
+    }
+
+    /// The title of the view.
+    pub fn title(&self, store: &Store) -> String {
+        let name = |id: &AccountId| {
+            store
+                .entry(id)
+                .map(|e| e.account.name.clone())
+                .unwrap_or_else(|| id.to_string())
+        };
+        match self {
+            Self::Accounts => "accounts".into(),
+            Self::Users(None) => "users (all accounts)".into(),
+            Self::Users(Some(id)) => format!("users · {} ({id})", name(id)),
+            Self::User(id, user) => format!("user {user} · {}", name(id)),
+            Self::Keys => "access keys (all accounts)".into(),
+            Self::Findings => "findings (all accounts)".into(),
+        }
+    }
+}
+
+const ACCOUNT_COLUMNS: &[Column] = &[
+    col("NAME", 10, 24, 0),
+    col("ID", 12, 12, 1),
+    col("OU", 4, 22, 2),
+    col("STATE", 6, 9, 6),
+    col("SCAN", 6, 13, 0),
+    num("USERS", 6, 2),
+    num("KEYS", 5, 3),
+    num("OLD", 4, 3),
+    num("NOMFA", 6, 3),
+    num("CRIT", 5, 1),
+    num("HIGH", 5, 1),
+    num("MED", 4, 2),
+    num("LOW", 4, 4),
+];
+
+const USER_COLUMNS: &[Column] = &[
+    col("ACCOUNT", 8, 20, 2),
+    col("USER", 8, 24, 0),
+    col("PATH", 4, 14, 6),
+    col("PASSWORD", 8, 16, 3),
+    col("MFA", 4, 8, 1),
+    col("KEYS", 6, 8, 2),
+    num("OLDEST", 7, 1),
+    col("LAST ACTIVITY", 8, 13, 4),
+    col("FINDINGS", 8, 16, 0),
+];
+
+const KEY_COLUMNS: &[Column] = &[
+    col("ACCOUNT", 8, 20, 2),
+    col("USER", 8, 22, 1),
+    col("ACCESS KEY", 20, 20, 0),
+    col("STATUS", 8, 8, 1),
+    num("AGE", 5, 0),
+    col("CREATED", 10, 10, 5),
+    col("LAST USED", 8, 10, 1),
+    col("SERVICE", 4, 12, 3),
+    col("REGION", 6, 14, 4),
+    col("FINDINGS", 8, 40, 2),
+];
+
+const FINDING_COLUMNS: &[Column] = &[
+    col("SEV", 4, 4, 0),
+    col("RULE", 10, 23, 0),
+    col("ACCOUNT", 8, 20, 1),
+    col("USER", 8, 20, 0),
+    col("ACCESS KEY", 10, 20, 2),
+    col("DETAIL", 10, 60, 1),
+    col("CONTROLS", 8, 18, 3),
+];
+
+fn users<'a>(
+    store: &'a Store,
+    scope: Option<&'a AccountId>,
+) -> impl Iterator<Item = (&'a AccountEntry, &'a User)> + 'a {
+    store
+        .accounts
+        .iter()
+        .filter(move |e| scope.is_none_or(|id| &e.account.id == id))
+        .flat_map(|e| e.scan.iter().flat_map(move |s| s.users.iter().map(move |u| (e, u))))
+}
+
+/// Short severity label, readable without colour.
+pub fn sev_label(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "CRIT",
+        Severity::High => "HIGH",
+        Severity::Medium => "MED",
+        Severity::Low => "LOW",
+        Severity::Info => "INFO",
+    }
+}
+
+/// "today", "1d ago", "400d ago".
+pub fn ago(t: Timestamp, now: Timestamp) -> String {
+    match age_days(t, now) {
+        0 => "today".into(),
+        d => format!("{d}d ago"),
+    }
+}
+
+fn text(s: &str) -> SortKey {
+    SortKey::Text(s.to_lowercase())
+}
+
+fn count(n: usize) -> (String, SortKey) {
+    (n.to_string(), SortKey::Num(n as i64))
+}
+
+/// The composite "worst first" score: criticals, then highs, mediums, lows.
+fn risk(findings: &[&Finding]) -> i64 {
+    let n = |s| findings.iter().filter(|f| f.severity == s).count() as i64;
+    n(Severity::Critical) * 1_000_000_000
+        + n(Severity::High) * 1_000_000
+        + n(Severity::Medium) * 1_000
+        + n(Severity::Low)
+}
+
+fn account_row(e: &AccountEntry, policy: &Policy, now: Timestamp) -> Row {
+    let a = &e.account;
+    let users: &[User] = e.scan.as_ref().map(|s| s.users.as_slice()).unwrap_or_default();
+    let keys = users.iter().map(User::active_key_count).sum::<usize>();
+    let old = users
+        .iter()
+        .flat_map(|u| &u.access_keys)
+        .filter(|k| k.is_active() && age_days(k.created, now) > i64::from(policy.rotation_days))
+        .count();
+    let no_mfa = users.iter().filter(|u| u.password_enabled && !u.mfa_active).count();
+    let sev = |s| e.findings.iter().filter(|f| f.severity == s).count();
+    let all: Vec<&Finding> = e.findings.iter().collect();
+    let scanned = e.scan.as_ref().is_some_and(|s| s.scan.status == ScanStatus::Ok);
+    let numbers = |n: usize| if scanned { count(n) } else { ("-".into(), SortKey::None) };
+    let cols: Vec<(String, SortKey)> = vec![
+        (a.name.clone(), text(&a.name)),
+        (a.id.to_string(), text(a.id.as_str())),
+        (a.ou_path.clone(), text(&a.ou_path)),
+        (a.state.to_string(), text(a.state.as_str())),
+        (e.status_word(), text(&e.status_word())),
+        numbers(users.len()),
+        numbers(keys),
+        numbers(old),
+        numbers(no_mfa),
+        (sev(Severity::Critical).to_string(), SortKey::Num(risk(&all))),
+        count(sev(Severity::High)),
+        count(sev(Severity::Medium)),
+        count(sev(Severity::Low)),
+    ];
+    let failed = e.scan.as_ref().is_some_and(|s| s.scan.status == ScanStatus::Failed);
+    Row {
+        id: RowId::Account(a.id.clone()),
+        severity: if failed {
+            Some(Severity::High)
+        } else {
+            e.findings.iter().map(|f| f.severity).max()
+        },
+        dim: e.scan.as_ref().is_some_and(|s| s.scan.status == ScanStatus::Skipped),
+        cells: cols.iter().map(|c| c.0.clone()).collect(),
+        sort: cols.into_iter().map(|c| c.1).collect(),
+    }
+}
+
+/// "virtual", "hardware" or "none".
+pub fn mfa_word(kind: Option<MfaKind>) -> &'static str {
+    kind.map(MfaKind::as_str).unwrap_or("none")
+}
+
+/// What a user's findings add up to: "HIGH ×3" (worst severity × count), or "-".
+fn findings_summary(fs: &[&Finding]) -> (String, SortKey) {
+    match fs.iter().map(|f| f.severity).max() {
+        Some(worst) => (format!("{} ×{}", sev_label(worst), fs.len()), SortKey::Num(risk(fs))),
+        None => ("-".into(), SortKey::Num(0)),
+    }
+}
+
+fn user_row(e: &AccountEntry, u: &User, findings: &[Finding], now: Timestamp) -> Row {
+    let mine: Vec<&Finding> = findings.iter().filter(|f| f.user == u.name).collect();
+    let password = match (u.password_enabled, u.password_last_used) {
+        (false, _) => ("-".to_owned(), SortKey::None),
+        (true, Some(t)) => (format!("used {}", ago(t, now)), SortKey::Num(age_days(t, now))),
+        (true, None) => ("never used".to_owned(), SortKey::Num(i64::MAX)),
+    };
+    let active = u.active_key_count();
+    let inactive = u.access_keys.len() - active;
+    let oldest = u.oldest_active_key().map(|t| age_days(t, now));
+    let last = u.last_activity();
+    let cols: Vec<(String, SortKey)> = vec![
+        (e.account.name.clone(), text(&e.account.name)),
+        (u.name.clone(), text(&u.name)),
+        (u.path.clone(), text(&u.path)),
+        password,
+        (mfa_word(u.mfa_kind()).into(), text(mfa_word(u.mfa_kind()))),
+        (
+            format!("{active}A {inactive}I"),
+            SortKey::Num(active as i64 * 10 + inactive as i64),
+        ),
+        (
+            oldest.map(|d| format!("{d}d")).unwrap_or_else(|| "-".into()),
+            oldest.map(SortKey::Num).unwrap_or(SortKey::None),
+        ),
+        (
+            last.map(|t| ago(t, now)).unwrap_or_else(|| "never".into()),
+            SortKey::Num(last.map(|t| age_days(t, now)).unwrap_or(i64::MAX)),
+        ),
+        findings_summary(&mine),
+    ];
+    Row {
+        id: RowId::User(e.account.id.clone(), u.name.clone()),
+        severity: mine.iter().map(|f| f.severity).max(),
+        dim: false,
+        cells: cols.iter().map(|c| c.0.clone()).collect(),
+        sort: cols.into_iter().map(|c| c.1).collect(),
+    }
+}
+
+fn key_row(e: &AccountEntry, u: &User, k: &AccessKey, now: Timestamp) -> Row {
+    let mine: Vec<&Finding> = e
+        .findings
+        .iter()
+        .filter(|f| f.user == u.name && f.access_key_id.as_ref() == Some(&k.id))
+        .collect();
+    let age = age_days(k.created, now);
+    let used = k.last_used.as_ref();
+    let opt = |s: Option<&String>| s.cloned().unwrap_or_else(|| "-".into());
+    let rules = mine.iter().map(|f| f.rule.id()).collect::<Vec<_>>().join(" ");
+    let cols: Vec<(String, SortKey)> = vec![
+        (e.account.name.clone(), text(&e.account.name)),
+        (u.name.clone(), text(&u.name)),
+        (k.id.to_string(), text(k.id.as_str())),
+        (k.status.as_str().into(), text(k.status.as_str())),
+        (format!("{age}d"), SortKey::Num(age)),
+        (
+            k.created.format("%Y-%m-%d").to_string(),
+            SortKey::Num(k.created.timestamp()),
+        ),
+        (
+            used.map(|u| ago(u.date, now)).unwrap_or_else(|| "never".into()),
+            SortKey::Num(used.map(|u| age_days(u.date, now)).unwrap_or(i64::MAX)),
+        ),
+        (
+            opt(used.and_then(|u| u.service.as_ref())),
+            text(&opt(used.and_then(|u| u.service.as_ref()))),
+        ),
+        (
+            opt(used.and_then(|u| u.region.as_ref())),
+            text(&opt(used.and_then(|u| u.region.as_ref()))),
+        ),
+        (
+            if rules.is_empty() { "-".into() } else { rules.clone() },
+            SortKey::Num(risk(&mine)),
+        ),
+    ];
+    Row {
+        id: RowId::Key(e.account.id.clone(), u.name.clone(), k.id.clone()),
+        severity: mine.iter().map(|f| f.severity).max(),
+        dim: !k.is_active(),
+        cells: cols.iter().map(|c| c.0.clone()).collect(),
+        sort: cols.into_iter().map(|c| c.1).collect(),
+    }
+}
+
+fn finding_row(e: &AccountEntry, f: &Finding) -> Row {
+    let key = f
+        .access_key_id
+        .as_ref()
+        .map(|k| k.to_string())
+        .unwrap_or_else(|| "-".into());
+    let cols: Vec<(String, SortKey)> = vec![
+        (sev_label(f.severity).into(), SortKey::Num(f.severity as i64)),
+        (f.rule.id().into(), text(f.rule.id())),
+        (e.account.name.clone(), text(&e.account.name)),
+        (f.user.clone(), text(&f.user)),
+        (key.clone(), text(&key)),
+        (f.detail.clone(), text(&f.detail)),
+        (f.controls.join(", "), text(&f.controls.join(","))),
+    ];
+    Row {
+        id: RowId::Finding(
+            f.account_id.clone(),
+            f.user.clone(),
+            f.access_key_id.clone(),
+            f.rule.id(),
+        ),
+        severity: Some(f.severity),
+        dim: false,
+        cells: cols.iter().map(|c| c.0.clone()).collect(),
+        sort: cols.into_iter().map(|c| c.1).collect(),
+    }
+}
+
+/// True when `user` names the root user (its findings cannot drill into a user view).
+pub fn is_root(user: &str) -> bool {
+    user == ROOT_USER
+}

@@ -1,0 +1,130 @@
+//! End to end, as a person would: the built binary runs `--demo` inside tmux; keys are sent
+//! with `send-keys` and the screen is read with `capture-pane`. Needs tmux (`.ci/run`
+//! installs it); without it this test fails, it never skips.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(cmd: &str) -> Self {
+        let socket = format!("keytriage-e2e-{}", std::process::id());
+        let t = Self { socket };
+        let ok = t.run(&["new-session", "-d", "-s", "kt", "-x", "140", "-y", "45", cmd]);
+        assert!(ok, "tmux could not start; install tmux (apt-get install tmux)");
+        // A lone Escape must not merge with the next key into Alt-<key>.
+        t.run(&["set-option", "-s", "escape-time", "0"]);
+        t
+    }
+
+    fn run(&self, args: &[&str]) -> bool {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .status()
+            .unwrap_or_else(|e| panic!("tmux is required for this test and could not run: {e}"))
+            .success()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            assert!(self.run(&["send-keys", "-t", "kt", k]));
+            let pause = if *k == "Escape" { 300 } else { 120 };
+            std::thread::sleep(Duration::from_millis(pause));
+        }
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p", "-t", "kt"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Waits until the screen contains `text`; panics with the screen after `timeout`.
+    fn wait_for(&self, text: &str, timeout: Duration) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if s.contains(text) {
+                return s;
+            }
+            assert!(
+                start.elapsed() < timeout,
+                "waited {timeout:?} for '{text}'; the screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").args(["-L", &self.socket, "kill-server"]).status();
+    }
+}
+
+fn row_with<'a>(screen: &'a str, text: &str) -> &'a str {
+    screen
+        .lines()
+        .find(|l| l.contains(text))
+        .unwrap_or_else(|| panic!("no line with '{text}' in:\n{screen}"))
+}
+
+#[test]
+fn demo_in_tmux_drill_sort_filter_and_org_wide_keys() {
+    let bin = env!("CARGO_BIN_EXE_keytriage");
+    let t = Tmux::start(&format!("{bin} --demo; sleep 60"));
+    let s = t.wait_for("scanned 9 accounts", Duration::from_secs(240));
+    assert!(s.contains("[ WRITE ]"), "the demo writes: {s}");
+    assert!(s.contains("1 failed · 1 skipped"), "{s}");
+    assert!(row_with(&s, "acme-sandbox-research").contains("denied"));
+    assert!(row_with(&s, "acme-legacy").contains("SUSPENDED"));
+    // Worst first: the account with the root access key is on top.
+    let first_data = s.lines().nth(4).unwrap_or_default();
+    assert!(first_data.contains("acme-prod-web"), "worst account first:\n{s}");
+
+    // Drill into it, then into its worst user.
+    t.keys(&["Enter"]);
+    let s = t.wait_for("users · acme-prod-web", Duration::from_secs(5));
+    assert!(s.contains("FINDINGS▼"));
+    t.keys(&["Enter"]);
+    let s = t.wait_for("access keys", Duration::from_secs(5));
+    assert!(s.contains("user "), "{s}");
+    assert!(s.contains("findings ("), "{s}");
+    t.keys(&["Escape", "Escape"]);
+    t.wait_for("accounts [9/9]", Duration::from_secs(5));
+
+    // Sort by the next column (CRIT → HIGH) and back.
+    t.keys(&["s"]);
+    t.wait_for("sort HIGH▼", Duration::from_secs(5));
+    t.keys(&["<"]);
+    t.wait_for("sort CRIT▼", Duration::from_secs(5));
+
+    // Every key in the organization, oldest first: two keystrokes plus Enter.
+    t.keys(&[":", "k", "Tab", "Enter"]);
+    let s = t.wait_for("access keys (all accounts)", Duration::from_secs(5));
+    assert!(s.contains("sort AGE▼"), "{s}");
+    let oldest = s.lines().nth(4).unwrap_or_default();
+    assert!(oldest.contains("Active") || oldest.contains("Inactive"), "{s}");
+
+    // Filter to console users without MFA from the findings view.
+    t.keys(&[":", "f", "i", "n", "d", "Enter", "/", "console-without-mfa"]);
+    let s = t.wait_for("filter /console-without-mfa", Duration::from_secs(5));
+    let rows: Vec<&str> = s
+        .lines()
+        .filter(|l| l.contains("console-without-mfa") && l.contains("HIGH"))
+        .collect();
+    assert!(rows.len() >= 5, "console users without MFA:\n{s}");
+    t.keys(&["Escape", "?"]);
+    t.wait_for("help (Esc closes)", Duration::from_secs(5));
+    t.keys(&["Escape", "q"]);
+    // Quitting leaves the alternate screen: the shell's screen is back, the TUI is gone.
+    let s = t.wait_for("starting the emulated demo organization", Duration::from_secs(5));
+    assert!(!s.contains("keytriage ["), "{s}");
+}

@@ -1,0 +1,435 @@
+//! The TUI on a fixed model and clock: snapshots of every view (rendered with ratatui's
+//! TestBackend), key sequences through the real keymap, and sizes down to 0×0.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use crossterm::event::{KeyCode, KeyEvent};
+use keytriage::audit::Policy;
+use keytriage::model::*;
+use keytriage::scan::ScanEvent;
+use keytriage::tui::app::{App, Effect, Mode};
+use keytriage::tui::keymap::{Action, KEYMAP};
+use keytriage::tui::render;
+use keytriage::tui::table::RowId;
+use keytriage::tui::theme::Theme;
+use keytriage::tui::views::ViewKind;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 29, 12, 0, 0).unwrap()
+}
+
+fn account(id: &str, name: &str, ou: &str, state: AccountState) -> Account {
+    Account {
+        id: AccountId::parse(id).unwrap(),
+        name: name.into(),
+        email: format!("{name}@example.com"),
+        state,
+        ou_path: ou.into(),
+        is_management: false,
+    }
+}
+
+fn key(id: &str, status: KeyStatus, age: i64, used: Option<(i64, &str, &str)>) -> AccessKey {
+    AccessKey {
+        id: AccessKeyId(id.into()),
+        status,
+        created: now() - Duration::days(age),
+        last_used: used.map(|(d, s, r)| KeyLastUsed {
+            date: now() - Duration::days(d),
+            service: Some(s.into()),
+            region: Some(r.into()),
+        }),
+    }
+}
+
+fn user(name: &str, age: i64, password: Option<Option<i64>>, mfa: Option<MfaKind>, keys: Vec<AccessKey>) -> User {
+    User {
+        name: name.into(),
+        arn: format!("arn:aws:iam::111111111111:user/{name}"),
+        path: "/".into(),
+        created: now() - Duration::days(age),
+        password_enabled: password.is_some(),
+        password_last_used: password.flatten().map(|d| now() - Duration::days(d)),
+        mfa_active: mfa.is_some(),
+        mfa_devices: mfa
+            .map(|k| MfaDevice {
+                serial: format!("serial-{name}"),
+                kind: k,
+            })
+            .into_iter()
+            .collect(),
+        access_keys: keys,
+    }
+}
+
+fn root_ok() -> RootUser {
+    RootUser {
+        access_keys_present: false,
+        mfa_enabled: true,
+        mfa_kind: Some(MfaKind::Hardware),
+    }
+}
+
+/// Four accounts: one with findings, one empty, one denied, one suspended.
+fn events() -> Vec<ScanEvent> {
+    let prod = account("111111111111", "prod-payments", "/Production", AccountState::Active);
+    let empty = account("222222222222", "empty-sandbox", "/Sandbox", AccountState::Active);
+    let locked = account("333333333333", "locked-research", "/Sandbox", AccountState::Active);
+    let old = account("444444444444", "legacy", "/", AccountState::Suspended);
+    let users = vec![
+        user(
+            "ci-deploy",
+            500,
+            None,
+            None,
+            vec![key(
+                "AKIAOLD0000000000001",
+                KeyStatus::Active,
+                400,
+                Some((2, "s3", "eu-west-1")),
+            )],
+        ),
+        user("alice", 30, Some(Some(1)), None, vec![]),
+        user(
+            "bob",
+            20,
+            Some(Some(1)),
+            Some(MfaKind::Virtual),
+            vec![
+                key(
+                    "AKIABOB0000000000001",
+                    KeyStatus::Active,
+                    10,
+                    Some((1, "ec2", "us-east-1")),
+                ),
+                key("AKIABOB0000000000002", KeyStatus::Inactive, 5, None),
+            ],
+        ),
+    ];
+    let root = RootUser {
+        access_keys_present: true,
+        mfa_enabled: false,
+        mfa_kind: None,
+    };
+    vec![
+        ScanEvent::Discovered {
+            scan_id: 1,
+            organization: Some(Organization {
+                id: "o-example".into(),
+                management_account_id: prod.id.clone(),
+            }),
+            accounts: vec![prod.clone(), empty.clone(), locked.clone(), old.clone()],
+            warnings: vec![],
+        },
+        ScanEvent::AccountDone {
+            scan_id: 1,
+            scan: Box::new(AccountScan::ok(prod, root, users, vec![])),
+        },
+        ScanEvent::AccountDone {
+            scan_id: 1,
+            scan: Box::new(AccountScan::ok(empty, root_ok(), vec![], vec![])),
+        },
+        ScanEvent::AccountDone {
+            scan_id: 1,
+            scan: Box::new(AccountScan::not_scanned(
+                locked,
+                ScanStatus::Failed,
+                ScanError {
+                    code: "AccessDenied".into(),
+                    message:
+                        "cannot assume arn:aws:iam::333333333333:role/OrganizationAccountAccessRole (AccessDenied)"
+                            .into(),
+                },
+            )),
+        },
+        ScanEvent::AccountDone {
+            scan_id: 1,
+            scan: Box::new(AccountScan::not_scanned(
+                old,
+                ScanStatus::Skipped,
+                ScanError {
+                    code: "AccountNotActive".into(),
+                    message: "account is SUSPENDED; only ACTIVE accounts are scanned".into(),
+                },
+            )),
+        },
+    ]
+}
+
+fn app() -> App {
+    let mut app = App::new(
+        Policy::default(),
+        now(),
+        "arn:aws:iam::111111111111:user/operator".into(),
+        false,
+    );
+    app.store.scan_id = 1;
+    for e in events() {
+        app.on_scan_event(e);
+    }
+    app.refresh();
+    app
+}
+
+/// The first key bound to `action` in the keymap (never hard-coded in tests).
+fn key_for(action: Action) -> KeyEvent {
+    let b = KEYMAP.iter().find(|b| b.action == action).expect("action is bound");
+    KeyEvent::from(b.keys[0])
+}
+
+fn press(app: &mut App, action: Action) -> Option<Effect> {
+    let e = app.on_key(key_for(action));
+    app.refresh();
+    e
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        app.on_key(KeyEvent::from(KeyCode::Char(c)));
+    }
+    app.refresh();
+}
+
+fn screen(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| render::draw(app, &Theme { no_color: true }, f)).unwrap();
+    t
+}
+
+fn selected(app: &App) -> Option<RowId> {
+    app.view().table.selected_row().map(|r| r.id.clone())
+}
+
+#[test]
+fn accounts_view_worst_first() {
+    let app = app();
+    insta::assert_snapshot!(screen(&app, 110, 12).backend());
+}
+
+#[test]
+fn accounts_view_at_80x24_and_40x10() {
+    let app = app();
+    insta::assert_snapshot!("accounts_80x24", screen(&app, 80, 24).backend());
+    insta::assert_snapshot!("accounts_40x10", screen(&app, 40, 10).backend());
+}
+
+#[test]
+fn users_view_of_an_account() {
+    let mut app = app();
+    press(&mut app, Action::Open);
+    assert_eq!(
+        app.view().kind,
+        ViewKind::Users(Some(AccountId::parse("111111111111").unwrap()))
+    );
+    insta::assert_snapshot!(screen(&app, 110, 10).backend());
+}
+
+#[test]
+fn empty_account_and_filter_without_match() {
+    let mut app = app();
+    app.view_select(&RowId::Account(AccountId::parse("222222222222").unwrap()));
+    press(&mut app, Action::Open);
+    insta::assert_snapshot!("empty_account", screen(&app, 80, 8).backend());
+    press(&mut app, Action::Back);
+    press(&mut app, Action::Filter);
+    type_text(&mut app, "zzz");
+    insta::assert_snapshot!("filter_no_match", screen(&app, 80, 8).backend());
+}
+
+#[test]
+fn user_detail_view() {
+    let mut app = app();
+    press(&mut app, Action::Open);
+    app.view_select(&RowId::User(AccountId::parse("111111111111").unwrap(), "bob".into()));
+    press(&mut app, Action::Open);
+    insta::assert_snapshot!(screen(&app, 100, 20).backend());
+}
+
+#[test]
+fn org_wide_keys_and_findings_views() {
+    let mut app = app();
+    press(&mut app, Action::Command);
+    type_text(&mut app, "ke");
+    app.on_key(KeyEvent::from(KeyCode::Tab));
+    app.on_key(KeyEvent::from(KeyCode::Enter));
+    app.refresh();
+    assert_eq!(app.view().kind, ViewKind::Keys);
+    insta::assert_snapshot!("keys", screen(&app, 120, 9).backend());
+    press(&mut app, Action::Command);
+    type_text(&mut app, "findings");
+    app.on_key(KeyEvent::from(KeyCode::Enter));
+    app.refresh();
+    insta::assert_snapshot!("findings", screen(&app, 120, 14).backend());
+}
+
+#[test]
+fn help_overlay_is_generated_from_the_keymap() {
+    let mut app = app();
+    press(&mut app, Action::Help);
+    assert_eq!(app.mode, Mode::Help);
+    let t = screen(&app, 80, 30);
+    let text = format!("{}", t.backend());
+    for b in KEYMAP {
+        assert!(text.contains(b.help), "help shows '{}'", b.help);
+    }
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn drill_down_and_back_keeps_the_selection() {
+    let mut app = app();
+    let prod = AccountId::parse("111111111111").unwrap();
+    assert_eq!(
+        selected(&app),
+        Some(RowId::Account(prod.clone())),
+        "worst account first"
+    );
+    press(&mut app, Action::Down);
+    let second = selected(&app);
+    press(&mut app, Action::Up);
+    press(&mut app, Action::Open);
+    press(&mut app, Action::Open);
+    assert!(matches!(app.view().kind, ViewKind::User(..)));
+    press(&mut app, Action::Back);
+    press(&mut app, Action::Back);
+    assert_eq!(app.view().kind, ViewKind::Accounts);
+    assert_eq!(selected(&app), Some(RowId::Account(prod)));
+    press(&mut app, Action::Back);
+    assert_eq!(app.stack.len(), 1, "Esc at the top does nothing");
+    press(&mut app, Action::Down);
+    assert_eq!(selected(&app), second);
+}
+
+#[test]
+fn sort_cycles_and_reverses() {
+    let mut app = app();
+    assert_eq!(app.view().table.sort().0, "CRIT");
+    press(&mut app, Action::NextSort);
+    assert_eq!(app.view().table.sort().0, "HIGH");
+    press(&mut app, Action::PrevSort);
+    press(&mut app, Action::PrevSort);
+    assert_eq!(app.view().table.sort().0, "NOMFA");
+    let before: Vec<String> = app.view().table.shown().map(|r| r.cells[0].clone()).collect();
+    press(&mut app, Action::ReverseSort);
+    let after: Vec<String> = app.view().table.shown().map(|r| r.cells[0].clone()).collect();
+    assert_ne!(before, after);
+    assert_eq!(after.first().map(String::as_str), Some("empty-sandbox"));
+}
+
+#[test]
+fn filter_live_then_escape_clears() {
+    let mut app = app();
+    press(&mut app, Action::Filter);
+    type_text(&mut app, "LOCK");
+    assert_eq!(app.view().table.counts(), (1, 4));
+    app.on_key(KeyEvent::from(KeyCode::Esc));
+    app.refresh();
+    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.view().table.counts(), (4, 4));
+}
+
+#[test]
+fn unknown_command_says_so() {
+    let mut app = app();
+    press(&mut app, Action::Command);
+    type_text(&mut app, "pods");
+    app.on_key(KeyEvent::from(KeyCode::Enter));
+    let flash = app.flash.clone().unwrap();
+    assert!(flash.error);
+    assert_eq!(
+        flash.text,
+        "command 'pods' is unrecognized (try accounts, users, keys, findings)"
+    );
+}
+
+#[test]
+fn rescan_returns_the_account_and_marks_it_queued() {
+    let mut app = app();
+    let e = press(&mut app, Action::Rescan);
+    let Some(Effect::Rescan(a)) = e else { panic!("{e:?}") };
+    assert_eq!(a.name, "prod-payments");
+    assert_eq!(app.store.entry(&a.id).unwrap().status_word(), "queued");
+    assert_eq!(press(&mut app, Action::Rescan), None, "no second rescan while queued");
+}
+
+#[test]
+fn finding_enter_jumps_to_the_user_and_key() {
+    let mut app = app();
+    press(&mut app, Action::Command);
+    type_text(&mut app, "findings");
+    app.on_key(KeyEvent::from(KeyCode::Enter));
+    app.refresh();
+    let prod = AccountId::parse("111111111111").unwrap();
+    let target = RowId::Finding(
+        prod.clone(),
+        "ci-deploy".into(),
+        Some(AccessKeyId("AKIAOLD0000000000001".into())),
+        "key-not-rotated",
+    );
+    app.view_select(&target);
+    press(&mut app, Action::Open);
+    assert_eq!(app.view().kind, ViewKind::User(prod.clone(), "ci-deploy".into()));
+    assert_eq!(
+        selected(&app),
+        Some(RowId::Key(
+            prod,
+            "ci-deploy".into(),
+            AccessKeyId("AKIAOLD0000000000001".into())
+        ))
+    );
+}
+
+#[test]
+fn stale_scan_events_are_ignored_and_refresh_keeps_selection() {
+    let mut app = app();
+    press(&mut app, Action::Down);
+    let before = selected(&app);
+    let mut late = events().remove(2);
+    if let ScanEvent::AccountDone { scan_id, .. } = &mut late {
+        *scan_id = 0;
+    }
+    let generation = app.store.generation;
+    app.on_scan_event(late);
+    assert_eq!(app.store.generation, generation, "old scan's event ignored");
+    app.on_scan_event(events().remove(1));
+    app.refresh();
+    assert_eq!(selected(&app), before);
+}
+
+#[test]
+fn colour_marks_severity_and_no_color_removes_it() {
+    let app = app();
+    let mut t = Terminal::new(TestBackend::new(110, 12)).unwrap();
+    t.draw(|f| render::draw(&app, &Theme { no_color: false }, f)).unwrap();
+    // Row 4 is the first data row: prod-payments, whose worst finding is critical.
+    let cell = &t.backend().buffer()[(2, 4)];
+    assert_eq!(cell.fg, ratatui::style::Color::Red);
+    let t = screen(&app, 110, 12);
+    assert_eq!(t.backend().buffer()[(2, 4)].fg, ratatui::style::Color::Reset);
+}
+
+#[test]
+fn every_view_renders_at_every_small_size() {
+    let mut app = app();
+    let views: &[&dyn Fn(&mut App)] = &[
+        &|_| {},
+        &|a| {
+            press(a, Action::Open);
+        },
+        &|a| {
+            press(a, Action::Open);
+        },
+        &|a| {
+            press(a, Action::Help);
+        },
+    ];
+    for go in views {
+        go(&mut app);
+        for w in 0..=45u16 {
+            for h in 0..=12u16 {
+                screen(&app, w, h);
+            }
+        }
+    }
+}
