@@ -39,6 +39,8 @@ struct Run {
     users: usize,
     findings: usize,
     peak_mib: f64,
+    /// Resident memory when the scan started (runtime, SDK, emulator client).
+    base_mib: f64,
 }
 
 impl Run {
@@ -55,15 +57,14 @@ impl Run {
 fn main() {
     let accounts = env_usize("KEYTRIAGE_BENCH_ACCOUNTS", 50);
     let users = env_usize("KEYTRIAGE_BENCH_USERS", 100);
-    let plain = scenario(accounts, users, json!([]));
-    let slow = scenario(
-        accounts,
-        users,
-        json!([{"account": "*", "action": "*", "kind": "latency", "latency_ms": LATENCY_MS}]),
-    );
+    let latency = json!([{"account": "*", "action": "*", "kind": "latency", "latency_ms": LATENCY_MS}]);
     let runs = [
-        bench("no latency", &plain, accounts * users),
-        bench(&format!("latency {LATENCY_MS} ms"), &slow, accounts * users),
+        bench("no latency", scenario(accounts, users, json!([])), accounts * users),
+        bench(
+            &format!("latency {LATENCY_MS} ms"),
+            scenario(accounts, users, latency),
+            accounts * users,
+        ),
     ];
     print_table(accounts, users, &runs);
 }
@@ -141,13 +142,16 @@ fn user(i: usize) -> Value {
     })
 }
 
-/// One run: start an emulator with `scenario`, probe its throughput, scan the organization.
+/// One run: start an emulator with `scenario` (dropped before the scan, so it does not count
+/// in the memory figures), probe its throughput, scan the organization.
 /// Panics when any account fails or a user is missing: a broken scan is no benchmark.
-fn bench(label: &str, scenario: &Value, users: usize) -> Run {
+fn bench(label: &str, scenario: Value, users: usize) -> Run {
     println!("== {label}");
+    let text = scenario.to_string();
+    drop(scenario);
     let started = Instant::now();
-    let emu =
-        Emulator::start(&scenario.to_string(), Duration::from_secs(300)).unwrap_or_else(|e| panic!("emulator: {e}"));
+    let emu = Emulator::start(&text, Duration::from_secs(300)).unwrap_or_else(|e| panic!("emulator: {e}"));
+    drop(text);
     let seed_s = started.elapsed().as_secs_f64();
     println!("emulator seeded and ready in {seed_s:.1} s");
 
@@ -166,13 +170,13 @@ fn bench(label: &str, scenario: &Value, users: usize) -> Run {
         polling: quick.polling,
         ..ScanOptions::new(quick.role)
     };
-    reset_peak_memory();
+    let base_mib = reset_peak_memory();
     let started = Instant::now();
     let org = rt
         .block_on(scan::run_to_end(ctx, Arc::new(opts), |_| {}))
         .expect("scan");
     let wall_s = started.elapsed().as_secs_f64();
-    let peak_mib = peak_memory_mib();
+    let peak_mib = proc_status_mib("VmHWM");
 
     let stats = emu.stats().expect("emulator stats");
     let failed: Vec<_> = org
@@ -194,9 +198,10 @@ fn bench(label: &str, scenario: &Value, users: usize) -> Run {
         users,
         findings: audit::audit_all(&org.accounts, &Policy::default(), Utc::now()).len(),
         peak_mib,
+        base_mib,
     };
     println!(
-        "scan: {:.2} s wall, {} calls ({:.3} per user; faulted {}, delayed {}), emulator bound {:.2} s, wall/bound {:.2}, peak {:.1} MiB, {} findings",
+        "scan: {:.2} s wall, {} calls ({:.3} per user; faulted {}, delayed {}), emulator bound {:.2} s, wall/bound {:.2}, peak {:.1} MiB (from {:.1}), {} findings",
         run.wall_s,
         run.total,
         run.calls_per_user(),
@@ -205,6 +210,7 @@ fn bench(label: &str, scenario: &Value, users: usize) -> Run {
         run.bound_s(),
         run.wall_s / run.bound_s(),
         run.peak_mib,
+        run.base_mib,
         run.findings,
     );
     for (action, n) in &run.by_action {
@@ -227,17 +233,19 @@ async fn probe(ctx: &AwsContext) -> f64 {
     PROBE_CALLS as f64 / started.elapsed().as_secs_f64()
 }
 
-/// Resets this process's peak resident set size (`VmHWM`), Linux ≥ 4.0; a no-op elsewhere.
-fn reset_peak_memory() {
+/// Resets this process's peak resident set size (`VmHWM`; Linux ≥ 4.0) and returns the
+/// resident set size (`VmRSS`) it starts from, in MiB.
+fn reset_peak_memory() -> f64 {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
+    proc_status_mib("VmRSS")
 }
 
-/// This process's peak resident set size (`VmHWM` of /proc/self/status) in MiB; 0 if unknown.
-fn peak_memory_mib() -> f64 {
+/// A `kB` field of /proc/self/status (`VmHWM`: peak resident set size) in MiB; 0 if unknown.
+fn proc_status_mib(field: &str) -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map_or(0.0, |kib| kib / 1024.0)
 }
@@ -265,6 +273,9 @@ fn print_table(accounts: usize, users: usize, runs: &[Run; 2]) {
     row("emulator bound (s)", &|r| format!("{:.2}", r.bound_s()));
     row("wall / bound", &|r| format!("{:.2}", r.wall_s / r.bound_s()));
     row("peak memory, this process (MiB)", &|r| format!("{:.1}", r.peak_mib));
+    row("· resident when the scan started (MiB)", &|r| {
+        format!("{:.1}", r.base_mib)
+    });
     row("findings", &|r| r.findings.to_string());
     println!(
         "| wall, latency run / no-latency run | | {:.2}× (target ≤ 1.5×) |",

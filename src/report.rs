@@ -110,7 +110,7 @@ mod tests {
             user: "alice".into(),
             access_key_id: None,
             detail: "d, with comma".into(),
-            controls: vec!["CIS 1.12".into(), "IAM.22".into()],
+            controls: &["CIS 1.12", "IAM.22"],
         }
     }
 

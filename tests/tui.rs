@@ -310,9 +310,9 @@ fn sort_cycles_and_reverses() {
     press(&mut app, Action::PrevSort);
     press(&mut app, Action::PrevSort);
     assert_eq!(app.view().table.sort().0, "NOMFA");
-    let before: Vec<String> = app.view().table.shown().map(|r| r.cells[0].clone()).collect();
+    let before: Vec<String> = app.view().table.shown().map(|r| r.cells[0].to_string()).collect();
     press(&mut app, Action::ReverseSort);
-    let after: Vec<String> = app.view().table.shown().map(|r| r.cells[0].clone()).collect();
+    let after: Vec<String> = app.view().table.shown().map(|r| r.cells[0].to_string()).collect();
     assert_ne!(before, after);
     assert_eq!(after.first().map(String::as_str), Some("empty-sandbox"));
 }

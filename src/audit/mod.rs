@@ -179,7 +179,7 @@ impl fmt::Display for Rule {
 }
 
 /// One finding: one rule about one thing (a root user, a user, or one access key).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Finding {
     /// Which rule fired.
     pub rule: Rule,
@@ -194,7 +194,7 @@ pub struct Finding {
     /// One line for a person, e.g. `active key is 400 days old (limit 90)`.
     pub detail: String,
     /// Controls the rule implements, e.g. `["CIS 1.14", "IAM.3"]`.
-    pub controls: Vec<String>,
+    pub controls: &'static [&'static str],
 }
 
 /// Audits every account scan and returns all findings, worst first, then by account, user

@@ -26,7 +26,7 @@ fn finding(rule: Rule, account: &AccountId, user: &str, key: Option<&AccessKey>,
         user: user.to_owned(),
         access_key_id: key.map(|k| k.id.clone()),
         detail,
-        controls: rule.controls().iter().map(|c| (*c).to_owned()).collect(),
+        controls: rule.controls(),
     }
 }
 
@@ -367,7 +367,7 @@ mod tests {
         );
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].severity, crate::audit::Severity::High);
-        assert_eq!(got[0].controls, vec!["CIS 1.14", "IAM.3"]);
+        assert_eq!(got[0].controls, ["CIS 1.14", "IAM.3"]);
         assert_eq!(got[0].detail, "active key is 400 days old (limit 90)");
     }
 

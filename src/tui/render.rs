@@ -93,11 +93,7 @@ fn render_header(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     if skipped > 0 {
         second.push(Span::raw(format!(" · {skipped} skipped")));
     }
-    let all = app.store.accounts.iter().flat_map(|e| &e.findings);
-    let mut counts = [0usize; 5];
-    for f in all {
-        counts[Severity::ALL.iter().position(|s| *s == f.severity).unwrap_or(4)] += 1;
-    }
+    let counts = app.store.severity_counts;
     second.push(Span::raw("  findings:"));
     for (s, n) in Severity::ALL.iter().zip(counts).take(4) {
         second.push(Span::styled(format!(" {} {n}", sev_label(*s)), theme.severity(*s)));
@@ -215,7 +211,7 @@ fn render_user(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         .render(fnd, buf);
 }
 
-fn controls_suffix(controls: &[String]) -> String {
+fn controls_suffix(controls: &[&str]) -> String {
     if controls.is_empty() {
         String::new()
     } else {

@@ -1,7 +1,7 @@
 //! What the TUI knows: every account's latest scan, progress and findings, fed by
 //! [`ScanEvent`]s. Findings are recomputed per account when its scan arrives (pure audit).
 
-use crate::audit::{self, Finding, Policy};
+use crate::audit::{self, Finding, Policy, Severity};
 use crate::model::{Account, AccountId, AccountScan, Organization, ScanPhase, ScanStatus, Timestamp};
 use crate::scan::{ScanEvent, ScanId};
 
@@ -63,6 +63,20 @@ pub struct Store {
     pub generation: u64,
     /// The scan run whose events are accepted; older runs' events are ignored.
     pub scan_id: ScanId,
+    /// Findings per severity over all accounts, in [`Severity::ALL`] order (kept up to date
+    /// incrementally, so the header costs nothing per frame).
+    pub severity_counts: [usize; 5],
+}
+
+fn count_into(counts: &mut [usize; 5], findings: &[Finding], add: bool) {
+    for f in findings {
+        let i = Severity::ALL.iter().position(|s| *s == f.severity).unwrap_or(4);
+        counts[i] = if add {
+            counts[i] + 1
+        } else {
+            counts[i].saturating_sub(1)
+        };
+    }
 }
 
 impl Store {
@@ -90,6 +104,7 @@ impl Store {
                 self.warnings = warnings;
                 self.discovered = true;
                 self.discovery_error = None;
+                self.severity_counts = [0; 5];
                 self.accounts = accounts
                     .into_iter()
                     .map(|account| AccountEntry {
@@ -106,13 +121,17 @@ impl Store {
             },
             ScanEvent::AccountDone { scan, .. } => {
                 let findings = audit::audit_account(&scan, policy, now);
+                let mut counts = self.severity_counts;
                 let Some(e) = self.entry_mut(&scan.account.id) else {
                     return false;
                 };
+                count_into(&mut counts, &e.findings, false);
+                count_into(&mut counts, &findings, true);
                 e.phase = None;
                 e.account = scan.account.clone();
                 e.findings = findings;
                 e.scan = Some(*scan);
+                self.severity_counts = counts;
             }
             ScanEvent::DiscoveryFailed { error, .. } => self.discovery_error = Some(error.to_string()),
             ScanEvent::Finished { .. } => return false,
@@ -127,18 +146,6 @@ impl Store {
             e.phase = Some(ScanPhase::Queued);
             self.generation += 1;
         }
-    }
-
-    /// Recomputes every account's findings (thresholds or clock changed).
-    pub fn reaudit(&mut self, policy: &Policy, now: Timestamp) {
-        for e in &mut self.accounts {
-            e.findings = e
-                .scan
-                .as_ref()
-                .map(|s| audit::audit_account(s, policy, now))
-                .unwrap_or_default();
-        }
-        self.generation += 1;
     }
 
     /// The account with this id.

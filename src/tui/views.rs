@@ -204,10 +204,6 @@ pub fn ago(t: Timestamp, now: Timestamp) -> String {
     }
 }
 
-fn text(s: &str) -> SortKey {
-    SortKey::Text(s.to_lowercase())
-}
-
 fn count(n: usize) -> (String, SortKey) {
     (n.to_string(), SortKey::Num(n as i64))
 }
@@ -236,11 +232,11 @@ fn account_row(e: &AccountEntry, policy: &Policy, now: Timestamp) -> Row {
     let scanned = e.scan.as_ref().is_some_and(|s| s.scan.status == ScanStatus::Ok);
     let numbers = |n: usize| if scanned { count(n) } else { ("-".into(), SortKey::None) };
     let cols: Vec<(String, SortKey)> = vec![
-        (a.name.clone(), text(&a.name)),
-        (a.id.to_string(), text(a.id.as_str())),
-        (a.ou_path.clone(), text(&a.ou_path)),
-        (a.state.to_string(), text(a.state.as_str())),
-        (e.status_word(), text(&e.status_word())),
+        (a.name.clone(), SortKey::Text),
+        (a.id.to_string(), SortKey::Text),
+        (a.ou_path.clone(), SortKey::Text),
+        (a.state.to_string(), SortKey::Text),
+        (e.status_word(), SortKey::Text),
         numbers(users.len()),
         numbers(keys),
         numbers(old),
@@ -251,17 +247,16 @@ fn account_row(e: &AccountEntry, policy: &Policy, now: Timestamp) -> Row {
         count(sev(Severity::Low)),
     ];
     let failed = e.scan.as_ref().is_some_and(|s| s.scan.status == ScanStatus::Failed);
-    Row {
-        id: RowId::Account(a.id.clone()),
-        severity: if failed {
+    Row::new(
+        RowId::Account(a.id.clone()),
+        cols,
+        if failed {
             Some(Severity::High)
         } else {
             e.findings.iter().map(|f| f.severity).max()
         },
-        dim: e.scan.as_ref().is_some_and(|s| s.scan.status == ScanStatus::Skipped),
-        cells: cols.iter().map(|c| c.0.clone()).collect(),
-        sort: cols.into_iter().map(|c| c.1).collect(),
-    }
+        e.scan.as_ref().is_some_and(|s| s.scan.status == ScanStatus::Skipped),
+    )
 }
 
 /// "virtual", "hardware" or "none".
@@ -289,11 +284,11 @@ fn user_row(e: &AccountEntry, u: &User, findings: &[Finding], now: Timestamp) ->
     let oldest = u.oldest_active_key().map(|t| age_days(t, now));
     let last = u.last_activity();
     let cols: Vec<(String, SortKey)> = vec![
-        (e.account.name.clone(), text(&e.account.name)),
-        (u.name.clone(), text(&u.name)),
-        (u.path.clone(), text(&u.path)),
+        (e.account.name.clone(), SortKey::Text),
+        (u.name.clone(), SortKey::Text),
+        (u.path.clone(), SortKey::Text),
         password,
-        (mfa_word(u.mfa_kind()).into(), text(mfa_word(u.mfa_kind()))),
+        (mfa_word(u.mfa_kind()).into(), SortKey::Text),
         (
             format!("{active}A {inactive}I"),
             SortKey::Num(active as i64 * 10 + inactive as i64),
@@ -308,13 +303,12 @@ fn user_row(e: &AccountEntry, u: &User, findings: &[Finding], now: Timestamp) ->
         ),
         findings_summary(&mine),
     ];
-    Row {
-        id: RowId::User(e.account.id.clone(), u.name.clone()),
-        severity: mine.iter().map(|f| f.severity).max(),
-        dim: false,
-        cells: cols.iter().map(|c| c.0.clone()).collect(),
-        sort: cols.into_iter().map(|c| c.1).collect(),
-    }
+    Row::new(
+        RowId::User(e.account.id.clone(), u.name.clone()),
+        cols,
+        mine.iter().map(|f| f.severity).max(),
+        false,
+    )
 }
 
 fn key_row(e: &AccountEntry, u: &User, k: &AccessKey, now: Timestamp) -> Row {
@@ -328,10 +322,10 @@ fn key_row(e: &AccountEntry, u: &User, k: &AccessKey, now: Timestamp) -> Row {
     let opt = |s: Option<&String>| s.cloned().unwrap_or_else(|| "-".into());
     let rules = mine.iter().map(|f| f.rule.id()).collect::<Vec<_>>().join(" ");
     let cols: Vec<(String, SortKey)> = vec![
-        (e.account.name.clone(), text(&e.account.name)),
-        (u.name.clone(), text(&u.name)),
-        (k.id.to_string(), text(k.id.as_str())),
-        (k.status.as_str().into(), text(k.status.as_str())),
+        (e.account.name.clone(), SortKey::Text),
+        (u.name.clone(), SortKey::Text),
+        (k.id.to_string(), SortKey::Text),
+        (k.status.as_str().into(), SortKey::Text),
         (format!("{age}d"), SortKey::Num(age)),
         (
             k.created.format("%Y-%m-%d").to_string(),
@@ -341,26 +335,19 @@ fn key_row(e: &AccountEntry, u: &User, k: &AccessKey, now: Timestamp) -> Row {
             used.map(|u| ago(u.date, now)).unwrap_or_else(|| "never".into()),
             SortKey::Num(used.map(|u| age_days(u.date, now)).unwrap_or(i64::MAX)),
         ),
-        (
-            opt(used.and_then(|u| u.service.as_ref())),
-            text(&opt(used.and_then(|u| u.service.as_ref()))),
-        ),
-        (
-            opt(used.and_then(|u| u.region.as_ref())),
-            text(&opt(used.and_then(|u| u.region.as_ref()))),
-        ),
+        (opt(used.and_then(|u| u.service.as_ref())), SortKey::Text),
+        (opt(used.and_then(|u| u.region.as_ref())), SortKey::Text),
         (
             if rules.is_empty() { "-".into() } else { rules.clone() },
             SortKey::Num(risk(&mine)),
         ),
     ];
-    Row {
-        id: RowId::Key(e.account.id.clone(), u.name.clone(), k.id.clone()),
-        severity: mine.iter().map(|f| f.severity).max(),
-        dim: !k.is_active(),
-        cells: cols.iter().map(|c| c.0.clone()).collect(),
-        sort: cols.into_iter().map(|c| c.1).collect(),
-    }
+    Row::new(
+        RowId::Key(e.account.id.clone(), u.name.clone(), k.id.clone()),
+        cols,
+        mine.iter().map(|f| f.severity).max(),
+        !k.is_active(),
+    )
 }
 
 fn finding_row(e: &AccountEntry, f: &Finding) -> Row {
@@ -371,25 +358,24 @@ fn finding_row(e: &AccountEntry, f: &Finding) -> Row {
         .unwrap_or_else(|| "-".into());
     let cols: Vec<(String, SortKey)> = vec![
         (sev_label(f.severity).into(), SortKey::Num(f.severity as i64)),
-        (f.rule.id().into(), text(f.rule.id())),
-        (e.account.name.clone(), text(&e.account.name)),
-        (f.user.clone(), text(&f.user)),
-        (key.clone(), text(&key)),
-        (f.detail.clone(), text(&f.detail)),
-        (f.controls.join(", "), text(&f.controls.join(","))),
+        (f.rule.id().into(), SortKey::Text),
+        (e.account.name.clone(), SortKey::Text),
+        (f.user.clone(), SortKey::Text),
+        (key.clone(), SortKey::Text),
+        (f.detail.clone(), SortKey::Text),
+        (f.controls.join(", "), SortKey::Text),
     ];
-    Row {
-        id: RowId::Finding(
+    Row::new(
+        RowId::Finding(
             f.account_id.clone(),
             f.user.clone(),
             f.access_key_id.clone(),
             f.rule.id(),
         ),
-        severity: Some(f.severity),
-        dim: false,
-        cells: cols.iter().map(|c| c.0.clone()).collect(),
-        sort: cols.into_iter().map(|c| c.1).collect(),
-    }
+        cols,
+        Some(f.severity),
+        false,
+    )
 }
 
 /// True when `user` names the root user (its findings cannot drill into a user view).
