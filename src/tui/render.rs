@@ -194,7 +194,7 @@ fn render_user(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
                         "{}{key}: {}{}",
                         f.rule.id(),
                         f.detail,
-                        controls_suffix(&f.controls)
+                        controls_suffix(f.controls)
                     )),
                 ])
             })
