@@ -3,8 +3,9 @@
 //! Call budget (per account, `n` users, `k` of them with keys): `GenerateCredentialReport` ×2
 //! (AWS answers STARTED, then COMPLETE), `GetCredentialReport` ×1, `ListUsers` ×⌈n/100⌉,
 //! `ListVirtualMFADevices` ×1, `ListAccessKeys` ×k, and only where the report cannot answer:
-//! `GetAccessKeyLastUsed` per unmatched key, `ListMFADevices` per user with non-virtual MFA,
-//! `GetLoginProfile` per user, `GetAccountSummary` ×1 (no root row). Without a report (denied)
+//! `GetAccessKeyLastUsed` per unmatched key, `GetLoginProfile` per user whose report row
+//! lacks `password_enabled`, `GetAccountSummary` ×1 (no root row). MFA comes from the report's
+//! `mfa_active` and the account-wide virtual devices (active and not virtual = hardware). Without a report (denied)
 //! every user costs `ListAccessKeys`, `GetAccessKeyLastUsed` per key, `GetLoginProfile`,
 //! `ListMFADevices`.
 
@@ -218,7 +219,9 @@ async fn read_user(
                 kind: MfaKind::Virtual,
             }],
         ),
-        (Some(r), None) if !r.mfa_active => (false, Vec::new()),
+        // MFA on and no virtual device assigned: a hardware token or FIDO key. Its serial is
+        // not needed for any rule, so it is not listed (one call per such user saved).
+        (Some(r), None) => (r.mfa_active, Vec::new()),
         _ => {
             let devices = mfa_devices(client, name).await?;
             (!devices.is_empty(), devices)

@@ -308,14 +308,34 @@ impl AwsContext {
             builder = builder.session_length(len);
         }
         let provider = builder.build().await;
-        if let Err(e) = provider.provide_credentials().await {
-            return Err(assume_role_error(role_arn, &e));
-        }
+        let first = provider.provide_credentials().await.map_err(|e| assume_role_error(role_arn, &e))?;
+        let provider = Prefetched { first: std::sync::Mutex::new(Some(first)), inner: provider };
         Ok(self
             .base
             .to_builder()
             .credentials_provider(SharedCredentialsProvider::new(provider))
             .build())
+    }
+}
+
+/// A provider that hands out the credentials already fetched (to check the role) once, then
+/// asks the refreshing provider: the role is assumed once per account, not twice.
+#[derive(Debug)]
+struct Prefetched<P> {
+    first: std::sync::Mutex<Option<Credentials>>,
+    inner: P,
+}
+
+impl<P: ProvideCredentials> ProvideCredentials for Prefetched<P> {
+    fn provide_credentials<'a>(&'a self) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        let first = self.first.lock().ok().and_then(|mut f| f.take());
+        match first {
+            Some(creds) => aws_credential_types::provider::future::ProvideCredentials::ready(Ok(creds)),
+            None => self.inner.provide_credentials(),
+        }
     }
 }
 

@@ -124,10 +124,10 @@ impl ViewKind {
 }
 
 const ACCOUNT_COLUMNS: &[Column] = &[
-    col("NAME", 10, 24, 0),
+    col("NAME", 10, 22, 0),
     col("ID", 12, 12, 1),
-    col("OU", 4, 22, 2),
-    col("STATE", 6, 9, 6),
+    col("OU", 4, 20, 1),
+    col("STATE", 9, 9, 6),
     col("SCAN", 6, 13, 0),
     num("USERS", 6, 2),
     num("KEYS", 5, 3),
