@@ -9,6 +9,7 @@
 pub mod credential_report;
 pub mod inventory;
 pub mod org;
+pub mod remediate;
 
 use crate::model::{Account, AccountId, ScanError};
 use aws_config::{BehaviorVersion, Region, SdkConfig};

@@ -1,0 +1,250 @@
+//! Remediation: the safe path around every write. For one access key: refuse unless writes
+//! are on; re-read the key live and refuse if it changed or vanished since the scan; journal
+//! the intent (synced to disk); make the call; journal the outcome; re-read the user's keys so
+//! the caller can show the truth. Rotation's first step, [`Remediator::create_key`],
+//! pre-flights the two-key quota. No UI here: the TUI and the headless commands both use it.
+
+use crate::aws::remediate::{self as calls, NewKey, WriteError};
+use crate::aws::{self, AwsContext, RoleOptions, inventory};
+use crate::journal::{self, Action, Entry, Journal, JournalError, Phase};
+use crate::model::{AccessKey, AccessKeyId, Account, KeyStatus};
+use aws_config::SdkConfig;
+use std::sync::Arc;
+
+/// Why a write was not made, or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RemediateError {
+    /// Writes are off.
+    #[error("read-only: start keytriage with --write to change keys (nothing was changed)")]
+    ReadOnly,
+    /// The key is not as the operator saw it; nothing was done.
+    #[error("{0}; nothing was changed — rescan the account")]
+    Changed(String),
+    /// Rotation pre-flight: the user already has two keys (the IAM quota).
+    #[error("{user} already has two access keys (the IAM limit)")]
+    QuotaFull {
+        /// The user.
+        user: String,
+        /// An inactive key that could be deleted first, if there is one.
+        inactive: Option<AccessKeyId>,
+    },
+    /// The journal could not record the intent; the AWS call was not made.
+    #[error("{0}; the AWS call was not made")]
+    Journal(#[from] JournalError),
+    /// AWS refused or failed the call (or the pre-check read).
+    #[error("{error}{}", request_id.as_ref().map(|r| format!(" (request id {r})")).unwrap_or_default())]
+    Aws {
+        /// The classified error.
+        error: aws::Error,
+        /// AWS's request id, when there was a response.
+        request_id: Option<String>,
+    },
+}
+
+impl From<aws::Error> for RemediateError {
+    fn from(error: aws::Error) -> Self {
+        Self::Aws { error, request_id: None }
+    }
+}
+
+impl From<WriteError> for RemediateError {
+    fn from(e: WriteError) -> Self {
+        Self::Aws { error: e.error, request_id: e.request_id }
+    }
+}
+
+/// What a successful write left behind.
+#[derive(Debug)]
+pub struct Done {
+    /// The user's keys as re-read after the write; `None` when the re-read failed.
+    pub keys: Option<Vec<AccessKey>>,
+    /// AWS's request id of the write.
+    pub request_id: Option<String>,
+}
+
+/// Makes write calls for one operator.
+#[derive(Clone, Debug)]
+pub struct Remediator {
+    ctx: Arc<AwsContext>,
+    role: RoleOptions,
+    journal: Journal,
+    writes_enabled: bool,
+}
+
+impl Remediator {
+    /// `role` is the remediation role (or the audit role when there is none).
+    pub fn new(ctx: Arc<AwsContext>, role: RoleOptions, journal: Journal, writes_enabled: bool) -> Self {
+        Self { ctx, role, journal, writes_enabled }
+    }
+
+    /// The journal written to.
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
+    async fn config(&self, account: &Account) -> Result<SdkConfig, RemediateError> {
+        if !self.writes_enabled {
+            return Err(RemediateError::ReadOnly);
+        }
+        Ok(self.ctx.account_config(account, &self.role).await?)
+    }
+
+    async fn live_keys(&self, config: &SdkConfig, user: &str) -> Result<Vec<AccessKey>, RemediateError> {
+        match inventory::read_user_keys(config, user).await {
+            Err(e) if e.is_no_such_entity() => Err(RemediateError::Changed(format!("user {user} no longer exists"))),
+            other => Ok(other?),
+        }
+    }
+
+    fn entry(&self, account: &Account, user: &str, key: Option<&AccessKeyId>, action: Action, id: &str) -> Entry {
+        Entry {
+            time: chrono::Utc::now(),
+            action_id: id.to_owned(),
+            phase: Phase::Intent,
+            operator: self.ctx.caller.arn.clone(),
+            account_id: account.id.clone(),
+            user: user.to_owned(),
+            access_key_id: key.cloned(),
+            action,
+            result: None,
+            request_id: None,
+            error_code: None,
+            message: None,
+        }
+    }
+
+    /// Journals the outcome of `intent`. A failure to write it is logged, not returned: the
+    /// AWS call has happened and its result must still reach the operator.
+    fn outcome<T>(&self, intent: &Entry, key: Option<&AccessKeyId>, result: &Result<T, WriteError>, request_id: Option<&str>) {
+        let mut e = intent.clone();
+        e.time = chrono::Utc::now();
+        e.phase = Phase::Outcome;
+        if key.is_some() {
+            e.access_key_id = key.cloned();
+        }
+        match result {
+            Ok(_) => {
+                e.result = Some(journal::Result::Ok);
+                e.request_id = request_id.map(str::to_owned);
+            }
+            Err(w) => {
+                e.result = Some(journal::Result::Failed);
+                e.request_id = w.request_id.clone();
+                e.error_code = Some(w.error.code().to_owned());
+                e.message = Some(w.error.to_string());
+            }
+        }
+        if let Err(err) = self.journal.append(&e) {
+            tracing::error!(error = %err, action_id = %e.action_id, "journal outcome not written");
+        }
+    }
+
+    /// Deactivates, activates or deletes `key` of `user` in `account`, provided it still has
+    /// `expected` status (what the operator saw).
+    ///
+    /// # Errors
+    /// [`RemediateError`]: read-only, changed or vanished key, journal failure, AWS failure.
+    pub async fn apply(
+        &self,
+        account: &Account,
+        user: &str,
+        key: &AccessKeyId,
+        expected: KeyStatus,
+        action: Action,
+    ) -> Result<Done, RemediateError> {
+        let config = self.config(account).await?;
+        let live = self.live_keys(&config, user).await?;
+        let Some(current) = live.iter().find(|k| &k.id == key) else {
+            return Err(RemediateError::Changed(format!("access key {key} of {user} no longer exists")));
+        };
+        if current.status != expected {
+            return Err(RemediateError::Changed(format!(
+                "access key {key} is now {} (it was {} when scanned)",
+                current.status.as_str(),
+                expected.as_str()
+            )));
+        }
+        let intent = self.entry(account, user, Some(key), action, &journal::new_action_id(chrono::Utc::now()));
+        self.journal.append(&intent)?;
+        let result = match action {
+            Action::Deactivate => calls::set_status(&config, user, key, KeyStatus::Inactive).await,
+            Action::Activate => calls::set_status(&config, user, key, KeyStatus::Active).await,
+            Action::Delete => calls::delete(&config, user, key).await,
+            Action::Create => {
+                return Err(RemediateError::Changed("use create_key to create a key".into()));
+            }
+        };
+        let request_id = result.as_ref().ok().cloned().flatten();
+        self.outcome(&intent, None, &result, request_id.as_deref());
+        result?;
+        let keys = self.live_keys(&config, user).await.ok();
+        Ok(Done { keys, request_id })
+    }
+
+    /// Rotation's first step: pre-flight the two-key quota, then `CreateAccessKey`.
+    /// Returns the new key (with its secret, to show once) and the user's keys re-read.
+    ///
+    /// # Errors
+    /// [`RemediateError::QuotaFull`] when the user has two keys (with the inactive one to
+    /// delete first, if any); otherwise as [`Remediator::apply`].
+    pub async fn create_key(&self, account: &Account, user: &str) -> Result<(NewKey, Option<Vec<AccessKey>>), RemediateError> {
+        let config = self.config(account).await?;
+        let live = self.live_keys(&config, user).await?;
+        if live.len() >= 2 {
+            let inactive = live.iter().find(|k| !k.is_active()).map(|k| k.id.clone());
+            return Err(RemediateError::QuotaFull { user: user.to_owned(), inactive });
+        }
+        let intent = self.entry(account, user, None, Action::Create, &journal::new_action_id(chrono::Utc::now()));
+        self.journal.append(&intent)?;
+        let result = calls::create(&config, user).await;
+        let (key, request_id) = match &result {
+            Ok(k) => (Some(k.id.clone()), k.request_id.clone()),
+            Err(_) => (None, None),
+        };
+        self.outcome(&intent, key.as_ref(), &result, request_id.as_deref());
+        let new_key = result?;
+        let keys = self.live_keys(&config, user).await.ok();
+        Ok((new_key, keys))
+    }
+
+    /// Reads the live status of the key of an interrupted journal entry, for the operator:
+    /// `Ok(None)` when the key (or user) is gone.
+    ///
+    /// # Errors
+    /// AWS failures of the read.
+    pub async fn current_status(&self, account: &Account, user: &str, key: &AccessKeyId) -> Result<Option<KeyStatus>, RemediateError> {
+        let config = self.ctx.account_config(account, &self.role).await?;
+        match self.live_keys(&config, user).await {
+            Ok(keys) => Ok(keys.iter().find(|k| &k.id == key).map(|k| k.status)),
+            Err(RemediateError::Changed(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// Writes a new key to `path` in the AWS credentials-file format under `[profile]`, with mode
+/// 0600, refusing to overwrite an existing file (`O_EXCL`).
+///
+/// # Errors
+/// The file exists (`AlreadyExists`), or cannot be created.
+pub fn write_secret_file(path: &std::path::Path, profile: &str, key: &NewKey) -> std::io::Result<()> {
+    use secrecy::ExposeSecret;
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    let mut text = zeroize::Zeroizing::new(format!(
+        "[{profile}]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        key.id,
+        key.secret.expose_secret()
+    ));
+    file.write_all(text.as_bytes())?;
+    file.sync_all()?;
+    text.clear();
+    Ok(())
+}
