@@ -38,9 +38,19 @@ fn to_html(buf: &Buffer) -> String {
             if cell.modifier.contains(Modifier::REVERSED) {
                 (fg, bg) = (if bg == "transparent" { "#1e2127".into() } else { bg }, fg);
             }
-            let weight = if cell.modifier.contains(Modifier::BOLD) { "bold" } else { "normal" };
-            let sym = cell.symbol().replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
-            out.push_str(&format!("<span style=\"color:{fg};background:{bg};font-weight:{weight}\">{sym}</span>"));
+            let weight = if cell.modifier.contains(Modifier::BOLD) {
+                "bold"
+            } else {
+                "normal"
+            };
+            let sym = cell
+                .symbol()
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;");
+            out.push_str(&format!(
+                "<span style=\"color:{fg};background:{bg};font-weight:{weight}\">{sym}</span>"
+            ));
         }
         out.push('\n');
     }
@@ -50,7 +60,9 @@ fn to_html(buf: &Buffer) -> String {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let path = std::env::args().nth(1).unwrap_or_else(|| "assets/screenshot.html".into());
+    let path = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "assets/screenshot.html".into());
     let emu = Emulator::demo()?;
     let ctx = Arc::new(
         aws::connect(&ConnectOptions {

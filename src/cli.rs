@@ -64,6 +64,13 @@ pub struct GlobalArgs {
     /// stale-user: users with nothing used for more than this many days [default: 90].
     #[arg(long, global = true)]
     pub stale_user_days: Option<u32>,
+    /// Allow write actions (deactivate, activate, rotate, delete). Off by default: the TUI
+    /// says READ-ONLY and makes no write call.
+    #[arg(long, global = true)]
+    pub write: bool,
+    /// Make write calls through this role (reads keep the audit role).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub remediation_role: Option<String>,
 }
 
 /// Subcommands.
@@ -75,6 +82,29 @@ pub enum Command {
     Scan(ScanArgs),
     /// Open the TUI on the emulated demo organization (same as `--demo`).
     Demo,
+    /// Deactivate an access key (needs --write; asks unless --yes).
+    Deactivate(KeyArgs),
+    /// Activate an access key (needs --write; asks unless --yes).
+    Activate(KeyArgs),
+    /// Delete an access key (needs --write; asks unless --yes).
+    Delete(KeyArgs),
+}
+
+/// Which key a headless write acts on.
+#[derive(Debug, Args)]
+pub struct KeyArgs {
+    /// The key's account (12 digits).
+    #[arg(long, value_parser = parse_account_id, value_name = "ID")]
+    pub account: AccountId,
+    /// The IAM user.
+    #[arg(long, value_name = "NAME")]
+    pub user: String,
+    /// The access key id (AKIA…).
+    #[arg(long, value_name = "AKIA…")]
+    pub key: String,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub yes: bool,
 }
 
 /// Output formats of `scan`.
@@ -163,7 +193,7 @@ impl Settings {
                 .or_else(|| file.role_name.clone())
                 .unwrap_or_else(|| DEFAULT_ROLE.into()),
             external_id: flags.external_id.clone().or_else(|| file.external_id.clone()),
-            remediation_role: file.remediation_role.clone(),
+            remediation_role: flags.remediation_role.clone().or_else(|| file.remediation_role.clone()),
             accounts: ids(&flags.accounts, &file.accounts),
             exclude_accounts: ids(&flags.exclude_accounts, &file.exclude_accounts),
             concurrency: usize::from(flags.concurrency.or(file.concurrency).unwrap_or(8)),

@@ -55,6 +55,9 @@ pub enum Result {
     Ok,
     /// AWS refused it or could not be reached (see `error_code`).
     Failed,
+    /// Found without an outcome at a later start (a crash or kill between intent and
+    /// outcome); `message` has the key's state as read then.
+    Interrupted,
 }
 
 /// One line of the journal.
@@ -131,13 +134,20 @@ impl Journal {
     /// # Errors
     /// [`JournalError`]; callers must not make the AWS call when the intent cannot be written.
     pub fn append(&self, entry: &Entry) -> std::result::Result<(), JournalError> {
-        let err = |source| JournalError { path: self.path.clone(), source };
+        let err = |source| JournalError {
+            path: self.path.clone(),
+            source,
+        };
         if let Some(dir) = self.path.parent() {
             std::fs::create_dir_all(dir).map_err(err)?;
         }
         let mut line = serde_json::to_vec(entry).map_err(|e| err(e.into()))?;
         line.push(b'\n');
-        let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&self.path).map_err(err)?;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .map_err(err)?;
         file.write_all(&line).map_err(err)?;
         file.sync_data().map_err(err)
     }
@@ -151,7 +161,10 @@ impl Journal {
         match std::fs::read_to_string(&self.path) {
             Ok(text) => Ok(text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-            Err(source) => Err(JournalError { path: self.path.clone(), source }),
+            Err(source) => Err(JournalError {
+                path: self.path.clone(),
+                source,
+            }),
         }
     }
 }
@@ -161,7 +174,11 @@ pub fn unfinished(entries: &[Entry]) -> Vec<&Entry> {
     entries
         .iter()
         .filter(|e| e.phase == Phase::Intent)
-        .filter(|i| !entries.iter().any(|o| o.phase == Phase::Outcome && o.action_id == i.action_id))
+        .filter(|i| {
+            !entries
+                .iter()
+                .any(|o| o.phase == Phase::Outcome && o.action_id == i.action_id)
+        })
         .collect()
 }
 
@@ -169,7 +186,12 @@ pub fn unfinished(entries: &[Entry]) -> Vec<&Entry> {
 pub fn new_action_id(now: Timestamp) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);
-    format!("{}-{}-{}", now.format("%Y%m%dT%H%M%S%.3fZ"), std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{}-{}-{}",
+        now.format("%Y%m%dT%H%M%S%.3fZ"),
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 #[cfg(test)]
@@ -202,17 +224,33 @@ mod tests {
         j.append(&entry("a", Phase::Outcome)).unwrap();
         j.append(&entry("b", Phase::Intent)).unwrap();
         // A torn last line, as after a crash mid-write.
-        std::fs::OpenOptions::new().append(true).open(j.path()).unwrap().write_all(b"{\"time\":").unwrap();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(j.path())
+            .unwrap()
+            .write_all(b"{\"time\":")
+            .unwrap();
         let all = j.read().unwrap();
         assert_eq!(all.len(), 3);
-        assert_eq!(unfinished(&all).iter().map(|e| e.action_id.as_str()).collect::<Vec<_>>(), ["b"]);
+        assert_eq!(
+            unfinished(&all)
+                .iter()
+                .map(|e| e.action_id.as_str())
+                .collect::<Vec<_>>(),
+            ["b"]
+        );
     }
 
     #[test]
     fn lines_are_json_with_the_contract_fields() {
         let line = serde_json::to_string(&entry("a", Phase::Outcome)).unwrap();
         assert!(line.starts_with("{\"time\":"));
-        for field in ["\"action_id\":\"a\"", "\"phase\":\"outcome\"", "\"action\":\"deactivate\"", "\"result\":\"ok\""] {
+        for field in [
+            "\"action_id\":\"a\"",
+            "\"phase\":\"outcome\"",
+            "\"action\":\"deactivate\"",
+            "\"result\":\"ok\"",
+        ] {
             assert!(line.contains(field), "{line}");
         }
     }

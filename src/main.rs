@@ -2,10 +2,13 @@
 //! headless scan or the TUI. All logic lives in the library.
 
 use clap::Parser as _;
-use color_eyre::eyre::{Result, WrapErr};
+use color_eyre::eyre::{Result, WrapErr, eyre};
 use keytriage::aws::{self, AwsContext, ConnectOptions, RoleOptions};
-use keytriage::cli::{Cli, Command, Format, ScanArgs, Settings};
+use keytriage::cli::{Cli, Command, Format, KeyArgs, ScanArgs, Settings};
 use keytriage::emulator::{DUMMY_CREDENTIALS, Emulator};
+use keytriage::journal::{Action, Journal};
+use keytriage::model::{AccessKeyId, Account, AccountState, KeyStatus};
+use keytriage::remediate::Remediator;
 use keytriage::scan::{self, ScanEvent, ScanOptions};
 use keytriage::{audit, config, report};
 use std::io::{IsTerminal, Write};
@@ -57,15 +60,34 @@ fn run() -> Result<i32> {
         max_attempts: 6,
     };
     let runtime = tokio::runtime::Runtime::new()?;
+    let write_mode = demo || cli.global.write;
+    let mut journal_path =
+        Journal::default_path().ok_or_else(|| eyre!("no data directory for the journal (HOME unset?)"))?;
+    if demo && std::env::var_os("KEYTRIAGE_JOURNAL").is_none() {
+        // The demo's writes hit the emulator: keep them out of the real audit trail.
+        journal_path.set_file_name("journal-demo.jsonl");
+    }
+    let journal = Journal::at(journal_path);
     let result = runtime.block_on(async {
         match cli.command {
             Some(Command::Scan(args)) => headless_scan(&connect, &settings, &args).await,
+            Some(Command::Deactivate(k)) => {
+                headless_write(&connect, &settings, journal, write_mode, &k, Action::Deactivate).await
+            }
+            Some(Command::Activate(k)) => {
+                headless_write(&connect, &settings, journal, write_mode, &k, Action::Activate).await
+            }
+            Some(Command::Delete(k)) => {
+                headless_write(&connect, &settings, journal, write_mode, &k, Action::Delete).await
+            }
             Some(Command::Demo) | None => {
                 let opts = keytriage::tui::TuiOptions {
                     connect: connect.clone(),
                     scan: scan_options(&settings),
                     policy: settings.policy,
-                    write_mode: demo,
+                    write_mode,
+                    remediation_role: settings.remediation_role.clone(),
+                    journal,
                 };
                 keytriage::tui::run(opts).await.wrap_err("terminal error")?;
                 Ok(0)
@@ -141,6 +163,105 @@ async fn headless_scan(connect: &ConnectOptions, settings: &Settings, args: &Sca
         }
     }
     Ok(report::exit_code(&findings, args.fail_on.or(settings.fail_on)))
+}
+
+/// `keytriage deactivate|activate|delete`: the same pre-checks and journal as the TUI.
+/// Asks on the terminal unless `--yes`; deleting an active key asks for its last 4 characters.
+async fn headless_write(
+    connect: &ConnectOptions,
+    settings: &Settings,
+    journal: Journal,
+    write_mode: bool,
+    args: &KeyArgs,
+    action: Action,
+) -> Result<i32> {
+    if !write_mode {
+        return Err(eyre!(
+            "writes are off: add --write to {} keys (nothing was changed)",
+            action.verb()
+        ));
+    }
+    let ctx = Arc::new(aws::connect(connect).await.wrap_err("cannot reach AWS as the caller")?);
+    let role = RoleOptions {
+        role_name: settings
+            .remediation_role
+            .clone()
+            .unwrap_or_else(|| settings.role_name.clone()),
+        external_id: settings.external_id.clone(),
+        session_length: None,
+    };
+    let account = Account {
+        id: args.account.clone(),
+        name: args.account.to_string(),
+        email: String::new(),
+        state: AccountState::Active,
+        ou_path: String::new(),
+        is_management: args.account == ctx.caller.account_id,
+    };
+    let key = AccessKeyId(args.key.trim().to_owned());
+    let remediator = Remediator::new(ctx, role, journal, true);
+    let Some(status) = remediator.current_status(&account, &args.user, &key).await? else {
+        return Err(eyre!(
+            "access key {key} of {} not found in account {}; nothing was changed",
+            args.user,
+            args.account
+        ));
+    };
+    match (action, status) {
+        (Action::Deactivate, KeyStatus::Inactive) | (Action::Activate, KeyStatus::Active) => {
+            eprintln!("keytriage: {key} is already {}; nothing to do", status.as_str());
+            return Ok(0);
+        }
+        _ => {}
+    }
+    let what = format!(
+        "{} access key {key} ({}) of {} in account {}",
+        action.verb(),
+        status.as_str(),
+        args.user,
+        args.account
+    );
+    if !args.yes {
+        let expected = if action == Action::Delete && status == KeyStatus::Active {
+            key.as_str()
+                .chars()
+                .rev()
+                .take(4)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect::<String>()
+        } else {
+            "yes".to_owned()
+        };
+        if !std::io::stdin().is_terminal() {
+            return Err(eyre!("refusing to {what} without --yes (no terminal to ask on)"));
+        }
+        eprint!(
+            "{what}?\ntype '{}' to confirm: ",
+            if expected == "yes" {
+                "yes"
+            } else {
+                "the key's last 4 characters"
+            }
+        );
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        if !answer.trim().eq_ignore_ascii_case(&expected) {
+            eprintln!("keytriage: not confirmed; nothing was changed");
+            return Ok(1);
+        }
+    }
+    let done = remediator.apply(&account, &args.user, &key, status, action).await?;
+    let rid = done
+        .request_id
+        .map(|r| format!(" (request id {r})"))
+        .unwrap_or_default();
+    eprintln!(
+        "keytriage: done: {what}{rid}; journal {}",
+        remediator.journal().path().display()
+    );
+    Ok(0)
 }
 
 /// Fails before any scan when `--output` cannot be written; never truncates an existing file.

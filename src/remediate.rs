@@ -43,13 +43,19 @@ pub enum RemediateError {
 
 impl From<aws::Error> for RemediateError {
     fn from(error: aws::Error) -> Self {
-        Self::Aws { error, request_id: None }
+        Self::Aws {
+            error,
+            request_id: None,
+        }
     }
 }
 
 impl From<WriteError> for RemediateError {
     fn from(e: WriteError) -> Self {
-        Self::Aws { error: e.error, request_id: e.request_id }
+        Self::Aws {
+            error: e.error,
+            request_id: e.request_id,
+        }
     }
 }
 
@@ -74,7 +80,12 @@ pub struct Remediator {
 impl Remediator {
     /// `role` is the remediation role (or the audit role when there is none).
     pub fn new(ctx: Arc<AwsContext>, role: RoleOptions, journal: Journal, writes_enabled: bool) -> Self {
-        Self { ctx, role, journal, writes_enabled }
+        Self {
+            ctx,
+            role,
+            journal,
+            writes_enabled,
+        }
     }
 
     /// The journal written to.
@@ -115,7 +126,13 @@ impl Remediator {
 
     /// Journals the outcome of `intent`. A failure to write it is logged, not returned: the
     /// AWS call has happened and its result must still reach the operator.
-    fn outcome<T>(&self, intent: &Entry, key: Option<&AccessKeyId>, result: &Result<T, WriteError>, request_id: Option<&str>) {
+    fn outcome<T>(
+        &self,
+        intent: &Entry,
+        key: Option<&AccessKeyId>,
+        result: &Result<T, WriteError>,
+        request_id: Option<&str>,
+    ) {
         let mut e = intent.clone();
         e.time = chrono::Utc::now();
         e.phase = Phase::Outcome;
@@ -155,7 +172,9 @@ impl Remediator {
         let config = self.config(account).await?;
         let live = self.live_keys(&config, user).await?;
         let Some(current) = live.iter().find(|k| &k.id == key) else {
-            return Err(RemediateError::Changed(format!("access key {key} of {user} no longer exists")));
+            return Err(RemediateError::Changed(format!(
+                "access key {key} of {user} no longer exists"
+            )));
         };
         if current.status != expected {
             return Err(RemediateError::Changed(format!(
@@ -164,7 +183,13 @@ impl Remediator {
                 expected.as_str()
             )));
         }
-        let intent = self.entry(account, user, Some(key), action, &journal::new_action_id(chrono::Utc::now()));
+        let intent = self.entry(
+            account,
+            user,
+            Some(key),
+            action,
+            &journal::new_action_id(chrono::Utc::now()),
+        );
         self.journal.append(&intent)?;
         let result = match action {
             Action::Deactivate => calls::set_status(&config, user, key, KeyStatus::Inactive).await,
@@ -187,14 +212,27 @@ impl Remediator {
     /// # Errors
     /// [`RemediateError::QuotaFull`] when the user has two keys (with the inactive one to
     /// delete first, if any); otherwise as [`Remediator::apply`].
-    pub async fn create_key(&self, account: &Account, user: &str) -> Result<(NewKey, Option<Vec<AccessKey>>), RemediateError> {
+    pub async fn create_key(
+        &self,
+        account: &Account,
+        user: &str,
+    ) -> Result<(NewKey, Option<Vec<AccessKey>>), RemediateError> {
         let config = self.config(account).await?;
         let live = self.live_keys(&config, user).await?;
         if live.len() >= 2 {
             let inactive = live.iter().find(|k| !k.is_active()).map(|k| k.id.clone());
-            return Err(RemediateError::QuotaFull { user: user.to_owned(), inactive });
+            return Err(RemediateError::QuotaFull {
+                user: user.to_owned(),
+                inactive,
+            });
         }
-        let intent = self.entry(account, user, None, Action::Create, &journal::new_action_id(chrono::Utc::now()));
+        let intent = self.entry(
+            account,
+            user,
+            None,
+            Action::Create,
+            &journal::new_action_id(chrono::Utc::now()),
+        );
         self.journal.append(&intent)?;
         let result = calls::create(&config, user).await;
         let (key, request_id) = match &result {
@@ -212,7 +250,12 @@ impl Remediator {
     ///
     /// # Errors
     /// AWS failures of the read.
-    pub async fn current_status(&self, account: &Account, user: &str, key: &AccessKeyId) -> Result<Option<KeyStatus>, RemediateError> {
+    pub async fn current_status(
+        &self,
+        account: &Account,
+        user: &str,
+        key: &AccessKeyId,
+    ) -> Result<Option<KeyStatus>, RemediateError> {
         let config = self.ctx.account_config(account, &self.role).await?;
         match self.live_keys(&config, user).await {
             Ok(keys) => Ok(keys.iter().find(|k| &k.id == key).map(|k| k.status)),

@@ -141,3 +141,88 @@ fn unwritable_output_fails_before_scanning() {
         stderr(&out)
     );
 }
+
+fn keytriage_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_keytriage"));
+    cmd.args(args).stdin(std::process::Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run keytriage")
+}
+
+#[test]
+fn headless_writes_need_write_and_yes_and_are_journaled() {
+    let out = keytriage(&[
+        "deactivate",
+        "--account",
+        "123456789012",
+        "--user",
+        "u",
+        "--key",
+        "AKIAX",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("writes are off: add --write to deactivate keys (nothing was changed)"),
+        "{}",
+        stderr(&out)
+    );
+
+    // A key of the demo's management account (ids repeat: the demo scenario seeds them).
+    let scan = keytriage(&["--demo", "--accounts", "123456789012", "scan", "-q"]);
+    let doc: serde_json::Value = serde_json::from_slice(&scan.stdout).unwrap();
+    let users = doc["accounts"][0]["users"].as_array().unwrap();
+    let (user, key) = users
+        .iter()
+        .find_map(|u| {
+            let k = u["access_keys"].as_array()?.iter().find(|k| k["status"] == "Active")?;
+            Some((u["name"].as_str()?.to_owned(), k["id"].as_str()?.to_owned()))
+        })
+        .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal.jsonl");
+    let env = [("KEYTRIAGE_JOURNAL", journal.to_str().unwrap())];
+    let args = [
+        "--demo",
+        "deactivate",
+        "--account",
+        "123456789012",
+        "--user",
+        &user,
+        "--key",
+        &key,
+    ];
+    let out = keytriage_env(&args, &env);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("without --yes (no terminal to ask on)"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!journal.exists(), "nothing journaled, nothing done");
+
+    let mut with_yes = args.to_vec();
+    with_yes.push("--yes");
+    let out = keytriage_env(&with_yes, &env);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "done: deactivate access key {key} (Active) of {user} in account 123456789012"
+        )),
+        "{}",
+        stderr(&out)
+    );
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&journal)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(
+        (lines[0]["phase"].as_str(), lines[1]["result"].as_str()),
+        (Some("intent"), Some("ok"))
+    );
+    assert_eq!(lines[1]["access_key_id"], key.as_str());
+}

@@ -40,18 +40,33 @@ impl Fixture {
     async fn new(faults: serde_json::Value, writes: bool) -> Self {
         let emu = common::emulator(&scenario(faults));
         let ctx = common::context(&emu).await;
-        let org = keytriage::scan::run_to_end(ctx.clone(), Arc::new(common::scan_options()), |_| {}).await.unwrap();
+        let org = keytriage::scan::run_to_end(ctx.clone(), Arc::new(common::scan_options()), |_| {})
+            .await
+            .unwrap();
         let scan = common::account(&org, "prod").clone();
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::at(dir.path().join("journal.jsonl"));
-        let role = RoleOptions { role_name: "OrganizationAccountAccessRole".into(), external_id: None, session_length: None };
+        let role = RoleOptions {
+            role_name: "OrganizationAccountAccessRole".into(),
+            external_id: None,
+            session_length: None,
+        };
         let remediator = Remediator::new(ctx, role, journal.clone(), writes);
         emu.reset_stats().unwrap();
-        Self { emu, remediator, journal, prod: scan.account.clone(), scan, _dir: dir }
+        Self {
+            emu,
+            remediator,
+            journal,
+            prod: scan.account.clone(),
+            scan,
+            _dir: dir,
+        }
     }
 
     fn key_of(&self, user: &str, i: usize) -> AccessKeyId {
-        self.scan.users.iter().find(|u| u.name == user).unwrap().access_keys[i].id.clone()
+        self.scan.users.iter().find(|u| u.name == user).unwrap().access_keys[i]
+            .id
+            .clone()
     }
 
     fn mutating_calls(&self) -> u64 {
@@ -63,20 +78,34 @@ impl Fixture {
 async fn deactivate_then_activate_with_journal_lines() {
     let f = Fixture::new(json!([]), true).await;
     let key = f.key_of("ci-robot", 0);
-    let done = f.remediator.apply(&f.prod, "ci-robot", &key, KeyStatus::Active, Action::Deactivate).await.unwrap();
+    let done = f
+        .remediator
+        .apply(&f.prod, "ci-robot", &key, KeyStatus::Active, Action::Deactivate)
+        .await
+        .unwrap();
     let keys = done.keys.unwrap();
     assert_eq!(keys.len(), 1);
     assert_eq!((keys[0].id.clone(), keys[0].status), (key.clone(), KeyStatus::Inactive));
 
-    let done = f.remediator.apply(&f.prod, "ci-robot", &key, KeyStatus::Inactive, Action::Activate).await.unwrap();
+    let done = f
+        .remediator
+        .apply(&f.prod, "ci-robot", &key, KeyStatus::Inactive, Action::Activate)
+        .await
+        .unwrap();
     assert_eq!(done.keys.unwrap()[0].status, KeyStatus::Active);
 
     let lines = f.journal.read().unwrap();
     assert_eq!(lines.len(), 4);
     assert_eq!(lines[0].action_id, lines[1].action_id);
     assert_ne!(lines[0].action_id, lines[2].action_id);
-    assert_eq!((lines[0].phase, lines[0].action, lines[0].result), (Phase::Intent, Action::Deactivate, None));
-    assert_eq!((lines[1].phase, lines[1].result), (Phase::Outcome, Some(journal::Result::Ok)));
+    assert_eq!(
+        (lines[0].phase, lines[0].action, lines[0].result),
+        (Phase::Intent, Action::Deactivate, None)
+    );
+    assert_eq!(
+        (lines[1].phase, lines[1].result),
+        (Phase::Outcome, Some(journal::Result::Ok))
+    );
     assert!(lines[1].request_id.is_some(), "the outcome carries AWS's request id");
     assert_eq!(lines[1].access_key_id.as_ref(), Some(&key));
     assert_eq!(lines[1].account_id, f.prod.id);
@@ -92,7 +121,10 @@ async fn rotate_creates_a_working_key_and_keeps_the_secret_out_of_the_journal() 
     let keys = keys.unwrap();
     assert_eq!(keys.len(), 2);
     assert!(keys.iter().any(|k| k.id == new_key.id && k.status == KeyStatus::Active));
-    assert!(!format!("{new_key:?}").contains(new_key.secret.expose_secret()), "Debug never shows the secret");
+    assert!(
+        !format!("{new_key:?}").contains(new_key.secret.expose_secret()),
+        "Debug never shows the secret"
+    );
 
     // The new secret works: GetCallerIdentity signed with it names the user.
     let who = aws::connect(&ConnectOptions {
@@ -117,23 +149,36 @@ async fn rotate_creates_a_working_key_and_keeps_the_secret_out_of_the_journal() 
     let saved = std::fs::read_to_string(&path).unwrap();
     assert_eq!(
         saved,
-        format!("[ci-robot]\naws_access_key_id = {}\naws_secret_access_key = {}\n", new_key.id, new_key.secret.expose_secret())
+        format!(
+            "[ci-robot]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            new_key.id,
+            new_key.secret.expose_secret()
+        )
     );
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
     let again = write_secret_file(&path, "ci-robot", &new_key).unwrap_err();
     assert_eq!(again.kind(), std::io::ErrorKind::AlreadyExists);
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), saved, "existing file untouched");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        saved,
+        "existing file untouched"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotate_on_a_full_user_offers_the_inactive_key_and_changes_nothing() {
     let f = Fixture::new(json!([]), true).await;
     let err = f.remediator.create_key(&f.prod, "full").await.unwrap_err();
-    let RemediateError::QuotaFull { user, inactive } = err else { panic!("{err:?}") };
+    let RemediateError::QuotaFull { user, inactive } = err else {
+        panic!("{err:?}")
+    };
     assert_eq!((user.as_str(), inactive), ("full", Some(f.key_of("full", 1))));
     let err = f.remediator.create_key(&f.prod, "both-active").await.unwrap_err();
-    assert!(matches!(err, RemediateError::QuotaFull { inactive: None, .. }), "{err:?}");
+    assert!(
+        matches!(err, RemediateError::QuotaFull { inactive: None, .. }),
+        "{err:?}"
+    );
     assert_eq!(f.mutating_calls(), 0);
     assert!(f.journal.read().unwrap().is_empty());
 }
@@ -142,21 +187,48 @@ async fn rotate_on_a_full_user_offers_the_inactive_key_and_changes_nothing() {
 async fn delete_removes_the_key() {
     let f = Fixture::new(json!([]), true).await;
     let key = f.key_of("full", 1);
-    let done = f.remediator.apply(&f.prod, "full", &key, KeyStatus::Inactive, Action::Delete).await.unwrap();
+    let done = f
+        .remediator
+        .apply(&f.prod, "full", &key, KeyStatus::Inactive, Action::Delete)
+        .await
+        .unwrap();
     let keys = done.keys.unwrap();
-    assert_eq!(keys.iter().map(|k| k.id.clone()).collect::<Vec<_>>(), vec![f.key_of("full", 0)]);
+    assert_eq!(
+        keys.iter().map(|k| k.id.clone()).collect::<Vec<_>>(),
+        vec![f.key_of("full", 0)]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn vanished_or_changed_key_is_refused_without_a_write() {
     let f = Fixture::new(json!([]), true).await;
     let gone = AccessKeyId("AKIAGONE000000000000".into());
-    let err = f.remediator.apply(&f.prod, "ci-robot", &gone, KeyStatus::Active, Action::Deactivate).await.unwrap_err();
-    assert_eq!(err.to_string(), "access key AKIAGONE000000000000 of ci-robot no longer exists; nothing was changed — rescan the account");
+    let err = f
+        .remediator
+        .apply(&f.prod, "ci-robot", &gone, KeyStatus::Active, Action::Deactivate)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "access key AKIAGONE000000000000 of ci-robot no longer exists; nothing was changed — rescan the account"
+    );
     let key = f.key_of("ci-robot", 0);
-    let err = f.remediator.apply(&f.prod, "ci-robot", &key, KeyStatus::Inactive, Action::Activate).await.unwrap_err();
-    assert!(err.to_string().starts_with(&format!("access key {key} is now Active (it was Inactive when scanned)")), "{err}");
-    let err = f.remediator.apply(&f.prod, "nobody", &key, KeyStatus::Active, Action::Delete).await.unwrap_err();
+    let err = f
+        .remediator
+        .apply(&f.prod, "ci-robot", &key, KeyStatus::Inactive, Action::Activate)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().starts_with(&format!(
+            "access key {key} is now Active (it was Inactive when scanned)"
+        )),
+        "{err}"
+    );
+    let err = f
+        .remediator
+        .apply(&f.prod, "nobody", &key, KeyStatus::Active, Action::Delete)
+        .await
+        .unwrap_err();
     assert!(err.to_string().starts_with("user nobody no longer exists"), "{err}");
     assert_eq!(f.mutating_calls(), 0);
     assert!(f.journal.read().unwrap().is_empty());
@@ -164,22 +236,32 @@ async fn vanished_or_changed_key_is_refused_without_a_write() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn denied_write_is_reported_journaled_and_changes_nothing() {
-    let f = Fixture::new(json!([{"account": "prod", "action": "UpdateAccessKey", "kind": "deny"}]), true).await;
+    let f = Fixture::new(
+        json!([{"account": "prod", "action": "UpdateAccessKey", "kind": "deny"}]),
+        true,
+    )
+    .await;
     let key = f.key_of("ci-robot", 0);
-    let err = f.remediator.apply(&f.prod, "ci-robot", &key, KeyStatus::Active, Action::Deactivate).await.unwrap_err();
-    let RemediateError::Aws { error, .. } = &err else { panic!("{err:?}") };
+    let err = f
+        .remediator
+        .apply(&f.prod, "ci-robot", &key, KeyStatus::Active, Action::Deactivate)
+        .await
+        .unwrap_err();
+    let RemediateError::Aws { error, .. } = &err else {
+        panic!("{err:?}")
+    };
     assert_eq!(error.code(), "AccessDenied");
-    assert!(err.to_string().starts_with("access denied on iam:UpdateAccessKey"), "{err}");
+    assert!(
+        err.to_string().starts_with("access denied on iam:UpdateAccessKey"),
+        "{err}"
+    );
     let lines = f.journal.read().unwrap();
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[1].result, Some(journal::Result::Failed));
     assert_eq!(lines[1].error_code.as_deref(), Some("AccessDenied"));
-    let keys = keytriage::aws::inventory::read_user_keys(
-        &f.remediator_config().await,
-        "ci-robot",
-    )
-    .await
-    .unwrap();
+    let keys = keytriage::aws::inventory::read_user_keys(&f.remediator_config().await, "ci-robot")
+        .await
+        .unwrap();
     assert_eq!(keys[0].status, KeyStatus::Active, "unchanged");
 }
 
@@ -188,10 +270,17 @@ async fn read_only_makes_no_call_at_all() {
     let f = Fixture::new(json!([]), false).await;
     let key = f.key_of("ci-robot", 0);
     for action in [Action::Deactivate, Action::Activate, Action::Delete] {
-        let err = f.remediator.apply(&f.prod, "ci-robot", &key, KeyStatus::Active, action).await.unwrap_err();
+        let err = f
+            .remediator
+            .apply(&f.prod, "ci-robot", &key, KeyStatus::Active, action)
+            .await
+            .unwrap_err();
         assert!(matches!(err, RemediateError::ReadOnly), "{err:?}");
     }
-    assert!(matches!(f.remediator.create_key(&f.prod, "ci-robot").await, Err(RemediateError::ReadOnly)));
+    assert!(matches!(
+        f.remediator.create_key(&f.prod, "ci-robot").await,
+        Err(RemediateError::ReadOnly)
+    ));
     assert_eq!(f.emu.stats().unwrap()["total"], 0, "not even a read");
     assert!(f.journal.read().unwrap().is_empty());
 }
@@ -199,7 +288,11 @@ async fn read_only_makes_no_call_at_all() {
 impl Fixture {
     async fn remediator_config(&self) -> aws_config::SdkConfig {
         let ctx = common::context(&self.emu).await;
-        let role = RoleOptions { role_name: "OrganizationAccountAccessRole".into(), external_id: None, session_length: None };
+        let role = RoleOptions {
+            role_name: "OrganizationAccountAccessRole".into(),
+            external_id: None,
+            session_length: None,
+        };
         ctx.account_config(&self.prod, &role).await.unwrap()
     }
 }

@@ -4,9 +4,12 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent};
 use keytriage::audit::Policy;
+use keytriage::aws::remediate::NewKey;
 use keytriage::model::*;
+use keytriage::remediate::{Done, RemediateError};
 use keytriage::scan::ScanEvent;
-use keytriage::tui::app::{App, Effect, Mode};
+use keytriage::tui::app::{App, Effect, Mode, WriteEvent};
+use keytriage::tui::dialog::{Dialog, KeyCommand};
 use keytriage::tui::keymap::{Action, KEYMAP};
 use keytriage::tui::render;
 use keytriage::tui::table::RowId;
@@ -14,6 +17,7 @@ use keytriage::tui::theme::Theme;
 use keytriage::tui::views::ViewKind;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use std::sync::Arc;
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 29, 12, 0, 0).unwrap()
@@ -270,10 +274,18 @@ fn help_overlay_is_generated_from_the_keymap() {
     assert_eq!(app.mode, Mode::Help);
     let t = screen(&app, 80, 30);
     let text = format!("{}", t.backend());
-    for b in KEYMAP {
+    for b in keytriage::tui::keymap::active(&app.contexts()) {
         assert!(text.contains(b.help), "help shows '{}'", b.help);
     }
+    assert!(!text.contains("deactivate the access key"), "only keys that work here");
     insta::assert_snapshot!(t.backend());
+    // In a user's view, the key actions are listed too.
+    let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
+    press(&mut app, Action::Help);
+    let text = format!("{}", screen(&app, 80, 34).backend());
+    for b in KEYMAP.iter().filter(|b| b.action != Action::Open) {
+        assert!(text.contains(b.help), "user view help shows '{}'", b.help);
+    }
 }
 
 #[test]
@@ -339,7 +351,7 @@ fn unknown_command_says_so() {
     assert!(flash.error);
     assert_eq!(
         flash.text,
-        "command 'pods' is unrecognized (try accounts, users, keys, findings)"
+        "command 'pods' is unrecognized (try accounts, users, keys, findings, journal)"
     );
 }
 
@@ -350,7 +362,10 @@ fn rescan_returns_the_account_and_marks_it_queued() {
     let Some(Effect::Rescan(a)) = e else { panic!("{e:?}") };
     assert_eq!(a.name, "prod-payments");
     assert_eq!(app.store.entry(&a.id).unwrap().status_word(), "queued");
-    assert_eq!(press(&mut app, Action::Rescan), None, "no second rescan while queued");
+    assert!(
+        press(&mut app, Action::Rescan).is_none(),
+        "no second rescan while queued"
+    );
 }
 
 #[test]
@@ -430,6 +445,304 @@ fn every_view_renders_at_every_small_size() {
             for h in 0..=12u16 {
                 screen(&app, w, h);
             }
+        }
+    }
+}
+
+// ---- write actions: dialogs and their flow ----
+
+fn prod() -> AccountId {
+    AccountId::parse("111111111111").unwrap()
+}
+
+/// The app in write mode with `user`'s view open and `key` selected.
+fn at_key(write: bool, user: &str, key: &str) -> App {
+    let mut app = app();
+    app.write_mode = write;
+    press(&mut app, Action::Open);
+    app.view_select(&RowId::User(prod(), user.into()));
+    press(&mut app, Action::Open);
+    app.view_select(&RowId::Key(prod(), user.into(), AccessKeyId(key.into())));
+    app
+}
+
+fn write_request(e: Option<Effect>) -> keytriage::tui::dialog::WriteRequest {
+    match e {
+        Some(Effect::Write(r)) => r,
+        other => panic!("expected a write, got {other:?}"),
+    }
+}
+
+#[test]
+fn read_only_action_keys_explain_and_do_nothing() {
+    for (action, verb) in [
+        (Action::Deactivate, "deactivate"),
+        (Action::Activate, "activate"),
+        (Action::Rotate, "rotate"),
+        (Action::Delete, "delete"),
+    ] {
+        let mut app = at_key(false, "ci-deploy", "AKIAOLD0000000000001");
+        assert!(press(&mut app, action).is_none());
+        assert!(app.dialog.is_none());
+        let flash = app.flash.clone().unwrap();
+        assert_eq!(
+            flash.text,
+            format!("read-only: start keytriage with --write to {verb} keys (nothing was changed)")
+        );
+    }
+}
+
+#[test]
+fn deactivate_confirm_has_cancel_focused_and_y_confirms() {
+    let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
+    press(&mut app, Action::Deactivate);
+    insta::assert_snapshot!("confirm_deactivate", screen(&app, 90, 24).backend());
+    assert!(
+        app.on_key(KeyEvent::from(KeyCode::Enter)).is_none(),
+        "Enter on Cancel cancels"
+    );
+    assert!(app.dialog.is_none());
+    press(&mut app, Action::Deactivate);
+    app.on_key(KeyEvent::from(KeyCode::Tab));
+    let r = write_request(app.on_key(KeyEvent::from(KeyCode::Enter)));
+    assert_eq!(
+        (r.command, r.user.as_str(), r.key.as_str(), r.status),
+        (
+            KeyCommand::Deactivate,
+            "ci-deploy",
+            "AKIAOLD0000000000001",
+            KeyStatus::Active
+        )
+    );
+    assert!(matches!(app.dialog, Some(Dialog::Working(_))));
+    press(&mut app, Action::Quit);
+    assert!(
+        matches!(app.dialog, Some(Dialog::Working(_))),
+        "keys wait while AWS answers"
+    );
+}
+
+#[test]
+fn deleting_an_active_key_needs_its_last_four_characters() {
+    let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
+    press(&mut app, Action::Delete);
+    assert!(
+        app.on_key(KeyEvent::from(KeyCode::Char('y'))).is_none(),
+        "y is typed, not a confirmation"
+    );
+    app.on_key(KeyEvent::from(KeyCode::Backspace));
+    type_text(&mut app, "0001");
+    insta::assert_snapshot!("confirm_delete_active", screen(&app, 90, 24).backend());
+    app.on_key(KeyEvent::from(KeyCode::Tab));
+    let r = write_request(app.on_key(KeyEvent::from(KeyCode::Enter)));
+    assert_eq!(r.command, KeyCommand::Delete);
+}
+
+#[test]
+fn wrong_last_four_does_not_confirm() {
+    let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
+    press(&mut app, Action::Delete);
+    type_text(&mut app, "9999");
+    app.on_key(KeyEvent::from(KeyCode::Tab));
+    assert!(app.on_key(KeyEvent::from(KeyCode::Enter)).is_none());
+    assert!(matches!(app.dialog, Some(Dialog::Confirm(_))));
+}
+
+#[test]
+fn a_write_result_updates_keys_and_findings_without_rescan() {
+    let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
+    press(&mut app, Action::Deactivate);
+    let request = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
+    let mut k = key(
+        "AKIAOLD0000000000001",
+        KeyStatus::Inactive,
+        400,
+        Some((2, "s3", "eu-west-1")),
+    );
+    k.status = KeyStatus::Inactive;
+    let done = Done {
+        keys: Some(vec![k]),
+        request_id: Some("req-1".into()),
+    };
+    assert!(
+        app.on_write_event(WriteEvent::Applied {
+            request,
+            result: Ok(done)
+        })
+        .is_none()
+    );
+    assert!(app.dialog.is_none());
+    assert_eq!(
+        app.flash.clone().unwrap().text,
+        "deactivated AKIAOLD0000000000001 of ci-deploy in prod-payments (request id req-1)"
+    );
+    let rules: Vec<&str> = app
+        .store
+        .entry(&prod())
+        .unwrap()
+        .findings
+        .iter()
+        .filter(|f| f.user == "ci-deploy")
+        .map(|f| f.rule.id())
+        .collect();
+    assert_eq!(rules, ["inactive-key"]);
+    insta::assert_snapshot!("after_deactivate", screen(&app, 100, 20).backend());
+}
+
+#[test]
+fn a_failed_write_is_shown_with_its_code() {
+    let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
+    press(&mut app, Action::Deactivate);
+    let request = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
+    let error = keytriage::aws::Error::AccessDenied {
+        action: "iam:UpdateAccessKey",
+        code: "AccessDenied".into(),
+        message: "User: x is not authorized".into(),
+    };
+    app.on_write_event(WriteEvent::Applied {
+        request,
+        result: Err(RemediateError::Aws {
+            error,
+            request_id: Some("r-9".into()),
+        }),
+    });
+    insta::assert_snapshot!("write_failed", screen(&app, 90, 20).backend());
+    app.on_key(KeyEvent::from(KeyCode::Enter));
+    assert!(app.dialog.is_none());
+}
+
+fn new_key() -> Arc<NewKey> {
+    Arc::new(NewKey {
+        id: AccessKeyId("AKIANEW0000000000001".into()),
+        created: now(),
+        secret: secrecy::SecretString::from("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".to_owned()),
+        request_id: None,
+    })
+}
+
+#[test]
+fn rotation_shows_the_secret_once_then_offers_to_deactivate_the_old_key() {
+    let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
+    press(&mut app, Action::Rotate);
+    let request = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
+    assert_eq!(request.command, KeyCommand::Rotate);
+    let keys = vec![
+        key(
+            "AKIAOLD0000000000001",
+            KeyStatus::Active,
+            400,
+            Some((2, "s3", "eu-west-1")),
+        ),
+        key("AKIANEW0000000000001", KeyStatus::Active, 0, None),
+    ];
+    app.on_write_event(WriteEvent::Rotated {
+        request,
+        result: Ok((new_key(), Some(keys))),
+    });
+    insta::assert_snapshot!("secret_dialog", screen(&app, 90, 24).backend());
+    assert_eq!(
+        app.store
+            .entry(&prod())
+            .unwrap()
+            .scan
+            .as_ref()
+            .unwrap()
+            .users
+            .iter()
+            .find(|u| u.name == "ci-deploy")
+            .unwrap()
+            .access_keys
+            .len(),
+        2
+    );
+
+    // Save: the loop is asked to write the file with the key.
+    let Some(Effect::SaveSecret { path, profile, key }) = app.on_key(KeyEvent::from(KeyCode::Enter)) else {
+        panic!()
+    };
+    assert_eq!(
+        (path.as_str(), profile.as_str()),
+        ("./ci-deploy-AKIANEW0000000000001.credentials", "ci-deploy")
+    );
+    drop(key);
+    app.on_write_event(WriteEvent::Saved(Ok(path)));
+    app.on_key(KeyEvent::from(KeyCode::Esc));
+    let Some(Dialog::Confirm(c)) = &app.dialog else {
+        panic!("{:?}", app.dialog)
+    };
+    assert_eq!(
+        (c.request.command, c.request.key.as_str(), c.cancel_label),
+        (KeyCommand::Deactivate, "AKIAOLD0000000000001", "Later")
+    );
+    let text = format!("{}", screen(&app, 90, 24).backend());
+    assert!(!text.contains("wJalrXUtnFEMI"), "the secret is gone from the screen");
+}
+
+#[test]
+fn closing_an_unsaved_secret_takes_two_escapes() {
+    let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
+    press(&mut app, Action::Rotate);
+    let request = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
+    app.on_write_event(WriteEvent::Rotated {
+        request,
+        result: Ok((new_key(), None)),
+    });
+    app.on_key(KeyEvent::from(KeyCode::Esc));
+    let Some(Dialog::Secret(s)) = &app.dialog else { panic!() };
+    assert_eq!(
+        s.note.as_deref(),
+        Some("not saved: press Esc again to close, and the secret is gone for good")
+    );
+    app.on_key(KeyEvent::from(KeyCode::Esc));
+    assert!(!matches!(app.dialog, Some(Dialog::Secret(_))));
+}
+
+#[test]
+fn rotation_on_a_full_user_deletes_the_inactive_key_first_then_continues() {
+    let mut app = at_key(true, "bob", "AKIABOB0000000000001");
+    press(&mut app, Action::Rotate);
+    let request = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
+    let quota = RemediateError::QuotaFull {
+        user: "bob".into(),
+        inactive: Some(AccessKeyId("AKIABOB0000000000002".into())),
+    };
+    app.on_write_event(WriteEvent::Rotated {
+        request,
+        result: Err(quota),
+    });
+    insta::assert_snapshot!("quota_full_delete_first", screen(&app, 90, 24).backend());
+    let delete = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
+    assert_eq!(
+        (delete.command, delete.key.as_str()),
+        (KeyCommand::Delete, "AKIABOB0000000000002")
+    );
+    let keys = vec![key(
+        "AKIABOB0000000000001",
+        KeyStatus::Active,
+        10,
+        Some((1, "ec2", "us-east-1")),
+    )];
+    let next = app.on_write_event(WriteEvent::Applied {
+        request: delete,
+        result: Ok(Done {
+            keys: Some(keys),
+            request_id: None,
+        }),
+    });
+    let rotate = write_request(next);
+    assert_eq!(
+        (rotate.command, rotate.key.as_str()),
+        (KeyCommand::Rotate, "AKIABOB0000000000001")
+    );
+}
+
+#[test]
+fn dialogs_render_at_tiny_sizes() {
+    let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
+    press(&mut app, Action::Delete);
+    for w in 0..=30u16 {
+        for h in 0..=10u16 {
+            screen(&app, w, h);
         }
     }
 }

@@ -309,8 +309,14 @@ impl AwsContext {
             builder = builder.session_length(len);
         }
         let provider = builder.build().await;
-        let first = provider.provide_credentials().await.map_err(|e| assume_role_error(role_arn, &e))?;
-        let provider = Prefetched { first: std::sync::Mutex::new(Some(first)), inner: provider };
+        let first = provider
+            .provide_credentials()
+            .await
+            .map_err(|e| assume_role_error(role_arn, &e))?;
+        let provider = Prefetched {
+            first: std::sync::Mutex::new(Some(first)),
+            inner: provider,
+        };
         Ok(self
             .base
             .to_builder()

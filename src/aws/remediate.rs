@@ -29,7 +29,10 @@ where
     aws_smithy_runtime_api::client::result::SdkError<E, R>: RequestId,
 {
     let request_id = e.request_id().map(str::to_owned);
-    WriteError { error: classify(action, e), request_id }
+    WriteError {
+        error: classify(action, e),
+        request_id,
+    }
 }
 
 /// `UpdateAccessKey`: sets a key Active or Inactive. Returns the request id.
@@ -87,7 +90,10 @@ pub struct NewKey {
 
 impl std::fmt::Debug for NewKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NewKey").field("id", &self.id).field("created", &self.created).finish_non_exhaustive()
+        f.debug_struct("NewKey")
+            .field("id", &self.id)
+            .field("created", &self.created)
+            .finish_non_exhaustive()
     }
 }
 

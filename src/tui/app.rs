@@ -1,22 +1,63 @@
-//! The application state and its update function. No I/O: keys and scan events come in,
-//! state changes, and effects the loop must carry out (start a rescan, quit) come out.
+//! The application state and its update function. No I/O: keys, scan events and write
+//! results come in, state changes, and effects the loop must carry out (rescan, write, save a
+//! secret, quit) come out.
 
+use super::dialog::{Confirm, Dialog, DialogOutcome, KeyCommand, ShowSecret, WriteRequest};
 use super::keymap::{self, Action, Context};
 use super::store::Store;
 use super::table::{RowId, Table};
 use super::views::{COMMANDS, ViewKind, is_root};
 use crate::audit::Policy;
-use crate::model::{Account, Timestamp};
+use crate::aws::remediate::NewKey;
+use crate::model::{AccessKey, Account, KeyStatus, Timestamp};
+use crate::remediate::{Done, RemediateError};
 use crate::scan::ScanEvent;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
+use std::sync::Arc;
 
 /// What the loop must do after an update.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Effect {
     /// Rescan this account (in the background).
     Rescan(Account),
+    /// Make this write (pre-checked and journaled by the remediator), in the background.
+    Write(WriteRequest),
+    /// Save the new key to a credentials file at `path`, under `[profile]`.
+    SaveSecret {
+        /// Where (the operator typed it).
+        path: String,
+        /// Profile name (the user name).
+        profile: String,
+        /// The key; the loop drops its reference after writing.
+        key: Arc<NewKey>,
+    },
     /// Leave the TUI.
     Quit,
+}
+
+/// The result of a write, from the loop's background task.
+#[derive(Debug)]
+pub enum WriteEvent {
+    /// Deactivate, activate or delete finished.
+    Applied {
+        /// What was asked.
+        request: WriteRequest,
+        /// The user's keys re-read, and the request id; or why it failed.
+        result: Result<Done, RemediateError>,
+    },
+    /// The create step of a rotation finished.
+    Rotated {
+        /// What was asked.
+        request: WriteRequest,
+        /// The new key and the user's keys re-read; or why not.
+        result: Result<(Arc<NewKey>, Option<Vec<AccessKey>>), RemediateError>,
+    },
+    /// The secret file was written (its path), or not (why).
+    Saved(Result<String, String>),
+    /// The journal, re-read.
+    Journal(Vec<crate::journal::Entry>),
+    /// Actions found interrupted in the journal at start, with the keys' states read live.
+    Interrupted(Vec<String>),
 }
 
 /// Input mode.
@@ -84,6 +125,8 @@ pub struct App {
     pub command: String,
     /// Footer message.
     pub flash: Option<Flash>,
+    /// The open dialog (at most one).
+    pub dialog: Option<Dialog>,
 }
 
 impl App {
@@ -99,6 +142,7 @@ impl App {
             mode: Mode::Normal,
             command: String::new(),
             flash: None,
+            dialog: None,
         }
     }
 
@@ -150,15 +194,22 @@ impl App {
 
     /// The keymap contexts active in the current view.
     pub fn contexts(&self) -> Vec<Context> {
-        let mut c = vec![Context::Global, Context::AccountRows];
-        if !matches!(self.view().kind, ViewKind::User(..)) {
-            c.push(Context::Drillable);
+        let mut c = vec![Context::Global];
+        match self.view().kind {
+            ViewKind::User(..) => c.extend([Context::AccountRows, Context::KeyRows]),
+            ViewKind::Keys => c.extend([Context::AccountRows, Context::KeyRows, Context::Drillable]),
+            ViewKind::Journal => {}
+            _ => c.extend([Context::AccountRows, Context::Drillable]),
         }
         c
     }
 
     /// Handles a key press.
     pub fn on_key(&mut self, key: KeyEvent) -> Option<Effect> {
+        if let Some(dialog) = self.dialog.as_mut() {
+            let outcome = dialog.on_key(key);
+            return self.dialog_outcome(outcome);
+        }
         match self.mode {
             Mode::Filter => {
                 self.filter_key(key);
@@ -220,6 +271,220 @@ impl App {
             Action::Back => self.back(),
             Action::Rescan => return self.rescan(),
             Action::Quit => return Some(Effect::Quit),
+            Action::Deactivate => self.ask(KeyCommand::Deactivate),
+            Action::Activate => self.ask(KeyCommand::Activate),
+            Action::Rotate => self.ask(KeyCommand::Rotate),
+            Action::Delete => self.ask(KeyCommand::Delete),
+        }
+        None
+    }
+
+    fn say(&mut self, text: impl Into<String>, error: bool) {
+        self.flash = Some(Flash {
+            text: text.into(),
+            error,
+        });
+    }
+
+    /// Opens the confirmation of `command` on the selected key (or explains why not).
+    fn ask(&mut self, command: KeyCommand) {
+        let Some(RowId::Key(account, user, key)) = self.view().table.selected_row().map(|r| r.id.clone()) else {
+            return self.say("select an access key first", true);
+        };
+        if !self.write_mode {
+            let verb = command.label().to_lowercase();
+            return self.say(
+                format!("read-only: start keytriage with --write to {verb} keys (nothing was changed)"),
+                true,
+            );
+        }
+        let (Some(entry), Some(k)) = (self.store.entry(&account), self.store.key(&account, &user, &key)) else {
+            return self.say(format!("{key} is not in the latest scan; rescan with R"), true);
+        };
+        match (command, k.status) {
+            (KeyCommand::Deactivate, KeyStatus::Inactive) => {
+                return self.say(format!("{key} is already inactive"), false);
+            }
+            (KeyCommand::Activate, KeyStatus::Active) => return self.say(format!("{key} is already active"), false),
+            _ => {}
+        }
+        let confirm = Confirm::new(command, &entry.account, &user, k, self.now);
+        self.dialog = Some(Dialog::Confirm(confirm));
+    }
+
+    fn dialog_outcome(&mut self, outcome: DialogOutcome) -> Option<Effect> {
+        match outcome {
+            DialogOutcome::Stay => None,
+            DialogOutcome::Close => {
+                self.dialog = None;
+                None
+            }
+            DialogOutcome::Confirmed(request) => {
+                let verb = match request.command {
+                    KeyCommand::Deactivate => "deactivating",
+                    KeyCommand::Activate => "activating",
+                    KeyCommand::Delete => "deleting",
+                    KeyCommand::Rotate => "creating a new key for",
+                };
+                let text = format!(
+                    "{verb} {} of {} in {}… (checking the key live first)",
+                    request.key, request.user, request.account.name
+                );
+                self.dialog = Some(Dialog::Working(text));
+                Some(Effect::Write(request))
+            }
+            DialogOutcome::Save(path) => match &self.dialog {
+                Some(Dialog::Secret(s)) => Some(Effect::SaveSecret {
+                    path,
+                    profile: s.user.clone(),
+                    key: s.key.clone(),
+                }),
+                _ => None,
+            },
+            DialogOutcome::SecretClosed(old) => {
+                self.dialog = None;
+                let (account, user, key) = old?;
+                let k = self.store.key(&account.id, &user, &key).filter(|k| k.is_active())?;
+                let mut c = Confirm::new(KeyCommand::Deactivate, &account, &user, k, self.now);
+                c.warning =
+                    Some("the old key: deactivate it now, or later once every application uses the new one".into());
+                c.cancel_label = "Later";
+                self.dialog = Some(Dialog::Confirm(c));
+                None
+            }
+        }
+    }
+
+    fn message(&mut self, title: &str, text: String, error: bool) {
+        self.dialog = Some(Dialog::Message {
+            title: title.into(),
+            text,
+            error,
+        });
+    }
+
+    fn update_keys(&mut self, request: &WriteRequest, keys: Option<Vec<AccessKey>>) {
+        if let Some(keys) = keys {
+            self.store
+                .replace_user_keys(&request.account.id, &request.user, keys, &self.policy, self.now);
+            self.refresh();
+        }
+    }
+
+    /// Applies the result of a background write; may ask for the next step of a rotation.
+    pub fn on_write_event(&mut self, event: WriteEvent) -> Option<Effect> {
+        match event {
+            WriteEvent::Applied {
+                request,
+                result: Ok(done),
+            } => {
+                let verb = match request.command {
+                    KeyCommand::Deactivate => "deactivated",
+                    KeyCommand::Activate => "activated",
+                    _ => "deleted",
+                };
+                let rid = done
+                    .request_id
+                    .as_deref()
+                    .map(|r| format!(" (request id {r})"))
+                    .unwrap_or_default();
+                let reread = if done.keys.is_some() {
+                    ""
+                } else {
+                    "; re-reading the keys failed: rescan with R"
+                };
+                self.update_keys(&request, done.keys);
+                self.dialog = None;
+                self.say(
+                    format!(
+                        "{verb} {} of {} in {}{rid}{reread}",
+                        request.key, request.user, request.account.name
+                    ),
+                    false,
+                );
+                if let Some(key) = request.then_rotate {
+                    let next = WriteRequest {
+                        command: KeyCommand::Rotate,
+                        key,
+                        then_rotate: None,
+                        ..request
+                    };
+                    self.dialog = Some(Dialog::Working(format!("creating a new key for {}…", next.user)));
+                    return Some(Effect::Write(next));
+                }
+            }
+            WriteEvent::Applied {
+                request,
+                result: Err(e),
+            } => {
+                self.message(&format!("{} failed", request.command.label()), e.to_string(), true);
+            }
+            WriteEvent::Rotated {
+                request,
+                result: Ok((key, keys)),
+            } => {
+                self.update_keys(&request, keys);
+                let d = ShowSecret::new(
+                    key,
+                    request.account.clone(),
+                    request.user.clone(),
+                    Some(request.key.clone()),
+                );
+                self.dialog = Some(Dialog::Secret(d));
+            }
+            WriteEvent::Rotated {
+                request,
+                result:
+                    Err(RemediateError::QuotaFull {
+                        user,
+                        inactive: Some(old),
+                    }),
+            } => match self.store.key(&request.account.id, &user, &old) {
+                Some(k) => {
+                    let mut c = Confirm::new(KeyCommand::Delete, &request.account, &user, k, self.now);
+                    c.warning = Some(format!(
+                        "{user} already has two keys (the IAM limit): delete this inactive key first, then the rotation continues"
+                    ));
+                    c.request.then_rotate = Some(request.key.clone());
+                    self.dialog = Some(Dialog::Confirm(c));
+                }
+                None => self.message("Rotate", format!("{user} already has two keys; rescan with R"), true),
+            },
+            WriteEvent::Rotated {
+                result: Err(e @ RemediateError::QuotaFull { .. }),
+                ..
+            } => {
+                self.message(
+                    "Rotate",
+                    format!("{e}: both are active; deactivate and delete one before rotating"),
+                    true,
+                );
+            }
+            WriteEvent::Rotated { result: Err(e), .. } => self.message("Rotate failed", e.to_string(), true),
+            WriteEvent::Saved(result) => {
+                if let Some(Dialog::Secret(s)) = self.dialog.as_mut() {
+                    match result {
+                        Ok(path) => {
+                            s.saved = Some(path);
+                            s.note = None;
+                        }
+                        Err(e) => s.note = Some(e),
+                    }
+                }
+            }
+            WriteEvent::Journal(entries) => {
+                self.store.journal = entries;
+                self.store.generation += 1;
+                self.refresh();
+            }
+            WriteEvent::Interrupted(lines) if !lines.is_empty() && self.dialog.is_none() => {
+                let text = format!(
+                    "These write actions were interrupted (no outcome in the journal):\n{}",
+                    lines.join("\n")
+                );
+                self.message("unfinished actions", text, true);
+            }
+            WriteEvent::Interrupted(_) => {}
         }
         None
     }
@@ -247,6 +512,7 @@ impl App {
                     error: false,
                 });
             }
+            RowId::Journal(..) => {}
             RowId::Finding(a, u, k, _) => {
                 self.push(ViewKind::User(a.clone(), u.clone()));
                 if let Some(k) = k {
@@ -269,7 +535,7 @@ impl App {
     fn rescan(&mut self) -> Option<Effect> {
         let id = match self.view().table.selected_row().map(|r| &r.id) {
             Some(RowId::Account(a) | RowId::User(a, _) | RowId::Key(a, _, _) | RowId::Finding(a, _, _, _)) => a.clone(),
-            None => match &self.view().kind {
+            Some(RowId::Journal(..)) | None => match &self.view().kind {
                 ViewKind::Users(Some(a)) | ViewKind::User(a, _) => a.clone(),
                 _ => return None,
             },

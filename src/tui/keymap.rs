@@ -38,6 +38,14 @@ pub enum Action {
     Rescan,
     /// Quit.
     Quit,
+    /// Deactivate the selected access key.
+    Deactivate,
+    /// Activate the selected access key.
+    Activate,
+    /// Rotate the selected access key.
+    Rotate,
+    /// Delete the selected access key.
+    Delete,
 }
 
 /// Where a binding works.
@@ -49,6 +57,8 @@ pub enum Context {
     AccountRows,
     /// In views where Enter drills down.
     Drillable,
+    /// In views whose rows are access keys (user, `:keys`).
+    KeyRows,
 }
 
 /// One key binding.
@@ -107,6 +117,22 @@ pub const KEYMAP: &[Binding] = &[
     b(&[Char('<')], Global, Action::PrevSort, "sort by previous column", false),
     b(&[Char('S')], Global, Action::ReverseSort, "reverse sort", false),
     b(&[Char('R')], AccountRows, Action::Rescan, "rescan this account", true),
+    b(
+        &[Char('d')],
+        KeyRows,
+        Action::Deactivate,
+        "deactivate the access key",
+        true,
+    ),
+    b(&[Char('a')], KeyRows, Action::Activate, "activate the access key", true),
+    b(
+        &[Char('r')],
+        KeyRows,
+        Action::Rotate,
+        "rotate the access key (new key shown once)",
+        true,
+    ),
+    b(&[Char('x')], KeyRows, Action::Delete, "delete the access key", true),
     b(&[Char('?')], Global, Action::Help, "help", true),
     b(&[Char('q')], Global, Action::Quit, "quit", true),
 ];
@@ -155,7 +181,7 @@ mod tests {
 
     #[test]
     fn no_key_is_bound_twice_in_one_context_set() {
-        let all = [Global, AccountRows, Drillable];
+        let all = [Global, AccountRows, Drillable, KeyRows];
         let mut seen = HashSet::new();
         for bnd in active(&all) {
             for k in bnd.keys {

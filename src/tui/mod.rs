@@ -6,6 +6,7 @@
 //! This module must not import `aws_sdk_*`.
 
 pub mod app;
+pub mod dialog;
 pub mod keymap;
 pub mod render;
 pub mod store;
@@ -15,9 +16,12 @@ pub mod views;
 
 use crate::audit::Policy;
 use crate::aws::{self, AwsContext, ConnectOptions};
+use crate::journal::{self, Action, Journal};
+use crate::remediate::Remediator;
 use crate::scan::{self, ScanEvent, ScanOptions};
-use app::{App, Effect, Flash};
+use app::{App, Effect, Flash, WriteEvent};
 use crossterm::event::{Event, EventStream, KeyEventKind};
+use dialog::{KeyCommand, WriteRequest};
 use futures::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,6 +39,10 @@ pub struct TuiOptions {
     pub policy: Policy,
     /// Writes enabled.
     pub write_mode: bool,
+    /// Role for write calls; `None` = the audit role.
+    pub remediation_role: Option<String>,
+    /// Where write actions are journaled.
+    pub journal: Journal,
 }
 
 /// Runs the TUI until the user quits. The terminal is restored on return and on panic.
@@ -50,20 +58,182 @@ pub async fn run(opts: TuiOptions) -> std::io::Result<()> {
     result
 }
 
+/// The background side of the loop: channels, the AWS context once connected, tasks.
+struct Backend {
+    scan_opts: Arc<ScanOptions>,
+    scan_tx: mpsc::UnboundedSender<ScanEvent>,
+    write_tx: mpsc::UnboundedSender<WriteEvent>,
+    ctx: Option<Arc<AwsContext>>,
+    remediator: Option<Remediator>,
+    full_scan: Option<scan::ScanHandle>,
+    tasks: JoinSet<()>,
+}
+
+impl Backend {
+    fn connected(&mut self, app: &mut App, ctx: AwsContext, opts: &TuiOptions) {
+        app.identity = ctx.caller.arn.clone();
+        let ctx = Arc::new(ctx);
+        let mut role = self.scan_opts.role.clone();
+        if let Some(r) = &opts.remediation_role {
+            role.role_name = r.clone();
+        }
+        let remediator = Remediator::new(ctx.clone(), role, opts.journal.clone(), opts.write_mode);
+        self.full_scan = Some(scan::start(
+            ctx.clone(),
+            self.scan_opts.clone(),
+            app.store.scan_id,
+            self.scan_tx.clone(),
+        ));
+        self.check_interrupted(&remediator, app);
+        self.remediator = Some(remediator);
+        self.ctx = Some(ctx);
+    }
+
+    /// Interrupted actions from an earlier run: read each key live, tell the operator, and
+    /// close the action in the journal as `interrupted` with what was found.
+    fn check_interrupted(&mut self, remediator: &Remediator, app: &App) {
+        let open: Vec<journal::Entry> = journal::unfinished(&app.store.journal).into_iter().cloned().collect();
+        if open.is_empty() {
+            return;
+        }
+        let (r, tx) = (remediator.clone(), self.write_tx.clone());
+        self.tasks.spawn(async move {
+            let mut lines = Vec::new();
+            for intent in open {
+                let account = crate::model::Account {
+                    id: intent.account_id.clone(),
+                    name: intent.account_id.to_string(),
+                    email: String::new(),
+                    state: crate::model::AccountState::Active,
+                    ou_path: String::new(),
+                    is_management: false,
+                };
+                let state = match &intent.access_key_id {
+                    Some(k) => match r.current_status(&account, &intent.user, k).await {
+                        Ok(Some(s)) => format!("the key is now {}", s.as_str()),
+                        Ok(None) => "the key no longer exists".into(),
+                        Err(e) => format!("its state could not be read: {e}"),
+                    },
+                    None => "a key may have been created: check the user's keys".into(),
+                };
+                let key = intent
+                    .access_key_id
+                    .as_ref()
+                    .map(|k| k.to_string())
+                    .unwrap_or_else(|| "(new key)".into());
+                lines.push(format!(
+                    "{} {} {key} of {} in {}: {state}",
+                    intent.time.format("%Y-%m-%d %H:%M:%S"),
+                    intent.action.verb(),
+                    intent.user,
+                    intent.account_id
+                ));
+                let mut closed = intent.clone();
+                closed.time = chrono::Utc::now();
+                closed.phase = journal::Phase::Outcome;
+                closed.result = Some(journal::Result::Interrupted);
+                closed.message = Some(format!("found unfinished at a later start; {state}"));
+                if let Err(e) = r.journal().append(&closed) {
+                    tracing::error!(error = %e, "cannot close an interrupted action in the journal");
+                }
+            }
+            let _ = tx.send(WriteEvent::Interrupted(lines));
+            let _ = tx.send(WriteEvent::Journal(r.journal().read().unwrap_or_default()));
+        });
+    }
+
+    fn run(&mut self, app: &mut App, effect: Effect) -> bool {
+        match effect {
+            Effect::Quit => return false,
+            Effect::Rescan(account) => match &self.ctx {
+                Some(c) => {
+                    let (c, o, tx, id) = (
+                        c.clone(),
+                        self.scan_opts.clone(),
+                        self.scan_tx.clone(),
+                        app.store.scan_id,
+                    );
+                    self.tasks.spawn(scan::scan_accounts(c, o, id, vec![account], tx));
+                }
+                None => {
+                    app.flash = Some(Flash {
+                        text: "not connected to AWS".into(),
+                        error: true,
+                    })
+                }
+            },
+            Effect::Write(request) => match &self.remediator {
+                Some(r) => {
+                    let (r, tx) = (r.clone(), self.write_tx.clone());
+                    self.tasks.spawn(async move {
+                        let event = write(&r, request).await;
+                        let _ = tx.send(event);
+                        let _ = tx.send(WriteEvent::Journal(r.journal().read().unwrap_or_default()));
+                    });
+                }
+                None => {
+                    app.dialog = None;
+                    app.flash = Some(Flash {
+                        text: "not connected to AWS".into(),
+                        error: true,
+                    });
+                }
+            },
+            Effect::SaveSecret { path, profile, key } => {
+                let result = crate::remediate::write_secret_file(std::path::Path::new(&path), &profile, &key)
+                    .map(|()| path.clone())
+                    .map_err(|e| format!("cannot write {path}: {e}"));
+                drop(key);
+                if let Some(e) = app.on_write_event(WriteEvent::Saved(result)) {
+                    return self.run(app, e);
+                }
+            }
+        }
+        true
+    }
+}
+
+/// Carries out one write request with the remediator.
+async fn write(r: &Remediator, request: WriteRequest) -> WriteEvent {
+    let action = match request.command {
+        KeyCommand::Deactivate => Action::Deactivate,
+        KeyCommand::Activate => Action::Activate,
+        KeyCommand::Delete => Action::Delete,
+        KeyCommand::Rotate => {
+            let result = r
+                .create_key(&request.account, &request.user)
+                .await
+                .map(|(k, keys)| (Arc::new(k), keys));
+            return WriteEvent::Rotated { request, result };
+        }
+    };
+    let result = r
+        .apply(&request.account, &request.user, &request.key, request.status, action)
+        .await;
+    WriteEvent::Applied { request, result }
+}
+
 async fn event_loop(terminal: &mut ratatui::DefaultTerminal, opts: TuiOptions) -> std::io::Result<()> {
     let theme = theme::Theme::from_env();
     let mut app = App::new(opts.policy, chrono::Utc::now(), "connecting…".into(), opts.write_mode);
     app.store.scan_id = 1;
-    let scan_opts = Arc::new(opts.scan);
+    app.store.journal = opts.journal.read().unwrap_or_default();
     let (scan_tx, mut scan_rx) = mpsc::unbounded_channel::<ScanEvent>();
+    let (write_tx, mut write_rx) = mpsc::unbounded_channel::<WriteEvent>();
     let (ctx_tx, mut ctx_rx) = oneshot::channel::<Result<AwsContext, aws::Error>>();
     let connect = opts.connect.clone();
     tokio::spawn(async move {
         let _ = ctx_tx.send(aws::connect(&connect).await);
     });
-    let mut ctx: Option<Arc<AwsContext>> = None;
-    let mut _full_scan = None;
-    let mut rescans = JoinSet::new();
+    let mut backend = Backend {
+        scan_opts: Arc::new(opts.scan.clone()),
+        scan_tx,
+        write_tx,
+        ctx: None,
+        remediator: None,
+        full_scan: None,
+        tasks: JoinSet::new(),
+    };
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_millis(200));
 
@@ -88,17 +258,14 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, opts: TuiOptions) -
                 }
                 None
             }
-            connected = &mut ctx_rx, if ctx.is_none() => {
+            Some(event) = write_rx.recv() => app.on_write_event(event),
+            connected = &mut ctx_rx, if backend.ctx.is_none() && backend.full_scan.is_none() => {
                 match connected {
-                    Ok(Ok(c)) => {
-                        app.identity = c.caller.arn.clone();
-                        let c = Arc::new(c);
-                        _full_scan = Some(scan::start(c.clone(), scan_opts.clone(), app.store.scan_id, scan_tx.clone()));
-                        ctx = Some(c);
-                    }
+                    Ok(Ok(c)) => backend.connected(&mut app, c, &opts),
                     Ok(Err(e)) => {
                         app.identity = "not connected".into();
                         app.store.discovery_error = Some(format!("cannot reach AWS as the caller: {e}"));
+                        backend.full_scan = None;
                     }
                     Err(_) => {}
                 }
@@ -106,22 +273,11 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, opts: TuiOptions) -
             }
             _ = tick.tick() => { app.tick(chrono::Utc::now()); None }
         };
-        match effect {
-            Some(Effect::Quit) => return Ok(()),
-            Some(Effect::Rescan(account)) => match &ctx {
-                Some(c) => {
-                    let (c, o, tx, id) = (c.clone(), scan_opts.clone(), scan_tx.clone(), app.store.scan_id);
-                    rescans.spawn(scan::scan_accounts(c, o, id, vec![account], tx));
-                }
-                None => {
-                    app.flash = Some(Flash {
-                        text: "not connected to AWS".into(),
-                        error: true,
-                    })
-                }
-            },
-            None => {}
+        if let Some(effect) = effect
+            && !backend.run(&mut app, effect)
+        {
+            return Ok(());
         }
-        while rescans.try_join_next().is_some() {}
+        while backend.tasks.try_join_next().is_some() {}
     }
 }

@@ -63,6 +63,8 @@ pub struct Store {
     pub generation: u64,
     /// The scan run whose events are accepted; older runs' events are ignored.
     pub scan_id: ScanId,
+    /// The journal's lines, oldest first (for `:journal`).
+    pub journal: Vec<crate::journal::Entry>,
     /// Findings per severity over all accounts, in [`Severity::ALL`] order (kept up to date
     /// incrementally, so the header costs nothing per frame).
     pub severity_counts: [usize; 5],
@@ -138,6 +140,48 @@ impl Store {
         }
         self.generation += 1;
         true
+    }
+
+    /// Replaces a user's access keys with a live re-read (after a write) and re-audits the
+    /// account, so findings clear without a rescan. Returns false when the user is unknown.
+    pub fn replace_user_keys(
+        &mut self,
+        account: &AccountId,
+        user: &str,
+        keys: Vec<crate::model::AccessKey>,
+        policy: &Policy,
+        now: Timestamp,
+    ) -> bool {
+        let mut counts = self.severity_counts;
+        let Some(e) = self.entry_mut(account) else { return false };
+        let Some(scan) = e.scan.as_mut() else { return false };
+        let Some(u) = scan.users.iter_mut().find(|u| u.name == user) else {
+            return false;
+        };
+        u.access_keys = keys;
+        let findings = audit::audit_account(scan, policy, now);
+        count_into(&mut counts, &e.findings, false);
+        count_into(&mut counts, &findings, true);
+        e.findings = findings;
+        self.severity_counts = counts;
+        self.generation += 1;
+        true
+    }
+
+    /// The access key `key` of `user` in `account`, as last scanned.
+    pub fn key(
+        &self,
+        account: &AccountId,
+        user: &str,
+        key: &crate::model::AccessKeyId,
+    ) -> Option<&crate::model::AccessKey> {
+        let scan = self.entry(account)?.scan.as_ref()?;
+        scan.users
+            .iter()
+            .find(|u| u.name == user)?
+            .access_keys
+            .iter()
+            .find(|k| &k.id == key)
     }
 
     /// Marks an account as queued again (a rescan was started).

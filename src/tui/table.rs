@@ -63,6 +63,8 @@ pub enum RowId {
     Key(AccountId, String, AccessKeyId),
     /// A finding: the rule id and what it is about.
     Finding(AccountId, String, Option<AccessKeyId>, &'static str),
+    /// A journal line: its action id and phase.
+    Journal(String, bool),
 }
 
 /// How a cell sorts: numbers as numbers, text by the cell's lowercased text; `None` sorts

@@ -20,6 +20,8 @@ pub enum ViewKind {
     Keys,
     /// Every finding, worst first.
     Findings,
+    /// The journal of write actions, newest first.
+    Journal,
 }
 
 /// The commands of the `:` line and the views they open.
@@ -28,6 +30,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("users", "every IAM user"),
     ("keys", "every access key"),
     ("findings", "every finding, worst first"),
+    ("journal", "write actions, newest first"),
 ];
 
 impl ViewKind {
@@ -46,6 +49,7 @@ impl ViewKind {
             "accounts" => Some(Self::Accounts),
             "users" => Some(Self::Users(None)),
             "keys" => Some(Self::Keys),
+            "journal" => Some(Self::Journal),
             _ => Some(Self::Findings),
         }
     }
@@ -59,6 +63,7 @@ impl ViewKind {
             Self::User(..) => (&KEY_COLUMNS[2..], 2),
             Self::Keys => (KEY_COLUMNS, 0),
             Self::Findings => (FINDING_COLUMNS, 0),
+            Self::Journal => (JOURNAL_COLUMNS, 0),
         }
     }
 
@@ -71,6 +76,7 @@ impl ViewKind {
             Self::User(..) => (2, Order::Desc),
             Self::Keys => (4, Order::Desc),
             Self::Findings => (0, Order::Desc),
+            Self::Journal => (0, Order::Desc),
         }
     }
 
@@ -80,7 +86,7 @@ impl ViewKind {
         let mut rows: Vec<Row> = match self {
             Self::Accounts => store.accounts.iter().map(|e| account_row(e, policy, now)).collect(),
             Self::Users(scope) => users(store, scope.as_ref())
-                .map(|(e, u)| user_row(e, u, &e.findings, now))
+                .map(|(e, u)| user_row(e, u, &e.findings, policy, now))
                 .collect(),
             Self::User(account, name) => users(store, Some(account))
                 .filter(|(_, u)| &u.name == name)
@@ -94,6 +100,7 @@ impl ViewKind {
                 .iter()
                 .flat_map(|e| e.findings.iter().map(move |f| finding_row(e, f)))
                 .collect(),
+            Self::Journal => store.journal.iter().map(journal_row).collect(),
         };
         if skip > 0 {
             for r in &mut rows {
@@ -119,6 +126,7 @@ impl ViewKind {
             Self::User(id, user) => format!("user {user} · {}", name(id)),
             Self::Keys => "access keys (all accounts)".into(),
             Self::Findings => "findings (all accounts)".into(),
+            Self::Journal => "journal of write actions".into(),
         }
     }
 }
@@ -162,6 +170,17 @@ const KEY_COLUMNS: &[Column] = &[
     col("SERVICE", 4, 12, 3),
     col("REGION", 6, 14, 4),
     col("FINDINGS", 8, 40, 2),
+];
+
+const JOURNAL_COLUMNS: &[Column] = &[
+    col("TIME (UTC)", 19, 19, 0),
+    col("ACTION", 10, 10, 0),
+    col("RESULT", 11, 11, 0),
+    col("ACCOUNT", 12, 12, 1),
+    col("USER", 8, 20, 0),
+    col("ACCESS KEY", 20, 20, 1),
+    col("REQUEST ID", 10, 36, 3),
+    col("ERROR", 8, 60, 2),
 ];
 
 const FINDING_COLUMNS: &[Column] = &[
@@ -272,7 +291,19 @@ fn findings_summary(fs: &[&Finding]) -> (String, SortKey) {
     }
 }
 
-fn user_row(e: &AccountEntry, u: &User, findings: &[Finding], now: Timestamp) -> Row {
+/// A user is rotating when it has two keys and the newer one is recent (created within the
+/// unused threshold): the old key should go once applications have moved.
+pub fn rotation_in_progress(u: &User, policy: &Policy, now: Timestamp) -> bool {
+    u.access_keys.len() == 2
+        && u.access_keys
+            .iter()
+            .map(|k| k.created)
+            .max()
+            .is_some_and(|t| age_days(t, now) <= i64::from(policy.unused_days))
+        && u.access_keys.iter().map(|k| k.created).min() != u.access_keys.iter().map(|k| k.created).max()
+}
+
+fn user_row(e: &AccountEntry, u: &User, findings: &[Finding], policy: &Policy, now: Timestamp) -> Row {
     let mine: Vec<&Finding> = findings.iter().filter(|f| f.user == u.name).collect();
     let password = match (u.password_enabled, u.password_last_used) {
         (false, _) => ("-".to_owned(), SortKey::None),
@@ -290,7 +321,14 @@ fn user_row(e: &AccountEntry, u: &User, findings: &[Finding], now: Timestamp) ->
         password,
         (mfa_word(u.mfa_kind()).into(), SortKey::Text),
         (
-            format!("{active}A {inactive}I"),
+            format!(
+                "{active}A {inactive}I{}",
+                if rotation_in_progress(u, policy, now) {
+                    " ⟳"
+                } else {
+                    ""
+                }
+            ),
             SortKey::Num(active as i64 * 10 + inactive as i64),
         ),
         (
@@ -375,6 +413,46 @@ fn finding_row(e: &AccountEntry, f: &Finding) -> Row {
         cols,
         Some(f.severity),
         false,
+    )
+}
+
+fn journal_row(j: &crate::journal::Entry) -> Row {
+    use crate::journal::{Phase, Result as R};
+    let result = match (j.phase, j.result) {
+        (Phase::Intent, _) => "intent",
+        (_, Some(R::Ok)) => "ok",
+        (_, Some(R::Failed)) => "failed",
+        (_, Some(R::Interrupted)) => "interrupted",
+        (_, None) => "-",
+    };
+    let opt = |s: Option<&str>| s.unwrap_or("-").to_owned();
+    let cols = vec![
+        (
+            j.time.format("%Y-%m-%d %H:%M:%S").to_string(),
+            SortKey::Num(j.time.timestamp_millis()),
+        ),
+        (j.action.verb().into(), SortKey::Text),
+        (result.into(), SortKey::Text),
+        (j.account_id.to_string(), SortKey::Text),
+        (j.user.clone(), SortKey::Text),
+        (opt(j.access_key_id.as_ref().map(|k| k.as_str())), SortKey::Text),
+        (opt(j.request_id.as_deref()), SortKey::Text),
+        (
+            match (&j.error_code, &j.message) {
+                (Some(c), Some(m)) => format!("{c}: {m}"),
+                (None, Some(m)) => m.clone(),
+                (Some(c), None) => c.clone(),
+                (None, None) => "-".into(),
+            },
+            SortKey::Text,
+        ),
+    ];
+    let severity = matches!(j.result, Some(R::Failed | R::Interrupted)).then_some(Severity::High);
+    Row::new(
+        RowId::Journal(j.action_id.clone(), j.phase == Phase::Intent),
+        cols,
+        severity,
+        j.phase == Phase::Intent,
     )
 }
 

@@ -1,0 +1,421 @@
+//! Modal dialogs of write actions: the confirmation (Cancel focused by default), the
+//! progress note while AWS answers, the one-time display of a new secret, and messages. At
+//! most one dialog is open; while it is, it gets every key.
+
+use super::table::truncate;
+use super::theme::Theme;
+use super::views::ago;
+use crate::aws::remediate::NewKey;
+use crate::model::{AccessKey, AccessKeyId, Account, KeyStatus, Timestamp, age_days};
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
+use secrecy::ExposeSecret;
+use std::sync::Arc;
+
+/// A write the operator can ask for on a key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyCommand {
+    /// Set Inactive.
+    Deactivate,
+    /// Set Active.
+    Activate,
+    /// Delete.
+    Delete,
+    /// Create a new key for the user (then show it once, then offer to deactivate this one).
+    Rotate,
+}
+
+impl KeyCommand {
+    /// Button label, e.g. `Deactivate`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Deactivate => "Deactivate",
+            Self::Activate => "Activate",
+            Self::Delete => "Delete",
+            Self::Rotate => "Rotate",
+        }
+    }
+}
+
+/// One write, fully described: what, where, and the key's status as the operator saw it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WriteRequest {
+    /// What to do.
+    pub command: KeyCommand,
+    /// The account.
+    pub account: Account,
+    /// The IAM user.
+    pub user: String,
+    /// The key (for Rotate: the key being replaced).
+    pub key: AccessKeyId,
+    /// Its status when the dialog opened (re-checked live before the write).
+    pub status: KeyStatus,
+    /// After this write succeeds, start a rotation of `key` (delete-the-inactive-key-first path).
+    pub then_rotate: Option<AccessKeyId>,
+}
+
+/// The confirmation of one write.
+#[derive(Debug)]
+pub struct Confirm {
+    /// The write.
+    pub request: WriteRequest,
+    /// Description lines (account, user, key, age, last use).
+    pub lines: Vec<String>,
+    /// A warning (recent use, root of a rotation…).
+    pub warning: Option<String>,
+    /// Focus on the confirm button (Cancel has it by default).
+    pub confirm_focused: bool,
+    /// For deleting an active key: the last 4 characters the operator must type.
+    pub must_type: Option<String>,
+    /// What was typed.
+    pub typed: String,
+    /// Label of the cancel button ("Cancel", or "Later").
+    pub cancel_label: &'static str,
+}
+
+/// The one-time display of a new key.
+#[derive(Debug)]
+pub struct ShowSecret {
+    /// The new key (the only copy of its secret; dropped, and zeroized, when the dialog closes).
+    pub key: Arc<NewKey>,
+    /// Account and user it belongs to.
+    pub account: Account,
+    /// The user.
+    pub user: String,
+    /// The key being replaced, to offer deactivating after this dialog.
+    pub old_key: Option<AccessKeyId>,
+    /// The file path being typed.
+    pub path: String,
+    /// Where it was saved, once saved.
+    pub saved: Option<String>,
+    /// The last save error, or the "not saved" warning.
+    pub note: Option<String>,
+    /// Esc was pressed once without saving.
+    pub armed_close: bool,
+}
+
+/// The open dialog.
+#[derive(Debug)]
+pub enum Dialog {
+    /// Asking before a write.
+    Confirm(Confirm),
+    /// Waiting for AWS.
+    Working(String),
+    /// Showing a new secret once.
+    Secret(ShowSecret),
+    /// A result or an error to acknowledge.
+    Message {
+        /// Title.
+        title: String,
+        /// Text.
+        text: String,
+        /// Shown as an error.
+        error: bool,
+    },
+}
+
+/// What a key press in a dialog asks the app to do.
+#[derive(Debug, PartialEq, Eq)]
+pub enum DialogOutcome {
+    /// Keep the dialog open.
+    Stay,
+    /// Close it.
+    Close,
+    /// Confirmed: make the write.
+    Confirmed(WriteRequest),
+    /// Save the secret to this path.
+    Save(String),
+    /// The secret dialog closed: offer to deactivate this old key, if any.
+    SecretClosed(Option<(Account, String, AccessKeyId)>),
+}
+
+/// "used 2 days ago by s3 in eu-west-1" or "never used".
+pub fn last_use_text(k: &AccessKey, now: Timestamp) -> String {
+    match &k.last_used {
+        None => "never used".into(),
+        Some(u) => {
+            let mut s = format!("used {}", ago(u.date, now));
+            if let Some(svc) = &u.service {
+                s.push_str(&format!(" by {svc}"));
+            }
+            if let Some(r) = &u.region {
+                s.push_str(&format!(" in {r}"));
+            }
+            s
+        }
+    }
+}
+
+impl Confirm {
+    /// The confirmation for `command` on `key`: names account, user and key, shows last use,
+    /// warns when the key was used in the last 7 days, and asks for the last 4 characters
+    /// before deleting an active key.
+    pub fn new(command: KeyCommand, account: &Account, user: &str, key: &AccessKey, now: Timestamp) -> Self {
+        let recent = key.last_used.as_ref().is_some_and(|u| age_days(u.date, now) <= 7);
+        let warning = match command {
+            KeyCommand::Deactivate | KeyCommand::Delete if recent && key.is_active() => Some(format!(
+                "{}: {} may break the workload that uses it",
+                last_use_text(key, now),
+                if command == KeyCommand::Delete {
+                    "deleting"
+                } else {
+                    "deactivating"
+                }
+            )),
+            KeyCommand::Rotate => {
+                Some("a new key is created and shown once; this key stays active until you deactivate it".into())
+            }
+            KeyCommand::Delete => Some("deleting cannot be undone".into()),
+            _ => None,
+        };
+        let must_type = (command == KeyCommand::Delete && key.is_active()).then(|| {
+            key.id
+                .as_str()
+                .chars()
+                .rev()
+                .take(4)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect()
+        });
+        Self {
+            request: WriteRequest {
+                command,
+                account: account.clone(),
+                user: user.to_owned(),
+                key: key.id.clone(),
+                status: key.status,
+                then_rotate: None,
+            },
+            lines: vec![
+                format!("account   {} ({})", account.name, account.id),
+                format!("user      {user}"),
+                format!(
+                    "key       {} ({}, {} days old)",
+                    key.id,
+                    key.status.as_str(),
+                    age_days(key.created, now)
+                ),
+                format!("last use  {}", last_use_text(key, now)),
+            ],
+            warning,
+            confirm_focused: false,
+            must_type,
+            typed: String::new(),
+            cancel_label: "Cancel",
+        }
+    }
+
+    fn typed_ok(&self) -> bool {
+        self.must_type
+            .as_ref()
+            .is_none_or(|m| m.eq_ignore_ascii_case(&self.typed))
+    }
+
+    fn key(&mut self, key: KeyEvent) -> DialogOutcome {
+        match key.code {
+            KeyCode::Esc => DialogOutcome::Close,
+            KeyCode::Tab | KeyCode::BackTab | KeyCode::Left | KeyCode::Right => {
+                self.confirm_focused = !self.confirm_focused;
+                DialogOutcome::Stay
+            }
+            KeyCode::Enter if self.confirm_focused && self.typed_ok() => DialogOutcome::Confirmed(self.request.clone()),
+            KeyCode::Enter if self.confirm_focused => DialogOutcome::Stay,
+            KeyCode::Enter => DialogOutcome::Close,
+            KeyCode::Backspace if self.must_type.is_some() => {
+                self.typed.pop();
+                DialogOutcome::Stay
+            }
+            KeyCode::Char(c) if self.must_type.is_some() => {
+                if self.typed.len() < 4 {
+                    self.typed.push(c);
+                }
+                DialogOutcome::Stay
+            }
+            KeyCode::Char('y') => DialogOutcome::Confirmed(self.request.clone()),
+            KeyCode::Char('n') => DialogOutcome::Close,
+            _ => DialogOutcome::Stay,
+        }
+    }
+}
+
+impl ShowSecret {
+    /// The dialog for a key just created; the path defaults to `./<user>-<key id>.credentials`.
+    pub fn new(key: Arc<NewKey>, account: Account, user: String, old_key: Option<AccessKeyId>) -> Self {
+        let path = format!("./{user}-{}.credentials", key.id);
+        Self {
+            key,
+            account,
+            user,
+            old_key,
+            path,
+            saved: None,
+            note: None,
+            armed_close: false,
+        }
+    }
+
+    fn key(&mut self, key: KeyEvent) -> DialogOutcome {
+        match key.code {
+            KeyCode::Esc if self.saved.is_some() || self.armed_close => {
+                let old = self
+                    .old_key
+                    .clone()
+                    .map(|k| (self.account.clone(), self.user.clone(), k));
+                DialogOutcome::SecretClosed(old)
+            }
+            KeyCode::Esc => {
+                self.armed_close = true;
+                self.note = Some("not saved: press Esc again to close, and the secret is gone for good".into());
+                DialogOutcome::Stay
+            }
+            KeyCode::Enter if self.saved.is_none() => DialogOutcome::Save(self.path.clone()),
+            KeyCode::Backspace if self.saved.is_none() => {
+                self.path.pop();
+                DialogOutcome::Stay
+            }
+            KeyCode::Char(c) if self.saved.is_none() => {
+                self.armed_close = false;
+                self.path.push(c);
+                DialogOutcome::Stay
+            }
+            _ => DialogOutcome::Stay,
+        }
+    }
+}
+
+impl Dialog {
+    /// Handles a key.
+    pub fn on_key(&mut self, key: KeyEvent) -> DialogOutcome {
+        match self {
+            Self::Confirm(c) => c.key(key),
+            Self::Secret(s) => s.key(key),
+            Self::Working(_) => DialogOutcome::Stay,
+            Self::Message { .. } => match key.code {
+                KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') | KeyCode::Char(' ') => DialogOutcome::Close,
+                _ => DialogOutcome::Stay,
+            },
+        }
+    }
+
+    /// Draws the dialog centred in `area`, clamped to it.
+    pub fn render(&self, area: Rect, buf: &mut Buffer, theme: &Theme) {
+        let (title, lines): (String, Vec<Line>) = match self {
+            Self::Confirm(c) => (
+                format!(" {} access key? ", c.request.command.label()),
+                confirm_lines(c, theme),
+            ),
+            Self::Working(text) => (" working ".into(), vec![Line::from(text.clone())]),
+            Self::Secret(s) => (
+                format!(" new access key for {} — shown once ", s.user),
+                secret_lines(s, theme),
+            ),
+            Self::Message { title, text, error } => (
+                format!(" {title} "),
+                vec![
+                    Line::styled(text.clone(), if *error { theme.error() } else { theme.header() }),
+                    Line::from(""),
+                    Line::styled("Enter or Esc closes", theme.muted()),
+                ],
+            ),
+        };
+        let width = 78.min(area.width);
+        let inner_w = width.saturating_sub(2).max(1) as usize;
+        let wrapped: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner_w)).sum();
+        let height = (wrapped as u16 + 2).min(area.height);
+        let popup = Rect::new(
+            area.x + (area.width.saturating_sub(width)) / 2,
+            area.y + (area.height.saturating_sub(height)) / 2,
+            width,
+            height,
+        )
+        .clamp(area);
+        Clear.render(popup, buf);
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(Span::styled(truncate(&title, width), theme.accent())),
+            )
+            .render(popup, buf);
+    }
+}
+
+fn button(label: &str, focused: bool, theme: &Theme) -> Span<'static> {
+    let text = if focused {
+        format!("[> {label} <]")
+    } else {
+        format!("[  {label}  ]")
+    };
+    if focused {
+        Span::styled(text, theme.header().add_modifier(Modifier::REVERSED))
+    } else {
+        Span::raw(text)
+    }
+}
+
+fn confirm_lines<'a>(c: &Confirm, theme: &Theme) -> Vec<Line<'a>> {
+    let mut lines: Vec<Line> = c.lines.iter().map(|l| Line::from(l.clone())).collect();
+    if let Some(w) = &c.warning {
+        lines.push(Line::styled(format!("! {w}"), theme.error()));
+    }
+    if let Some(m) = &c.must_type {
+        lines.push(Line::from(format!(
+            "type the key's last 4 characters ({}) to confirm: {}{}",
+            "*".repeat(m.len()),
+            c.typed,
+            "_".repeat(4usize.saturating_sub(c.typed.len()))
+        )));
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(vec![
+        Span::raw("      "),
+        button(c.cancel_label, !c.confirm_focused, theme),
+        Span::raw("   "),
+        button(c.request.command.label(), c.confirm_focused, theme),
+    ]));
+    let keys = if c.must_type.is_some() {
+        "Tab switch · Enter choose · Esc cancel"
+    } else {
+        "Tab switch · Enter choose · y confirm · Esc cancel"
+    };
+    lines.push(Line::styled(keys, theme.muted()));
+    lines
+}
+
+fn secret_lines<'a>(s: &ShowSecret, theme: &Theme) -> Vec<Line<'a>> {
+    let mut lines = vec![
+        Line::from(format!("account          {} ({})", s.account.name, s.account.id)),
+        Line::from(format!("AccessKeyId      {}", s.key.id)),
+        Line::from(vec![
+            Span::raw("SecretAccessKey  "),
+            Span::styled(s.key.secret.expose_secret().to_owned(), theme.header()),
+        ]),
+        Line::from(""),
+    ];
+    match &s.saved {
+        Some(p) => lines.push(Line::styled(format!("saved to {p} (mode 0600)"), theme.accent())),
+        None => {
+            lines.push(Line::from("save as a credentials file (mode 0600, never overwrites):"));
+            lines.push(Line::styled(format!("> {}█", s.path), theme.header()));
+        }
+    }
+    if let Some(n) = &s.note {
+        lines.push(Line::styled(n.clone(), theme.error()));
+    }
+    lines.push(Line::styled(
+        if s.saved.is_some() {
+            "Esc closes; the secret is then forgotten"
+        } else {
+            "Enter save · Esc close (the secret is then gone)"
+        },
+        theme.muted(),
+    ));
+    lines
+}
