@@ -265,6 +265,53 @@ impl Remediator {
     }
 }
 
+impl Remediator {
+    /// Finds the journal's interrupted actions (an intent without an outcome: a crash or
+    /// `kill -9` between the two), reads each key's state live, and closes each with an
+    /// `interrupted` outcome saying what was found. Returns one line per action for the
+    /// operator, e.g. `2026-11-29 07:58:54 deactivate AKIA… of alice in 111111111111: the key
+    /// is now Inactive`. Reads only; makes no write call.
+    pub async fn close_interrupted(&self) -> Vec<String> {
+        let entries = self.journal.read().unwrap_or_default();
+        let mut lines = Vec::new();
+        for intent in journal::unfinished(&entries) {
+            let account = Account {
+                id: intent.account_id.clone(),
+                name: intent.account_id.to_string(),
+                email: String::new(),
+                state: crate::model::AccountState::Active,
+                ou_path: String::new(),
+                is_management: intent.account_id == self.ctx.caller.account_id,
+            };
+            let state = match &intent.access_key_id {
+                Some(k) => match self.current_status(&account, &intent.user, k).await {
+                    Ok(Some(s)) => format!("the key is now {}", s.as_str()),
+                    Ok(None) => "the key no longer exists".into(),
+                    Err(e) => format!("its state could not be read: {e}"),
+                },
+                None => "a new key may have been created: check the user's keys".into(),
+            };
+            let key = intent.access_key_id.as_ref().map(|k| k.to_string()).unwrap_or_else(|| "(new key)".into());
+            lines.push(format!(
+                "{} {} {key} of {} in {}: {state}",
+                intent.time.format("%Y-%m-%d %H:%M:%S"),
+                intent.action.verb(),
+                intent.user,
+                intent.account_id
+            ));
+            let mut closed = intent.clone();
+            closed.time = chrono::Utc::now();
+            closed.phase = Phase::Outcome;
+            closed.result = Some(journal::Result::Interrupted);
+            closed.message = Some(format!("found unfinished at a later start; {state}"));
+            if let Err(e) = self.journal.append(&closed) {
+                tracing::error!(error = %e, "cannot close an interrupted action in the journal");
+            }
+        }
+        lines
+    }
+}
+
 /// Writes a new key to `path` in the AWS credentials-file format under `[profile]`, with mode
 /// 0600, refusing to overwrite an existing file (`O_EXCL`).
 ///

@@ -11,7 +11,9 @@ struct Tmux {
 
 impl Tmux {
     fn start(cmd: &str) -> Self {
-        let socket = format!("keytriage-e2e-{}", std::process::id());
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let socket = format!("keytriage-e2e-{}-{n}", std::process::id());
         let t = Self { socket };
         let ok = t.run(&["new-session", "-d", "-s", "kt", "-x", "140", "-y", "45", cmd]);
         assert!(ok, "tmux could not start; install tmux (apt-get install tmux)");
@@ -127,4 +129,55 @@ fn demo_in_tmux_drill_sort_filter_and_org_wide_keys() {
     // Quitting leaves the alternate screen: the shell's screen is back, the TUI is gone.
     let s = t.wait_for("starting the emulated demo organization", Duration::from_secs(5));
     assert!(!s.contains("keytriage ["), "{s}");
+}
+
+#[test]
+fn read_only_action_keys_make_no_write_call() {
+    let emu = keytriage::emulator::Emulator::start(
+        &serde_json::json!({
+            "organization": true,
+            "accounts": [
+                {"name": "mgmt", "email": "m@example.com", "management": true, "users": []},
+                {"name": "prod", "email": "p@example.com", "users": [
+                    {"name": "ci-robot", "path": "/", "created_days_ago": 500,
+                     "keys": [{"age_days": 400, "status": "Active", "last_used": null},
+                              {"age_days": 30, "status": "Inactive", "last_used": null}]}]}
+            ]
+        })
+        .to_string(),
+        Duration::from_secs(120),
+    )
+    .expect("emulator");
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal.jsonl");
+    let bin = env!("CARGO_BIN_EXE_keytriage");
+    let cmd = format!(
+        "env AWS_ACCESS_KEY_ID=AKIAKEYTRIAGETEST000 AWS_SECRET_ACCESS_KEY=x AWS_REGION=us-east-1 \
+         AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null KEYTRIAGE_JOURNAL={} \
+         {bin} --endpoint-url {}; sleep 60",
+        journal.display(),
+        emu.endpoint()
+    );
+    let t = Tmux::start(&cmd);
+    let s = t.wait_for("scanned 2 accounts", Duration::from_secs(60));
+    assert!(s.contains("[ READ-ONLY ]"), "{s}");
+    emu.reset_stats().unwrap();
+
+    t.keys(&[":", "k", "e", "y", "s", "Enter"]);
+    t.wait_for("access keys (all accounts)", Duration::from_secs(5));
+    for k in ["d", "a", "r", "x"] {
+        t.keys(&[k]);
+        t.wait_for("read-only: start keytriage with --write", Duration::from_secs(5));
+    }
+    // And from the user's own view, with confirmation keys pressed after each.
+    t.keys(&["Enter"]);
+    t.wait_for("user ci-robot", Duration::from_secs(5));
+    for k in ["d", "y", "a", "y", "r", "y", "x", "y"] {
+        t.keys(&[k]);
+    }
+    let s = t.screen();
+    assert!(!s.contains("access key?"), "no confirmation dialog opened in read-only mode:\n{s}");
+    let stats = emu.stats().unwrap();
+    assert_eq!(stats["mutating"], 0, "no write call reached AWS: {stats}");
+    assert!(!journal.exists(), "nothing journaled");
 }

@@ -1,7 +1,6 @@
 //! The TUI on a fixed model and clock: snapshots of every view (rendered with ratatui's
 //! TestBackend), key sequences through the real keymap, and sizes down to 0×0.
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent};
 use keytriage::audit::Policy;
 use keytriage::aws::remediate::NewKey;
@@ -19,147 +18,9 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::sync::Arc;
 
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 29, 12, 0, 0).unwrap()
-}
+mod fixture;
 
-fn account(id: &str, name: &str, ou: &str, state: AccountState) -> Account {
-    Account {
-        id: AccountId::parse(id).unwrap(),
-        name: name.into(),
-        email: format!("{name}@example.com"),
-        state,
-        ou_path: ou.into(),
-        is_management: false,
-    }
-}
-
-fn key(id: &str, status: KeyStatus, age: i64, used: Option<(i64, &str, &str)>) -> AccessKey {
-    AccessKey {
-        id: AccessKeyId(id.into()),
-        status,
-        created: now() - Duration::days(age),
-        last_used: used.map(|(d, s, r)| KeyLastUsed {
-            date: now() - Duration::days(d),
-            service: Some(s.into()),
-            region: Some(r.into()),
-        }),
-    }
-}
-
-fn user(name: &str, age: i64, password: Option<Option<i64>>, mfa: Option<MfaKind>, keys: Vec<AccessKey>) -> User {
-    User {
-        name: name.into(),
-        arn: format!("arn:aws:iam::111111111111:user/{name}"),
-        path: "/".into(),
-        created: now() - Duration::days(age),
-        password_enabled: password.is_some(),
-        password_last_used: password.flatten().map(|d| now() - Duration::days(d)),
-        mfa_active: mfa.is_some(),
-        mfa_devices: mfa
-            .map(|k| MfaDevice {
-                serial: format!("serial-{name}"),
-                kind: k,
-            })
-            .into_iter()
-            .collect(),
-        access_keys: keys,
-    }
-}
-
-fn root_ok() -> RootUser {
-    RootUser {
-        access_keys_present: false,
-        mfa_enabled: true,
-        mfa_kind: Some(MfaKind::Hardware),
-    }
-}
-
-/// Four accounts: one with findings, one empty, one denied, one suspended.
-fn events() -> Vec<ScanEvent> {
-    let prod = account("111111111111", "prod-payments", "/Production", AccountState::Active);
-    let empty = account("222222222222", "empty-sandbox", "/Sandbox", AccountState::Active);
-    let locked = account("333333333333", "locked-research", "/Sandbox", AccountState::Active);
-    let old = account("444444444444", "legacy", "/", AccountState::Suspended);
-    let users = vec![
-        user(
-            "ci-deploy",
-            500,
-            None,
-            None,
-            vec![key(
-                "AKIAOLD0000000000001",
-                KeyStatus::Active,
-                400,
-                Some((2, "s3", "eu-west-1")),
-            )],
-        ),
-        user("alice", 30, Some(Some(1)), None, vec![]),
-        user(
-            "bob",
-            20,
-            Some(Some(1)),
-            Some(MfaKind::Virtual),
-            vec![
-                key(
-                    "AKIABOB0000000000001",
-                    KeyStatus::Active,
-                    10,
-                    Some((1, "ec2", "us-east-1")),
-                ),
-                key("AKIABOB0000000000002", KeyStatus::Inactive, 5, None),
-            ],
-        ),
-    ];
-    let root = RootUser {
-        access_keys_present: true,
-        mfa_enabled: false,
-        mfa_kind: None,
-    };
-    vec![
-        ScanEvent::Discovered {
-            scan_id: 1,
-            organization: Some(Organization {
-                id: "o-example".into(),
-                management_account_id: prod.id.clone(),
-            }),
-            accounts: vec![prod.clone(), empty.clone(), locked.clone(), old.clone()],
-            warnings: vec![],
-        },
-        ScanEvent::AccountDone {
-            scan_id: 1,
-            scan: Box::new(AccountScan::ok(prod, root, users, vec![])),
-        },
-        ScanEvent::AccountDone {
-            scan_id: 1,
-            scan: Box::new(AccountScan::ok(empty, root_ok(), vec![], vec![])),
-        },
-        ScanEvent::AccountDone {
-            scan_id: 1,
-            scan: Box::new(AccountScan::not_scanned(
-                locked,
-                ScanStatus::Failed,
-                ScanError {
-                    code: "AccessDenied".into(),
-                    message:
-                        "cannot assume arn:aws:iam::333333333333:role/OrganizationAccountAccessRole (AccessDenied)"
-                            .into(),
-                },
-            )),
-        },
-        ScanEvent::AccountDone {
-            scan_id: 1,
-            scan: Box::new(AccountScan::not_scanned(
-                old,
-                ScanStatus::Skipped,
-                ScanError {
-                    code: "AccountNotActive".into(),
-                    message: "account is SUSPENDED; only ACTIVE accounts are scanned".into(),
-                },
-            )),
-        },
-    ]
-}
+use fixture::{events, key, now};
 
 fn app() -> App {
     let mut app = App::new(

@@ -90,53 +90,14 @@ impl Backend {
     }
 
     /// Interrupted actions from an earlier run: read each key live, tell the operator, and
-    /// close the action in the journal as `interrupted` with what was found.
+    /// close them in the journal (see [`Remediator::close_interrupted`]).
     fn check_interrupted(&mut self, remediator: &Remediator, app: &App) {
-        let open: Vec<journal::Entry> = journal::unfinished(&app.store.journal).into_iter().cloned().collect();
-        if open.is_empty() {
+        if journal::unfinished(&app.store.journal).is_empty() {
             return;
         }
         let (r, tx) = (remediator.clone(), self.write_tx.clone());
         self.tasks.spawn(async move {
-            let mut lines = Vec::new();
-            for intent in open {
-                let account = crate::model::Account {
-                    id: intent.account_id.clone(),
-                    name: intent.account_id.to_string(),
-                    email: String::new(),
-                    state: crate::model::AccountState::Active,
-                    ou_path: String::new(),
-                    is_management: false,
-                };
-                let state = match &intent.access_key_id {
-                    Some(k) => match r.current_status(&account, &intent.user, k).await {
-                        Ok(Some(s)) => format!("the key is now {}", s.as_str()),
-                        Ok(None) => "the key no longer exists".into(),
-                        Err(e) => format!("its state could not be read: {e}"),
-                    },
-                    None => "a key may have been created: check the user's keys".into(),
-                };
-                let key = intent
-                    .access_key_id
-                    .as_ref()
-                    .map(|k| k.to_string())
-                    .unwrap_or_else(|| "(new key)".into());
-                lines.push(format!(
-                    "{} {} {key} of {} in {}: {state}",
-                    intent.time.format("%Y-%m-%d %H:%M:%S"),
-                    intent.action.verb(),
-                    intent.user,
-                    intent.account_id
-                ));
-                let mut closed = intent.clone();
-                closed.time = chrono::Utc::now();
-                closed.phase = journal::Phase::Outcome;
-                closed.result = Some(journal::Result::Interrupted);
-                closed.message = Some(format!("found unfinished at a later start; {state}"));
-                if let Err(e) = r.journal().append(&closed) {
-                    tracing::error!(error = %e, "cannot close an interrupted action in the journal");
-                }
-            }
+            let lines = r.close_interrupted().await;
             let _ = tx.send(WriteEvent::Interrupted(lines));
             let _ = tx.send(WriteEvent::Journal(r.journal().read().unwrap_or_default()));
         });

@@ -141,8 +141,10 @@ fn render_user(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let now = app.now;
     let findings: Vec<_> = entry.findings.iter().filter(|f| &f.user == name).collect();
     let keys_h = (user.access_keys.len() as u16 + 3).max(4);
+    let rotating = super::views::rotation_in_progress(user, &app.policy, now);
+    let info_h = if rotating { 8 } else { 7 };
     let [info, keys, fnd] =
-        Layout::vertical([Constraint::Length(7), Constraint::Length(keys_h), Constraint::Fill(1)]).areas(area);
+        Layout::vertical([Constraint::Length(info_h), Constraint::Length(keys_h), Constraint::Fill(1)]).areas(area);
 
     let password = match (user.password_enabled, user.password_last_used) {
         (false, _) => "no console password".to_owned(),
@@ -169,6 +171,13 @@ fn render_user(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         Line::from(format!("password {password}")),
         Line::from(format!("MFA      {mfa}")),
     ];
+    let mut lines = lines;
+    if rotating {
+        lines.push(Line::styled(
+            "keys     rotation in progress: delete the old key once every application uses the new one",
+            theme.accent(),
+        ));
+    }
     Paragraph::new(lines)
         .block(
             Block::default()
