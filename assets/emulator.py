@@ -52,6 +52,10 @@ class ScenarioError(Exception):
     pass
 
 
+FAULT_KINDS = ("deny", "throttle", "error", "latency", "drop", "nosuchentity", "report_stuck")
+REPORT_ACTIONS = ("GenerateCredentialReport", "GetCredentialReport")
+
+
 # --------------------------------------------------------------------------------------
 # Scenario parsing and validation (pure; no moto)
 # --------------------------------------------------------------------------------------
@@ -149,12 +153,13 @@ def _root(r, where):
 
 
 def parse_scenario(doc):
-    _check_keys(doc, {"organization", "fault_seed", "id_seed", "ous", "accounts", "faults"},
-                "scenario")
+    _check_keys(doc, {"organization", "fault_seed", "id_seed", "session_seconds", "ous",
+                      "accounts", "faults"}, "scenario")
     sc = {
         "organization": doc.get("organization", True),
         "fault_seed": doc.get("fault_seed", 42),
         "id_seed": doc.get("id_seed", 1),
+        "session_seconds": _int(doc.get("session_seconds"), "session_seconds", allow_none=True),
         "ous": [], "accounts": [], "faults": [],
     }
     if not isinstance(sc["organization"], bool):
@@ -162,6 +167,8 @@ def parse_scenario(doc):
     for f in ("fault_seed", "id_seed"):
         if isinstance(sc[f], bool) or not isinstance(sc[f], int):
             raise ScenarioError(f"{f}: expected an integer")
+    if sc["session_seconds"] == 0:
+        raise ScenarioError("session_seconds: expected at least 1")
 
     ou_names = set()
     for i, ou in enumerate(doc.get("ous") or []):
@@ -256,11 +263,11 @@ def parse_scenario(doc):
 
     for i, f in enumerate(doc.get("faults") or []):
         where = f"faults[{i}]"
-        _check_keys(f, {"account", "action", "kind", "rate", "first", "status",
+        _check_keys(f, {"account", "action", "user", "kind", "rate", "first", "status",
                         "latency_ms", "code", "message"}, where)
         kind = f.get("kind")
-        if kind not in ("deny", "throttle", "error", "latency", "drop"):
-            raise ScenarioError(f"{where}.kind: expected deny|throttle|error|latency|drop")
+        if kind not in FAULT_KINDS:
+            raise ScenarioError(f"{where}.kind: expected {'|'.join(FAULT_KINDS)}")
         account = _str(f.get("account", "*"), f"{where}.account")
         if account != "*" and account not in acct_names and not re.fullmatch(r"\d{12}",
                                                                             account):
@@ -268,13 +275,22 @@ def parse_scenario(doc):
         rate = f.get("rate", 1.0)
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
             raise ScenarioError(f"{where}.rate: expected a number in 0.0..1.0")
-        status = _int(f.get("status", {"deny": 403, "throttle": 400}.get(kind, 500)),
+        action = _str(f.get("action", "*"), f"{where}.action")
+        if kind == "report_stuck" and action not in REPORT_ACTIONS:
+            raise ScenarioError(f"{where}: report_stuck needs action "
+                                f"{' or '.join(REPORT_ACTIONS)}, got {action!r}")
+        user = f.get("user")
+        if user is not None:
+            _str(user, f"{where}.user")
+        status = _int(f.get("status", {"deny": 403, "throttle": 400, "nosuchentity": 404,
+                                       "report_stuck": 404}.get(kind, 500)),
                       f"{where}.status")
         if not 400 <= status <= 599:
             raise ScenarioError(f"{where}.status: expected 400..599")
         sc["faults"].append({
             "account": account,
-            "action": _str(f.get("action", "*"), f"{where}.action"),
+            "action": action,
+            "user": user,
             "kind": kind,
             "rate": float(rate),
             "first": _int(f.get("first"), f"{where}.first", allow_none=True),
@@ -295,6 +311,7 @@ class KT:
     accounts = {}             # account id -> {"name", "root", "root_row", "created", ...}
     by_name = {}              # scenario account name -> account id
     org = None                # {"id", "root_id"} or None
+    session_seconds = None    # cap on AssumeRole credential lifetime (scenario), or None
 
 
 def utcnow():
@@ -408,6 +425,18 @@ def install_moto_patches():
                              "GeneratedTime": generated})
 
     IamResponse.get_credential_report = get_credential_report_response
+
+    # (g) Short-lived sessions: the scenario's `session_seconds` caps the lifetime of the
+    # credentials AssumeRole hands out (moto honours DurationSeconds, with no lower bound).
+    from moto.sts.models import STSBackend
+    orig_assume_role = STSBackend.assume_role
+
+    def assume_role(self, *args, **kwargs):
+        if KT.session_seconds is not None:
+            kwargs["duration"] = min(int(kwargs.get("duration") or 3600), KT.session_seconds)
+        return orig_assume_role(self, *args, **kwargs)
+
+    STSBackend.assume_role = assume_role
     return iam_models
 
 
@@ -663,6 +692,7 @@ class KeytriageMiddleware:
         self.fault_lock = threading.Lock()
         self.stats = Stats()
         self.akid_cache = {}
+        self.expiry_cache = {}  # temporary access key id -> naive-UTC expiration
 
     # ---- request inspection
     def _account_of_key(self, akid):
@@ -703,6 +733,25 @@ class KeytriageMiddleware:
         return action, "query", params, akid, service or ("sts" if action in (
             "AssumeRole", "GetCallerIdentity") else "iam")
 
+    def _expired(self, akid, acct):
+        """True when `akid` is an AssumeRole key whose Expiration has passed (moto itself
+        never checks).  Long-term keys and the dummy credentials never expire."""
+        if not akid.startswith("ASIA"):
+            return False
+        expiry = self.expiry_cache.get(akid)
+        if expiry is None:
+            try:
+                roles = self.sts_backends[acct]["aws"].assumed_roles
+            except Exception:
+                return False
+            for role in list(roles):
+                if role.access_key_id == akid:
+                    expiry = self.expiry_cache[akid] = role.expiration
+                    break
+            else:
+                return False
+        return utcnow() >= expiry
+
     def _caller_arn(self, akid, acct):
         try:
             _, arn, _ = self.sts_backends[acct]["aws"].get_caller_identity(akid, REGION)
@@ -711,13 +760,15 @@ class KeytriageMiddleware:
             return f"arn:aws:iam::{acct}:user/moto"
 
     # ---- fault decision
-    def _pick(self, action, account):
+    def _pick(self, action, account, user):
         delay_ms, fault = 0, None
         with self.fault_lock:
             for f in self.faults:
                 if f["account_id"] not in ("*", account):
                     continue
                 if f["action"] not in ("*", action):
+                    continue
+                if f["user"] is not None and f["user"] != user:
                     continue
                 f["seen"] += 1
                 if f["first"] is not None and f["seen"] > f["first"]:
@@ -760,6 +811,19 @@ class KeytriageMiddleware:
         start_response(f"{status} {reason}", headers)
         return [body]
 
+    @staticmethod
+    def _report_in_progress(start_response):
+        """GenerateCredentialReport's 200 answer while AWS is still building the report."""
+        body = (f'<GenerateCredentialReportResponse xmlns="{QUERY_NS["iam"]}">'
+                "<GenerateCredentialReportResult><State>INPROGRESS</State>"
+                "<Description>Report generation in progress</Description>"
+                "</GenerateCredentialReportResult><ResponseMetadata><RequestId>"
+                f"{uuid.uuid4()}</RequestId></ResponseMetadata>"
+                "</GenerateCredentialReportResponse>").encode()
+        start_response("200 OK", [("Content-Type", "text/xml"),
+                                  ("Content-Length", str(len(body)))])
+        return [body]
+
     def _apply(self, f, environ, start_response, protocol, service, action, params, akid,
                account):
         kind = f["kind"]
@@ -789,6 +853,21 @@ class KeytriageMiddleware:
                                f["code"] or "Throttling",
                                f["code"] or "TooManyRequestsException",
                                f["message"] or "Rate exceeded")
+        if kind == "nosuchentity":
+            user = (params.get("UserName") or [None])[0]
+            key = (params.get("AccessKeyId") or [None])[0]
+            msg = f["message"] or (f"The user with name {user} cannot be found." if user else
+                                   f"The Access Key with id {key} cannot be found." if key
+                                   else "The entity cannot be found.")
+            return self._error(start_response, protocol, service, f["status"],
+                               f["code"] or "NoSuchEntity",
+                               f["code"] or "NoSuchEntityException", msg)
+        if kind == "report_stuck":
+            if action == "GenerateCredentialReport":
+                return self._report_in_progress(start_response)
+            return self._error(start_response, protocol, service, f["status"],
+                               f["code"] or "ReportInProgress", f["code"] or "ReportInProgress",
+                               f["message"] or "Report generation in progress.")
         # error
         status = f["status"]
         code = f["code"] or ("ServiceUnavailable" if status == 503 else "InternalFailure")
@@ -813,7 +892,14 @@ class KeytriageMiddleware:
             account = m.group(1) if m else None
         if account is None:
             account = self._account_of_key(akid)
-        delay_ms, fault = self._pick(action, account)
+        if self._expired(akid, self._account_of_key(akid)):
+            # AWS checks the credentials before anything else: no fault, no latency.
+            self.stats.record(action, account, True, False)
+            return self._error(start_response, protocol, service, 400, "ExpiredToken",
+                               "ExpiredTokenException",
+                               "The security token included in the request is expired")
+        user = (params.get("UserName") or [None])[0]
+        delay_ms, fault = self._pick(action, account, user)
         self.stats.record(action, account, fault is not None, delay_ms > 0)
         if delay_ms:
             time.sleep(delay_ms / 1000.0)
@@ -892,6 +978,7 @@ def main(argv=None):
     try:
         with open(args.scenario, encoding="utf-8") as fh:
             sc = parse_scenario(json.load(fh))
+        KT.session_seconds = sc["session_seconds"]
         install_moto_patches()
         seed(sc)
         from moto.moto_server.werkzeug_app import (DomainDispatcherApplication,
