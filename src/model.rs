@@ -346,9 +346,10 @@ pub struct AccountScan {
     pub account: Account,
     /// Outcome.
     pub scan: ScanOutcome,
-    /// Root user facts; `None` when not scanned.
+    /// Root user facts; `None` when not scanned (or when a failure came before they were read).
     pub root: Option<RootUser>,
-    /// IAM users, sorted by name; empty when not scanned.
+    /// IAM users, sorted by name; empty when not scanned; only those read in full when
+    /// `scan.partial`.
     pub users: Vec<User>,
 }
 
@@ -362,6 +363,13 @@ pub struct ScanOutcome {
     /// Warnings that did not fail the scan, e.g. a user deleted while it was being read.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// True when the scan failed (`status: failed`, with its `error`) after part of the account
+    /// was read: `root` and `users` then hold only what was read in full before the failure
+    /// (each user kept is complete: keys, password, MFA), and the other users are missing.
+    /// Findings cover only what is there, so a partial account is never shown as clean.
+    /// Always false for `ok` and `skipped`. Absent from the JSON when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
 }
 
 impl ScanOutcome {
@@ -384,6 +392,7 @@ impl AccountScan {
                 status: ScanStatus::Ok,
                 error: None,
                 warnings,
+                partial: false,
             },
             root: Some(root),
             users,
@@ -398,9 +407,32 @@ impl AccountScan {
                 status,
                 error: Some(error),
                 warnings: Vec::new(),
+                partial: false,
             },
             root: None,
             users: Vec::new(),
+        }
+    }
+
+    /// A scan that failed after part of the account was read: `failed`, `partial`, with the
+    /// root user and the users read in full before `error`.
+    pub fn partial(
+        account: Account,
+        root: RootUser,
+        users: Vec<User>,
+        warnings: Vec<String>,
+        error: ScanError,
+    ) -> Self {
+        Self {
+            account,
+            scan: ScanOutcome {
+                status: ScanStatus::Failed,
+                error: Some(error),
+                warnings,
+                partial: true,
+            },
+            root: Some(root),
+            users,
         }
     }
 }

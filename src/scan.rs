@@ -5,7 +5,7 @@
 //! [`ScanStatus::Failed`] with AWS's error code. Dropping the [`ScanHandle`] aborts the scan.
 
 use crate::aws::credential_report::Polling;
-use crate::aws::inventory::{self, InventoryOptions};
+use crate::aws::inventory::{self, InventoryOptions, ReadFailure};
 use crate::aws::{AwsContext, RoleOptions, org};
 use crate::model::{Account, AccountId, AccountScan, AccountState, Organization, ScanError, ScanPhase, ScanStatus};
 use std::sync::Arc;
@@ -160,7 +160,9 @@ pub async fn scan_accounts(
 }
 
 /// Scans one account: skipped when not ACTIVE; otherwise assume the audit role and read
-/// the inventory. Never fails: failures are recorded in the returned scan.
+/// the inventory. Never fails: failures are recorded in the returned scan (`failed` with the
+/// error code; `partial` with the users read in full when the failure came while users were
+/// being read, see [`ReadFailure`]).
 pub async fn scan_account(
     ctx: &AwsContext,
     opts: &ScanOptions,
@@ -198,9 +200,12 @@ pub async fn scan_account(
     };
     match inventory::read_account(&config, &account, &ctx.caller.partition, &inv_opts, &progress).await {
         Ok(inv) => AccountScan::ok(account, inv.root, inv.users, inv.warnings),
-        Err(e) => {
-            tracing::warn!(account = %account.id, error = %e, "account scan failed");
-            AccountScan::not_scanned(account, ScanStatus::Failed, e.to_scan_error())
+        Err(ReadFailure { error, partial }) => {
+            tracing::warn!(account = %account.id, error = %error, partial = partial.is_some(), "account scan failed");
+            match partial {
+                Some(inv) => AccountScan::partial(account, inv.root, inv.users, inv.warnings, error.to_scan_error()),
+                None => AccountScan::not_scanned(account, ScanStatus::Failed, error.to_scan_error()),
+            }
         }
     }
 }

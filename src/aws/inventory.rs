@@ -8,6 +8,11 @@
 //! `mfa_active` and the account-wide virtual devices (active and not virtual = hardware). Without a report (denied)
 //! every user costs `ListAccessKeys`, `GetAccessKeyLastUsed` per key, `GetLoginProfile`,
 //! `ListMFADevices`.
+//!
+//! Faults: the SDK retries throttling, 5xx and broken connections (its retry config); a user
+//! deleted between `ListUsers` and its own calls (`NoSuchEntity`) is left out with a warning
+//! naming it; any other failure while users are read stops the account, keeping the root
+//! user and the users read in full so far ([`ReadFailure::partial`]).
 
 use super::credential_report::{self, Cell, CredentialReport, KeySlot, Polling, ReportRow};
 use super::{Error, classify, to_utc};
@@ -45,20 +50,41 @@ pub struct Inventory {
     pub warnings: Vec<String>,
 }
 
+/// An account read that broke off: the failure, and what had been read in full before it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadFailure {
+    /// What failed (its code is the account's `scan.error.code`).
+    pub error: Error,
+    /// `Some` when the failure came while users were being read: the root user and every user
+    /// read in full before it (each complete; the others missing), with the warnings so far.
+    /// `None` when it came earlier (credential report, `ListUsers`, `ListVirtualMFADevices`,
+    /// root user): nothing is kept, since nothing was read in full.
+    pub partial: Option<Inventory>,
+}
+
+impl From<Error> for ReadFailure {
+    fn from(error: Error) -> Self {
+        Self { error, partial: None }
+    }
+}
+
 /// Reads the inventory of `account` with `config` (credentials already for that account).
 ///
 /// # Errors
-/// The first failure that leaves no trustworthy inventory: `ListUsers`,
-/// `ListVirtualMFADevices`, or any per-user call other than `NoSuchEntity` (a user deleted
-/// meanwhile is skipped with a warning). A denied credential report is not an error: the
-/// per-user calls replace it.
+/// [`ReadFailure`] with the first failure that leaves the inventory incomplete: the credential
+/// report (other than denied or unreadable), `ListUsers`, `ListVirtualMFADevices`, the root
+/// user's `GetAccountSummary`, or any per-user call other than `NoSuchEntity`. A per-user
+/// failure stops the reading of further users and keeps those read in full
+/// ([`ReadFailure::partial`]). Not errors: a denied or unreadable credential report (the
+/// per-user calls replace it, with a warning) and a user deleted meanwhile (left out, with a
+/// warning naming it).
 pub async fn read_account(
     config: &SdkConfig,
     account: &Account,
     partition: &str,
     opts: &InventoryOptions,
     progress: &(dyn Fn(ScanPhase) + Send + Sync),
-) -> Result<Inventory, Error> {
+) -> Result<Inventory, ReadFailure> {
     let client = Client::new(config);
     let mut warnings = Vec::new();
 
@@ -74,7 +100,7 @@ pub async fn read_account(
             ));
             None
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
 
     progress(ScanPhase::ListingUsers);
@@ -107,42 +133,55 @@ pub async fn read_account(
             read_user_counted(&client, u, row, &virtual_mfa, opts, &done, total, progress)
         })
         .collect();
-    let results: Vec<Result<User, Error>> = stream::iter(reads)
-        .buffer_unordered(opts.user_concurrency.max(1))
-        .collect()
-        .await;
+    let mut results = stream::iter(reads).buffer_unordered(opts.user_concurrency.max(1));
 
     let mut users = Vec::with_capacity(total);
-    for r in results {
-        match r {
+    let mut failure = None;
+    while let Some((name, result)) = results.next().await {
+        match result {
             Ok(user) => users.push(user),
-            Err(Error::NoSuchEntity { message, .. }) => {
-                warnings.push(format!("a user was deleted while it was being read: {message}"));
+            Err(e) if e.is_no_such_entity() => {
+                warnings.push(format!(
+                    "user '{name}' was deleted while it was being read ({e}); left out"
+                ));
             }
-            Err(e) => return Err(e),
+            Err(e) => {
+                // Stop here: the reads still in flight are dropped (cancelled).
+                failure = Some(e);
+                break;
+            }
         }
     }
+    drop(results);
     users.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(Inventory { root, users, warnings })
+    let inventory = Inventory { root, users, warnings };
+    match failure {
+        None => Ok(inventory),
+        Some(error) => Err(ReadFailure {
+            error,
+            partial: Some(inventory),
+        }),
+    }
 }
 
-/// [`read_user`] under an org-wide permit, counting progress.
+/// [`read_user`] under an org-wide permit, counting progress; returns the user's name with
+/// the result.
 #[allow(clippy::too_many_arguments)]
-async fn read_user_counted(
+async fn read_user_counted<'a>(
     client: &Client,
-    u: &aws_sdk_iam::types::User,
+    u: &'a aws_sdk_iam::types::User,
     row: Option<&ReportRow>,
     virtual_mfa: &HashMap<String, String>,
     opts: &InventoryOptions,
     done: &AtomicUsize,
     total: usize,
     progress: &(dyn Fn(ScanPhase) + Send + Sync),
-) -> Result<User, Error> {
+) -> (&'a str, Result<User, Error>) {
     let _permit = opts.org_permits.acquire().await.ok();
     let user = read_user(client, u, row, virtual_mfa).await;
     let n = done.fetch_add(1, Ordering::Relaxed) + 1;
     progress(ScanPhase::ReadingUsers { done: n, total });
-    user
+    (u.user_name(), user)
 }
 
 /// Virtual MFA devices assigned in the account: user (or root) ARN → serial.
