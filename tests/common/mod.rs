@@ -23,7 +23,11 @@ pub fn connect_options(emu: &Emulator) -> ConnectOptions {
     ConnectOptions {
         endpoint_url: Some(emu.endpoint()),
         isolated_credentials: Some((DUMMY_CREDENTIALS.0.into(), DUMMY_CREDENTIALS.1.into())),
-        max_attempts: 4,
+        // At 30% throttling (tests/faults.rs) a call fails all of its n attempts with
+        // probability 0.3^n: 0.8% for 4, 0.07% for 6, 6e-6 for 10. A scan makes about a
+        // hundred calls, so 10 keeps that test honest without flakiness; tests that expect a
+        // permanent failure set fewer attempts themselves.
+        max_attempts: 10,
         ..Default::default()
     }
 }
