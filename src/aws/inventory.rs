@@ -21,6 +21,7 @@ use crate::model::{
 };
 use aws_config::SdkConfig;
 use aws_sdk_iam::Client;
+use aws_sdk_iam::config::retry::RetryPartition;
 use aws_sdk_iam::types::{AssignmentStatusType, StatusType, SummaryKeyType};
 use futures::{StreamExt, stream};
 use std::collections::HashMap;
@@ -85,7 +86,14 @@ pub async fn read_account(
     opts: &InventoryOptions,
     progress: &(dyn Fn(ScanPhase) + Send + Sync),
 ) -> Result<Inventory, ReadFailure> {
-    let client = Client::new(config);
+    // IAM throttles each account on its own; so does the SDK's retry quota here: a throttling
+    // storm in one account cannot spend the retries of the others (the default partition,
+    // `iam-<region>`, is one 500-token bucket for the whole process).
+    let client = Client::from_conf(
+        aws_sdk_iam::config::Builder::from(config)
+            .retry_partition(RetryPartition::new(format!("iam-{}", account.id)))
+            .build(),
+    );
     let mut warnings = Vec::new();
 
     progress(ScanPhase::CredentialReport);
