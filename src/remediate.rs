@@ -291,7 +291,11 @@ impl Remediator {
                 },
                 None => "a new key may have been created: check the user's keys".into(),
             };
-            let key = intent.access_key_id.as_ref().map(|k| k.to_string()).unwrap_or_else(|| "(new key)".into());
+            let key = intent
+                .access_key_id
+                .as_ref()
+                .map(|k| k.to_string())
+                .unwrap_or_else(|| "(new key)".into());
             lines.push(format!(
                 "{} {} {key} of {} in {}: {state}",
                 intent.time.format("%Y-%m-%d %H:%M:%S"),

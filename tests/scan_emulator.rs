@@ -156,7 +156,10 @@ async fn pages_through_250_users_and_30_accounts() {
         30 + 2,
         "one page per account plus two more pages for 250 users: {stats}"
     );
-    assert_eq!(by_action["AssumeRole"], 29, "the audit role is assumed once per member account: {stats}");
+    assert_eq!(
+        by_action["AssumeRole"], 29,
+        "the audit role is assumed once per member account: {stats}"
+    );
     // The credential report answered every key's last use: no per-key lookups.
     assert!(by_action.get("GetAccessKeyLastUsed").is_none_or(|v| v == 0), "{stats}");
 }

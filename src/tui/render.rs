@@ -143,8 +143,12 @@ fn render_user(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let keys_h = (user.access_keys.len() as u16 + 3).max(4);
     let rotating = super::views::rotation_in_progress(user, &app.policy, now);
     let info_h = if rotating { 8 } else { 7 };
-    let [info, keys, fnd] =
-        Layout::vertical([Constraint::Length(info_h), Constraint::Length(keys_h), Constraint::Fill(1)]).areas(area);
+    let [info, keys, fnd] = Layout::vertical([
+        Constraint::Length(info_h),
+        Constraint::Length(keys_h),
+        Constraint::Fill(1),
+    ])
+    .areas(area);
 
     let password = match (user.password_enabled, user.password_last_used) {
         (false, _) => "no console password".to_owned(),
