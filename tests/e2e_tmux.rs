@@ -176,7 +176,10 @@ fn read_only_action_keys_make_no_write_call() {
         t.keys(&[k]);
     }
     let s = t.screen();
-    assert!(!s.contains("access key?"), "no confirmation dialog opened in read-only mode:\n{s}");
+    assert!(
+        !s.contains("access key?"),
+        "no confirmation dialog opened in read-only mode:\n{s}"
+    );
     let stats = emu.stats().unwrap();
     assert_eq!(stats["mutating"], 0, "no write call reached AWS: {stats}");
     assert!(!journal.exists(), "nothing journaled");

@@ -304,7 +304,9 @@ async fn an_interrupted_action_is_reported_with_the_live_state_and_closed() {
     let f = Fixture::new(json!([]), true).await;
     let key = f.key_of("ci-robot", 0);
     let cfg = f.remediator_config().await;
-    keytriage::aws::remediate::set_status(&cfg, "ci-robot", &key, KeyStatus::Inactive).await.unwrap();
+    keytriage::aws::remediate::set_status(&cfg, "ci-robot", &key, KeyStatus::Inactive)
+        .await
+        .unwrap();
     let intent = journal::Entry {
         time: chrono::Utc::now(),
         action_id: "crashed-1".into(),
@@ -324,11 +326,21 @@ async fn an_interrupted_action_is_reported_with_the_live_state_and_closed() {
 
     let lines = f.remediator.close_interrupted().await;
     assert_eq!(lines.len(), 1);
-    assert!(lines[0].ends_with(&format!("deactivate {key} of ci-robot in {}: the key is now Inactive", f.prod.id)), "{}", lines[0]);
+    assert!(
+        lines[0].ends_with(&format!(
+            "deactivate {key} of ci-robot in {}: the key is now Inactive",
+            f.prod.id
+        )),
+        "{}",
+        lines[0]
+    );
     let all = f.journal.read().unwrap();
     assert!(journal::unfinished(&all).is_empty(), "closed");
     assert_eq!(all[1].result, Some(journal::Result::Interrupted));
-    assert_eq!(all[1].message.as_deref(), Some("found unfinished at a later start; the key is now Inactive"));
+    assert_eq!(
+        all[1].message.as_deref(),
+        Some("found unfinished at a later start; the key is now Inactive")
+    );
     assert_eq!(f.mutating_calls(), 0, "only reads");
     assert!(f.remediator.close_interrupted().await.is_empty(), "reported once");
 }

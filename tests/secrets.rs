@@ -37,10 +37,16 @@ async fn the_secret_of_a_rotation_is_in_no_artefact() {
     }));
     let ctx = common::context(&emu).await;
     let opts = Arc::new(common::scan_options());
-    let org = keytriage::scan::run_to_end(ctx.clone(), opts.clone(), |_| {}).await.unwrap();
+    let org = keytriage::scan::run_to_end(ctx.clone(), opts.clone(), |_| {})
+        .await
+        .unwrap();
     let prod = common::account(&org, "prod").account.clone();
     let journal = Journal::at(dir.path().join("journal.jsonl"));
-    let role = RoleOptions { role_name: "OrganizationAccountAccessRole".into(), external_id: None, session_length: None };
+    let role = RoleOptions {
+        role_name: "OrganizationAccountAccessRole".into(),
+        external_id: None,
+        session_length: None,
+    };
     let r = Remediator::new(ctx.clone(), role, journal.clone(), true);
     let (key, keys) = r.create_key(&prod, "ci-robot").await.unwrap();
     let secret = key.secret.expose_secret().to_owned();
@@ -67,7 +73,10 @@ async fn the_secret_of_a_rotation_is_in_no_artefact() {
         then_rotate: None,
     };
     let key = Arc::new(key);
-    app.on_write_event(WriteEvent::Rotated { request, result: Ok((key.clone(), keys)) });
+    app.on_write_event(WriteEvent::Rotated {
+        request,
+        result: Ok((key.clone(), keys)),
+    });
     let app_debug = format!("{app:?}");
     assert!(app_debug.contains(key.id.as_str()), "the dialog is in the Debug output");
     let panic_message = std::panic::catch_unwind(|| panic!("state: {app_debug}")).unwrap_err();
@@ -75,7 +84,10 @@ async fn the_secret_of_a_rotation_is_in_no_artefact() {
 
     drop(app);
     let log = std::fs::read_to_string(&log_path).unwrap();
-    assert!(log.contains("CreateAccessKey"), "the log did capture the SDK's trace of the call");
+    assert!(
+        log.contains("CreateAccessKey"),
+        "the log did capture the SDK's trace of the call"
+    );
     let artefacts = [
         ("log file", log),
         ("journal", std::fs::read_to_string(journal.path()).unwrap()),

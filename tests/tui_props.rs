@@ -28,8 +28,11 @@ enum Step {
 
 fn key_code() -> impl Strategy<Value = KeyCode> {
     prop_oneof![
-        prop::sample::select(vec!['j', 'k', 'g', 'G', '/', ':', 's', 'S', '<', '>', 'R', '?', 'q', 'd', 'a', 'r', 'x', 'y', 'n', 'u', 'f', 'e', '0'])
-            .prop_map(KeyCode::Char),
+        prop::sample::select(vec![
+            'j', 'k', 'g', 'G', '/', ':', 's', 'S', '<', '>', 'R', '?', 'q', 'd', 'a', 'r', 'x', 'y', 'n', 'u', 'f',
+            'e', '0'
+        ])
+        .prop_map(KeyCode::Char),
         prop::sample::select(vec![
             KeyCode::Enter,
             KeyCode::Esc,
