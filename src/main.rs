@@ -57,7 +57,7 @@ fn run() -> Result<i32> {
         isolated_credentials: emulator
             .as_ref()
             .map(|_| (DUMMY_CREDENTIALS.0.to_owned(), DUMMY_CREDENTIALS.1.to_owned())),
-        max_attempts: 6,
+        max_attempts: 10,
     };
     let runtime = tokio::runtime::Runtime::new()?;
     let write_mode = demo || cli.global.write;

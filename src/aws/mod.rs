@@ -203,7 +203,9 @@ pub async fn connect(opts: &ConnectOptions) -> Result<AwsContext, Error> {
         .with_max_backoff(Duration::from_secs(10));
     let timeouts = aws_config::timeout::TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(5))
-        .operation_attempt_timeout(Duration::from_secs(30))
+        .operation_attempt_timeout(Duration::from_secs(20))
+        // A hung endpoint must not hold an account for attempts × 20 s.
+        .operation_timeout(Duration::from_secs(90))
         .build();
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(retry)

@@ -35,6 +35,7 @@ impl AccountEntry {
             None => "queued".into(),
             Some((ScanStatus::Ok, _)) => "ok".into(),
             Some((ScanStatus::Skipped, _)) => "skipped".into(),
+            Some((ScanStatus::Failed, _)) if self.scan.as_ref().is_some_and(|s| s.scan.partial) => "partial".into(),
             Some((ScanStatus::Failed, Some(e))) if e.code.starts_with("AccessDenied") => "denied".into(),
             Some((ScanStatus::Failed, _)) => "failed".into(),
         }

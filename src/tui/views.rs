@@ -248,7 +248,11 @@ fn account_row(e: &AccountEntry, policy: &Policy, now: Timestamp) -> Row {
     let no_mfa = users.iter().filter(|u| u.password_enabled && !u.mfa_active).count();
     let sev = |s| e.findings.iter().filter(|f| f.severity == s).count();
     let all: Vec<&Finding> = e.findings.iter().collect();
-    let scanned = e.scan.as_ref().is_some_and(|s| s.scan.status == ScanStatus::Ok);
+    // Partial accounts show what was read (labelled "partial" in SCAN), never "-".
+    let scanned = e
+        .scan
+        .as_ref()
+        .is_some_and(|s| s.scan.status == ScanStatus::Ok || s.scan.partial);
     let numbers = |n: usize| if scanned { count(n) } else { ("-".into(), SortKey::None) };
     let cols: Vec<(String, SortKey)> = vec![
         (a.name.clone(), SortKey::Text),
