@@ -578,7 +578,10 @@ impl App {
     fn command_key(&mut self, key: KeyEvent) {
         match key.code {
             KeyCode::Esc => self.mode = Mode::Normal,
-            KeyCode::Backspace if self.command.pop().is_none() => self.mode = Mode::Normal,
+            KeyCode::Backspace if self.command.is_empty() => self.mode = Mode::Normal,
+            KeyCode::Backspace => {
+                self.command.pop();
+            }
             KeyCode::Tab => {
                 if let Some(c) = self.completions().first() {
                     self.command = (*c).to_owned();
