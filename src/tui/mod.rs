@@ -50,7 +50,14 @@ pub struct TuiOptions {
 /// # Errors
 /// Terminal I/O errors only; AWS failures are shown on screen.
 pub async fn run(opts: TuiOptions) -> std::io::Result<()> {
+    // ratatui's hook (installed by try_init) restores raw mode and the main screen on panic;
+    // ours, around it, also turns mouse capture off, before color-eyre prints the report.
     let mut terminal = ratatui::try_init()?;
+    let restore = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
+        restore(info);
+    }));
     let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
     let result = event_loop(&mut terminal, opts).await;
     let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
