@@ -184,3 +184,24 @@ fn read_only_action_keys_make_no_write_call() {
     assert_eq!(stats["mutating"], 0, "no write call reached AWS: {stats}");
     assert!(!journal.exists(), "nothing journaled");
 }
+
+#[test]
+fn unreachable_aws_is_a_message_not_a_crash() {
+    let bin = env!("CARGO_BIN_EXE_keytriage");
+    // Port 9 (discard) on loopback: connection refused at once.
+    let cmd = format!(
+        "env AWS_ACCESS_KEY_ID=AKIAKEYTRIAGETEST000 AWS_SECRET_ACCESS_KEY=x AWS_REGION=us-east-1 \
+         AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+         {bin} --endpoint-url http://127.0.0.1:9; echo EXIT=$?; sleep 60"
+    );
+    let t = Tmux::start(&cmd);
+    let s = t.wait_for("cannot reach AWS as the caller", Duration::from_secs(120));
+    assert!(s.contains("not connected"), "{s}");
+    // Still alive and usable a while later: keys work, nothing crashed.
+    std::thread::sleep(Duration::from_secs(2));
+    t.keys(&["?"]);
+    t.wait_for("help (Esc closes)", Duration::from_secs(5));
+    t.keys(&["Escape", "q"]);
+    let s = t.wait_for("EXIT=", Duration::from_secs(5));
+    assert!(s.contains("EXIT=0"), "{s}");
+}

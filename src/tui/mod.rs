@@ -204,6 +204,7 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, opts: TuiOptions) -
     };
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_millis(200));
+    let mut connecting = true;
 
     loop {
         terminal.draw(|f| render::draw(&app, &theme, f))?;
@@ -227,13 +228,16 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, opts: TuiOptions) -
                 None
             }
             Some(event) = write_rx.recv() => app.on_write_event(event),
-            connected = &mut ctx_rx, if backend.ctx.is_none() && backend.full_scan.is_none() => {
+            // Polled once: a finished oneshot must not be polled again.
+            connected = &mut ctx_rx, if connecting => {
+                connecting = false;
                 match connected {
                     Ok(Ok(c)) => backend.connected(&mut app, c, &opts),
                     Ok(Err(e)) => {
                         app.identity = "not connected".into();
-                        app.store.discovery_error = Some(format!("cannot reach AWS as the caller: {e}"));
-                        backend.full_scan = None;
+                        app.store.discovery_error = Some(format!(
+                            "cannot reach AWS as the caller: {e}; check credentials (aws sso login?) and --endpoint-url, then restart"
+                        ));
                     }
                     Err(_) => {}
                 }
