@@ -17,13 +17,13 @@ enum Kind {
     Date,
     Bool,
     Text,
-    /// A report column the parser does not read (`user_creation_time`, `cert_*`…).
+    /// A report column the parser does not read (`password_last_used`, `cert_*`…).
     Unread,
 }
 
 fn kind(column: &str) -> Kind {
     match column {
-        "password_last_used"
+        "user_creation_time"
         | "access_key_1_last_rotated"
         | "access_key_1_last_used_date"
         | "access_key_2_last_rotated"
@@ -204,7 +204,7 @@ proptest! {
     }
 
     #[test]
-    fn each_bad_cell_is_reported_once_and_read_as_not_applicable(t in table()) {
+    fn each_bad_cell_is_reported_once_and_read_as_unknown(t in table()) {
         let natural: Vec<usize> = (0..t.columns.len()).collect();
         let report = parse_ok(&t.csv(|_| true, &natural));
 
@@ -220,7 +220,8 @@ proptest! {
         want.sort();
         prop_assert_eq!(sorted(report.cell_errors.clone()), want);
 
-        // Each user row, as written: dates, flags and sentinels read, bad cells as N/A.
+        // Each user row, as written: dates, flags and sentinels read; bad cells and missing
+        // columns as Unknown (the caller then asks the API), never as N/A.
         let users: Vec<&Vec<Written>> = t.rows.iter().filter(|r| r[0].text != ROOT_ROW).collect();
         prop_assert_eq!(report.users.len(), users.len());
         prop_assert_eq!(report.root.is_some(), users.len() < t.rows.len());
@@ -229,29 +230,40 @@ proptest! {
             let at = |name: &str| t.columns.iter().position(|c| c == name).map(|i| &row[i]);
             let slot = &parsed.keys[0];
             for (name, got) in [
-                ("password_last_used", &parsed.password_last_used),
+                ("user_creation_time", &parsed.user_creation_time),
                 ("access_key_1_last_rotated", &slot.last_rotated),
                 ("access_key_1_last_used_date", &slot.last_used_date),
             ] {
                 prop_assert_eq!(got, &expected_date(at(name)), "{}", name);
             }
-            prop_assert_eq!(parsed.mfa_active, expected_flag(at("mfa_active")));
-            prop_assert_eq!(slot.active, expected_flag(at("access_key_1_active")));
+            prop_assert_eq!(&parsed.mfa_active, &expected_flag(at("mfa_active")));
+            prop_assert_eq!(&slot.active, &expected_flag(at("access_key_1_active")));
         }
     }
 }
 
-fn expected_date(cell: Option<&Written>) -> Cell<DateTime<Utc>> {
-    let Some(w) = cell else { return Cell::NotApplicable };
-    match w.text.trim() {
-        _ if w.bad => Cell::NotApplicable,
-        "" | "N/A" => Cell::NotApplicable,
-        "no_information" => Cell::NoInformation,
-        "not_supported" => Cell::NotSupported,
-        t => Cell::Value(DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc)),
+fn expected_sentinel<T>(text: &str) -> Option<Cell<T>> {
+    match text {
+        "" | "N/A" => Some(Cell::NotApplicable),
+        "no_information" => Some(Cell::NoInformation),
+        "not_supported" => Some(Cell::NotSupported),
+        _ => None,
     }
 }
 
-fn expected_flag(cell: Option<&Written>) -> bool {
-    cell.is_some_and(|w| !w.bad && w.text.trim().eq_ignore_ascii_case("true"))
+fn expected_date(cell: Option<&Written>) -> Cell<DateTime<Utc>> {
+    match cell {
+        None => Cell::Unknown,
+        Some(w) if w.bad => Cell::Unknown,
+        Some(w) => expected_sentinel(w.text.trim())
+            .unwrap_or_else(|| Cell::Value(DateTime::parse_from_rfc3339(w.text.trim()).unwrap().with_timezone(&Utc))),
+    }
+}
+
+fn expected_flag(cell: Option<&Written>) -> Cell<bool> {
+    match cell {
+        None => Cell::Unknown,
+        Some(w) if w.bad => Cell::Unknown,
+        Some(w) => expected_sentinel(w.text.trim()).unwrap_or(Cell::Value(w.text.trim().eq_ignore_ascii_case("true"))),
+    }
 }

@@ -16,13 +16,16 @@ pub const ROOT_ROW: &str = "<root_account>";
 pub enum Cell<T> {
     /// A real value.
     Value(T),
-    /// `N/A`: no such credential, or never used. Also used for a missing column.
-    #[default]
+    /// `N/A`: no such credential, or never used.
     NotApplicable,
     /// `no_information`: a credential exists but IAM has no record of its use.
     NoInformation,
     /// `not_supported`: the column does not apply (e.g. the root user's password fields).
     NotSupported,
+    /// The column is missing or the cell unreadable (see `cell_errors`): the report cannot
+    /// say, so callers ask the API instead of reading it as `N/A`.
+    #[default]
+    Unknown,
 }
 
 impl<T> Cell<T> {
@@ -39,7 +42,7 @@ impl<T> Cell<T> {
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct KeySlot {
     /// `access_key_N_active`.
-    pub active: bool,
+    pub active: Cell<bool>,
     /// `access_key_N_last_rotated`: the key's creation time, which matches
     /// `ListAccessKeys.CreateDate` (the report has no key ids).
     pub last_rotated: Cell<Timestamp>,
@@ -67,10 +70,10 @@ pub struct ReportRow {
     pub arn: String,
     /// `password_enabled` (`not_supported` for root).
     pub password_enabled: Cell<bool>,
-    /// `password_last_used`.
-    pub password_last_used: Cell<Timestamp>,
+    /// `user_creation_time`: tells a recreated user of the same name from the report's one.
+    pub user_creation_time: Cell<Timestamp>,
     /// `mfa_active`.
-    pub mfa_active: bool,
+    pub mfa_active: Cell<bool>,
     /// `access_key_1_*` and `access_key_2_*`.
     pub keys: [KeySlot; 2],
 }
@@ -103,8 +106,11 @@ pub struct CredentialReport {
     pub users: Vec<ReportRow>,
     /// The `<root_account>` row; `None` when absent (moto omits it).
     pub root: Option<ReportRow>,
-    /// Cells that could not be read; their fields are left as `N/A`.
+    /// Cells that could not be read; their fields are [`Cell::Unknown`].
     pub cell_errors: Vec<CellError>,
+    /// When AWS generated it (`GetCredentialReport.GeneratedTime`, UTC); `None` when parsed
+    /// from text alone.
+    pub generated: Option<Timestamp>,
 }
 
 /// The report could not be read at all.
@@ -167,44 +173,40 @@ impl RowReader<'_> {
 
     fn text(&self, column: &str) -> Cell<String> {
         match self.raw(column) {
-            None => Cell::NotApplicable,
+            None => Cell::Unknown,
             Some(raw) => sentinel(raw).unwrap_or_else(|| Cell::Value(raw.trim().to_owned())),
         }
     }
 
     fn date(&mut self, column: &str) -> Cell<Timestamp> {
         let Some(raw) = self.raw(column).map(str::to_owned) else {
-            return Cell::NotApplicable;
+            return Cell::Unknown;
         };
         if let Some(s) = sentinel(&raw) {
             return s;
         }
         parse_date(&raw).map(Cell::Value).unwrap_or_else(|| {
             self.error(column, &raw);
-            Cell::NotApplicable
+            Cell::Unknown
         })
     }
 
     fn boolean(&mut self, column: &str) -> Cell<bool> {
         let Some(raw) = self.raw(column).map(str::to_owned) else {
-            return Cell::NotApplicable;
+            return Cell::Unknown;
         };
         if let Some(s) = sentinel(&raw) {
             return s;
         }
         parse_bool(&raw).map(Cell::Value).unwrap_or_else(|| {
             self.error(column, &raw);
-            Cell::NotApplicable
+            Cell::Unknown
         })
-    }
-
-    fn flag(&mut self, column: &str) -> bool {
-        matches!(self.boolean(column), Cell::Value(true))
     }
 
     fn key_slot(&mut self, n: u8) -> KeySlot {
         KeySlot {
-            active: self.flag(&format!("access_key_{n}_active")),
+            active: self.boolean(&format!("access_key_{n}_active")),
             last_rotated: self.date(&format!("access_key_{n}_last_rotated")),
             last_used_date: self.date(&format!("access_key_{n}_last_used_date")),
             last_used_region: self.text(&format!("access_key_{n}_last_used_region")),
@@ -242,8 +244,8 @@ pub fn parse(content: &[u8]) -> Result<CredentialReport, ParseError> {
             user: r.raw("user").unwrap_or_default().to_owned(),
             arn: r.raw("arn").unwrap_or_default().to_owned(),
             password_enabled: r.boolean("password_enabled"),
-            password_last_used: r.date("password_last_used"),
-            mfa_active: r.flag("mfa_active"),
+            user_creation_time: r.date("user_creation_time"),
+            mfa_active: r.boolean("mfa_active"),
             keys: [r.key_slot(1), r.key_slot(2)],
         };
         if row.user == ROOT_ROW {
@@ -318,7 +320,9 @@ pub async fn fetch(client: &aws_sdk_iam::Client, polling: Polling) -> Result<Cre
         match client.get_credential_report().send().await {
             Ok(out) => {
                 let content = out.content().map(|b| b.as_ref()).unwrap_or_default();
-                return parse(content).map_err(|e| super::Error::CredentialReportUnreadable(e.to_string()));
+                let mut report = parse(content).map_err(|e| super::Error::CredentialReportUnreadable(e.to_string()))?;
+                report.generated = out.generated_time().map(super::to_utc);
+                return Ok(report);
             }
             Err(e)
                 if matches!(
@@ -353,20 +357,20 @@ alice,arn:aws:iam::111111111111:user/alice,2024-01-01T10:00:00+00:00,True,no_inf
         );
         let r = parse(csv.as_bytes()).unwrap();
         let root = r.root.as_ref().unwrap();
-        assert!(root.mfa_active);
+        assert_eq!(root.mfa_active, Cell::Value(true));
         assert_eq!(root.password_enabled, Cell::NotSupported);
-        assert!(!root.keys[0].active && !root.keys[0].has_key());
+        assert!(root.keys[0].active == Cell::Value(false) && !root.keys[0].has_key());
         assert_eq!(r.users.len(), 1);
         let a = &r.users[0];
         assert_eq!(a.password_enabled, Cell::Value(true));
-        assert_eq!(a.password_last_used, Cell::NoInformation);
-        assert!(!a.mfa_active);
-        assert!(a.keys[0].active);
+        assert_eq!(a.user_creation_time, Cell::Value(t(2024, 1, 1)));
+        assert_eq!(a.mfa_active, Cell::Value(false));
+        assert_eq!(a.keys[0].active, Cell::Value(true));
         assert_eq!(a.keys[0].last_rotated, Cell::Value(t(2025, 1, 1)));
         assert_eq!(a.keys[0].last_used_date, Cell::Value(t(2026, 11, 20)));
         assert_eq!(a.keys[0].last_used_region, Cell::Value("eu-west-1".into()));
         assert_eq!(a.keys[0].last_used_service, Cell::Value("s3".into()));
-        assert!(!a.keys[1].active);
+        assert_eq!(a.keys[1].active, Cell::Value(false));
         assert_eq!(a.keys[1].last_used_date, Cell::NotApplicable);
         assert!(r.cell_errors.is_empty());
     }
@@ -379,10 +383,13 @@ true,x,arn:aws:iam::1:user/b,bob,2025-01-01T10:00:00Z,TRUE\n";
         assert!(r.root.is_none());
         let b = &r.users[0];
         assert_eq!(b.user, "bob");
-        assert!(b.mfa_active && b.keys[0].active);
+        assert_eq!(
+            (&b.mfa_active, &b.keys[0].active),
+            (&Cell::Value(true), &Cell::Value(true))
+        );
         assert_eq!(b.keys[0].last_rotated, Cell::Value(t(2025, 1, 1)));
         assert_eq!(b.keys[1], KeySlot::default());
-        assert_eq!(b.password_enabled, Cell::NotApplicable);
+        assert_eq!(b.password_enabled, Cell::Unknown, "a missing column cannot say");
     }
 
     #[test]
@@ -395,15 +402,18 @@ true,x,arn:aws:iam::1:user/b,bob,2025-01-01T10:00:00Z,TRUE\n";
 
     #[test]
     fn bad_cells_are_reported_not_fatal() {
-        let csv = "user,arn,password_last_used,mfa_active\ncarol,arn:x,yesterday,maybe\n";
+        let csv = "user,arn,user_creation_time,mfa_active\ncarol,arn:x,yesterday,maybe\n";
         let r = parse(csv.as_bytes()).unwrap();
-        assert_eq!(r.users[0].password_last_used, Cell::NotApplicable);
+        assert_eq!(
+            (&r.users[0].user_creation_time, &r.users[0].mfa_active),
+            (&Cell::Unknown, &Cell::Unknown)
+        );
         assert_eq!(
             r.cell_errors
                 .iter()
                 .map(|e| (e.row, e.column.as_str(), e.value.as_str()))
                 .collect::<Vec<_>>(),
-            vec![(1, "password_last_used", "yesterday"), (1, "mfa_active", "maybe")]
+            vec![(1, "user_creation_time", "yesterday"), (1, "mfa_active", "maybe")]
         );
     }
 

@@ -1,13 +1,15 @@
 //! One account's inventory: IAM users, their access keys, passwords and MFA, and the root user.
 //!
-//! Call budget (per account, `n` users, `k` of them with keys): `GenerateCredentialReport` ×2
-//! (AWS answers STARTED, then COMPLETE), `GetCredentialReport` ×1, `ListUsers` ×⌈n/100⌉,
-//! `ListVirtualMFADevices` ×1, `ListAccessKeys` ×k, and only where the report cannot answer:
-//! `GetAccessKeyLastUsed` per unmatched key, `GetLoginProfile` per user whose report row
-//! lacks `password_enabled`, `GetAccountSummary` ×1 (no root row). MFA comes from the report's
-//! `mfa_active` and the account-wide virtual devices (active and not virtual = hardware). Without a report (denied)
-//! every user costs `ListAccessKeys`, `GetAccessKeyLastUsed` per key, `GetLoginProfile`,
-//! `ListMFADevices`.
+//! Call budget (per account, `n` users): `GenerateCredentialReport` ×2 (AWS answers
+//! STARTED, then COMPLETE), `GetCredentialReport` ×1, `ListUsers` ×⌈n/100⌉,
+//! `ListVirtualMFADevices` ×1, `ListAccessKeys` ×n (always: AWS reuses a report for up to 4
+//! hours, so a key created since would be missing from it), and only where the report cannot
+//! answer (no row, a recreated user, an unreadable cell, a key it cannot match by
+//! `last_rotated == CreateDate`): `GetAccessKeyLastUsed` per key, `GetLoginProfile`,
+//! `ListMFADevices` per user, `GetAccountSummary` ×1 for the root user. MFA comes from the
+//! report's `mfa_active` and the account-wide virtual devices (active and not virtual =
+//! hardware). Without a report (denied) every user costs `ListAccessKeys`,
+//! `GetAccessKeyLastUsed` per key, `GetLoginProfile`, `ListMFADevices`.
 //!
 //! Faults: the SDK retries throttling, 5xx and broken connections (its retry config); a user
 //! deleted between `ListUsers` and its own calls (`NoSuchEntity`) is left out with a warning
@@ -100,6 +102,14 @@ pub async fn read_account(
     let report = match credential_report::fetch(&client, opts.polling).await {
         Ok(r) => {
             warnings.extend(r.cell_errors.iter().map(ToString::to_string));
+            if let Some(generated) = r.generated {
+                let hours = (chrono::Utc::now() - generated).num_hours();
+                if hours >= 1 {
+                    warnings.push(format!(
+                        "credential report generated {hours} h ago (AWS reuses one for up to 4 h): last use may lag"
+                    ));
+                }
+            }
             Some(r)
         }
         Err(e @ (Error::AccessDenied { .. } | Error::CredentialReportUnreadable(_))) => {
@@ -210,8 +220,18 @@ async fn virtual_mfa_by_user(client: &Client) -> Result<HashMap<String, String>,
 }
 
 async fn root_user(client: &Client, report: Option<&CredentialReport>, root_virtual: bool) -> Result<RootUser, Error> {
-    let (access_keys_present, mfa_enabled) = match report.and_then(|r| r.root.as_ref()) {
-        Some(row) => (row.keys.iter().any(|k| k.active || k.has_key()), row.mfa_active),
+    // The root row is trusted only when every cell it is read from is readable.
+    let from_row = report.and_then(|r| r.root.as_ref()).and_then(|row| {
+        let mfa = *row.mfa_active.value()?;
+        let mut keys = false;
+        for slot in &row.keys {
+            let active = *slot.active.value()?;
+            keys |= active || slot.has_key();
+        }
+        Some((keys, mfa))
+    });
+    let (access_keys_present, mfa_enabled) = match from_row {
+        Some(facts) => facts,
         None => {
             let out = client
                 .get_account_summary()
@@ -245,12 +265,15 @@ async fn read_user(
     virtual_mfa: &HashMap<String, String>,
 ) -> Result<User, Error> {
     let name = u.user_name();
-    let needs_key_listing = row.is_none_or(|r| r.keys.iter().any(KeySlot::has_key));
-    let access_keys = if needs_key_listing {
-        access_keys(client, name, row).await?
-    } else {
-        Vec::new()
-    };
+    // The report row must be this user, not an earlier one of the same name.
+    let row = row.filter(|r| {
+        r.user_creation_time
+            .value()
+            .is_none_or(|t| *t == to_utc(u.create_date()))
+    });
+    // Always listed: AWS reuses a report for up to 4 hours, so a key created since (a fresh
+    // persistence key, say) would be missing from it.
+    let access_keys = access_keys(client, name, row).await?;
 
     let password_enabled = match row.map(|r| &r.password_enabled) {
         Some(Cell::Value(b)) => *b,
@@ -258,9 +281,10 @@ async fn read_user(
     };
 
     let virtual_serial = virtual_mfa.get(u.arn());
-    let (mfa_active, mfa_devices) = match (row, virtual_serial) {
-        (Some(r), Some(serial)) => (
-            r.mfa_active,
+    let report_mfa = row.and_then(|r| r.mfa_active.value().copied());
+    let (mfa_active, mfa_devices) = match (report_mfa, virtual_serial) {
+        (Some(active), Some(serial)) => (
+            active,
             vec![MfaDevice {
                 serial: serial.clone(),
                 kind: MfaKind::Virtual,
@@ -268,7 +292,7 @@ async fn read_user(
         ),
         // MFA on and no virtual device assigned: a hardware token or FIDO key. Its serial is
         // not needed for any rule, so it is not listed (one call per such user saved).
-        (Some(r), None) => (r.mfa_active, Vec::new()),
+        (Some(active), None) => (active, Vec::new()),
         _ => {
             let devices = mfa_devices(client, name).await?;
             (!devices.is_empty(), devices)
@@ -345,7 +369,7 @@ fn slot_last_used(slot: &KeySlot) -> Option<Option<KeyLastUsed>> {
             region: slot.last_used_region.value().cloned(),
         })),
         Cell::NotApplicable => Some(None),
-        Cell::NoInformation | Cell::NotSupported => None,
+        Cell::NoInformation | Cell::NotSupported | Cell::Unknown => None,
     }
 }
 
