@@ -38,7 +38,6 @@ fn events() -> Vec<ScanEvent> {
             email: format!("a{i}@example.com"),
             state: AccountState::Active,
             ou_path: format!("/ou-{}", i % 7),
-            is_management: i == 0,
         })
         .collect();
     let mut out = vec![ScanEvent::Discovered {

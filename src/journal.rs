@@ -145,9 +145,15 @@ impl Journal {
         line.push(b'\n');
         let mut file = std::fs::OpenOptions::new()
             .create(true)
+            .read(true)
             .append(true)
             .open(&self.path)
             .map_err(err)?;
+        // A crash mid-write leaves a torn last line: start on a fresh line so this entry
+        // stays readable (the torn one is skipped by `read`).
+        if ends_without_newline(&mut file).map_err(err)? {
+            line.insert(0, b'\n');
+        }
         file.write_all(&line).map_err(err)?;
         file.sync_data().map_err(err)
     }
@@ -167,6 +173,17 @@ impl Journal {
             }),
         }
     }
+}
+
+fn ends_without_newline(file: &mut std::fs::File) -> std::io::Result<bool> {
+    use std::io::{Read, Seek, SeekFrom};
+    if file.metadata()?.len() == 0 {
+        return Ok(false);
+    }
+    file.seek(SeekFrom::End(-1))?;
+    let mut last = [0u8; 1];
+    file.read_exact(&mut last)?;
+    Ok(last[0] != b'\n')
 }
 
 /// Intents without an outcome: actions interrupted between the intent and the outcome.
@@ -238,6 +255,13 @@ mod tests {
                 .map(|e| e.action_id.as_str())
                 .collect::<Vec<_>>(),
             ["b"]
+        );
+        // The next entry after the torn line is not glued to it.
+        j.append(&entry("c", Phase::Intent)).unwrap();
+        let all = j.read().unwrap();
+        assert_eq!(
+            all.iter().map(|e| e.action_id.as_str()).collect::<Vec<_>>(),
+            ["a", "a", "b", "c"]
         );
     }
 

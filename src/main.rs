@@ -6,9 +6,9 @@ use color_eyre::eyre::{Result, WrapErr, eyre};
 use keytriage::aws::{self, AwsContext, ConnectOptions, RoleOptions};
 use keytriage::cli::{Cli, Command, Format, KeyArgs, ScanArgs, Settings};
 use keytriage::emulator::{DUMMY_CREDENTIALS, Emulator};
-use keytriage::journal::{Action, Journal};
+use keytriage::journal::Journal;
 use keytriage::model::{AccessKeyId, Account, AccountState, KeyStatus};
-use keytriage::remediate::Remediator;
+use keytriage::remediate::{KeyWrite, Remediator};
 use keytriage::scan::{self, ScanEvent, ScanOptions};
 use keytriage::{audit, config, report};
 use std::io::{IsTerminal, Write};
@@ -72,13 +72,13 @@ fn run() -> Result<i32> {
         match cli.command {
             Some(Command::Scan(args)) => headless_scan(&connect, &settings, &args).await,
             Some(Command::Deactivate(k)) => {
-                headless_write(&connect, &settings, journal, write_mode, &k, Action::Deactivate).await
+                headless_write(&connect, &settings, journal, write_mode, &k, KeyWrite::Deactivate).await
             }
             Some(Command::Activate(k)) => {
-                headless_write(&connect, &settings, journal, write_mode, &k, Action::Activate).await
+                headless_write(&connect, &settings, journal, write_mode, &k, KeyWrite::Activate).await
             }
             Some(Command::Delete(k)) => {
-                headless_write(&connect, &settings, journal, write_mode, &k, Action::Delete).await
+                headless_write(&connect, &settings, journal, write_mode, &k, KeyWrite::Delete).await
             }
             Some(Command::Demo) | None => {
                 let opts = keytriage::tui::TuiOptions {
@@ -173,12 +173,12 @@ async fn headless_write(
     journal: Journal,
     write_mode: bool,
     args: &KeyArgs,
-    action: Action,
+    write: KeyWrite,
 ) -> Result<i32> {
     if !write_mode {
         return Err(eyre!(
             "writes are off: add --write to {} keys (nothing was changed)",
-            action.verb()
+            write.action().verb()
         ));
     }
     let ctx = Arc::new(aws::connect(connect).await.wrap_err("cannot reach AWS as the caller")?);
@@ -196,7 +196,6 @@ async fn headless_write(
         email: String::new(),
         state: AccountState::Active,
         ou_path: String::new(),
-        is_management: args.account == ctx.caller.account_id,
     };
     let key = AccessKeyId(args.key.trim().to_owned());
     let remediator = Remediator::new(ctx, role, journal, true);
@@ -207,8 +206,8 @@ async fn headless_write(
             args.account
         ));
     };
-    match (action, status) {
-        (Action::Deactivate, KeyStatus::Inactive) | (Action::Activate, KeyStatus::Active) => {
+    match (write, status) {
+        (KeyWrite::Deactivate, KeyStatus::Inactive) | (KeyWrite::Activate, KeyStatus::Active) => {
             eprintln!("keytriage: {key} is already {}; nothing to do", status.as_str());
             return Ok(0);
         }
@@ -216,13 +215,13 @@ async fn headless_write(
     }
     let what = format!(
         "{} access key {key} ({}) of {} in account {}",
-        action.verb(),
+        write.action().verb(),
         status.as_str(),
         args.user,
         args.account
     );
     if !args.yes {
-        let expected = if action == Action::Delete && status == KeyStatus::Active {
+        let expected = if write == KeyWrite::Delete && status == KeyStatus::Active {
             key.as_str()
                 .chars()
                 .rev()
@@ -252,7 +251,7 @@ async fn headless_write(
             return Ok(1);
         }
     }
-    let done = remediator.apply(&account, &args.user, &key, status, action).await?;
+    let done = remediator.apply(&account, &args.user, &key, status, write).await?;
     let rid = done
         .request_id
         .map(|r| format!(" (request id {r})"))

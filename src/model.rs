@@ -147,9 +147,6 @@ pub struct Account {
     pub state: AccountState,
     /// Organizational unit path below the root, e.g. `/Production/Payments`; `/` directly under the root.
     pub ou_path: String,
-    /// True for the management account (scanned with the caller's own credentials).
-    #[serde(skip)]
-    pub is_management: bool,
 }
 
 /// Whether an access key can be used. Source: `iam:ListAccessKeys` `Status`.

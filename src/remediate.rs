@@ -59,6 +59,28 @@ impl From<WriteError> for RemediateError {
     }
 }
 
+/// A write on an existing key (a new key is made by [`Remediator::create_key`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyWrite {
+    /// `UpdateAccessKey` → Inactive.
+    Deactivate,
+    /// `UpdateAccessKey` → Active.
+    Activate,
+    /// `DeleteAccessKey`.
+    Delete,
+}
+
+impl KeyWrite {
+    /// The journal's name for it.
+    pub fn action(self) -> Action {
+        match self {
+            Self::Deactivate => Action::Deactivate,
+            Self::Activate => Action::Activate,
+            Self::Delete => Action::Delete,
+        }
+    }
+}
+
 /// What a successful write left behind.
 #[derive(Debug)]
 pub struct Done {
@@ -167,7 +189,7 @@ impl Remediator {
         user: &str,
         key: &AccessKeyId,
         expected: KeyStatus,
-        action: Action,
+        write: KeyWrite,
     ) -> Result<Done, RemediateError> {
         let config = self.config(account).await?;
         let live = self.live_keys(&config, user).await?;
@@ -187,17 +209,14 @@ impl Remediator {
             account,
             user,
             Some(key),
-            action,
+            write.action(),
             &journal::new_action_id(chrono::Utc::now()),
         );
         self.journal.append(&intent)?;
-        let result = match action {
-            Action::Deactivate => calls::set_status(&config, user, key, KeyStatus::Inactive).await,
-            Action::Activate => calls::set_status(&config, user, key, KeyStatus::Active).await,
-            Action::Delete => calls::delete(&config, user, key).await,
-            Action::Create => {
-                return Err(RemediateError::Changed("use create_key to create a key".into()));
-            }
+        let result = match write {
+            KeyWrite::Deactivate => calls::set_status(&config, user, key, KeyStatus::Inactive).await,
+            KeyWrite::Activate => calls::set_status(&config, user, key, KeyStatus::Active).await,
+            KeyWrite::Delete => calls::delete(&config, user, key).await,
         };
         let request_id = result.as_ref().ok().cloned().flatten();
         self.outcome(&intent, None, &result, request_id.as_deref());
@@ -281,7 +300,6 @@ impl Remediator {
                 email: String::new(),
                 state: crate::model::AccountState::Active,
                 ou_path: String::new(),
-                is_management: intent.account_id == self.ctx.caller.account_id,
             };
             let state = match &intent.access_key_id {
                 Some(k) => match self.current_status(&account, &intent.user, k).await {

@@ -6,7 +6,7 @@ mod common;
 use keytriage::aws::{self, ConnectOptions, RoleOptions};
 use keytriage::journal::{self, Action, Journal, Phase};
 use keytriage::model::{AccessKeyId, Account, AccountScan, KeyStatus};
-use keytriage::remediate::{RemediateError, Remediator, write_secret_file};
+use keytriage::remediate::{KeyWrite, RemediateError, Remediator, write_secret_file};
 use secrecy::ExposeSecret;
 use serde_json::json;
 use std::sync::Arc;
@@ -80,7 +80,7 @@ async fn deactivate_then_activate_with_journal_lines() {
     let key = f.key_of("ci-robot", 0);
     let done = f
         .remediator
-        .apply(&f.prod, "ci-robot", &key, KeyStatus::Active, Action::Deactivate)
+        .apply(&f.prod, "ci-robot", &key, KeyStatus::Active, KeyWrite::Deactivate)
         .await
         .unwrap();
     let keys = done.keys.unwrap();
@@ -89,7 +89,7 @@ async fn deactivate_then_activate_with_journal_lines() {
 
     let done = f
         .remediator
-        .apply(&f.prod, "ci-robot", &key, KeyStatus::Inactive, Action::Activate)
+        .apply(&f.prod, "ci-robot", &key, KeyStatus::Inactive, KeyWrite::Activate)
         .await
         .unwrap();
     assert_eq!(done.keys.unwrap()[0].status, KeyStatus::Active);
@@ -189,7 +189,7 @@ async fn delete_removes_the_key() {
     let key = f.key_of("full", 1);
     let done = f
         .remediator
-        .apply(&f.prod, "full", &key, KeyStatus::Inactive, Action::Delete)
+        .apply(&f.prod, "full", &key, KeyStatus::Inactive, KeyWrite::Delete)
         .await
         .unwrap();
     let keys = done.keys.unwrap();
@@ -205,7 +205,7 @@ async fn vanished_or_changed_key_is_refused_without_a_write() {
     let gone = AccessKeyId("AKIAGONE000000000000".into());
     let err = f
         .remediator
-        .apply(&f.prod, "ci-robot", &gone, KeyStatus::Active, Action::Deactivate)
+        .apply(&f.prod, "ci-robot", &gone, KeyStatus::Active, KeyWrite::Deactivate)
         .await
         .unwrap_err();
     assert_eq!(
@@ -215,7 +215,7 @@ async fn vanished_or_changed_key_is_refused_without_a_write() {
     let key = f.key_of("ci-robot", 0);
     let err = f
         .remediator
-        .apply(&f.prod, "ci-robot", &key, KeyStatus::Inactive, Action::Activate)
+        .apply(&f.prod, "ci-robot", &key, KeyStatus::Inactive, KeyWrite::Activate)
         .await
         .unwrap_err();
     assert!(
@@ -226,7 +226,7 @@ async fn vanished_or_changed_key_is_refused_without_a_write() {
     );
     let err = f
         .remediator
-        .apply(&f.prod, "nobody", &key, KeyStatus::Active, Action::Delete)
+        .apply(&f.prod, "nobody", &key, KeyStatus::Active, KeyWrite::Delete)
         .await
         .unwrap_err();
     assert!(err.to_string().starts_with("user nobody no longer exists"), "{err}");
@@ -244,7 +244,7 @@ async fn denied_write_is_reported_journaled_and_changes_nothing() {
     let key = f.key_of("ci-robot", 0);
     let err = f
         .remediator
-        .apply(&f.prod, "ci-robot", &key, KeyStatus::Active, Action::Deactivate)
+        .apply(&f.prod, "ci-robot", &key, KeyStatus::Active, KeyWrite::Deactivate)
         .await
         .unwrap_err();
     let RemediateError::Aws { error, .. } = &err else {
@@ -269,7 +269,7 @@ async fn denied_write_is_reported_journaled_and_changes_nothing() {
 async fn read_only_makes_no_call_at_all() {
     let f = Fixture::new(json!([]), false).await;
     let key = f.key_of("ci-robot", 0);
-    for action in [Action::Deactivate, Action::Activate, Action::Delete] {
+    for action in [KeyWrite::Deactivate, KeyWrite::Activate, KeyWrite::Delete] {
         let err = f
             .remediator
             .apply(&f.prod, "ci-robot", &key, KeyStatus::Active, action)

@@ -222,7 +222,6 @@ mod tests {
             email: "a@example.com".into(),
             state: AccountState::Active,
             ou_path: "/".into(),
-            is_management: false,
         };
         let root = root.unwrap_or(RootUser {
             access_keys_present: false,

@@ -54,7 +54,6 @@ pub async fn discover(ctx: &AwsContext) -> Result<Discovery, Error> {
                 continue;
             };
             accounts.push(Account {
-                is_management: id == organization.management_account_id,
                 id,
                 name: a.name().unwrap_or_default().to_owned(),
                 email: a.email().unwrap_or_default().to_owned(),
@@ -144,6 +143,5 @@ async fn standalone(ctx: &AwsContext) -> Account {
         email: String::new(),
         state: AccountState::Active,
         ou_path: String::new(),
-        is_management: true,
     }
 }

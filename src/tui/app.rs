@@ -241,8 +241,8 @@ impl App {
             return;
         }
         match m.kind {
-            MouseEventKind::ScrollDown => self.view_mut().table.scroll(3),
-            MouseEventKind::ScrollUp => self.view_mut().table.scroll(-3),
+            MouseEventKind::ScrollDown => self.view_mut().table.move_by(3),
+            MouseEventKind::ScrollUp => self.view_mut().table.move_by(-3),
             _ => {}
         }
     }

@@ -16,8 +16,8 @@ pub mod views;
 
 use crate::audit::Policy;
 use crate::aws::{self, AwsContext, ConnectOptions};
-use crate::journal::{self, Action, Journal};
-use crate::remediate::Remediator;
+use crate::journal::{self, Journal};
+use crate::remediate::{KeyWrite, Remediator};
 use crate::scan::{self, ScanEvent, ScanOptions};
 use app::{App, Effect, Flash, WriteEvent};
 use crossterm::event::{Event, EventStream, KeyEventKind};
@@ -163,10 +163,10 @@ impl Backend {
 
 /// Carries out one write request with the remediator.
 async fn write(r: &Remediator, request: WriteRequest) -> WriteEvent {
-    let action = match request.command {
-        KeyCommand::Deactivate => Action::Deactivate,
-        KeyCommand::Activate => Action::Activate,
-        KeyCommand::Delete => Action::Delete,
+    let write = match request.command {
+        KeyCommand::Deactivate => KeyWrite::Deactivate,
+        KeyCommand::Activate => KeyWrite::Activate,
+        KeyCommand::Delete => KeyWrite::Delete,
         KeyCommand::Rotate => {
             let result = r
                 .create_key(&request.account, &request.user)
@@ -176,7 +176,7 @@ async fn write(r: &Remediator, request: WriteRequest) -> WriteEvent {
         }
     };
     let result = r
-        .apply(&request.account, &request.user, &request.key, request.status, action)
+        .apply(&request.account, &request.user, &request.key, request.status, write)
         .await;
     WriteEvent::Applied { request, result }
 }

@@ -313,11 +313,6 @@ impl Table {
         self.view.iter().map(|&i| &self.rows[i])
     }
 
-    /// Scrolls the click/wheel way: moves the selection by `delta`.
-    pub fn scroll(&mut self, delta: isize) {
-        self.move_by(delta);
-    }
-
     /// Draws the table in `area` with a titled border; `empty` is shown when there are no
     /// rows at all. Only the visible rows are built.
     pub fn render(&self, area: Rect, buf: &mut Buffer, title: Line<'_>, empty: &str, theme: &Theme) {
