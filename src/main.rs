@@ -106,8 +106,13 @@ fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
     std::fs::create_dir_all(&dir).ok()?;
     let appender = tracing_appender::rolling::never(&dir, "keytriage.log");
     let (writer, guard) = tracing_appender::non_blocking(appender);
+    // The SDK's HTTP layer is capped at info whatever RUST_LOG says: at trace it can log
+    // bodies (LOG_SENSITIVE_BODIES), and CreateAccessKey's body holds the new secret.
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("keytriage=info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("keytriage=info"))
+        .add_directive("aws_smithy_runtime=info".parse().expect("a valid directive"))
+        .add_directive("aws_smithy_runtime_api=info".parse().expect("a valid directive"))
+        .add_directive("aws_smithy_http_client=info".parse().expect("a valid directive"));
     tracing_subscriber::fmt()
         .with_writer(writer)
         .with_ansi(false)

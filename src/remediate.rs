@@ -350,13 +350,15 @@ pub fn write_secret_file(path: &std::path::Path, profile: &str, key: &NewKey) ->
         options.mode(0o600);
     }
     let mut file = options.open(path)?;
-    let mut text = zeroize::Zeroizing::new(format!(
-        "[{profile}]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-        key.id,
-        key.secret.expose_secret()
-    ));
+    // Reserved up front so the text holding the secret is never reallocated (a reallocation
+    // would leave a copy behind that Zeroizing cannot wipe).
+    let secret = key.secret.expose_secret();
+    let mut text = zeroize::Zeroizing::new(String::with_capacity(profile.len() + secret.len() + 128));
+    text.push_str(&format!("[{profile}]\naws_access_key_id = {}\n", key.id));
+    text.push_str("aws_secret_access_key = ");
+    text.push_str(secret);
+    text.push('\n');
     file.write_all(text.as_bytes())?;
     file.sync_all()?;
-    text.clear();
     Ok(())
 }

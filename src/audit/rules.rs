@@ -96,14 +96,23 @@ fn audit_user(account: &AccountId, user: &User, policy: &Policy, now: Timestamp,
         audit_key(account, user, key, policy, now, out);
     }
 
+    // "None used" is about the enabled credentials: an inactive key's recent use does not
+    // keep a user whose password and active keys lie idle from being stale.
     let has_enabled_credential = user.password_enabled || active > 0;
+    let enabled_last_use = user
+        .access_keys
+        .iter()
+        .filter(|k| k.is_active())
+        .filter_map(|k| k.last_used.as_ref().map(|u| u.date))
+        .chain(user.password_last_used.filter(|_| user.password_enabled))
+        .max();
     if has_enabled_credential
         && user_age > i64::from(policy.stale_user_days)
-        && !used_within(user.last_activity(), policy.stale_user_days, now)
+        && !used_within(enabled_last_use, policy.stale_user_days, now)
     {
-        let last = match user.last_activity() {
-            Some(t) => format!("last credential use {} days ago", age_days(t, now)),
-            None => "no credential ever used".to_owned(),
+        let last = match enabled_last_use {
+            Some(t) => format!("last use of an enabled credential {} days ago", age_days(t, now)),
+            None => "no enabled credential ever used".to_owned(),
         };
         out.push(finding(
             Rule::StaleUser,
@@ -330,6 +339,17 @@ mod tests {
         u.mfa_active = true;
         u.password_last_used = password_used.map(ago);
         assert_eq!(fired(u).contains(&(Rule::StaleUser, None)), fires);
+    }
+
+    #[test]
+    fn an_inactive_keys_recent_use_does_not_hide_a_stale_user() {
+        let mut u = user(vec![
+            key("AKIA1", KeyStatus::Active, d(300), Some(d(200))),
+            key("AKIA2", KeyStatus::Inactive, d(300), Some(d(10))),
+        ]);
+        u.created = ago(d(400));
+        let got = fired(u);
+        assert!(got.contains(&(Rule::StaleUser, None)), "{got:?}");
     }
 
     #[test]

@@ -89,7 +89,9 @@ pub struct View {
     pub kind: ViewKind,
     /// Its table.
     pub table: Table,
-    built: Option<u64>,
+    /// `(store.generation, store.progress_generation)` when the rows were built (the
+    /// second only for views that show progress).
+    built: Option<(u64, u64)>,
 }
 
 impl View {
@@ -164,13 +166,18 @@ impl App {
 
     /// Rebuilds the current view's rows when the data changed since it was built.
     pub fn refresh(&mut self) {
-        let generation = self.store.generation;
         let (store, policy, now) = (&self.store, &self.policy, self.now);
         let last = self.stack.len() - 1;
         let view = &mut self.stack[last];
-        if view.built != Some(generation) {
+        let progress = if view.kind == ViewKind::Accounts {
+            store.progress_generation
+        } else {
+            0
+        };
+        let current = (store.generation, progress);
+        if view.built != Some(current) {
             view.table.set_rows(view.kind.rows(store, policy, now));
-            view.built = Some(generation);
+            view.built = Some(current);
         }
     }
 
@@ -207,6 +214,13 @@ impl App {
     /// Handles a key press.
     pub fn on_key(&mut self, key: KeyEvent) -> Option<Effect> {
         if let Some(dialog) = self.dialog.as_mut() {
+            // Ctrl-C closes a dialog (never a write in flight); it is never typed as 'c'.
+            if key.modifiers.contains(KeyModifiers::CONTROL) {
+                if key.code == KeyCode::Char('c') && !matches!(dialog, Dialog::Working(_) | Dialog::Secret(_)) {
+                    self.dialog = None;
+                }
+                return None;
+            }
             let outcome = dialog.on_key(key);
             return self.dialog_outcome(outcome);
         }
@@ -301,6 +315,13 @@ impl App {
         let (Some(entry), Some(k)) = (self.store.entry(&account), self.store.key(&account, &user, &key)) else {
             return self.say(format!("{key} is not in the latest scan; rescan with R"), true);
         };
+        if entry.scanning() {
+            // The rescan's result, read before this write, would overwrite the write's.
+            return self.say(
+                format!("{} is being scanned; wait for it to finish", entry.account.name),
+                true,
+            );
+        }
         match (command, k.status) {
             (KeyCommand::Deactivate, KeyStatus::Inactive) => {
                 return self.say(format!("{key} is already inactive"), false);

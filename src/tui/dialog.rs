@@ -389,13 +389,14 @@ fn confirm_lines<'a>(c: &Confirm, theme: &Theme) -> Vec<Line<'a>> {
     lines
 }
 
-fn secret_lines<'a>(s: &ShowSecret, theme: &Theme) -> Vec<Line<'a>> {
+fn secret_lines<'a>(s: &'a ShowSecret, theme: &Theme) -> Vec<Line<'a>> {
     let mut lines = vec![
         Line::from(format!("account          {} ({})", s.account.name, s.account.id)),
         Line::from(format!("AccessKeyId      {}", s.key.id)),
         Line::from(vec![
             Span::raw("SecretAccessKey  "),
-            Span::styled(s.key.secret.expose_secret().to_owned(), theme.header()),
+            // Borrowed, never copied into a String that would outlive the frame.
+            Span::styled(s.key.secret.expose_secret(), theme.header()),
         ]),
         Line::from(""),
     ];

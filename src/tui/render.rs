@@ -140,7 +140,10 @@ fn render_user(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     };
     let now = app.now;
     let findings: Vec<_> = entry.findings.iter().filter(|f| &f.user == name).collect();
-    let keys_h = (user.access_keys.len() as u16 + 3).max(4);
+    let keys_h = u16::try_from(user.access_keys.len())
+        .unwrap_or(u16::MAX)
+        .saturating_add(3)
+        .max(4);
     let rotating = super::views::rotation_in_progress(user, &app.policy, now);
     let info_h = if rotating { 8 } else { 7 };
     let [info, keys, fnd] = Layout::vertical([

@@ -62,6 +62,9 @@ pub struct Store {
     pub discovered: bool,
     /// Bumped on every change; views rebuild when theirs is older.
     pub generation: u64,
+    /// Bumped when only scan progress changed; only the accounts view shows progress, so
+    /// other views (a 100,000-row `:keys`) are not rebuilt on every progress event.
+    pub progress_generation: u64,
     /// The scan run whose events are accepted; older runs' events are ignored.
     pub scan_id: ScanId,
     /// The journal's lines, oldest first (for `:journal`).
@@ -118,10 +121,14 @@ impl Store {
                     })
                     .collect();
             }
-            ScanEvent::Progress { account_id, phase, .. } => match self.entry_mut(&account_id) {
-                Some(e) => e.phase = Some(phase),
-                None => return false,
-            },
+            ScanEvent::Progress { account_id, phase, .. } => {
+                let Some(e) = self.entry_mut(&account_id) else {
+                    return false;
+                };
+                e.phase = Some(phase);
+                self.progress_generation += 1;
+                return true;
+            }
             ScanEvent::AccountDone { scan, .. } => {
                 let findings = audit::audit_account(&scan, policy, now);
                 let mut counts = self.severity_counts;
@@ -189,7 +196,7 @@ impl Store {
     pub fn requeue(&mut self, id: &AccountId) {
         if let Some(e) = self.entry_mut(id) {
             e.phase = Some(ScanPhase::Queued);
-            self.generation += 1;
+            self.progress_generation += 1;
         }
     }
 

@@ -210,7 +210,11 @@ impl Table {
             .and_then(|id| self.view.iter().position(|&i| &self.rows[i].id == id));
         let keep = if self.moved { by_id.unwrap_or(self.selected) } else { 0 };
         self.selected = keep.min(self.view.len().saturating_sub(1));
-        self.selected_id = self.selected_row().map(|r| r.id.clone());
+        // The selected row stays the anchor while a filter hides it, so clearing the filter
+        // brings the selection back to it; only the user's moves change the anchor.
+        if by_id.is_some() || !self.moved {
+            self.selected_id = self.selected_row().map(|r| r.id.clone());
+        }
     }
 
     fn remember_selection(&mut self) {
@@ -533,6 +537,17 @@ mod tests {
         t.cycle_sort(-1);
         assert_eq!(t.sort(), ("NAME", Order::Asc));
         assert_eq!(names(&t), ["a", "b", "c", "x"]);
+    }
+
+    #[test]
+    fn clearing_a_filter_returns_to_the_selected_row() {
+        let mut t = Table::new(COLS, 0, Order::Asc);
+        t.set_rows(vec![row("alice", Some(1)), row("bob", Some(2)), row("carol", Some(3))]);
+        t.move_by(1);
+        t.set_filter("car");
+        assert_eq!(t.selected_row().unwrap().cells[0], "carol");
+        t.set_filter("");
+        assert_eq!(t.selected_row().unwrap().cells[0], "bob");
     }
 
     #[test]

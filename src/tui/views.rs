@@ -6,6 +6,7 @@ use super::store::{AccountEntry, Store};
 use super::table::{Column, Order, Row, RowId, SortKey, col, num};
 use crate::audit::{Finding, Policy, ROOT_USER, Severity};
 use crate::model::{AccessKey, AccountId, MfaKind, ScanStatus, Timestamp, User, age_days};
+use std::collections::HashMap;
 
 /// Which list is on screen.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -83,18 +84,41 @@ impl ViewKind {
     /// Builds the rows of this view.
     pub fn rows(&self, store: &Store, policy: &Policy, now: Timestamp) -> Vec<Row> {
         let (_, skip) = self.columns();
+        // Findings indexed by (account, user) once per rebuild: rows then look up their own
+        // instead of scanning the account's findings (O(findings), not O(rows × findings)).
+        let by_user = || -> HashMap<(&AccountId, &str), Vec<&Finding>> {
+            let mut map: HashMap<(&AccountId, &str), Vec<&Finding>> = HashMap::new();
+            for f in store.accounts.iter().flat_map(|e| &e.findings) {
+                map.entry((&f.account_id, f.user.as_str())).or_default().push(f);
+            }
+            map
+        };
+        let none: Vec<&Finding> = Vec::new();
         let mut rows: Vec<Row> = match self {
             Self::Accounts => store.accounts.iter().map(|e| account_row(e, policy, now)).collect(),
-            Self::Users(scope) => users(store, scope.as_ref())
-                .map(|(e, u)| user_row(e, u, &e.findings, policy, now))
-                .collect(),
-            Self::User(account, name) => users(store, Some(account))
-                .filter(|(_, u)| &u.name == name)
-                .flat_map(|(e, u)| u.access_keys.iter().map(move |k| key_row(e, u, k, now)))
-                .collect(),
-            Self::Keys => users(store, None)
-                .flat_map(|(e, u)| u.access_keys.iter().map(move |k| key_row(e, u, k, now)))
-                .collect(),
+            Self::Users(scope) => {
+                let index = by_user();
+                users(store, scope.as_ref())
+                    .map(|(e, u)| {
+                        let mine = index.get(&(&e.account.id, u.name.as_str())).unwrap_or(&none);
+                        user_row(e, u, mine, policy, now)
+                    })
+                    .collect()
+            }
+            Self::User(..) | Self::Keys => {
+                let index = by_user();
+                let scope = match self {
+                    Self::User(account, name) => Some((account, name)),
+                    _ => None,
+                };
+                users(store, scope.map(|(a, _)| a))
+                    .filter(|(_, u)| scope.is_none_or(|(_, name)| &u.name == name))
+                    .flat_map(|(e, u)| {
+                        let mine = index.get(&(&e.account.id, u.name.as_str())).unwrap_or(&none);
+                        u.access_keys.iter().map(move |k| key_row(e, u, k, mine, now))
+                    })
+                    .collect()
+            }
             Self::Findings => store
                 .accounts
                 .iter()
@@ -307,8 +331,8 @@ pub fn rotation_in_progress(u: &User, policy: &Policy, now: Timestamp) -> bool {
         && u.access_keys.iter().map(|k| k.created).min() != u.access_keys.iter().map(|k| k.created).max()
 }
 
-fn user_row(e: &AccountEntry, u: &User, findings: &[Finding], policy: &Policy, now: Timestamp) -> Row {
-    let mine: Vec<&Finding> = findings.iter().filter(|f| f.user == u.name).collect();
+/// `mine`: this user's findings.
+fn user_row(e: &AccountEntry, u: &User, mine: &[&Finding], policy: &Policy, now: Timestamp) -> Row {
     let password = match (u.password_enabled, u.password_last_used) {
         (false, _) => ("-".to_owned(), SortKey::None),
         (true, Some(t)) => (format!("used {}", ago(t, now)), SortKey::Num(age_days(t, now))),
@@ -353,11 +377,12 @@ fn user_row(e: &AccountEntry, u: &User, findings: &[Finding], policy: &Policy, n
     )
 }
 
-fn key_row(e: &AccountEntry, u: &User, k: &AccessKey, now: Timestamp) -> Row {
-    let mine: Vec<&Finding> = e
-        .findings
+/// `user_findings`: the user's findings, of which the key's are picked.
+fn key_row(e: &AccountEntry, u: &User, k: &AccessKey, user_findings: &[&Finding], now: Timestamp) -> Row {
+    let mine: Vec<&Finding> = user_findings
         .iter()
-        .filter(|f| f.user == u.name && f.access_key_id.as_ref() == Some(&k.id))
+        .copied()
+        .filter(|f| f.access_key_id.as_ref() == Some(&k.id))
         .collect();
     let age = age_days(k.created, now);
     let used = k.last_used.as_ref();
