@@ -25,8 +25,9 @@ pub struct ScanOptions {
     pub account_concurrency: usize,
     /// Users read at once within one account (default 8).
     pub user_concurrency: usize,
-    /// Users read at once across the whole organization (default 32).
-    pub org_in_flight: usize,
+    /// Users read at once across the whole organization (32 permits): shared by every scan
+    /// and rescan made with these options.
+    pub org_permits: Arc<Semaphore>,
     /// Credential report polling.
     pub polling: Polling,
 }
@@ -40,7 +41,7 @@ impl ScanOptions {
             exclude: Vec::new(),
             account_concurrency: 8,
             user_concurrency: 8,
-            org_in_flight: 32,
+            org_permits: Arc::new(Semaphore::new(32)),
             polling: Polling::default(),
         }
     }
@@ -142,12 +143,13 @@ pub async fn scan_accounts(
     tx: mpsc::UnboundedSender<ScanEvent>,
 ) {
     let account_slots = Arc::new(Semaphore::new(opts.account_concurrency.max(1)));
-    let org_permits = Arc::new(Semaphore::new(opts.org_in_flight.max(1)));
     let mut set = JoinSet::new();
+    let mut by_task = std::collections::HashMap::new();
     for account in accounts {
         let (ctx, opts, tx) = (ctx.clone(), opts.clone(), tx.clone());
-        let (slots, permits) = (account_slots.clone(), org_permits.clone());
-        set.spawn(async move {
+        let (slots, permits) = (account_slots.clone(), opts.org_permits.clone());
+        let task_account = account.clone();
+        let handle = set.spawn(async move {
             let _slot = slots.acquire_owned().await.ok();
             let scan = scan_account(&ctx, &opts, permits, scan_id, account, &tx).await;
             let _ = tx.send(ScanEvent::AccountDone {
@@ -155,8 +157,25 @@ pub async fn scan_accounts(
                 scan: Box::new(scan),
             });
         });
+        by_task.insert(handle.id(), task_account);
     }
-    while set.join_next().await.is_some() {}
+    // A task that panicked still reports its account, as failed: nothing stays "queued".
+    while let Some(joined) = set.join_next_with_id().await {
+        if let Err(e) = joined
+            && let Some(account) = by_task.remove(&e.id())
+        {
+            tracing::error!(account = %account.id, error = %e, "account scan task failed");
+            let error = ScanError {
+                code: "InternalError".into(),
+                message: format!("the scan of this account stopped unexpectedly ({e}); rescan it"),
+            };
+            let scan = AccountScan::not_scanned(account, ScanStatus::Failed, error);
+            let _ = tx.send(ScanEvent::AccountDone {
+                scan_id,
+                scan: Box::new(scan),
+            });
+        }
+    }
 }
 
 /// Scans one account: skipped when not ACTIVE; otherwise assume the audit role and read
@@ -237,6 +256,7 @@ pub async fn run_to_end(
         accounts: Vec::new(),
         warnings: Vec::new(),
     };
+    let mut finished = false;
     while let Some(event) = rx.recv().await {
         on_event(&event);
         match event {
@@ -248,9 +268,19 @@ pub async fn run_to_end(
             }
             ScanEvent::AccountDone { scan, .. } => result.accounts.push(*scan),
             ScanEvent::DiscoveryFailed { error, .. } => return Err(error),
-            ScanEvent::Finished { .. } => break,
+            ScanEvent::Finished { .. } => {
+                finished = true;
+                break;
+            }
             ScanEvent::Progress { .. } => {}
         }
+    }
+    if !finished {
+        return Err(crate::aws::Error::Unexpected {
+            action: "scan",
+            code: "InternalError".into(),
+            message: "the scan stopped before every account reported; see the log".into(),
+        });
     }
     result.accounts.sort_by(|a, b| {
         a.account

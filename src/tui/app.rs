@@ -392,6 +392,18 @@ impl App {
         }
     }
 
+    /// A background task died without reporting (a bug): a dialog waiting for it would wait
+    /// forever, so it becomes an error the operator can close.
+    pub fn task_failed(&mut self, what: &str) {
+        if matches!(self.dialog, Some(Dialog::Working(_))) {
+            self.message(
+                "internal error",
+                format!("the action stopped unexpectedly ({what}); check :journal and rescan with R"),
+                true,
+            );
+        }
+    }
+
     /// Applies the result of a background write; may ask for the next step of a rotation.
     pub fn on_write_event(&mut self, event: WriteEvent) -> Option<Effect> {
         match event {

@@ -250,6 +250,11 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, opts: TuiOptions) -
         {
             return Ok(());
         }
-        while backend.tasks.try_join_next().is_some() {}
+        while let Some(joined) = backend.tasks.try_join_next() {
+            if let Err(e) = joined {
+                tracing::error!(error = %e, "background task failed");
+                app.task_failed(&e.to_string());
+            }
+        }
     }
 }

@@ -367,7 +367,7 @@ fn user_row(e: &AccountEntry, u: &User, mine: &[&Finding], policy: &Policy, now:
             last.map(|t| ago(t, now)).unwrap_or_else(|| "never".into()),
             SortKey::Num(last.map(|t| age_days(t, now)).unwrap_or(i64::MAX)),
         ),
-        findings_summary(&mine),
+        findings_summary(mine),
     ];
     Row::new(
         RowId::User(e.account.id.clone(), u.name.clone()),
