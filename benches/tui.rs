@@ -45,6 +45,7 @@ fn events() -> Vec<ScanEvent> {
         organization: None,
         accounts: accounts.clone(),
         warnings: vec![],
+        missing: vec![],
     }];
     for (a, account) in accounts.into_iter().enumerate() {
         let users = (0..USERS_PER_ACCOUNT)

@@ -7,7 +7,7 @@ use keytriage::aws::{self, AwsContext, ConnectOptions, RoleOptions};
 use keytriage::cli::{Cli, Command, Format, KeyArgs, ScanArgs, Settings};
 use keytriage::emulator::{DUMMY_CREDENTIALS, Emulator};
 use keytriage::journal::Journal;
-use keytriage::model::{AccessKeyId, Account, AccountState, KeyStatus};
+use keytriage::model::{AccessKeyId, Account, AccountState, KeyStatus, ScanStatus};
 use keytriage::remediate::{KeyWrite, Remediator};
 use keytriage::scan::{self, ScanEvent, ScanOptions};
 use keytriage::{audit, config, report};
@@ -167,7 +167,27 @@ async fn headless_scan(connect: &ConnectOptions, settings: &Settings, args: &Sca
             }
         }
     }
-    Ok(report::exit_code(&findings, args.fail_on.or(settings.fail_on)))
+    let fail_on = args.fail_on.or(settings.fail_on);
+    let code = report::exit_code(&findings, fail_on);
+    if !org.missing.is_empty() {
+        let ids: Vec<String> = org.missing.iter().map(ToString::to_string).collect();
+        eprintln!(
+            "keytriage: --accounts names accounts not in the organization: {}",
+            ids.join(", ")
+        );
+        return Ok(code.max(1));
+    }
+    let failed = org
+        .accounts
+        .iter()
+        .filter(|a| a.scan.status == ScanStatus::Failed)
+        .count();
+    if code == 0 && fail_on.is_some() && failed > 0 {
+        // A gate must not pass on an account it could not see.
+        eprintln!("keytriage: {failed} account(s) could not be scanned: their findings are unknown");
+        return Ok(1);
+    }
+    Ok(code)
 }
 
 /// `keytriage deactivate|activate|delete`: the same pre-checks and journal as the TUI.

@@ -129,6 +129,7 @@ mod tests {
             organization: None,
             accounts: vec![],
             warnings: vec![],
+            missing: vec![],
         };
         let mut out = Vec::new();
         write_csv(&mut out, &scan, &[finding(Severity::Medium)]).unwrap();

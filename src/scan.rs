@@ -67,6 +67,8 @@ pub enum ScanEvent {
         accounts: Vec<Account>,
         /// Non-fatal discovery problems.
         warnings: Vec<String>,
+        /// Accounts asked for with `--accounts` that the organization does not have.
+        missing: Vec<AccountId>,
     },
     /// An account moved to another phase.
     Progress {
@@ -120,12 +122,25 @@ pub fn start(
                 return;
             }
         };
+        let missing: Vec<AccountId> = opts
+            .only
+            .iter()
+            .filter(|id| !discovery.accounts.iter().any(|a| &a.id == *id))
+            .cloned()
+            .collect();
+        let mut warnings = discovery.warnings;
+        warnings.extend(
+            missing
+                .iter()
+                .map(|id| format!("account {id} (from --accounts) is not in the organization")),
+        );
         let accounts: Vec<Account> = discovery.accounts.into_iter().filter(|a| opts.selects(&a.id)).collect();
         let _ = tx.send(ScanEvent::Discovered {
             scan_id,
             organization: discovery.organization,
             accounts: accounts.clone(),
-            warnings: discovery.warnings,
+            warnings,
+            missing,
         });
         scan_accounts(ctx, opts, scan_id, accounts, tx.clone()).await;
         let _ = tx.send(ScanEvent::Finished { scan_id });
@@ -238,6 +253,8 @@ pub struct OrgScan {
     pub accounts: Vec<AccountScan>,
     /// Non-fatal discovery problems.
     pub warnings: Vec<String>,
+    /// Accounts asked for with `--accounts` that the organization does not have.
+    pub missing: Vec<AccountId>,
 }
 
 /// Runs a scan to the end, calling `on_event` for each event (progress display).
@@ -255,16 +272,21 @@ pub async fn run_to_end(
         organization: None,
         accounts: Vec::new(),
         warnings: Vec::new(),
+        missing: Vec::new(),
     };
     let mut finished = false;
     while let Some(event) = rx.recv().await {
         on_event(&event);
         match event {
             ScanEvent::Discovered {
-                organization, warnings, ..
+                organization,
+                warnings,
+                missing,
+                ..
             } => {
                 result.organization = organization;
                 result.warnings = warnings;
+                result.missing = missing;
             }
             ScanEvent::AccountDone { scan, .. } => result.accounts.push(*scan),
             ScanEvent::DiscoveryFailed { error, .. } => return Err(error),

@@ -226,3 +226,42 @@ fn headless_writes_need_write_and_yes_and_are_journaled() {
     );
     assert_eq!(lines[1]["access_key_id"], key.as_str());
 }
+
+#[test]
+fn a_ci_gate_does_not_pass_on_a_typo_or_an_unscanned_account() {
+    let out = keytriage(&[
+        "--demo",
+        "--accounts",
+        "111111111111",
+        "scan",
+        "-q",
+        "--fail-on",
+        "high",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--accounts names accounts not in the organization: 111111111111"),
+        "{}",
+        stderr(&out)
+    );
+
+    // The demo's denied account alone: nothing found, but nothing could be seen either.
+    let doc = keytriage(&["--demo", "scan", "-q"]);
+    let doc: serde_json::Value = serde_json::from_slice(&doc.stdout).unwrap();
+    let denied = doc["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["scan"]["status"] == "failed")
+        .unwrap();
+    let id = denied["id"].as_str().unwrap();
+    let out = keytriage(&["--demo", "--accounts", id, "scan", "-q", "--fail-on", "low"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("1 account(s) could not be scanned"),
+        "{}",
+        stderr(&out)
+    );
+    let out = keytriage(&["--demo", "--accounts", id, "scan", "-q"]);
+    assert_eq!(out.status.code(), Some(0), "without a gate the document says it all");
+}

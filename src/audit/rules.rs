@@ -97,22 +97,33 @@ fn audit_user(account: &AccountId, user: &User, policy: &Policy, now: Timestamp,
     }
 
     // "None used" is about the enabled credentials: an inactive key's recent use does not
-    // keep a user whose password and active keys lie idle from being stale.
+    // keep a user whose password and active keys lie idle from being stale. A credential
+    // never used counts from its creation (a key made yesterday by a rotation is not a sign
+    // of a departed user; one made 400 days ago and never used is).
     let has_enabled_credential = user.password_enabled || active > 0;
-    let enabled_last_use = user
+    let latest_sign_of_life = user
         .access_keys
         .iter()
         .filter(|k| k.is_active())
-        .filter_map(|k| k.last_used.as_ref().map(|u| u.date))
-        .chain(user.password_last_used.filter(|_| user.password_enabled))
+        .map(|k| k.last_used.as_ref().map_or(k.created, |u| u.date))
+        .chain(
+            user.password_enabled
+                .then(|| user.password_last_used.unwrap_or(user.created)),
+        )
         .max();
+    let ever_used = user
+        .access_keys
+        .iter()
+        .filter(|k| k.is_active())
+        .any(|k| k.last_used.is_some())
+        || (user.password_enabled && user.password_last_used.is_some());
     if has_enabled_credential
         && user_age > i64::from(policy.stale_user_days)
-        && !used_within(enabled_last_use, policy.stale_user_days, now)
+        && !used_within(latest_sign_of_life, policy.stale_user_days, now)
     {
-        let last = match enabled_last_use {
-            Some(t) => format!("last use of an enabled credential {} days ago", age_days(t, now)),
-            None => "no enabled credential ever used".to_owned(),
+        let last = match latest_sign_of_life {
+            Some(t) if ever_used => format!("enabled credentials last used or created {} days ago", age_days(t, now)),
+            _ => "no enabled credential ever used".to_owned(),
         };
         out.push(finding(
             Rule::StaleUser,
@@ -350,6 +361,13 @@ mod tests {
         u.created = ago(d(400));
         let got = fired(u);
         assert!(got.contains(&(Rule::StaleUser, None)), "{got:?}");
+    }
+
+    #[test]
+    fn a_fresh_key_from_a_rotation_does_not_make_the_user_stale() {
+        let mut u = user(vec![key("AKIANEW", KeyStatus::Active, Duration::hours(2), None)]);
+        u.created = ago(d(400));
+        assert!(!fired(u).contains(&(Rule::StaleUser, None)));
     }
 
     #[test]
