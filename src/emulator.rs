@@ -196,6 +196,15 @@ fn tail(text: &str, lines: usize) -> String {
     all[all.len().saturating_sub(lines)..].join("\n")
 }
 
+/// True when the pinned emulator venv is already installed (the next start is quick).
+pub fn is_installed() -> bool {
+    cache_dir().is_ok_and(|dir| venv_dir(&dir).join(".keytriage-ready").exists())
+}
+
+fn venv_dir(dir: &Path) -> PathBuf {
+    dir.join(format!("venv-{:016x}", fnv(REQUIREMENTS)))
+}
+
 /// `<cache dir>/emulator`, created if absent.
 fn cache_dir() -> Result<PathBuf, EmulatorError> {
     let base = std::env::var_os("KEYTRIAGE_CACHE_DIR")
@@ -237,7 +246,7 @@ fn fnv(text: &str) -> u64 {
 
 /// Returns the venv's python, creating the venv with the pinned requirements if needed.
 fn ensure_venv(dir: &Path) -> Result<PathBuf, EmulatorError> {
-    let venv = dir.join(format!("venv-{:016x}", fnv(REQUIREMENTS)));
+    let venv = venv_dir(dir);
     let python = venv.join("bin").join("python");
     let done = venv.join(".keytriage-ready");
     if done.exists() {

@@ -41,8 +41,20 @@ fn run() -> Result<i32> {
     let _log_guard = init_logging();
 
     let demo = cli.global.demo || matches!(cli.command, Some(Command::Demo));
+    let tui = matches!(cli.command, None | Some(Command::Demo));
+    if tui && !(std::io::stdout().is_terminal() && std::io::stdin().is_terminal()) {
+        return Err(eyre!(
+            "the TUI needs a terminal; for cron or CI use `keytriage scan --format json`"
+        ));
+    }
     let emulator = if demo {
-        eprintln!("keytriage: starting the emulated demo organization (first run installs moto, about a minute)…");
+        if keytriage::emulator::is_installed() {
+            eprintln!("keytriage: starting the emulated demo organization…");
+        } else {
+            eprintln!(
+                "keytriage: starting the emulated demo organization (first run: installing moto, about a minute)…"
+            );
+        }
         Some(Emulator::demo().wrap_err("cannot start the demo")?)
     } else {
         None
@@ -339,7 +351,8 @@ impl Progress {
                     self.say(&format!("warning: {w}"));
                 }
                 if self.lines {
-                    eprintln!("keytriage: scanning {} accounts", accounts.len());
+                    let n = accounts.len();
+                    eprintln!("keytriage: scanning {n} account{}", if n == 1 { "" } else { "s" });
                 }
             }
             ScanEvent::AccountDone { scan, .. } => {

@@ -15,7 +15,7 @@ use crate::model::{Account, AccountId, ScanError};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
-use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_iam::error::ProvideErrorMetadata;
 use aws_smithy_runtime_api::client::result::SdkError;
 use std::time::Duration;
 
@@ -68,6 +68,14 @@ pub enum Error {
         /// What the HTTP stack said.
         message: String,
     },
+    /// No usable credentials for the caller (no profile, expired SSO session…).
+    #[error("no usable AWS credentials{}: {message}; run `aws sso login{}` or set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", profile.as_ref().map(|p| format!(" for profile '{p}'")).unwrap_or_default(), profile.as_ref().map(|p| format!(" --profile {p}")).unwrap_or_default())]
+    NoCredentials {
+        /// `--profile`, if one was named.
+        profile: Option<String>,
+        /// What the credential chain said.
+        message: String,
+    },
     /// The credential report was not ready by the deadline.
     #[error("credential report not ready after {0:?}; rescan later")]
     CredentialReportTimeout(Duration),
@@ -96,6 +104,7 @@ impl Error {
             | Self::Unexpected { code, .. } => code,
             Self::NoSuchEntity { .. } => "NoSuchEntity",
             Self::Transport { .. } => "Transport",
+            Self::NoCredentials { .. } => "NoCredentials",
             Self::CredentialReportTimeout(_) => "CredentialReportTimeout",
             Self::CredentialReportUnreadable(_) => "CredentialReportUnreadable",
         }
@@ -124,6 +133,21 @@ const THROTTLING_CODES: &[&str] = &[
     "RequestThrottledException",
 ];
 
+/// The messages of an error and its sources, joined with ": " (repeats dropped), without
+/// the Debug dumps `DisplayErrorContext` appends.
+pub(crate) fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
+}
+
 /// Classifies an SDK error for `action` (e.g. `iam:ListUsers`).
 pub(crate) fn classify<E, R>(action: &'static str, err: SdkError<E, R>) -> Error
 where
@@ -145,12 +169,12 @@ where
         }
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => Error::Transport {
             action,
-            message: DisplayErrorContext(&err).to_string(),
+            message: error_chain(&err),
         },
         _ => Error::Unexpected {
             action,
             code: "ConstructionFailure".into(),
-            message: DisplayErrorContext(&err).to_string(),
+            message: error_chain(&err),
         },
     }
 }
@@ -232,7 +256,13 @@ pub async fn connect(opts: &ConnectOptions) -> Result<AwsContext, Error> {
     if base.region().is_none() {
         base = base.into_builder().region(Region::from_static("us-east-1")).build();
     }
-    let caller = caller_identity(&base).await?;
+    let caller = caller_identity(&base).await.map_err(|e| match e {
+        Error::Transport { message, .. } if message.contains("credentials") => Error::NoCredentials {
+            profile: opts.profile.clone(),
+            message,
+        },
+        other => other,
+    })?;
     Ok(AwsContext { base, caller })
 }
 
@@ -361,12 +391,12 @@ fn assume_role_error(role_arn: String, err: &aws_credential_types::provider::err
         },
         Some(e) => Error::Transport {
             action: "sts:AssumeRole",
-            message: DisplayErrorContext(e).to_string(),
+            message: error_chain(e),
         },
         None => Error::AssumeRole {
             role_arn,
             code: "Unknown".into(),
-            message: DisplayErrorContext(err).to_string(),
+            message: error_chain(err),
         },
     }
 }

@@ -25,6 +25,7 @@ use dialog::{KeyCommand, WriteRequest};
 use futures::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 
@@ -205,6 +206,10 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, opts: TuiOptions) -
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_millis(200));
     let mut connecting = true;
+    // kill (TERM) and a closed terminal (HUP) quit like `q`: the terminal is restored and
+    // the demo's emulator stopped on the way out.
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut hangup = signal(SignalKind::hangup())?;
 
     loop {
         terminal.draw(|f| render::draw(&app, &theme, f))?;
@@ -235,15 +240,15 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, opts: TuiOptions) -
                     Ok(Ok(c)) => backend.connected(&mut app, c, &opts),
                     Ok(Err(e)) => {
                         app.identity = "not connected".into();
-                        app.store.discovery_error = Some(format!(
-                            "cannot reach AWS as the caller: {e}; check credentials (aws sso login?) and --endpoint-url, then restart"
-                        ));
+                        app.store.discovery_error = Some(format!("cannot reach AWS as the caller: {e} (then restart)"));
                     }
                     Err(_) => {}
                 }
                 None
             }
             _ = tick.tick() => { app.tick(chrono::Utc::now()); None }
+            _ = terminate.recv() => Some(Effect::Quit),
+            _ = hangup.recv() => Some(Effect::Quit),
         };
         if let Some(effect) = effect
             && !backend.run(&mut app, effect)
