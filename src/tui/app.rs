@@ -216,8 +216,10 @@ impl App {
         if let Some(dialog) = self.dialog.as_mut() {
             // Ctrl-C closes a dialog (never a write in flight); it is never typed as 'c'.
             if key.modifiers.contains(KeyModifiers::CONTROL) {
-                if key.code == KeyCode::Char('c') && !matches!(dialog, Dialog::Working(_) | Dialog::Secret(_)) {
-                    self.dialog = None;
+                match (key.code, dialog) {
+                    (KeyCode::Char('u'), Dialog::Secret(s)) if s.saved.is_none() => s.path.clear(),
+                    (KeyCode::Char('c'), Dialog::Confirm(_) | Dialog::Message { .. }) => self.dialog = None,
+                    _ => {}
                 }
                 return None;
             }
@@ -367,8 +369,8 @@ impl App {
                 let (account, user, key) = old?;
                 let k = self.store.key(&account.id, &user, &key).filter(|k| k.is_active())?;
                 let mut c = Confirm::new(KeyCommand::Deactivate, &account, &user, k, self.now);
-                c.warning =
-                    Some("the old key: deactivate it now, or later once every application uses the new one".into());
+                c.warnings
+                    .push("the old key: deactivate it now, or later once every application uses the new one".into());
                 c.cancel_label = "Later";
                 self.dialog = Some(Dialog::Confirm(c));
                 None
@@ -475,7 +477,7 @@ impl App {
             } => match self.store.key(&request.account.id, &user, &old) {
                 Some(k) => {
                     let mut c = Confirm::new(KeyCommand::Delete, &request.account, &user, k, self.now);
-                    c.warning = Some(format!(
+                    c.warnings.push(format!(
                         "{user} already has two keys (the IAM limit): delete this inactive key first, then the rotation continues"
                     ));
                     c.request.then_rotate = Some(request.key.clone());
@@ -643,7 +645,7 @@ impl App {
                     },
                 }
             }
-            KeyCode::Char(c) => self.command.push(c),
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => self.command.push(c),
             _ => {}
         }
     }

@@ -65,8 +65,8 @@ pub struct Confirm {
     pub request: WriteRequest,
     /// Description lines (account, user, key, age, last use).
     pub lines: Vec<String>,
-    /// A warning (recent use, root of a rotation…).
-    pub warning: Option<String>,
+    /// Warnings, each on its own line (recent use, what a rotation step means…).
+    pub warnings: Vec<String>,
     /// Focus on the confirm button (Cancel has it by default).
     pub confirm_focused: bool,
     /// For deleting an active key: the last 4 characters the operator must type.
@@ -156,22 +156,26 @@ impl Confirm {
     /// before deleting an active key.
     pub fn new(command: KeyCommand, account: &Account, user: &str, key: &AccessKey, now: Timestamp) -> Self {
         let recent = key.last_used.as_ref().is_some_and(|u| age_days(u.date, now) <= 7);
-        let warning = match command {
-            KeyCommand::Deactivate | KeyCommand::Delete if recent && key.is_active() => Some(format!(
-                "{}: {} may break the workload that uses it",
-                last_use_text(key, now),
-                if command == KeyCommand::Delete {
-                    "deleting"
-                } else {
-                    "deactivating"
-                }
-            )),
-            KeyCommand::Rotate => {
-                Some("a new key is created and shown once; this key stays active until you deactivate it".into())
-            }
-            KeyCommand::Delete => Some("deleting cannot be undone".into()),
-            _ => None,
-        };
+        let mut warnings = Vec::new();
+        if recent && matches!(command, KeyCommand::Deactivate | KeyCommand::Delete) {
+            let verb = if command == KeyCommand::Delete {
+                "deleting"
+            } else {
+                "deactivating"
+            };
+            let what = if key.is_active() {
+                "may break the workload that uses it"
+            } else {
+                "it was in use until recently"
+            };
+            warnings.push(format!("{}: {verb} {what}", last_use_text(key, now)));
+        }
+        match command {
+            KeyCommand::Rotate => warnings
+                .push("a new key is created and shown once; this key stays active until you deactivate it".into()),
+            KeyCommand::Delete => warnings.push("deleting cannot be undone".into()),
+            _ => {}
+        }
         let must_type = (command == KeyCommand::Delete && key.is_active()).then(|| {
             key.id
                 .as_str()
@@ -203,7 +207,7 @@ impl Confirm {
                 ),
                 format!("last use  {}", last_use_text(key, now)),
             ],
-            warning,
+            warnings,
             confirm_focused: false,
             must_type,
             typed: String::new(),
@@ -315,14 +319,13 @@ impl Dialog {
                 format!(" new access key for {} — shown once ", s.user),
                 secret_lines(s, theme),
             ),
-            Self::Message { title, text, error } => (
-                format!(" {title} "),
-                vec![
-                    Line::styled(text.clone(), if *error { theme.error() } else { theme.header() }),
-                    Line::from(""),
-                    Line::styled("Enter or Esc closes", theme.muted()),
-                ],
-            ),
+            Self::Message { title, text, error } => {
+                let style = if *error { theme.error() } else { theme.header() };
+                let mut lines: Vec<Line> = text.lines().map(|l| Line::styled(l.to_owned(), style)).collect();
+                lines.push(Line::from(""));
+                lines.push(Line::styled("Enter or Esc closes", theme.muted()));
+                (format!(" {title} "), lines)
+            }
         };
         let width = 78.min(area.width);
         let inner_w = width.saturating_sub(2).max(1) as usize;
@@ -362,7 +365,7 @@ fn button(label: &str, focused: bool, theme: &Theme) -> Span<'static> {
 
 fn confirm_lines<'a>(c: &Confirm, theme: &Theme) -> Vec<Line<'a>> {
     let mut lines: Vec<Line> = c.lines.iter().map(|l| Line::from(l.clone())).collect();
-    if let Some(w) = &c.warning {
+    for w in &c.warnings {
         lines.push(Line::styled(format!("! {w}"), theme.error()));
     }
     if let Some(m) = &c.must_type {

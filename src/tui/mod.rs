@@ -149,8 +149,14 @@ impl Backend {
                 }
             },
             Effect::SaveSecret { path, profile, key } => {
-                let result = crate::remediate::write_secret_file(std::path::Path::new(&path), &profile, &key)
-                    .map(|()| path.clone())
+                // `~/…` as a shell would expand it.
+                let home = directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf());
+                let target = match (path.strip_prefix("~/"), home) {
+                    (Some(rest), Some(home)) => home.join(rest),
+                    _ => std::path::PathBuf::from(&path),
+                };
+                let result = crate::remediate::write_secret_file(&target, &profile, &key)
+                    .map(|()| target.display().to_string())
                     .map_err(|e| format!("cannot write {path}: {e}"));
                 drop(key);
                 if let Some(e) = app.on_write_event(WriteEvent::Saved(result)) {

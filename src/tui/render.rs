@@ -271,7 +271,7 @@ fn render_status(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         ))
     });
     if let Some(t) = text {
-        Paragraph::new(Line::styled(t, theme.error())).render(area, buf);
+        Paragraph::new(Line::styled(super::table::truncate(&t, area.width), theme.error())).render(area, buf);
     }
 }
 
@@ -288,18 +288,34 @@ fn render_footer(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         _ => match &app.flash {
             Some(f) => Line::styled(f.text.clone(), if f.error { theme.error() } else { theme.accent() }),
             None => {
+                // As many hints as fit, whole; `? help` always stays, last.
+                // Actions on the rows of this view first (the key actions in a user's view).
+                let mut bindings: Vec<&keymap::Binding> = keymap::active(&app.contexts())
+                    .filter(|b| b.footer && b.action != Action::Help)
+                    .collect();
+                bindings.sort_by_key(|b| b.context == keymap::Context::Global);
+                let hints: Vec<(String, &str)> = bindings
+                    .into_iter()
+                    .map(|b| {
+                        // The footer keeps the verb; `?` has the full text.
+                        let verb = b.help.split_whitespace().next().unwrap_or(b.help);
+                        (keymap::key_name(b.keys[0]), verb)
+                    })
+                    .collect();
+                let help_hint = ("?".to_owned(), "help");
+                let width = |(k, h): &(String, &str)| k.chars().count() + h.chars().count() + 3;
+                let mut room = usize::from(area.width).saturating_sub(width(&help_hint));
                 let mut spans = Vec::new();
-                for bnd in keymap::active(&app.contexts()).filter(|b| b.footer) {
-                    spans.push(Span::styled(
-                        format!(" {} ", keymap::key_name(bnd.keys[0])),
-                        theme.header(),
-                    ));
-                    let help = if bnd.action == Action::Command {
-                        "command"
-                    } else {
-                        bnd.help
-                    };
-                    spans.push(Span::styled(format!("{help} "), theme.muted()));
+                for hint in hints.iter().chain(std::iter::once(&help_hint)) {
+                    let is_help = hint.0 == "?";
+                    if !is_help && width(hint) > room {
+                        continue;
+                    }
+                    if !is_help {
+                        room -= width(hint);
+                    }
+                    spans.push(Span::styled(format!(" {} ", hint.0), theme.header()));
+                    spans.push(Span::styled(format!("{} ", hint.1), theme.muted()));
                 }
                 Line::from(spans)
             }

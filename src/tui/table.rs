@@ -343,7 +343,12 @@ impl Table {
                 (true, Order::Desc) => "▼",
                 _ => "",
             };
-            TCell::from(truncate(&format!("{}{mark}", col.title), w))
+            let title = truncate(&format!("{}{mark}", col.title), w);
+            if col.right {
+                TCell::from(format!("{title:>width$}", width = usize::from(w)))
+            } else {
+                TCell::from(title)
+            }
         }))
         .style(theme.header());
         if self.view.is_empty() {

@@ -278,6 +278,18 @@ fn account_row(e: &AccountEntry, policy: &Policy, now: Timestamp) -> Row {
         .as_ref()
         .is_some_and(|s| s.scan.status == ScanStatus::Ok || s.scan.partial);
     let numbers = |n: usize| if scanned { count(n) } else { ("-".into(), SortKey::None) };
+    let unknown = if e.scan.as_ref().is_some_and(|s| s.scan.status == ScanStatus::Failed) {
+        "?"
+    } else {
+        "-"
+    };
+    let severity_count = |n: usize| {
+        if scanned {
+            count(n)
+        } else {
+            (unknown.to_owned(), SortKey::None)
+        }
+    };
     let cols: Vec<(String, SortKey)> = vec![
         (a.name.clone(), SortKey::Text),
         (a.id.to_string(), SortKey::Text),
@@ -288,10 +300,18 @@ fn account_row(e: &AccountEntry, policy: &Policy, now: Timestamp) -> Row {
         numbers(keys),
         numbers(old),
         numbers(no_mfa),
-        (sev(Severity::Critical).to_string(), SortKey::Num(risk(&all))),
-        count(sev(Severity::High)),
-        count(sev(Severity::Medium)),
-        count(sev(Severity::Low)),
+        // An account that could not be read is not clean: its counts say "?", and it sorts
+        // just below accounts with a critical finding (worst first).
+        if scanned {
+            (sev(Severity::Critical).to_string(), SortKey::Num(risk(&all)))
+        } else if e.scan.as_ref().is_some_and(|s| s.scan.status == ScanStatus::Failed) {
+            ("?".into(), SortKey::Num(999_999_999))
+        } else {
+            ("-".into(), SortKey::None)
+        },
+        severity_count(sev(Severity::High)),
+        severity_count(sev(Severity::Medium)),
+        severity_count(sev(Severity::Low)),
     ];
     let failed = e.scan.as_ref().is_some_and(|s| s.scan.status == ScanStatus::Failed);
     Row::new(
