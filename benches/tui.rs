@@ -83,6 +83,7 @@ fn events() -> Vec<ScanEvent> {
             access_keys_present: a % 50 == 0,
             mfa_enabled: true,
             mfa_kind: Some(MfaKind::Hardware),
+            access_keys: vec![],
         };
         out.push(ScanEvent::AccountDone {
             scan_id: 1,

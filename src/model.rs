@@ -311,6 +311,21 @@ pub struct RootUser {
     /// Virtual when a virtual device is assigned to `arn:<partition>:iam::<id>:root`; otherwise
     /// hardware when MFA is enabled; `None` without MFA.
     pub mfa_kind: Option<MfaKind>,
+    /// The root user's keys as the credential report's `<root_account>` row describes them
+    /// (root keys have no listable id); empty when the facts came from `GetAccountSummary`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub access_keys: Vec<RootKey>,
+}
+
+/// One of the root user's access keys. Source: the credential report's `<root_account>` row.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RootKey {
+    /// `access_key_N_active`.
+    pub active: bool,
+    /// `access_key_N_last_rotated` (its creation), UTC.
+    pub created: Timestamp,
+    /// `None` when never used.
+    pub last_used: Option<KeyLastUsed>,
 }
 
 /// How an account's scan ended.

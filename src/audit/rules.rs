@@ -10,7 +10,7 @@ pub fn audit_account(scan: &AccountScan, policy: &Policy, now: Timestamp) -> Vec
     let account = &scan.account.id;
     let mut out = Vec::new();
     if let Some(root) = &scan.root {
-        audit_root(account, root, &mut out);
+        audit_root(account, root, now, &mut out);
     }
     for user in &scan.users {
         audit_user(account, user, policy, now, &mut out);
@@ -30,10 +30,28 @@ fn finding(rule: Rule, account: &AccountId, user: &str, key: Option<&AccessKey>,
     }
 }
 
-fn audit_root(account: &AccountId, root: &RootUser, out: &mut Vec<Finding>) {
+fn audit_root(account: &AccountId, root: &RootUser, now: Timestamp, out: &mut Vec<Finding>) {
     let mut push = |rule, detail: &str| out.push(finding(rule, account, ROOT_USER, None, detail.into()));
     if root.access_keys_present {
-        push(Rule::RootAccessKey, "the root user has an access key; delete it");
+        // Root keys have no listable id: name each by what the credential report says.
+        let keys: Vec<String> = root
+            .access_keys
+            .iter()
+            .map(|k| {
+                let used = match &k.last_used {
+                    Some(u) => format!("last used {} days ago", age_days(u.date, now)),
+                    None => "never used".into(),
+                };
+                let status = if k.active { "active" } else { "inactive" };
+                format!("{status}, {} days old, {used}", age_days(k.created, now))
+            })
+            .collect();
+        let detail = if keys.is_empty() {
+            "the root user has an access key; delete it".to_owned()
+        } else {
+            format!("the root user has an access key ({}); delete it", keys.join("; "))
+        };
+        push(Rule::RootAccessKey, &detail);
     }
     if !root.mfa_enabled {
         push(Rule::RootNoMfa, "the root user has no MFA");
@@ -247,6 +265,7 @@ mod tests {
             access_keys_present: false,
             mfa_enabled: true,
             mfa_kind: Some(MfaKind::Hardware),
+            access_keys: vec![],
         });
         AccountScan::ok(account, root, users, vec![])
     }
@@ -386,10 +405,34 @@ mod tests {
             access_keys_present: keys,
             mfa_enabled: mfa,
             mfa_kind: kind,
+            access_keys: vec![],
         };
         let got = audit_account(&scan_of(Some(root), vec![]), &Policy::default(), now());
         assert_eq!(got.iter().map(|f| f.rule).collect::<Vec<_>>(), want);
         assert!(got.iter().all(|f| f.user == ROOT_USER && f.access_key_id.is_none()));
+    }
+
+    #[test]
+    fn a_root_key_is_described_by_its_report_row() {
+        let root = RootUser {
+            access_keys_present: true,
+            mfa_enabled: true,
+            mfa_kind: Some(MfaKind::Hardware),
+            access_keys: vec![RootKey {
+                active: true,
+                created: ago(d(2300)),
+                last_used: Some(KeyLastUsed {
+                    date: ago(d(12)),
+                    service: Some("s3".into()),
+                    region: None,
+                }),
+            }],
+        };
+        let got = audit_account(&scan_of(Some(root), vec![]), &Policy::default(), now());
+        assert_eq!(
+            got[0].detail,
+            "the root user has an access key (active, 2300 days old, last used 12 days ago); delete it"
+        );
     }
 
     #[test]

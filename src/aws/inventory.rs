@@ -19,7 +19,7 @@
 use super::credential_report::{self, Cell, CredentialReport, KeySlot, Polling, ReportRow};
 use super::{Error, classify, to_utc};
 use crate::model::{
-    AccessKey, AccessKeyId, Account, KeyLastUsed, KeyStatus, MfaDevice, MfaKind, RootUser, ScanPhase, User,
+    AccessKey, AccessKeyId, Account, KeyLastUsed, KeyStatus, MfaDevice, MfaKind, RootKey, RootUser, ScanPhase, User,
 };
 use aws_config::SdkConfig;
 use aws_sdk_iam::Client;
@@ -223,14 +223,22 @@ async fn root_user(client: &Client, report: Option<&CredentialReport>, root_virt
     // The root row is trusted only when every cell it is read from is readable.
     let from_row = report.and_then(|r| r.root.as_ref()).and_then(|row| {
         let mfa = *row.mfa_active.value()?;
-        let mut keys = false;
+        let mut keys = Vec::new();
+        let mut present = false;
         for slot in &row.keys {
             let active = *slot.active.value()?;
-            keys |= active || slot.has_key();
+            present |= active || slot.has_key();
+            if let Some(created) = slot.last_rotated.value() {
+                keys.push(RootKey {
+                    active,
+                    created: *created,
+                    last_used: slot_last_used(slot).flatten(),
+                });
+            }
         }
-        Some((keys, mfa))
+        Some((present, mfa, keys))
     });
-    let (access_keys_present, mfa_enabled) = match from_row {
+    let (access_keys_present, mfa_enabled, access_keys) = match from_row {
         Some(facts) => facts,
         None => {
             let out = client
@@ -242,6 +250,7 @@ async fn root_user(client: &Client, report: Option<&CredentialReport>, root_virt
             (
                 get(SummaryKeyType::AccountAccessKeysPresent) > 0,
                 get(SummaryKeyType::AccountMfaEnabled) > 0,
+                Vec::new(),
             )
         }
     };
@@ -254,6 +263,7 @@ async fn root_user(client: &Client, report: Option<&CredentialReport>, root_virt
         access_keys_present,
         mfa_enabled,
         mfa_kind,
+        access_keys,
     })
 }
 
