@@ -259,14 +259,7 @@ async fn headless_write(
     );
     if !args.yes {
         let expected = if write == KeyWrite::Delete && status == KeyStatus::Active {
-            key.as_str()
-                .chars()
-                .rev()
-                .take(4)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect::<String>()
+            key.last4()
         } else {
             "yes".to_owned()
         };

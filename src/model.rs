@@ -65,6 +65,12 @@ impl AccessKeyId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Its last 4 characters: what an operator types to confirm deleting an active key.
+    pub fn last4(&self) -> String {
+        let n = self.0.chars().count();
+        self.0.chars().skip(n.saturating_sub(4)).collect()
+    }
 }
 
 impl fmt::Display for AccessKeyId {

@@ -176,17 +176,7 @@ impl Confirm {
             KeyCommand::Delete => warnings.push("deleting cannot be undone".into()),
             _ => {}
         }
-        let must_type = (command == KeyCommand::Delete && key.is_active()).then(|| {
-            key.id
-                .as_str()
-                .chars()
-                .rev()
-                .take(4)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect()
-        });
+        let must_type = (command == KeyCommand::Delete && key.is_active()).then(|| key.id.last4());
         Self {
             request: WriteRequest {
                 command,

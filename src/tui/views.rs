@@ -214,7 +214,7 @@ const FINDING_COLUMNS: &[Column] = &[
     col("USER", 8, 20, 0),
     col("ACCESS KEY", 10, 20, 2),
     col("DETAIL", 10, 60, 1),
-    col("CONTROLS", 8, 18, 3),
+    col("CONTROLS", 8, 22, 3),
 ];
 
 fn users<'a>(
