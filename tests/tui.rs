@@ -607,3 +607,50 @@ fn dialogs_render_at_tiny_sizes() {
         }
     }
 }
+
+#[test]
+fn a_big_view_is_rebuilt_at_most_every_two_seconds_while_data_arrives() {
+    let mut app = App::new(Policy::default(), now(), "op".into(), false);
+    app.store.scan_id = 1;
+    let mut evs = events();
+    // Make prod-payments big: 10,001 users × 2 keys = 20,002 key rows.
+    if let ScanEvent::AccountDone { scan, .. } = &mut evs[1] {
+        let template = scan.users[0].clone();
+        scan.users = (0..10_001)
+            .map(|i| {
+                let mut u = template.clone();
+                u.name = format!("bot-{i:05}");
+                u.access_keys = vec![
+                    key(&format!("AKIAA{i:015}"), KeyStatus::Active, 400, None),
+                    key(&format!("AKIAB{i:015}"), KeyStatus::Inactive, 10, None),
+                ];
+                u
+            })
+            .collect();
+    }
+    let late = evs.remove(2); // empty-sandbox arrives later, with one user and one key
+    for e in evs {
+        app.on_scan_event(e);
+    }
+    press(&mut app, Action::Command);
+    type_text(&mut app, "keys");
+    app.on_key(KeyEvent::from(KeyCode::Enter));
+    app.refresh();
+    assert_eq!(app.view().table.counts().1, 20_002);
+
+    let mut late = late;
+    if let ScanEvent::AccountDone { scan, .. } = &mut late {
+        scan.users = vec![fixture::user(
+            "late",
+            10,
+            None,
+            None,
+            vec![key("AKIALATE000000000001", KeyStatus::Active, 5, None)],
+        )];
+    }
+    app.on_scan_event(late);
+    app.tick(now() + chrono::Duration::seconds(1));
+    assert_eq!(app.view().table.counts().1, 20_002, "not rebuilt within 2 s");
+    app.tick(now() + chrono::Duration::seconds(3));
+    assert_eq!(app.view().table.counts().1, 20_003, "rebuilt after 2 s");
+}

@@ -15,6 +15,9 @@ use crate::scan::ScanEvent;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
 use std::sync::Arc;
 
+/// Views with more rows than this are rebuilt at most every 2 s by background changes.
+const BIG_VIEW_ROWS: usize = 20_000;
+
 /// What the loop must do after an update.
 #[derive(Debug)]
 pub enum Effect {
@@ -92,6 +95,8 @@ pub struct View {
     /// `(store.generation, store.progress_generation)` when the rows were built (the
     /// second only for views that show progress).
     built: Option<(u64, u64)>,
+    /// When the rows were last built (the app's clock).
+    built_at: Option<Timestamp>,
 }
 
 impl View {
@@ -102,6 +107,7 @@ impl View {
             table: Table::new(columns, sort, order),
             kind,
             built: None,
+            built_at: None,
         }
     }
 }
@@ -164,7 +170,9 @@ impl App {
         self.view_mut().table.select_id(id);
     }
 
-    /// Rebuilds the current view's rows when the data changed since it was built.
+    /// Rebuilds the current view's rows when the data changed since it was built. A big view
+    /// (a 100,000-row `:keys` costs ~0.5 s) is rebuilt at most every 2 s while accounts keep
+    /// arriving, so moving around in it stays responsive; a view opened anew builds at once.
     pub fn refresh(&mut self) {
         let (store, policy, now) = (&self.store, &self.policy, self.now);
         let last = self.stack.len() - 1;
@@ -175,9 +183,12 @@ impl App {
             0
         };
         let current = (store.generation, progress);
-        if view.built != Some(current) {
+        let big = view.table.counts().1 > BIG_VIEW_ROWS;
+        let recent = view.built_at.is_some_and(|t| (now - t).num_milliseconds() < 2_000);
+        if view.built != Some(current) && !(big && recent) {
             view.table.set_rows(view.kind.rows(store, policy, now));
             view.built = Some(current);
+            view.built_at = Some(now);
         }
     }
 
