@@ -153,7 +153,6 @@ pub fn write_csv(out: &mut dyn Write, scan: &OrgScan, findings: &[Finding]) -> s
             &f.controls.join(";"),
         ])?;
     }
-    drop(row);
     w.flush()
 }
 
