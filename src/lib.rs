@@ -3,7 +3,8 @@
 //!
 //! Data flows one way: [`aws`] (the only module that talks to AWS) → [`model`] (plain data)
 //! → [`audit`] (pure rules) → [`scan`] (orchestration, events) → [`report`] (headless) or
-//! `tui` (interactive). [`emulator`] starts the local emulated organization.
+//! `tui` (interactive). [`commands`] holds the headless commands the binary dispatches to.
+//! [`emulator`] starts the local emulated organization.
 #![warn(missing_docs)]
 #![deny(clippy::unwrap_used, clippy::panic)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::panic))]
@@ -11,6 +12,7 @@
 pub mod audit;
 pub mod aws;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod emulator;
 pub mod journal;

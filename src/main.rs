@@ -1,18 +1,17 @@
 //! The `keytriage` binary: parses flags, loads the config, sets up logging, and runs the
-//! headless scan or the TUI. All logic lives in the library.
+//! headless scan (`keytriage::commands::scan`), a headless write or the TUI. All logic
+//! lives in the library.
 
 use clap::Parser as _;
 use color_eyre::eyre::{Result, WrapErr, eyre};
-use keytriage::aws::{self, AwsContext, ConnectOptions, RoleOptions};
-use keytriage::cli::{Cli, Command, Format, KeyArgs, ScanArgs, Settings};
+use keytriage::aws::{self, ConnectOptions, RoleOptions};
+use keytriage::cli::{Cli, Command, KeyArgs, Settings};
+use keytriage::config;
 use keytriage::emulator::{DUMMY_CREDENTIALS, Emulator};
 use keytriage::journal::Journal;
-use keytriage::model::{AccessKeyId, Account, AccountState, KeyStatus, ScanStatus};
+use keytriage::model::{AccessKeyId, Account, AccountState, KeyStatus};
 use keytriage::remediate::{KeyWrite, Remediator};
-use keytriage::scan::{self, ScanEvent, ScanOptions};
-use keytriage::{audit, config, report};
-use std::io::{IsTerminal, Write};
-use std::path::Path;
+use std::io::IsTerminal;
 use std::sync::Arc;
 
 fn main() {
@@ -82,7 +81,7 @@ fn run() -> Result<i32> {
     let journal = Journal::at(journal_path);
     let result = runtime.block_on(async {
         match cli.command {
-            Some(Command::Scan(args)) => headless_scan(&connect, &settings, &args).await,
+            Some(Command::Scan(args)) => keytriage::commands::scan::run(&connect, &settings, &args).await,
             Some(Command::Deactivate(k)) => {
                 headless_write(&connect, &settings, journal, write_mode, &k, KeyWrite::Deactivate).await
             }
@@ -95,7 +94,7 @@ fn run() -> Result<i32> {
             Some(Command::Demo) | None => {
                 let opts = keytriage::tui::TuiOptions {
                     connect: connect.clone(),
-                    scan: scan_options(&settings),
+                    scan: keytriage::commands::scan_options(&settings),
                     policy: settings.policy,
                     write_mode,
                     remediation_role: settings.remediation_role.clone(),
@@ -132,74 +131,6 @@ fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
         .try_init()
         .ok()?;
     Some(guard)
-}
-
-fn scan_options(s: &Settings) -> ScanOptions {
-    let mut o = ScanOptions::new(RoleOptions {
-        role_name: s.role_name.clone(),
-        external_id: s.external_id.clone(),
-        session_length: None,
-    });
-    o.only = s.accounts.clone();
-    o.exclude = s.exclude_accounts.clone();
-    o.account_concurrency = s.concurrency;
-    o.user_concurrency = s.user_concurrency;
-    o
-}
-
-async fn headless_scan(connect: &ConnectOptions, settings: &Settings, args: &ScanArgs) -> Result<i32> {
-    if let Some(path) = &args.output {
-        check_writable(path)?;
-    }
-    let ctx: Arc<AwsContext> = Arc::new(aws::connect(connect).await.wrap_err("cannot reach AWS as the caller")?);
-    let progress = Progress::new(args.quiet);
-    let org = scan::run_to_end(ctx, Arc::new(scan_options(settings)), |e| progress.on(e))
-        .await
-        .wrap_err("cannot list the organization's accounts")?;
-    progress.finish();
-    let now = chrono::Utc::now();
-    let findings = audit::audit_all(&org.accounts, &settings.policy, now);
-
-    let mut buf = Vec::new();
-    match args.format {
-        Format::Json => report::write_json(
-            &mut buf,
-            &report::ScanDocument::new(&org, &settings.policy, &findings, now),
-        )?,
-        Format::Csv => report::write_csv(&mut buf, &org, &findings)?,
-    }
-    match &args.output {
-        Some(path) => write_atomically(path, &buf)?,
-        None => {
-            let mut out = std::io::stdout().lock();
-            if let Err(e) = out.write_all(&buf).and_then(|()| out.flush())
-                && e.kind() != std::io::ErrorKind::BrokenPipe
-            {
-                return Err(e.into());
-            }
-        }
-    }
-    let fail_on = args.fail_on.or(settings.fail_on);
-    let code = report::exit_code(&findings, fail_on);
-    if !org.missing.is_empty() {
-        let ids: Vec<String> = org.missing.iter().map(ToString::to_string).collect();
-        eprintln!(
-            "keytriage: --accounts names accounts not in the organization: {}",
-            ids.join(", ")
-        );
-        return Ok(code.max(1));
-    }
-    let failed = org
-        .accounts
-        .iter()
-        .filter(|a| a.scan.status == ScanStatus::Failed)
-        .count();
-    if code == 0 && fail_on.is_some() && failed > 0 {
-        // A gate must not pass on an account it could not see.
-        eprintln!("keytriage: {failed} account(s) could not be scanned: their findings are unknown");
-        return Ok(1);
-    }
-    Ok(code)
 }
 
 /// `keytriage deactivate|activate|delete`: the same pre-checks and journal as the TUI.
@@ -291,93 +222,4 @@ async fn headless_write(
         remediator.journal().path().display()
     );
     Ok(0)
-}
-
-/// Fails before any scan when `--output` cannot be written; never truncates an existing file.
-fn check_writable(path: &Path) -> Result<()> {
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map(drop)
-        .wrap_err_with(|| format!("cannot write --output {}", path.display()))
-}
-
-/// Writes beside `path` then renames, so a reader never sees half a report.
-fn write_atomically(path: &Path, data: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("keytriage-tmp");
-    std::fs::write(&tmp, data).wrap_err_with(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).wrap_err_with(|| format!("cannot write {}", path.display()))
-}
-
-/// Headless progress on stderr: a bar on a terminal, a line per account otherwise.
-struct Progress {
-    bar: Option<indicatif::ProgressBar>,
-    lines: bool,
-}
-
-impl Progress {
-    fn new(quiet: bool) -> Self {
-        let tty = std::io::stderr().is_terminal();
-        let bar = (!quiet && tty).then(|| {
-            let bar = indicatif::ProgressBar::new(0);
-            if let Ok(style) =
-                indicatif::ProgressStyle::with_template("{spinner} scanning {pos}/{len} accounts {wide_bar} {msg}")
-            {
-                bar.set_style(style);
-            }
-            bar
-        });
-        Self {
-            bar,
-            lines: !quiet && !tty,
-        }
-    }
-
-    fn on(&self, event: &ScanEvent) {
-        match event {
-            ScanEvent::Discovered { accounts, warnings, .. } => {
-                if let Some(bar) = &self.bar {
-                    bar.set_length(accounts.len() as u64);
-                }
-                for w in warnings {
-                    self.say(&format!("warning: {w}"));
-                }
-                if self.lines {
-                    let n = accounts.len();
-                    eprintln!("keytriage: scanning {n} account{}", if n == 1 { "" } else { "s" });
-                }
-            }
-            ScanEvent::AccountDone { scan, .. } => {
-                let a = &scan.account;
-                let line = match &scan.scan.error {
-                    None => format!("{} ({}): ok, {} users", a.id, a.name, scan.users.len()),
-                    Some(e) => format!("{} ({}): {} — {}", a.id, a.name, scan.scan.status_word(), e.message),
-                };
-                if let Some(bar) = &self.bar {
-                    bar.inc(1);
-                    if scan.scan.error.is_some() {
-                        bar.println(&line);
-                    }
-                } else if self.lines {
-                    eprintln!("keytriage: {line}");
-                }
-            }
-            _ => {}
-        }
-    }
-
-    fn say(&self, line: &str) {
-        match &self.bar {
-            Some(bar) => bar.println(line),
-            None if self.lines => eprintln!("keytriage: {line}"),
-            None => {}
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
 }

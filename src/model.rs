@@ -152,6 +152,8 @@ pub struct Account {
     /// Lifecycle state.
     pub state: AccountState,
     /// Organizational unit path below the root, e.g. `/Production/Payments`; `/` directly under the root.
+    /// In an OU name, `/` is written `\/` and a backslash is doubled (`/EU\/West` is one OU
+    /// named `EU/West`); `aws::org::path_names` splits it.
     pub ou_path: String,
 }
 

@@ -1,10 +1,12 @@
-//! The headless report: the versioned JSON scan document (DESIGN §5), CSV (one row per
-//! finding) and the `--fail-on` exit code. It reads the same findings the TUI shows.
+//! The headless report: the versioned JSON scan document (schema [`SCHEMA`]), CSV (one row
+//! per finding, plus one row per account that was not audited in full) and the exit-code
+//! policy of `keytriage scan` ([`verdict`]). It reads the same findings the TUI shows.
 
 use crate::audit::{Finding, Policy, Severity};
-use crate::model::{AccountScan, Organization, Timestamp};
+use crate::model::{AccountScan, Organization, ScanStatus, Timestamp};
 use crate::scan::OrgScan;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::io::Write;
 
 /// The schema id of the JSON document; bumped on any incompatible change.
@@ -17,6 +19,10 @@ pub struct ScanDocument<'a> {
     pub schema: &'static str,
     /// When the audit was evaluated (UTC, RFC 3339).
     pub generated_at: Timestamp,
+    /// Who ran the scan: the caller's ARN from `sts:GetCallerIdentity`
+    /// (`arn:aws:iam::123456789012:user/alice`, `arn:aws:sts::…:assumed-role/…`).
+    /// `null` when not known. Additive field of v1.
+    pub caller: Option<&'a str>,
     /// Thresholds used.
     pub policy: &'a Policy,
     /// `null` for a standalone account.
@@ -28,20 +34,29 @@ pub struct ScanDocument<'a> {
 }
 
 impl<'a> ScanDocument<'a> {
-    /// Assembles the document.
+    /// Assembles the document, with no `caller` (see [`Self::with_caller`]).
     pub fn new(scan: &'a OrgScan, policy: &'a Policy, findings: &'a [Finding], now: Timestamp) -> Self {
         Self {
             schema: SCHEMA,
             generated_at: now,
+            caller: None,
             policy,
             organization: scan.organization.as_ref(),
             accounts: &scan.accounts,
             findings,
         }
     }
+
+    /// Sets `caller`, the ARN of who ran the scan.
+    #[must_use]
+    pub fn with_caller(mut self, arn: &'a str) -> Self {
+        self.caller = Some(arn);
+        self
+    }
 }
 
-/// Writes the document as pretty JSON followed by a newline.
+/// Writes the document as pretty JSON followed by a newline. Values are written exactly as
+/// AWS gave them (no spreadsheet neutralisation, unlike [`write_csv`]).
 ///
 /// # Errors
 /// I/O errors of `out`.
@@ -50,15 +65,44 @@ pub fn write_json(out: &mut dyn Write, doc: &ScanDocument<'_>) -> std::io::Resul
     out.write_all(b"\n")
 }
 
-/// Writes one CSV row per finding, with a header:
+/// The `rule` of the CSV row standing for an account that was not scanned at all (failed
+/// before anything was read, or skipped because it is not ACTIVE).
+pub const ACCOUNT_NOT_SCANNED: &str = "account-not-scanned";
+/// The `rule` of the CSV row standing for an account whose scan failed part-way: its
+/// finding rows cover only what was read.
+pub const ACCOUNT_PARTLY_SCANNED: &str = "account-partly-scanned";
+/// The `severity` of those rows: the account's findings are unknown.
+pub const UNKNOWN_SEVERITY: &str = "unknown";
+
+/// Makes a CSV cell safe to open in a spreadsheet (CSV/formula injection): a cell starting
+/// with `=`, `+`, `-`, `@`, TAB or CR gets a leading `'`, so Excel, LibreOffice and Google
+/// Sheets show it as text instead of running it as a formula. Other cells are unchanged.
+/// IAM user names (`=1+2`, `-cmd`) and account names (`=HYPERLINK(…)`) may start so.
+pub fn csv_cell(text: &str) -> Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// Writes the CSV report with a header:
 /// `severity,rule,account_id,account_name,user,access_key_id,detail,controls`
-/// (`controls` joined with `;`).
+/// (`controls` joined with `;`). Every cell goes through [`csv_cell`].
+///
+/// First, one row per account not audited in full, so that an account without findings
+/// rows is never mistaken for a clean one: severity [`UNKNOWN_SEVERITY`], rule
+/// [`ACCOUNT_NOT_SCANNED`] (scan `failed` before anything was read, or `skipped`) or
+/// [`ACCOUNT_PARTLY_SCANNED`] (failed part-way), `user` and `access_key_id` empty, `detail`
+/// the scan status and AWS's error (`failed: AccessDenied: …`). Then one row per finding,
+/// worst first.
 ///
 /// # Errors
 /// I/O errors of `out`.
 pub fn write_csv(out: &mut dyn Write, scan: &OrgScan, findings: &[Finding]) -> std::io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    w.write_record([
+    let mut row = |cells: [&str; 8]| w.write_record(cells.iter().map(|c| csv_cell(c).into_owned()));
+    row([
         "severity",
         "rule",
         "account_id",
@@ -68,13 +112,37 @@ pub fn write_csv(out: &mut dyn Write, scan: &OrgScan, findings: &[Finding]) -> s
         "detail",
         "controls",
     ])?;
+    for a in &scan.accounts {
+        if a.scan.status == ScanStatus::Ok {
+            continue;
+        }
+        let rule = if a.scan.partial {
+            ACCOUNT_PARTLY_SCANNED
+        } else {
+            ACCOUNT_NOT_SCANNED
+        };
+        let detail = match &a.scan.error {
+            Some(e) => format!("{}: {}: {}", a.scan.status_word(), e.code, e.message),
+            None => a.scan.status_word().to_owned(),
+        };
+        row([
+            UNKNOWN_SEVERITY,
+            rule,
+            a.account.id.as_str(),
+            &a.account.name,
+            "",
+            "",
+            &detail,
+            "",
+        ])?;
+    }
     for f in findings {
         let name = scan
             .accounts
             .iter()
             .find(|a| a.account.id == f.account_id)
             .map(|a| a.account.name.as_str());
-        w.write_record([
+        row([
             f.severity.as_str(),
             f.rule.id(),
             f.account_id.as_str(),
@@ -88,11 +156,83 @@ pub fn write_csv(out: &mut dyn Write, scan: &OrgScan, findings: &[Finding]) -> s
     w.flush()
 }
 
-/// Exit code of a finished scan: 2 when a finding at or above `fail_on` exists, else 0.
-pub fn exit_code(findings: &[Finding], fail_on: Option<Severity>) -> i32 {
-    match fail_on {
-        Some(level) if findings.iter().any(|f| f.severity >= level) => 2,
-        _ => 0,
+/// What a finished scan means for `keytriage scan`'s exit status; built by [`verdict`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    /// 0 done; 1 the tool failed or could not check what was asked; 2 a finding at or above
+    /// `--fail-on`.
+    pub code: i32,
+    /// Why, one line each, for stderr (without the `keytriage: ` prefix); empty for a plain 0.
+    pub reasons: Vec<String>,
+}
+
+/// The exit-code policy of a headless scan, in one place. In order:
+/// - **2** when `fail_on` is set and a finding at or above it exists; the reason counts them
+///   by severity and accounts (`3 findings at or above high (1 critical, 2 high) in 2 accounts`);
+/// - **1** (or 2 if already 2) when `--accounts` named accounts the organization lacks;
+/// - **1** when no account was selected (`--accounts`/`--exclude-accounts` leave none),
+///   with or without `fail_on`: a scan that checked nothing must not look like a clean one;
+/// - **1** when `fail_on` is set, nothing reached it, and an account could not be scanned
+///   (failed, in full or in part): its findings are unknown, so the gate cannot pass;
+/// - **0** otherwise.
+pub fn verdict(scan: &OrgScan, findings: &[Finding], fail_on: Option<Severity>) -> Verdict {
+    let mut v = Verdict {
+        code: 0,
+        reasons: Vec::new(),
+    };
+    if let Some(level) = fail_on {
+        let over: Vec<&Finding> = findings.iter().filter(|f| f.severity >= level).collect();
+        if !over.is_empty() {
+            let by_severity: Vec<String> = Severity::ALL
+                .iter()
+                .filter(|s| **s >= level)
+                .filter_map(|s| {
+                    let n = over.iter().filter(|f| f.severity == *s).count();
+                    (n > 0).then(|| format!("{n} {s}"))
+                })
+                .collect();
+            let accounts: std::collections::BTreeSet<_> = over.iter().map(|f| &f.account_id).collect();
+            v.code = 2;
+            v.reasons.push(format!(
+                "{} at or above {level} ({}) in {}",
+                plural(over.len(), "finding"),
+                by_severity.join(", "),
+                plural(accounts.len(), "account")
+            ));
+        }
+    }
+    if !scan.missing.is_empty() {
+        let ids: Vec<&str> = scan.missing.iter().map(|id| id.as_str()).collect();
+        v.reasons.push(format!(
+            "--accounts names accounts not in the organization: {}",
+            ids.join(", ")
+        ));
+        v.code = v.code.max(1);
+    } else if scan.accounts.is_empty() {
+        v.reasons.push(
+            "no account selected: --accounts and --exclude-accounts leave nothing to scan; nothing was audited".into(),
+        );
+        v.code = v.code.max(1);
+    }
+    let failed = scan
+        .accounts
+        .iter()
+        .filter(|a| a.scan.status == ScanStatus::Failed)
+        .count();
+    if v.code == 0 && fail_on.is_some() && failed > 0 {
+        v.reasons.push(format!(
+            "{failed} account(s) could not be scanned: their findings are unknown"
+        ));
+        v.code = 1;
+    }
+    v
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
     }
 }
 
@@ -100,13 +240,13 @@ pub fn exit_code(findings: &[Finding], fail_on: Option<Severity>) -> i32 {
 mod tests {
     use super::*;
     use crate::audit::Rule;
-    use crate::model::AccountId;
+    use crate::model::{Account, AccountId, AccountState, ScanError};
 
-    fn finding(severity: Severity) -> Finding {
+    fn finding_in(account: &str, severity: Severity) -> Finding {
         Finding {
             rule: Rule::KeyUnused,
             severity,
-            account_id: AccountId::parse("111111111111").unwrap(),
+            account_id: AccountId::parse(account).unwrap(),
             user: "alice".into(),
             access_key_id: None,
             detail: "d, with comma".into(),
@@ -114,29 +254,183 @@ mod tests {
         }
     }
 
+    fn finding(severity: Severity) -> Finding {
+        finding_in("111111111111", severity)
+    }
+
+    fn account(id: &str, name: &str) -> Account {
+        Account {
+            id: AccountId::parse(id).unwrap(),
+            name: name.into(),
+            email: String::new(),
+            state: AccountState::Active,
+            ou_path: "/".into(),
+        }
+    }
+
+    fn org(accounts: Vec<AccountScan>) -> OrgScan {
+        OrgScan {
+            organization: None,
+            accounts,
+            warnings: vec![],
+            missing: vec![],
+        }
+    }
+
+    fn ok(id: &str) -> AccountScan {
+        AccountScan::ok(
+            account(id, "ok"),
+            crate::model::RootUser {
+                access_keys_present: false,
+                mfa_enabled: true,
+                mfa_kind: None,
+                access_keys: vec![],
+            },
+            vec![],
+            vec![],
+        )
+    }
+
+    fn denied(id: &str, name: &str) -> AccountScan {
+        AccountScan::not_scanned(
+            account(id, name),
+            ScanStatus::Failed,
+            ScanError {
+                code: "AccessDenied".into(),
+                message: "AssumeRole: access denied".into(),
+            },
+        )
+    }
+
     #[test]
     fn fail_on_is_at_or_above() {
+        let scan = org(vec![ok("111111111111")]);
         let f = vec![finding(Severity::Medium)];
-        assert_eq!(exit_code(&f, None), 0);
-        assert_eq!(exit_code(&f, Some(Severity::Medium)), 2);
-        assert_eq!(exit_code(&f, Some(Severity::Low)), 2);
-        assert_eq!(exit_code(&f, Some(Severity::High)), 0);
+        let code = |level| verdict(&scan, &f, level).code;
+        assert_eq!(code(None), 0);
+        assert_eq!(code(Some(Severity::Medium)), 2);
+        assert_eq!(code(Some(Severity::Low)), 2);
+        assert_eq!(code(Some(Severity::High)), 0);
+    }
+
+    #[test]
+    fn exit_2_says_how_many_by_severity_and_in_how_many_accounts() {
+        let scan = org(vec![ok("111111111111"), ok("222222222222")]);
+        let f = vec![
+            finding_in("111111111111", Severity::Critical),
+            finding_in("111111111111", Severity::High),
+            finding_in("222222222222", Severity::High),
+            finding_in("222222222222", Severity::Medium),
+            finding_in("222222222222", Severity::Low),
+        ];
+        let v = verdict(&scan, &f, Some(Severity::High));
+        assert_eq!(v.code, 2);
+        assert_eq!(
+            v.reasons,
+            ["3 findings at or above high (1 critical, 2 high) in 2 accounts"]
+        );
+        let v = verdict(&scan, &f[..1], Some(Severity::Critical));
+        assert_eq!(v.reasons, ["1 finding at or above critical (1 critical) in 1 account"]);
+    }
+
+    #[test]
+    fn nothing_selected_is_exit_1_with_or_without_a_gate() {
+        let scan = org(vec![]);
+        for fail_on in [None, Some(Severity::Low)] {
+            let v = verdict(&scan, &[], fail_on);
+            assert_eq!(v.code, 1);
+            assert!(v.reasons[0].starts_with("no account selected"), "{:?}", v.reasons);
+        }
+    }
+
+    #[test]
+    fn a_gate_does_not_pass_on_an_unscanned_account() {
+        let scan = org(vec![ok("111111111111"), denied("222222222222", "sandbox")]);
+        assert_eq!(verdict(&scan, &[], None).code, 0);
+        let v = verdict(&scan, &[], Some(Severity::Low));
+        assert_eq!(
+            (v.code, v.reasons),
+            (
+                1,
+                vec!["1 account(s) could not be scanned: their findings are unknown".to_owned()]
+            )
+        );
     }
 
     #[test]
     fn csv_quotes_and_joins_controls() {
-        let scan = OrgScan {
-            organization: None,
-            accounts: vec![],
-            warnings: vec![],
-            missing: vec![],
-        };
         let mut out = Vec::new();
-        write_csv(&mut out, &scan, &[finding(Severity::Medium)]).unwrap();
+        write_csv(&mut out, &org(vec![]), &[finding(Severity::Medium)]).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "severity,rule,account_id,account_name,user,access_key_id,detail,controls\n\
              medium,key-unused,111111111111,,alice,,\"d, with comma\",CIS 1.12;IAM.22\n"
+        );
+    }
+
+    #[test]
+    fn csv_neutralises_formulas_in_every_text_cell() {
+        let mut f = finding_in("222222222222", Severity::High);
+        f.user = "=1+2".into();
+        f.detail = "-cmd".into();
+        let mut scan = org(vec![ok("222222222222")]);
+        scan.accounts[0].account.name = "=HYPERLINK(\"http://x\")".into();
+        let mut g = finding_in("222222222222", Severity::Low);
+        g.user = "@SUM(A1)".into();
+        g.detail = "\tx".into();
+        let mut out = Vec::new();
+        write_csv(&mut out, &scan, &[f, g]).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let rows: Vec<&str> = text.lines().skip(1).collect();
+        assert_eq!(
+            rows,
+            [
+                "high,key-unused,222222222222,\"'=HYPERLINK(\"\"http://x\"\")\",'=1+2,,'-cmd,CIS 1.12;IAM.22",
+                "low,key-unused,222222222222,\"'=HYPERLINK(\"\"http://x\"\")\",'@SUM(A1),,'\tx,CIS 1.12;IAM.22",
+            ]
+        );
+    }
+
+    #[test]
+    fn csv_cell_prefixes_only_dangerous_starts() {
+        for s in ["=1+2", "+1", "-cmd", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(csv_cell(s), format!("'{s}"));
+        }
+        for s in ["alice", "", "1-2", " =x", "'=x", "a=b"] {
+            assert_eq!(csv_cell(s), s);
+        }
+    }
+
+    #[test]
+    fn csv_has_a_row_per_account_not_audited_in_full() {
+        let mut partial = denied("333333333333", "half");
+        partial.scan.partial = true;
+        let mut skipped = AccountScan::not_scanned(
+            account("444444444444", "old"),
+            ScanStatus::Skipped,
+            ScanError {
+                code: "AccountNotActive".into(),
+                message: "account is SUSPENDED; only ACTIVE accounts are scanned".into(),
+            },
+        );
+        skipped.account.state = AccountState::Suspended;
+        let scan = org(vec![
+            ok("111111111111"),
+            denied("222222222222", "sandbox"),
+            partial,
+            skipped,
+        ]);
+        let mut out = Vec::new();
+        write_csv(&mut out, &scan, &[]).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let rows: Vec<&str> = text.lines().skip(1).collect();
+        assert_eq!(
+            rows,
+            [
+                "unknown,account-not-scanned,222222222222,sandbox,,,failed: AccessDenied: AssumeRole: access denied,",
+                "unknown,account-partly-scanned,333333333333,half,,,failed: AccessDenied: AssumeRole: access denied,",
+                "unknown,account-not-scanned,444444444444,old,,,skipped: AccountNotActive: account is SUSPENDED; only ACTIVE accounts are scanned,",
+            ]
         );
     }
 }

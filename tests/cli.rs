@@ -1,5 +1,9 @@
 //! The binary as a user runs it: `--demo scan`, formats, exit codes, bad input.
 
+mod common;
+
+use keytriage::emulator::{DUMMY_CREDENTIALS, Emulator};
+use serde_json::json;
 use std::process::{Command, Output};
 
 fn keytriage(args: &[&str]) -> Output {
@@ -264,4 +268,181 @@ fn a_ci_gate_does_not_pass_on_a_typo_or_an_unscanned_account() {
     );
     let out = keytriage(&["--demo", "--accounts", id, "scan", "-q"]);
     assert_eq!(out.status.code(), Some(0), "without a gate the document says it all");
+}
+
+/// Runs the binary against `emu` as a user would against AWS: the standard credential chain
+/// from the environment (the emulator's dummy credentials), no AWS files, `--endpoint-url`.
+fn against(emu: &Emulator, args: &[&str]) -> Output {
+    let endpoint = emu.endpoint();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_keytriage"));
+    cmd.args(["--endpoint-url", &endpoint, "--region", "us-east-1"])
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .env("NO_COLOR", "1")
+        .env("AWS_ACCESS_KEY_ID", DUMMY_CREDENTIALS.0)
+        .env("AWS_SECRET_ACCESS_KEY", DUMMY_CREDENTIALS.1)
+        .env("AWS_CONFIG_FILE", "/nonexistent/keytriage-test/config")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/keytriage-test/credentials")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_ENDPOINT_URL");
+    cmd.output().expect("run keytriage")
+}
+
+fn used_key(age: u32) -> serde_json::Value {
+    json!({"age_days": age, "status": "Active", "last_used": {"days_ago": 1}})
+}
+
+/// Names an attacker (or automation) can give: IAM user names starting with formula
+/// characters, an account named like a formula, an OU whose name holds a `/` beside two
+/// nested OUs that print alike, and an account the audit role cannot enter.
+/// Findings: `=1+2` and `-cmd` each have one 400/200-day-old key (key-not-rotated, high);
+/// nothing else fires.
+fn hostile_org() -> serde_json::Value {
+    json!({
+        "organization": true,
+        "ous": [{"name": "EU/West", "parent": null}, {"name": "EU", "parent": null},
+                {"name": "West", "parent": "EU"}],
+        "accounts": [
+            {"name": "mgmt", "management": true, "users": []},
+            {"name": "=HYPERLINK(\"http://x\")", "ou": "EU/West", "users": [
+                {"name": "=1+2", "created_days_ago": 400, "keys": [used_key(400)]},
+                {"name": "@SUM", "created_days_ago": 10, "keys": [used_key(10)]},
+                {"name": "-cmd", "created_days_ago": 200, "keys": [used_key(200)]},
+                {"name": "+cmd", "created_days_ago": 10, "keys": []}
+            ]},
+            {"name": "nested", "ou": "West", "users": []},
+            {"name": "denied", "users": []}
+        ],
+        "faults": [{"account": "denied", "action": "AssumeRole", "kind": "deny"}]
+    })
+}
+
+// See: issue 9 items 2, 6 and 7.
+#[test]
+fn csv_neutralises_formulas_lists_unaudited_accounts_and_exit_2_says_why() {
+    let emu = common::emulator(&hostile_org());
+    let out = against(&emu, &["scan", "-q", "--format", "csv", "--fail-on", "high"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out).trim(),
+        "keytriage: 2 findings at or above high (2 high) in 1 account",
+        "one line: how many, by severity, in how many accounts"
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(text.as_bytes())
+        .records()
+        .map(Result::unwrap)
+        .collect();
+    for row in &rows {
+        for cell in row {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{cell:?} in {row:?}"
+            );
+        }
+    }
+    let mut users: Vec<(&str, &str, &str)> = rows
+        .iter()
+        .filter(|r| &r[1] == "key-not-rotated")
+        .map(|r| (&r[0], &r[3], &r[4]))
+        .collect();
+    users.sort();
+    let account = "'=HYPERLINK(\"http://x\")";
+    assert_eq!(users, [("high", account, "'-cmd"), ("high", account, "'=1+2")]);
+    // The account the audit role could not enter has a row of its own, first.
+    let denied: Vec<&csv::StringRecord> = rows.iter().filter(|r| &r[3] == "denied").collect();
+    assert_eq!(denied.len(), 1, "{rows:?}");
+    assert_eq!((&denied[0][0], &denied[0][1]), ("unknown", "account-not-scanned"));
+    assert!(denied[0][6].starts_with("failed: AccessDenied: "), "{:?}", denied[0]);
+    assert_eq!(&rows[0][3], "denied");
+    assert_eq!(rows.len(), 3, "{rows:?}");
+}
+
+// See: issue 9 items 2, 3 and 11.
+#[test]
+fn json_keeps_names_exact_records_the_caller_and_tells_ou_paths_apart() {
+    let emu = common::emulator(&hostile_org());
+    let out = against(&emu, &["scan", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    let caller = doc["caller"].as_str().expect("caller is a string");
+    assert!(
+        caller.starts_with("arn:aws:") && caller.contains("123456789012"),
+        "{caller}"
+    );
+    assert!(
+        stderr(&out).contains(&format!("keytriage: scanning as {caller}\n")),
+        "{}",
+        stderr(&out)
+    );
+    let accounts = doc["accounts"].as_array().unwrap();
+    let by_name = |n: &str| {
+        accounts
+            .iter()
+            .find(|a| a["name"] == n)
+            .unwrap_or_else(|| panic!("{n}"))
+    };
+    let hostile = by_name("=HYPERLINK(\"http://x\")");
+    let users: Vec<&str> = hostile["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(users, ["+cmd", "-cmd", "=1+2", "@SUM"], "JSON is exact");
+    assert_eq!(hostile["ou_path"], "/EU\\/West");
+    assert_eq!(by_name("nested")["ou_path"], "/EU/West");
+    assert_eq!(by_name("mgmt")["ou_path"], "/");
+    let parsed = keytriage::aws::org::path_names(hostile["ou_path"].as_str().unwrap());
+    assert_eq!(parsed, ["EU/West"]);
+}
+
+// See: issue 9 item 4.
+#[test]
+fn a_failed_scan_creates_no_output_file() {
+    let emu = common::emulator(&json!({
+        "organization": true,
+        "accounts": [{"name": "mgmt", "management": true, "users": []}],
+        "faults": [{"account": "*", "action": "DescribeOrganization", "kind": "deny"}]
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scan.json");
+    let out = against(&emu, &["scan", "-q", "-o", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot list the organization's accounts"),
+        "{}",
+        stderr(&out)
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "nothing left behind: {left:?}");
+}
+
+// See: issue 9 item 5.
+#[test]
+fn a_selection_of_no_account_is_exit_1_with_or_without_a_gate() {
+    let emu = common::emulator(&json!({
+        "organization": true,
+        "accounts": [{"name": "mgmt", "management": true, "users": []}]
+    }));
+    for gate in [&[][..], &["--fail-on", "low"][..]] {
+        let mut args = vec![
+            "--accounts",
+            "123456789012",
+            "--exclude-accounts",
+            "123456789012",
+            "scan",
+            "-q",
+        ];
+        args.extend_from_slice(gate);
+        let out = against(&emu, &args);
+        assert_eq!(out.status.code(), Some(1), "{gate:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("keytriage: no account selected"),
+            "{}",
+            stderr(&out)
+        );
+    }
 }

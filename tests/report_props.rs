@@ -2,6 +2,10 @@
 //! panics on any bytes; it reads columns by name whatever their order and ignores columns it
 //! does not know; every date or boolean cell it cannot read is reported exactly once in
 //! `cell_errors`, as (row, column, value), and read as `N/A`.
+//!
+//! And of the CSV report, `report::write_csv`: whatever the user and account names, no cell a
+//! spreadsheet reads starts with a formula character (`=`, `+`, `-`, `@`, TAB, CR), and each
+//! cell is the original text, or the original text behind one `'`.
 
 use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 use keytriage::aws::credential_report::{Cell, CellError, CredentialReport, ROOT_ROW, parse};
@@ -265,5 +269,52 @@ fn expected_flag(cell: Option<&Written>) -> Cell<bool> {
         None => Cell::Unknown,
         Some(w) if w.bad => Cell::Unknown,
         Some(w) => expected_sentinel(w.text.trim()).unwrap_or(Cell::Value(w.text.trim().eq_ignore_ascii_case("true"))),
+    }
+}
+
+fn hostile_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        select(vec![
+            "=1+2",
+            "@SUM(A1)",
+            "-cmd",
+            "+1",
+            "=HYPERLINK(\"http://x\")",
+            "\tx",
+            "\rx",
+            "'=x",
+            ""
+        ])
+        .prop_map(String::from),
+        "[=+@\\-\t\r'a ,\"\n]{0,8}",
+        any::<String>(),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn csv_cells_never_start_a_formula(user in hostile_text(), account_name in hostile_text(), detail in hostile_text()) {
+        use keytriage::audit::{Finding, Rule, Severity};
+        use keytriage::model::{Account, AccountId, AccountScan, AccountState, RootUser};
+        let id = AccountId::parse("222222222222").unwrap();
+        let account = Account { id: id.clone(), name: account_name.clone(), email: String::new(),
+            state: AccountState::Active, ou_path: "/".into() };
+        let root = RootUser { access_keys_present: false, mfa_enabled: true, mfa_kind: None, access_keys: vec![] };
+        let scan = keytriage::scan::OrgScan { organization: None, accounts: vec![AccountScan::ok(account, root, vec![], vec![])],
+            warnings: vec![], missing: vec![] };
+        let finding = Finding { rule: Rule::KeyUnused, severity: Severity::Medium, account_id: id, user: user.clone(),
+            access_key_id: None, detail: detail.clone(), controls: &["CIS 1.12"] };
+        let mut out = Vec::new();
+        keytriage::report::write_csv(&mut out, &scan, &[finding]).unwrap();
+        let mut r = csv::ReaderBuilder::new().has_headers(true).from_reader(out.as_slice());
+        let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+        prop_assert_eq!(rows.len(), 1);
+        let row = &rows[0];
+        for (cell, original) in [(&row[3], &account_name), (&row[4], &user), (&row[6], &detail)] {
+            prop_assert!(!cell.starts_with(['=', '+', '-', '@', '\t', '\r']), "{:?}", cell);
+            let dangerous = original.starts_with(['=', '+', '-', '@', '\t', '\r']);
+            let expected = if dangerous { format!("'{original}") } else { original.clone() };
+            prop_assert_eq!(cell, expected.as_str());
+        }
     }
 }

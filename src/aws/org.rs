@@ -79,7 +79,40 @@ pub async fn discover(ctx: &AwsContext) -> Result<Discovery, Error> {
     })
 }
 
-/// Walks the OU tree breadth-first: account id → OU path (`/` for the root, `/Prod/Payments`).
+/// The path of OU `name` under the OU at `parent` (`/` for the root). In the name, a
+/// backslash is doubled and `/` becomes `\/`, so an OU named `EU/West` (path `/EU\/West`)
+/// is told apart from an OU `West` inside an OU `EU` (`/EU/West`); names without `/` or a
+/// backslash are unchanged.
+pub fn child_path(parent: &str, name: &str) -> String {
+    let escaped = name.replace('\\', "\\\\").replace('/', "\\/");
+    if parent == "/" {
+        format!("/{escaped}")
+    } else {
+        format!("{parent}/{escaped}")
+    }
+}
+
+/// Splits an OU path made by [`child_path`] back into OU names, unescaped: `/` → `[]`,
+/// `/EU\\/West` → `["EU/West"]`, `/EU/West` → `["EU", "West"]`.
+pub fn path_names(path: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut current = String::new();
+    let mut chars = path.strip_prefix('/').unwrap_or(path).chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => current.extend(chars.next()),
+            '/' => names.push(std::mem::take(&mut current)),
+            c => current.push(c),
+        }
+    }
+    if !current.is_empty() || !names.is_empty() {
+        names.push(current);
+    }
+    names
+}
+
+/// Walks the OU tree breadth-first: account id → OU path (`/` for the root, `/Prod/Payments`,
+/// names escaped by [`child_path`]).
 async fn ou_paths(client: &Client) -> Result<HashMap<String, String>, Error> {
     let roots = client
         .list_roots()
@@ -116,12 +149,7 @@ async fn ou_paths(client: &Client) -> Result<HashMap<String, String>, Error> {
             let page = page.map_err(|e| classify("organizations:ListOrganizationalUnitsForParent", e))?;
             for ou in page.organizational_units() {
                 if let Some(id) = ou.id() {
-                    let name = ou.name().unwrap_or(id);
-                    let child = if path == "/" {
-                        format!("/{name}")
-                    } else {
-                        format!("{path}/{name}")
-                    };
+                    let child = child_path(&path, ou.name().unwrap_or(id));
                     queue.push_back((id.to_owned(), child));
                 }
             }
@@ -143,5 +171,33 @@ async fn standalone(ctx: &AwsContext) -> Account {
         email: String::new(),
         state: AccountState::Active,
         ou_path: String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ou_named_with_a_slash_is_not_two_nested_ous() {
+        let one = child_path("/", "EU/West");
+        let two = child_path(&child_path("/", "EU"), "West");
+        assert_eq!((one.as_str(), two.as_str()), ("/EU\\/West", "/EU/West"));
+        assert_eq!(child_path("/Prod", "Pay\\ments"), "/Prod/Pay\\\\ments");
+        assert_eq!(path_names(&one), ["EU/West"]);
+        assert_eq!(path_names(&two), ["EU", "West"]);
+        assert!(path_names("/").is_empty());
+    }
+
+    #[test]
+    fn paths_round_trip_whatever_the_names() {
+        // AWS OU names are 1 to 128 characters: never empty.
+        let names = ["a", "EU/West", "x\\", "\\/", "/", "a\\/b/c"];
+        for a in names {
+            for b in names {
+                let path = child_path(&child_path("/", a), b);
+                assert_eq!(path_names(&path), [a, b], "{path}");
+            }
+        }
     }
 }
