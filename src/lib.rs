@@ -11,6 +11,7 @@
 pub mod audit;
 pub mod aws;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod emulator;
 pub mod journal;
