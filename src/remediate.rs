@@ -576,3 +576,121 @@ pub fn write_secret_file(path: &std::path::Path, profile: &str, key: &NewKey) ->
     file.sync_all()?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::AccountId;
+
+    fn key(status: KeyStatus, used_days_ago: Option<i64>) -> AccessKey {
+        let now = chrono::Utc::now();
+        AccessKey {
+            id: AccessKeyId("AKIAEXAMPLE000001234".into()),
+            status,
+            created: now - chrono::Duration::days(400),
+            last_used: used_days_ago.map(|d| KeyLastUsed {
+                date: now - chrono::Duration::days(d),
+                service: Some("s3".into()),
+                region: None,
+            }),
+        }
+    }
+
+    fn request(action: KeyAction, status: KeyStatus) -> WriteRequest {
+        let account = Account::from_id(AccountId::parse("111111111111").unwrap());
+        WriteRequest::new(action, &account, "bob", &key(status, Some(3)))
+    }
+
+    #[test]
+    fn the_write_rules_live_in_one_place() {
+        use KeyAction::*;
+        use KeyStatus::*;
+        assert_eq!(
+            request(Deactivate, Inactive).nothing_to_do().as_deref(),
+            Some("AKIAEXAMPLE000001234 is already inactive")
+        );
+        assert_eq!(
+            request(Activate, Active).nothing_to_do().as_deref(),
+            Some("AKIAEXAMPLE000001234 is already active")
+        );
+        for (action, status) in [
+            (Deactivate, Active),
+            (Activate, Inactive),
+            (Delete, Active),
+            (Rotate, Active),
+        ] {
+            assert_eq!(request(action, status).nothing_to_do(), None, "{action:?} {status:?}");
+        }
+        assert_eq!(request(Delete, Active).must_type().as_deref(), Some("1234"));
+        assert_eq!(request(Delete, Inactive).must_type(), None);
+        assert_eq!(request(Deactivate, Active).must_type(), None);
+        assert_eq!(
+            request(Delete, Active).describe(),
+            "delete access key AKIAEXAMPLE000001234 (Active) of bob in account 111111111111"
+        );
+    }
+
+    #[test]
+    fn a_use_is_new_when_later_than_the_one_seen() {
+        let (old, new) = (key(KeyStatus::Active, Some(3)), key(KeyStatus::Active, Some(0)));
+        assert!(used_since(None, new.last_used.as_ref()));
+        assert!(used_since(old.last_used.as_ref(), new.last_used.as_ref()));
+        assert!(!used_since(new.last_used.as_ref(), old.last_used.as_ref()));
+        assert!(!used_since(old.last_used.as_ref(), old.last_used.as_ref()));
+        assert!(!used_since(None, None));
+        assert!(!used_since(old.last_used.as_ref(), None));
+    }
+
+    #[test]
+    fn key_action_words_and_journal_names() {
+        let words: Vec<_> = [
+            KeyAction::Deactivate,
+            KeyAction::Activate,
+            KeyAction::Delete,
+            KeyAction::Rotate,
+        ]
+        .iter()
+        .map(|a| (a.label(), a.verb(), a.ing(), a.ed(), a.journal_name()))
+        .collect();
+        assert_eq!(
+            words,
+            [
+                ("Deactivate", "deactivate", "deactivating", "deactivated", "deactivate"),
+                ("Activate", "activate", "activating", "activated", "activate"),
+                ("Delete", "delete", "deleting", "deleted", "delete"),
+                (
+                    "Rotate",
+                    "rotate",
+                    "creating a new key for",
+                    "created a new key for",
+                    "create"
+                ),
+            ]
+        );
+        for a in [
+            KeyAction::Deactivate,
+            KeyAction::Activate,
+            KeyAction::Delete,
+            KeyAction::Rotate,
+        ] {
+            assert_eq!(
+                serde_json::to_value(a).unwrap(),
+                a.journal_name(),
+                "the journal's spelling"
+            );
+        }
+        assert!(!KeyAction::Delete.is_idempotent() && !KeyAction::Rotate.is_idempotent());
+    }
+
+    #[test]
+    fn writes_use_the_remediation_role_when_set() {
+        let audit = RoleOptions {
+            role_name: "Audit".into(),
+            external_id: Some("x".into()),
+            session_length: None,
+        };
+        assert_eq!(write_role(&audit, Some("Fix")).role_name, "Fix");
+        assert_eq!(write_role(&audit, Some("Fix")).external_id.as_deref(), Some("x"));
+        assert_eq!(write_role(&audit, None).role_name, "Audit");
+    }
+}

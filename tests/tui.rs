@@ -656,3 +656,77 @@ fn a_big_view_is_rebuilt_at_most_every_two_seconds_while_data_arrives() {
     app.tick(now() + chrono::Duration::seconds(3));
     assert_eq!(app.view().table.counts().1, 20_003, "rebuilt after 2 s");
 }
+
+#[test]
+fn a_key_used_since_the_confirmation_is_confirmed_again_with_its_live_last_use() {
+    let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
+    press(&mut app, Action::Key(KeyAction::Deactivate));
+    let request = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
+    let seen = request.last_used.clone();
+    assert_eq!(seen.as_ref().map(|u| u.date), Some(now() - chrono::Duration::days(2)));
+    let live = key(
+        "AKIAOLD0000000000001",
+        KeyStatus::Active,
+        400,
+        Some((0, "sts", "us-east-1")),
+    );
+    let next = app.on_write_event(WriteEvent::Applied {
+        request,
+        result: Err(RemediateError::UsedSince {
+            live: live.clone(),
+            seen,
+        }),
+    });
+    assert!(next.is_none(), "nothing is written without a fresh confirmation");
+    let Step::Reconfirm { confirm, then_rotate } = app.write.step() else {
+        panic!("{:?}", app.write)
+    };
+    assert_eq!(then_rotate, &None);
+    assert_eq!(confirm.lines[3], "last use  used today by sts in us-east-1 (read live)");
+    let text = format!("{}", screen(&app, 100, 24).backend());
+    assert!(text.contains("used since you confirmed"), "{text}");
+    assert!(text.contains("deactivating may break the workload"), "{text}");
+    let again = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
+    assert_eq!(again.last_used, live.last_used, "confirmed against the live last use");
+    assert!(matches!(app.write.step(), Step::Writing { .. }));
+}
+
+#[test]
+fn a_rotation_without_an_answer_names_the_orphan_key_and_shows_it() {
+    let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
+    press(&mut app, Action::Key(KeyAction::Rotate));
+    let request = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
+    let found = "access key AKIAORPHAN0000000001 was created, whose secret nobody has: deactivate and delete it, then rotate again";
+    let keys = vec![
+        key(
+            "AKIAOLD0000000000001",
+            KeyStatus::Active,
+            400,
+            Some((2, "s3", "eu-west-1")),
+        ),
+        key("AKIAORPHAN0000000001", KeyStatus::Active, 0, None),
+    ];
+    app.on_write_event(WriteEvent::Rotated {
+        request,
+        result: Err(RemediateError::Unknown {
+            what: "create a new access key for ci-deploy".into(),
+            error: keytriage::aws::Error::Transport {
+                action: "iam:CreateAccessKey",
+                message: "connection closed".into(),
+            },
+            found: found.into(),
+            keys: Some(keys),
+        }),
+    });
+    let Step::Message { title, text, error } = app.write.step() else {
+        panic!("{:?}", app.write)
+    };
+    assert_eq!((title.as_str(), *error), ("Rotate: outcome unknown", true));
+    assert!(text.ends_with(found), "{text}");
+    assert!(
+        app.store
+            .key(&prod(), "ci-deploy", &AccessKeyId("AKIAORPHAN0000000001".into()))
+            .is_some(),
+        "the orphan key is in the store, to deactivate and delete"
+    );
+}

@@ -66,7 +66,7 @@ pub enum DialogOutcome {
     /// Close it (cancel, or acknowledge a message).
     Close,
     /// Confirmed: make the write.
-    Confirmed(WriteRequest),
+    Confirmed(Box<WriteRequest>),
     /// Save the secret to this path.
     Save(String),
     /// The secret dialog closed (saved, or Esc twice).
@@ -148,7 +148,9 @@ impl Confirm {
                 self.confirm_focused = !self.confirm_focused;
                 DialogOutcome::Stay
             }
-            KeyCode::Enter if self.confirm_focused && self.typed_ok() => DialogOutcome::Confirmed(self.request.clone()),
+            KeyCode::Enter if self.confirm_focused && self.typed_ok() => {
+                DialogOutcome::Confirmed(Box::new(self.request.clone()))
+            }
             KeyCode::Enter if self.confirm_focused => DialogOutcome::Stay,
             KeyCode::Enter => DialogOutcome::Close,
             KeyCode::Backspace if self.must_type.is_some() => {
@@ -161,7 +163,7 @@ impl Confirm {
                 }
                 DialogOutcome::Stay
             }
-            KeyCode::Char('y') => DialogOutcome::Confirmed(self.request.clone()),
+            KeyCode::Char('y') => DialogOutcome::Confirmed(Box::new(self.request.clone())),
             KeyCode::Char('n') => DialogOutcome::Close,
             _ => DialogOutcome::Stay,
         }

@@ -199,12 +199,14 @@ impl WriteFlow {
             (step, Input::Dialog(D::Stay)) => (step, none()),
 
             // Confirmations.
-            (Step::Confirm(_) | Step::DeactivateOld(_), Input::Dialog(D::Confirmed(request))) => writing(request, None),
+            (Step::Confirm(_) | Step::DeactivateOld(_), Input::Dialog(D::Confirmed(request))) => {
+                writing(*request, None)
+            }
             (Step::Reconfirm { then_rotate, .. }, Input::Dialog(D::Confirmed(request))) => {
-                writing(request, then_rotate)
+                writing(*request, then_rotate)
             }
             (Step::DeleteInactiveFirst { rotate, .. }, Input::Dialog(D::Confirmed(request))) => {
-                writing(request, Some(rotate))
+                writing(*request, Some(rotate))
             }
             (
                 Step::Confirm(_)
