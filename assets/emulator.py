@@ -52,6 +52,7 @@ class ScenarioError(Exception):
     pass
 
 
+AFTER_KINDS = ("drop", "error")  # faults that may strike after the call took effect
 FAULT_KINDS = ("deny", "throttle", "error", "latency", "drop", "nosuchentity", "report_stuck")
 REPORT_ACTIONS = ("GenerateCredentialReport", "GetCredentialReport")
 
@@ -264,7 +265,7 @@ def parse_scenario(doc):
     for i, f in enumerate(doc.get("faults") or []):
         where = f"faults[{i}]"
         _check_keys(f, {"account", "action", "user", "kind", "rate", "first", "status",
-                        "latency_ms", "code", "message"}, where)
+                        "latency_ms", "code", "message", "after"}, where)
         kind = f.get("kind")
         if kind not in FAULT_KINDS:
             raise ScenarioError(f"{where}.kind: expected {'|'.join(FAULT_KINDS)}")
@@ -282,6 +283,11 @@ def parse_scenario(doc):
         user = f.get("user")
         if user is not None:
             _str(user, f"{where}.user")
+        after = f.get("after", False)
+        if not isinstance(after, bool):
+            raise ScenarioError(f"{where}.after: expected true or false")
+        if after and kind not in AFTER_KINDS:
+            raise ScenarioError(f"{where}.after: only with kind {' or '.join(AFTER_KINDS)}")
         status = _int(f.get("status", {"deny": 403, "throttle": 400, "nosuchentity": 404,
                                        "report_stuck": 404}.get(kind, 500)),
                       f"{where}.status")
@@ -298,6 +304,7 @@ def parse_scenario(doc):
             "latency_ms": _int(f.get("latency_ms", 0), f"{where}.latency_ms"),
             "code": f.get("code"),
             "message": f.get("message"),
+            "after": after,
         })
     return sc
 
@@ -904,6 +911,17 @@ class KeytriageMiddleware:
         if delay_ms:
             time.sleep(delay_ms / 1000.0)
         if fault is not None:
+            if fault["after"]:
+                # The call takes effect in moto; its answer is thrown away and the fault
+                # answers instead (a response lost after the write was made).
+                body = self.app(environ, lambda *a, **k: (lambda data: None))
+                try:
+                    for _ in body:
+                        pass
+                finally:
+                    close = getattr(body, "close", None)
+                    if close is not None:
+                        close()
             return self._apply(fault, environ, start_response, protocol, service, action,
                                params, akid, account)
         return self.app(environ, start_response)

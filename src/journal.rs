@@ -6,36 +6,10 @@
 //! action that was interrupted (crash, `kill -9`): [`unfinished`] finds them. The journal never
 //! holds a secret: entries have no field for one.
 
-use crate::model::{AccessKeyId, AccountId, Timestamp};
+use crate::model::{AccessKeyId, AccountId, KeyAction, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-
-/// A write action on an access key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Action {
-    /// `UpdateAccessKey` → Inactive.
-    Deactivate,
-    /// `UpdateAccessKey` → Active.
-    Activate,
-    /// `DeleteAccessKey`.
-    Delete,
-    /// `CreateAccessKey` (the first step of a rotation).
-    Create,
-}
-
-impl Action {
-    /// Lowercase verb, e.g. `deactivate`.
-    pub fn verb(self) -> &'static str {
-        match self {
-            Self::Deactivate => "deactivate",
-            Self::Activate => "activate",
-            Self::Delete => "delete",
-            Self::Create => "create",
-        }
-    }
-}
 
 /// Which line of an action this is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,11 +24,15 @@ pub enum Phase {
 /// How an action ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Result {
+pub enum ActionResult {
     /// AWS accepted it.
     Ok,
     /// AWS refused it or could not be reached (see `error_code`).
     Failed,
+    /// No answer from AWS (connection lost, timeout, 5xx) to a call that may have taken
+    /// effect; the user's keys were re-read and `message` says what is true now (a new key's
+    /// id, a deleted key's absence) and what to do.
+    Unknown,
     /// Found without an outcome at a later start (a crash or kill between intent and
     /// outcome); `message` has the key's state as read then.
     Interrupted,
@@ -77,11 +55,11 @@ pub struct Entry {
     pub user: String,
     /// The key acted on; for `create`, the new key (in the outcome; `null` in the intent).
     pub access_key_id: Option<AccessKeyId>,
-    /// What was done.
-    pub action: Action,
+    /// What was done (`create` for a rotation's `CreateAccessKey`).
+    pub action: KeyAction,
     /// Outcome lines only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub result: Option<Result>,
+    pub result: Option<ActionResult>,
     /// AWS's request id of the call (outcome lines).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
@@ -224,8 +202,8 @@ mod tests {
             account_id: AccountId::parse("111111111111").unwrap(),
             user: "alice".into(),
             access_key_id: Some(AccessKeyId("AKIA1".into())),
-            action: Action::Deactivate,
-            result: (phase == Phase::Outcome).then_some(Result::Ok),
+            action: KeyAction::Deactivate,
+            result: (phase == Phase::Outcome).then_some(ActionResult::Ok),
             request_id: None,
             error_code: None,
             message: None,

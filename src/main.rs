@@ -4,15 +4,14 @@
 
 use clap::Parser as _;
 use color_eyre::eyre::{Result, WrapErr, eyre};
-use keytriage::aws::{self, ConnectOptions, RoleOptions};
-use keytriage::cli::{Cli, Command, KeyArgs, Settings};
+use keytriage::aws::ConnectOptions;
+use keytriage::cli::{Cli, Command, Settings};
 use keytriage::config;
 use keytriage::emulator::{DUMMY_CREDENTIALS, Emulator};
 use keytriage::journal::Journal;
-use keytriage::model::{AccessKeyId, Account, AccountState, KeyStatus};
-use keytriage::remediate::{KeyWrite, Remediator};
+use keytriage::commands::write;
+use keytriage::model::KeyAction;
 use std::io::IsTerminal;
-use std::sync::Arc;
 
 fn main() {
     let code = match run() {
@@ -83,13 +82,13 @@ fn run() -> Result<i32> {
         match cli.command {
             Some(Command::Scan(args)) => keytriage::commands::scan::run(&connect, &settings, &args).await,
             Some(Command::Deactivate(k)) => {
-                headless_write(&connect, &settings, journal, write_mode, &k, KeyWrite::Deactivate).await
+                write::run(&connect, &settings, journal, write_mode, &k, KeyAction::Deactivate).await
             }
             Some(Command::Activate(k)) => {
-                headless_write(&connect, &settings, journal, write_mode, &k, KeyWrite::Activate).await
+                write::run(&connect, &settings, journal, write_mode, &k, KeyAction::Activate).await
             }
             Some(Command::Delete(k)) => {
-                headless_write(&connect, &settings, journal, write_mode, &k, KeyWrite::Delete).await
+                write::run(&connect, &settings, journal, write_mode, &k, KeyAction::Delete).await
             }
             Some(Command::Demo) | None => {
                 let opts = keytriage::tui::TuiOptions {
@@ -133,93 +132,3 @@ fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
     Some(guard)
 }
 
-/// `keytriage deactivate|activate|delete`: the same pre-checks and journal as the TUI.
-/// Asks on the terminal unless `--yes`; deleting an active key asks for its last 4 characters.
-async fn headless_write(
-    connect: &ConnectOptions,
-    settings: &Settings,
-    journal: Journal,
-    write_mode: bool,
-    args: &KeyArgs,
-    write: KeyWrite,
-) -> Result<i32> {
-    if !write_mode {
-        return Err(eyre!(
-            "writes are off: add --write to {} keys (nothing was changed)",
-            write.action().verb()
-        ));
-    }
-    let ctx = Arc::new(aws::connect(connect).await.wrap_err("cannot reach AWS as the caller")?);
-    let role = RoleOptions {
-        role_name: settings
-            .remediation_role
-            .clone()
-            .unwrap_or_else(|| settings.role_name.clone()),
-        external_id: settings.external_id.clone(),
-        session_length: None,
-    };
-    let account = Account {
-        id: args.account.clone(),
-        name: args.account.to_string(),
-        email: String::new(),
-        state: AccountState::Active,
-        ou_path: String::new(),
-    };
-    let key = AccessKeyId(args.key.trim().to_owned());
-    let remediator = Remediator::new(ctx, role, journal, true);
-    let Some(status) = remediator.current_status(&account, &args.user, &key).await? else {
-        return Err(eyre!(
-            "access key {key} of {} not found in account {}; nothing was changed",
-            args.user,
-            args.account
-        ));
-    };
-    match (write, status) {
-        (KeyWrite::Deactivate, KeyStatus::Inactive) | (KeyWrite::Activate, KeyStatus::Active) => {
-            eprintln!("keytriage: {key} is already {}; nothing to do", status.as_str());
-            return Ok(0);
-        }
-        _ => {}
-    }
-    let what = format!(
-        "{} access key {key} ({}) of {} in account {}",
-        write.action().verb(),
-        status.as_str(),
-        args.user,
-        args.account
-    );
-    if !args.yes {
-        let expected = if write == KeyWrite::Delete && status == KeyStatus::Active {
-            key.last4()
-        } else {
-            "yes".to_owned()
-        };
-        if !std::io::stdin().is_terminal() {
-            return Err(eyre!("refusing to {what} without --yes (no terminal to ask on)"));
-        }
-        eprint!(
-            "{what}?\ntype '{}' to confirm: ",
-            if expected == "yes" {
-                "yes"
-            } else {
-                "the key's last 4 characters"
-            }
-        );
-        let mut answer = String::new();
-        std::io::stdin().read_line(&mut answer)?;
-        if !answer.trim().eq_ignore_ascii_case(&expected) {
-            eprintln!("keytriage: not confirmed; nothing was changed");
-            return Ok(1);
-        }
-    }
-    let done = remediator.apply(&account, &args.user, &key, status, write).await?;
-    let rid = done
-        .request_id
-        .map(|r| format!(" (request id {r})"))
-        .unwrap_or_default();
-    eprintln!(
-        "keytriage: done: {what}{rid}; journal {}",
-        remediator.journal().path().display()
-    );
-    Ok(0)
-}

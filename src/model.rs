@@ -157,6 +157,112 @@ pub struct Account {
     pub ou_path: String,
 }
 
+impl Account {
+    /// An account known only by its id (a headless write names an account by id, without a
+    /// scan): the name is the id, the rest empty, the state assumed `Active`.
+    pub fn from_id(id: AccountId) -> Self {
+        Self {
+            name: id.to_string(),
+            id,
+            email: String::new(),
+            state: AccountState::Active,
+            ou_path: String::new(),
+        }
+    }
+}
+
+/// A write an operator can make on an access key: one type for the keymap, the dialogs,
+/// remediation, the headless commands and the journal (`action` field: `deactivate`,
+/// `activate`, `delete`, `create`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyAction {
+    /// `iam:UpdateAccessKey` to Inactive.
+    Deactivate,
+    /// `iam:UpdateAccessKey` to Active.
+    Activate,
+    /// `iam:DeleteAccessKey` (cannot be undone; not retried).
+    Delete,
+    /// `iam:CreateAccessKey` for the key's user: the first step of a rotation (not retried).
+    /// Journaled as `create`, with the new key's id in the outcome.
+    #[serde(rename = "create")]
+    Rotate,
+}
+
+impl KeyAction {
+    /// Button and title word, e.g. `Deactivate`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Deactivate => "Deactivate",
+            Self::Activate => "Activate",
+            Self::Delete => "Delete",
+            Self::Rotate => "Rotate",
+        }
+    }
+
+    /// Lowercase imperative, e.g. `deactivate` (`… --write to {verb} keys`).
+    pub fn verb(self) -> &'static str {
+        match self {
+            Self::Deactivate => "deactivate",
+            Self::Activate => "activate",
+            Self::Delete => "delete",
+            Self::Rotate => "rotate",
+        }
+    }
+
+    /// Progressive form, followed by a key id: `deactivating AKIA…`; for `Rotate`,
+    /// `creating a new key for AKIA…`.
+    pub fn ing(self) -> &'static str {
+        match self {
+            Self::Deactivate => "deactivating",
+            Self::Activate => "activating",
+            Self::Delete => "deleting",
+            Self::Rotate => "creating a new key for",
+        }
+    }
+
+    /// Past tense, followed by a key id: `deactivated AKIA…`; for `Rotate`,
+    /// `created a new key for AKIA…`.
+    pub fn ed(self) -> &'static str {
+        match self {
+            Self::Deactivate => "deactivated",
+            Self::Activate => "activated",
+            Self::Delete => "deleted",
+            Self::Rotate => "created a new key for",
+        }
+    }
+
+    /// The journal's name of the AWS write: `deactivate`, `activate`, `delete`, `create`.
+    pub fn journal_name(self) -> &'static str {
+        match self {
+            Self::Rotate => "create",
+            other => other.verb(),
+        }
+    }
+
+    /// The status the key already has when this action has nothing to do: `Inactive` for
+    /// `Deactivate`, `Active` for `Activate`, `None` for the others.
+    pub fn no_op_status(self) -> Option<KeyStatus> {
+        match self {
+            Self::Deactivate => Some(KeyStatus::Inactive),
+            Self::Activate => Some(KeyStatus::Active),
+            Self::Delete | Self::Rotate => None,
+        }
+    }
+
+    /// What the operator must type to confirm this action on a key with `status`: the key's
+    /// last 4 characters to delete an active key, else `None`.
+    pub fn must_type(self, key: &AccessKeyId, status: KeyStatus) -> Option<String> {
+        (self == Self::Delete && status == KeyStatus::Active).then(|| key.last4())
+    }
+
+    /// True for the writes that are not safe to repeat (`DeleteAccessKey`,
+    /// `CreateAccessKey`): made in one attempt, never retried.
+    pub fn is_idempotent(self) -> bool {
+        matches!(self, Self::Deactivate | Self::Activate)
+    }
+}
+
 /// Whether an access key can be used. Source: `iam:ListAccessKeys` `Status`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum KeyStatus {

@@ -1,13 +1,19 @@
 //! Remediation: the safe path around every write. For one access key: refuse unless writes
-//! are on; re-read the key live and refuse if it changed or vanished since the scan; journal
+//! are on; re-read the key live (`ListAccessKeys` + `GetAccessKeyLastUsed`) and refuse if its
+//! status changed, it vanished, or it was used more recently than the operator saw; journal
 //! the intent (synced to disk); make the call; journal the outcome; re-read the user's keys so
 //! the caller can show the truth. Rotation's first step, [`Remediator::create_key`],
-//! pre-flights the two-key quota. No UI here: the TUI and the headless commands both use it.
+//! pre-flights the two-key quota.
+//!
+//! When a write gets no answer (connection lost, timeout, 5xx) it may have taken effect: the
+//! outcome is journaled `unknown`, the keys are re-read, and [`RemediateError::Unknown`] says
+//! what is true now and what to do. No UI here: the TUI and the headless commands both use it,
+//! with the shared rules of [`WriteRequest`] (nothing to do, what to type to confirm).
 
 use crate::aws::remediate::{self as calls, NewKey, WriteError};
 use crate::aws::{self, AwsContext, RoleOptions, inventory};
-use crate::journal::{self, Action, Entry, Journal, JournalError, Phase};
-use crate::model::{AccessKey, AccessKeyId, Account, KeyStatus};
+use crate::journal::{self, ActionResult, Entry, Journal, JournalError, Phase};
+use crate::model::{AccessKey, AccessKeyId, Account, KeyAction, KeyLastUsed, KeyStatus};
 use aws_config::SdkConfig;
 use std::sync::Arc;
 
@@ -20,6 +26,20 @@ pub enum RemediateError {
     /// The key is not as the operator saw it; nothing was done.
     #[error("{0}; nothing was changed — rescan the account")]
     Changed(String),
+    /// The key was used more recently than the operator saw when confirming; nothing was
+    /// done. `live` is the key as just read (status and last use), to confirm again against.
+    #[error(
+        "access key {} was used since you confirmed (last use now {}; you saw {}); nothing was changed — confirm again",
+        live.id,
+        last_use_utc(live.last_used.as_ref()),
+        last_use_utc(seen.as_ref())
+    )]
+    UsedSince {
+        /// The key as read live just before the write.
+        live: AccessKey,
+        /// The last use the operator confirmed against.
+        seen: Option<KeyLastUsed>,
+    },
     /// Rotation pre-flight: the user already has two keys (the IAM quota).
     #[error("{user} already has two access keys (the IAM limit)")]
     QuotaFull {
@@ -39,6 +59,23 @@ pub enum RemediateError {
         /// AWS's request id, when there was a response.
         request_id: Option<String>,
     },
+    /// The write got no answer (connection lost, timeout, 5xx) and may have taken effect.
+    /// Journaled `unknown`; `found` says what the re-read shows and what to do, e.g. `access
+    /// key AKIA… was created, whose secret nobody has: deactivate and delete it`.
+    #[error("no answer from AWS to {what}, which may have taken effect ({error}); {found}")]
+    Unknown {
+        /// The write, e.g. `delete access key AKIA… of bob`.
+        what: String,
+        /// The transport error or 5xx.
+        error: aws::Error,
+        /// What is true now, and what to do.
+        found: String,
+        /// The user's keys as re-read; `None` when the re-read failed.
+        keys: Option<Vec<AccessKey>>,
+    },
+    /// [`KeyAction::Rotate`] asked of [`Remediator::apply`] (it is [`Remediator::create_key`]).
+    #[error("rotate is not a change of an existing key; nothing was changed")]
+    NotAKeyChange,
 }
 
 impl From<aws::Error> for RemediateError {
@@ -59,26 +96,96 @@ impl From<WriteError> for RemediateError {
     }
 }
 
-/// A write on an existing key (a new key is made by [`Remediator::create_key`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KeyWrite {
-    /// `UpdateAccessKey` → Inactive.
-    Deactivate,
-    /// `UpdateAccessKey` → Active.
-    Activate,
-    /// `DeleteAccessKey`.
-    Delete,
-}
-
-impl KeyWrite {
-    /// The journal's name for it.
-    pub fn action(self) -> Action {
-        match self {
-            Self::Deactivate => Action::Deactivate,
-            Self::Activate => Action::Activate,
-            Self::Delete => Action::Delete,
+/// A last use as `2026-11-29 07:58 UTC by s3 in eu-west-1`, or `never used`.
+pub fn last_use_utc(u: Option<&KeyLastUsed>) -> String {
+    match u {
+        None => "never used".into(),
+        Some(u) => {
+            let mut s = u.date.format("%Y-%m-%d %H:%M UTC").to_string();
+            if let Some(svc) = &u.service {
+                s.push_str(&format!(" by {svc}"));
+            }
+            if let Some(r) = &u.region {
+                s.push_str(&format!(" in {r}"));
+            }
+            s
         }
     }
+}
+
+/// True when `live` is a use the operator did not see: later than `seen`, or any use when
+/// `seen` was never.
+pub fn used_since(seen: Option<&KeyLastUsed>, live: Option<&KeyLastUsed>) -> bool {
+    match (seen, live) {
+        (_, None) => false,
+        (None, Some(_)) => true,
+        (Some(s), Some(l)) => l.date > s.date,
+    }
+}
+
+/// One write on one access key, as the operator confirmed it: what, where, and the key's
+/// status and last use as the operator saw them (re-checked live before the write).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WriteRequest {
+    /// What to do.
+    pub action: KeyAction,
+    /// The account.
+    pub account: Account,
+    /// The IAM user.
+    pub user: String,
+    /// The key (for [`KeyAction::Rotate`]: the key being replaced).
+    pub key: AccessKeyId,
+    /// Its status as the operator saw it.
+    pub status: KeyStatus,
+    /// Its last use as the operator saw it (`None`: never used).
+    pub last_used: Option<KeyLastUsed>,
+}
+
+impl WriteRequest {
+    /// `action` on `key` of `user` in `account`, as `key` shows it.
+    pub fn new(action: KeyAction, account: &Account, user: &str, key: &AccessKey) -> Self {
+        Self {
+            action,
+            account: account.clone(),
+            user: user.to_owned(),
+            key: key.id.clone(),
+            status: key.status,
+            last_used: key.last_used.clone(),
+        }
+    }
+
+    /// Why there is nothing to do (`AKIA… is already inactive`), or `None`.
+    pub fn nothing_to_do(&self) -> Option<String> {
+        (self.action.no_op_status() == Some(self.status))
+            .then(|| format!("{} is already {}", self.key, self.status.as_str().to_lowercase()))
+    }
+
+    /// What the operator must type to confirm: the key's last 4 characters to delete an
+    /// active key, else `None`.
+    pub fn must_type(&self) -> Option<String> {
+        self.action.must_type(&self.key, self.status)
+    }
+
+    /// `deactivate access key AKIA… (Active) of bob in account 111111111111`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} access key {} ({}) of {} in account {}",
+            self.action.verb(),
+            self.key,
+            self.status.as_str(),
+            self.user,
+            self.account.id
+        )
+    }
+}
+
+/// The role writes use: the remediation role when one is set, else the audit role.
+pub fn write_role(audit: &RoleOptions, remediation_role: Option<&str>) -> RoleOptions {
+    let mut role = audit.clone();
+    if let Some(r) = remediation_role {
+        role.role_name = r.to_owned();
+    }
+    role
 }
 
 /// What a successful write left behind.
@@ -100,7 +207,8 @@ pub struct Remediator {
 }
 
 impl Remediator {
-    /// `role` is the remediation role (or the audit role when there is none).
+    /// `role` is the remediation role (or the audit role when there is none; see
+    /// [`write_role`]).
     pub fn new(ctx: Arc<AwsContext>, role: RoleOptions, journal: Journal, writes_enabled: bool) -> Self {
         Self {
             ctx,
@@ -129,7 +237,7 @@ impl Remediator {
         }
     }
 
-    fn entry(&self, account: &Account, user: &str, key: Option<&AccessKeyId>, action: Action, id: &str) -> Entry {
+    fn entry(&self, account: &Account, user: &str, key: Option<&AccessKeyId>, action: KeyAction, id: &str) -> Entry {
         Entry {
             time: chrono::Utc::now(),
             action_id: id.to_owned(),
@@ -146,14 +254,14 @@ impl Remediator {
         }
     }
 
-    /// Journals the outcome of `intent`. A failure to write it is logged, not returned: the
-    /// AWS call has happened and its result must still reach the operator.
-    fn outcome<T>(
+    /// Journals the outcome of `intent`: `ok`, `failed`, or `unknown` with `found` (what the
+    /// re-read shows). A failure to write it is logged, not returned: the AWS call has
+    /// happened and its result must still reach the operator.
+    fn outcome(
         &self,
         intent: &Entry,
         key: Option<&AccessKeyId>,
-        result: &Result<T, WriteError>,
-        request_id: Option<&str>,
+        result: Result<Option<&str>, (&WriteError, Option<&str>)>,
     ) {
         let mut e = intent.clone();
         e.time = chrono::Utc::now();
@@ -162,15 +270,22 @@ impl Remediator {
             e.access_key_id = key.cloned();
         }
         match result {
-            Ok(_) => {
-                e.result = Some(journal::Result::Ok);
+            Ok(request_id) => {
+                e.result = Some(ActionResult::Ok);
                 e.request_id = request_id.map(str::to_owned);
             }
-            Err(w) => {
-                e.result = Some(journal::Result::Failed);
+            Err((w, found)) => {
+                e.result = Some(if found.is_some() {
+                    ActionResult::Unknown
+                } else {
+                    ActionResult::Failed
+                });
                 e.request_id = w.request_id.clone();
                 e.error_code = Some(w.error.code().to_owned());
-                e.message = Some(w.error.to_string());
+                e.message = Some(match found {
+                    Some(f) => format!("{}; {f}", w.error),
+                    None => w.error.to_string(),
+                });
             }
         }
         if let Err(err) = self.journal.append(&e) {
@@ -178,19 +293,42 @@ impl Remediator {
         }
     }
 
-    /// Deactivates, activates or deletes `key` of `user` in `account`, provided it still has
-    /// `expected` status (what the operator saw).
+    /// Reads `key` of `user` live: status and last use (`ListAccessKeys` +
+    /// `GetAccessKeyLastUsed`). Needs writes on (it is the pre-check of a write).
     ///
     /// # Errors
-    /// [`RemediateError`]: read-only, changed or vanished key, journal failure, AWS failure.
-    pub async fn apply(
+    /// [`RemediateError::Changed`] when the user or key is gone; read-only; AWS failures.
+    pub async fn live_key(
         &self,
         account: &Account,
         user: &str,
         key: &AccessKeyId,
-        expected: KeyStatus,
-        write: KeyWrite,
-    ) -> Result<Done, RemediateError> {
+    ) -> Result<AccessKey, RemediateError> {
+        let config = self.config(account).await?;
+        let live = self.live_keys(&config, user).await?;
+        live.into_iter()
+            .find(|k| &k.id == key)
+            .ok_or_else(|| RemediateError::Changed(format!("access key {key} of {user} no longer exists")))
+    }
+
+    /// Deactivates, activates or deletes the request's key, provided it still has the status
+    /// the operator saw and was not used since (a newer live last use is
+    /// [`RemediateError::UsedSince`]: confirm again against `live`).
+    ///
+    /// # Errors
+    /// [`RemediateError`]: read-only, changed, vanished or used key, journal failure, AWS
+    /// failure, [`RemediateError::Unknown`] when the call got no answer.
+    pub async fn apply(&self, request: &WriteRequest) -> Result<Done, RemediateError> {
+        let WriteRequest {
+            action,
+            account,
+            user,
+            key,
+            ..
+        } = request;
+        if *action == KeyAction::Rotate {
+            return Err(RemediateError::NotAKeyChange);
+        }
         let config = self.config(account).await?;
         let live = self.live_keys(&config, user).await?;
         let Some(current) = live.iter().find(|k| &k.id == key) else {
@@ -198,39 +336,85 @@ impl Remediator {
                 "access key {key} of {user} no longer exists"
             )));
         };
-        if current.status != expected {
+        if current.status != request.status {
             return Err(RemediateError::Changed(format!(
                 "access key {key} is now {} (it was {} when scanned)",
                 current.status.as_str(),
-                expected.as_str()
+                request.status.as_str()
             )));
+        }
+        if used_since(request.last_used.as_ref(), current.last_used.as_ref()) {
+            return Err(RemediateError::UsedSince {
+                live: current.clone(),
+                seen: request.last_used.clone(),
+            });
         }
         let intent = self.entry(
             account,
             user,
             Some(key),
-            write.action(),
+            *action,
             &journal::new_action_id(chrono::Utc::now()),
         );
         self.journal.append(&intent)?;
-        let result = match write {
-            KeyWrite::Deactivate => calls::set_status(&config, user, key, KeyStatus::Inactive).await,
-            KeyWrite::Activate => calls::set_status(&config, user, key, KeyStatus::Active).await,
-            KeyWrite::Delete => calls::delete(&config, user, key).await,
+        let result = match action {
+            KeyAction::Delete => calls::delete(&config, user, key).await,
+            KeyAction::Activate => calls::set_status(&config, user, key, KeyStatus::Active).await,
+            _ => calls::set_status(&config, user, key, KeyStatus::Inactive).await,
         };
-        let request_id = result.as_ref().ok().cloned().flatten();
-        self.outcome(&intent, None, &result, request_id.as_deref());
-        result?;
-        let keys = self.live_keys(&config, user).await.ok();
-        Ok(Done { keys, request_id })
+        match result {
+            Ok(request_id) => {
+                self.outcome(&intent, None, Ok(request_id.as_deref()));
+                let keys = self.live_keys(&config, user).await.ok();
+                Ok(Done { keys, request_id })
+            }
+            Err(w) if w.uncertain => {
+                let reread = self.live_keys(&config, user).await;
+                let found = match &reread {
+                    Err(e) => format!("the keys could not be re-read ({e}): check {user}'s keys before trying again"),
+                    Ok(keys) => match (action, keys.iter().find(|k| &k.id == key)) {
+                        (KeyAction::Delete, None) => format!("access key {key} is gone: the delete took effect"),
+                        (KeyAction::Delete, Some(k)) => format!(
+                            "access key {key} still exists ({}): the delete did not take effect; try again",
+                            k.status.as_str()
+                        ),
+                        (_, None) => format!("access key {key} no longer exists: rescan the account"),
+                        (_, Some(k)) if Some(k.status) == action.no_op_status() => format!(
+                            "access key {key} is now {}: the {} took effect",
+                            k.status.as_str(),
+                            action.verb()
+                        ),
+                        (_, Some(k)) => format!(
+                            "access key {key} is still {}: the {} did not take effect; try again",
+                            k.status.as_str(),
+                            action.verb()
+                        ),
+                    },
+                };
+                self.outcome(&intent, None, Err((&w, Some(&found))));
+                Err(RemediateError::Unknown {
+                    what: format!("{} access key {key} of {user}", action.verb()),
+                    error: w.error,
+                    found,
+                    keys: reread.ok(),
+                })
+            }
+            Err(w) => {
+                self.outcome(&intent, None, Err((&w, None)));
+                Err(w.into())
+            }
+        }
     }
 
-    /// Rotation's first step: pre-flight the two-key quota, then `CreateAccessKey`.
-    /// Returns the new key (with its secret, to show once) and the user's keys re-read.
+    /// Rotation's first step: pre-flight the two-key quota, then `CreateAccessKey` (one
+    /// attempt). Returns the new key (with its secret, to show once) and the user's keys
+    /// re-read.
     ///
     /// # Errors
     /// [`RemediateError::QuotaFull`] when the user has two keys (with the inactive one to
-    /// delete first, if any); otherwise as [`Remediator::apply`].
+    /// delete first, if any); [`RemediateError::Unknown`] when the call got no answer (naming
+    /// any key created all the same, whose secret nobody has); otherwise as
+    /// [`Remediator::apply`].
     pub async fn create_key(
         &self,
         account: &Account,
@@ -249,19 +433,49 @@ impl Remediator {
             account,
             user,
             None,
-            Action::Create,
+            KeyAction::Rotate,
             &journal::new_action_id(chrono::Utc::now()),
         );
         self.journal.append(&intent)?;
-        let result = calls::create(&config, user).await;
-        let (key, request_id) = match &result {
-            Ok(k) => (Some(k.id.clone()), k.request_id.clone()),
-            Err(_) => (None, None),
-        };
-        self.outcome(&intent, key.as_ref(), &result, request_id.as_deref());
-        let new_key = result?;
-        let keys = self.live_keys(&config, user).await.ok();
-        Ok((new_key, keys))
+        match calls::create(&config, user).await {
+            Ok(new_key) => {
+                self.outcome(&intent, Some(&new_key.id), Ok(new_key.request_id.as_deref()));
+                let keys = self.live_keys(&config, user).await.ok();
+                Ok((new_key, keys))
+            }
+            Err(w) if w.uncertain => {
+                let reread = self.live_keys(&config, user).await;
+                let created: Vec<&AccessKey> = match &reread {
+                    Ok(keys) => keys.iter().filter(|k| !live.iter().any(|o| o.id == k.id)).collect(),
+                    Err(_) => Vec::new(),
+                };
+                let found = match (&reread, created.as_slice()) {
+                    (Err(e), _) => format!(
+                        "the keys could not be re-read ({e}): look for a key of {user} created just now, whose secret nobody has, and delete it"
+                    ),
+                    (Ok(_), []) => format!("no new key exists for {user}: nothing was created; rotate again"),
+                    (Ok(_), new) => {
+                        let ids: Vec<String> = new.iter().map(|k| k.id.to_string()).collect();
+                        format!(
+                            "access key {} was created, whose secret nobody has: deactivate and delete it, then rotate again",
+                            ids.join(", ")
+                        )
+                    }
+                };
+                let orphan = created.first().map(|k| k.id.clone());
+                self.outcome(&intent, orphan.as_ref(), Err((&w, Some(&found))));
+                Err(RemediateError::Unknown {
+                    what: format!("create a new access key for {user}"),
+                    error: w.error,
+                    found,
+                    keys: reread.ok(),
+                })
+            }
+            Err(w) => {
+                self.outcome(&intent, None, Err((&w, None)));
+                Err(w.into())
+            }
+        }
     }
 
     /// Reads the live status of the key of an interrupted journal entry, for the operator:
@@ -317,14 +531,14 @@ impl Remediator {
             lines.push(format!(
                 "{} {} {key} of {} in {}: {state}",
                 intent.time.format("%Y-%m-%d %H:%M:%S"),
-                intent.action.verb(),
+                intent.action.journal_name(),
                 intent.user,
                 intent.account_id
             ));
             let mut closed = intent.clone();
             closed.time = chrono::Utc::now();
             closed.phase = Phase::Outcome;
-            closed.result = Some(journal::Result::Interrupted);
+            closed.result = Some(ActionResult::Interrupted);
             closed.message = Some(format!("found unfinished at a later start; {state}"));
             if let Err(e) = self.journal.append(&closed) {
                 tracing::error!(error = %e, "cannot close an interrupted action in the journal");
@@ -361,4 +575,122 @@ pub fn write_secret_file(path: &std::path::Path, profile: &str, key: &NewKey) ->
     file.write_all(text.as_bytes())?;
     file.sync_all()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::AccountId;
+
+    fn key(status: KeyStatus, used_days_ago: Option<i64>) -> AccessKey {
+        let now = chrono::Utc::now();
+        AccessKey {
+            id: AccessKeyId("AKIAEXAMPLE000001234".into()),
+            status,
+            created: now - chrono::Duration::days(400),
+            last_used: used_days_ago.map(|d| KeyLastUsed {
+                date: now - chrono::Duration::days(d),
+                service: Some("s3".into()),
+                region: None,
+            }),
+        }
+    }
+
+    fn request(action: KeyAction, status: KeyStatus) -> WriteRequest {
+        let account = Account::from_id(AccountId::parse("111111111111").unwrap());
+        WriteRequest::new(action, &account, "bob", &key(status, Some(3)))
+    }
+
+    #[test]
+    fn the_write_rules_live_in_one_place() {
+        use KeyAction::*;
+        use KeyStatus::*;
+        assert_eq!(
+            request(Deactivate, Inactive).nothing_to_do().as_deref(),
+            Some("AKIAEXAMPLE000001234 is already inactive")
+        );
+        assert_eq!(
+            request(Activate, Active).nothing_to_do().as_deref(),
+            Some("AKIAEXAMPLE000001234 is already active")
+        );
+        for (action, status) in [
+            (Deactivate, Active),
+            (Activate, Inactive),
+            (Delete, Active),
+            (Rotate, Active),
+        ] {
+            assert_eq!(request(action, status).nothing_to_do(), None, "{action:?} {status:?}");
+        }
+        assert_eq!(request(Delete, Active).must_type().as_deref(), Some("1234"));
+        assert_eq!(request(Delete, Inactive).must_type(), None);
+        assert_eq!(request(Deactivate, Active).must_type(), None);
+        assert_eq!(
+            request(Delete, Active).describe(),
+            "delete access key AKIAEXAMPLE000001234 (Active) of bob in account 111111111111"
+        );
+    }
+
+    #[test]
+    fn a_use_is_new_when_later_than_the_one_seen() {
+        let (old, new) = (key(KeyStatus::Active, Some(3)), key(KeyStatus::Active, Some(0)));
+        assert!(used_since(None, new.last_used.as_ref()));
+        assert!(used_since(old.last_used.as_ref(), new.last_used.as_ref()));
+        assert!(!used_since(new.last_used.as_ref(), old.last_used.as_ref()));
+        assert!(!used_since(old.last_used.as_ref(), old.last_used.as_ref()));
+        assert!(!used_since(None, None));
+        assert!(!used_since(old.last_used.as_ref(), None));
+    }
+
+    #[test]
+    fn key_action_words_and_journal_names() {
+        let words: Vec<_> = [
+            KeyAction::Deactivate,
+            KeyAction::Activate,
+            KeyAction::Delete,
+            KeyAction::Rotate,
+        ]
+        .iter()
+        .map(|a| (a.label(), a.verb(), a.ing(), a.ed(), a.journal_name()))
+        .collect();
+        assert_eq!(
+            words,
+            [
+                ("Deactivate", "deactivate", "deactivating", "deactivated", "deactivate"),
+                ("Activate", "activate", "activating", "activated", "activate"),
+                ("Delete", "delete", "deleting", "deleted", "delete"),
+                (
+                    "Rotate",
+                    "rotate",
+                    "creating a new key for",
+                    "created a new key for",
+                    "create"
+                ),
+            ]
+        );
+        for a in [
+            KeyAction::Deactivate,
+            KeyAction::Activate,
+            KeyAction::Delete,
+            KeyAction::Rotate,
+        ] {
+            assert_eq!(
+                serde_json::to_value(a).unwrap(),
+                a.journal_name(),
+                "the journal's spelling"
+            );
+        }
+        assert!(!KeyAction::Delete.is_idempotent() && !KeyAction::Rotate.is_idempotent());
+    }
+
+    #[test]
+    fn writes_use_the_remediation_role_when_set() {
+        let audit = RoleOptions {
+            role_name: "Audit".into(),
+            external_id: Some("x".into()),
+            session_length: None,
+        };
+        assert_eq!(write_role(&audit, Some("Fix")).role_name, "Fix");
+        assert_eq!(write_role(&audit, Some("Fix")).external_id.as_deref(), Some("x"));
+        assert_eq!(write_role(&audit, None).role_name, "Audit");
+    }
 }

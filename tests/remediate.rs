@@ -4,9 +4,9 @@
 mod common;
 
 use keytriage::aws::{self, ConnectOptions, RoleOptions};
-use keytriage::journal::{self, Action, Journal, Phase};
-use keytriage::model::{AccessKeyId, Account, AccountScan, KeyStatus};
-use keytriage::remediate::{KeyWrite, RemediateError, Remediator, write_secret_file};
+use keytriage::journal::{self, ActionResult, Journal, Phase};
+use keytriage::model::{AccessKey, AccessKeyId, Account, AccountScan, KeyAction, KeyStatus};
+use keytriage::remediate::{RemediateError, Remediator, WriteRequest, write_secret_file};
 use secrecy::ExposeSecret;
 use serde_json::json;
 use std::sync::Arc;
@@ -69,6 +69,39 @@ impl Fixture {
             .clone()
     }
 
+    fn scanned(&self, user: &str, i: usize) -> AccessKey {
+        self.scan.users.iter().find(|u| u.name == user).unwrap().access_keys[i].clone()
+    }
+
+    /// `action` on the `i`th key of `user` as scanned.
+    fn request(&self, action: KeyAction, user: &str, i: usize) -> WriteRequest {
+        WriteRequest::new(action, &self.prod, user, &self.scanned(user, i))
+    }
+
+    /// `action` on `key` of `user`, seen with `status` and the scanned last use (none for a
+    /// key the scan does not have).
+    fn request_for(&self, action: KeyAction, user: &str, key: &AccessKeyId, status: KeyStatus) -> WriteRequest {
+        let last_used = self
+            .scan
+            .users
+            .iter()
+            .flat_map(|u| &u.access_keys)
+            .find(|k| &k.id == key)
+            .and_then(|k| k.last_used.clone());
+        WriteRequest {
+            action,
+            account: self.prod.clone(),
+            user: user.into(),
+            key: key.clone(),
+            status,
+            last_used,
+        }
+    }
+
+    fn calls(&self, action: &str) -> u64 {
+        self.emu.stats().unwrap()["by_action"][action].as_u64().unwrap_or(0)
+    }
+
     fn mutating_calls(&self) -> u64 {
         self.emu.stats().unwrap()["mutating"].as_u64().unwrap()
     }
@@ -80,7 +113,7 @@ async fn deactivate_then_activate_with_journal_lines() {
     let key = f.key_of("ci-robot", 0);
     let done = f
         .remediator
-        .apply(&f.prod, "ci-robot", &key, KeyStatus::Active, KeyWrite::Deactivate)
+        .apply(&f.request_for(KeyAction::Deactivate, "ci-robot", &key, KeyStatus::Active))
         .await
         .unwrap();
     let keys = done.keys.unwrap();
@@ -89,7 +122,7 @@ async fn deactivate_then_activate_with_journal_lines() {
 
     let done = f
         .remediator
-        .apply(&f.prod, "ci-robot", &key, KeyStatus::Inactive, KeyWrite::Activate)
+        .apply(&f.request_for(KeyAction::Activate, "ci-robot", &key, KeyStatus::Inactive))
         .await
         .unwrap();
     assert_eq!(done.keys.unwrap()[0].status, KeyStatus::Active);
@@ -100,17 +133,17 @@ async fn deactivate_then_activate_with_journal_lines() {
     assert_ne!(lines[0].action_id, lines[2].action_id);
     assert_eq!(
         (lines[0].phase, lines[0].action, lines[0].result),
-        (Phase::Intent, Action::Deactivate, None)
+        (Phase::Intent, KeyAction::Deactivate, None)
     );
     assert_eq!(
         (lines[1].phase, lines[1].result),
-        (Phase::Outcome, Some(journal::Result::Ok))
+        (Phase::Outcome, Some(ActionResult::Ok))
     );
     assert!(lines[1].request_id.is_some(), "the outcome carries AWS's request id");
     assert_eq!(lines[1].access_key_id.as_ref(), Some(&key));
     assert_eq!(lines[1].account_id, f.prod.id);
     assert_eq!(lines[1].operator, "arn:aws:sts::123456789012:user/moto");
-    assert_eq!(lines[3].action, Action::Activate);
+    assert_eq!(lines[3].action, KeyAction::Activate);
     assert!(journal::unfinished(&lines).is_empty());
 }
 
@@ -189,7 +222,7 @@ async fn delete_removes_the_key() {
     let key = f.key_of("full", 1);
     let done = f
         .remediator
-        .apply(&f.prod, "full", &key, KeyStatus::Inactive, KeyWrite::Delete)
+        .apply(&f.request_for(KeyAction::Delete, "full", &key, KeyStatus::Inactive))
         .await
         .unwrap();
     let keys = done.keys.unwrap();
@@ -205,7 +238,7 @@ async fn vanished_or_changed_key_is_refused_without_a_write() {
     let gone = AccessKeyId("AKIAGONE000000000000".into());
     let err = f
         .remediator
-        .apply(&f.prod, "ci-robot", &gone, KeyStatus::Active, KeyWrite::Deactivate)
+        .apply(&f.request_for(KeyAction::Deactivate, "ci-robot", &gone, KeyStatus::Active))
         .await
         .unwrap_err();
     assert_eq!(
@@ -215,7 +248,7 @@ async fn vanished_or_changed_key_is_refused_without_a_write() {
     let key = f.key_of("ci-robot", 0);
     let err = f
         .remediator
-        .apply(&f.prod, "ci-robot", &key, KeyStatus::Inactive, KeyWrite::Activate)
+        .apply(&f.request_for(KeyAction::Activate, "ci-robot", &key, KeyStatus::Inactive))
         .await
         .unwrap_err();
     assert!(
@@ -226,7 +259,7 @@ async fn vanished_or_changed_key_is_refused_without_a_write() {
     );
     let err = f
         .remediator
-        .apply(&f.prod, "nobody", &key, KeyStatus::Active, KeyWrite::Delete)
+        .apply(&f.request_for(KeyAction::Delete, "nobody", &key, KeyStatus::Active))
         .await
         .unwrap_err();
     assert!(err.to_string().starts_with("user nobody no longer exists"), "{err}");
@@ -244,7 +277,7 @@ async fn denied_write_is_reported_journaled_and_changes_nothing() {
     let key = f.key_of("ci-robot", 0);
     let err = f
         .remediator
-        .apply(&f.prod, "ci-robot", &key, KeyStatus::Active, KeyWrite::Deactivate)
+        .apply(&f.request_for(KeyAction::Deactivate, "ci-robot", &key, KeyStatus::Active))
         .await
         .unwrap_err();
     let RemediateError::Aws { error, .. } = &err else {
@@ -257,7 +290,7 @@ async fn denied_write_is_reported_journaled_and_changes_nothing() {
     );
     let lines = f.journal.read().unwrap();
     assert_eq!(lines.len(), 2);
-    assert_eq!(lines[1].result, Some(journal::Result::Failed));
+    assert_eq!(lines[1].result, Some(ActionResult::Failed));
     assert_eq!(lines[1].error_code.as_deref(), Some("AccessDenied"));
     let keys = keytriage::aws::inventory::read_user_keys(&f.remediator_config().await, "ci-robot")
         .await
@@ -269,10 +302,10 @@ async fn denied_write_is_reported_journaled_and_changes_nothing() {
 async fn read_only_makes_no_call_at_all() {
     let f = Fixture::new(json!([]), false).await;
     let key = f.key_of("ci-robot", 0);
-    for action in [KeyWrite::Deactivate, KeyWrite::Activate, KeyWrite::Delete] {
+    for action in [KeyAction::Deactivate, KeyAction::Activate, KeyAction::Delete] {
         let err = f
             .remediator
-            .apply(&f.prod, "ci-robot", &key, KeyStatus::Active, action)
+            .apply(&f.request_for(action, "ci-robot", &key, KeyStatus::Active))
             .await
             .unwrap_err();
         assert!(matches!(err, RemediateError::ReadOnly), "{err:?}");
@@ -315,7 +348,7 @@ async fn an_interrupted_action_is_reported_with_the_live_state_and_closed() {
         account_id: f.prod.id.clone(),
         user: "ci-robot".into(),
         access_key_id: Some(key.clone()),
-        action: Action::Deactivate,
+        action: KeyAction::Deactivate,
         result: None,
         request_id: None,
         error_code: None,
@@ -336,11 +369,169 @@ async fn an_interrupted_action_is_reported_with_the_live_state_and_closed() {
     );
     let all = f.journal.read().unwrap();
     assert!(journal::unfinished(&all).is_empty(), "closed");
-    assert_eq!(all[1].result, Some(journal::Result::Interrupted));
+    assert_eq!(all[1].result, Some(ActionResult::Interrupted));
     assert_eq!(
         all[1].message.as_deref(),
         Some("found unfinished at a later start; the key is now Inactive")
     );
     assert_eq!(f.mutating_calls(), 0, "only reads");
     assert!(f.remediator.close_interrupted().await.is_empty(), "reported once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_whose_response_is_lost_is_unknown_and_names_the_orphan_key() {
+    let f = Fixture::new(
+        json!([{"account": "prod", "action": "CreateAccessKey", "kind": "drop", "after": true}]),
+        true,
+    )
+    .await;
+    let err = f.remediator.create_key(&f.prod, "ci-robot").await.unwrap_err();
+    let RemediateError::Unknown { found, keys, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(f.calls("CreateAccessKey"), 1, "made once, never retried");
+    let keys = keys.as_ref().unwrap();
+    assert_eq!(keys.len(), 2, "the create took effect");
+    let orphan = keys.iter().find(|k| k.id != f.key_of("ci-robot", 0)).unwrap();
+    assert_eq!(
+        found,
+        &format!(
+            "access key {} was created, whose secret nobody has: deactivate and delete it, then rotate again",
+            orphan.id
+        )
+    );
+    assert!(
+        err.to_string().starts_with("no answer from AWS to create a new access key for ci-robot, which may have taken effect (could not reach AWS for iam:CreateAccessKey"),
+        "{err}"
+    );
+    let lines = f.journal.read().unwrap();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[1].result, Some(ActionResult::Unknown));
+    assert_eq!(
+        lines[1].access_key_id.as_ref(),
+        Some(&orphan.id),
+        "the orphan is journaled"
+    );
+    assert!(lines[1].message.as_deref().unwrap().ends_with(found.as_str()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delete_whose_response_is_lost_says_the_key_is_gone() {
+    let f = Fixture::new(
+        json!([{"account": "prod", "action": "DeleteAccessKey", "kind": "drop", "after": true}]),
+        true,
+    )
+    .await;
+    let key = f.key_of("full", 1);
+    let err = f
+        .remediator
+        .apply(&f.request(KeyAction::Delete, "full", 1))
+        .await
+        .unwrap_err();
+    let RemediateError::Unknown { found, keys, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(found, &format!("access key {key} is gone: the delete took effect"));
+    assert_eq!(
+        keys.as_ref().unwrap().iter().map(|k| k.id.clone()).collect::<Vec<_>>(),
+        vec![f.key_of("full", 0)]
+    );
+    assert_eq!(f.calls("DeleteAccessKey"), 1, "made once, never retried");
+    let lines = f.journal.read().unwrap();
+    assert_eq!(lines[1].result, Some(ActionResult::Unknown));
+    assert_eq!(lines[1].error_code.as_deref(), Some("Transport"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delete_answered_500_after_it_took_effect_is_not_retried() {
+    let f = Fixture::new(
+        json!([{"account": "prod", "action": "DeleteAccessKey", "kind": "error", "status": 500, "after": true}]),
+        true,
+    )
+    .await;
+    let key = f.key_of("full", 1);
+    let err = f
+        .remediator
+        .apply(&f.request(KeyAction::Delete, "full", 1))
+        .await
+        .unwrap_err();
+    let RemediateError::Unknown { found, error, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(error.code(), "InternalFailure");
+    assert_eq!(found, &format!("access key {key} is gone: the delete took effect"));
+    assert_eq!(f.calls("DeleteAccessKey"), 1, "a 5xx is not retried either");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_refused_with_a_5xx_before_any_effect_says_nothing_was_created() {
+    let f = Fixture::new(
+        json!([{"account": "prod", "action": "CreateAccessKey", "kind": "error", "status": 503}]),
+        true,
+    )
+    .await;
+    let err = f.remediator.create_key(&f.prod, "ci-robot").await.unwrap_err();
+    let RemediateError::Unknown { found, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        found,
+        "no new key exists for ci-robot: nothing was created; rotate again"
+    );
+    assert_eq!(f.calls("CreateAccessKey"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_used_since_it_was_seen_is_not_written_until_confirmed_again() {
+    let f = Fixture::new(json!([]), true).await;
+    // A key the operator sees as never used…
+    let (new_key, keys) = f.remediator.create_key(&f.prod, "ci-robot").await.unwrap();
+    let seen = keys.unwrap().into_iter().find(|k| k.id == new_key.id).unwrap();
+    assert_eq!(seen.last_used, None);
+    let request = WriteRequest::new(KeyAction::Deactivate, &f.prod, "ci-robot", &seen);
+    // …is used by a workload before the write (moto records the use of a signed request).
+    aws::connect(&ConnectOptions {
+        endpoint_url: Some(f.emu.endpoint()),
+        isolated_credentials: Some((new_key.id.0.clone(), new_key.secret.expose_secret().to_owned())),
+        max_attempts: 2,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let journaled = f.journal.read().unwrap().len();
+    let err = f.remediator.apply(&request).await.unwrap_err();
+    let RemediateError::UsedSince { live, seen } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(seen, &None);
+    let used = live.last_used.clone().expect("the live read has the use");
+    assert!((chrono::Utc::now() - used.date).num_minutes() < 5, "{used:?}");
+    assert!(
+        err.to_string().starts_with(&format!(
+            "access key {} was used since you confirmed (last use now ",
+            new_key.id
+        )),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .ends_with("; you saw never used); nothing was changed — confirm again"),
+        "{err}"
+    );
+    assert_eq!(f.journal.read().unwrap().len(), journaled, "no intent, no call");
+    assert_eq!(f.live_status(&new_key.id).await, KeyStatus::Active);
+
+    // Confirmed again against the live key: written.
+    let again = WriteRequest::new(KeyAction::Deactivate, &f.prod, "ci-robot", live);
+    f.remediator.apply(&again).await.unwrap();
+    assert_eq!(f.live_status(&new_key.id).await, KeyStatus::Inactive);
+}
+
+impl Fixture {
+    async fn live_status(&self, key: &AccessKeyId) -> KeyStatus {
+        let keys = keytriage::aws::inventory::read_user_keys(&self.remediator_config().await, "ci-robot")
+            .await
+            .unwrap();
+        keys.iter().find(|k| &k.id == key).unwrap().status
+    }
 }

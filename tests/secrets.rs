@@ -9,8 +9,8 @@ use keytriage::audit::Policy;
 use keytriage::aws::RoleOptions;
 use keytriage::journal::Journal;
 use keytriage::remediate::Remediator;
+use keytriage::remediate::WriteRequest;
 use keytriage::tui::app::{App, WriteEvent};
-use keytriage::tui::dialog::{KeyCommand, WriteRequest};
 use secrecy::ExposeSecret;
 use serde_json::json;
 use std::sync::Arc;
@@ -65,12 +65,12 @@ async fn the_secret_of_a_rotation_is_in_no_artefact() {
     // The TUI's state while the secret dialog is open (a panic message would Debug-print it).
     let mut app = App::new(Policy::default(), chrono::Utc::now(), "op".into(), true);
     let request = WriteRequest {
-        command: KeyCommand::Rotate,
+        action: keytriage::model::KeyAction::Rotate,
         account: prod.clone(),
         user: "ci-robot".into(),
         key: keys.as_ref().unwrap()[0].id.clone(),
         status: keytriage::model::KeyStatus::Active,
-        then_rotate: None,
+        last_used: None,
     };
     let key = Arc::new(key);
     app.on_write_event(WriteEvent::Rotated {

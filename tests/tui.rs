@@ -8,12 +8,12 @@ use keytriage::model::*;
 use keytriage::remediate::{Done, RemediateError};
 use keytriage::scan::ScanEvent;
 use keytriage::tui::app::{App, Effect, Mode, WriteEvent};
-use keytriage::tui::dialog::{Dialog, KeyCommand};
 use keytriage::tui::keymap::{Action, KEYMAP};
 use keytriage::tui::render;
 use keytriage::tui::table::RowId;
 use keytriage::tui::theme::Theme;
 use keytriage::tui::views::ViewKind;
+use keytriage::tui::write_flow::Step;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::sync::Arc;
@@ -327,7 +327,7 @@ fn at_key(write: bool, user: &str, key: &str) -> App {
     app
 }
 
-fn write_request(e: Option<Effect>) -> keytriage::tui::dialog::WriteRequest {
+fn write_request(e: Option<Effect>) -> keytriage::remediate::WriteRequest {
     match e {
         Some(Effect::Write(r)) => r,
         other => panic!("expected a write, got {other:?}"),
@@ -337,14 +337,14 @@ fn write_request(e: Option<Effect>) -> keytriage::tui::dialog::WriteRequest {
 #[test]
 fn read_only_action_keys_explain_and_do_nothing() {
     for (action, verb) in [
-        (Action::Deactivate, "deactivate"),
-        (Action::Activate, "activate"),
-        (Action::Rotate, "rotate"),
-        (Action::Delete, "delete"),
+        (Action::Key(KeyAction::Deactivate), "deactivate"),
+        (Action::Key(KeyAction::Activate), "activate"),
+        (Action::Key(KeyAction::Rotate), "rotate"),
+        (Action::Key(KeyAction::Delete), "delete"),
     ] {
         let mut app = at_key(false, "ci-deploy", "AKIAOLD0000000000001");
         assert!(press(&mut app, action).is_none());
-        assert!(app.dialog.is_none());
+        assert!(!app.write.is_open());
         let flash = app.flash.clone().unwrap();
         assert_eq!(
             flash.text,
@@ -356,29 +356,29 @@ fn read_only_action_keys_explain_and_do_nothing() {
 #[test]
 fn deactivate_confirm_has_cancel_focused_and_y_confirms() {
     let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
-    press(&mut app, Action::Deactivate);
+    press(&mut app, Action::Key(KeyAction::Deactivate));
     insta::assert_snapshot!("confirm_deactivate", screen(&app, 90, 24).backend());
     assert!(
         app.on_key(KeyEvent::from(KeyCode::Enter)).is_none(),
         "Enter on Cancel cancels"
     );
-    assert!(app.dialog.is_none());
-    press(&mut app, Action::Deactivate);
+    assert!(!app.write.is_open());
+    press(&mut app, Action::Key(KeyAction::Deactivate));
     app.on_key(KeyEvent::from(KeyCode::Tab));
     let r = write_request(app.on_key(KeyEvent::from(KeyCode::Enter)));
     assert_eq!(
-        (r.command, r.user.as_str(), r.key.as_str(), r.status),
+        (r.action, r.user.as_str(), r.key.as_str(), r.status),
         (
-            KeyCommand::Deactivate,
+            KeyAction::Deactivate,
             "ci-deploy",
             "AKIAOLD0000000000001",
             KeyStatus::Active
         )
     );
-    assert!(matches!(app.dialog, Some(Dialog::Working(_))));
+    assert!(matches!(app.write.step(), Step::Writing { .. }));
     press(&mut app, Action::Quit);
     assert!(
-        matches!(app.dialog, Some(Dialog::Working(_))),
+        matches!(app.write.step(), Step::Writing { .. }),
         "keys wait while AWS answers"
     );
 }
@@ -386,7 +386,7 @@ fn deactivate_confirm_has_cancel_focused_and_y_confirms() {
 #[test]
 fn deleting_an_active_key_needs_its_last_four_characters() {
     let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
-    press(&mut app, Action::Delete);
+    press(&mut app, Action::Key(KeyAction::Delete));
     assert!(
         app.on_key(KeyEvent::from(KeyCode::Char('y'))).is_none(),
         "y is typed, not a confirmation"
@@ -396,23 +396,23 @@ fn deleting_an_active_key_needs_its_last_four_characters() {
     insta::assert_snapshot!("confirm_delete_active", screen(&app, 90, 24).backend());
     app.on_key(KeyEvent::from(KeyCode::Tab));
     let r = write_request(app.on_key(KeyEvent::from(KeyCode::Enter)));
-    assert_eq!(r.command, KeyCommand::Delete);
+    assert_eq!(r.action, KeyAction::Delete);
 }
 
 #[test]
 fn wrong_last_four_does_not_confirm() {
     let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
-    press(&mut app, Action::Delete);
+    press(&mut app, Action::Key(KeyAction::Delete));
     type_text(&mut app, "9999");
     app.on_key(KeyEvent::from(KeyCode::Tab));
     assert!(app.on_key(KeyEvent::from(KeyCode::Enter)).is_none());
-    assert!(matches!(app.dialog, Some(Dialog::Confirm(_))));
+    assert!(matches!(app.write.step(), Step::Confirm(_)));
 }
 
 #[test]
 fn a_write_result_updates_keys_and_findings_without_rescan() {
     let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
-    press(&mut app, Action::Deactivate);
+    press(&mut app, Action::Key(KeyAction::Deactivate));
     let request = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
     let mut k = key(
         "AKIAOLD0000000000001",
@@ -432,7 +432,7 @@ fn a_write_result_updates_keys_and_findings_without_rescan() {
         })
         .is_none()
     );
-    assert!(app.dialog.is_none());
+    assert!(!app.write.is_open());
     assert_eq!(
         app.flash.clone().unwrap().text,
         "deactivated AKIAOLD0000000000001 of ci-deploy in prod-payments (request id req-1)"
@@ -453,7 +453,7 @@ fn a_write_result_updates_keys_and_findings_without_rescan() {
 #[test]
 fn a_failed_write_is_shown_with_its_code() {
     let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
-    press(&mut app, Action::Deactivate);
+    press(&mut app, Action::Key(KeyAction::Deactivate));
     let request = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
     let error = keytriage::aws::Error::AccessDenied {
         action: "iam:UpdateAccessKey",
@@ -469,7 +469,7 @@ fn a_failed_write_is_shown_with_its_code() {
     });
     insta::assert_snapshot!("write_failed", screen(&app, 90, 20).backend());
     app.on_key(KeyEvent::from(KeyCode::Enter));
-    assert!(app.dialog.is_none());
+    assert!(!app.write.is_open());
 }
 
 fn new_key() -> Arc<NewKey> {
@@ -484,9 +484,9 @@ fn new_key() -> Arc<NewKey> {
 #[test]
 fn rotation_shows_the_secret_once_then_offers_to_deactivate_the_old_key() {
     let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
-    press(&mut app, Action::Rotate);
+    press(&mut app, Action::Key(KeyAction::Rotate));
     let request = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
-    assert_eq!(request.command, KeyCommand::Rotate);
+    assert_eq!(request.action, KeyAction::Rotate);
     let keys = vec![
         key(
             "AKIAOLD0000000000001",
@@ -528,12 +528,12 @@ fn rotation_shows_the_secret_once_then_offers_to_deactivate_the_old_key() {
     drop(key);
     app.on_write_event(WriteEvent::Saved(Ok(path)));
     app.on_key(KeyEvent::from(KeyCode::Esc));
-    let Some(Dialog::Confirm(c)) = &app.dialog else {
-        panic!("{:?}", app.dialog)
+    let Step::DeactivateOld(c) = app.write.step() else {
+        panic!("{:?}", app.write)
     };
     assert_eq!(
-        (c.request.command, c.request.key.as_str(), c.cancel_label),
-        (KeyCommand::Deactivate, "AKIAOLD0000000000001", "Later")
+        (c.request.action, c.request.key.as_str(), c.cancel_label),
+        (KeyAction::Deactivate, "AKIAOLD0000000000001", "Later")
     );
     let text = format!("{}", screen(&app, 90, 24).backend());
     assert!(!text.contains("wJalrXUtnFEMI"), "the secret is gone from the screen");
@@ -542,26 +542,28 @@ fn rotation_shows_the_secret_once_then_offers_to_deactivate_the_old_key() {
 #[test]
 fn closing_an_unsaved_secret_takes_two_escapes() {
     let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
-    press(&mut app, Action::Rotate);
+    press(&mut app, Action::Key(KeyAction::Rotate));
     let request = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
     app.on_write_event(WriteEvent::Rotated {
         request,
         result: Ok((new_key(), None)),
     });
     app.on_key(KeyEvent::from(KeyCode::Esc));
-    let Some(Dialog::Secret(s)) = &app.dialog else { panic!() };
+    let Step::ShowSecret(s) = app.write.step() else {
+        panic!()
+    };
     assert_eq!(
         s.note.as_deref(),
         Some("not saved: press Esc again to close, and the secret is gone for good")
     );
     app.on_key(KeyEvent::from(KeyCode::Esc));
-    assert!(!matches!(app.dialog, Some(Dialog::Secret(_))));
+    assert!(!matches!(app.write.step(), Step::ShowSecret(_)));
 }
 
 #[test]
 fn rotation_on_a_full_user_deletes_the_inactive_key_first_then_continues() {
     let mut app = at_key(true, "bob", "AKIABOB0000000000001");
-    press(&mut app, Action::Rotate);
+    press(&mut app, Action::Key(KeyAction::Rotate));
     let request = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
     let quota = RemediateError::QuotaFull {
         user: "bob".into(),
@@ -574,8 +576,8 @@ fn rotation_on_a_full_user_deletes_the_inactive_key_first_then_continues() {
     insta::assert_snapshot!("quota_full_delete_first", screen(&app, 90, 24).backend());
     let delete = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
     assert_eq!(
-        (delete.command, delete.key.as_str()),
-        (KeyCommand::Delete, "AKIABOB0000000000002")
+        (delete.action, delete.key.as_str()),
+        (KeyAction::Delete, "AKIABOB0000000000002")
     );
     let keys = vec![key(
         "AKIABOB0000000000001",
@@ -592,15 +594,15 @@ fn rotation_on_a_full_user_deletes_the_inactive_key_first_then_continues() {
     });
     let rotate = write_request(next);
     assert_eq!(
-        (rotate.command, rotate.key.as_str()),
-        (KeyCommand::Rotate, "AKIABOB0000000000001")
+        (rotate.action, rotate.key.as_str()),
+        (KeyAction::Rotate, "AKIABOB0000000000001")
     );
 }
 
 #[test]
 fn dialogs_render_at_tiny_sizes() {
     let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
-    press(&mut app, Action::Delete);
+    press(&mut app, Action::Key(KeyAction::Delete));
     for w in 0..=30u16 {
         for h in 0..=10u16 {
             screen(&app, w, h);
@@ -653,4 +655,78 @@ fn a_big_view_is_rebuilt_at_most_every_two_seconds_while_data_arrives() {
     assert_eq!(app.view().table.counts().1, 20_002, "not rebuilt within 2 s");
     app.tick(now() + chrono::Duration::seconds(3));
     assert_eq!(app.view().table.counts().1, 20_003, "rebuilt after 2 s");
+}
+
+#[test]
+fn a_key_used_since_the_confirmation_is_confirmed_again_with_its_live_last_use() {
+    let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
+    press(&mut app, Action::Key(KeyAction::Deactivate));
+    let request = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
+    let seen = request.last_used.clone();
+    assert_eq!(seen.as_ref().map(|u| u.date), Some(now() - chrono::Duration::days(2)));
+    let live = key(
+        "AKIAOLD0000000000001",
+        KeyStatus::Active,
+        400,
+        Some((0, "sts", "us-east-1")),
+    );
+    let next = app.on_write_event(WriteEvent::Applied {
+        request,
+        result: Err(RemediateError::UsedSince {
+            live: live.clone(),
+            seen,
+        }),
+    });
+    assert!(next.is_none(), "nothing is written without a fresh confirmation");
+    let Step::Reconfirm { confirm, then_rotate } = app.write.step() else {
+        panic!("{:?}", app.write)
+    };
+    assert_eq!(then_rotate, &None);
+    assert_eq!(confirm.lines[3], "last use  used today by sts in us-east-1 (read live)");
+    let text = format!("{}", screen(&app, 100, 24).backend());
+    assert!(text.contains("used since you confirmed"), "{text}");
+    assert!(text.contains("deactivating may break the workload"), "{text}");
+    let again = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
+    assert_eq!(again.last_used, live.last_used, "confirmed against the live last use");
+    assert!(matches!(app.write.step(), Step::Writing { .. }));
+}
+
+#[test]
+fn a_rotation_without_an_answer_names_the_orphan_key_and_shows_it() {
+    let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
+    press(&mut app, Action::Key(KeyAction::Rotate));
+    let request = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
+    let found = "access key AKIAORPHAN0000000001 was created, whose secret nobody has: deactivate and delete it, then rotate again";
+    let keys = vec![
+        key(
+            "AKIAOLD0000000000001",
+            KeyStatus::Active,
+            400,
+            Some((2, "s3", "eu-west-1")),
+        ),
+        key("AKIAORPHAN0000000001", KeyStatus::Active, 0, None),
+    ];
+    app.on_write_event(WriteEvent::Rotated {
+        request,
+        result: Err(RemediateError::Unknown {
+            what: "create a new access key for ci-deploy".into(),
+            error: keytriage::aws::Error::Transport {
+                action: "iam:CreateAccessKey",
+                message: "connection closed".into(),
+            },
+            found: found.into(),
+            keys: Some(keys),
+        }),
+    });
+    let Step::Message { title, text, error } = app.write.step() else {
+        panic!("{:?}", app.write)
+    };
+    assert_eq!((title.as_str(), *error), ("Rotate: outcome unknown", true));
+    assert!(text.ends_with(found), "{text}");
+    assert!(
+        app.store
+            .key(&prod(), "ci-deploy", &AccessKeyId("AKIAORPHAN0000000001".into()))
+            .is_some(),
+        "the orphan key is in the store, to deactivate and delete"
+    );
 }

@@ -2,6 +2,11 @@
 //! `CreateAccessKey`. Each returns AWS's request id (for the journal). These functions only
 //! call AWS; the pre-checks, the journal and the re-read live in [`crate::remediate`].
 //!
+//! `DeleteAccessKey` and `CreateAccessKey` are not safe to repeat (a retried create makes a
+//! second key or fails `LimitExceeded`; a retried delete fails `NoSuchEntity` after the key
+//! is gone), so they are made in exactly one attempt whatever the client's retry config.
+//! `UpdateAccessKey` sets a status and keeps the client's retries.
+//!
 //! The new secret from `CreateAccessKey` is wrapped in a [`SecretString`] at once and is never
 //! formatted, logged or stored anywhere else.
 
@@ -20,18 +25,36 @@ pub struct WriteError {
     pub error: Error,
     /// `x-amzn-RequestId` of the failed call.
     pub request_id: Option<String>,
+    /// True when the call may have taken effect all the same: no HTTP response (connection
+    /// lost, timeout) or a 5xx. False for a 4xx: AWS refused it.
+    pub uncertain: bool,
 }
 
-fn write_error<E, R>(action: &'static str, e: aws_smithy_runtime_api::client::result::SdkError<E, R>) -> WriteError
+/// Client config for one call made in a single attempt (no SDK retry).
+fn single_attempt() -> aws_sdk_iam::config::Builder {
+    aws_sdk_iam::config::Builder::default()
+        .retry_config(aws_sdk_iam::config::retry::RetryConfig::standard().with_max_attempts(1))
+}
+
+fn write_error<E>(
+    action: &'static str,
+    e: aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::http::Response>,
+) -> WriteError
 where
     E: aws_sdk_iam::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-    aws_smithy_runtime_api::client::result::SdkError<E, R>: RequestId,
+    aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::http::Response>: RequestId,
 {
+    use aws_smithy_runtime_api::client::result::SdkError;
     let request_id = e.request_id().map(str::to_owned);
+    let uncertain = match &e {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+        SdkError::ServiceError(s) => s.raw().status().is_server_error(),
+        _ => false,
+    };
     WriteError {
         error: classify(action, e),
         request_id,
+        uncertain,
     }
 }
 
@@ -60,15 +83,17 @@ pub async fn set_status(
     Ok(out.request_id().map(str::to_owned))
 }
 
-/// `DeleteAccessKey`. Returns the request id.
+/// `DeleteAccessKey`, in a single attempt (never retried). Returns the request id.
 ///
 /// # Errors
-/// [`WriteError`], as [`set_status`].
+/// [`WriteError`], as [`set_status`]; `uncertain` when the key may be gone all the same.
 pub async fn delete(config: &SdkConfig, user: &str, key: &AccessKeyId) -> Result<Option<String>, WriteError> {
     let out = Client::new(config)
         .delete_access_key()
         .user_name(user)
         .access_key_id(key.as_str())
+        .customize()
+        .config_override(single_attempt())
         .send()
         .await
         .map_err(|e| write_error("iam:DeleteAccessKey", e))?;
@@ -97,15 +122,18 @@ impl std::fmt::Debug for NewKey {
     }
 }
 
-/// `CreateAccessKey` for `user`.
+/// `CreateAccessKey` for `user`, in a single attempt (never retried).
 ///
 /// # Errors
+/// `uncertain` when a key may have been created all the same (its secret is lost);
 /// [`WriteError`]: `LimitExceeded` when the user already has two keys, `NoSuchEntity`,
 /// `AccessDenied`…
 pub async fn create(config: &SdkConfig, user: &str) -> Result<NewKey, WriteError> {
     let out = Client::new(config)
         .create_access_key()
         .user_name(user)
+        .customize()
+        .config_override(single_attempt())
         .send()
         .await
         .map_err(|e| write_error("iam:CreateAccessKey", e))?;
@@ -117,6 +145,7 @@ pub async fn create(config: &SdkConfig, user: &str) -> Result<NewKey, WriteError
             message: "no AccessKey in the response".into(),
         },
         request_id: request_id.clone(),
+        uncertain: false,
     })?;
     Ok(NewKey {
         id: AccessKeyId(key.access_key_id().to_owned()),

@@ -1,8 +1,10 @@
-//! The commands the binary dispatches to: each turns [`Settings`](crate::cli::Settings) and
-//! its own flags into library calls and an exit code, so `main.rs` only parses and
-//! dispatches. [`scan`] is the headless scan.
+//! The commands the binary dispatches to, one module each: each turns
+//! [`Settings`](crate::cli::Settings) and its own flags into library calls and an exit code,
+//! so `main.rs` only parses and dispatches. [`scan`] is the headless scan, [`write`] the
+//! headless writes on one access key.
 
 pub mod scan;
+pub mod write;
 
 use crate::aws::RoleOptions;
 use crate::cli::Settings;

@@ -2,15 +2,16 @@
 //! results come in, state changes, and effects the loop must carry out (rescan, write, save a
 //! secret, quit) come out.
 
-use super::dialog::{Confirm, Dialog, DialogOutcome, KeyCommand, ShowSecret, WriteRequest};
+use super::dialog::Confirm;
 use super::keymap::{self, Action, Context};
 use super::store::Store;
 use super::table::{RowId, Table};
 use super::views::{COMMANDS, ViewKind, is_root};
+use super::write_flow::{Input, Reaction, WriteFlow};
 use crate::audit::Policy;
 use crate::aws::remediate::NewKey;
-use crate::model::{AccessKey, Account, KeyStatus, Timestamp};
-use crate::remediate::{Done, RemediateError};
+use crate::model::{AccessKey, Account, KeyAction, Timestamp};
+use crate::remediate::{Done, RemediateError, WriteRequest};
 use crate::scan::ScanEvent;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
 use std::sync::Arc;
@@ -133,8 +134,8 @@ pub struct App {
     pub command: String,
     /// Footer message.
     pub flash: Option<Flash>,
-    /// The open dialog (at most one).
-    pub dialog: Option<Dialog>,
+    /// The write flow, which owns the open dialog (at most one).
+    pub write: WriteFlow,
 }
 
 impl App {
@@ -150,7 +151,7 @@ impl App {
             mode: Mode::Normal,
             command: String::new(),
             flash: None,
-            dialog: None,
+            write: WriteFlow::default(),
         }
     }
 
@@ -224,18 +225,10 @@ impl App {
 
     /// Handles a key press.
     pub fn on_key(&mut self, key: KeyEvent) -> Option<Effect> {
-        if let Some(dialog) = self.dialog.as_mut() {
-            // Ctrl-C closes a dialog (never a write in flight); it is never typed as 'c'.
-            if key.modifiers.contains(KeyModifiers::CONTROL) {
-                match (key.code, dialog) {
-                    (KeyCode::Char('u'), Dialog::Secret(s)) if s.saved.is_none() => s.path.clear(),
-                    (KeyCode::Char('c'), Dialog::Confirm(_) | Dialog::Message { .. }) => self.dialog = None,
-                    _ => {}
-                }
-                return None;
-            }
-            let outcome = dialog.on_key(key);
-            return self.dialog_outcome(outcome);
+        if self.write.is_open() {
+            // While a dialog is open it gets every key.
+            let reaction = self.write.on_key(key, &self.store, self.now);
+            return self.react(reaction);
         }
         match self.mode {
             Mode::Filter => {
@@ -298,10 +291,7 @@ impl App {
             Action::Back => self.back(),
             Action::Rescan => return self.rescan(),
             Action::Quit => return Some(Effect::Quit),
-            Action::Deactivate => self.ask(KeyCommand::Deactivate),
-            Action::Activate => self.ask(KeyCommand::Activate),
-            Action::Rotate => self.ask(KeyCommand::Rotate),
-            Action::Delete => self.ask(KeyCommand::Delete),
+            Action::Key(a) => self.ask(a),
         }
         None
     }
@@ -313,15 +303,17 @@ impl App {
         });
     }
 
-    /// Opens the confirmation of `command` on the selected key (or explains why not).
-    fn ask(&mut self, command: KeyCommand) {
+    /// Opens the confirmation of `action` on the selected key (or explains why not).
+    fn ask(&mut self, action: KeyAction) {
         let Some(RowId::Key(account, user, key)) = self.view().table.selected_row().map(|r| r.id.clone()) else {
             return self.say("select an access key first", true);
         };
         if !self.write_mode {
-            let verb = command.label().to_lowercase();
             return self.say(
-                format!("read-only: start keytriage with --write to {verb} keys (nothing was changed)"),
+                format!(
+                    "read-only: start keytriage with --write to {} keys (nothing was changed)",
+                    action.verb()
+                ),
                 true,
             );
         }
@@ -335,204 +327,63 @@ impl App {
                 true,
             );
         }
-        match (command, k.status) {
-            (KeyCommand::Deactivate, KeyStatus::Inactive) => {
-                return self.say(format!("{key} is already inactive"), false);
-            }
-            (KeyCommand::Activate, KeyStatus::Active) => return self.say(format!("{key} is already active"), false),
-            _ => {}
+        if let Some(why) = WriteRequest::new(action, &entry.account, &user, k).nothing_to_do() {
+            return self.say(why, false);
         }
-        let confirm = Confirm::new(command, &entry.account, &user, k, self.now);
-        self.dialog = Some(Dialog::Confirm(confirm));
+        let confirm = Confirm::new(action, &entry.account, &user, k, self.now);
+        self.write.confirm(confirm);
     }
 
-    fn dialog_outcome(&mut self, outcome: DialogOutcome) -> Option<Effect> {
-        match outcome {
-            DialogOutcome::Stay => None,
-            DialogOutcome::Close => {
-                self.dialog = None;
-                None
-            }
-            DialogOutcome::Confirmed(request) => {
-                let verb = match request.command {
-                    KeyCommand::Deactivate => "deactivating",
-                    KeyCommand::Activate => "activating",
-                    KeyCommand::Delete => "deleting",
-                    KeyCommand::Rotate => "creating a new key for",
-                };
-                let text = format!(
-                    "{verb} {} of {} in {}… (checking the key live first)",
-                    request.key, request.user, request.account.name
-                );
-                self.dialog = Some(Dialog::Working(text));
-                Some(Effect::Write(request))
-            }
-            DialogOutcome::Save(path) => match &self.dialog {
-                Some(Dialog::Secret(s)) => Some(Effect::SaveSecret {
-                    path,
-                    profile: s.user.clone(),
-                    key: s.key.clone(),
-                }),
-                _ => None,
-            },
-            DialogOutcome::SecretClosed(old) => {
-                self.dialog = None;
-                let (account, user, key) = old?;
-                let k = self.store.key(&account.id, &user, &key).filter(|k| k.is_active())?;
-                let mut c = Confirm::new(KeyCommand::Deactivate, &account, &user, k, self.now);
-                c.warnings
-                    .push("the old key: deactivate it now, or later once every application uses the new one".into());
-                c.cancel_label = "Later";
-                self.dialog = Some(Dialog::Confirm(c));
-                None
-            }
-        }
-    }
-
-    fn message(&mut self, title: &str, text: String, error: bool) {
-        self.dialog = Some(Dialog::Message {
-            title: title.into(),
-            text,
-            error,
-        });
-    }
-
-    fn update_keys(&mut self, request: &WriteRequest, keys: Option<Vec<AccessKey>>) {
-        if let Some(keys) = keys {
+    /// Applies what the write flow asks: the user's keys re-read, a footer message, and the
+    /// effect for the loop.
+    fn react(&mut self, reaction: Reaction) -> Option<Effect> {
+        let Reaction { effect, flash, keys } = reaction;
+        if let Some((account, user, keys)) = keys {
             self.store
-                .replace_user_keys(&request.account.id, &request.user, keys, &self.policy, self.now);
+                .replace_user_keys(&account, &user, keys, &self.policy, self.now);
             self.refresh();
         }
+        if flash.is_some() {
+            self.flash = flash;
+        }
+        effect
     }
 
     /// A background task died without reporting (a bug): a dialog waiting for it would wait
     /// forever, so it becomes an error the operator can close.
     pub fn task_failed(&mut self, what: &str) {
-        if matches!(self.dialog, Some(Dialog::Working(_))) {
-            self.message(
-                "internal error",
-                format!("the action stopped unexpectedly ({what}); check :journal and rescan with R"),
-                true,
-            );
-        }
+        let reaction = self
+            .write
+            .transition(Input::TaskFailed(what.to_owned()), &self.store, self.now);
+        self.react(reaction);
     }
 
-    /// Applies the result of a background write; may ask for the next step of a rotation.
+    /// Applies the result of a background write (through the write flow, which may ask for
+    /// the next step of a rotation), the journal re-read, or interrupted actions found.
     pub fn on_write_event(&mut self, event: WriteEvent) -> Option<Effect> {
-        match event {
-            WriteEvent::Applied {
-                request,
-                result: Ok(done),
-            } => {
-                let verb = match request.command {
-                    KeyCommand::Deactivate => "deactivated",
-                    KeyCommand::Activate => "activated",
-                    _ => "deleted",
-                };
-                let rid = done
-                    .request_id
-                    .as_deref()
-                    .map(|r| format!(" (request id {r})"))
-                    .unwrap_or_default();
-                let reread = if done.keys.is_some() {
-                    ""
-                } else {
-                    "; re-reading the keys failed: rescan with R"
-                };
-                self.update_keys(&request, done.keys);
-                self.dialog = None;
-                self.say(
-                    format!(
-                        "{verb} {} of {} in {}{rid}{reread}",
-                        request.key, request.user, request.account.name
-                    ),
-                    false,
-                );
-                if let Some(key) = request.then_rotate {
-                    let next = WriteRequest {
-                        command: KeyCommand::Rotate,
-                        key,
-                        then_rotate: None,
-                        ..request
-                    };
-                    self.dialog = Some(Dialog::Working(format!("creating a new key for {}…", next.user)));
-                    return Some(Effect::Write(next));
-                }
-            }
-            WriteEvent::Applied {
-                request,
-                result: Err(e),
-            } => {
-                self.message(&format!("{} failed", request.command.label()), e.to_string(), true);
-            }
-            WriteEvent::Rotated {
-                request,
-                result: Ok((key, keys)),
-            } => {
-                self.update_keys(&request, keys);
-                let d = ShowSecret::new(
-                    key,
-                    request.account.clone(),
-                    request.user.clone(),
-                    Some(request.key.clone()),
-                );
-                self.dialog = Some(Dialog::Secret(d));
-            }
-            WriteEvent::Rotated {
-                request,
-                result:
-                    Err(RemediateError::QuotaFull {
-                        user,
-                        inactive: Some(old),
-                    }),
-            } => match self.store.key(&request.account.id, &user, &old) {
-                Some(k) => {
-                    let mut c = Confirm::new(KeyCommand::Delete, &request.account, &user, k, self.now);
-                    c.warnings.push(format!(
-                        "{user} already has two keys (the IAM limit): delete this inactive key first, then the rotation continues"
-                    ));
-                    c.request.then_rotate = Some(request.key.clone());
-                    self.dialog = Some(Dialog::Confirm(c));
-                }
-                None => self.message("Rotate", format!("{user} already has two keys; rescan with R"), true),
-            },
-            WriteEvent::Rotated {
-                result: Err(e @ RemediateError::QuotaFull { .. }),
-                ..
-            } => {
-                self.message(
-                    "Rotate",
-                    format!("{e}: both are active; deactivate and delete one before rotating"),
-                    true,
-                );
-            }
-            WriteEvent::Rotated { result: Err(e), .. } => self.message("Rotate failed", e.to_string(), true),
-            WriteEvent::Saved(result) => {
-                if let Some(Dialog::Secret(s)) = self.dialog.as_mut() {
-                    match result {
-                        Ok(path) => {
-                            s.saved = Some(path);
-                            s.note = None;
-                        }
-                        Err(e) => s.note = Some(e),
-                    }
-                }
-            }
+        let input = match event {
+            WriteEvent::Applied { request, result } => Input::Applied(request, result),
+            WriteEvent::Rotated { request, result } => Input::Rotated(request, result),
+            WriteEvent::Saved(result) => Input::Saved(result),
             WriteEvent::Journal(entries) => {
                 self.store.journal = entries;
                 self.store.generation += 1;
                 self.refresh();
+                return None;
             }
-            WriteEvent::Interrupted(lines) if !lines.is_empty() && self.dialog.is_none() => {
-                let text = format!(
-                    "These write actions were interrupted (no outcome in the journal):\n{}",
-                    lines.join("\n")
-                );
-                self.message("unfinished actions", text, true);
+            WriteEvent::Interrupted(lines) => {
+                if !lines.is_empty() && !self.write.is_open() {
+                    let text = format!(
+                        "These write actions were interrupted (no outcome in the journal):\n{}",
+                        lines.join("\n")
+                    );
+                    self.write.message("unfinished actions", text, true);
+                }
+                return None;
             }
-            WriteEvent::Interrupted(_) => {}
-        }
-        None
+        };
+        let reaction = self.write.transition(input, &self.store, self.now);
+        self.react(reaction)
     }
 
     fn push(&mut self, kind: ViewKind) {

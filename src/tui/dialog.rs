@@ -1,12 +1,14 @@
-//! Modal dialogs of write actions: the confirmation (Cancel focused by default), the
-//! progress note while AWS answers, the one-time display of a new secret, and messages. At
-//! most one dialog is open; while it is, it gets every key.
+//! The dialogs of the write flow: the confirmation (Cancel focused by default), the one-time
+//! display of a new secret, and the popup they and the progress notes and messages are drawn
+//! in. Which dialog is open, and what comes next, is [`super::write_flow`]'s business: a
+//! dialog only turns keys into a [`DialogOutcome`].
 
 use super::table::truncate;
 use super::theme::Theme;
 use super::views::ago;
 use crate::aws::remediate::NewKey;
-use crate::model::{AccessKey, AccessKeyId, Account, KeyStatus, Timestamp, age_days};
+use crate::model::{AccessKey, AccessKeyId, Account, KeyAction, Timestamp, age_days};
+use crate::remediate::WriteRequest;
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -15,48 +17,6 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
 use secrecy::ExposeSecret;
 use std::sync::Arc;
-
-/// A write the operator can ask for on a key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KeyCommand {
-    /// Set Inactive.
-    Deactivate,
-    /// Set Active.
-    Activate,
-    /// Delete.
-    Delete,
-    /// Create a new key for the user (then show it once, then offer to deactivate this one).
-    Rotate,
-}
-
-impl KeyCommand {
-    /// Button label, e.g. `Deactivate`.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Deactivate => "Deactivate",
-            Self::Activate => "Activate",
-            Self::Delete => "Delete",
-            Self::Rotate => "Rotate",
-        }
-    }
-}
-
-/// One write, fully described: what, where, and the key's status as the operator saw it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WriteRequest {
-    /// What to do.
-    pub command: KeyCommand,
-    /// The account.
-    pub account: Account,
-    /// The IAM user.
-    pub user: String,
-    /// The key (for Rotate: the key being replaced).
-    pub key: AccessKeyId,
-    /// Its status when the dialog opened (re-checked live before the write).
-    pub status: KeyStatus,
-    /// After this write succeeds, start a rotation of `key` (delete-the-inactive-key-first path).
-    pub then_rotate: Option<AccessKeyId>,
-}
 
 /// The confirmation of one write.
 #[derive(Debug)]
@@ -98,39 +58,19 @@ pub struct ShowSecret {
     pub armed_close: bool,
 }
 
-/// The open dialog.
-#[derive(Debug)]
-pub enum Dialog {
-    /// Asking before a write.
-    Confirm(Confirm),
-    /// Waiting for AWS.
-    Working(String),
-    /// Showing a new secret once.
-    Secret(ShowSecret),
-    /// A result or an error to acknowledge.
-    Message {
-        /// Title.
-        title: String,
-        /// Text.
-        text: String,
-        /// Shown as an error.
-        error: bool,
-    },
-}
-
-/// What a key press in a dialog asks the app to do.
+/// What a key press in a dialog asks the write flow to do.
 #[derive(Debug, PartialEq, Eq)]
 pub enum DialogOutcome {
     /// Keep the dialog open.
     Stay,
-    /// Close it.
+    /// Close it (cancel, or acknowledge a message).
     Close,
     /// Confirmed: make the write.
-    Confirmed(WriteRequest),
+    Confirmed(Box<WriteRequest>),
     /// Save the secret to this path.
     Save(String),
-    /// The secret dialog closed: offer to deactivate this old key, if any.
-    SecretClosed(Option<(Account, String, AccessKeyId)>),
+    /// The secret dialog closed (saved, or Esc twice).
+    SecretClosed,
 }
 
 /// "used 2 days ago by s3 in eu-west-1" or "never used".
@@ -151,41 +91,31 @@ pub fn last_use_text(k: &AccessKey, now: Timestamp) -> String {
 }
 
 impl Confirm {
-    /// The confirmation for `command` on `key`: names account, user and key, shows last use,
+    /// The confirmation of `action` on `key`: names account, user and key, shows last use,
     /// warns when the key was used in the last 7 days, and asks for the last 4 characters
-    /// before deleting an active key.
-    pub fn new(command: KeyCommand, account: &Account, user: &str, key: &AccessKey, now: Timestamp) -> Self {
+    /// before deleting an active key. The request carries the status and last use shown, so
+    /// the write is refused if the key was used since.
+    pub fn new(action: KeyAction, account: &Account, user: &str, key: &AccessKey, now: Timestamp) -> Self {
+        let request = WriteRequest::new(action, account, user, key);
         let recent = key.last_used.as_ref().is_some_and(|u| age_days(u.date, now) <= 7);
         let mut warnings = Vec::new();
-        if recent && matches!(command, KeyCommand::Deactivate | KeyCommand::Delete) {
-            let verb = if command == KeyCommand::Delete {
-                "deleting"
-            } else {
-                "deactivating"
-            };
+        if recent && matches!(action, KeyAction::Deactivate | KeyAction::Delete) {
             let what = if key.is_active() {
                 "may break the workload that uses it"
             } else {
                 "it was in use until recently"
             };
-            warnings.push(format!("{}: {verb} {what}", last_use_text(key, now)));
+            warnings.push(format!("{}: {} {what}", last_use_text(key, now), action.ing()));
         }
-        match command {
-            KeyCommand::Rotate => warnings
+        match action {
+            KeyAction::Rotate => warnings
                 .push("a new key is created and shown once; this key stays active until you deactivate it".into()),
-            KeyCommand::Delete => warnings.push("deleting cannot be undone".into()),
+            KeyAction::Delete => warnings.push("deleting cannot be undone".into()),
             _ => {}
         }
-        let must_type = (command == KeyCommand::Delete && key.is_active()).then(|| key.id.last4());
         Self {
-            request: WriteRequest {
-                command,
-                account: account.clone(),
-                user: user.to_owned(),
-                key: key.id.clone(),
-                status: key.status,
-                then_rotate: None,
-            },
+            must_type: request.must_type(),
+            request,
             lines: vec![
                 format!("account   {} ({})", account.name, account.id),
                 format!("user      {user}"),
@@ -199,7 +129,6 @@ impl Confirm {
             ],
             warnings,
             confirm_focused: false,
-            must_type,
             typed: String::new(),
             cancel_label: "Cancel",
         }
@@ -211,14 +140,17 @@ impl Confirm {
             .is_none_or(|m| m.eq_ignore_ascii_case(&self.typed))
     }
 
-    fn key(&mut self, key: KeyEvent) -> DialogOutcome {
+    /// Handles a key.
+    pub fn on_key(&mut self, key: KeyEvent) -> DialogOutcome {
         match key.code {
             KeyCode::Esc => DialogOutcome::Close,
             KeyCode::Tab | KeyCode::BackTab | KeyCode::Left | KeyCode::Right => {
                 self.confirm_focused = !self.confirm_focused;
                 DialogOutcome::Stay
             }
-            KeyCode::Enter if self.confirm_focused && self.typed_ok() => DialogOutcome::Confirmed(self.request.clone()),
+            KeyCode::Enter if self.confirm_focused && self.typed_ok() => {
+                DialogOutcome::Confirmed(Box::new(self.request.clone()))
+            }
             KeyCode::Enter if self.confirm_focused => DialogOutcome::Stay,
             KeyCode::Enter => DialogOutcome::Close,
             KeyCode::Backspace if self.must_type.is_some() => {
@@ -231,7 +163,7 @@ impl Confirm {
                 }
                 DialogOutcome::Stay
             }
-            KeyCode::Char('y') => DialogOutcome::Confirmed(self.request.clone()),
+            KeyCode::Char('y') => DialogOutcome::Confirmed(Box::new(self.request.clone())),
             KeyCode::Char('n') => DialogOutcome::Close,
             _ => DialogOutcome::Stay,
         }
@@ -254,15 +186,10 @@ impl ShowSecret {
         }
     }
 
-    fn key(&mut self, key: KeyEvent) -> DialogOutcome {
+    /// Handles a key.
+    pub fn on_key(&mut self, key: KeyEvent) -> DialogOutcome {
         match key.code {
-            KeyCode::Esc if self.saved.is_some() || self.armed_close => {
-                let old = self
-                    .old_key
-                    .clone()
-                    .map(|k| (self.account.clone(), self.user.clone(), k));
-                DialogOutcome::SecretClosed(old)
-            }
+            KeyCode::Esc if self.saved.is_some() || self.armed_close => DialogOutcome::SecretClosed,
             KeyCode::Esc => {
                 self.armed_close = true;
                 self.note = Some("not saved: press Esc again to close, and the secret is gone for good".into());
@@ -283,61 +210,45 @@ impl ShowSecret {
     }
 }
 
-impl Dialog {
-    /// Handles a key.
-    pub fn on_key(&mut self, key: KeyEvent) -> DialogOutcome {
-        match self {
-            Self::Confirm(c) => c.key(key),
-            Self::Secret(s) => s.key(key),
-            Self::Working(_) => DialogOutcome::Stay,
-            Self::Message { .. } => match key.code {
-                KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') | KeyCode::Char(' ') => DialogOutcome::Close,
-                _ => DialogOutcome::Stay,
-            },
-        }
-    }
+/// The lines of a message: the text, then how to close it.
+pub fn message_lines<'a>(text: &str, error: bool, theme: &Theme) -> Vec<Line<'a>> {
+    let style = if error { theme.error() } else { theme.header() };
+    let mut lines: Vec<Line> = text.lines().map(|l| Line::styled(l.to_owned(), style)).collect();
+    lines.push(Line::from(""));
+    lines.push(Line::styled("Enter or Esc closes", theme.muted()));
+    lines
+}
 
-    /// Draws the dialog centred in `area`, clamped to it.
-    pub fn render(&self, area: Rect, buf: &mut Buffer, theme: &Theme) {
-        let (title, lines): (String, Vec<Line>) = match self {
-            Self::Confirm(c) => (
-                format!(" {} access key? ", c.request.command.label()),
-                confirm_lines(c, theme),
-            ),
-            Self::Working(text) => (" working ".into(), vec![Line::from(text.clone())]),
-            Self::Secret(s) => (
-                format!(" new access key for {} — shown once ", s.user),
-                secret_lines(s, theme),
-            ),
-            Self::Message { title, text, error } => {
-                let style = if *error { theme.error() } else { theme.header() };
-                let mut lines: Vec<Line> = text.lines().map(|l| Line::styled(l.to_owned(), style)).collect();
-                lines.push(Line::from(""));
-                lines.push(Line::styled("Enter or Esc closes", theme.muted()));
-                (format!(" {title} "), lines)
-            }
-        };
-        let width = 78.min(area.width);
-        let inner_w = width.saturating_sub(2).max(1) as usize;
-        let wrapped: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner_w)).sum();
-        let height = (wrapped as u16 + 2).min(area.height);
-        let popup = Rect::new(
-            area.x + (area.width.saturating_sub(width)) / 2,
-            area.y + (area.height.saturating_sub(height)) / 2,
-            width,
-            height,
-        )
-        .clamp(area);
-        Clear.render(popup, buf);
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(
-                Block::default()
-                    .borders(Borders::ALL)
-                    .title(Span::styled(truncate(&title, width), theme.accent())),
-            )
-            .render(popup, buf);
+/// Keys of a message: Enter, Esc, q or Space close it.
+pub fn message_key(key: KeyEvent) -> DialogOutcome {
+    match key.code {
+        KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') | KeyCode::Char(' ') => DialogOutcome::Close,
+        _ => DialogOutcome::Stay,
     }
+}
+
+/// Draws a dialog titled `title` with `lines`, centred in `area` and clamped to it.
+pub fn popup(title: &str, lines: Vec<Line>, area: Rect, buf: &mut Buffer, theme: &Theme) {
+    let width = 78.min(area.width);
+    let inner_w = width.saturating_sub(2).max(1) as usize;
+    let wrapped: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner_w)).sum();
+    let height = (wrapped as u16 + 2).min(area.height);
+    let popup = Rect::new(
+        area.x + (area.width.saturating_sub(width)) / 2,
+        area.y + (area.height.saturating_sub(height)) / 2,
+        width,
+        height,
+    )
+    .clamp(area);
+    Clear.render(popup, buf);
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(Span::styled(truncate(title, width), theme.accent())),
+        )
+        .render(popup, buf);
 }
 
 fn button(label: &str, focused: bool, theme: &Theme) -> Span<'static> {
@@ -353,7 +264,8 @@ fn button(label: &str, focused: bool, theme: &Theme) -> Span<'static> {
     }
 }
 
-fn confirm_lines<'a>(c: &Confirm, theme: &Theme) -> Vec<Line<'a>> {
+/// The lines of a confirmation: description, warnings, the typed characters, the buttons.
+pub fn confirm_lines<'a>(c: &Confirm, theme: &Theme) -> Vec<Line<'a>> {
     let mut lines: Vec<Line> = c.lines.iter().map(|l| Line::from(l.clone())).collect();
     for w in &c.warnings {
         lines.push(Line::styled(format!("! {w}"), theme.error()));
@@ -371,7 +283,7 @@ fn confirm_lines<'a>(c: &Confirm, theme: &Theme) -> Vec<Line<'a>> {
         Span::raw("      "),
         button(c.cancel_label, !c.confirm_focused, theme),
         Span::raw("   "),
-        button(c.request.command.label(), c.confirm_focused, theme),
+        button(c.request.action.label(), c.confirm_focused, theme),
     ]));
     let keys = if c.must_type.is_some() {
         "Tab switch · Enter choose · Esc cancel"
@@ -382,7 +294,8 @@ fn confirm_lines<'a>(c: &Confirm, theme: &Theme) -> Vec<Line<'a>> {
     lines
 }
 
-fn secret_lines<'a>(s: &'a ShowSecret, theme: &Theme) -> Vec<Line<'a>> {
+/// The lines of the secret dialog; the secret is borrowed, never copied.
+pub fn secret_lines<'a>(s: &'a ShowSecret, theme: &Theme) -> Vec<Line<'a>> {
     let mut lines = vec![
         Line::from(format!("account          {} ({})", s.account.name, s.account.id)),
         Line::from(format!("AccessKeyId      {}", s.key.id)),

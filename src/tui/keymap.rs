@@ -1,6 +1,7 @@
 //! The keymap: one table of bindings that feeds the dispatcher, the footer and the `?` help,
 //! so help never drifts from what the keys do.
 
+use crate::model::KeyAction;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// What the user asked for. Keys become actions before any view sees them.
@@ -38,14 +39,8 @@ pub enum Action {
     Rescan,
     /// Quit.
     Quit,
-    /// Deactivate the selected access key.
-    Deactivate,
-    /// Activate the selected access key.
-    Activate,
-    /// Rotate the selected access key.
-    Rotate,
-    /// Delete the selected access key.
-    Delete,
+    /// A write on the selected access key (deactivate, activate, rotate, delete).
+    Key(KeyAction),
 }
 
 /// Where a binding works.
@@ -120,19 +115,31 @@ pub const KEYMAP: &[Binding] = &[
     b(
         &[Char('d')],
         KeyRows,
-        Action::Deactivate,
+        Action::Key(KeyAction::Deactivate),
         "deactivate the access key",
         true,
     ),
-    b(&[Char('a')], KeyRows, Action::Activate, "activate the access key", true),
+    b(
+        &[Char('a')],
+        KeyRows,
+        Action::Key(KeyAction::Activate),
+        "activate the access key",
+        true,
+    ),
     b(
         &[Char('r')],
         KeyRows,
-        Action::Rotate,
+        Action::Key(KeyAction::Rotate),
         "rotate the access key (new key shown once)",
         true,
     ),
-    b(&[Char('x')], KeyRows, Action::Delete, "delete the access key", true),
+    b(
+        &[Char('x')],
+        KeyRows,
+        Action::Key(KeyAction::Delete),
+        "delete the access key",
+        true,
+    ),
     b(&[Char('?')], Global, Action::Help, "help", true),
     b(&[Char('q')], Global, Action::Quit, "quit", true),
 ];

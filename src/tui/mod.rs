@@ -13,15 +13,16 @@ pub mod store;
 pub mod table;
 pub mod theme;
 pub mod views;
+pub mod write_flow;
 
 use crate::audit::Policy;
 use crate::aws::{self, AwsContext, ConnectOptions};
 use crate::journal::{self, Journal};
-use crate::remediate::{KeyWrite, Remediator};
+use crate::model::KeyAction;
+use crate::remediate::{Remediator, WriteRequest, write_role};
 use crate::scan::{self, ScanEvent, ScanOptions};
 use app::{App, Effect, Flash, WriteEvent};
 use crossterm::event::{Event, EventStream, KeyEventKind};
-use dialog::{KeyCommand, WriteRequest};
 use futures::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -81,10 +82,7 @@ impl Backend {
     fn connected(&mut self, app: &mut App, ctx: AwsContext, opts: &TuiOptions) {
         app.identity = ctx.caller.arn.clone();
         let ctx = Arc::new(ctx);
-        let mut role = self.scan_opts.role.clone();
-        if let Some(r) = &opts.remediation_role {
-            role.role_name = r.clone();
-        }
+        let role = write_role(&self.scan_opts.role, opts.remediation_role.as_deref());
         let remediator = Remediator::new(ctx.clone(), role, opts.journal.clone(), opts.write_mode);
         self.full_scan = Some(scan::start(
             ctx.clone(),
@@ -141,7 +139,7 @@ impl Backend {
                     });
                 }
                 None => {
-                    app.dialog = None;
+                    app.write = write_flow::WriteFlow::default();
                     app.flash = Some(Flash {
                         text: "not connected to AWS".into(),
                         error: true,
@@ -170,21 +168,14 @@ impl Backend {
 
 /// Carries out one write request with the remediator.
 async fn write(r: &Remediator, request: WriteRequest) -> WriteEvent {
-    let write = match request.command {
-        KeyCommand::Deactivate => KeyWrite::Deactivate,
-        KeyCommand::Activate => KeyWrite::Activate,
-        KeyCommand::Delete => KeyWrite::Delete,
-        KeyCommand::Rotate => {
-            let result = r
-                .create_key(&request.account, &request.user)
-                .await
-                .map(|(k, keys)| (Arc::new(k), keys));
-            return WriteEvent::Rotated { request, result };
-        }
-    };
-    let result = r
-        .apply(&request.account, &request.user, &request.key, request.status, write)
-        .await;
+    if request.action == KeyAction::Rotate {
+        let result = r
+            .create_key(&request.account, &request.user)
+            .await
+            .map(|(k, keys)| (Arc::new(k), keys));
+        return WriteEvent::Rotated { request, result };
+    }
+    let result = r.apply(&request).await;
     WriteEvent::Applied { request, result }
 }
 

@@ -45,9 +45,7 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     if app.mode == Mode::Help {
         render_help(app, theme, area, buf);
     }
-    if let Some(d) = &app.dialog {
-        d.render(area, buf, theme);
-    }
+    app.write.render(area, buf, theme);
 }
 
 fn render_header(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {

@@ -466,12 +466,13 @@ fn finding_row(e: &AccountEntry, f: &Finding) -> Row {
 }
 
 fn journal_row(j: &crate::journal::Entry) -> Row {
-    use crate::journal::{Phase, Result as R};
+    use crate::journal::{ActionResult as R, Phase};
     let result = match (j.phase, j.result) {
         (Phase::Intent, _) => "intent",
         (_, Some(R::Ok)) => "ok",
         (_, Some(R::Failed)) => "failed",
         (_, Some(R::Interrupted)) => "interrupted",
+        (_, Some(R::Unknown)) => "unknown",
         (_, None) => "-",
     };
     let opt = |s: Option<&str>| s.unwrap_or("-").to_owned();
@@ -480,7 +481,7 @@ fn journal_row(j: &crate::journal::Entry) -> Row {
             j.time.format("%Y-%m-%d %H:%M:%S").to_string(),
             SortKey::Num(j.time.timestamp_millis()),
         ),
-        (j.action.verb().into(), SortKey::Text),
+        (j.action.journal_name().into(), SortKey::Text),
         (result.into(), SortKey::Text),
         (j.account_id.to_string(), SortKey::Text),
         (j.user.clone(), SortKey::Text),
@@ -496,7 +497,7 @@ fn journal_row(j: &crate::journal::Entry) -> Row {
             SortKey::Text,
         ),
     ];
-    let severity = matches!(j.result, Some(R::Failed | R::Interrupted)).then_some(Severity::High);
+    let severity = matches!(j.result, Some(R::Failed | R::Interrupted | R::Unknown)).then_some(Severity::High);
     Row::new(
         RowId::Journal(j.action_id.clone(), j.phase == Phase::Intent),
         cols,
