@@ -18,4 +18,5 @@ pub mod model;
 pub mod remediate;
 pub mod report;
 pub mod scan;
+pub mod settings;
 pub mod tui;

@@ -4,13 +4,14 @@
 use clap::Parser as _;
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use keytriage::aws::{self, AwsContext, ConnectOptions, RoleOptions};
-use keytriage::cli::{Cli, Command, Format, KeyArgs, ScanArgs, Settings};
+use keytriage::cli::{Cli, Command, Format, KeyArgs, ScanArgs};
 use keytriage::emulator::{DUMMY_CREDENTIALS, Emulator};
 use keytriage::journal::Journal;
 use keytriage::model::{AccessKeyId, Account, AccountState, KeyStatus, ScanStatus};
 use keytriage::remediate::{KeyWrite, Remediator};
 use keytriage::scan::{self, ScanEvent, ScanOptions};
-use keytriage::{audit, config, report};
+use keytriage::settings::Settings;
+use keytriage::{audit, report};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::sync::Arc;
@@ -36,8 +37,7 @@ fn run() -> Result<i32> {
             return Ok(if e.use_stderr() { 1 } else { 0 });
         }
     };
-    let file = config::load(cli.global.config.as_deref())?;
-    let settings = Settings::resolve(&cli.global, &file);
+    let settings = Settings::load(&cli.global)?;
     let _log_guard = init_logging();
 
     let demo = cli.global.demo || matches!(cli.command, Some(Command::Demo));

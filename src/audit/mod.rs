@@ -35,9 +35,10 @@ impl Default for Policy {
     }
 }
 
-/// How bad a finding is; ordered `Info < Low < Medium < High < Critical`.
+/// How bad a finding is; ordered `Info < Low < Medium < High < Critical`. Serialised
+/// lowercase (`"high"`); parsed case-insensitively, from flags, the config file and JSON alike.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase", try_from = "String")]
 pub enum Severity {
     /// For information.
     Info,
@@ -70,6 +71,13 @@ impl Severity {
 impl fmt::Display for Severity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+impl TryFrom<String> for Severity {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
     }
 }
 
