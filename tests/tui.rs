@@ -139,6 +139,15 @@ fn help_overlay_is_generated_from_the_keymap() {
         assert!(text.contains(b.help), "help shows '{}'", b.help);
     }
     assert!(!text.contains("deactivate the access key"), "only keys that work here");
+    for (name, help, _) in keytriage::tui::views::commands() {
+        assert!(text.contains(&format!(":{name}")), "help lists :{name}");
+        assert!(text.contains(help), "help shows '{help}'");
+    }
+    assert!(text.contains(":journal") && text.contains("write actions, newest first"));
+    assert!(
+        text.contains("Ctrl-c") && text.contains("Ctrl-d"),
+        "Ctrl keys come from the keymap"
+    );
     insta::assert_snapshot!(t.backend());
     // In a user's view, the key actions are listed too.
     let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
@@ -212,7 +221,7 @@ fn unknown_command_says_so() {
     assert!(flash.error);
     assert_eq!(
         flash.text,
-        "command 'pods' is unrecognized (try accounts, users, keys, findings, journal)"
+        "unknown command ':pods' (try :accounts :users :keys :findings :journal)"
     );
 }
 

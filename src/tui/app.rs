@@ -6,7 +6,7 @@ use super::dialog::{Confirm, Dialog, DialogOutcome, KeyCommand, ShowSecret, Writ
 use super::keymap::{self, Action, Context};
 use super::store::Store;
 use super::table::{RowId, Table};
-use super::views::{COMMANDS, ViewKind, is_root};
+use super::views::{self, ViewKind, is_root};
 use crate::audit::Policy;
 use crate::aws::remediate::NewKey;
 use crate::model::{AccessKey, Account, KeyStatus, Timestamp};
@@ -177,7 +177,7 @@ impl App {
         let (store, policy, now) = (&self.store, &self.policy, self.now);
         let last = self.stack.len() - 1;
         let view = &mut self.stack[last];
-        let progress = if view.kind == ViewKind::Accounts {
+        let progress = if view.kind.spec().shows_progress {
             store.progress_generation
         } else {
             0
@@ -213,12 +213,7 @@ impl App {
     /// The keymap contexts active in the current view.
     pub fn contexts(&self) -> Vec<Context> {
         let mut c = vec![Context::Global];
-        match self.view().kind {
-            ViewKind::User(..) => c.extend([Context::AccountRows, Context::KeyRows]),
-            ViewKind::Keys => c.extend([Context::AccountRows, Context::KeyRows, Context::Drillable]),
-            ViewKind::Journal => {}
-            _ => c.extend([Context::AccountRows, Context::Drillable]),
-        }
+        c.extend_from_slice(self.view().kind.spec().contexts);
         c
     }
 
@@ -647,9 +642,13 @@ impl App {
                         Some(kind) if kind == self.view().kind => {}
                         Some(kind) => self.push(kind),
                         None => {
-                            let names: Vec<&str> = COMMANDS.iter().map(|c| c.0).collect();
+                            let names: Vec<String> = views::commands().map(|(name, ..)| format!(":{name}")).collect();
                             self.flash = Some(Flash {
-                                text: format!("command '{other}' is unrecognized (try {})", names.join(", ")),
+                                text: format!(
+                                    "unknown command ':{}' (try {})",
+                                    other.trim_start_matches(':'),
+                                    names.join(" ")
+                                ),
                                 error: true,
                             });
                         }
@@ -663,9 +662,8 @@ impl App {
 
     /// View names that complete what is typed after `:`.
     pub fn completions(&self) -> Vec<&'static str> {
-        COMMANDS
-            .iter()
-            .map(|c| c.0)
+        views::commands()
+            .map(|(name, ..)| name)
             .filter(|n| n.starts_with(self.command.trim()))
             .collect()
     }

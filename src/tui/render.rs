@@ -6,7 +6,7 @@ use super::app::{App, Mode};
 use super::keymap::{self, Action};
 use super::table::Order;
 use super::theme::Theme;
-use super::views::{COMMANDS, ViewKind, ago, mfa_word, sev_label};
+use super::views::{self, ViewKind, ago, mfa_word, sev_label};
 use crate::audit::Severity;
 use crate::model::{ScanStatus, age_days};
 use ratatui::Frame;
@@ -328,15 +328,14 @@ fn render_help(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let mut lines = vec![Line::styled("keys in this view", theme.header())];
     for bnd in keymap::active(&app.contexts()) {
         let keys: Vec<String> = bnd.keys.iter().map(|k| keymap::key_name(*k)).collect();
-        lines.push(Line::from(format!("  {:<12} {}", keys.join(" "), bnd.help)));
+        lines.push(Line::from(format!("  {:<14} {}", keys.join(" "), bnd.help)));
     }
-    lines.push(Line::from("  Ctrl-c       quit"));
     lines.push(Line::styled(
         "commands (type : then the name, Tab completes)",
         theme.header(),
     ));
-    for (name, what) in COMMANDS {
-        lines.push(Line::from(format!("  :{name:<11} {what}")));
+    for (name, help, _) in views::commands() {
+        lines.push(Line::from(format!("  :{name:<13} {help}")));
     }
     lines.push(Line::styled(
         "filter: / then text (matches any column); Esc clears",
