@@ -29,7 +29,6 @@ fn app() -> App {
         "arn:aws:iam::111111111111:user/operator".into(),
         false,
     );
-    app.store.scan_id = 1;
     for e in events() {
         app.on_scan_event(e);
     }
@@ -231,7 +230,7 @@ fn rescan_returns_the_account_and_marks_it_queued() {
     let e = press(&mut app, Action::Rescan);
     let Some(Effect::Rescan(a)) = e else { panic!("{e:?}") };
     assert_eq!(a.name, "prod-payments");
-    assert_eq!(app.store.entry(&a.id).unwrap().status_word(), "queued");
+    assert_eq!(app.store.entry(&a.id).unwrap().scan_cell(), "queued");
     assert!(
         press(&mut app, Action::Rescan).is_none(),
         "no second rescan while queued"
@@ -620,7 +619,6 @@ fn dialogs_render_at_tiny_sizes() {
 #[test]
 fn a_big_view_is_rebuilt_at_most_every_two_seconds_while_data_arrives() {
     let mut app = App::new(Policy::default(), now(), "op".into(), false);
-    app.store.scan_id = 1;
     let mut evs = events();
     // Make prod-payments big: 10,001 users × 2 keys = 20,002 key rows.
     if let ScanEvent::AccountDone { scan, .. } = &mut evs[1] {

@@ -63,6 +63,27 @@ fn audit_root(account: &AccountId, root: &RootUser, now: Timestamp, out: &mut Ve
     }
 }
 
+/// How long an unused credential has lain idle, in whole days (UTC).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Idle {
+    /// Last used this many days ago.
+    LastUsed(i64),
+    /// Never used; created (for a password: its user created) this many days ago.
+    Never(i64),
+}
+
+/// The "unused" rule, one definition for access keys (`key-unused`) and console passwords
+/// (`password-unused`): last used more than `limit` days ago, or never used and created
+/// more than `limit` days ago. `None` when the credential counts as used.
+fn unused(last_used: Option<Timestamp>, created: Timestamp, limit: u32, now: Timestamp) -> Option<Idle> {
+    let idle = match last_used {
+        Some(t) => Idle::LastUsed(age_days(t, now)),
+        None => Idle::Never(age_days(created, now)),
+    };
+    let (Idle::LastUsed(days) | Idle::Never(days)) = idle;
+    (days > i64::from(limit)).then_some(idle)
+}
+
 /// "Used within `days`": a use no older than `days` whole days.
 fn used_within(last: Option<Timestamp>, days: u32, now: Timestamp) -> bool {
     last.is_some_and(|t| age_days(t, now) <= i64::from(days))
@@ -82,18 +103,11 @@ fn audit_user(account: &AccountId, user: &User, policy: &Policy, now: Timestamp,
         ));
     }
     if user.password_enabled {
-        let detail = match user.password_last_used {
-            Some(t) if age_days(t, now) > i64::from(policy.unused_days) => Some(format!(
-                "console password last used {} days ago (limit {})",
-                age_days(t, now),
-                policy.unused_days
-            )),
-            None if user_age > i64::from(policy.unused_days) => Some(format!(
-                "console password never used; user created {user_age} days ago (limit {})",
-                policy.unused_days
-            )),
-            _ => None,
-        };
+        let limit = policy.unused_days;
+        let detail = unused(user.password_last_used, user.created, limit, now).map(|idle| match idle {
+            Idle::LastUsed(days) => format!("console password last used {days} days ago (limit {limit})"),
+            Idle::Never(age) => format!("console password never used; user created {age} days ago (limit {limit})"),
+        });
         if let Some(detail) = detail {
             out.push(finding(Rule::PasswordUnused, account, name, None, detail));
         }
@@ -185,19 +199,12 @@ fn audit_key(
             format!("active key is {key_age} days old (limit {})", policy.rotation_days),
         ));
     }
-    let unused = match &key.last_used {
-        Some(u) if age_days(u.date, now) > i64::from(policy.unused_days) => Some(format!(
-            "last used {} days ago (limit {})",
-            age_days(u.date, now),
-            policy.unused_days
-        )),
-        None if key_age > i64::from(policy.unused_days) => Some(format!(
-            "never used; created {key_age} days ago (limit {})",
-            policy.unused_days
-        )),
-        _ => None,
-    };
-    if let Some(detail) = unused {
+    let limit = policy.unused_days;
+    let detail = unused(key.last_used.as_ref().map(|u| u.date), key.created, limit, now).map(|idle| match idle {
+        Idle::LastUsed(days) => format!("last used {days} days ago (limit {limit})"),
+        Idle::Never(age) => format!("never used; created {age} days ago (limit {limit})"),
+    });
+    if let Some(detail) = detail {
         out.push(finding(Rule::KeyUnused, account, name, Some(key), detail));
     }
     if user.password_enabled && key.last_used.is_none() {

@@ -141,7 +141,7 @@ impl App {
     /// A new app on the accounts view.
     pub fn new(policy: Policy, now: Timestamp, identity: String, write_mode: bool) -> Self {
         Self {
-            store: Store::default(),
+            store: Store::new(),
             policy,
             now,
             identity,

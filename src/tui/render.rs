@@ -15,6 +15,19 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
 
+/// A `width` × `height` rectangle centred in `area` (rounded towards the top left), clamped
+/// to it: the place of every popup (help, dialogs). Never larger than `area`, so drawing in
+/// it cannot index outside the buffer on a small terminal.
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    Rect::new(
+        area.x + area.width.saturating_sub(width) / 2,
+        area.y + area.height.saturating_sub(height) / 2,
+        width,
+        height,
+    )
+    .clamp(area)
+}
+
 /// Draws the whole screen.
 pub fn draw(app: &App, theme: &Theme, frame: &mut Frame<'_>) {
     render(app, theme, frame.area(), frame.buffer_mut());
@@ -343,7 +356,7 @@ fn render_help(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     ));
     let h = (lines.len() as u16 + 2).min(area.height);
     let w = 64.min(area.width);
-    let popup = Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h).clamp(area);
+    let popup = centered(area, w, h);
     Clear.render(popup, buf);
     Paragraph::new(lines)
         .block(
@@ -352,4 +365,17 @@ fn render_help(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
                 .title(Span::styled(" help (Esc closes) ", theme.accent())),
         )
         .render(popup, buf);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn centered_rounds_to_the_top_left_and_clamps() {
+        assert_eq!(centered(Rect::new(0, 0, 80, 24), 64, 10), Rect::new(8, 7, 64, 10));
+        assert_eq!(centered(Rect::new(2, 1, 81, 25), 64, 10), Rect::new(10, 8, 64, 10));
+        assert_eq!(centered(Rect::new(0, 0, 20, 5), 64, 10), Rect::new(0, 0, 20, 5));
+        assert_eq!(centered(Rect::new(0, 0, 0, 0), 64, 10), Rect::new(0, 0, 0, 0));
+    }
 }

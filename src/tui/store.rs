@@ -19,9 +19,11 @@ pub struct AccountEntry {
 }
 
 impl AccountEntry {
-    /// Short scan state for the accounts table: queued, assuming, report, users 3/40, ok,
-    /// denied, failed, skipped.
-    pub fn status_word(&self) -> String {
+    /// The accounts table's SCAN cell: the phase while scanning (queued, assuming, report,
+    /// listing, users 3/40), else the outcome's word ([`crate::model::ScanOutcome::status_word`]:
+    /// ok, failed, skipped) with a failure refined to `partial` (part was read) or `denied`
+    /// (an `AccessDenied*` error code).
+    pub fn scan_cell(&self) -> String {
         if let Some(phase) = self.phase {
             return match phase {
                 ScanPhase::Queued => "queued".into(),
@@ -31,14 +33,22 @@ impl AccountEntry {
                 ScanPhase::ReadingUsers { done, total } => format!("users {done}/{total}"),
             };
         }
-        match self.scan.as_ref().map(|s| (&s.scan.status, s.scan.error.as_ref())) {
-            None => "queued".into(),
-            Some((ScanStatus::Ok, _)) => "ok".into(),
-            Some((ScanStatus::Skipped, _)) => "skipped".into(),
-            Some((ScanStatus::Failed, _)) if self.scan.as_ref().is_some_and(|s| s.scan.partial) => "partial".into(),
-            Some((ScanStatus::Failed, Some(e))) if e.code.starts_with("AccessDenied") => "denied".into(),
-            Some((ScanStatus::Failed, _)) => "failed".into(),
+        let Some(outcome) = self.scan.as_ref().map(|s| &s.scan) else {
+            return "queued".into();
+        };
+        if outcome.status == ScanStatus::Failed {
+            if outcome.partial {
+                return "partial".into();
+            }
+            if outcome
+                .error
+                .as_ref()
+                .is_some_and(|e| e.code.starts_with("AccessDenied"))
+            {
+                return "denied".into();
+            }
         }
+        outcome.status_word().into()
     }
 
     /// True while a scan of this account is running or queued.
@@ -47,8 +57,8 @@ impl AccountEntry {
     }
 }
 
-/// Everything the TUI shows, in account-name order.
-#[derive(Clone, Debug, Default)]
+/// Everything the TUI shows, in account-name order. Made by [`Store::new`].
+#[derive(Clone, Debug)]
 pub struct Store {
     /// `None` for a standalone account or before discovery.
     pub organization: Option<Organization>,
@@ -85,7 +95,32 @@ fn count_into(counts: &mut [usize; 5], findings: &[Finding], add: bool) {
     }
 }
 
+impl Default for Store {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Store {
+    /// The id of the TUI's scan run: the full scan and every per-account rescan carry it.
+    pub const SCAN_ID: ScanId = 1;
+
+    /// An empty store that accepts the events of scan run [`Store::SCAN_ID`].
+    pub fn new() -> Self {
+        Self {
+            organization: None,
+            accounts: Vec::new(),
+            discovery_error: None,
+            warnings: Vec::new(),
+            discovered: false,
+            generation: 0,
+            progress_generation: 0,
+            scan_id: Self::SCAN_ID,
+            journal: Vec::new(),
+            severity_counts: [0; 5],
+        }
+    }
+
     /// Applies one event; returns true when anything changed. Events of another scan run
     /// than `scan_id` are ignored.
     pub fn apply(&mut self, event: ScanEvent, policy: &Policy, now: Timestamp) -> bool {

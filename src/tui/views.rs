@@ -407,7 +407,7 @@ fn account_row(e: &AccountEntry, policy: &Policy, now: Timestamp) -> Row {
         (a.id.to_string(), SortKey::Text),
         (a.ou_path.clone(), SortKey::Text),
         (a.state.to_string(), SortKey::Text),
-        (e.status_word(), SortKey::Text),
+        (e.scan_cell(), SortKey::Text),
         numbers(users.len()),
         numbers(keys),
         numbers(old),
