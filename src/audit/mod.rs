@@ -224,3 +224,66 @@ pub fn sort_findings(findings: &mut [Finding]) {
             .then_with(|| a.rule.cmp(&b.rule))
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(severity: Severity, account: &str, user: &str, key: Option<&str>, rule: Rule) -> Finding {
+        Finding {
+            rule,
+            severity,
+            account_id: AccountId::parse(account).unwrap(),
+            user: user.into(),
+            access_key_id: key.map(|k| AccessKeyId(k.into())),
+            detail: String::new(),
+            controls: rule.controls(),
+        }
+    }
+
+    #[test]
+    fn sort_findings_is_worst_first_then_account_user_key_rule() {
+        let (a1, a2) = ("111111111111", "222222222222");
+        let want = vec![
+            f(Severity::Critical, a2, ROOT_USER, None, Rule::RootNoMfa),
+            f(Severity::High, a1, "bob", Some("AKIA2"), Rule::KeyNotRotated),
+            f(Severity::Medium, a1, "alice", None, Rule::PasswordUnused),
+            f(Severity::Medium, a1, "alice", None, Rule::StaleUser),
+            f(Severity::Medium, a1, "alice", Some("AKIA1"), Rule::KeyUnused),
+            f(Severity::Medium, a1, "alice", Some("AKIA3"), Rule::KeyUnused),
+            f(Severity::Medium, a1, "bob", None, Rule::MultipleActiveKeys),
+            f(Severity::Medium, a2, "alice", None, Rule::StaleUser),
+            f(Severity::Low, a1, "alice", Some("AKIA1"), Rule::KeyNeverUsedAtSetup),
+        ];
+        let mut got: Vec<Finding> = want.iter().rev().cloned().collect();
+        got.swap(0, 4);
+        got.swap(2, 7);
+        sort_findings(&mut got);
+        let brief = |v: &[Finding]| -> Vec<String> {
+            v.iter()
+                .map(|f| {
+                    format!(
+                        "{} {} {} {:?} {}",
+                        f.severity, f.account_id, f.user, f.access_key_id, f.rule
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(brief(&got), brief(&want));
+    }
+
+    #[test]
+    fn severity_parses_case_insensitively_and_names_a_bad_value() {
+        assert_eq!("HIGH".parse::<Severity>(), Ok(Severity::High));
+        assert_eq!(" low ".parse::<Severity>(), Ok(Severity::Low));
+        assert_eq!(
+            "severe".parse::<Severity>(),
+            Err("severity 'severe' is unrecognized (use critical, high, medium, low or info)".into())
+        );
+        let s: Severity = serde_json::from_str("\"critical\"").unwrap();
+        assert_eq!(
+            (s, serde_json::to_string(&s).unwrap()),
+            (Severity::Critical, "\"critical\"".into())
+        );
+    }
+}

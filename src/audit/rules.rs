@@ -458,6 +458,105 @@ mod tests {
         assert_eq!(got[0].detail, "active key is 400 days old (limit 90)");
     }
 
+    fn details(u: User) -> Vec<(Rule, String)> {
+        audit_account(&scan_of(None, vec![u]), &Policy::default(), now())
+            .into_iter()
+            .map(|f| (f.rule, f.detail))
+            .collect()
+    }
+
+    #[rstest]
+    #[case::api_only_user_never_used_key(false, None, false)]
+    #[case::console_user_used_key(true, Some(d(1)), false)]
+    #[case::console_user_never_used_key(true, None, true)]
+    fn key_never_used_at_setup_is_only_a_console_users_never_used_key(
+        #[case] console: bool,
+        #[case] used: Option<Duration>,
+        #[case] fires: bool,
+    ) {
+        let mut u = user(vec![key("AKIA1", KeyStatus::Active, d(3), used)]);
+        u.password_enabled = console;
+        u.mfa_active = true;
+        u.password_last_used = console.then(|| ago(d(1)));
+        let got = fired(u);
+        assert_eq!(
+            got.contains(&(Rule::KeyNeverUsedAtSetup, Some("AKIA1".into()))),
+            fires,
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn a_console_users_never_used_inactive_key_is_only_inactive() {
+        let mut u = user(vec![key("AKIA1", KeyStatus::Inactive, d(3), None)]);
+        u.password_enabled = true;
+        u.mfa_active = true;
+        u.password_last_used = Some(ago(d(1)));
+        assert_eq!(fired(u), vec![(Rule::InactiveKey, Some("AKIA1".into()))]);
+    }
+
+    #[test]
+    fn stale_user_detail_says_whether_anything_was_ever_used() {
+        let mut never = user(vec![key("AKIA1", KeyStatus::Active, d(300), None)]);
+        never.created = ago(d(400));
+        let got = details(never);
+        assert!(
+            got.contains(&(
+                Rule::StaleUser,
+                "no enabled credential ever used; user created 400 days ago (limit 90)".into()
+            )),
+            "{got:?}"
+        );
+        let mut departed = user(vec![key("AKIA1", KeyStatus::Active, d(300), Some(d(200)))]);
+        departed.created = ago(d(400));
+        departed.password_enabled = true;
+        departed.mfa_active = true;
+        departed.password_last_used = Some(ago(d(150)));
+        let got = details(departed);
+        assert!(
+            got.contains(&(
+                Rule::StaleUser,
+                "enabled credentials last used or created 150 days ago; user created 400 days ago (limit 90)".into()
+            )),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn unused_details_for_keys_and_passwords() {
+        let mut u = user(vec![
+            key("AKIA1", KeyStatus::Active, d(60), Some(d(50))),
+            key("AKIA2", KeyStatus::Active, d(47), None),
+        ]);
+        u.created = ago(d(80));
+        u.password_enabled = true;
+        u.mfa_active = true;
+        let got: Vec<(Rule, String)> = details(u)
+            .into_iter()
+            .filter(|(r, _)| matches!(r, Rule::KeyUnused | Rule::PasswordUnused))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    Rule::PasswordUnused,
+                    "console password never used; user created 80 days ago (limit 45)".into()
+                ),
+                (Rule::KeyUnused, "last used 50 days ago (limit 45)".into()),
+                (Rule::KeyUnused, "never used; created 47 days ago (limit 45)".into()),
+            ]
+        );
+        let mut u = user(vec![]);
+        u.created = ago(d(400));
+        u.password_enabled = true;
+        u.mfa_active = true;
+        u.password_last_used = Some(ago(d(46)));
+        assert!(details(u).contains(&(
+            Rule::PasswordUnused,
+            "console password last used 46 days ago (limit 45)".into()
+        )));
+    }
+
     #[test]
     fn thresholds_are_configurable() {
         let policy = Policy {
