@@ -15,7 +15,7 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(name = "keytriage", version, about, long_about = None)]
 pub struct Cli {
-    /// Shared flags.
+    /// Flags every command takes (before or after the command name).
     #[command(flatten)]
     pub global: GlobalArgs,
     /// What to do; the TUI when absent.
@@ -75,7 +75,7 @@ pub struct GlobalArgs {
     pub remediation_role: Option<String>,
 }
 
-/// Subcommands.
+/// The commands; none means the TUI.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan headless and print the scan document (JSON) or the findings (CSV) on stdout.

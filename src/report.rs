@@ -1,4 +1,5 @@
-//! The headless report: the versioned JSON scan document (DESIGN §5), CSV (one row per
+//! The headless report: the versioned JSON scan document (schema `keytriage.scan/v1`,
+//! described in the README and the types below), CSV (one row per
 //! finding) and the `--fail-on` exit code. It reads the same findings the TUI shows.
 
 use crate::audit::{Finding, Policy, Severity};

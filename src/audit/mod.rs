@@ -1,7 +1,10 @@
-//! The audit: pure rules over the inventory (DESIGN §4).
+//! The audit: pure rules over the inventory.
 //!
 //! `(inventory, policy, now) → Vec<Finding>`. No I/O and no clock: `now` is an argument, so
-//! every rule is testable with a fixed time. The rule table lives in [`rules`].
+//! every rule is testable with a fixed time. This module owns the rule table ([`Rule`]: id,
+//! severity, CIS / Security Hub controls), the thresholds ([`Policy`]), [`Finding`] and the
+//! order findings are reported in; the rule bodies live in `rules.rs`. It must not do I/O,
+//! read the clock, or know about the TUI, the report formats or AWS.
 
 mod rules;
 
@@ -37,18 +40,19 @@ impl Default for Policy {
 
 /// How bad a finding is; ordered `Info < Low < Medium < High < Critical`. Serialised
 /// lowercase (`"high"`); parsed case-insensitively, from flags, the config file and JSON alike.
+/// Each rule has one fixed severity ([`Rule::severity`]); `scan --fail-on` compares against it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase", try_from = "String")]
 pub enum Severity {
-    /// For information.
+    /// No rule uses it yet; accepted by `--fail-on` (fails on any finding).
     Info,
-    /// Low.
+    /// Hygiene: an inactive key left behind, a console user's key never used.
     Low,
-    /// Medium.
+    /// Credentials idle past the thresholds, several active keys, a stale user.
     Medium,
-    /// High.
+    /// An old active key, a console password without MFA, a root user with only virtual MFA.
     High,
-    /// Critical.
+    /// The root user has an access key or no MFA.
     Critical,
 }
 
@@ -91,7 +95,8 @@ impl std::str::FromStr for Severity {
     }
 }
 
-/// The rules of DESIGN §4. The serialized name is the rule id, e.g. `key-not-rotated`.
+/// The audit rules; the table of ids, severities and controls is in the methods below (and
+/// in the README's rule table). The serialized name is the rule id, e.g. `key-not-rotated`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Rule {
@@ -152,7 +157,10 @@ impl Rule {
         }
     }
 
-    /// The rule's severity (DESIGN §4).
+    /// The rule's severity: critical for the root user's key or missing MFA; high for an old
+    /// active key, a password without MFA, virtual root MFA; medium for idle credentials,
+    /// several active keys, a stale user; low for an inactive key and a console user's
+    /// never-used key.
     pub fn severity(self) -> Severity {
         use Severity::*;
         match self {

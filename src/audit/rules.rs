@@ -1,4 +1,7 @@
-//! The rule bodies. Each function looks at one subject and pushes the findings it fires.
+//! The rule bodies. Each function looks at one subject (the root user, a user, one access
+//! key) and pushes the findings it fires. Thresholds come from [`Policy`]; "older than N
+//! days" is `age_days(..) > N`, whole days, UTC. Rule ids, severities and controls are not
+//! decided here but in the [`Rule`] table.
 
 use super::{Finding, Policy, ROOT_USER, Rule};
 use crate::model::{AccessKey, AccountId, AccountScan, RootUser, Timestamp, User, age_days};

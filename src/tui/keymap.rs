@@ -1,5 +1,8 @@
-//! The keymap: one table of bindings that feeds the dispatcher, the footer and the `?` help,
-//! so help never drifts from what the keys do.
+//! The keymap: one table of bindings (Ctrl keys included) that feeds the dispatcher, the
+//! footer and the `?` help, so help never drifts from what the keys do.
+//!
+//! This module owns which key means which [`Action`] where. It must not carry actions out
+//! (that is `app.rs`) or know about views beyond the [`Context`]s they declare.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -104,13 +107,13 @@ const fn ctrl(c: char) -> Key {
 pub struct Binding {
     /// The keys (any of them triggers it). The first is shown in hints.
     pub keys: &'static [Key],
-    /// Where it works.
+    /// Where it works: the views whose registry entry lists this context.
     pub context: Context,
     /// What it does.
     pub action: Action,
-    /// Help text.
+    /// What `?` shows; its first word is the footer hint.
     pub help: &'static str,
-    /// Shown in the footer.
+    /// Offered in the footer (row actions first, as many as fit; `?` always).
     pub footer: bool,
 }
 

@@ -1,6 +1,9 @@
 //! Drawing: a pure function of [`App`] state (the tables remember the last drawn height
-//! for PageDown). Header, body (a table or the user detail), status, footer, help overlay.
-//! Never panics at any size, down to 0×0.
+//! for PageDown). Header, body (a table or the user detail), status, footer, help overlay,
+//! and [`centered`], the place of every popup. Never panics at any size, down to 0×0.
+//!
+//! The help and footer text come from the keymap and the view registry; this module must
+//! not hard-code a key or a view name, and must not change state.
 
 use super::app::{App, Mode};
 use super::keymap::{self, Action};

@@ -1,5 +1,8 @@
 //! What the TUI knows: every account's latest scan, progress and findings, fed by
 //! [`ScanEvent`]s. Findings are recomputed per account when its scan arrives (pure audit).
+//!
+//! This module owns the data the views are built from and its change counters. It must not
+//! know about views, keys or drawing, and must not start scans (the loop does).
 
 use crate::audit::{self, Finding, Policy, Severity};
 use crate::model::{Account, AccountId, AccountScan, Organization, ScanPhase, ScanStatus, Timestamp};
@@ -8,7 +11,7 @@ use crate::scan::{ScanEvent, ScanId};
 /// One account as the TUI shows it.
 #[derive(Clone, Debug)]
 pub struct AccountEntry {
-    /// The account.
+    /// The account: from discovery, replaced by the one its latest scan carries.
     pub account: Account,
     /// Where its scan is; `None` once done.
     pub phase: Option<ScanPhase>,
@@ -62,11 +65,11 @@ impl AccountEntry {
 pub struct Store {
     /// `None` for a standalone account or before discovery.
     pub organization: Option<Organization>,
-    /// The accounts.
+    /// The selected accounts, sorted by name (as discovery sent them).
     pub accounts: Vec<AccountEntry>,
     /// Set when the organization could not be read.
     pub discovery_error: Option<String>,
-    /// Discovery warnings.
+    /// Problems discovery met without failing (shown, never fatal).
     pub warnings: Vec<String>,
     /// True once discovery succeeded.
     pub discovered: bool,

@@ -1,6 +1,10 @@
-//! The views' columns and rows: accounts, users, keys and findings, built from the
-//! [`Store`]. Org-wide and scoped variants share one column table: a scoped view shows the
-//! same columns minus the leading ones it is scoped by.
+//! The views: the registry [`VIEWS`] (one entry per view: name, help, columns, default sort
+//! by column title, keymap contexts) and the rows each view builds from the [`Store`].
+//! Org-wide and scoped variants share one column table: a scoped view shows the same columns
+//! minus the leading ones it is scoped by (its entry names them).
+//!
+//! This module owns what a view shows. It must not change the store, handle keys (that is
+//! `app.rs` via the keymap) or draw (that is `table.rs` and `render.rs`).
 
 use super::keymap::Context;
 use super::store::{AccountEntry, Store};
