@@ -137,7 +137,6 @@ fn bench(c: &mut Criterion) {
         "arn:aws:iam::100000000000:user/bench".into(),
         false,
     );
-    app.store.scan_id = 1;
     for e in events() {
         app.on_scan_event(e);
     }

@@ -1,7 +1,9 @@
-//! Command-line flags (clap) and their merge with the config file into [`Settings`].
+//! Command-line flags (clap): what the user typed, validated as it is parsed (account ids,
+//! severities, a concurrency of at least 1). Defaults and the merge with the config file are
+//! [`crate::settings`]'s job: a flag here is `None` or empty when not given. This module must
+//! not read files or the environment.
 
-use crate::audit::{Policy, Severity};
-use crate::config::FileConfig;
+use crate::audit::Severity;
 use crate::model::AccountId;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -13,7 +15,7 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(name = "keytriage", version, about, long_about = None)]
 pub struct Cli {
-    /// Shared flags.
+    /// Flags every command takes (before or after the command name).
     #[command(flatten)]
     pub global: GlobalArgs,
     /// What to do; the TUI when absent.
@@ -73,7 +75,7 @@ pub struct GlobalArgs {
     pub remediation_role: Option<String>,
 }
 
-/// Subcommands.
+/// The commands; none means the TUI.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan headless and print the scan document (JSON) or the findings (CSV) on stdout.
@@ -141,102 +143,9 @@ fn parse_severity(s: &str) -> Result<Severity, String> {
     s.parse()
 }
 
-/// Flags merged over the config file over the defaults.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// AWS profile.
-    pub profile: Option<String>,
-    /// AWS region.
-    pub region: Option<String>,
-    /// Endpoint override.
-    pub endpoint_url: Option<String>,
-    /// Audit role name.
-    pub role_name: String,
-    /// External id.
-    pub external_id: Option<String>,
-    /// Remediation role name, when writes use a separate role.
-    pub remediation_role: Option<String>,
-    /// Only these accounts.
-    pub accounts: Vec<AccountId>,
-    /// Never these accounts.
-    pub exclude_accounts: Vec<AccountId>,
-    /// Accounts at once.
-    pub concurrency: usize,
-    /// Users at once within an account.
-    pub user_concurrency: usize,
-    /// Rule thresholds.
-    pub policy: Policy,
-    /// `scan --fail-on` default.
-    pub fail_on: Option<Severity>,
-}
-
-/// The default audit role.
-pub const DEFAULT_ROLE: &str = "OrganizationAccountAccessRole";
-
-impl Settings {
-    /// Merges flags over the file over the defaults. The file was validated by `config::parse`.
-    pub fn resolve(flags: &GlobalArgs, file: &FileConfig) -> Self {
-        let ids = |flag: &Vec<AccountId>, file: &Option<Vec<String>>| -> Vec<AccountId> {
-            if !flag.is_empty() {
-                return flag.clone();
-            }
-            file.iter().flatten().filter_map(|s| AccountId::parse(s).ok()).collect()
-        };
-        let defaults = Policy::default();
-        Self {
-            profile: flags.profile.clone().or_else(|| file.profile.clone()),
-            region: flags.region.clone().or_else(|| file.region.clone()),
-            endpoint_url: flags.endpoint_url.clone().or_else(|| file.endpoint_url.clone()),
-            role_name: flags
-                .role_name
-                .clone()
-                .or_else(|| file.role_name.clone())
-                .unwrap_or_else(|| DEFAULT_ROLE.into()),
-            external_id: flags.external_id.clone().or_else(|| file.external_id.clone()),
-            remediation_role: flags.remediation_role.clone().or_else(|| file.remediation_role.clone()),
-            accounts: ids(&flags.accounts, &file.accounts),
-            exclude_accounts: ids(&flags.exclude_accounts, &file.exclude_accounts),
-            concurrency: usize::from(flags.concurrency.or(file.concurrency).unwrap_or(8)),
-            user_concurrency: usize::from(file.user_concurrency.unwrap_or(8)),
-            policy: Policy {
-                rotation_days: flags
-                    .rotation_days
-                    .or(file.rotation_days)
-                    .unwrap_or(defaults.rotation_days),
-                unused_days: flags.unused_days.or(file.unused_days).unwrap_or(defaults.unused_days),
-                stale_user_days: flags
-                    .stale_user_days
-                    .or(file.stale_user_days)
-                    .unwrap_or(defaults.stale_user_days),
-            },
-            fail_on: file.fail_on.as_deref().and_then(|s| s.parse().ok()),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn flags_override_file_over_defaults() {
-        let cli = Cli::try_parse_from(["keytriage", "--rotation-days", "30", "scan"]).unwrap();
-        let file = FileConfig {
-            rotation_days: Some(60),
-            unused_days: Some(20),
-            ..Default::default()
-        };
-        let s = Settings::resolve(&cli.global, &file);
-        assert_eq!(
-            s.policy,
-            Policy {
-                rotation_days: 30,
-                unused_days: 20,
-                stale_user_days: 90
-            }
-        );
-        assert_eq!(s.role_name, DEFAULT_ROLE);
-    }
 
     #[test]
     fn bad_account_id_and_severity_are_refused() {

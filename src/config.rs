@@ -1,76 +1,82 @@
-//! The TOML configuration file and its merge with command-line flags.
+//! The TOML configuration file: where it lives and how it is read into typed values.
 //!
 //! The file lives at the platform config path (`directories`:
 //! `~/.config/keytriage/config.toml` on Linux) or at `--config PATH`. Unknown keys, wrong
-//! types and negative numbers are errors that name the file, line and column. Flags override
-//! the file; the file overrides the defaults.
+//! types, negative numbers, bad account ids and severities are errors that name the file,
+//! line and column. This module only reads the file; [`crate::settings`] merges it with the
+//! flags and decides defaults. It must not look at flags or the environment.
 
 use crate::audit::Severity;
 use crate::model::AccountId;
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
+use std::num::NonZeroU16;
 use std::path::{Path, PathBuf};
 
-/// The file's contents. Every key is optional.
+/// The file's contents, already typed: an account id that is not 12 digits, an unknown
+/// severity or a zero concurrency fails to deserialise, so toml's error names its line and
+/// column. Every key is optional; [`crate::settings::Settings::resolve`] lays the flags over it.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
-    /// AWS profile.
+    /// AWS profile from `~/.aws/config`, as `--profile`.
     pub profile: Option<String>,
-    /// AWS region.
+    /// AWS region, as `--region`.
     pub region: Option<String>,
-    /// Endpoint override (e.g. a moto server).
+    /// Endpoint override for every AWS call (e.g. a moto server), as `--endpoint-url`.
     pub endpoint_url: Option<String>,
-    /// Audit role name in member accounts.
+    /// The audit role's name in member accounts, as `--role-name`.
     pub role_name: Option<String>,
-    /// External id for the audit role.
+    /// The external id the audit role's trust policy requires, as `--external-id`.
     pub external_id: Option<String>,
-    /// Role for write calls (remediation); reads keep the audit role.
+    /// A role for write calls (remediation), as `--remediation-role`; reads keep the audit role.
     pub remediation_role: Option<String>,
-    /// Only these accounts.
-    pub accounts: Option<Vec<String>>,
-    /// Never these accounts.
-    pub exclude_accounts: Option<Vec<String>>,
-    /// Accounts scanned at once.
-    pub concurrency: Option<u16>,
-    /// Users read at once within an account.
-    pub user_concurrency: Option<u16>,
-    /// `key-not-rotated` threshold, days.
+    /// Scan only these accounts, as `--accounts`.
+    pub accounts: Option<Vec<AccountId>>,
+    /// Never scan these accounts, as `--exclude-accounts`.
+    pub exclude_accounts: Option<Vec<AccountId>>,
+    /// Accounts scanned at once, as `--concurrency`.
+    #[serde(default, deserialize_with = "at_least_one")]
+    pub concurrency: Option<NonZeroU16>,
+    /// Users read at once within one account (no flag).
+    #[serde(default, deserialize_with = "at_least_one")]
+    pub user_concurrency: Option<NonZeroU16>,
+    /// `key-not-rotated` threshold in whole days, as `--rotation-days`.
     pub rotation_days: Option<u32>,
-    /// `key-unused` / `password-unused` threshold, days.
+    /// `key-unused` / `password-unused` threshold in whole days, as `--unused-days`.
     pub unused_days: Option<u32>,
-    /// `stale-user` threshold, days.
+    /// `stale-user` threshold in whole days, as `--stale-user-days`.
     pub stale_user_days: Option<u32>,
-    /// Default `--fail-on` severity for `scan`.
-    pub fail_on: Option<String>,
+    /// The default of `scan --fail-on`.
+    pub fail_on: Option<Severity>,
 }
 
-/// A configuration that cannot be used.
+/// A concurrency: a positive integer; 0 is refused with a message that says so.
+fn at_least_one<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NonZeroU16>, D::Error> {
+    let n = u16::deserialize(d)?;
+    NonZeroU16::new(n)
+        .map(Some)
+        .ok_or_else(|| serde::de::Error::custom("concurrency must be at least 1"))
+}
+
+/// A configuration file that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file named by `--config` cannot be read.
     #[error("cannot read config file {path}")]
     Read {
-        /// The file.
+        /// The file as named.
         path: PathBuf,
-        /// Why.
+        /// The I/O error (not found, permission denied…).
         #[source]
         source: std::io::Error,
     },
-    /// The file is not valid TOML, or has an unknown key or a wrong type. The message names
-    /// line and column.
+    /// The file is not valid TOML, has an unknown key, a wrong type or an unacceptable value
+    /// (account id, severity, zero concurrency).
     #[error("config file {path}: {message}")]
     Parse {
-        /// The file.
+        /// The file as named.
         path: PathBuf,
-        /// toml's message, with line, column and the offending excerpt.
-        message: String,
-    },
-    /// A value has the right type but is not acceptable.
-    #[error("config file {path}: {message}")]
-    Invalid {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong.
+        /// toml's message: line, column, the offending excerpt and what is wrong.
         message: String,
     },
 }
@@ -99,30 +105,16 @@ pub fn load(explicit: Option<&Path>) -> Result<FileConfig, ConfigError> {
     parse(&text, &path)
 }
 
-/// Parses and validates a config text; `path` only names the file in errors.
+/// Parses a config text into typed values; `path` only names the file in errors.
 ///
 /// # Errors
-/// [`ConfigError::Parse`] (syntax, unknown key, wrong type, with line and column) or
-/// [`ConfigError::Invalid`] (bad account id, severity, zero concurrency).
+/// [`ConfigError::Parse`] for syntax, an unknown key, a wrong type or a bad value (account
+/// id, severity, zero concurrency), each with line and column.
 pub fn parse(text: &str, path: &Path) -> Result<FileConfig, ConfigError> {
-    let cfg: FileConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
+    toml::from_str(text).map_err(|e| ConfigError::Parse {
         path: path.to_path_buf(),
         message: e.to_string().trim_end().to_owned(),
-    })?;
-    let invalid = |message: String| ConfigError::Invalid {
-        path: path.to_path_buf(),
-        message,
-    };
-    for id in cfg.accounts.iter().chain(&cfg.exclude_accounts).flatten() {
-        AccountId::parse(id).map_err(|e| invalid(format!("accounts: {e}")))?;
-    }
-    if let Some(s) = &cfg.fail_on {
-        s.parse::<Severity>().map_err(|e| invalid(format!("fail_on: {e}")))?;
-    }
-    if cfg.concurrency == Some(0) || cfg.user_concurrency == Some(0) {
-        return Err(invalid("concurrency must be at least 1".into()));
-    }
-    Ok(cfg)
+    })
 }
 
 #[cfg(test)]
@@ -163,12 +155,34 @@ mod tests {
     }
 
     #[test]
-    fn bad_values() {
-        assert_eq!(
-            err("accounts = [\"12\"]"),
-            "config file /etc/kt.toml: accounts: account id '12' is not 12 digits"
+    fn bad_values_name_line_and_column() {
+        let e = err("rotation_days = 90\naccounts = [\"111111111111\", \"12\"]\n");
+        assert!(
+            e.starts_with("config file /etc/kt.toml: TOML parse error at line 2, column 12"),
+            "{e}"
         );
-        assert!(err("fail_on = \"severe\"").contains("severity 'severe' is unrecognized"));
-        assert!(err("concurrency = 0").contains("at least 1"));
+        assert!(e.contains("account id '12' is not 12 digits"), "{e}");
+        let e = err("exclude_accounts = [\"x\"]");
+        assert!(e.contains("line 1, column 20"), "{e}");
+        assert!(e.contains("account id 'x' is not 12 digits"), "{e}");
+        let e = err("fail_on = \"severe\"");
+        assert!(e.contains("line 1, column 11"), "{e}");
+        assert!(e.contains("severity 'severe' is unrecognized"), "{e}");
+        let e = err("concurrency = 0");
+        assert!(e.contains("line 1, column 15"), "{e}");
+        assert!(e.contains("concurrency must be at least 1"), "{e}");
+        assert!(err("user_concurrency = 0").contains("at least 1"));
+    }
+
+    #[test]
+    fn values_arrive_typed() {
+        let cfg = parse(
+            "accounts = [\"111111111111\"]\nfail_on = \"HIGH\"\nconcurrency = 3\n",
+            Path::new("x"),
+        )
+        .unwrap();
+        assert_eq!(cfg.accounts, Some(vec![AccountId::parse("111111111111").unwrap()]));
+        assert_eq!(cfg.fail_on, Some(Severity::High));
+        assert_eq!(cfg.concurrency, NonZeroU16::new(3));
     }
 }

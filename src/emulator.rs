@@ -1,5 +1,6 @@
-//! The local AWS emulator (DESIGN §7): moto, pinned, in a cached venv, seeded from a
-//! scenario JSON by `assets/emulator.py`.
+//! The local AWS emulator that the demo and every AWS test run against: moto, pinned, in a
+//! cached venv, seeded from a scenario JSON by `assets/emulator.py` (its fault injection is
+//! described in `assets/EMULATOR.md`).
 //!
 //! [`Emulator::start`] finds python3 (or `KEYTRIAGE_PYTHON`), creates the venv on first use
 //! under the cache dir (guarded by a file lock, so parallel tests share one install), writes

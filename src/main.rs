@@ -5,12 +5,12 @@
 use clap::Parser as _;
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use keytriage::aws::ConnectOptions;
-use keytriage::cli::{Cli, Command, Settings};
-use keytriage::config;
+use keytriage::cli::{Cli, Command};
+use keytriage::commands::write;
 use keytriage::emulator::{DUMMY_CREDENTIALS, Emulator};
 use keytriage::journal::Journal;
-use keytriage::commands::write;
 use keytriage::model::KeyAction;
+use keytriage::settings::Settings;
 use std::io::IsTerminal;
 
 fn main() {
@@ -34,8 +34,7 @@ fn run() -> Result<i32> {
             return Ok(if e.use_stderr() { 1 } else { 0 });
         }
     };
-    let file = config::load(cli.global.config.as_deref())?;
-    let settings = Settings::resolve(&cli.global, &file);
+    let settings = Settings::load(&cli.global)?;
     let _log_guard = init_logging();
 
     let demo = cli.global.demo || matches!(cli.command, Some(Command::Demo));
@@ -131,4 +130,3 @@ fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
         .ok()?;
     Some(guard)
 }
-

@@ -19,10 +19,24 @@ pub fn age_days(then: Timestamp, now: Timestamp) -> i64 {
     (now - then).num_days().max(0)
 }
 
-/// A 12-digit AWS account id, e.g. `123456789012`.
+/// A 12-digit AWS account id, e.g. `123456789012`. Deserialising validates it (a config
+/// file's `accounts = ["12"]` is an error at that line and column, not a silent drop).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "String", into = "String")]
 pub struct AccountId(String);
+
+impl TryFrom<String> for AccountId {
+    type Error = InvalidAccountId;
+    fn try_from(s: String) -> Result<Self, InvalidAccountId> {
+        Self::parse(&s)
+    }
+}
+
+impl From<AccountId> for String {
+    fn from(id: AccountId) -> String {
+        id.0
+    }
+}
 
 impl AccountId {
     /// Validates and wraps an account id.

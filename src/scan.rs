@@ -54,12 +54,14 @@ impl ScanOptions {
 /// Identifies one scan run; events of an older run are stale and ignored by the UI.
 pub type ScanId = u64;
 
-/// A backend fact about a scan, in the order they happen.
+/// A backend fact about a scan, in the order they happen. Every variant carries the
+/// `scan_id` of the run that sent it ([`start`]'s argument), so a receiver can drop events
+/// of an older run.
 #[derive(Clone, Debug)]
 pub enum ScanEvent {
     /// The organization was read: these accounts will be reported on (selected ones only).
     Discovered {
-        /// Which run.
+        #[allow(missing_docs)]
         scan_id: ScanId,
         /// `None` for a standalone account.
         organization: Option<Organization>,
@@ -72,7 +74,7 @@ pub enum ScanEvent {
     },
     /// An account moved to another phase.
     Progress {
-        /// Which run.
+        #[allow(missing_docs)]
         scan_id: ScanId,
         /// Which account.
         account_id: AccountId,
@@ -81,21 +83,21 @@ pub enum ScanEvent {
     },
     /// An account finished (ok, failed or skipped).
     AccountDone {
-        /// Which run.
+        #[allow(missing_docs)]
         scan_id: ScanId,
         /// Its result.
         scan: Box<AccountScan>,
     },
     /// The organization could not be read; nothing else follows.
     DiscoveryFailed {
-        /// Which run.
+        #[allow(missing_docs)]
         scan_id: ScanId,
         /// What went wrong, with what to do.
         error: crate::aws::Error,
     },
     /// Every account has reported.
     Finished {
-        /// Which run.
+        #[allow(missing_docs)]
         scan_id: ScanId,
     },
 }

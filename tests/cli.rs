@@ -121,6 +121,19 @@ fn bad_config_is_one_clear_error_and_exit_1() {
 }
 
 #[test]
+fn bad_account_id_in_the_config_file_names_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, "rotation_days = 90\naccounts = [\"12345\"]\n").unwrap();
+    let out = keytriage(&["--config", path.to_str().unwrap(), "scan"]);
+    assert_eq!(out.status.code(), Some(1));
+    let e = stderr(&out);
+    assert!(e.contains(&format!("config file {}", path.display())), "{e}");
+    assert!(e.contains("line 2, column 12"), "{e}");
+    assert!(e.contains("account id '12345' is not 12 digits"), "{e}");
+}
+
+#[test]
 fn bad_flags_are_refused_before_anything_starts() {
     let out = keytriage(&["scan", "--fail-on", "severe"]);
     assert_eq!(out.status.code(), Some(1), "usage errors are 1; 2 means findings");

@@ -29,7 +29,6 @@ fn app() -> App {
         "arn:aws:iam::111111111111:user/operator".into(),
         false,
     );
-    app.store.scan_id = 1;
     for e in events() {
         app.on_scan_event(e);
     }
@@ -139,6 +138,15 @@ fn help_overlay_is_generated_from_the_keymap() {
         assert!(text.contains(b.help), "help shows '{}'", b.help);
     }
     assert!(!text.contains("deactivate the access key"), "only keys that work here");
+    for (name, help, _) in keytriage::tui::views::commands() {
+        assert!(text.contains(&format!(":{name}")), "help lists :{name}");
+        assert!(text.contains(help), "help shows '{help}'");
+    }
+    assert!(text.contains(":journal") && text.contains("write actions, newest first"));
+    assert!(
+        text.contains("Ctrl-c") && text.contains("Ctrl-d"),
+        "Ctrl keys come from the keymap"
+    );
     insta::assert_snapshot!(t.backend());
     // In a user's view, the key actions are listed too.
     let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
@@ -212,7 +220,7 @@ fn unknown_command_says_so() {
     assert!(flash.error);
     assert_eq!(
         flash.text,
-        "command 'pods' is unrecognized (try accounts, users, keys, findings, journal)"
+        "unknown command ':pods' (try :accounts :users :keys :findings :journal)"
     );
 }
 
@@ -222,7 +230,7 @@ fn rescan_returns_the_account_and_marks_it_queued() {
     let e = press(&mut app, Action::Rescan);
     let Some(Effect::Rescan(a)) = e else { panic!("{e:?}") };
     assert_eq!(a.name, "prod-payments");
-    assert_eq!(app.store.entry(&a.id).unwrap().status_word(), "queued");
+    assert_eq!(app.store.entry(&a.id).unwrap().scan_cell(), "queued");
     assert!(
         press(&mut app, Action::Rescan).is_none(),
         "no second rescan while queued"
@@ -613,7 +621,6 @@ fn dialogs_render_at_tiny_sizes() {
 #[test]
 fn a_big_view_is_rebuilt_at_most_every_two_seconds_while_data_arrives() {
     let mut app = App::new(Policy::default(), now(), "op".into(), false);
-    app.store.scan_id = 1;
     let mut evs = events();
     // Make prod-payments big: 10,001 users × 2 keys = 20,002 key rows.
     if let ScanEvent::AccountDone { scan, .. } = &mut evs[1] {

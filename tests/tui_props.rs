@@ -66,7 +66,6 @@ proptest! {
     fn random_sessions_never_panic_and_keep_invariants(steps in prop::collection::vec(step(), 1..120)) {
         let events = fixture::events();
         let mut app = App::new(Policy::default(), fixture::now(), "op".into(), true);
-        app.store.scan_id = 1;
         app.on_scan_event(events[0].clone());
         let mut pending = Vec::new();
         let (mut w, mut h) = (100u16, 30u16);

@@ -1,7 +1,10 @@
-//! The audit: pure rules over the inventory (DESIGN §4).
+//! The audit: pure rules over the inventory.
 //!
 //! `(inventory, policy, now) → Vec<Finding>`. No I/O and no clock: `now` is an argument, so
-//! every rule is testable with a fixed time. The rule table lives in [`rules`].
+//! every rule is testable with a fixed time. This module owns the rule table ([`Rule`]: id,
+//! severity, CIS / Security Hub controls), the thresholds ([`Policy`]), [`Finding`] and the
+//! order findings are reported in; the rule bodies live in `rules.rs`. It must not do I/O,
+//! read the clock, or know about the TUI, the report formats or AWS.
 
 mod rules;
 
@@ -35,19 +38,21 @@ impl Default for Policy {
     }
 }
 
-/// How bad a finding is; ordered `Info < Low < Medium < High < Critical`.
+/// How bad a finding is; ordered `Info < Low < Medium < High < Critical`. Serialised
+/// lowercase (`"high"`); parsed case-insensitively, from flags, the config file and JSON alike.
+/// Each rule has one fixed severity ([`Rule::severity`]); `scan --fail-on` compares against it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase", try_from = "String")]
 pub enum Severity {
-    /// For information.
+    /// No rule uses it yet; accepted by `--fail-on` (fails on any finding).
     Info,
-    /// Low.
+    /// Hygiene: an inactive key left behind, a console user's key never used.
     Low,
-    /// Medium.
+    /// Credentials idle past the thresholds, several active keys, a stale user.
     Medium,
-    /// High.
+    /// An old active key, a console password without MFA, a root user with only virtual MFA.
     High,
-    /// Critical.
+    /// The root user has an access key or no MFA.
     Critical,
 }
 
@@ -73,6 +78,13 @@ impl fmt::Display for Severity {
     }
 }
 
+impl TryFrom<String> for Severity {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
 impl std::str::FromStr for Severity {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
@@ -83,7 +95,8 @@ impl std::str::FromStr for Severity {
     }
 }
 
-/// The rules of DESIGN §4. The serialized name is the rule id, e.g. `key-not-rotated`.
+/// The audit rules; the table of ids, severities and controls is in the methods below (and
+/// in the README's rule table). The serialized name is the rule id, e.g. `key-not-rotated`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Rule {
@@ -144,7 +157,10 @@ impl Rule {
         }
     }
 
-    /// The rule's severity (DESIGN §4).
+    /// The rule's severity: critical for the root user's key or missing MFA; high for an old
+    /// active key, a password without MFA, virtual root MFA; medium for idle credentials,
+    /// several active keys, a stale user; low for an inactive key and a console user's
+    /// never-used key.
     pub fn severity(self) -> Severity {
         use Severity::*;
         match self {
@@ -215,4 +231,67 @@ pub fn sort_findings(findings: &mut [Finding]) {
             .then_with(|| a.access_key_id.cmp(&b.access_key_id))
             .then_with(|| a.rule.cmp(&b.rule))
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(severity: Severity, account: &str, user: &str, key: Option<&str>, rule: Rule) -> Finding {
+        Finding {
+            rule,
+            severity,
+            account_id: AccountId::parse(account).unwrap(),
+            user: user.into(),
+            access_key_id: key.map(|k| AccessKeyId(k.into())),
+            detail: String::new(),
+            controls: rule.controls(),
+        }
+    }
+
+    #[test]
+    fn sort_findings_is_worst_first_then_account_user_key_rule() {
+        let (a1, a2) = ("111111111111", "222222222222");
+        let want = vec![
+            f(Severity::Critical, a2, ROOT_USER, None, Rule::RootNoMfa),
+            f(Severity::High, a1, "bob", Some("AKIA2"), Rule::KeyNotRotated),
+            f(Severity::Medium, a1, "alice", None, Rule::PasswordUnused),
+            f(Severity::Medium, a1, "alice", None, Rule::StaleUser),
+            f(Severity::Medium, a1, "alice", Some("AKIA1"), Rule::KeyUnused),
+            f(Severity::Medium, a1, "alice", Some("AKIA3"), Rule::KeyUnused),
+            f(Severity::Medium, a1, "bob", None, Rule::MultipleActiveKeys),
+            f(Severity::Medium, a2, "alice", None, Rule::StaleUser),
+            f(Severity::Low, a1, "alice", Some("AKIA1"), Rule::KeyNeverUsedAtSetup),
+        ];
+        let mut got: Vec<Finding> = want.iter().rev().cloned().collect();
+        got.swap(0, 4);
+        got.swap(2, 7);
+        sort_findings(&mut got);
+        let brief = |v: &[Finding]| -> Vec<String> {
+            v.iter()
+                .map(|f| {
+                    format!(
+                        "{} {} {} {:?} {}",
+                        f.severity, f.account_id, f.user, f.access_key_id, f.rule
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(brief(&got), brief(&want));
+    }
+
+    #[test]
+    fn severity_parses_case_insensitively_and_names_a_bad_value() {
+        assert_eq!("HIGH".parse::<Severity>(), Ok(Severity::High));
+        assert_eq!(" low ".parse::<Severity>(), Ok(Severity::Low));
+        assert_eq!(
+            "severe".parse::<Severity>(),
+            Err("severity 'severe' is unrecognized (use critical, high, medium, low or info)".into())
+        );
+        let s: Severity = serde_json::from_str("\"critical\"").unwrap();
+        assert_eq!(
+            (s, serde_json::to_string(&s).unwrap()),
+            (Severity::Critical, "\"critical\"".into())
+        );
+    }
 }

@@ -1,4 +1,7 @@
-//! The rule bodies. Each function looks at one subject and pushes the findings it fires.
+//! The rule bodies. Each function looks at one subject (the root user, a user, one access
+//! key) and pushes the findings it fires. Thresholds come from [`Policy`]; "older than N
+//! days" is `age_days(..) > N`, whole days, UTC. Rule ids, severities and controls are not
+//! decided here but in the [`Rule`] table.
 
 use super::{Finding, Policy, ROOT_USER, Rule};
 use crate::model::{AccessKey, AccountId, AccountScan, RootUser, Timestamp, User, age_days};
@@ -63,6 +66,27 @@ fn audit_root(account: &AccountId, root: &RootUser, now: Timestamp, out: &mut Ve
     }
 }
 
+/// How long an unused credential has lain idle, in whole days (UTC).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Idle {
+    /// Last used this many days ago.
+    LastUsed(i64),
+    /// Never used; created (for a password: its user created) this many days ago.
+    Never(i64),
+}
+
+/// The "unused" rule, one definition for access keys (`key-unused`) and console passwords
+/// (`password-unused`): last used more than `limit` days ago, or never used and created
+/// more than `limit` days ago. `None` when the credential counts as used.
+fn unused(last_used: Option<Timestamp>, created: Timestamp, limit: u32, now: Timestamp) -> Option<Idle> {
+    let idle = match last_used {
+        Some(t) => Idle::LastUsed(age_days(t, now)),
+        None => Idle::Never(age_days(created, now)),
+    };
+    let (Idle::LastUsed(days) | Idle::Never(days)) = idle;
+    (days > i64::from(limit)).then_some(idle)
+}
+
 /// "Used within `days`": a use no older than `days` whole days.
 fn used_within(last: Option<Timestamp>, days: u32, now: Timestamp) -> bool {
     last.is_some_and(|t| age_days(t, now) <= i64::from(days))
@@ -82,18 +106,11 @@ fn audit_user(account: &AccountId, user: &User, policy: &Policy, now: Timestamp,
         ));
     }
     if user.password_enabled {
-        let detail = match user.password_last_used {
-            Some(t) if age_days(t, now) > i64::from(policy.unused_days) => Some(format!(
-                "console password last used {} days ago (limit {})",
-                age_days(t, now),
-                policy.unused_days
-            )),
-            None if user_age > i64::from(policy.unused_days) => Some(format!(
-                "console password never used; user created {user_age} days ago (limit {})",
-                policy.unused_days
-            )),
-            _ => None,
-        };
+        let limit = policy.unused_days;
+        let detail = unused(user.password_last_used, user.created, limit, now).map(|idle| match idle {
+            Idle::LastUsed(days) => format!("console password last used {days} days ago (limit {limit})"),
+            Idle::Never(age) => format!("console password never used; user created {age} days ago (limit {limit})"),
+        });
         if let Some(detail) = detail {
             out.push(finding(Rule::PasswordUnused, account, name, None, detail));
         }
@@ -185,19 +202,12 @@ fn audit_key(
             format!("active key is {key_age} days old (limit {})", policy.rotation_days),
         ));
     }
-    let unused = match &key.last_used {
-        Some(u) if age_days(u.date, now) > i64::from(policy.unused_days) => Some(format!(
-            "last used {} days ago (limit {})",
-            age_days(u.date, now),
-            policy.unused_days
-        )),
-        None if key_age > i64::from(policy.unused_days) => Some(format!(
-            "never used; created {key_age} days ago (limit {})",
-            policy.unused_days
-        )),
-        _ => None,
-    };
-    if let Some(detail) = unused {
+    let limit = policy.unused_days;
+    let detail = unused(key.last_used.as_ref().map(|u| u.date), key.created, limit, now).map(|idle| match idle {
+        Idle::LastUsed(days) => format!("last used {days} days ago (limit {limit})"),
+        Idle::Never(age) => format!("never used; created {age} days ago (limit {limit})"),
+    });
+    if let Some(detail) = detail {
         out.push(finding(Rule::KeyUnused, account, name, Some(key), detail));
     }
     if user.password_enabled && key.last_used.is_none() {
@@ -449,6 +459,105 @@ mod tests {
         assert_eq!(got[0].severity, crate::audit::Severity::High);
         assert_eq!(got[0].controls, ["CIS 1.14", "IAM.3"]);
         assert_eq!(got[0].detail, "active key is 400 days old (limit 90)");
+    }
+
+    fn details(u: User) -> Vec<(Rule, String)> {
+        audit_account(&scan_of(None, vec![u]), &Policy::default(), now())
+            .into_iter()
+            .map(|f| (f.rule, f.detail))
+            .collect()
+    }
+
+    #[rstest]
+    #[case::api_only_user_never_used_key(false, None, false)]
+    #[case::console_user_used_key(true, Some(d(1)), false)]
+    #[case::console_user_never_used_key(true, None, true)]
+    fn key_never_used_at_setup_is_only_a_console_users_never_used_key(
+        #[case] console: bool,
+        #[case] used: Option<Duration>,
+        #[case] fires: bool,
+    ) {
+        let mut u = user(vec![key("AKIA1", KeyStatus::Active, d(3), used)]);
+        u.password_enabled = console;
+        u.mfa_active = true;
+        u.password_last_used = console.then(|| ago(d(1)));
+        let got = fired(u);
+        assert_eq!(
+            got.contains(&(Rule::KeyNeverUsedAtSetup, Some("AKIA1".into()))),
+            fires,
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn a_console_users_never_used_inactive_key_is_only_inactive() {
+        let mut u = user(vec![key("AKIA1", KeyStatus::Inactive, d(3), None)]);
+        u.password_enabled = true;
+        u.mfa_active = true;
+        u.password_last_used = Some(ago(d(1)));
+        assert_eq!(fired(u), vec![(Rule::InactiveKey, Some("AKIA1".into()))]);
+    }
+
+    #[test]
+    fn stale_user_detail_says_whether_anything_was_ever_used() {
+        let mut never = user(vec![key("AKIA1", KeyStatus::Active, d(300), None)]);
+        never.created = ago(d(400));
+        let got = details(never);
+        assert!(
+            got.contains(&(
+                Rule::StaleUser,
+                "no enabled credential ever used; user created 400 days ago (limit 90)".into()
+            )),
+            "{got:?}"
+        );
+        let mut departed = user(vec![key("AKIA1", KeyStatus::Active, d(300), Some(d(200)))]);
+        departed.created = ago(d(400));
+        departed.password_enabled = true;
+        departed.mfa_active = true;
+        departed.password_last_used = Some(ago(d(150)));
+        let got = details(departed);
+        assert!(
+            got.contains(&(
+                Rule::StaleUser,
+                "enabled credentials last used or created 150 days ago; user created 400 days ago (limit 90)".into()
+            )),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn unused_details_for_keys_and_passwords() {
+        let mut u = user(vec![
+            key("AKIA1", KeyStatus::Active, d(60), Some(d(50))),
+            key("AKIA2", KeyStatus::Active, d(47), None),
+        ]);
+        u.created = ago(d(80));
+        u.password_enabled = true;
+        u.mfa_active = true;
+        let got: Vec<(Rule, String)> = details(u)
+            .into_iter()
+            .filter(|(r, _)| matches!(r, Rule::KeyUnused | Rule::PasswordUnused))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    Rule::PasswordUnused,
+                    "console password never used; user created 80 days ago (limit 45)".into()
+                ),
+                (Rule::KeyUnused, "last used 50 days ago (limit 45)".into()),
+                (Rule::KeyUnused, "never used; created 47 days ago (limit 45)".into()),
+            ]
+        );
+        let mut u = user(vec![]);
+        u.created = ago(d(400));
+        u.password_enabled = true;
+        u.mfa_active = true;
+        u.password_last_used = Some(ago(d(46)));
+        assert!(details(u).contains(&(
+            Rule::PasswordUnused,
+            "console password last used 46 days ago (limit 45)".into()
+        )));
     }
 
     #[test]

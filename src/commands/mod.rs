@@ -1,5 +1,5 @@
 //! The commands the binary dispatches to, one module each: each turns
-//! [`Settings`](crate::cli::Settings) and its own flags into library calls and an exit code,
+//! [`Settings`](crate::settings::Settings) and its own flags into library calls and an exit code,
 //! so `main.rs` only parses and dispatches. [`scan`] is the headless scan, [`write`] the
 //! headless writes on one access key.
 
@@ -7,8 +7,8 @@ pub mod scan;
 pub mod write;
 
 use crate::aws::RoleOptions;
-use crate::cli::Settings;
 use crate::scan::ScanOptions;
+use crate::settings::Settings;
 
 /// The scan options the settings ask for (audit role, account selection, concurrency); the
 /// same for the TUI and the headless scan.

@@ -8,9 +8,10 @@
 
 use crate::audit;
 use crate::aws::{self, ConnectOptions};
-use crate::cli::{Format, ScanArgs, Settings};
+use crate::cli::{Format, ScanArgs};
 use crate::report;
 use crate::scan::{self, ScanEvent};
+use crate::settings::Settings;
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use std::io::{IsTerminal, Write};
 use std::path::Path;

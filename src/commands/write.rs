@@ -10,10 +10,11 @@
 //! command fails (exit 1) asking to run it again. Progress and results go to stderr.
 
 use crate::aws::{self, ConnectOptions, RoleOptions};
-use crate::cli::{KeyArgs, Settings};
+use crate::cli::KeyArgs;
 use crate::journal::Journal;
 use crate::model::{AccessKeyId, Account, KeyAction, age_days};
 use crate::remediate::{RemediateError, Remediator, WriteRequest, last_use_utc, write_role};
+use crate::settings::Settings;
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use std::io::IsTerminal;
 use std::sync::Arc;

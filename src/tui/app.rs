@@ -6,7 +6,7 @@ use super::dialog::Confirm;
 use super::keymap::{self, Action, Context};
 use super::store::Store;
 use super::table::{RowId, Table};
-use super::views::{COMMANDS, ViewKind, is_root};
+use super::views::{self, ViewKind, is_root};
 use super::write_flow::{Input, Reaction, WriteFlow};
 use crate::audit::Policy;
 use crate::aws::remediate::NewKey;
@@ -142,7 +142,7 @@ impl App {
     /// A new app on the accounts view.
     pub fn new(policy: Policy, now: Timestamp, identity: String, write_mode: bool) -> Self {
         Self {
-            store: Store::default(),
+            store: Store::new(),
             policy,
             now,
             identity,
@@ -178,7 +178,7 @@ impl App {
         let (store, policy, now) = (&self.store, &self.policy, self.now);
         let last = self.stack.len() - 1;
         let view = &mut self.stack[last];
-        let progress = if view.kind == ViewKind::Accounts {
+        let progress = if view.kind.spec().shows_progress {
             store.progress_generation
         } else {
             0
@@ -214,12 +214,7 @@ impl App {
     /// The keymap contexts active in the current view.
     pub fn contexts(&self) -> Vec<Context> {
         let mut c = vec![Context::Global];
-        match self.view().kind {
-            ViewKind::User(..) => c.extend([Context::AccountRows, Context::KeyRows]),
-            ViewKind::Keys => c.extend([Context::AccountRows, Context::KeyRows, Context::Drillable]),
-            ViewKind::Journal => {}
-            _ => c.extend([Context::AccountRows, Context::Drillable]),
-        }
+        c.extend_from_slice(self.view().kind.spec().contexts);
         c
     }
 
@@ -498,9 +493,13 @@ impl App {
                         Some(kind) if kind == self.view().kind => {}
                         Some(kind) => self.push(kind),
                         None => {
-                            let names: Vec<&str> = COMMANDS.iter().map(|c| c.0).collect();
+                            let names: Vec<String> = views::commands().map(|(name, ..)| format!(":{name}")).collect();
                             self.flash = Some(Flash {
-                                text: format!("command '{other}' is unrecognized (try {})", names.join(", ")),
+                                text: format!(
+                                    "unknown command ':{}' (try {})",
+                                    other.trim_start_matches(':'),
+                                    names.join(" ")
+                                ),
                                 error: true,
                             });
                         }
@@ -514,9 +513,8 @@ impl App {
 
     /// View names that complete what is typed after `:`.
     pub fn completions(&self) -> Vec<&'static str> {
-        COMMANDS
-            .iter()
-            .map(|c| c.0)
+        views::commands()
+            .map(|(name, ..)| name)
             .filter(|n| n.starts_with(self.command.trim()))
             .collect()
     }

@@ -233,13 +233,7 @@ pub fn popup(title: &str, lines: Vec<Line>, area: Rect, buf: &mut Buffer, theme:
     let inner_w = width.saturating_sub(2).max(1) as usize;
     let wrapped: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner_w)).sum();
     let height = (wrapped as u16 + 2).min(area.height);
-    let popup = Rect::new(
-        area.x + (area.width.saturating_sub(width)) / 2,
-        area.y + (area.height.saturating_sub(height)) / 2,
-        width,
-        height,
-    )
-    .clamp(area);
+    let popup = super::render::centered(area, width, height);
     Clear.render(popup, buf);
     Paragraph::new(lines)
         .wrap(Wrap { trim: false })

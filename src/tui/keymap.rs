@@ -1,5 +1,8 @@
-//! The keymap: one table of bindings that feeds the dispatcher, the footer and the `?` help,
-//! so help never drifts from what the keys do.
+//! The keymap: one table of bindings (Ctrl keys included) that feeds the dispatcher, the
+//! footer and the `?` help, so help never drifts from what the keys do.
+//!
+//! This module owns which key means which [`Action`] where. It must not carry actions out
+//! (that is `app.rs`) or know about views beyond the [`Context`]s they declare.
 
 use crate::model::KeyAction;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -56,22 +59,60 @@ pub enum Context {
     KeyRows,
 }
 
+/// A key, with or without Ctrl (other modifiers, such as the Shift of `G`, are ignored).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Key {
+    /// The key.
+    pub code: KeyCode,
+    /// Held with Ctrl (`Ctrl-d`).
+    pub ctrl: bool,
+}
+
+impl Key {
+    /// True when `event` is this key.
+    pub fn matches(self, event: &KeyEvent) -> bool {
+        self.code == event.code && self.ctrl == event.modifiers.contains(KeyModifiers::CONTROL)
+    }
+}
+
+impl From<Key> for KeyEvent {
+    fn from(k: Key) -> KeyEvent {
+        let modifiers = if k.ctrl {
+            KeyModifiers::CONTROL
+        } else {
+            KeyModifiers::NONE
+        };
+        KeyEvent::new(k.code, modifiers)
+    }
+}
+
+const fn k(code: KeyCode) -> Key {
+    Key { code, ctrl: false }
+}
+
+const fn ctrl(c: char) -> Key {
+    Key {
+        code: KeyCode::Char(c),
+        ctrl: true,
+    }
+}
+
 /// One key binding.
 #[derive(Clone, Copy, Debug)]
 pub struct Binding {
     /// The keys (any of them triggers it). The first is shown in hints.
-    pub keys: &'static [KeyCode],
-    /// Where it works.
+    pub keys: &'static [Key],
+    /// Where it works: the views whose registry entry lists this context.
     pub context: Context,
     /// What it does.
     pub action: Action,
-    /// Help text.
+    /// What `?` shows; its first word is the footer hint.
     pub help: &'static str,
-    /// Shown in the footer.
+    /// Offered in the footer (row actions first, as many as fit; `?` always).
     pub footer: bool,
 }
 
-const fn b(keys: &'static [KeyCode], context: Context, action: Action, help: &'static str, footer: bool) -> Binding {
+const fn b(keys: &'static [Key], context: Context, action: Action, help: &'static str, footer: bool) -> Binding {
     Binding {
         keys,
         context,
@@ -84,85 +125,102 @@ const fn b(keys: &'static [KeyCode], context: Context, action: Action, help: &'s
 use Context::*;
 use KeyCode::{Char, Down as KDown, End, Enter, Esc, Home, PageDown as KPgDn, PageUp as KPgUp, Up as KUp};
 
-/// Every binding.
+/// Every binding. The `?` help lists the active ones with all their keys, the footer the
+/// first key of those marked `footer`; nothing else dispatches keys in normal mode.
 pub const KEYMAP: &[Binding] = &[
-    b(&[Char('j'), KDown], Global, Action::Down, "down", false),
-    b(&[Char('k'), KUp], Global, Action::Up, "up", false),
-    b(&[Char('g'), Home], Global, Action::Top, "first row", false),
-    b(&[Char('G'), End], Global, Action::Bottom, "last row", false),
-    b(&[KPgDn, Char('f')], Global, Action::PageDown, "page down", false),
-    b(&[KPgUp, Char('b')], Global, Action::PageUp, "page up", false),
-    b(&[Enter], Drillable, Action::Open, "open", true),
-    b(&[Esc], Global, Action::Back, "back", true),
-    b(&[Char('/')], Global, Action::Filter, "filter", true),
+    b(&[k(Char('j')), k(KDown)], Global, Action::Down, "down", false),
+    b(&[k(Char('k')), k(KUp)], Global, Action::Up, "up", false),
+    b(&[k(Char('g')), k(Home)], Global, Action::Top, "first row", false),
+    b(&[k(Char('G')), k(End)], Global, Action::Bottom, "last row", false),
     b(
-        &[Char(':')],
+        &[k(KPgDn), k(Char('f')), ctrl('d')],
+        Global,
+        Action::PageDown,
+        "page down",
+        false,
+    ),
+    b(
+        &[k(KPgUp), k(Char('b')), ctrl('u')],
+        Global,
+        Action::PageUp,
+        "page up",
+        false,
+    ),
+    b(&[k(Enter)], Drillable, Action::Open, "open", true),
+    b(&[k(Esc)], Global, Action::Back, "back", true),
+    b(&[k(Char('/'))], Global, Action::Filter, "filter", true),
+    b(
+        &[k(Char(':'))],
         Global,
         Action::Command,
-        "command (:accounts :users :keys :findings)",
+        "command line (views listed below)",
         true,
     ),
     b(
-        &[Char('s'), Char('>')],
+        &[k(Char('s')), k(Char('>'))],
         Global,
         Action::NextSort,
         "sort by next column",
         true,
     ),
-    b(&[Char('<')], Global, Action::PrevSort, "sort by previous column", false),
-    b(&[Char('S')], Global, Action::ReverseSort, "reverse sort", false),
-    b(&[Char('R')], AccountRows, Action::Rescan, "rescan this account", true),
     b(
-        &[Char('d')],
+        &[k(Char('<'))],
+        Global,
+        Action::PrevSort,
+        "sort by previous column",
+        false,
+    ),
+    b(&[k(Char('S'))], Global, Action::ReverseSort, "reverse sort", false),
+    b(
+        &[k(Char('R'))],
+        AccountRows,
+        Action::Rescan,
+        "rescan this account",
+        true,
+    ),
+    b(
+        &[k(Char('d'))],
         KeyRows,
         Action::Key(KeyAction::Deactivate),
         "deactivate the access key",
         true,
     ),
     b(
-        &[Char('a')],
+        &[k(Char('a'))],
         KeyRows,
         Action::Key(KeyAction::Activate),
         "activate the access key",
         true,
     ),
     b(
-        &[Char('r')],
+        &[k(Char('r'))],
         KeyRows,
         Action::Key(KeyAction::Rotate),
         "rotate the access key (new key shown once)",
         true,
     ),
     b(
-        &[Char('x')],
+        &[k(Char('x'))],
         KeyRows,
         Action::Key(KeyAction::Delete),
         "delete the access key",
         true,
     ),
-    b(&[Char('?')], Global, Action::Help, "help", true),
-    b(&[Char('q')], Global, Action::Quit, "quit", true),
+    b(&[k(Char('?'))], Global, Action::Help, "help", true),
+    b(&[k(Char('q')), ctrl('c')], Global, Action::Quit, "quit", true),
 ];
 
 /// The action bound to `key` among the active contexts.
 pub fn lookup(key: &KeyEvent, active: &[Context]) -> Option<Action> {
-    if key.modifiers.contains(KeyModifiers::CONTROL) {
-        return match key.code {
-            Char('c') => Some(Action::Quit),
-            Char('d') => Some(Action::PageDown),
-            Char('u') => Some(Action::PageUp),
-            _ => None,
-        };
-    }
     KEYMAP
         .iter()
-        .find(|bnd| active.contains(&bnd.context) && bnd.keys.contains(&key.code))
+        .find(|bnd| active.contains(&bnd.context) && bnd.keys.iter().any(|k| k.matches(key)))
         .map(|bnd| bnd.action)
 }
 
-/// Human name of a key, e.g. `Enter`, `j`, `PgDn`.
-pub fn key_name(k: KeyCode) -> String {
-    match k {
+/// Human name of a key, e.g. `Enter`, `j`, `PgDn`, `Ctrl-d`.
+pub fn key_name(key: Key) -> String {
+    let name = match key.code {
         Char(c) => c.to_string(),
         Enter => "Enter".into(),
         Esc => "Esc".into(),
@@ -173,7 +231,8 @@ pub fn key_name(k: KeyCode) -> String {
         KPgUp => "PgUp".into(),
         KPgDn => "PgDn".into(),
         other => format!("{other:?}"),
-    }
+    };
+    if key.ctrl { format!("Ctrl-{name}") } else { name }
 }
 
 /// Bindings that work in the active contexts, in table order.
@@ -211,5 +270,29 @@ mod tests {
             lookup(&KeyEvent::new(Char('c'), KeyModifiers::CONTROL), &[Global]),
             Some(Action::Quit)
         );
+    }
+
+    #[test]
+    fn ctrl_keys_are_bindings_and_do_not_type_their_letter() {
+        let ctrl_d = KeyEvent::new(Char('d'), KeyModifiers::CONTROL);
+        assert_eq!(
+            lookup(&ctrl_d, &[Global, KeyRows]),
+            Some(Action::PageDown),
+            "not Deactivate"
+        );
+        let ctrl_u = KeyEvent::new(Char('u'), KeyModifiers::CONTROL);
+        assert_eq!(lookup(&ctrl_u, &[Global]), Some(Action::PageUp));
+        assert_eq!(
+            lookup(&KeyEvent::new(Char('x'), KeyModifiers::CONTROL), &[Global, KeyRows]),
+            None
+        );
+        let shift_g = KeyEvent::new(Char('G'), KeyModifiers::SHIFT);
+        assert_eq!(lookup(&shift_g, &[Global]), Some(Action::Bottom));
+        let quit: Vec<String> = KEYMAP
+            .iter()
+            .filter(|b| b.action == Action::Quit)
+            .flat_map(|b| b.keys.iter().map(|k| key_name(*k)))
+            .collect();
+        assert_eq!(quit, ["q", "Ctrl-c"]);
     }
 }

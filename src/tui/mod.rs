@@ -182,7 +182,6 @@ async fn write(r: &Remediator, request: WriteRequest) -> WriteEvent {
 async fn event_loop(terminal: &mut ratatui::DefaultTerminal, opts: TuiOptions) -> std::io::Result<()> {
     let theme = theme::Theme::from_env();
     let mut app = App::new(opts.policy, chrono::Utc::now(), "connecting…".into(), opts.write_mode);
-    app.store.scan_id = 1;
     app.store.journal = opts.journal.read().unwrap_or_default();
     let (scan_tx, mut scan_rx) = mpsc::unbounded_channel::<ScanEvent>();
     let (write_tx, mut write_rx) = mpsc::unbounded_channel::<WriteEvent>();

@@ -1,12 +1,15 @@
 //! Drawing: a pure function of [`App`] state (the tables remember the last drawn height
-//! for PageDown). Header, body (a table or the user detail), status, footer, help overlay.
-//! Never panics at any size, down to 0×0.
+//! for PageDown). Header, body (a table or the user detail), status, footer, help overlay,
+//! and [`centered`], the place of every popup. Never panics at any size, down to 0×0.
+//!
+//! The help and footer text come from the keymap and the view registry; this module must
+//! not hard-code a key or a view name, and must not change state.
 
 use super::app::{App, Mode};
 use super::keymap::{self, Action};
 use super::table::Order;
 use super::theme::Theme;
-use super::views::{COMMANDS, ViewKind, ago, mfa_word, sev_label};
+use super::views::{self, ViewKind, ago, mfa_word, sev_label};
 use crate::audit::Severity;
 use crate::model::{ScanStatus, age_days};
 use ratatui::Frame;
@@ -14,6 +17,19 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
+
+/// A `width` × `height` rectangle centred in `area` (rounded towards the top left), clamped
+/// to it: the place of every popup (help, dialogs). Never larger than `area`, so drawing in
+/// it cannot index outside the buffer on a small terminal.
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    Rect::new(
+        area.x + area.width.saturating_sub(width) / 2,
+        area.y + area.height.saturating_sub(height) / 2,
+        width,
+        height,
+    )
+    .clamp(area)
+}
 
 /// Draws the whole screen.
 pub fn draw(app: &App, theme: &Theme, frame: &mut Frame<'_>) {
@@ -326,15 +342,14 @@ fn render_help(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let mut lines = vec![Line::styled("keys in this view", theme.header())];
     for bnd in keymap::active(&app.contexts()) {
         let keys: Vec<String> = bnd.keys.iter().map(|k| keymap::key_name(*k)).collect();
-        lines.push(Line::from(format!("  {:<12} {}", keys.join(" "), bnd.help)));
+        lines.push(Line::from(format!("  {:<14} {}", keys.join(" "), bnd.help)));
     }
-    lines.push(Line::from("  Ctrl-c       quit"));
     lines.push(Line::styled(
         "commands (type : then the name, Tab completes)",
         theme.header(),
     ));
-    for (name, what) in COMMANDS {
-        lines.push(Line::from(format!("  :{name:<11} {what}")));
+    for (name, help, _) in views::commands() {
+        lines.push(Line::from(format!("  :{name:<13} {help}")));
     }
     lines.push(Line::styled(
         "filter: / then text (matches any column); Esc clears",
@@ -342,7 +357,7 @@ fn render_help(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     ));
     let h = (lines.len() as u16 + 2).min(area.height);
     let w = 64.min(area.width);
-    let popup = Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h).clamp(area);
+    let popup = centered(area, w, h);
     Clear.render(popup, buf);
     Paragraph::new(lines)
         .block(
@@ -351,4 +366,17 @@ fn render_help(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
                 .title(Span::styled(" help (Esc closes) ", theme.accent())),
         )
         .render(popup, buf);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn centered_rounds_to_the_top_left_and_clamps() {
+        assert_eq!(centered(Rect::new(0, 0, 80, 24), 64, 10), Rect::new(8, 7, 64, 10));
+        assert_eq!(centered(Rect::new(2, 1, 81, 25), 64, 10), Rect::new(10, 8, 64, 10));
+        assert_eq!(centered(Rect::new(0, 0, 20, 5), 64, 10), Rect::new(0, 0, 20, 5));
+        assert_eq!(centered(Rect::new(0, 0, 0, 0), 64, 10), Rect::new(0, 0, 0, 0));
+    }
 }

@@ -1,5 +1,8 @@
 //! What the TUI knows: every account's latest scan, progress and findings, fed by
 //! [`ScanEvent`]s. Findings are recomputed per account when its scan arrives (pure audit).
+//!
+//! This module owns the data the views are built from and its change counters. It must not
+//! know about views, keys or drawing, and must not start scans (the loop does).
 
 use crate::audit::{self, Finding, Policy, Severity};
 use crate::model::{Account, AccountId, AccountScan, Organization, ScanPhase, ScanStatus, Timestamp};
@@ -8,7 +11,7 @@ use crate::scan::{ScanEvent, ScanId};
 /// One account as the TUI shows it.
 #[derive(Clone, Debug)]
 pub struct AccountEntry {
-    /// The account.
+    /// The account: from discovery, replaced by the one its latest scan carries.
     pub account: Account,
     /// Where its scan is; `None` once done.
     pub phase: Option<ScanPhase>,
@@ -19,9 +22,11 @@ pub struct AccountEntry {
 }
 
 impl AccountEntry {
-    /// Short scan state for the accounts table: queued, assuming, report, users 3/40, ok,
-    /// denied, failed, skipped.
-    pub fn status_word(&self) -> String {
+    /// The accounts table's SCAN cell: the phase while scanning (queued, assuming, report,
+    /// listing, users 3/40), else the outcome's word ([`crate::model::ScanOutcome::status_word`]:
+    /// ok, failed, skipped) with a failure refined to `partial` (part was read) or `denied`
+    /// (an `AccessDenied*` error code).
+    pub fn scan_cell(&self) -> String {
         if let Some(phase) = self.phase {
             return match phase {
                 ScanPhase::Queued => "queued".into(),
@@ -31,14 +36,22 @@ impl AccountEntry {
                 ScanPhase::ReadingUsers { done, total } => format!("users {done}/{total}"),
             };
         }
-        match self.scan.as_ref().map(|s| (&s.scan.status, s.scan.error.as_ref())) {
-            None => "queued".into(),
-            Some((ScanStatus::Ok, _)) => "ok".into(),
-            Some((ScanStatus::Skipped, _)) => "skipped".into(),
-            Some((ScanStatus::Failed, _)) if self.scan.as_ref().is_some_and(|s| s.scan.partial) => "partial".into(),
-            Some((ScanStatus::Failed, Some(e))) if e.code.starts_with("AccessDenied") => "denied".into(),
-            Some((ScanStatus::Failed, _)) => "failed".into(),
+        let Some(outcome) = self.scan.as_ref().map(|s| &s.scan) else {
+            return "queued".into();
+        };
+        if outcome.status == ScanStatus::Failed {
+            if outcome.partial {
+                return "partial".into();
+            }
+            if outcome
+                .error
+                .as_ref()
+                .is_some_and(|e| e.code.starts_with("AccessDenied"))
+            {
+                return "denied".into();
+            }
         }
+        outcome.status_word().into()
     }
 
     /// True while a scan of this account is running or queued.
@@ -47,16 +60,16 @@ impl AccountEntry {
     }
 }
 
-/// Everything the TUI shows, in account-name order.
-#[derive(Clone, Debug, Default)]
+/// Everything the TUI shows, in account-name order. Made by [`Store::new`].
+#[derive(Clone, Debug)]
 pub struct Store {
     /// `None` for a standalone account or before discovery.
     pub organization: Option<Organization>,
-    /// The accounts.
+    /// The selected accounts, sorted by name (as discovery sent them).
     pub accounts: Vec<AccountEntry>,
     /// Set when the organization could not be read.
     pub discovery_error: Option<String>,
-    /// Discovery warnings.
+    /// Problems discovery met without failing (shown, never fatal).
     pub warnings: Vec<String>,
     /// True once discovery succeeded.
     pub discovered: bool,
@@ -85,7 +98,32 @@ fn count_into(counts: &mut [usize; 5], findings: &[Finding], add: bool) {
     }
 }
 
+impl Default for Store {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Store {
+    /// The id of the TUI's scan run: the full scan and every per-account rescan carry it.
+    pub const SCAN_ID: ScanId = 1;
+
+    /// An empty store that accepts the events of scan run [`Store::SCAN_ID`].
+    pub fn new() -> Self {
+        Self {
+            organization: None,
+            accounts: Vec::new(),
+            discovery_error: None,
+            warnings: Vec::new(),
+            discovered: false,
+            generation: 0,
+            progress_generation: 0,
+            scan_id: Self::SCAN_ID,
+            journal: Vec::new(),
+            severity_counts: [0; 5],
+        }
+    }
+
     /// Applies one event; returns true when anything changed. Events of another scan run
     /// than `scan_id` are ignored.
     pub fn apply(&mut self, event: ScanEvent, policy: &Policy, now: Timestamp) -> bool {

@@ -1,7 +1,12 @@
-//! The views' columns and rows: accounts, users, keys and findings, built from the
-//! [`Store`]. Org-wide and scoped variants share one column table: a scoped view shows the
-//! same columns minus the leading ones it is scoped by.
+//! The views: the registry [`VIEWS`] (one entry per view: name, help, columns, default sort
+//! by column title, keymap contexts) and the rows each view builds from the [`Store`].
+//! Org-wide and scoped variants share one column table: a scoped view shows the same columns
+//! minus the leading ones it is scoped by (its entry names them).
+//!
+//! This module owns what a view shows. It must not change the store, handle keys (that is
+//! `app.rs` via the keymap) or draw (that is `table.rs` and `render.rs`).
 
+use super::keymap::Context;
 use super::store::{AccountEntry, Store};
 use super::table::{Column, Order, Row, RowId, SortKey, col, num};
 use crate::audit::{Finding, Policy, ROOT_USER, Severity};
@@ -25,60 +30,171 @@ pub enum ViewKind {
     Journal,
 }
 
-/// The commands of the `:` line and the views they open.
-pub const COMMANDS: &[(&str, &str)] = &[
-    ("accounts", "the organization's accounts"),
-    ("users", "every IAM user"),
-    ("keys", "every access key"),
-    ("findings", "every finding, worst first"),
-    ("journal", "write actions, newest first"),
+/// One view: everything the rest of the TUI needs to know about it. The `:` line's
+/// completion and dispatch, the `?` help, the table's columns and default sort, and the
+/// keymap contexts all read this entry, so adding a view is one entry in [`VIEWS`] (plus
+/// its [`ViewKind`] variant and row builder).
+#[derive(Debug)]
+pub struct ViewSpec {
+    /// Unique name; for a view in [`VIEWS`] with `opens`, the `:` command (`:keys`).
+    pub name: &'static str,
+    /// One line for `?`, e.g. "every access key".
+    pub help: &'static str,
+    /// `Some(kind)`: `:name` opens `kind`. `None`: reached only by Enter on a row (a scoped
+    /// view such as one account's users).
+    pub opens: Option<ViewKind>,
+    /// The columns its rows are built with (the org-wide table for a scoped view).
+    pub columns: &'static [Column],
+    /// Titles of the leading columns a scoped view hides because every row shares them
+    /// (`ACCOUNT` in one account's users); empty for org-wide views.
+    pub scoped_by: &'static [&'static str],
+    /// The default sort: a shown column's title and the order.
+    pub sort: (&'static str, Order),
+    /// The keymap contexts active in it, besides [`Context::Global`].
+    pub contexts: &'static [Context],
+    /// True when its rows show scan progress (rebuilt on every progress event).
+    pub shows_progress: bool,
+}
+
+impl ViewSpec {
+    /// The columns shown: [`Self::columns`] minus the [`Self::scoped_by`] ones.
+    pub fn shown_columns(&self) -> &'static [Column] {
+        self.columns.get(self.scoped_by.len()..).unwrap_or_default()
+    }
+
+    /// The default sort as (index among the shown columns, order). A title that names no
+    /// shown column (caught by the registry test) falls back to the first column.
+    pub fn default_sort(&self) -> (usize, Order) {
+        let (title, order) = self.sort;
+        let index = self.shown_columns().iter().position(|c| c.title == title);
+        (index.unwrap_or(0), order)
+    }
+}
+
+use Context::{AccountRows, Drillable, KeyRows};
+
+/// Every view, in the order `?` and Tab completion list them.
+pub const VIEWS: &[ViewSpec] = &[
+    ViewSpec {
+        name: "accounts",
+        help: "the organization's accounts",
+        opens: Some(ViewKind::Accounts),
+        columns: ACCOUNT_COLUMNS,
+        scoped_by: &[],
+        sort: ("CRIT", Order::Desc),
+        contexts: &[AccountRows, Drillable],
+        shows_progress: true,
+    },
+    ViewSpec {
+        name: "users",
+        help: "every IAM user",
+        opens: Some(ViewKind::Users(None)),
+        columns: USER_COLUMNS,
+        scoped_by: &[],
+        sort: ("FINDINGS", Order::Desc),
+        contexts: &[AccountRows, Drillable],
+        shows_progress: false,
+    },
+    ViewSpec {
+        name: "keys",
+        help: "every access key",
+        opens: Some(ViewKind::Keys),
+        columns: KEY_COLUMNS,
+        scoped_by: &[],
+        sort: ("AGE", Order::Desc),
+        contexts: &[AccountRows, KeyRows, Drillable],
+        shows_progress: false,
+    },
+    ViewSpec {
+        name: "findings",
+        help: "every finding, worst first",
+        opens: Some(ViewKind::Findings),
+        columns: FINDING_COLUMNS,
+        scoped_by: &[],
+        sort: ("SEV", Order::Desc),
+        contexts: &[AccountRows, Drillable],
+        shows_progress: false,
+    },
+    ViewSpec {
+        name: "journal",
+        help: "write actions, newest first",
+        opens: Some(ViewKind::Journal),
+        columns: JOURNAL_COLUMNS,
+        scoped_by: &[],
+        sort: ("TIME (UTC)", Order::Desc),
+        contexts: &[],
+        shows_progress: false,
+    },
+    ViewSpec {
+        name: "account-users",
+        help: "one account's users (Enter on an account)",
+        opens: None,
+        columns: USER_COLUMNS,
+        scoped_by: &["ACCOUNT"],
+        sort: ("FINDINGS", Order::Desc),
+        contexts: &[AccountRows, Drillable],
+        shows_progress: false,
+    },
+    ViewSpec {
+        name: "user",
+        help: "one user: details, access keys, findings (Enter on a user)",
+        opens: None,
+        columns: KEY_COLUMNS,
+        scoped_by: &["ACCOUNT", "USER"],
+        sort: ("AGE", Order::Desc),
+        contexts: &[AccountRows, KeyRows],
+        shows_progress: false,
+    },
 ];
+
+/// The views a `:` command opens: `(name, help, kind)`, in [`VIEWS`] order.
+pub fn commands() -> impl Iterator<Item = (&'static str, &'static str, &'static ViewKind)> {
+    VIEWS
+        .iter()
+        .filter_map(|v| v.opens.as_ref().map(|kind| (v.name, v.help, kind)))
+}
+
+/// The registry entry called `name`.
+fn spec_named(name: &str) -> &'static ViewSpec {
+    VIEWS.iter().find(|v| v.name == name).unwrap_or(&VIEWS[0])
+}
 
 impl ViewKind {
     /// The view a `:` command opens: a command name or any unambiguous prefix of one.
+    /// `None` for an unknown or ambiguous command.
     pub fn from_command(cmd: &str) -> Option<Self> {
         let cmd = cmd.trim().trim_start_matches(':');
-        let mut matches = COMMANDS
-            .iter()
-            .map(|c| c.0)
-            .filter(|name| !cmd.is_empty() && name.starts_with(cmd));
-        let name = matches.next()?;
+        let mut matches = commands().filter(|(name, ..)| !cmd.is_empty() && name.starts_with(cmd));
+        let (_, _, kind) = matches.next()?;
         if matches.next().is_some() {
             return None;
         }
-        match name {
-            "accounts" => Some(Self::Accounts),
-            "users" => Some(Self::Users(None)),
-            "keys" => Some(Self::Keys),
-            "journal" => Some(Self::Journal),
-            _ => Some(Self::Findings),
-        }
+        Some(kind.clone())
+    }
+
+    /// This view's registry entry.
+    pub fn spec(&self) -> &'static ViewSpec {
+        spec_named(match self {
+            Self::Accounts => "accounts",
+            Self::Users(None) => "users",
+            Self::Users(Some(_)) => "account-users",
+            Self::User(..) => "user",
+            Self::Keys => "keys",
+            Self::Findings => "findings",
+            Self::Journal => "journal",
+        })
     }
 
     /// The columns of this view, and how many leading cells of the org-wide rows it skips.
     pub fn columns(&self) -> (&'static [Column], usize) {
-        match self {
-            Self::Accounts => (ACCOUNT_COLUMNS, 0),
-            Self::Users(None) => (USER_COLUMNS, 0),
-            Self::Users(Some(_)) => (&USER_COLUMNS[1..], 1),
-            Self::User(..) => (&KEY_COLUMNS[2..], 2),
-            Self::Keys => (KEY_COLUMNS, 0),
-            Self::Findings => (FINDING_COLUMNS, 0),
-            Self::Journal => (JOURNAL_COLUMNS, 0),
-        }
+        let spec = self.spec();
+        (spec.shown_columns(), spec.scoped_by.len())
     }
 
-    /// The default sort: worst first for accounts, users and findings; oldest first for keys.
+    /// The default sort, from the registry: worst first for accounts, users and findings;
+    /// oldest first for keys; newest first for the journal.
     pub fn default_sort(&self) -> (usize, Order) {
-        match self {
-            Self::Accounts => (9, Order::Desc),
-            Self::Users(None) => (8, Order::Desc),
-            Self::Users(Some(_)) => (7, Order::Desc),
-            Self::User(..) => (2, Order::Desc),
-            Self::Keys => (4, Order::Desc),
-            Self::Findings => (0, Order::Desc),
-            Self::Journal => (0, Order::Desc),
-        }
+        self.spec().default_sort()
     }
 
     /// Builds the rows of this view.
@@ -295,7 +411,7 @@ fn account_row(e: &AccountEntry, policy: &Policy, now: Timestamp) -> Row {
         (a.id.to_string(), SortKey::Text),
         (a.ou_path.clone(), SortKey::Text),
         (a.state.to_string(), SortKey::Text),
-        (e.status_word(), SortKey::Text),
+        (e.scan_cell(), SortKey::Text),
         numbers(users.len()),
         numbers(keys),
         numbers(old),
@@ -509,4 +625,99 @@ fn journal_row(j: &crate::journal::Entry) -> Row {
 /// True when `user` names the root user (its findings cannot drill into a user view).
 pub fn is_root(user: &str) -> bool {
     user == ROOT_USER
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    fn every_kind() -> Vec<ViewKind> {
+        let id = AccountId::parse("111111111111").unwrap();
+        vec![
+            ViewKind::Accounts,
+            ViewKind::Users(None),
+            ViewKind::Users(Some(id.clone())),
+            ViewKind::User(id, "alice".into()),
+            ViewKind::Keys,
+            ViewKind::Findings,
+            ViewKind::Journal,
+        ]
+    }
+
+    #[test]
+    fn every_view_has_a_unique_name_help_and_a_default_sort_column_it_shows() {
+        let mut names = HashSet::new();
+        for v in VIEWS {
+            assert!(names.insert(v.name), "view name '{}' twice", v.name);
+            assert!(!v.help.is_empty(), "{} has no help", v.name);
+            assert!(
+                v.shown_columns().iter().any(|c| c.title == v.sort.0),
+                "{}: default sort '{}' is not a shown column",
+                v.name,
+                v.sort.0
+            );
+            let leading: Vec<&str> = v.columns.iter().take(v.scoped_by.len()).map(|c| c.title).collect();
+            assert_eq!(
+                leading, v.scoped_by,
+                "{}: scoped_by must name the leading columns",
+                v.name
+            );
+        }
+    }
+
+    #[test]
+    fn every_kind_has_its_own_entry_and_commands_open_their_entry() {
+        let specs: Vec<&str> = every_kind().iter().map(|k| k.spec().name).collect();
+        assert_eq!(
+            specs,
+            [
+                "accounts",
+                "users",
+                "account-users",
+                "user",
+                "keys",
+                "findings",
+                "journal"
+            ]
+        );
+        for (name, _, kind) in commands() {
+            assert_eq!(kind.spec().name, name);
+            assert_eq!(ViewKind::from_command(name).as_ref(), Some(kind));
+        }
+    }
+
+    #[test]
+    fn commands_accept_unambiguous_prefixes_only() {
+        assert_eq!(ViewKind::from_command(":jo"), Some(ViewKind::Journal));
+        assert_eq!(ViewKind::from_command("k"), Some(ViewKind::Keys));
+        assert_eq!(
+            ViewKind::from_command("pods"),
+            None,
+            "unknown: no fall-through to findings"
+        );
+        assert_eq!(ViewKind::from_command(""), None);
+        assert_eq!(ViewKind::from_command("user"), Some(ViewKind::Users(None)));
+        assert_eq!(
+            ViewKind::from_command("account-users"),
+            None,
+            "scoped views have no command"
+        );
+    }
+
+    #[test]
+    fn default_sorts_by_name_pick_the_columns_they_name() {
+        let title = |k: &ViewKind| {
+            let (cols, _) = k.columns();
+            cols[k.default_sort().0].title
+        };
+        let titles: Vec<&str> = every_kind().iter().map(title).collect();
+        assert_eq!(
+            titles,
+            ["CRIT", "FINDINGS", "FINDINGS", "AGE", "AGE", "SEV", "TIME (UTC)"]
+        );
+        // Same indices as before the registry (no behaviour change).
+        let idx: Vec<usize> = every_kind().iter().map(|k| k.default_sort().0).collect();
+        assert_eq!(idx, [9, 8, 7, 2, 4, 0, 0]);
+    }
 }
