@@ -151,7 +151,16 @@ async fn headless_scan(connect: &ConnectOptions, settings: &Settings, args: &Sca
     if let Some(path) = &args.output {
         check_writable(path)?;
     }
-    let ctx: Arc<AwsContext> = Arc::new(aws::connect(connect).await.wrap_err("cannot reach AWS as the caller")?);
+    let connecting = |line: &str| {
+        if !args.quiet {
+            eprintln!("keytriage: {line}");
+        }
+    };
+    let ctx: Arc<AwsContext> = Arc::new(
+        aws::connect_reporting(connect, connecting)
+            .await
+            .wrap_err("cannot reach AWS as the caller")?,
+    );
     let progress = Progress::new(args.quiet);
     let org = scan::run_to_end(ctx, Arc::new(scan_options(settings)), |e| progress.on(e))
         .await
