@@ -227,7 +227,11 @@ async fn headless_write(
             write.action().verb()
         ));
     }
-    let ctx = Arc::new(aws::connect(connect).await.wrap_err("cannot reach AWS as the caller")?);
+    let ctx = Arc::new(
+        aws::connect_reporting(connect, |line| eprintln!("keytriage: {line}"))
+            .await
+            .wrap_err("cannot reach AWS as the caller")?,
+    );
     let role = RoleOptions {
         role_name: settings
             .remediation_role

@@ -633,3 +633,30 @@ fn assume_role_error(role_arn: String, err: &aws_credential_types::provider::err
 pub(crate) fn to_utc(t: &aws_smithy_types::DateTime) -> crate::model::Timestamp {
     chrono::DateTime::from_timestamp(t.secs(), 0).unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_dumps_are_cut_from_sdk_messages() {
+        let sdk = "failed to apply endpoint `not a url` to request `Request { body: SdkBody { inner: Once(None) }, uri: Uri { as_string: \"/\" } }`: endpoint is not a valid URI";
+        assert_eq!(
+            without_debug_dumps(sdk),
+            "failed to apply endpoint `not a url` to request the request: endpoint is not a valid URI"
+        );
+        assert_eq!(without_debug_dumps("odd ` quote"), "odd ` quote");
+    }
+
+    #[test]
+    fn endpoints_and_regions_are_checked() {
+        for ok in ["http://127.0.0.1:9", "https://sts.amazonaws.com", "http://[::1]:5000/x", "http://localhost"] {
+            assert_eq!(check_endpoint(ok), Ok(()), "{ok}");
+        }
+        for bad in ["not a url", "http://", "ftp://host", "http://exa mple.com", "127.0.0.1:9", "http://a\tb"] {
+            assert_eq!(check_endpoint(bad), Err(Error::InvalidEndpoint(bad.into())), "{bad}");
+        }
+        assert!(is_host_label("us-east-1") && is_host_label("cn-north-1"));
+        assert!(!is_host_label("bad region!") && !is_host_label("") && !is_host_label("-x"));
+    }
+}
