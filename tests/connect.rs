@@ -160,9 +160,7 @@ fn an_unreachable_endpoint_fails_fast_and_names_the_url() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
-        err.contains(&format!(
-            "connecting to {url} as the credentials in AWS_ACCESS_KEY_ID…"
-        )),
+        err.contains(&format!("connecting to {url} as the credentials in AWS_ACCESS_KEY_ID…")),
         "{err}"
     );
     assert!(

@@ -686,7 +686,10 @@ fn discovery_failed_app() -> App {
 fn failed_discovery_shows_the_whole_error_in_the_body() {
     let app = discovery_failed_app();
     let error = app.store.discovery_error.clone().unwrap();
-    assert!(error.ends_with("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"), "{error}");
+    assert!(
+        error.ends_with("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"),
+        "{error}"
+    );
     let t = screen(&app, 80, 24);
     let rows = rows_text(&t);
     assert!(

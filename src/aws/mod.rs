@@ -390,7 +390,10 @@ async fn sts_url(base: &SdkConfig) -> String {
     if let Some(url) = base.endpoint_url() {
         return url.to_owned();
     }
-    let region = base.region().map(ToString::to_string).unwrap_or_else(|| "us-east-1".into());
+    let region = base
+        .region()
+        .map(ToString::to_string)
+        .unwrap_or_else(|| "us-east-1".into());
     let resolved = match Params::builder()
         .region(region.clone())
         .use_fips(base.use_fips().unwrap_or(false))
@@ -440,10 +443,7 @@ async fn check_profile(profile: &str) -> Result<(), Error> {
 fn check_endpoint(url: &str) -> Result<(), Error> {
     let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
     let host = rest.and_then(|r| r.split(['/', '?', '#']).next()).unwrap_or_default();
-    let host_ok = !host.is_empty()
-        && host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-._:[]%".contains(c));
+    let host_ok = !host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || "-._:[]%".contains(c));
     if host_ok && !url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         Ok(())
     } else {
@@ -650,10 +650,22 @@ mod tests {
 
     #[test]
     fn endpoints_and_regions_are_checked() {
-        for ok in ["http://127.0.0.1:9", "https://sts.amazonaws.com", "http://[::1]:5000/x", "http://localhost"] {
+        for ok in [
+            "http://127.0.0.1:9",
+            "https://sts.amazonaws.com",
+            "http://[::1]:5000/x",
+            "http://localhost",
+        ] {
             assert_eq!(check_endpoint(ok), Ok(()), "{ok}");
         }
-        for bad in ["not a url", "http://", "ftp://host", "http://exa mple.com", "127.0.0.1:9", "http://a\tb"] {
+        for bad in [
+            "not a url",
+            "http://",
+            "ftp://host",
+            "http://exa mple.com",
+            "127.0.0.1:9",
+            "http://a\tb",
+        ] {
             assert_eq!(check_endpoint(bad), Err(Error::InvalidEndpoint(bad.into())), "{bad}");
         }
         assert!(is_host_label("us-east-1") && is_host_label("cn-north-1"));

@@ -75,7 +75,7 @@ enum ConnectEvent {
     /// What it waits for ("connecting to <url> as …").
     Status(String),
     /// Connected, or why not.
-    Done(Result<AwsContext, aws::Error>),
+    Done(Box<Result<AwsContext, aws::Error>>),
 }
 
 /// The background side of the loop: channels, the AWS context once connected, tasks.
@@ -107,7 +107,7 @@ impl Backend {
                 let _ = status.send(ConnectEvent::Status(line.to_owned()));
             })
             .await;
-            let _ = tx.send(ConnectEvent::Done(result));
+            let _ = tx.send(ConnectEvent::Done(Box::new(result)));
         });
     }
 
@@ -115,18 +115,20 @@ impl Backend {
     fn on_connect(&mut self, app: &mut App, event: ConnectEvent, opts: &TuiOptions) {
         match event {
             ConnectEvent::Status(line) => app.identity = line,
-            ConnectEvent::Done(Ok(ctx)) => {
-                self.connecting = false;
-                self.connected(app, ctx, opts);
-            }
-            ConnectEvent::Done(Err(e)) => {
-                self.connecting = false;
-                tracing::error!(error = %e, "cannot reach AWS as the caller");
-                let text = format!("cannot reach AWS as the caller: {e}");
-                app.identity = "not connected".into();
-                app.store.discovery_error = Some(text.clone());
-                self.last_error = Some(text);
-            }
+            ConnectEvent::Done(result) => match *result {
+                Ok(ctx) => {
+                    self.connecting = false;
+                    self.connected(app, ctx, opts);
+                }
+                Err(e) => {
+                    self.connecting = false;
+                    tracing::error!(error = %e, "cannot reach AWS as the caller");
+                    let text = format!("cannot reach AWS as the caller: {e}");
+                    app.identity = "not connected".into();
+                    app.store.discovery_error = Some(text.clone());
+                    self.last_error = Some(text);
+                }
+            },
         }
     }
 

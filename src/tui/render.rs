@@ -77,7 +77,10 @@ fn render_header(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let mut second = vec![];
     if app.store.discovery_error.is_some() {
         // The error itself is in the body, wrapped: a header line would cut its hint.
-        second.push(Span::styled(" discovery failed (details below); press R to retry", theme.error()));
+        second.push(Span::styled(
+            " discovery failed (details below); press R to retry",
+            theme.error(),
+        ));
     } else if !app.store.discovered {
         second.push(Span::raw(" listing the organization's accounts…"));
     } else if done < total {
