@@ -201,3 +201,30 @@ fn a_malformed_endpoint_or_region_is_a_clear_message_without_debug_output() {
         }
     }
 }
+
+// See: issue 9, item 8. Something that is not AWS answers (a proxy, a web server): the
+// message names the URL and the HTTP status instead of an empty "(Unknown): ".
+#[test]
+fn an_endpoint_that_is_not_aws_is_named_with_its_http_status() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    std::thread::spawn(move || {
+        for mut conn in listener.incoming().flatten() {
+            let mut buf = [0u8; 4096];
+            let _ = conn.read(&mut buf);
+            let _ = conn.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let env = env_credentials(dir.path());
+    let out = keytriage(&["--endpoint-url", &url, "scan"], &refs(&env));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "sts:GetCallerIdentity failed (Unknown): {url} answered HTTP 404 without an AWS error code"
+        )),
+        "{}",
+        stderr(&out)
+    );
+}

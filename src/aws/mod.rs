@@ -200,16 +200,25 @@ fn without_debug_dumps(text: &str) -> String {
     out
 }
 
-/// Classifies an SDK error for `action` (e.g. `iam:ListUsers`).
+/// Classifies an SDK error for `action` (e.g. `iam:ListUsers`). An answer without an AWS
+/// error code (a proxy's or a web server's page) is [`Error::Unexpected`] with code `Unknown`
+/// and its HTTP status as the message.
 pub(crate) fn classify<E, R>(action: &'static str, err: SdkError<E, R>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
     match &err {
-        SdkError::ServiceError(_) => {
+        SdkError::ServiceError(service) => {
             let code = err.code().unwrap_or("Unknown").to_owned();
-            let message = err.message().unwrap_or_default().to_owned();
+            let mut message = err.message().unwrap_or_default().to_owned();
+            if err.code().is_none() && message.is_empty() {
+                let raw: &dyn std::any::Any = service.raw();
+                message = match raw.downcast_ref::<aws_smithy_runtime_api::client::orchestrator::HttpResponse>() {
+                    Some(r) => format!("HTTP {} without an AWS error code", r.status().as_u16()),
+                    None => "an answer without an AWS error code".into(),
+                };
+            }
             match code.as_str() {
                 "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" => {
                     Error::AccessDenied { action, code, message }
@@ -362,6 +371,11 @@ pub async fn connect_reporting(opts: &ConnectOptions, on_status: impl FnOnce(&st
             message,
         },
         Error::Transport { message, .. } => Error::Unreachable { url, message },
+        Error::Unexpected { action, code, message } if code == "Unknown" => Error::Unexpected {
+            action,
+            code,
+            message: format!("{url} answered {message}; is it an AWS (or emulator) endpoint?"),
+        },
         other => other,
     })?;
     Ok(AwsContext { base, caller })
