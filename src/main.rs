@@ -98,8 +98,14 @@ fn run() -> Result<i32> {
                     remediation_role: settings.remediation_role.clone(),
                     journal,
                 };
-                keytriage::tui::run(opts).await.wrap_err("terminal error")?;
-                Ok(0)
+                match keytriage::tui::run(opts).await.wrap_err("terminal error")? {
+                    // The screen is gone: the reason the TUI had no data must stay visible.
+                    Some(error) => {
+                        eprintln!("keytriage: {error}");
+                        Ok(1)
+                    }
+                    None => Ok(0),
+                }
             }
         }
     });

@@ -185,23 +185,43 @@ fn read_only_action_keys_make_no_write_call() {
     assert!(!journal.exists(), "nothing journaled");
 }
 
+// See: issue 9, item 9: the failure is logged, R retries, and quitting prints the error
+// and exits 1.
 #[test]
 fn unreachable_aws_is_a_message_not_a_crash() {
     let bin = env!("CARGO_BIN_EXE_keytriage");
+    let data = tempfile::tempdir().unwrap();
     // Port 9 (discard) on loopback: connection refused at once.
     let cmd = format!(
         "env AWS_ACCESS_KEY_ID=AKIAKEYTRIAGETEST000 AWS_SECRET_ACCESS_KEY=x AWS_REGION=us-east-1 \
-         AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
-         {bin} --endpoint-url http://127.0.0.1:9; echo EXIT=$?; sleep 60"
+         AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null XDG_DATA_HOME={data} \
+         {bin} --endpoint-url http://127.0.0.1:9; echo EXIT=$?; sleep 60",
+        data = data.path().display()
     );
     let t = Tmux::start(&cmd);
     let s = t.wait_for("cannot reach AWS as the caller", Duration::from_secs(120));
     assert!(s.contains("not connected"), "{s}");
+    assert!(s.contains("press R to retry"), "{s}");
+    assert!(!s.contains("scanning…"), "{s}");
     // Still alive and usable a while later: keys work, nothing crashed.
     std::thread::sleep(Duration::from_secs(2));
     t.keys(&["?"]);
     t.wait_for("help (Esc closes)", Duration::from_secs(5));
-    t.keys(&["Escape", "q"]);
+    t.keys(&["Escape", "R"]);
+    // R connects again (and fails again, as the port is still closed).
+    t.wait_for("retrying: connecting to AWS", Duration::from_secs(5));
+    t.wait_for("cannot connect to http://127.0.0.1:9", Duration::from_secs(30));
+    t.keys(&["q"]);
     let s = t.wait_for("EXIT=", Duration::from_secs(5));
-    assert!(s.contains("EXIT=0"), "{s}");
+    assert!(s.contains("EXIT=1"), "{s}");
+    assert!(
+        s.contains("keytriage: cannot reach AWS as the caller: cannot connect to http://127.0.0.1:9"),
+        "the error is printed on exit:\n{s}"
+    );
+    let log = std::fs::read_to_string(data.path().join("keytriage/keytriage.log")).unwrap_or_default();
+    assert_eq!(
+        log.matches("cannot reach AWS as the caller").count(),
+        2,
+        "both failures are logged:\n{log}"
+    );
 }

@@ -737,3 +737,91 @@ fn a_rotation_without_an_answer_names_the_orphan_key_and_shows_it() {
         "the orphan key is in the store, to deactivate and delete"
     );
 }
+
+/// The screen's text, row by row, without the table's border.
+fn rows_text(t: &Terminal<TestBackend>) -> Vec<String> {
+    let buf = t.backend().buffer();
+    (0..buf.area.height)
+        .map(|y| {
+            let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
+            line.trim_matches(|c: char| c == '│' || c.is_whitespace()).to_owned()
+        })
+        .collect()
+}
+
+fn discovery_failed_app() -> App {
+    let mut app = App::new(Policy::default(), now(), "not connected".into(), false);
+    app.store.scan_id = 1;
+    app.on_scan_event(ScanEvent::DiscoveryFailed {
+        scan_id: 1,
+        error: keytriage::aws::Error::NoCredentials {
+            profile: Some("audit".into()),
+            message: "the SSO session for this profile has expired".into(),
+        },
+    });
+    app.refresh();
+    app
+}
+
+// See: issue 9, item 9. The error is shown whole (wrapped in the body, hint included), the
+// table no longer says "scanning…", and the header points at R.
+#[test]
+fn failed_discovery_shows_the_whole_error_in_the_body() {
+    let app = discovery_failed_app();
+    let error = app.store.discovery_error.clone().unwrap();
+    assert!(
+        error.ends_with("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"),
+        "{error}"
+    );
+    let t = screen(&app, 80, 24);
+    let rows = rows_text(&t);
+    assert!(
+        rows[1].contains("discovery failed (details below); press R to retry"),
+        "{rows:#?}"
+    );
+    let body = rows[2..].join(" ");
+    let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words(&body).contains(&words(&error)), "the whole error:\n{rows:#?}");
+    assert!(body.contains("press R to retry"), "{rows:#?}");
+    assert!(!body.contains("scanning…"), "{rows:#?}");
+    // Tiny sizes still render.
+    for (w, h) in [(0, 0), (1, 1), (20, 5)] {
+        screen(&app, w, h);
+    }
+}
+
+// See: issue 9, item 9. R retries discovery as a new scan run; the failed run's late events
+// are ignored, the new run's are taken.
+#[test]
+fn r_after_a_failed_discovery_retries_it_as_a_new_scan_run() {
+    let mut app = discovery_failed_app();
+    let e = press(&mut app, Action::Rescan);
+    assert!(matches!(e, Some(Effect::Discover)), "{e:?}");
+    assert_eq!(app.store.scan_id, 2);
+    assert_eq!(app.store.discovery_error, None);
+    let rows = rows_text(&screen(&app, 80, 24));
+    assert!(rows[1].contains("listing the organization's accounts…"), "{rows:#?}");
+    assert!(
+        press(&mut app, Action::Rescan).is_none(),
+        "no second retry while the first runs"
+    );
+
+    app.on_scan_event(ScanEvent::DiscoveryFailed {
+        scan_id: 1,
+        error: keytriage::aws::Error::CredentialReportUnreadable("stale".into()),
+    });
+    assert_eq!(app.store.discovery_error, None, "the old run's event is ignored");
+    for mut event in events() {
+        match &mut event {
+            ScanEvent::Discovered { scan_id, .. }
+            | ScanEvent::Progress { scan_id, .. }
+            | ScanEvent::AccountDone { scan_id, .. }
+            | ScanEvent::DiscoveryFailed { scan_id, .. }
+            | ScanEvent::Finished { scan_id } => *scan_id = 2,
+        }
+        app.on_scan_event(event);
+    }
+    app.refresh();
+    assert!(app.store.discovered);
+    assert!(selected(&app).is_some(), "the accounts are shown");
+}

@@ -28,7 +28,16 @@ pub async fn run(connect: &ConnectOptions, settings: &Settings, args: &ScanArgs)
     if let Some(path) = &args.output {
         check_output(path)?;
     }
-    let ctx = Arc::new(aws::connect(connect).await.wrap_err("cannot reach AWS as the caller")?);
+    let connecting = |line: &str| {
+        if !args.quiet {
+            eprintln!("keytriage: {line}");
+        }
+    };
+    let ctx = Arc::new(
+        aws::connect_reporting(connect, connecting)
+            .await
+            .wrap_err("cannot reach AWS as the caller")?,
+    );
     let progress = Progress::new(args.quiet);
     progress.say(&format!("scanning as {}", ctx.caller.arn));
     let caller = ctx.caller.arn.clone();

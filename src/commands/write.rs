@@ -38,7 +38,11 @@ pub async fn run(
             action.verb()
         ));
     }
-    let ctx = Arc::new(aws::connect(connect).await.wrap_err("cannot reach AWS as the caller")?);
+    let ctx = Arc::new(
+        aws::connect_reporting(connect, |line| eprintln!("keytriage: {line}"))
+            .await
+            .wrap_err("cannot reach AWS as the caller")?,
+    );
     let audit = RoleOptions {
         role_name: settings.role_name.clone(),
         external_id: settings.external_id.clone(),

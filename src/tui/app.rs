@@ -24,6 +24,9 @@ const BIG_VIEW_ROWS: usize = 20_000;
 pub enum Effect {
     /// Rescan this account (in the background).
     Rescan(Account),
+    /// Discovery failed (or AWS could not be reached): connect again if not connected, then
+    /// list the organization and scan every account, as the scan run `store.scan_id`.
+    Discover,
     /// Make this write (pre-checked and journaled by the remediator), in the background.
     Write(WriteRequest),
     /// Save the new key to a credentials file at `path`, under `[profile]`.
@@ -425,6 +428,9 @@ impl App {
     }
 
     fn rescan(&mut self) -> Option<Effect> {
+        if self.store.discovery_error.is_some() {
+            return Some(self.retry_discovery());
+        }
         let id = match self.view().table.selected_row().map(|r| &r.id) {
             Some(RowId::Account(a) | RowId::User(a, _) | RowId::Key(a, _, _) | RowId::Finding(a, _, _, _)) => a.clone(),
             Some(RowId::Journal(..)) | None => match &self.view().kind {
@@ -447,6 +453,19 @@ impl App {
             error: false,
         });
         Some(Effect::Rescan(account))
+    }
+
+    /// Starts a new scan run from discovery: events of the failed run are ignored from now on.
+    fn retry_discovery(&mut self) -> Effect {
+        self.store.discovery_error = None;
+        self.store.discovered = false;
+        self.store.scan_id += 1;
+        self.store.generation += 1;
+        self.flash = Some(Flash {
+            text: "retrying: connecting to AWS and listing the organization's accounts".into(),
+            error: false,
+        });
+        Effect::Discover
     }
 
     fn filter_key(&mut self, key: KeyEvent) {

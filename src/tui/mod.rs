@@ -27,7 +27,7 @@ use futures::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 /// What the TUI needs to start.
@@ -49,9 +49,13 @@ pub struct TuiOptions {
 
 /// Runs the TUI until the user quits. The terminal is restored on return and on panic.
 ///
+/// Returns the error that left the TUI without data, when it still stood at exit (AWS could
+/// not be reached as the caller, or the organization's accounts could not be listed), for
+/// the caller to print and exit non-zero; `None` otherwise.
+///
 /// # Errors
-/// Terminal I/O errors only; AWS failures are shown on screen.
-pub async fn run(opts: TuiOptions) -> std::io::Result<()> {
+/// Terminal I/O errors only; AWS failures are shown on screen (and logged).
+pub async fn run(opts: TuiOptions) -> std::io::Result<Option<String>> {
     // ratatui's hook (installed by try_init) restores raw mode and the main screen on panic;
     // ours, around it, also turns mouse capture off, before color-eyre prints the report.
     let mut terminal = ratatui::try_init()?;
@@ -67,8 +71,23 @@ pub async fn run(opts: TuiOptions) -> std::io::Result<()> {
     result
 }
 
+/// What the background connection reports.
+enum ConnectEvent {
+    /// What it waits for ("connecting to <url> as …").
+    Status(String),
+    /// Connected, or why not.
+    Done(Box<Result<AwsContext, aws::Error>>),
+}
+
 /// The background side of the loop: channels, the AWS context once connected, tasks.
 struct Backend {
+    connect_opts: ConnectOptions,
+    connect_tx: mpsc::UnboundedSender<ConnectEvent>,
+    /// A connection attempt is running.
+    connecting: bool,
+    /// The error that left the TUI without data (connection or discovery), until a later
+    /// discovery succeeds; printed on exit.
+    last_error: Option<String>,
     scan_opts: Arc<ScanOptions>,
     scan_tx: mpsc::UnboundedSender<ScanEvent>,
     write_tx: mpsc::UnboundedSender<WriteEvent>,
@@ -79,6 +98,53 @@ struct Backend {
 }
 
 impl Backend {
+    /// Connects in the background; the result arrives as [`ConnectEvent::Done`].
+    fn spawn_connect(&mut self) {
+        self.connecting = true;
+        let (opts, tx) = (self.connect_opts.clone(), self.connect_tx.clone());
+        tokio::spawn(async move {
+            let status = tx.clone();
+            let result = aws::connect_reporting(&opts, move |line| {
+                let _ = status.send(ConnectEvent::Status(line.to_owned()));
+            })
+            .await;
+            let _ = tx.send(ConnectEvent::Done(Box::new(result)));
+        });
+    }
+
+    /// A connection attempt ended.
+    fn on_connect(&mut self, app: &mut App, event: ConnectEvent, opts: &TuiOptions) {
+        match event {
+            ConnectEvent::Status(line) => app.identity = line,
+            ConnectEvent::Done(result) => match *result {
+                Ok(ctx) => {
+                    self.connecting = false;
+                    self.connected(app, ctx, opts);
+                }
+                Err(e) => {
+                    self.connecting = false;
+                    tracing::error!(error = %e, "cannot reach AWS as the caller");
+                    let text = format!("cannot reach AWS as the caller: {e}");
+                    app.identity = "not connected".into();
+                    app.store.discovery_error = Some(text.clone());
+                    self.last_error = Some(text);
+                }
+            },
+        }
+    }
+
+    /// Notes discovery's outcome (for the log and the exit message) before the app sees it.
+    fn on_scan_event(&mut self, app: &App, event: &ScanEvent) {
+        match event {
+            ScanEvent::DiscoveryFailed { scan_id, error } if *scan_id == app.store.scan_id => {
+                tracing::error!(error = %error, "cannot list the organization's accounts");
+                self.last_error = Some(format!("cannot list the organization's accounts: {error}"));
+            }
+            ScanEvent::Discovered { scan_id, .. } if *scan_id == app.store.scan_id => self.last_error = None,
+            _ => {}
+        }
+    }
+
     fn connected(&mut self, app: &mut App, ctx: AwsContext, opts: &TuiOptions) {
         app.identity = ctx.caller.arn.clone();
         let ctx = Arc::new(ctx);
@@ -112,6 +178,23 @@ impl Backend {
     fn run(&mut self, app: &mut App, effect: Effect) -> bool {
         match effect {
             Effect::Quit => return false,
+            Effect::Discover => match &self.ctx {
+                Some(c) => {
+                    tracing::info!(scan_id = app.store.scan_id, "retrying discovery");
+                    self.full_scan = Some(scan::start(
+                        c.clone(),
+                        self.scan_opts.clone(),
+                        app.store.scan_id,
+                        self.scan_tx.clone(),
+                    ));
+                }
+                None if self.connecting => {}
+                None => {
+                    tracing::info!("connecting to AWS again");
+                    app.identity = "connecting…".into();
+                    self.spawn_connect();
+                }
+            },
             Effect::Rescan(account) => match &self.ctx {
                 Some(c) => {
                     let (c, o, tx, id) = (
@@ -179,18 +262,18 @@ async fn write(r: &Remediator, request: WriteRequest) -> WriteEvent {
     WriteEvent::Applied { request, result }
 }
 
-async fn event_loop(terminal: &mut ratatui::DefaultTerminal, opts: TuiOptions) -> std::io::Result<()> {
+async fn event_loop(terminal: &mut ratatui::DefaultTerminal, opts: TuiOptions) -> std::io::Result<Option<String>> {
     let theme = theme::Theme::from_env();
     let mut app = App::new(opts.policy, chrono::Utc::now(), "connecting…".into(), opts.write_mode);
     app.store.journal = opts.journal.read().unwrap_or_default();
     let (scan_tx, mut scan_rx) = mpsc::unbounded_channel::<ScanEvent>();
     let (write_tx, mut write_rx) = mpsc::unbounded_channel::<WriteEvent>();
-    let (ctx_tx, mut ctx_rx) = oneshot::channel::<Result<AwsContext, aws::Error>>();
-    let connect = opts.connect.clone();
-    tokio::spawn(async move {
-        let _ = ctx_tx.send(aws::connect(&connect).await);
-    });
+    let (connect_tx, mut connect_rx) = mpsc::unbounded_channel::<ConnectEvent>();
     let mut backend = Backend {
+        connect_opts: opts.connect.clone(),
+        connect_tx,
+        connecting: false,
+        last_error: None,
         scan_opts: Arc::new(opts.scan.clone()),
         scan_tx,
         write_tx,
@@ -199,9 +282,9 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, opts: TuiOptions) -
         full_scan: None,
         tasks: JoinSet::new(),
     };
+    backend.spawn_connect();
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_millis(200));
-    let mut connecting = true;
     // kill (TERM) and a closed terminal (HUP) quit like `q`: the terminal is restored and
     // the demo's emulator stopped on the way out.
     let mut terminate = signal(SignalKind::terminate())?;
@@ -221,25 +304,18 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, opts: TuiOptions) -
                 Some(Err(_)) | None => Some(Effect::Quit),
             },
             Some(event) = scan_rx.recv() => {
+                backend.on_scan_event(&app, &event);
                 app.on_scan_event(event);
                 // Coalesce a burst: apply what is already queued before drawing again.
                 while let Ok(more) = scan_rx.try_recv() {
+                    backend.on_scan_event(&app, &more);
                     app.on_scan_event(more);
                 }
                 None
             }
             Some(event) = write_rx.recv() => app.on_write_event(event),
-            // Polled once: a finished oneshot must not be polled again.
-            connected = &mut ctx_rx, if connecting => {
-                connecting = false;
-                match connected {
-                    Ok(Ok(c)) => backend.connected(&mut app, c, &opts),
-                    Ok(Err(e)) => {
-                        app.identity = "not connected".into();
-                        app.store.discovery_error = Some(format!("cannot reach AWS as the caller: {e} (then restart)"));
-                    }
-                    Err(_) => {}
-                }
+            Some(event) = connect_rx.recv() => {
+                backend.on_connect(&mut app, event, &opts);
                 None
             }
             _ = tick.tick() => { app.tick(chrono::Utc::now()); None }
@@ -249,7 +325,7 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, opts: TuiOptions) -
         if let Some(effect) = effect
             && !backend.run(&mut app, effect)
         {
-            return Ok(());
+            return Ok(backend.last_error);
         }
         while let Some(joined) = backend.tasks.try_join_next() {
             if let Err(e) = joined {

@@ -89,8 +89,12 @@ fn render_header(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         .filter(|e| e.scan.as_ref().is_some_and(|s| s.scan.status == ScanStatus::Skipped))
         .count();
     let mut second = vec![];
-    if let Some(e) = &app.store.discovery_error {
-        second.push(Span::styled(format!(" {e}"), theme.error()));
+    if app.store.discovery_error.is_some() {
+        // The error itself is in the body, wrapped: a header line would cut its hint.
+        second.push(Span::styled(
+            " discovery failed (details below); press R to retry",
+            theme.error(),
+        ));
     } else if !app.store.discovered {
         second.push(Span::raw(" listing the organization's accounts…"));
     } else if done < total {
@@ -254,6 +258,9 @@ fn controls_suffix(controls: &[&str]) -> String {
 
 /// What an empty table says: still scanning, nothing found, or why the account has no data.
 fn empty_text(app: &App, kind: &ViewKind) -> String {
+    if let Some(e) = &app.store.discovery_error {
+        return format!("{e}\n\npress R to retry");
+    }
     if !app.store.discovered || app.store.accounts.iter().any(|e| e.scanning()) {
         return "scanning…".into();
     }

@@ -10,7 +10,7 @@ use compact_str::CompactString;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell as TCell, Row as TRow, Table as TTable, Widget};
+use ratatui::widgets::{Block, Borders, Cell as TCell, Paragraph, Row as TRow, Table as TTable, Widget, Wrap};
 use std::cell::Cell;
 use std::cmp::Ordering;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
@@ -361,12 +361,13 @@ impl Table {
                 .header(header)
                 .column_spacing(1)
                 .render(inner, buf);
+            // Wrapped over the rest of the body: an error must show whole, hint included.
             let below = Rect {
                 y: inner.y + 1,
-                height: 1,
+                height: inner.height - 1,
                 ..inner
             };
-            Line::raw(truncate(msg, inner.width)).render(below, buf);
+            Paragraph::new(msg).wrap(Wrap { trim: false }).render(below, buf);
             return;
         }
         let end = (offset + body_rows).min(self.view.len());
