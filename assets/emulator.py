@@ -988,6 +988,19 @@ def main(argv=None):
                     help="also exit when stdin reaches EOF (parent went away)")
     args = ap.parse_args(argv)
 
+    if args.exit_with_stdin:
+        # The parent holds the only write end of our stdin: EOF means it is gone (even by
+        # kill -9), so exit at once, also while still seeding. Nothing is kept on disk.
+        def watch_stdin():
+            try:
+                while sys.stdin.buffer.read(4096):
+                    pass
+            except Exception:
+                pass
+            sys.stderr.flush()
+            os._exit(0)
+        threading.Thread(target=watch_stdin, daemon=True).start()
+
     # Anything that overrides moto's account selection would break the emulation.
     os.environ.pop("MOTO_ACCOUNT_ID", None)
     logging.getLogger("werkzeug").setLevel(logging.INFO if args.verbose else logging.ERROR)
@@ -1021,15 +1034,6 @@ def main(argv=None):
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    if args.exit_with_stdin:
-        def watch_stdin():
-            try:
-                while sys.stdin.buffer.read(4096):
-                    pass
-            except Exception:
-                pass
-            stop.set()
-        threading.Thread(target=watch_stdin, daemon=True).start()
 
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
                               daemon=True)

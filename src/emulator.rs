@@ -1,12 +1,20 @@
-//! The local AWS emulator that the demo and every AWS test run against: moto, pinned, in a
-//! cached venv, seeded from a scenario JSON by `assets/emulator.py` (its fault injection is
-//! described in `assets/EMULATOR.md`).
+//! The local AWS emulator: moto in a cached venv whose every package is pinned by version and
+//! hash (`assets/requirements-emulator.txt`), seeded from a scenario JSON by
+//! `assets/emulator.py`.
 //!
 //! [`Emulator::start`] finds python3 (or `KEYTRIAGE_PYTHON`), creates the venv on first use
 //! under the cache dir (guarded by a file lock, so parallel tests share one install), writes
 //! the bundled script there, starts it on 127.0.0.1 with a free port, waits for its
 //! `READY <port>` line and kills it on drop. Nothing else in keytriage knows it is emulated:
 //! the SDK is pointed at [`Emulator::endpoint`] with dummy credentials.
+//!
+//! Safety of the launch: every Python runs in isolated mode (`-I`: no current directory or
+//! script directory on `sys.path`, no `PYTHON*` variables, no user site) with the private
+//! cache directory as its working directory, so a `venv.py` or `pip/` where keytriage was
+//! started never runs. The cache directory is created 0700 and used only when it belongs to
+//! the current user and no one else can write to it. The emulator's stdin is a pipe that only
+//! keytriage holds: when keytriage ends in any way (even `kill -9`), the pipe closes and the
+//! emulator exits (`--exit-with-stdin`).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -15,7 +23,7 @@ use std::time::Duration;
 
 /// The emulator script, bundled in the binary.
 pub const SCRIPT: &str = include_str!("../assets/emulator.py");
-/// The pinned Python requirements of the script.
+/// The emulator's lock file: every Python package with its exact version and hashes.
 pub const REQUIREMENTS: &str = include_str!("../assets/requirements-emulator.txt");
 /// The demo organization's scenario.
 pub const DEMO_SCENARIO: &str = include_str!("../assets/demo-org.json");
@@ -26,7 +34,7 @@ pub const DUMMY_CREDENTIALS: (&str, &str) = ("AKIAKEYTRIAGEDEMO000", "keytriage-
 #[derive(Debug, thiserror::Error)]
 pub enum EmulatorError {
     /// No usable Python.
-    #[error("python3 not found ({0}); install Python 3.9+ or set KEYTRIAGE_PYTHON to its path")]
+    #[error("python3 not found ({0}); install Python 3.11+ or set KEYTRIAGE_PYTHON to its path")]
     NoPython(String),
     /// Creating the venv or installing moto failed.
     #[error("installing the emulator (moto) into {venv} failed: {detail}")]
@@ -39,6 +47,17 @@ pub enum EmulatorError {
     /// The script exited or said nothing useful before READY.
     #[error("the emulator did not start: {0}")]
     Start(String),
+    /// The cache directory exists but is not private to the current user, so what is in it
+    /// (the venv's python, its ready marker) could have been planted by someone else.
+    #[error(
+        "emulator cache {path} is not safe to use: {reason}; remove it, or set KEYTRIAGE_CACHE_DIR to a directory of your own"
+    )]
+    UnsafeCache {
+        /// The directory.
+        path: PathBuf,
+        /// What is wrong (owner, mode, symlink).
+        reason: String,
+    },
     /// File system trouble in the cache directory.
     #[error("emulator cache {path}: {source}")]
     Io {
@@ -60,6 +79,9 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> EmulatorError + '_ {
 /// A running emulator; stopped (killed) on drop.
 pub struct Emulator {
     child: Child,
+    /// The write end of the emulator's stdin; closing it (drop, or keytriage's death) makes
+    /// the emulator exit.
+    _lifeline: Option<std::process::ChildStdin>,
     port: u16,
     log: PathBuf,
 }
@@ -79,16 +101,12 @@ impl Emulator {
         std::fs::write(&scenario, scenario_json).map_err(io_err(&scenario))?;
         let log = run_dir.join("emulator.log");
         let log_file = std::fs::File::create(&log).map_err(io_err(&log))?;
-        let mut child = Command::new(&python)
-            .arg(&script)
-            .arg("--scenario")
-            .arg(&scenario)
-            .args(["--port", "0"])
-            .stdin(Stdio::null())
+        let mut child = emulator_command(&python, &script, &scenario, &run_dir)
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log_file))
             .spawn()
             .map_err(|e| EmulatorError::Start(format!("cannot run {}: {e}", python.display())))?;
+        let lifeline = child.stdin.take();
         let stdout = child
             .stdout
             .take()
@@ -102,7 +120,12 @@ impl Emulator {
                 }
             }
         });
-        let mut emulator = Self { child, port: 0, log };
+        let mut emulator = Self {
+            child,
+            _lifeline: lifeline,
+            port: 0,
+            log,
+        };
         match rx.recv_timeout(ready_timeout) {
             Ok(port) => {
                 emulator.port = port;
@@ -138,6 +161,11 @@ impl Emulator {
     /// The TCP port.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The emulator's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// The emulator's request counters (`GET /_keytriage/stats`): total, faulted, by action,
@@ -206,15 +234,66 @@ fn venv_dir(dir: &Path) -> PathBuf {
     dir.join(format!("venv-{:016x}", fnv(REQUIREMENTS)))
 }
 
-/// `<cache dir>/emulator`, created if absent.
+/// `<cache dir>/emulator`, created 0700 if absent and checked by [`private_dir`]. The cache
+/// dir is `KEYTRIAGE_CACHE_DIR`, else the user's (`~/.cache/keytriage`), else, without a
+/// home directory, `<tmp>/keytriage-<uid>` (a shared place: hence the checks).
 fn cache_dir() -> Result<PathBuf, EmulatorError> {
-    let base = std::env::var_os("KEYTRIAGE_CACHE_DIR")
+    let dir = match std::env::var_os("KEYTRIAGE_CACHE_DIR")
         .map(PathBuf::from)
         .or_else(|| directories::ProjectDirs::from("", "", "keytriage").map(|d| d.cache_dir().to_path_buf()))
-        .unwrap_or_else(|| std::env::temp_dir().join("keytriage-cache"));
-    let dir = base.join("emulator");
-    std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+    {
+        Some(base) => {
+            std::fs::create_dir_all(&base).map_err(io_err(&base))?;
+            base.join("emulator")
+        }
+        None => tmp_fallback(&std::env::temp_dir()),
+    };
+    private_dir(&dir)?;
     Ok(dir)
+}
+
+/// The cache directory used without a home directory: `<tmp>/keytriage-<uid>-emulator`.
+fn tmp_fallback(tmp: &Path) -> PathBuf {
+    tmp.join(format!("keytriage-{}-emulator", rustix::process::geteuid().as_raw()))
+}
+
+/// Makes `dir` a private directory: creates it with mode 0700 if absent; otherwise accepts it
+/// only if it is a real directory (not a symlink) owned by the current user that neither group
+/// nor others can write to, and removes any group/other read access.
+///
+/// # Errors
+/// [`EmulatorError::UnsafeCache`] when it is a symlink, someone else's, or writable by others;
+/// [`EmulatorError::Io`] when it cannot be created or read.
+fn private_dir(dir: &Path) -> Result<(), EmulatorError> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+    match std::fs::DirBuilder::new().mode(0o700).create(dir) {
+        Ok(()) => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(io_err(dir)(e)),
+    }
+    let meta = std::fs::symlink_metadata(dir).map_err(io_err(dir))?;
+    let unsafe_cache = |reason: String| EmulatorError::UnsafeCache {
+        path: dir.to_path_buf(),
+        reason,
+    };
+    if !meta.file_type().is_dir() {
+        return Err(unsafe_cache("it is not a directory (a symlink?)".into()));
+    }
+    let me = rustix::process::geteuid().as_raw();
+    if meta.uid() != me {
+        return Err(unsafe_cache(format!(
+            "it belongs to uid {}, not to you (uid {me})",
+            meta.uid()
+        )));
+    }
+    let mode = meta.mode() & 0o7777;
+    if mode & 0o022 != 0 {
+        return Err(unsafe_cache(format!("others can write to it (mode {mode:o})")));
+    }
+    if mode & 0o077 != 0 {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io_err(dir))?;
+    }
+    Ok(())
 }
 
 fn tempdir_in(dir: &Path) -> Result<PathBuf, EmulatorError> {
@@ -261,19 +340,54 @@ fn ensure_venv(dir: &Path) -> Result<PathBuf, EmulatorError> {
     }
     let system_python = std::env::var("KEYTRIAGE_PYTHON").unwrap_or_else(|_| "python3".into());
     let _ = std::fs::remove_dir_all(&venv);
-    run(Command::new(&system_python).args(["-m", "venv"]).arg(&venv), &venv).map_err(|e| match e {
+    run(&mut venv_command(Path::new(&system_python), &venv, dir), &venv).map_err(|e| match e {
         EmulatorError::Install { detail, .. } if detail.starts_with("cannot run") => EmulatorError::NoPython(detail),
         other => other,
     })?;
     let req = write_if_changed(&dir.join("requirements-emulator.txt"), REQUIREMENTS)?;
-    run(
-        Command::new(&python)
-            .args(["-m", "pip", "install", "--disable-pip-version-check", "-q", "-r"])
-            .arg(&req),
-        &venv,
-    )?;
+    run(&mut pip_install_command(&python, &req, dir), &venv)?;
     std::fs::write(&done, REQUIREMENTS).map_err(io_err(&done))?;
     Ok(python)
+}
+
+/// `python3 -I -m venv <venv>`, run in the cache directory.
+fn venv_command(system_python: &Path, venv: &Path, cache: &Path) -> Command {
+    let mut cmd = Command::new(system_python);
+    cmd.args(["-I", "-m", "venv"]).arg(venv).current_dir(cache);
+    cmd
+}
+
+/// `<venv>/bin/python -I -m pip install --require-hashes -r <lock>`, run in the cache
+/// directory: every package must be in the lock with a matching hash.
+fn pip_install_command(python: &Path, lock: &Path, cache: &Path) -> Command {
+    let mut cmd = Command::new(python);
+    cmd.args([
+        "-I",
+        "-m",
+        "pip",
+        "install",
+        "--require-hashes",
+        "--disable-pip-version-check",
+        "-q",
+        "-r",
+    ])
+    .arg(lock)
+    .current_dir(cache);
+    cmd
+}
+
+/// `<venv>/bin/python -I <script> --scenario <file> --port 0 --exit-with-stdin`, run in its
+/// run directory, with a piped stdin that [`Emulator`] holds.
+fn emulator_command(python: &Path, script: &Path, scenario: &Path, run_dir: &Path) -> Command {
+    let mut cmd = Command::new(python);
+    cmd.arg("-I")
+        .arg(script)
+        .arg("--scenario")
+        .arg(scenario)
+        .args(["--port", "0", "--exit-with-stdin"])
+        .current_dir(run_dir)
+        .stdin(Stdio::piped());
+    cmd
 }
 
 fn run(cmd: &mut Command, venv: &Path) -> Result<(), EmulatorError> {
@@ -303,6 +417,143 @@ mod tests {
     fn tail_keeps_last_lines() {
         assert_eq!(tail("a\nb\nc", 2), "b\nc");
         assert_eq!(tail("", 3), "");
+    }
+
+    fn args(cmd: &Command) -> Vec<String> {
+        cmd.get_args().map(|a| a.to_string_lossy().into_owned()).collect()
+    }
+
+    #[test]
+    fn every_python_runs_isolated_in_a_directory_of_ours() {
+        let cache = Path::new("/cache/emulator");
+        let venv = cache.join("venv-1");
+        let cmd = venv_command(Path::new("python3"), &venv, cache);
+        assert_eq!(args(&cmd), ["-I", "-m", "venv", "/cache/emulator/venv-1"]);
+        assert_eq!(cmd.get_current_dir(), Some(cache));
+
+        let python = venv.join("bin/python");
+        let lock = cache.join("requirements-emulator.txt");
+        let cmd = pip_install_command(&python, &lock, cache);
+        assert_eq!(
+            args(&cmd),
+            [
+                "-I",
+                "-m",
+                "pip",
+                "install",
+                "--require-hashes",
+                "--disable-pip-version-check",
+                "-q",
+                "-r",
+                "/cache/emulator/requirements-emulator.txt"
+            ]
+        );
+        assert_eq!(cmd.get_current_dir(), Some(cache));
+
+        let run = cache.join("run-1-0");
+        let cmd = emulator_command(&python, &cache.join("emulator.py"), &run.join("scenario.json"), &run);
+        assert_eq!(
+            args(&cmd),
+            [
+                "-I",
+                "/cache/emulator/emulator.py",
+                "--scenario",
+                "/cache/emulator/run-1-0/scenario.json",
+                "--port",
+                "0",
+                "--exit-with-stdin"
+            ]
+        );
+        assert_eq!(cmd.get_current_dir(), Some(run.as_path()));
+    }
+
+    /// A `venv.py` in the working directory would shadow the standard module without `-I`.
+    /// Run the real venv command in such a directory (without pip, to stay fast).
+    #[test]
+    fn a_venv_py_in_the_working_directory_does_not_run() {
+        let hostile = tempfile::tempdir().unwrap();
+        let marker = hostile.path().join("pwned");
+        std::fs::write(
+            hostile.path().join("venv.py"),
+            format!("open({:?}, 'w').write('ran')\n", marker.display().to_string()),
+        )
+        .unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        let venv = cache.path().join("venv-test");
+        let python = std::env::var("KEYTRIAGE_PYTHON").unwrap_or_else(|_| "python3".into());
+        let mut cmd = venv_command(Path::new(&python), &venv, cache.path());
+        // The worst case: keytriage's own working directory is the hostile one.
+        cmd.current_dir(hostile.path()).arg("--without-pip");
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(!marker.exists(), "venv.py from the working directory ran");
+        assert!(venv.join("bin/python").exists(), "the real venv module made the venv");
+
+        // Control: without -I the same directory does run it (so the test can fail).
+        let out = Command::new(&python)
+            .args(["-m", "venv", "--without-pip"])
+            .arg(cache.path().join("venv-2"))
+            .current_dir(hostile.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        assert!(marker.exists(), "the control run should have imported venv.py");
+    }
+
+    #[test]
+    fn a_new_cache_dir_is_created_0700() {
+        use std::os::unix::fs::PermissionsExt;
+        let base = tempfile::tempdir().unwrap();
+        let dir = tmp_fallback(base.path());
+        assert!(
+            dir.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .contains(&rustix::process::geteuid().as_raw().to_string()),
+            "{dir:?} names the user"
+        );
+        private_dir(&dir).unwrap();
+        let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+        // Ours but readable by others: tightened, not refused.
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        private_dir(&dir).unwrap();
+        let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+    }
+
+    #[test]
+    fn a_cache_dir_writable_by_others_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let base = tempfile::tempdir().unwrap();
+        let dir = tmp_fallback(base.path());
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let err = private_dir(&dir).unwrap_err();
+        assert!(matches!(err, EmulatorError::UnsafeCache { .. }), "{err}");
+        assert!(err.to_string().contains("others can write to it (mode 777)"), "{err}");
+    }
+
+    #[test]
+    fn a_cache_dir_of_someone_else_or_a_symlink_is_refused() {
+        let base = tempfile::tempdir().unwrap();
+        let dir = tmp_fallback(base.path());
+        if rustix::process::geteuid().is_root() {
+            std::fs::create_dir(&dir).unwrap();
+            std::os::unix::fs::chown(&dir, Some(65534), Some(65534)).unwrap();
+            let err = private_dir(&dir).unwrap_err();
+            assert!(err.to_string().contains("belongs to uid 65534"), "{err}");
+        } else {
+            // Not root: a directory of root's stands for someone else's.
+            let err = private_dir(Path::new("/")).unwrap_err();
+            assert!(err.to_string().contains("belongs to uid 0"), "{err}");
+        }
+        let link = base.path().join("link");
+        let target = base.path().join("target");
+        std::fs::create_dir(&target).unwrap();
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let err = private_dir(&link).unwrap_err();
+        assert!(err.to_string().contains("not a directory"), "{err}");
     }
 
     #[test]

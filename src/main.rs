@@ -14,6 +14,10 @@ use keytriage::settings::Settings;
 use std::io::IsTerminal;
 
 fn main() {
+    // The SDK logs HTTP bodies (a new key's secret among them) when this is set; the log filter
+    // drops those events anyway, and the variable goes before any thread could read it.
+    // SAFETY: no other thread exists yet.
+    unsafe { std::env::remove_var("LOG_SENSITIVE_BODIES") };
     let code = match run() {
         Ok(code) => code,
         Err(e) => {
@@ -70,6 +74,9 @@ fn run() -> Result<i32> {
     };
     let runtime = tokio::runtime::Runtime::new()?;
     let write_mode = demo || cli.global.write;
+    if write_mode && let Err(e) = keytriage::secret_file::disable_core_dumps() {
+        eprintln!("keytriage: cannot turn core dumps off ({e}); a crash could write a new secret key to a core file");
+    }
     let mut journal_path =
         Journal::default_path().ok_or_else(|| eyre!("no data directory for the journal (HOME unset?)"))?;
     if demo && std::env::var_os("KEYTRIAGE_JOURNAL").is_none() {
@@ -113,26 +120,15 @@ fn run() -> Result<i32> {
     result
 }
 
-/// Logs go to `<data dir>/keytriage.log`, never to the terminal. `RUST_LOG` sets the level.
+/// Logs go to `<data dir>/keytriage.log` (0600), never to the terminal; see
+/// [`keytriage::logging`]. Without a log file keytriage runs on, saying why on stderr.
 fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
-    let dir = directories::ProjectDirs::from("", "", "keytriage")?
-        .data_local_dir()
-        .to_path_buf();
-    std::fs::create_dir_all(&dir).ok()?;
-    let appender = tracing_appender::rolling::never(&dir, "keytriage.log");
-    let (writer, guard) = tracing_appender::non_blocking(appender);
-    // The SDK's HTTP layer is capped at info whatever RUST_LOG says: at trace it can log
-    // bodies (LOG_SENSITIVE_BODIES), and CreateAccessKey's body holds the new secret.
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("keytriage=info"))
-        .add_directive("aws_smithy_runtime=info".parse().expect("a valid directive"))
-        .add_directive("aws_smithy_runtime_api=info".parse().expect("a valid directive"))
-        .add_directive("aws_smithy_http_client=info".parse().expect("a valid directive"));
-    tracing_subscriber::fmt()
-        .with_writer(writer)
-        .with_ansi(false)
-        .with_env_filter(filter)
-        .try_init()
-        .ok()?;
-    Some(guard)
+    let dir = keytriage::logging::default_dir()?;
+    match keytriage::logging::init(&dir) {
+        Ok(guard) => Some(guard),
+        Err(e) => {
+            eprintln!("keytriage: no log file in {}: {e}", dir.display());
+            None
+        }
+    }
 }

@@ -548,34 +548,8 @@ impl Remediator {
     }
 }
 
-/// Writes a new key to `path` in the AWS credentials-file format under `[profile]`, with mode
-/// 0600, refusing to overwrite an existing file (`O_EXCL`).
-///
-/// # Errors
-/// The file exists (`AlreadyExists`), or cannot be created.
-pub fn write_secret_file(path: &std::path::Path, profile: &str, key: &NewKey) -> std::io::Result<()> {
-    use secrecy::ExposeSecret;
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    // Reserved up front so the text holding the secret is never reallocated (a reallocation
-    // would leave a copy behind that Zeroizing cannot wipe).
-    let secret = key.secret.expose_secret();
-    let mut text = zeroize::Zeroizing::new(String::with_capacity(profile.len() + secret.len() + 128));
-    text.push_str(&format!("[{profile}]\naws_access_key_id = {}\n", key.id));
-    text.push_str("aws_secret_access_key = ");
-    text.push_str(secret);
-    text.push('\n');
-    file.write_all(text.as_bytes())?;
-    file.sync_all()?;
-    Ok(())
-}
+/// Saving a new key to a credentials file lives in [`crate::secret_file`].
+pub use crate::secret_file::write_secret_file;
 
 #[cfg(test)]
 mod tests {

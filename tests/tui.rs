@@ -531,7 +531,18 @@ fn rotation_shows_the_secret_once_then_offers_to_deactivate_the_old_key() {
     };
     assert_eq!(
         (path.as_str(), profile.as_str()),
-        ("./ci-deploy-AKIANEW0000000000001.credentials", "ci-deploy")
+        (
+            keytriage::secret_file::default_path_text(
+                "ci-deploy",
+                &keytriage::model::AccessKeyId("AKIANEW0000000000001".into())
+            )
+            .as_str(),
+            "ci-deploy"
+        )
+    );
+    assert!(
+        path.starts_with("~/.local/share/keytriage/credentials/"),
+        "the proposed path is in the private data folder, not the working directory: {path}"
     );
     drop(key);
     app.on_write_event(WriteEvent::Saved(Ok(path)));

@@ -171,9 +171,10 @@ impl Confirm {
 }
 
 impl ShowSecret {
-    /// The dialog for a key just created; the path defaults to `./<user>-<key id>.credentials`.
+    /// The dialog for a key just created; the path defaults to
+    /// [`crate::secret_file::default_path_text`] (a private folder in the data dir).
     pub fn new(key: Arc<NewKey>, account: Account, user: String, old_key: Option<AccessKeyId>) -> Self {
-        let path = format!("./{user}-{}.credentials", key.id);
+        let path = crate::secret_file::default_path_text(&user, &key.id);
         Self {
             key,
             account,
