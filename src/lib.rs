@@ -26,7 +26,12 @@
 //!   the two front ends cannot disagree.
 //! - [`remediate`] is the one safe path for a write (refuse unless writes are on, re-read the
 //!   key live, journal the intent in [`journal`], call AWS, journal the outcome, re-read);
-//!   the TUI and the headless commands both go through it.
+//!   the TUI and the headless commands both go through it. Writes that are not safe to
+//!   repeat (`CreateAccessKey`, `DeleteAccessKey`) are made once; an unanswered one is
+//!   journaled `unknown` with what a re-read found.
+//! - [`secret_file`] is the only place a new secret is written (a 0600 credentials file);
+//!   [`logging`] sets up the log file (0600) and caps the SDK's log levels so a secret in a
+//!   response body can never reach it.
 //! - [`commands`] holds the commands the binary dispatches to (headless scan, headless
 //!   writes), so `main.rs` only parses and dispatches.
 //! - [`emulator`] starts the bundled moto emulator: the demo and the tests run against it
