@@ -1,7 +1,9 @@
 //! The commands the binary dispatches to: each turns [`Settings`](crate::cli::Settings) and
 //! its own flags into library calls and an exit code, so `main.rs` only parses and
-//! dispatches. [`scan`] is the headless scan.
+//! dispatches. [`scan`] is the headless scan; [`generate`] writes the shell completions
+//! and the man page.
 
+pub mod generate;
 pub mod scan;
 
 use crate::aws::RoleOptions;
