@@ -458,8 +458,16 @@ fn bash_completions_load_in_bash_and_name_the_flags() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("keytriage.bash");
     std::fs::write(&path, &script).unwrap();
-    let check = Command::new("bash").arg("-n").arg(&path).output().expect("bash is installed");
-    assert!(check.status.success(), "bash -n: {}", String::from_utf8_lossy(&check.stderr));
+    let check = Command::new("bash")
+        .arg("-n")
+        .arg(&path)
+        .output()
+        .expect("bash is installed");
+    assert!(
+        check.status.success(),
+        "bash -n: {}",
+        String::from_utf8_lossy(&check.stderr)
+    );
     // Loaded for real, it registers the completion function.
     let load = Command::new("bash")
         .arg("-c")
@@ -486,7 +494,9 @@ fn the_man_page_renders() {
             cmd.args(["-man", "-Tutf8"]);
         }
         let o = cmd.arg(&path).output().ok()?;
-        o.status.success().then(|| String::from_utf8_lossy(&o.stdout).into_owned())
+        o.status
+            .success()
+            .then(|| String::from_utf8_lossy(&o.stdout).into_owned())
     });
     match rendered {
         Some(text) => {
@@ -512,7 +522,15 @@ fn demo_scan_to_security_hub_reads_back_the_same_count_by_severity() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("scan.json");
     let out = Command::new(env!("CARGO_BIN_EXE_keytriage"))
-        .args(["--demo", "scan", "--quiet", "--security-hub", "--format", "json", "--output"])
+        .args([
+            "--demo",
+            "scan",
+            "--quiet",
+            "--security-hub",
+            "--format",
+            "json",
+            "--output",
+        ])
         .arg(&path)
         .output()
         .unwrap();

@@ -17,7 +17,10 @@ fn fnv(text: &str) -> u64 {
 }
 
 fn run(cmd: &mut Command, what: &str) {
-    let out = cmd.stdin(Stdio::null()).output().unwrap_or_else(|e| panic!("{what}: {e}"));
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
     assert!(
         out.status.success(),
         "{what} failed: {}{}",
@@ -47,7 +50,10 @@ fn validator_python() -> (PathBuf, PathBuf) {
             let _ = std::fs::remove_dir_all(&venv);
             let system = std::env::var("KEYTRIAGE_PYTHON").unwrap_or_else(|_| "python3".into());
             run(
-                Command::new(&system).current_dir(&dir).args(["-I", "-m", "venv"]).arg(&venv),
+                Command::new(&system)
+                    .current_dir(&dir)
+                    .args(["-I", "-m", "venv"])
+                    .arg(&venv),
                 "python3 -m venv (python3 with venv is a test prerequisite)",
             );
             let req = dir.join("requirements-test.txt");
@@ -127,7 +133,11 @@ fn demo_ocsf_events_validate_for_every_rule_with_ocsf_severities() {
             Some(u64::from(keytriage::report::ocsf::severity_id(rule.severity()))),
             "{uid}"
         );
-        assert!(uid.starts_with(&format!("keytriage/{}/{}/", e["resources"][0]["owner"]["account"]["uid"].as_str().unwrap(), rule.id())));
+        assert!(uid.starts_with(&format!(
+            "keytriage/{}/{}/",
+            e["resources"][0]["owner"]["account"]["uid"].as_str().unwrap(),
+            rule.id()
+        )));
     }
 }
 
@@ -148,6 +158,13 @@ fn the_validator_rejects_what_is_not_ocsf() {
     std::fs::write(&path, serde_json::to_string(&[good, unknown, bad_severity]).unwrap()).unwrap();
     let (verdict, ok) = validate(&path);
     assert!(!ok);
-    assert_eq!((verdict["valid"].as_u64(), verdict["invalid"].as_u64()), (Some(1), Some(2)), "{verdict}");
-    assert!(verdict["errors"][0].as_str().unwrap().contains(".finding_info.titel"), "{verdict}");
+    assert_eq!(
+        (verdict["valid"].as_u64(), verdict["invalid"].as_u64()),
+        (Some(1), Some(2)),
+        "{verdict}"
+    );
+    assert!(
+        verdict["errors"][0].as_str().unwrap().contains(".finding_info.titel"),
+        "{verdict}"
+    );
 }

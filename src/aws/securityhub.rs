@@ -202,13 +202,16 @@ pub async fn import(client: &Client, findings: Vec<AwsSecurityFinding>) -> Resul
             .map_err(|e| classify("securityhub:BatchImportFindings", e))?;
         report.calls += 1;
         report.active += usize::try_from(out.success_count.unwrap_or_default()).unwrap_or_default();
-        report
-            .failed
-            .extend(out.failed_findings.unwrap_or_default().into_iter().map(|f| FailedFinding {
-                id: f.id.unwrap_or_default(),
-                code: f.error_code.unwrap_or_default(),
-                message: f.error_message.unwrap_or_default(),
-            }));
+        report.failed.extend(
+            out.failed_findings
+                .unwrap_or_default()
+                .into_iter()
+                .map(|f| FailedFinding {
+                    id: f.id.unwrap_or_default(),
+                    code: f.error_code.unwrap_or_default(),
+                    message: f.error_message.unwrap_or_default(),
+                }),
+        );
     }
     Ok(report)
 }

@@ -108,7 +108,10 @@ async fn send_to_security_hub(
         .await
         .wrap_err_with(|| format!("cannot import findings into Security Hub in {}", dest.region))?;
     for f in &done.failed {
-        eprintln!("keytriage: security hub refused finding {}: {}: {}", f.id, f.code, f.message);
+        eprintln!(
+            "keytriage: security hub refused finding {}: {}: {}",
+            f.id, f.code, f.message
+        );
     }
     let stored = securityhub::stored_findings(&client, &product)
         .await

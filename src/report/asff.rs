@@ -27,7 +27,8 @@ pub const SCHEMA_VERSION: &str = "2018-10-08";
 /// Every finding's `Id` starts with this, and its `GeneratorId` is this plus the rule id.
 pub const ID_PREFIX: &str = "keytriage/";
 /// `Types` of every finding (the ASFF type taxonomy's namespace/category).
-pub const FINDING_TYPE: &str = "Software and Configuration Checks/Industry and Regulatory Standards/CIS AWS Foundations Benchmark";
+pub const FINDING_TYPE: &str =
+    "Software and Configuration Checks/Industry and Regulatory Standards/CIS AWS Foundations Benchmark";
 
 /// Where the findings are imported: the caller's partition, account and the Security Hub
 /// region. Fixes `ProductArn` and `AwsAccountId`.
@@ -254,9 +255,9 @@ fn finding(scan: &OrgScan, f: &Finding, dest: &Destination, now: Timestamp) -> A
     } else {
         AsffResource {
             kind: "AwsIamUser".into(),
-            id: user.map(|u| u.arn.clone()).unwrap_or_else(|| {
-                format!("arn:{}:iam::{}:user/{}", dest.partition, f.account_id, f.user)
-            }),
+            id: user
+                .map(|u| u.arn.clone())
+                .unwrap_or_else(|| format!("arn:{}:iam::{}:user/{}", dest.partition, f.account_id, f.user)),
             partition,
             region: dest.region.clone(),
             details: user.map(|u| AsffDetails {
@@ -383,7 +384,9 @@ mod tests {
 
     #[test]
     fn key_finding_maps_severity_controls_and_resource() {
-        let now = chrono::DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z").unwrap().to_utc();
+        let now = chrono::DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z")
+            .unwrap()
+            .to_utc();
         let out = findings(
             &empty(),
             &[f(Rule::KeyNotRotated, "alice", Some("AKIAAAAAAAAAAAAAAAAA"))],
@@ -391,7 +394,10 @@ mod tests {
             now,
         );
         let v = serde_json::to_value(&out[0]).unwrap();
-        assert_eq!(v["ProductArn"], "arn:aws:securityhub:eu-west-1:123456789012:product/123456789012/default");
+        assert_eq!(
+            v["ProductArn"],
+            "arn:aws:securityhub:eu-west-1:123456789012:product/123456789012/default"
+        );
         assert_eq!(v["AwsAccountId"], "123456789012");
         assert_eq!(v["GeneratorId"], "keytriage/key-not-rotated");
         assert_eq!(v["Severity"]["Label"], "HIGH");
@@ -402,8 +408,14 @@ mod tests {
         );
         assert_eq!(v["Compliance"]["SecurityControlId"], "IAM.3");
         assert_eq!(v["Resources"][0]["Type"], "AwsIamAccessKey");
-        assert_eq!(v["Resources"][0]["Details"]["AwsIamAccessKey"]["AccountId"], "222222222222");
-        assert_eq!(v["Resources"][0]["Details"]["AwsIamAccessKey"]["PrincipalName"], "alice");
+        assert_eq!(
+            v["Resources"][0]["Details"]["AwsIamAccessKey"]["AccountId"],
+            "222222222222"
+        );
+        assert_eq!(
+            v["Resources"][0]["Details"]["AwsIamAccessKey"]["PrincipalName"],
+            "alice"
+        );
         assert_eq!(v["ProductFields"]["keytriage/account_id"], "222222222222");
         assert_eq!(v["RecordState"], "ACTIVE");
     }
