@@ -139,7 +139,7 @@ pub enum Format {
     Json,
     /// One row per finding.
     Csv,
-    /// OCSF 1.3.0 Compliance Finding events (class 2003), a JSON array.
+    /// OCSF 1.5.0 Compliance Finding events (class 2003), a JSON array.
     Ocsf,
     /// AWS Security Finding Format (what Security Hub imports), a JSON array.
     Asff,

@@ -61,6 +61,34 @@ pub struct StoredFinding {
     pub created_at: String,
 }
 
+/// Stack of the thread [`on_large_stack`] runs Security Hub calls on.
+pub const STACK_BYTES: usize = 64 << 20;
+
+/// Runs `work` to completion on a thread of its own with a [`STACK_BYTES`] stack and a
+/// current-thread runtime, and awaits its output. Security Hub's response deserializers
+/// (`ResourceDetails` alone has hundreds of fields) take more than 8 MiB of stack in an
+/// unoptimised build: more than a main thread or a runtime worker has. Build the client
+/// inside `work`.
+///
+/// # Errors
+/// The thread or its runtime could not be started, or `work` panicked.
+pub async fn on_large_stack<T, F>(work: F) -> std::io::Result<T>
+where
+    F: std::future::Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("keytriage-securityhub".into())
+        .stack_size(STACK_BYTES)
+        .spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+            let _ = tx.send(runtime.map(|r| r.block_on(work)));
+        })?;
+    rx.await
+        .map_err(|_| std::io::Error::other("the Security Hub thread panicked"))?
+}
+
 /// A Security Hub client in `region` (the caller's credentials and endpoint).
 pub fn client(ctx: &AwsContext, region: &str) -> Client {
     let conf = aws_sdk_securityhub::config::Builder::from(&ctx.base)

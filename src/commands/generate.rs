@@ -26,12 +26,26 @@ pub fn completions(shell: CompletionShell, out: &mut dyn Write) -> std::io::Resu
 }
 
 /// Writes the man page, section 1, in roff (`man -l` reads it), to `out`: name, synopsis,
-/// description, every flag, and the subcommands with their one-line summaries.
+/// description, the global flags, the subcommands with their summaries, then one
+/// `OPTIONS OF keytriage <command>` section per visible subcommand that has flags.
 ///
 /// # Errors
 /// I/O errors of `out`.
 pub fn man(out: &mut dyn Write) -> std::io::Result<()> {
-    clap_mangen::Man::new(Cli::command()).render(out)
+    let cmd = Cli::command();
+    let mut buf = Vec::new();
+    clap_mangen::Man::new(cmd.clone()).render(&mut buf)?;
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        if sub.get_arguments().all(|a| a.is_hide_set()) {
+            continue;
+        }
+        let mut section = Vec::new();
+        clap_mangen::Man::new(sub.clone()).render_options_section(&mut section)?;
+        let text = String::from_utf8_lossy(&section);
+        let heading = format!(".SH \"OPTIONS OF keytriage {}\"", sub.get_name());
+        buf.extend_from_slice(text.replacen(".SH OPTIONS", &heading, 1).as_bytes());
+    }
+    out.write_all(&buf)
 }
 
 #[cfg(test)]
@@ -67,6 +81,8 @@ mod tests {
             ".SH SYNOPSIS",
             ".SH SUBCOMMANDS",
             "\\-\\-demo",
+            ".SH \"OPTIONS OF keytriage scan\"",
+            "\\-\\-security\\-hub",
         ] {
             assert!(text.contains(needle), "man page lacks {needle}");
         }

@@ -59,7 +59,21 @@ pub async fn run(connect: &ConnectOptions, settings: &Settings, args: &ScanArgs)
     }
     let mut hub_failed = false;
     if args.security_hub {
-        hub_failed = send_to_security_hub(&ctx, &dest, &org, &findings, now).await?;
+        let asff = report::asff::findings(&org, &findings, &dest, now);
+        let audited: std::collections::BTreeSet<String> = org
+            .accounts
+            .iter()
+            .filter(|a| a.scan.status == crate::model::ScanStatus::Ok)
+            .map(|a| a.account.id.to_string())
+            .collect();
+        let stamp = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let (ctx, dest) = (ctx.clone(), dest.clone());
+        hub_failed =
+            aws::securityhub::on_large_stack(
+                async move { send_to_security_hub(&ctx, &dest, asff, &audited, &stamp).await },
+            )
+            .await
+            .wrap_err("cannot run the Security Hub import")??;
     }
     match &args.output {
         Some(path) => write_output(path, &buf)?,
@@ -83,28 +97,21 @@ pub async fn run(connect: &ConnectOptions, settings: &Settings, args: &ScanArgs)
 /// archives the ones fixed since the last import (only in accounts audited in full), then
 /// reads keytriage's active findings back and prints their count by severity on stderr.
 /// Returns true when Security Hub refused some findings (each printed with its id).
+/// `audited`: the accounts scanned in full; `stamp`: the scan time, RFC 3339.
 ///
 /// # Errors
 /// Security Hub unreachable, not enabled in the region, or access denied.
 async fn send_to_security_hub(
     ctx: &aws::AwsContext,
     dest: &report::asff::Destination,
-    org: &scan::OrgScan,
-    findings: &[audit::Finding],
-    now: chrono::DateTime<chrono::Utc>,
+    asff: Vec<report::asff::AsffFinding>,
+    audited: &std::collections::BTreeSet<String>,
+    stamp: &str,
 ) -> Result<bool> {
     use aws::securityhub;
-    let asff = report::asff::findings(org, findings, dest, now);
-    let audited: std::collections::BTreeSet<String> = org
-        .accounts
-        .iter()
-        .filter(|a| a.scan.status == crate::model::ScanStatus::Ok)
-        .map(|a| a.account.id.to_string())
-        .collect();
     let client = securityhub::client(ctx, &dest.region);
     let product = dest.product_arn();
-    let stamp = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let done = securityhub::sync(&client, &product, asff, &audited, &stamp)
+    let done = securityhub::sync(&client, &product, asff, audited, stamp)
         .await
         .wrap_err_with(|| format!("cannot import findings into Security Hub in {}", dest.region))?;
     for f in &done.failed {
