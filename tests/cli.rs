@@ -500,7 +500,7 @@ fn the_man_page_renders() {
     });
     match rendered {
         Some(text) => {
-            let plain: String = text.replace(|c: char| c == '\u{8}', "");
+            let plain = text.replace('\u{8}', "");
             for needle in ["NAME", "SYNOPSIS", "--security-hub", "completions"] {
                 assert!(
                     plain.contains(needle) || text.contains(needle),
