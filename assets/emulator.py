@@ -333,12 +333,43 @@ def fmt(dt):
 # Patches to moto 5.2.5 (each one small; see EMULATOR.md "Deviations from plain moto")
 # --------------------------------------------------------------------------------------
 
+def install_securityhub_patches():
+    """BatchImportFindings as AWS: a finding under the default product ARN is accepted only
+    for the calling account, with its required fields; others are FailedFindings."""
+    from moto.securityhub.models import SecurityHubBackend
+    orig = SecurityHubBackend.batch_import_findings
+    required = ("AwsAccountId", "CreatedAt", "Description", "GeneratorId", "Id", "ProductArn",
+                "Resources", "SchemaVersion", "Severity", "Title", "Types", "UpdatedAt")
+
+    def batch_import_findings(self, findings):
+        ok, failed = [], []
+        for f in findings:
+            missing = [k for k in required if not f.get(k)]
+            if missing:
+                failed.append({"Id": f.get("Id", ""), "ErrorCode": "InvalidInput",
+                               "ErrorMessage": f"Finding is missing {', '.join(missing)}"})
+            elif (f["AwsAccountId"] != self.account_id
+                  or f":{self.account_id}:product/" not in f["ProductArn"]):
+                failed.append({"Id": f["Id"], "ErrorCode": "AccessDeniedException",
+                               "ErrorMessage": f"account {self.account_id} may not import "
+                               f"findings for account {f['AwsAccountId']} under "
+                               f"{f['ProductArn']}"})
+            else:
+                ok.append(f)
+        n_failed, n_ok, moto_failed = orig(self, ok)
+        return n_failed + len(failed), n_ok, failed + moto_failed
+
+    SecurityHubBackend.batch_import_findings = batch_import_findings
+
+
 def install_moto_patches():
     from moto.core.responses import ActionResult
     from moto.iam import models as iam_models
     from moto.iam.exceptions import NotFoundException, ValidationError
     from moto.iam.models import IAMBackend
     from moto.iam.responses import IamResponse
+
+    install_securityhub_patches()
 
     # IAM dates are whole seconds in AWS; moto stamps runtime-created keys/users with
     # microseconds, so a key made by CreateAccessKey would never equal its credential
@@ -644,6 +675,12 @@ def seed(sc):
 # --------------------------------------------------------------------------------------
 
 READ_PREFIXES = ("List", "Get", "Generate", "Describe")
+# Security Hub speaks REST-JSON: the action is the method and path.
+SECURITYHUB_ROUTES = {("POST", "/findings/import"): "BatchImportFindings",
+                      ("POST", "/findings"): "GetFindings",
+                      ("POST", "/accounts"): "EnableSecurityHub",
+                      ("GET", "/accounts"): "DescribeHub"}
+SECURITYHUB_BATCH_LIMIT = 100
 NOT_MUTATING = {"AssumeRole", "GetCallerIdentity"}
 QUERY_NS = {"sts": "https://sts.amazonaws.com/doc/2011-06-15/",
             "iam": "https://iam.amazonaws.com/doc/2010-05-08/"}
@@ -729,6 +766,10 @@ class KeytriageMiddleware:
         akid, service = (m.group(1), m.group(3)) if m else ("AKIAIOSFODNN7EXAMPLE", "")
         if target:
             return target.rsplit(".", 1)[-1], "json", {}, akid, service or "organizations"
+        if service == "securityhub":
+            action = SECURITYHUB_ROUTES.get((environ.get("REQUEST_METHOD", ""),
+                                             environ.get("PATH_INFO", "")))
+            return (action, "json", {}, akid, service) if action else None
         params = parse_qs(environ.get("QUERY_STRING", ""))
         ctype = environ.get("CONTENT_TYPE", "")
         if ctype.startswith("application/x-www-form-urlencoded"):
@@ -924,6 +965,16 @@ class KeytriageMiddleware:
                         close()
             return self._apply(fault, environ, start_response, protocol, service, action,
                                params, akid, account)
+        if action == "BatchImportFindings":
+            try:
+                n = len(json.loads(self._read_body(environ) or b"{}").get("Findings") or [])
+            except (ValueError, AttributeError):
+                n = 0
+            if n > SECURITYHUB_BATCH_LIMIT:
+                return self._error(start_response, "json", service, 400, "InvalidInputException",
+                                   "InvalidInputException",
+                                   f"Findings: {n} findings in one request; at most "
+                                   f"{SECURITYHUB_BATCH_LIMIT} are allowed")
         return self.app(environ, start_response)
 
     def _own_endpoint(self, path, method, start_response):

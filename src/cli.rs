@@ -82,7 +82,9 @@ pub enum Command {
     /// Progress goes to stderr. Exit codes: 0 ok, 1 the tool failed, 2 a finding at or above
     /// --fail-on.
     Scan(ScanArgs),
-    /// Open the TUI on the emulated demo organization (same as `--demo`).
+    /// Open the TUI on the emulated demo organization: an alias of `--demo`, hidden so that
+    /// help, completions and the man page spell the demo one way.
+    #[command(hide = true)]
     Demo,
     /// Deactivate an access key (needs --write; asks unless --yes).
     Deactivate(KeyArgs),
@@ -90,6 +92,29 @@ pub enum Command {
     Activate(KeyArgs),
     /// Delete an access key (needs --write; asks unless --yes).
     Delete(KeyArgs),
+    /// Print a shell completion script on stdout, generated from these flags.
+    /// Bash: `keytriage completions bash > ~/.local/share/bash-completion/completions/keytriage`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
+    /// Print the man page (roff) on stdout, generated from these flags:
+    /// `keytriage man > ~/.local/share/man/man1/keytriage.1`.
+    Man,
+}
+
+/// Shells `keytriage completions` writes a script for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompletionShell {
+    /// GNU bash.
+    Bash,
+    /// Z shell.
+    Zsh,
+    /// fish.
+    Fish,
+    /// PowerShell.
+    Powershell,
 }
 
 /// Which key a headless write acts on.
@@ -116,6 +141,10 @@ pub enum Format {
     Json,
     /// One row per finding.
     Csv,
+    /// OCSF 1.5.0 Compliance Finding events (class 2003), a JSON array.
+    Ocsf,
+    /// AWS Security Finding Format (what Security Hub imports), a JSON array.
+    Asff,
 }
 
 /// Flags of `scan`.
@@ -133,6 +162,13 @@ pub struct ScanArgs {
     /// Hide the progress bar on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Also send the findings to AWS Security Hub in the caller's account
+    /// (BatchImportFindings; findings resolved since the last import are archived).
+    #[arg(long)]
+    pub security_hub: bool,
+    /// Security Hub's region [default: --region, else the SDK's region].
+    #[arg(long, value_name = "REGION", requires = "security_hub")]
+    pub security_hub_region: Option<String>,
 }
 
 fn parse_account_id(s: &str) -> Result<AccountId, String> {

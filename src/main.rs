@@ -38,6 +38,14 @@ fn run() -> Result<i32> {
             return Ok(if e.use_stderr() { 1 } else { 0 });
         }
     };
+    // Generated from the flags alone: a broken config must not block them.
+    match cli.command {
+        Some(Command::Completions { shell }) => {
+            return print(|out| keytriage::commands::generate::completions(shell, out));
+        }
+        Some(Command::Man) => return print(keytriage::commands::generate::man),
+        _ => {}
+    }
     let settings = Settings::load(&cli.global)?;
     let _log_guard = init_logging();
 
@@ -96,6 +104,7 @@ fn run() -> Result<i32> {
             Some(Command::Delete(k)) => {
                 write::run(&connect, &settings, journal, write_mode, &k, KeyAction::Delete).await
             }
+            Some(Command::Completions { .. } | Command::Man) => Ok(0),
             Some(Command::Demo) | None => {
                 let opts = keytriage::tui::TuiOptions {
                     connect: connect.clone(),
@@ -118,6 +127,16 @@ fn run() -> Result<i32> {
     });
     drop(emulator);
     result
+}
+
+/// Writes what `write` produces to stdout; a closed pipe (`| head`) is not an error.
+fn print(write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) -> Result<i32> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match write(&mut out).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(0),
+    }
 }
 
 /// Logs go to `<data dir>/keytriage.log` (0600), never to the terminal; see

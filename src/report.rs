@@ -1,6 +1,10 @@
 //! The headless report: the versioned JSON scan document (schema [`SCHEMA`]), CSV (one row
 //! per finding, plus one row per account that was not audited in full) and the exit-code
 //! policy of `keytriage scan` ([`verdict`]). It reads the same findings the TUI shows.
+//! [`asff`] maps them to the AWS Security Finding Format, [`ocsf`] to OCSF events.
+
+pub mod asff;
+pub mod ocsf;
 
 use crate::audit::{Finding, Policy, Severity};
 use crate::model::{AccountScan, Organization, ScanStatus, Timestamp};

@@ -459,3 +459,108 @@ fn a_selection_of_no_account_is_exit_1_with_or_without_a_gate() {
         );
     }
 }
+
+#[test]
+fn bash_completions_load_in_bash_and_name_the_flags() {
+    let out = keytriage(&["completions", "bash"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let script = String::from_utf8(out.stdout).unwrap();
+    for word in ["--security-hub", "--fail-on", "completions", "ocsf", "asff"] {
+        assert!(script.contains(word), "completion lacks {word}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keytriage.bash");
+    std::fs::write(&path, &script).unwrap();
+    let check = Command::new("bash")
+        .arg("-n")
+        .arg(&path)
+        .output()
+        .expect("bash is installed");
+    assert!(
+        check.status.success(),
+        "bash -n: {}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    // Loaded for real, it registers the completion function.
+    let load = Command::new("bash")
+        .arg("-c")
+        .arg(format!("source {} && complete -p keytriage", path.display()))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&load.stdout).contains("keytriage"), "{load:?}");
+}
+
+#[test]
+fn the_man_page_renders() {
+    let out = keytriage(&["man"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let roff = String::from_utf8(out.stdout).unwrap();
+    assert!(roff.contains(".TH keytriage 1"), "{roff}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keytriage.1");
+    std::fs::write(&path, &roff).unwrap();
+    let rendered = ["man", "groff"].iter().find_map(|tool| {
+        let mut cmd = Command::new(tool);
+        if *tool == "man" {
+            cmd.arg("-l").env("MANPAGER", "cat").env("MANWIDTH", "100");
+        } else {
+            cmd.args(["-man", "-Tutf8"]);
+        }
+        let o = cmd.arg(&path).output().ok()?;
+        o.status
+            .success()
+            .then(|| String::from_utf8_lossy(&o.stdout).into_owned())
+    });
+    match rendered {
+        Some(text) => {
+            let plain = text.replace('\u{8}', "");
+            for needle in ["NAME", "SYNOPSIS", "--security-hub", "completions"] {
+                assert!(
+                    plain.contains(needle) || text.contains(needle),
+                    "rendered page lacks {needle}:\n{text}"
+                );
+            }
+        }
+        // No man or groff here: check the roff text itself.
+        None => {
+            for needle in [".SH NAME", ".SH SYNOPSIS", "\\-\\-demo", "completions"] {
+                assert!(roff.contains(needle), "man page lacks {needle}");
+            }
+        }
+    }
+}
+
+#[test]
+fn demo_scan_to_security_hub_reads_back_the_same_count_by_severity() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scan.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_keytriage"))
+        .args([
+            "--demo",
+            "scan",
+            "--quiet",
+            "--security-hub",
+            "--format",
+            "json",
+            "--output",
+        ])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let findings = doc["findings"].as_array().unwrap();
+    let count = |s: &str| findings.iter().filter(|f| f["severity"] == s).count();
+    let by_severity: Vec<String> = ["critical", "high", "medium", "low", "info"]
+        .iter()
+        .map(|s| format!("{} {s}", count(s)))
+        .collect();
+    let expected = format!(
+        "{n} findings imported, 0 archived, 0 refused in {calls} call(s); {n} active: {}",
+        by_severity.join(", "),
+        n = findings.len(),
+        calls = findings.len().div_ceil(100)
+    );
+    assert!(err.contains(&expected), "expected `{expected}` in:\n{err}");
+}

@@ -1,8 +1,9 @@
 //! The commands the binary dispatches to, one module each: each turns
-//! [`Settings`](crate::settings::Settings) and its own flags into library calls and an exit code,
-//! so `main.rs` only parses and dispatches. [`scan`] is the headless scan, [`write`] the
-//! headless writes on one access key.
+//! [`Settings`](crate::settings::Settings) and its own flags into library calls and an exit
+//! code, so `main.rs` only parses and dispatches. [`scan`] is the headless scan, [`write`] the
+//! headless writes on one access key, [`generate`] the shell completions and the man page.
 
+pub mod generate;
 pub mod scan;
 pub mod write;
 

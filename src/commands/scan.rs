@@ -41,13 +41,22 @@ pub async fn run(connect: &ConnectOptions, settings: &Settings, args: &ScanArgs)
     let progress = Progress::new(args.quiet);
     progress.say(&format!("scanning as {}", ctx.caller.arn));
     let caller = ctx.caller.arn.clone();
-    let org = scan::run_to_end(ctx, Arc::new(super::scan_options(settings)), |e| progress.on(e))
+    let org = scan::run_to_end(ctx.clone(), Arc::new(super::scan_options(settings)), |e| progress.on(e))
         .await
         .wrap_err("cannot list the organization's accounts")?;
     progress.finish();
     let now = chrono::Utc::now();
     let findings = audit::audit_all(&org.accounts, &settings.policy, now);
 
+    let dest = report::asff::Destination {
+        partition: ctx.caller.partition.clone(),
+        account_id: ctx.caller.account_id.clone(),
+        region: args
+            .security_hub_region
+            .clone()
+            .or_else(|| ctx.base.region().map(ToString::to_string))
+            .unwrap_or_else(|| "us-east-1".into()),
+    };
     let mut buf = Vec::new();
     match args.format {
         Format::Json => report::write_json(
@@ -55,6 +64,26 @@ pub async fn run(connect: &ConnectOptions, settings: &Settings, args: &ScanArgs)
             &report::ScanDocument::new(&org, &settings.policy, &findings, now).with_caller(&caller),
         )?,
         Format::Csv => report::write_csv(&mut buf, &org, &findings)?,
+        Format::Asff => report::asff::write_asff(&mut buf, &report::asff::findings(&org, &findings, &dest, now))?,
+        Format::Ocsf => report::ocsf::write_ocsf(&mut buf, &report::ocsf::events(&org, &findings, now))?,
+    }
+    let mut hub_failed = false;
+    if args.security_hub {
+        let asff = report::asff::findings(&org, &findings, &dest, now);
+        let audited: std::collections::BTreeSet<String> = org
+            .accounts
+            .iter()
+            .filter(|a| a.scan.status == crate::model::ScanStatus::Ok)
+            .map(|a| a.account.id.to_string())
+            .collect();
+        let stamp = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let (ctx, dest) = (ctx.clone(), dest.clone());
+        hub_failed =
+            aws::securityhub::on_large_stack(
+                async move { send_to_security_hub(&ctx, &dest, asff, &audited, &stamp).await },
+            )
+            .await
+            .wrap_err("cannot run the Security Hub import")??;
     }
     match &args.output {
         Some(path) => write_output(path, &buf)?,
@@ -71,7 +100,59 @@ pub async fn run(connect: &ConnectOptions, settings: &Settings, args: &ScanArgs)
     for reason in &verdict.reasons {
         eprintln!("keytriage: {reason}");
     }
-    Ok(verdict.code)
+    Ok(if hub_failed { verdict.code.max(1) } else { verdict.code })
+}
+
+/// `scan --security-hub`: imports the findings into the caller's account in `dest.region`,
+/// archives the ones fixed since the last import (only in accounts audited in full), then
+/// reads keytriage's active findings back and prints their count by severity on stderr.
+/// Returns true when Security Hub refused some findings (each printed with its id).
+/// `audited`: the accounts scanned in full; `stamp`: the scan time, RFC 3339.
+///
+/// # Errors
+/// Security Hub unreachable, not enabled in the region, or access denied.
+async fn send_to_security_hub(
+    ctx: &aws::AwsContext,
+    dest: &report::asff::Destination,
+    asff: Vec<report::asff::AsffFinding>,
+    audited: &std::collections::BTreeSet<String>,
+    stamp: &str,
+) -> Result<bool> {
+    use aws::securityhub;
+    let client = securityhub::client(ctx, &dest.region);
+    let product = dest.product_arn();
+    let done = securityhub::sync(&client, &product, asff, audited, stamp)
+        .await
+        .wrap_err_with(|| format!("cannot import findings into Security Hub in {}", dest.region))?;
+    for f in &done.failed {
+        eprintln!(
+            "keytriage: security hub refused finding {}: {}: {}",
+            f.id, f.code, f.message
+        );
+    }
+    let stored = securityhub::stored_findings(&client, &product)
+        .await
+        .wrap_err_with(|| format!("cannot read findings back from Security Hub in {}", dest.region))?;
+    let counts: Vec<String> = audit::Severity::ALL
+        .iter()
+        .map(|s| {
+            let label = report::asff::severity_label(*s);
+            let n = stored.iter().filter(|f| f.severity_label == label).count();
+            format!("{n} {s}")
+        })
+        .collect();
+    eprintln!(
+        "keytriage: security hub ({}, account {}): {} findings imported, {} archived, {} refused in {} call(s); {} active: {}",
+        dest.region,
+        dest.account_id,
+        done.active,
+        done.archived,
+        done.failed.len(),
+        done.calls,
+        stored.len(),
+        counts.join(", ")
+    );
+    Ok(!done.failed.is_empty())
 }
 
 /// The directory `--output` goes into (`.` for a bare file name).
