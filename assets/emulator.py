@@ -661,6 +661,7 @@ def seed(sc):
             dev.user = _RootUserView(acct_id, created)
             iam.virtual_mfa_devices[dev.serial_number] = dev
         KT.accounts[acct_id] = {"name": a["name"], "root": root, "root_row": a["root_row"],
+                                "report_duplicate_rows": a["report_duplicate_rows"],
                                 "created": created, "state": a["state"], "ou": a["ou"]}
 
     if sc["organization"]:

@@ -549,3 +549,104 @@ async fn mfa_devices(client: &Client, user: &str) -> Result<Vec<MfaDevice>, Erro
 pub async fn read_user_keys(config: &SdkConfig, user: &str) -> Result<Vec<AccessKey>, Error> {
     access_keys(&Client::new(config), user, None).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeDelta, TimeZone, Utc};
+
+    fn t(s: i64) -> Timestamp {
+        Utc.with_ymd_and_hms(2026, 11, 1, 10, 0, 0).unwrap() + TimeDelta::seconds(s)
+    }
+
+    fn row(rotated: [Option<Timestamp>; 2]) -> ReportRow {
+        let mut r = ReportRow::default();
+        for (slot, at) in r.keys.iter_mut().zip(rotated) {
+            slot.last_rotated = at.map_or(Cell::NotApplicable, Cell::Value);
+        }
+        r
+    }
+
+    /// Which slot (0 or 1) each key got; `None` = ask the API.
+    fn matched(created: &[Timestamp], row: &ReportRow) -> Vec<Option<usize>> {
+        match_slots(created, Some(row))
+            .into_iter()
+            .map(|s| s.map(|s| usize::from(!std::ptr::eq(s, &row.keys[0]))))
+            .collect()
+    }
+
+    #[test]
+    fn keys_match_slots_only_when_unambiguous() {
+        // One key per second: each finds its own slot, in either order.
+        assert_eq!(
+            matched(&[t(0), t(1)], &row([Some(t(0)), Some(t(1))])),
+            [Some(0), Some(1)]
+        );
+        assert_eq!(
+            matched(&[t(1), t(0)], &row([Some(t(0)), Some(t(1))])),
+            [Some(1), Some(0)]
+        );
+        // Two keys created in the same second: the report cannot say which slot is which.
+        assert_eq!(matched(&[t(0), t(0)], &row([Some(t(0)), Some(t(0))])), [None, None]);
+        // Two slots of one second for one listed key (a stale report): ambiguous too.
+        assert_eq!(matched(&[t(0)], &row([Some(t(0)), Some(t(0))])), [None]);
+        // Two keys of one second, one slot (a key created since the report): neither.
+        assert_eq!(matched(&[t(0), t(0)], &row([Some(t(0)), None])), [None, None]);
+        // No slot of that second, or no row at all.
+        assert_eq!(matched(&[t(5)], &row([Some(t(0)), None])), [None]);
+        assert_eq!(match_slots(&[t(0)], None).len(), 1);
+        assert!(match_slots(&[t(0)], None)[0].is_none());
+    }
+
+    fn user(created: Timestamp, key: (Timestamp, Option<Timestamp>)) -> User {
+        User {
+            name: "eve".into(),
+            arn: "arn:aws:iam::111111111111:user/eve".into(),
+            path: "/".into(),
+            created,
+            password_enabled: false,
+            password_last_used: None,
+            mfa_active: false,
+            mfa_devices: vec![],
+            access_keys: vec![AccessKey {
+                id: AccessKeyId("AKIAEXAMPLE000000001".into()),
+                status: KeyStatus::Active,
+                created: key.0,
+                last_used: key.1.map(|date| KeyLastUsed {
+                    date,
+                    service: None,
+                    region: None,
+                }),
+            }],
+        }
+    }
+
+    #[test]
+    fn impossibilities_of_a_user_as_read() {
+        let now = t(0);
+        let d = TimeDelta::days;
+        assert!(impossibilities(&user(now - d(9), (now - d(5), Some(now - d(1)))), now).is_empty());
+        assert_eq!(
+            impossibilities(&user(now + d(1), (now - d(5), None)), now),
+            ["user 'eve' was created in the future (2026-11-02T10:00:00+00:00) per iam:ListUsers; check the data"]
+        );
+        assert_eq!(
+            impossibilities(&user(now - d(9), (now + d(1), None)), now),
+            [
+                "user 'eve' key AKIAEXAMPLE000000001 was created in the future (2026-11-02T10:00:00+00:00) per iam:ListAccessKeys; check the data"
+            ]
+        );
+        assert_eq!(
+            impossibilities(&user(now - d(9), (now - d(2), Some(now - d(3)))), now),
+            [
+                "user 'eve' key AKIAEXAMPLE000000001 was last used (2026-10-29T10:00:00+00:00) before it was created (2026-10-30T10:00:00+00:00); check the data"
+            ]
+        );
+        assert_eq!(
+            impossibilities(&user(now - d(9), (now - d(2), Some(now + d(3)))), now),
+            [
+                "user 'eve' key AKIAEXAMPLE000000001 was last used in the future (2026-11-04T10:00:00+00:00); check the data"
+            ]
+        );
+    }
+}
