@@ -638,7 +638,7 @@ bob,b
         ]))
         .await;
         let started = std::time::Instant::now();
-        let err = fetch(&client, quick(30)).await.expect_err("denied");
+        let err = fetch(&client, quick(8)).await.expect_err("denied");
         assert!(
             matches!(
                 &err,
