@@ -69,10 +69,10 @@ def _check_keys(obj, allowed, where):
             raise ScenarioError(f"{where}: unknown key {k!r}")
 
 
-def _int(v, where, allow_none=False):
+def _int(v, where, allow_none=False, allow_negative=False):
     if v is None and allow_none:
         return None
-    if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+    if isinstance(v, bool) or not isinstance(v, int) or (v < 0 and not allow_negative):
         raise ScenarioError(f"{where}: expected a non-negative integer, got {v!r}")
     return v
 
@@ -80,6 +80,12 @@ def _int(v, where, allow_none=False):
 def _str(v, where):
     if not isinstance(v, str) or not v:
         raise ScenarioError(f"{where}: expected a non-empty string, got {v!r}")
+    return v
+
+
+def _bool(v, where):
+    if not isinstance(v, bool):
+        raise ScenarioError(f"{where}: expected true or false, got {v!r}")
     return v
 
 
@@ -98,12 +104,13 @@ def _key(k, where):
     if lu is not None:
         _check_keys(lu, {"days_ago", "service", "region"}, f"{where}.last_used")
         lu = {
-            "days_ago": _int(lu.get("days_ago"), f"{where}.last_used.days_ago"),
+            "days_ago": _int(lu.get("days_ago"), f"{where}.last_used.days_ago",
+                             allow_negative=True),
             "service": _str(lu.get("service", "s3"), f"{where}.last_used.service"),
             "region": _str(lu.get("region", REGION), f"{where}.last_used.region"),
         }
-    return {"age_days": _int(k.get("age_days"), f"{where}.age_days"), "status": status,
-            "last_used": lu}
+    return {"age_days": _int(k.get("age_days"), f"{where}.age_days", allow_negative=True),
+            "status": status, "last_used": lu}
 
 
 def _password(p, where):
@@ -115,7 +122,8 @@ def _password(p, where):
 
 
 def _user(u, where, name=None):
-    _check_keys(u, {"name", "path", "created_days_ago", "password", "mfa", "keys"}, where)
+    _check_keys(u, {"name", "path", "created_days_ago", "password", "mfa", "keys",
+                    "keys_same_second"}, where)
     keys = u.get("keys") or []
     if not isinstance(keys, list):
         raise ScenarioError(f"{where}.keys: expected a list")
@@ -126,7 +134,10 @@ def _user(u, where, name=None):
     return {
         "name": name if name is not None else _str(u.get("name"), f"{where}.name"),
         "path": path,
-        "created_days_ago": _int(u.get("created_days_ago", 0), f"{where}.created_days_ago"),
+        "created_days_ago": _int(u.get("created_days_ago", 0), f"{where}.created_days_ago",
+                                 allow_negative=True),
+        "keys_same_second": _bool(u.get("keys_same_second", False),
+                                  f"{where}.keys_same_second"),
         "password": _password(u.get("password"), f"{where}.password"),
         "mfa": _mfa(u.get("mfa"), f"{where}.mfa"),
         "keys": [_key(k, f"{where}.keys[{i}]") for i, k in enumerate(keys)],
@@ -194,7 +205,8 @@ def parse_scenario(doc):
     for i, a in enumerate(accounts):
         where = f"accounts[{i}]"
         _check_keys(a, {"name", "email", "management", "root", "root_row", "users",
-                        "generated_users", "ou", "state", "created_days_ago"}, where)
+                        "generated_users", "ou", "state", "created_days_ago",
+                        "report_duplicate_rows"}, where)
         name = _str(a.get("name"), f"{where}.name")
         if name in acct_names:
             raise ScenarioError(f"{where}.name: duplicate account name {name!r}")
@@ -209,7 +221,7 @@ def parse_scenario(doc):
         for j, g in enumerate(a.get("generated_users") or []):
             gw = f"{where}.generated_users[{j}]"
             _check_keys(g, {"count", "prefix", "path", "created_days_ago", "password", "mfa",
-                            "keys"}, gw)
+                            "keys", "keys_same_second"}, gw)
             count = _int(g.get("count"), f"{gw}.count")
             prefix = _str(g.get("prefix"), f"{gw}.prefix")
             tmpl = {k: v for k, v in g.items() if k not in ("count", "prefix")}
@@ -231,6 +243,12 @@ def parse_scenario(doc):
                                     "(IAM allows 2)")
         if not isinstance(a.get("root_row", True), bool):
             raise ScenarioError(f"{where}.root_row: expected true or false")
+        dups = a.get("report_duplicate_rows") or []
+        if not isinstance(dups, list):
+            raise ScenarioError(f"{where}.report_duplicate_rows: expected a list of names")
+        for d in dups:
+            if d != "<root_account>" and d not in seen:
+                raise ScenarioError(f"{where}.report_duplicate_rows: unknown user {d!r}")
         oldest = max([u["created_days_ago"] for u in users] +
                      [k["age_days"] for u in users for k in u["keys"]] + [0])
         created = a.get("created_days_ago")
@@ -245,6 +263,7 @@ def parse_scenario(doc):
             "management": bool(a.get("management", False)),
             "root": root,
             "root_row": a.get("root_row", True),
+            "report_duplicate_rows": set(dups),
             "users": users,
             "ou": ou,
             "state": state,
@@ -493,10 +512,26 @@ def _key_cells(key):
 
 def render_credential_report(backend):
     out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow(REPORT_HEADER)
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(REPORT_HEADER)
     acct = backend.account_id
     info = KT.accounts.get(acct)
+    dups = info["report_duplicate_rows"] if info else set()
+
+    class _Rows:
+        """Writes each row; a row of a `report_duplicate_rows` name is followed by a stale
+        copy whose keys were never used (last-use cells N/A)."""
+
+        @staticmethod
+        def writerow(row):
+            writer.writerow(row)
+            if row[0] in dups:
+                stale = list(row)
+                for first in (10, 15):  # access_key_N_last_used_date, _region, _service
+                    stale[first:first + 3] = ["N/A", "N/A", "N/A"]
+                writer.writerow(stale)
+
+    w = _Rows()
     if info is None or info["root_row"]:
         root = info["root"] if info else {"access_key": None, "mfa": "hardware",
                                           "password_last_used": None}
@@ -629,12 +664,15 @@ def seed(sc):
                 if dev is not None:
                     dev.enable_date = enabled
             # Keys in creation order (oldest first): that is ListAccessKeys' order and
-            # the credential report's slot order.  Distinct CreateDates per user.
+            # the credential report's slot order.  Distinct CreateDates per user, unless
+            # `keys_same_second` keeps equal ages in one second (the report cannot tell them
+            # apart then).
             prev = None
             for k in sorted(u["keys"], key=lambda k: -k["age_days"]):
                 key = iam.create_access_key(name, status=k["status"])
                 cd = ago(k["age_days"])
-                if prev is not None and cd <= prev:
+                if prev is not None and cd <= prev and not (u["keys_same_second"]
+                                                            and cd == prev):
                     cd = prev + timedelta(seconds=1)
                 key.create_date = prev = cd
                 lu = k["last_used"]
@@ -661,6 +699,7 @@ def seed(sc):
             dev.user = _RootUserView(acct_id, created)
             iam.virtual_mfa_devices[dev.serial_number] = dev
         KT.accounts[acct_id] = {"name": a["name"], "root": root, "root_row": a["root_row"],
+                                "report_duplicate_rows": a["report_duplicate_rows"],
                                 "created": created, "state": a["state"], "ou": a["ou"]}
 
     if sc["organization"]:

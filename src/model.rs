@@ -9,6 +9,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// The root user's name: its credential report row's `user` cell, and the `user` of
+/// findings about it.
+pub const ROOT_USER: &str = "<root_account>";
+
 /// A point in time, always UTC.
 pub type Timestamp = DateTime<Utc>;
 

@@ -8,7 +8,8 @@
 //! cell is the original text, or the original text behind one `'`.
 
 use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
-use keytriage::aws::credential_report::{Cell, CellError, CredentialReport, ROOT_ROW, parse};
+use keytriage::aws::credential_report::{Cell, CellError, CredentialReport, parse};
+use keytriage::model::ROOT_USER;
 use proptest::prelude::*;
 use proptest::sample::select;
 
@@ -147,7 +148,7 @@ fn table() -> impl Strategy<Value = Table> {
             .map(|(i, c)| match i {
                 0 => prop_oneof![
                     4 => "[a-z0-9+=,.@_-]{1,12}".prop_map(|text| Written { text, bad: false }),
-                    1 => Just(Written { text: ROOT_ROW.into(), bad: false }),
+                    1 => Just(Written { text: ROOT_USER.into(), bad: false }),
                 ]
                 .boxed(),
                 1 => "arn:aws:iam::[0-9]{12}:user/[a-z]{1,8}"
@@ -226,7 +227,7 @@ proptest! {
 
         // Each user row, as written: dates, flags and sentinels read; bad cells and missing
         // columns as Unknown (the caller then asks the API), never as N/A.
-        let users: Vec<&Vec<Written>> = t.rows.iter().filter(|r| r[0].text != ROOT_ROW).collect();
+        let users: Vec<&Vec<Written>> = t.rows.iter().filter(|r| r[0].text != ROOT_USER).collect();
         prop_assert_eq!(report.users.len(), users.len());
         prop_assert_eq!(report.root.is_some(), users.len() < t.rows.len());
         for (row, parsed) in users.iter().zip(&report.users) {

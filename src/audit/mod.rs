@@ -14,8 +14,7 @@ use crate::model::{AccessKeyId, AccountId, AccountScan, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// The user name that findings about the root user carry.
-pub const ROOT_USER: &str = "<root_account>";
+pub use crate::model::ROOT_USER;
 
 /// Thresholds of the rules, in whole days (UTC). "Older than N days" means strictly greater.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,11 +5,12 @@
 //! sentinels (`N/A`, `no_information`, `not_supported`) are [`Cell`] values, never fed to a
 //! date parser; a cell that should be a date and is not becomes a [`CellError`], not a panic.
 
-use crate::model::Timestamp;
+use crate::model::{ROOT_USER, Timestamp};
 use chrono::{DateTime, Utc};
 
-/// The user name of the root user's row.
-pub const ROOT_ROW: &str = "<root_account>";
+/// How far apart two times must be before one counts as "after" the other in
+/// [`ReportRow::impossibilities`]: clocks differ, and AWS rounds last-use times down.
+pub const CLOCK_SLACK: chrono::TimeDelta = chrono::TimeDelta::hours(1);
 
 /// One cell of the report: a value or one of AWS's sentinels.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -61,7 +62,7 @@ impl KeySlot {
     }
 }
 
-/// One row of the report: one IAM user, or the root user ([`ROOT_ROW`]).
+/// One row of the report: one IAM user, or the root user ([`ROOT_USER`]).
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct ReportRow {
     /// `user`.
@@ -76,6 +77,40 @@ pub struct ReportRow {
     pub mfa_active: Cell<bool>,
     /// `access_key_1_*` and `access_key_2_*`.
     pub keys: [KeySlot; 2],
+}
+
+impl ReportRow {
+    /// What in this row cannot be true at `now` (UTC), in words, empty when nothing: the user
+    /// or a key created after `now`, a key last used before it was created or after `now`.
+    /// Times within [`CLOCK_SLACK`] of each other are not told apart. Source:
+    /// `user_creation_time`, `access_key_N_last_rotated`, `access_key_N_last_used_date`.
+    pub fn impossibilities(&self, now: Timestamp) -> Vec<String> {
+        let mut out = Vec::new();
+        let later = |a: &Timestamp, b: &Timestamp| *a > *b + CLOCK_SLACK;
+        if let Some(created) = self.user_creation_time.value().filter(|c| later(c, &now)) {
+            out.push(format!("user created in the future ({})", created.to_rfc3339()));
+        }
+        for (n, slot) in (1..).zip(&self.keys) {
+            let created = slot.last_rotated.value();
+            if let Some(c) = created.filter(|c| later(c, &now)) {
+                out.push(format!("key {n} created in the future ({})", c.to_rfc3339()));
+            }
+            let Some(used) = slot.last_used_date.value() else {
+                continue;
+            };
+            if let Some(c) = created.filter(|c| later(c, used)) {
+                out.push(format!(
+                    "key {n} last used ({}) before it was created ({})",
+                    used.to_rfc3339(),
+                    c.to_rfc3339()
+                ));
+            }
+            if later(used, &now) {
+                out.push(format!("key {n} last used in the future ({})", used.to_rfc3339()));
+            }
+        }
+        out
+    }
 }
 
 /// A cell that should have held a date or a boolean and held something else.
@@ -104,8 +139,13 @@ impl std::fmt::Display for CellError {
 pub struct CredentialReport {
     /// The IAM users' rows, in report order.
     pub users: Vec<ReportRow>,
-    /// The `<root_account>` row; `None` when absent (moto omits it).
+    /// The `<root_account>` row (the last one, if several); `None` when absent (moto omits
+    /// it).
     pub root: Option<ReportRow>,
+    /// User names (or [`ROOT_USER`]) that have more than one row, each once, in the order
+    /// their second row came. Such rows cannot all be true: readers should trust none of
+    /// them.
+    pub duplicates: Vec<String>,
     /// Cells that could not be read; their fields are [`Cell::Unknown`].
     pub cell_errors: Vec<CellError>,
     /// When AWS generated it (`GetCredentialReport.GeneratedTime`, UTC); `None` when parsed
@@ -178,30 +218,27 @@ impl RowReader<'_> {
         }
     }
 
-    fn date(&mut self, column: &str) -> Cell<Timestamp> {
+    /// A cell read by `parse`: a sentinel, the parsed value, or (unreadable) an entry in
+    /// `cell_errors` and [`Cell::Unknown`].
+    fn parsed<T>(&mut self, column: &str, parse: fn(&str) -> Option<T>) -> Cell<T> {
         let Some(raw) = self.raw(column).map(str::to_owned) else {
             return Cell::Unknown;
         };
         if let Some(s) = sentinel(&raw) {
             return s;
         }
-        parse_date(&raw).map(Cell::Value).unwrap_or_else(|| {
+        parse(&raw).map(Cell::Value).unwrap_or_else(|| {
             self.error(column, &raw);
             Cell::Unknown
         })
     }
 
+    fn date(&mut self, column: &str) -> Cell<Timestamp> {
+        self.parsed(column, parse_date)
+    }
+
     fn boolean(&mut self, column: &str) -> Cell<bool> {
-        let Some(raw) = self.raw(column).map(str::to_owned) else {
-            return Cell::Unknown;
-        };
-        if let Some(s) = sentinel(&raw) {
-            return s;
-        }
-        parse_bool(&raw).map(Cell::Value).unwrap_or_else(|| {
-            self.error(column, &raw);
-            Cell::Unknown
-        })
+        self.parsed(column, parse_bool)
     }
 
     fn key_slot(&mut self, n: u8) -> KeySlot {
@@ -232,6 +269,7 @@ pub fn parse(content: &[u8]) -> Result<CredentialReport, ParseError> {
         }
     }
     let mut report = CredentialReport::default();
+    let mut seen = std::collections::HashSet::new();
     for (i, record) in reader.records().enumerate() {
         let record = record.map_err(ParseError::Csv)?;
         let mut r = RowReader {
@@ -248,7 +286,10 @@ pub fn parse(content: &[u8]) -> Result<CredentialReport, ParseError> {
             mfa_active: r.boolean("mfa_active"),
             keys: [r.key_slot(1), r.key_slot(2)],
         };
-        if row.user == ROOT_ROW {
+        if !seen.insert(row.user.clone()) && !report.duplicates.contains(&row.user) {
+            report.duplicates.push(row.user.clone());
+        }
+        if row.user == ROOT_USER {
             report.root = Some(row);
         } else {
             report.users.push(row);
@@ -423,6 +464,197 @@ true,x,arn:aws:iam::1:user/b,bob,2025-01-01T10:00:00Z,TRUE\n";
             parse(b"arn,mfa_active\nx,true\n"),
             Err(ParseError::MissingColumn("user"))
         ));
+    }
+
+    #[test]
+    fn cell_value_and_has_key_say_yes_when_there_is_one() {
+        assert_eq!(Cell::Value(7).value(), Some(&7));
+        assert_eq!(Cell::<u8>::NoInformation.value(), None);
+        let slot = KeySlot {
+            last_rotated: Cell::Value(t(2025, 1, 1)),
+            ..KeySlot::default()
+        };
+        assert!(slot.has_key());
+        assert!(!KeySlot::default().has_key());
+    }
+
+    #[test]
+    fn no_information_in_a_last_used_column_is_its_own_sentinel() {
+        let csv = "user,arn,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region
+dan,arn:x,2025-01-01T10:00:00+00:00,no_information,not_supported
+";
+        let r = parse(csv.as_bytes()).unwrap();
+        let slot = &r.users[0].keys[0];
+        assert_eq!(slot.last_used_date, Cell::NoInformation);
+        assert_eq!(slot.last_used_region, Cell::NotSupported);
+        assert!(r.cell_errors.is_empty(), "{:?}", r.cell_errors);
+    }
+
+    #[test]
+    fn cell_error_names_row_column_and_value() {
+        let r = parse(
+            b"user,arn,mfa_active
+x,arn:x,true
+carol,arn:y,maybe
+",
+        )
+        .unwrap();
+        assert_eq!(
+            r.cell_errors.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            ["credential report row 2 column mfa_active: unreadable value 'maybe'"]
+        );
+    }
+
+    #[test]
+    fn users_with_two_rows_are_listed_once_each() {
+        let csv = "user,arn,mfa_active
+alice,arn:a,true
+<root_account>,arn:r,true
+bob,arn:b,true
+alice,arn:a,false
+alice,arn:a,false
+<root_account>,arn:r,false
+";
+        let r = parse(csv.as_bytes()).unwrap();
+        assert_eq!(r.duplicates, ["alice", ROOT_USER]);
+        assert_eq!(r.users.len(), 4, "every row is kept; the reader decides");
+        assert_eq!(r.root.unwrap().mfa_active, Cell::Value(false));
+        assert!(
+            parse(
+                b"user,arn
+alice,a
+bob,b
+"
+            )
+            .unwrap()
+            .duplicates
+            .is_empty()
+        );
+    }
+
+    fn row(created: Timestamp, key: Option<(Timestamp, Option<Timestamp>)>) -> ReportRow {
+        let mut r = ReportRow {
+            user: "eve".into(),
+            user_creation_time: Cell::Value(created),
+            ..ReportRow::default()
+        };
+        if let Some((rotated, used)) = key {
+            r.keys[1].last_rotated = Cell::Value(rotated);
+            r.keys[1].last_used_date = used.map_or(Cell::NotApplicable, Cell::Value);
+        }
+        r
+    }
+
+    #[test]
+    fn impossibilities_of_a_row() {
+        let now = t(2026, 11, 29);
+        let h = chrono::TimeDelta::hours;
+        let d = chrono::TimeDelta::days;
+        // Plausible: used after creation, all in the past; and differences within the slack.
+        assert!(
+            row(now - d(10), Some((now - d(5), Some(now - d(1)))))
+                .impossibilities(now)
+                .is_empty()
+        );
+        assert!(
+            row(now + h(1), Some((now, Some(now - h(1)))))
+                .impossibilities(now)
+                .is_empty()
+        );
+        assert_eq!(
+            row(now + d(2), None).impossibilities(now),
+            ["user created in the future (2026-12-01T10:00:00+00:00)"]
+        );
+        assert_eq!(
+            row(now - d(10), Some((now + d(1), None))).impossibilities(now),
+            ["key 2 created in the future (2026-11-30T10:00:00+00:00)"]
+        );
+        assert_eq!(
+            row(now - d(10), Some((now - d(2), Some(now - d(3))))).impossibilities(now),
+            ["key 2 last used (2026-11-26T10:00:00+00:00) before it was created (2026-11-27T10:00:00+00:00)"]
+        );
+        assert_eq!(
+            row(now - d(10), Some((now - d(2), Some(now + d(3))))).impossibilities(now),
+            ["key 2 last used in the future (2026-12-02T10:00:00+00:00)"]
+        );
+    }
+
+    /// The emulator, with dummy credentials, and a client of its management account.
+    async fn emulator_client(faults: serde_json::Value) -> (crate::emulator::Emulator, aws_sdk_iam::Client) {
+        let scenario = serde_json::json!({
+            "organization": false,
+            "accounts": [{"name": "solo", "users": [{"name": "ann", "created_days_ago": 10, "keys": [{"age_days": 3}]}]}],
+            "faults": faults,
+        });
+        let emu = crate::emulator::Emulator::start(&scenario.to_string(), std::time::Duration::from_secs(180))
+            .unwrap_or_else(|e| panic!("emulator: {e}"));
+        let (id, secret) = crate::emulator::DUMMY_CREDENTIALS;
+        let ctx = crate::aws::connect(&crate::aws::ConnectOptions {
+            endpoint_url: Some(emu.endpoint()),
+            isolated_credentials: Some((id.into(), secret.into())),
+            max_attempts: 2,
+            ..Default::default()
+        })
+        .await
+        .expect("connect to the emulator");
+        (emu, aws_sdk_iam::Client::new(&ctx.base))
+    }
+
+    fn quick(deadline_s: u64) -> Polling {
+        Polling {
+            deadline: std::time::Duration::from_secs(deadline_s),
+            first_pause: std::time::Duration::from_millis(20),
+            max_pause: std::time::Duration::from_millis(100),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn report_in_progress_not_present_and_expired_are_waited_for() {
+        let answer = |status: u16, code: &str| {
+            serde_json::json!({"action": "GetCredentialReport", "kind": "error", "status": status,
+                               "code": code, "first": 1})
+        };
+        let (emu, client) = emulator_client(serde_json::json!([
+            answer(404, "ReportInProgress"),
+            answer(410, "ReportNotPresent"),
+            answer(410, "ReportExpired"),
+        ]))
+        .await;
+        let report = fetch(&client, quick(20)).await.expect("the report after three waits");
+        assert_eq!(
+            report.users.iter().map(|u| u.user.as_str()).collect::<Vec<_>>(),
+            ["ann"]
+        );
+        assert!(report.users[0].keys[0].has_key());
+        let stats = emu.stats().unwrap();
+        assert_eq!(stats["by_action"]["GetCredentialReport"], 4, "{stats}");
+        assert_eq!(stats["faulted"], 3, "{stats}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn access_denied_on_get_fails_at_once() {
+        let (emu, client) = emulator_client(serde_json::json!([
+            {"action": "GetCredentialReport", "kind": "deny"}
+        ]))
+        .await;
+        let started = std::time::Instant::now();
+        let err = fetch(&client, quick(8)).await.expect_err("denied");
+        assert!(
+            matches!(
+                &err,
+                super::super::Error::AccessDenied {
+                    action: "iam:GetCredentialReport",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(emu.stats().unwrap()["by_action"]["GetCredentialReport"], 1);
     }
 
     #[test]

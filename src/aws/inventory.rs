@@ -5,21 +5,28 @@
 //! `ListVirtualMFADevices` ×1, `ListAccessKeys` ×n (always: AWS reuses a report for up to 4
 //! hours, so a key created since would be missing from it), and only where the report cannot
 //! answer (no row, a recreated user, an unreadable cell, a key it cannot match by
-//! `last_rotated == CreateDate`): `GetAccessKeyLastUsed` per key, `GetLoginProfile`,
+//! `last_rotated == CreateDate` to exactly one slot — two keys or two slots of one second
+//! are ambiguous): `GetAccessKeyLastUsed` per key, `GetLoginProfile`,
 //! `ListMFADevices` per user, `GetAccountSummary` ×1 for the root user. MFA comes from the
 //! report's `mfa_active` and the account-wide virtual devices (active and not virtual =
 //! hardware). Without a report (denied) every user costs `ListAccessKeys`,
 //! `GetAccessKeyLastUsed` per key, `GetLoginProfile`, `ListMFADevices`.
+//!
+//! Data that cannot be true is not trusted silently: a user with two report rows, or a row
+//! that says a user or key was created in the future or a key was used before it was
+//! created, is read with the per-user calls instead, with a warning; the same impossibilities
+//! in the API's own answer are kept (nothing truer exists) with a warning.
 //!
 //! Faults: the SDK retries throttling, 5xx and broken connections (its retry config); a user
 //! deleted between `ListUsers` and its own calls (`NoSuchEntity`) is left out with a warning
 //! naming it; any other failure while users are read stops the account, keeping the root
 //! user and the users read in full so far ([`ReadFailure::partial`]).
 
-use super::credential_report::{self, Cell, CredentialReport, KeySlot, Polling, ReportRow};
+use super::credential_report::{self, Cell, KeySlot, Polling, ReportRow};
 use super::{Error, classify, to_utc};
 use crate::model::{
-    AccessKey, AccessKeyId, Account, KeyLastUsed, KeyStatus, MfaDevice, MfaKind, RootKey, RootUser, ScanPhase, User,
+    AccessKey, AccessKeyId, Account, KeyLastUsed, KeyStatus, MfaDevice, MfaKind, ROOT_USER, RootKey, RootUser,
+    ScanPhase, Timestamp, User,
 };
 use aws_config::SdkConfig;
 use aws_sdk_iam::Client;
@@ -97,6 +104,7 @@ pub async fn read_account(
             .build(),
     );
     let mut warnings = Vec::new();
+    let now = chrono::Utc::now();
 
     progress(ScanPhase::CredentialReport);
     let report = match credential_report::fetch(&client, opts.polling).await {
@@ -109,6 +117,11 @@ pub async fn read_account(
                         "credential report generated {hours} h ago (AWS reuses one for up to 4 h): last use may lag"
                     ));
                 }
+            }
+            for name in &r.duplicates {
+                warnings.push(format!(
+                    "credential report has more than one row for '{name}'; read from the API instead"
+                ));
             }
             Some(r)
         }
@@ -133,11 +146,22 @@ pub async fn read_account(
     let virtual_mfa = virtual_mfa_by_user(&client).await?;
 
     let root_arn = format!("arn:{partition}:iam::{}:root", account.id);
-    let root = root_user(&client, report.as_ref(), virtual_mfa.contains_key(&root_arn)).await?;
+    let root_row = report
+        .as_ref()
+        .and_then(|r| r.root.as_ref().filter(|_| !r.duplicates.iter().any(|d| d == ROOT_USER)))
+        .filter(|row| trusted(row, now, &mut warnings));
+    let root = root_user(&client, root_row, virtual_mfa.contains_key(&root_arn)).await?;
 
+    // A user with two rows gets neither: the report contradicts itself.
     let rows: HashMap<&str, &ReportRow> = report
         .as_ref()
-        .map(|r| r.users.iter().map(|row| (row.user.as_str(), row)).collect())
+        .map(|r| {
+            r.users
+                .iter()
+                .filter(|row| !r.duplicates.contains(&row.user))
+                .map(|row| (row.user.as_str(), row))
+                .collect()
+        })
         .unwrap_or_default();
     let total = iam_users.len();
     let done = AtomicUsize::new(0);
@@ -148,7 +172,7 @@ pub async fn read_account(
         .iter()
         .map(|u| {
             let row = rows.get(u.user_name()).copied();
-            read_user_counted(&client, u, row, &virtual_mfa, opts, &done, total, progress)
+            read_user_counted(&client, u, row, &virtual_mfa, opts, now, &done, total, progress)
         })
         .collect();
     let mut results = stream::iter(reads).buffer_unordered(opts.user_concurrency.max(1));
@@ -157,7 +181,10 @@ pub async fn read_account(
     let mut failure = None;
     while let Some((name, result)) = results.next().await {
         match result {
-            Ok(user) => users.push(user),
+            Ok((user, user_warnings)) => {
+                users.push(user);
+                warnings.extend(user_warnings);
+            }
             Err(e) if e.is_no_such_entity() => {
                 warnings.push(format!(
                     "user '{name}' was deleted while it was being read ({e}); left out"
@@ -191,12 +218,13 @@ async fn read_user_counted<'a>(
     row: Option<&ReportRow>,
     virtual_mfa: &HashMap<String, String>,
     opts: &InventoryOptions,
+    now: Timestamp,
     done: &AtomicUsize,
     total: usize,
     progress: &(dyn Fn(ScanPhase) + Send + Sync),
-) -> (&'a str, Result<User, Error>) {
+) -> (&'a str, Result<(User, Vec<String>), Error>) {
     let _permit = opts.org_permits.acquire().await.ok();
-    let user = read_user(client, u, row, virtual_mfa).await;
+    let user = read_user(client, u, row, virtual_mfa, now).await;
     let n = done.fetch_add(1, Ordering::Relaxed) + 1;
     progress(ScanPhase::ReadingUsers { done: n, total });
     (u.user_name(), user)
@@ -219,9 +247,62 @@ async fn virtual_mfa_by_user(client: &Client) -> Result<HashMap<String, String>,
         .collect())
 }
 
-async fn root_user(client: &Client, report: Option<&CredentialReport>, root_virtual: bool) -> Result<RootUser, Error> {
+/// False (with a warning) when the report row says what cannot be true at `now`
+/// ([`ReportRow::impossibilities`]): its user is then read with the per-user calls.
+fn trusted(row: &ReportRow, now: Timestamp, warnings: &mut Vec<String>) -> bool {
+    let wrong = row.impossibilities(now);
+    if !wrong.is_empty() {
+        warnings.push(format!(
+            "credential report row of '{}' cannot be true ({}); read from the API instead",
+            row.user,
+            wrong.join("; ")
+        ));
+    }
+    wrong.is_empty()
+}
+
+/// What in `user` (as read, from the report or the API) cannot be true at `now`, one warning
+/// per impossibility: the user or a key created in the future, a key last used before it was
+/// created or in the future (beyond [`credential_report::CLOCK_SLACK`]).
+fn impossibilities(user: &User, now: Timestamp) -> Vec<String> {
+    let later = |a: Timestamp, b: Timestamp| a > b + credential_report::CLOCK_SLACK;
+    let name = &user.name;
+    let mut out = Vec::new();
+    if later(user.created, now) {
+        out.push(format!(
+            "user '{name}' was created in the future ({}) per iam:ListUsers; check the data",
+            user.created.to_rfc3339()
+        ));
+    }
+    for key in &user.access_keys {
+        let id = &key.id;
+        if later(key.created, now) {
+            out.push(format!(
+                "user '{name}' key {id} was created in the future ({}) per iam:ListAccessKeys; check the data",
+                key.created.to_rfc3339()
+            ));
+        }
+        let Some(used) = &key.last_used else { continue };
+        if later(key.created, used.date) {
+            out.push(format!(
+                "user '{name}' key {id} was last used ({}) before it was created ({}); check the data",
+                used.date.to_rfc3339(),
+                key.created.to_rfc3339()
+            ));
+        }
+        if later(used.date, now) {
+            out.push(format!(
+                "user '{name}' key {id} was last used in the future ({}); check the data",
+                used.date.to_rfc3339()
+            ));
+        }
+    }
+    out
+}
+
+async fn root_user(client: &Client, row: Option<&ReportRow>, root_virtual: bool) -> Result<RootUser, Error> {
     // The root row is trusted only when every cell it is read from is readable.
-    let from_row = report.and_then(|r| r.root.as_ref()).and_then(|row| {
+    let from_row = row.and_then(|row| {
         let mfa = *row.mfa_active.value()?;
         let mut keys = Vec::new();
         let mut present = false;
@@ -267,20 +348,25 @@ async fn root_user(client: &Client, report: Option<&CredentialReport>, root_virt
     })
 }
 
-/// Reads one user. `Err(NoSuchEntity)` means the user vanished meanwhile.
+/// Reads one user, with the warnings about it (data that cannot be true).
+/// `Err(NoSuchEntity)` means the user vanished meanwhile.
 async fn read_user(
     client: &Client,
     u: &aws_sdk_iam::types::User,
     row: Option<&ReportRow>,
     virtual_mfa: &HashMap<String, String>,
-) -> Result<User, Error> {
+    now: Timestamp,
+) -> Result<(User, Vec<String>), Error> {
     let name = u.user_name();
+    let mut warnings = Vec::new();
     // The report row must be this user, not an earlier one of the same name.
-    let row = row.filter(|r| {
-        r.user_creation_time
-            .value()
-            .is_none_or(|t| *t == to_utc(u.create_date()))
-    });
+    let row = row
+        .filter(|r| {
+            r.user_creation_time
+                .value()
+                .is_none_or(|t| *t == to_utc(u.create_date()))
+        })
+        .filter(|r| trusted(r, now, &mut warnings));
     // Always listed: AWS reuses a report for up to 4 hours, so a key created since (a fresh
     // persistence key, say) would be missing from it.
     let access_keys = access_keys(client, name, row).await?;
@@ -309,7 +395,7 @@ async fn read_user(
         }
     };
 
-    Ok(User {
+    let user = User {
         name: name.to_owned(),
         arn: u.arn().to_owned(),
         path: u.path().to_owned(),
@@ -323,11 +409,13 @@ async fn read_user(
         mfa_active,
         mfa_devices,
         access_keys,
-    })
+    };
+    warnings.extend(impossibilities(&user, now));
+    Ok((user, warnings))
 }
 
-/// `ListAccessKeys`, with last use from the matching report slot
-/// (`access_key_N_last_rotated == CreateDate`) or else `GetAccessKeyLastUsed`.
+/// `ListAccessKeys`, with last use from the matching report slot ([`match_slots`]) or else
+/// `GetAccessKeyLastUsed`.
 async fn access_keys(client: &Client, user: &str, row: Option<&ReportRow>) -> Result<Vec<AccessKey>, Error> {
     let metas: Vec<aws_sdk_iam::types::AccessKeyMetadata> = client
         .list_access_keys()
@@ -338,13 +426,14 @@ async fn access_keys(client: &Client, user: &str, row: Option<&ReportRow>) -> Re
         .try_collect()
         .await
         .map_err(|e| classify("iam:ListAccessKeys", e))?;
-    let mut keys = Vec::with_capacity(metas.len());
-    for m in &metas {
-        let (Some(id), Some(created)) = (m.access_key_id(), m.create_date()) else {
-            continue;
-        };
-        let created = to_utc(created);
-        let slot = row.and_then(|r| r.keys.iter().find(|s| s.last_rotated.value() == Some(&created)));
+    let listed: Vec<(&str, Timestamp, &aws_sdk_iam::types::AccessKeyMetadata)> = metas
+        .iter()
+        .filter_map(|m| Some((m.access_key_id()?, to_utc(m.create_date()?), m)))
+        .collect();
+    let created: Vec<Timestamp> = listed.iter().map(|(_, c, _)| *c).collect();
+    let slots = match_slots(&created, row);
+    let mut keys = Vec::with_capacity(listed.len());
+    for (&(id, created, m), slot) in listed.iter().zip(slots) {
         let last_used = match slot.and_then(slot_last_used) {
             Some(known) => known,
             None => match last_used(client, id).await {
@@ -368,6 +457,23 @@ async fn access_keys(client: &Client, user: &str, row: Option<&ReportRow>) -> Re
     }
     keys.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)));
     Ok(keys)
+}
+
+/// The report slot of each listed key (`created[i]` = `ListAccessKeys.CreateDate`, UTC): the
+/// one slot whose `access_key_N_last_rotated` is that second, when exactly one key has it too.
+/// The report has no key ids, so two keys created in the same second, or two slots with the
+/// same `last_rotated`, cannot be told apart: those keys get `None` (ask the API).
+fn match_slots<'r>(created: &[Timestamp], row: Option<&'r ReportRow>) -> Vec<Option<&'r KeySlot>> {
+    created
+        .iter()
+        .map(|c| {
+            let row = row?;
+            let mut slots = row.keys.iter().filter(|s| s.last_rotated.value() == Some(c));
+            let slot = slots.next()?;
+            let unique = slots.next().is_none() && created.iter().filter(|o| *o == c).count() == 1;
+            unique.then_some(slot)
+        })
+        .collect()
 }
 
 /// The last use a report slot knows: `Some(None)` = never used; `None` = the slot cannot say.
@@ -442,4 +548,105 @@ async fn mfa_devices(client: &Client, user: &str) -> Result<Vec<MfaDevice>, Erro
 /// [`Error::NoSuchEntity`] when the user is gone; any other classified failure.
 pub async fn read_user_keys(config: &SdkConfig, user: &str) -> Result<Vec<AccessKey>, Error> {
     access_keys(&Client::new(config), user, None).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeDelta, TimeZone, Utc};
+
+    fn t(s: i64) -> Timestamp {
+        Utc.with_ymd_and_hms(2026, 11, 1, 10, 0, 0).unwrap() + TimeDelta::seconds(s)
+    }
+
+    fn row(rotated: [Option<Timestamp>; 2]) -> ReportRow {
+        let mut r = ReportRow::default();
+        for (slot, at) in r.keys.iter_mut().zip(rotated) {
+            slot.last_rotated = at.map_or(Cell::NotApplicable, Cell::Value);
+        }
+        r
+    }
+
+    /// Which slot (0 or 1) each key got; `None` = ask the API.
+    fn matched(created: &[Timestamp], row: &ReportRow) -> Vec<Option<usize>> {
+        match_slots(created, Some(row))
+            .into_iter()
+            .map(|s| s.map(|s| usize::from(!std::ptr::eq(s, &row.keys[0]))))
+            .collect()
+    }
+
+    #[test]
+    fn keys_match_slots_only_when_unambiguous() {
+        // One key per second: each finds its own slot, in either order.
+        assert_eq!(
+            matched(&[t(0), t(1)], &row([Some(t(0)), Some(t(1))])),
+            [Some(0), Some(1)]
+        );
+        assert_eq!(
+            matched(&[t(1), t(0)], &row([Some(t(0)), Some(t(1))])),
+            [Some(1), Some(0)]
+        );
+        // Two keys created in the same second: the report cannot say which slot is which.
+        assert_eq!(matched(&[t(0), t(0)], &row([Some(t(0)), Some(t(0))])), [None, None]);
+        // Two slots of one second for one listed key (a stale report): ambiguous too.
+        assert_eq!(matched(&[t(0)], &row([Some(t(0)), Some(t(0))])), [None]);
+        // Two keys of one second, one slot (a key created since the report): neither.
+        assert_eq!(matched(&[t(0), t(0)], &row([Some(t(0)), None])), [None, None]);
+        // No slot of that second, or no row at all.
+        assert_eq!(matched(&[t(5)], &row([Some(t(0)), None])), [None]);
+        assert_eq!(match_slots(&[t(0)], None).len(), 1);
+        assert!(match_slots(&[t(0)], None)[0].is_none());
+    }
+
+    fn user(created: Timestamp, key: (Timestamp, Option<Timestamp>)) -> User {
+        User {
+            name: "eve".into(),
+            arn: "arn:aws:iam::111111111111:user/eve".into(),
+            path: "/".into(),
+            created,
+            password_enabled: false,
+            password_last_used: None,
+            mfa_active: false,
+            mfa_devices: vec![],
+            access_keys: vec![AccessKey {
+                id: AccessKeyId("AKIAEXAMPLE000000001".into()),
+                status: KeyStatus::Active,
+                created: key.0,
+                last_used: key.1.map(|date| KeyLastUsed {
+                    date,
+                    service: None,
+                    region: None,
+                }),
+            }],
+        }
+    }
+
+    #[test]
+    fn impossibilities_of_a_user_as_read() {
+        let now = t(0);
+        let d = TimeDelta::days;
+        assert!(impossibilities(&user(now - d(9), (now - d(5), Some(now - d(1)))), now).is_empty());
+        assert_eq!(
+            impossibilities(&user(now + d(1), (now - d(5), None)), now),
+            ["user 'eve' was created in the future (2026-11-02T10:00:00+00:00) per iam:ListUsers; check the data"]
+        );
+        assert_eq!(
+            impossibilities(&user(now - d(9), (now + d(1), None)), now),
+            [
+                "user 'eve' key AKIAEXAMPLE000000001 was created in the future (2026-11-02T10:00:00+00:00) per iam:ListAccessKeys; check the data"
+            ]
+        );
+        assert_eq!(
+            impossibilities(&user(now - d(9), (now - d(2), Some(now - d(3)))), now),
+            [
+                "user 'eve' key AKIAEXAMPLE000000001 was last used (2026-10-29T10:00:00+00:00) before it was created (2026-10-30T10:00:00+00:00); check the data"
+            ]
+        );
+        assert_eq!(
+            impossibilities(&user(now - d(9), (now - d(2), Some(now + d(3)))), now),
+            [
+                "user 'eve' key AKIAEXAMPLE000000001 was last used in the future (2026-11-04T10:00:00+00:00); check the data"
+            ]
+        );
+    }
 }
