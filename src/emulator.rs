@@ -4,7 +4,7 @@
 //!
 //! [`Emulator::start`] finds python3 (or `KEYTRIAGE_PYTHON`), creates the venv on first use
 //! under the cache dir (guarded by a file lock, so parallel tests share one install), writes
-//! the bundled script there, starts it on 127.0.0.1 with a free port, waits for its
+//! the bundled script into a run directory of its own, starts it on 127.0.0.1 with a free port, waits for its
 //! `READY <port>` line and kills it on drop. Nothing else in keytriage knows it is emulated:
 //! the SDK is pointed at [`Emulator::endpoint`] with dummy credentials.
 //!
@@ -95,8 +95,10 @@ impl Emulator {
     pub fn start(scenario_json: &str, ready_timeout: Duration) -> Result<Self, EmulatorError> {
         let dir = cache_dir()?;
         let python = ensure_venv(&dir)?;
-        let script = write_if_changed(&dir.join("emulator.py"), SCRIPT)?;
         let run_dir = tempdir_in(&dir)?;
+        // Each run gets its own copy: two keytriage builds sharing the cache (two versions
+        // installed, or two checkouts testing at once) never run each other's script.
+        let script = write_if_changed(&run_dir.join("emulator.py"), SCRIPT)?;
         let scenario = run_dir.join("scenario.json");
         std::fs::write(&scenario, scenario_json).map_err(io_err(&scenario))?;
         let log = run_dir.join("emulator.log");
