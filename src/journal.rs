@@ -69,6 +69,10 @@ pub struct Entry {
     /// A short description of the failure.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The batch this action belongs to (a bulk action on marked keys: every intent and
+    /// outcome of it shares this id); absent for a single write.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_id: Option<String>,
 }
 
 /// The journal file.
@@ -207,6 +211,7 @@ mod tests {
             request_id: None,
             error_code: None,
             message: None,
+            batch_id: None,
         }
     }
 

@@ -353,6 +353,7 @@ async fn an_interrupted_action_is_reported_with_the_live_state_and_closed() {
         request_id: None,
         error_code: None,
         message: None,
+        batch_id: None,
     };
     f.journal.append(&intent).unwrap();
     f.emu.reset_stats().unwrap();
@@ -534,4 +535,56 @@ impl Fixture {
             .unwrap();
         keys.iter().find(|k| &k.id == key).unwrap().status
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_live_read_returns_the_keys_current_last_use() {
+    let f = Fixture::new(json!([]), true).await;
+    // The scanned key: its last use as seeded (3 days ago by s3 in eu-west-1), asked of
+    // GetAccessKeyLastUsed, not the credential report.
+    let key = f.key_of("ci-robot", 0);
+    f.emu.reset_stats().unwrap();
+    let live = f.remediator.live_key(&f.prod, "ci-robot", &key).await.unwrap();
+    let used = live.last_used.clone().expect("seeded use");
+    assert_eq!(
+        (used.service.as_deref(), used.region.as_deref(), live.status),
+        (Some("s3"), Some("eu-west-1"), KeyStatus::Active)
+    );
+    assert_eq!((chrono::Utc::now() - used.date).num_days(), 3, "{used:?}");
+    assert_eq!(f.calls("GetAccessKeyLastUsed"), 1);
+    assert_eq!(f.calls("ListAccessKeys"), 1);
+    assert_eq!(f.mutating_calls(), 0, "a read");
+
+    // A new key, never used, then used by a workload: the live read has the use.
+    let (new_key, _) = f.remediator.create_key(&f.prod, "ci-robot").await.unwrap();
+    let before = f.remediator.live_key(&f.prod, "ci-robot", &new_key.id).await.unwrap();
+    assert_eq!(before.last_used, None);
+    aws::connect(&ConnectOptions {
+        endpoint_url: Some(f.emu.endpoint()),
+        isolated_credentials: Some((new_key.id.0.clone(), new_key.secret.expose_secret().to_owned())),
+        max_attempts: 2,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let after = f.remediator.live_key(&f.prod, "ci-robot", &new_key.id).await.unwrap();
+    let used = after.last_used.expect("the use is read live");
+    assert!((chrono::Utc::now() - used.date).num_minutes() < 5, "{used:?}");
+
+    // A key that is gone says so.
+    keytriage::aws::remediate::delete(&f.remediator_config().await, "ci-robot", &new_key.id)
+        .await
+        .unwrap();
+    let err = f
+        .remediator
+        .live_key(&f.prod, "ci-robot", &new_key.id)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "access key {} of ci-robot no longer exists; nothing was changed — rescan the account",
+            new_key.id
+        )
+    );
 }

@@ -342,6 +342,29 @@ fn write_request(e: Option<Effect>) -> keytriage::remediate::WriteRequest {
     }
 }
 
+/// Answers the live read `effect` asks for with the key as the store has it (the scripted
+/// read: nothing changed since the scan).
+fn answer_read(app: &mut App, effect: Option<Effect>) -> Option<Effect> {
+    let Some(Effect::ReadKey(request)) = effect else {
+        panic!("expected a live read, got {effect:?}")
+    };
+    let live = app
+        .store
+        .key(&request.account.id, &request.user, &request.key)
+        .cloned()
+        .expect("the key is in the store");
+    app.on_write_event(WriteEvent::KeyRead {
+        request,
+        result: Ok(live),
+    })
+}
+
+/// Presses the key of `action`, then answers its live read as the scan saw the key.
+fn ask(app: &mut App, action: KeyAction) {
+    let e = press(app, Action::Key(action));
+    assert!(answer_read(app, e).is_none());
+}
+
 #[test]
 fn read_only_action_keys_explain_and_do_nothing() {
     for (action, verb) in [
@@ -364,14 +387,14 @@ fn read_only_action_keys_explain_and_do_nothing() {
 #[test]
 fn deactivate_confirm_has_cancel_focused_and_y_confirms() {
     let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
-    press(&mut app, Action::Key(KeyAction::Deactivate));
+    ask(&mut app, KeyAction::Deactivate);
     insta::assert_snapshot!("confirm_deactivate", screen(&app, 90, 24).backend());
     assert!(
         app.on_key(KeyEvent::from(KeyCode::Enter)).is_none(),
         "Enter on Cancel cancels"
     );
     assert!(!app.write.is_open());
-    press(&mut app, Action::Key(KeyAction::Deactivate));
+    ask(&mut app, KeyAction::Deactivate);
     app.on_key(KeyEvent::from(KeyCode::Tab));
     let r = write_request(app.on_key(KeyEvent::from(KeyCode::Enter)));
     assert_eq!(
@@ -394,7 +417,7 @@ fn deactivate_confirm_has_cancel_focused_and_y_confirms() {
 #[test]
 fn deleting_an_active_key_needs_its_last_four_characters() {
     let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
-    press(&mut app, Action::Key(KeyAction::Delete));
+    ask(&mut app, KeyAction::Delete);
     assert!(
         app.on_key(KeyEvent::from(KeyCode::Char('y'))).is_none(),
         "y is typed, not a confirmation"
@@ -410,7 +433,7 @@ fn deleting_an_active_key_needs_its_last_four_characters() {
 #[test]
 fn wrong_last_four_does_not_confirm() {
     let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
-    press(&mut app, Action::Key(KeyAction::Delete));
+    ask(&mut app, KeyAction::Delete);
     type_text(&mut app, "9999");
     app.on_key(KeyEvent::from(KeyCode::Tab));
     assert!(app.on_key(KeyEvent::from(KeyCode::Enter)).is_none());
@@ -420,7 +443,7 @@ fn wrong_last_four_does_not_confirm() {
 #[test]
 fn a_write_result_updates_keys_and_findings_without_rescan() {
     let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
-    press(&mut app, Action::Key(KeyAction::Deactivate));
+    ask(&mut app, KeyAction::Deactivate);
     let request = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
     let mut k = key(
         "AKIAOLD0000000000001",
@@ -461,7 +484,7 @@ fn a_write_result_updates_keys_and_findings_without_rescan() {
 #[test]
 fn a_failed_write_is_shown_with_its_code() {
     let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
-    press(&mut app, Action::Key(KeyAction::Deactivate));
+    ask(&mut app, KeyAction::Deactivate);
     let request = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
     let error = keytriage::aws::Error::AccessDenied {
         action: "iam:UpdateAccessKey",
@@ -492,7 +515,7 @@ fn new_key() -> Arc<NewKey> {
 #[test]
 fn rotation_shows_the_secret_once_then_offers_to_deactivate_the_old_key() {
     let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
-    press(&mut app, Action::Key(KeyAction::Rotate));
+    ask(&mut app, KeyAction::Rotate);
     let request = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
     assert_eq!(request.action, KeyAction::Rotate);
     let keys = vec![
@@ -535,7 +558,9 @@ fn rotation_shows_the_secret_once_then_offers_to_deactivate_the_old_key() {
     );
     drop(key);
     app.on_write_event(WriteEvent::Saved(Ok(path)));
-    app.on_key(KeyEvent::from(KeyCode::Esc));
+    let read = app.on_key(KeyEvent::from(KeyCode::Esc));
+    assert!(matches!(app.write.step(), Step::Reading { .. }));
+    answer_read(&mut app, read);
     let Step::DeactivateOld(c) = app.write.step() else {
         panic!("{:?}", app.write)
     };
@@ -550,7 +575,7 @@ fn rotation_shows_the_secret_once_then_offers_to_deactivate_the_old_key() {
 #[test]
 fn closing_an_unsaved_secret_takes_two_escapes() {
     let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
-    press(&mut app, Action::Key(KeyAction::Rotate));
+    ask(&mut app, KeyAction::Rotate);
     let request = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
     app.on_write_event(WriteEvent::Rotated {
         request,
@@ -571,16 +596,17 @@ fn closing_an_unsaved_secret_takes_two_escapes() {
 #[test]
 fn rotation_on_a_full_user_deletes_the_inactive_key_first_then_continues() {
     let mut app = at_key(true, "bob", "AKIABOB0000000000001");
-    press(&mut app, Action::Key(KeyAction::Rotate));
+    ask(&mut app, KeyAction::Rotate);
     let request = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
     let quota = RemediateError::QuotaFull {
         user: "bob".into(),
         inactive: Some(AccessKeyId("AKIABOB0000000000002".into())),
     };
-    app.on_write_event(WriteEvent::Rotated {
+    let read = app.on_write_event(WriteEvent::Rotated {
         request,
         result: Err(quota),
     });
+    answer_read(&mut app, read);
     insta::assert_snapshot!("quota_full_delete_first", screen(&app, 90, 24).backend());
     let delete = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
     assert_eq!(
@@ -610,7 +636,7 @@ fn rotation_on_a_full_user_deletes_the_inactive_key_first_then_continues() {
 #[test]
 fn dialogs_render_at_tiny_sizes() {
     let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
-    press(&mut app, Action::Key(KeyAction::Delete));
+    ask(&mut app, KeyAction::Delete);
     for w in 0..=30u16 {
         for h in 0..=10u16 {
             screen(&app, w, h);
@@ -667,7 +693,7 @@ fn a_big_view_is_rebuilt_at_most_every_two_seconds_while_data_arrives() {
 #[test]
 fn a_key_used_since_the_confirmation_is_confirmed_again_with_its_live_last_use() {
     let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
-    press(&mut app, Action::Key(KeyAction::Deactivate));
+    ask(&mut app, KeyAction::Deactivate);
     let request = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
     let seen = request.last_used.clone();
     assert_eq!(seen.as_ref().map(|u| u.date), Some(now() - chrono::Duration::days(2)));
@@ -701,7 +727,7 @@ fn a_key_used_since_the_confirmation_is_confirmed_again_with_its_live_last_use()
 #[test]
 fn a_rotation_without_an_answer_names_the_orphan_key_and_shows_it() {
     let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
-    press(&mut app, Action::Key(KeyAction::Rotate));
+    ask(&mut app, KeyAction::Rotate);
     let request = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
     let found = "access key AKIAORPHAN0000000001 was created, whose secret nobody has: deactivate and delete it, then rotate again";
     let keys = vec![
@@ -736,4 +762,122 @@ fn a_rotation_without_an_answer_names_the_orphan_key_and_shows_it() {
             .is_some(),
         "the orphan key is in the store, to deactivate and delete"
     );
+}
+
+#[test]
+fn the_confirmation_waits_for_the_live_read_and_warns_from_the_live_last_use() {
+    // The scan says bob's inactive key was never used; read live, it was used today.
+    let mut app = at_key(true, "bob", "AKIABOB0000000000002");
+    let e = press(&mut app, Action::Key(KeyAction::Delete));
+    let Some(Effect::ReadKey(request)) = e else {
+        panic!("expected a live read, got {e:?}")
+    };
+    assert_eq!(
+        (request.action, request.key.as_str(), request.last_used.as_ref()),
+        (KeyAction::Delete, "AKIABOB0000000000002", None)
+    );
+    let Step::Reading { text, .. } = app.write.step() else {
+        panic!("{:?}", app.write)
+    };
+    assert_eq!(
+        text,
+        "reading access key AKIABOB0000000000002 of bob in prod-payments live (status and last use)…"
+    );
+    assert!(
+        app.on_key(KeyEvent::from(KeyCode::Char('y'))).is_none(),
+        "nothing to confirm before the read"
+    );
+    let live = key(
+        "AKIABOB0000000000002",
+        KeyStatus::Inactive,
+        30,
+        Some((0, "sts", "us-east-1")),
+    );
+    // A read answered for another request (an abandoned one) is not this one's.
+    let mut other = request.clone();
+    other.key = AccessKeyId("AKIAOTHER00000000001".into());
+    app.on_write_event(WriteEvent::KeyRead {
+        request: other,
+        result: Ok(live.clone()),
+    });
+    assert!(matches!(app.write.step(), Step::Reading { .. }));
+    app.on_write_event(WriteEvent::KeyRead {
+        request,
+        result: Ok(live.clone()),
+    });
+    let Step::Confirm(c) = app.write.step() else {
+        panic!("{:?}", app.write)
+    };
+    assert_eq!(c.lines[3], "last use  used today by sts in us-east-1 (read live)");
+    assert_eq!(
+        c.warnings,
+        [
+            "used today by sts in us-east-1: deleting it was in use until recently",
+            "deleting cannot be undone"
+        ]
+    );
+    insta::assert_snapshot!("confirm_after_live_read", screen(&app, 90, 24).backend());
+    let r = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
+    assert_eq!(
+        r.last_used, live.last_used,
+        "the write is checked against the live last use"
+    );
+}
+
+#[test]
+fn a_key_that_vanished_or_changed_since_the_scan_says_so_instead_of_asking() {
+    let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
+    let Some(Effect::ReadKey(request)) = press(&mut app, Action::Key(KeyAction::Deactivate)) else {
+        panic!()
+    };
+    insta::assert_snapshot!("reading_the_key_live", screen(&app, 90, 24).backend());
+    let mut live = app.store.key(&prod(), "ci-deploy", &request.key).cloned().unwrap();
+    live.status = KeyStatus::Inactive;
+    app.on_write_event(WriteEvent::KeyRead {
+        request: request.clone(),
+        result: Ok(live),
+    });
+    let Step::Message { title, text, error } = app.write.step() else {
+        panic!("{:?}", app.write)
+    };
+    assert_eq!(
+        (title.as_str(), text.as_str(), *error),
+        (
+            "Deactivate",
+            "access key AKIAOLD0000000000001 of ci-deploy is now Inactive (it was Active when scanned); nothing was changed — rescan the account",
+            true
+        )
+    );
+    app.on_key(KeyEvent::from(KeyCode::Esc));
+
+    let Some(Effect::ReadKey(request)) = press(&mut app, Action::Key(KeyAction::Deactivate)) else {
+        panic!()
+    };
+    app.on_write_event(WriteEvent::KeyRead {
+        request,
+        result: Err(RemediateError::Changed(
+            "access key AKIAOLD0000000000001 of ci-deploy no longer exists".into(),
+        )),
+    });
+    let Step::Message { text, .. } = app.write.step() else {
+        panic!("{:?}", app.write)
+    };
+    assert_eq!(
+        text,
+        "access key AKIAOLD0000000000001 of ci-deploy no longer exists; nothing was changed — rescan the account"
+    );
+
+    // Esc while reading closes; the late answer is dropped.
+    app.on_key(KeyEvent::from(KeyCode::Esc));
+    let Some(Effect::ReadKey(request)) = press(&mut app, Action::Key(KeyAction::Deactivate)) else {
+        panic!()
+    };
+    app.on_key(KeyEvent::from(KeyCode::Esc));
+    assert!(!app.write.is_open());
+    let live = app.store.key(&prod(), "ci-deploy", &request.key).cloned().unwrap();
+    app.on_write_event(WriteEvent::KeyRead {
+        request,
+        result: Ok(live),
+    });
+    assert!(!app.write.is_open(), "a late read opens nothing");
 }

@@ -2,7 +2,6 @@
 //! results come in, state changes, and effects the loop must carry out (rescan, write, save a
 //! secret, quit) come out.
 
-use super::dialog::Confirm;
 use super::keymap::{self, Action, Context};
 use super::store::Store;
 use super::table::{RowId, Table};
@@ -24,6 +23,9 @@ const BIG_VIEW_ROWS: usize = 20_000;
 pub enum Effect {
     /// Rescan this account (in the background).
     Rescan(Account),
+    /// Read this request's key live (status, and last use by `GetAccessKeyLastUsed`) in the
+    /// background, for its confirmation; answered by [`WriteEvent::KeyRead`].
+    ReadKey(WriteRequest),
     /// Make this write (pre-checked and journaled by the remediator), in the background.
     Write(WriteRequest),
     /// Save the new key to a credentials file at `path`, under `[profile]`.
@@ -42,6 +44,13 @@ pub enum Effect {
 /// The result of a write, from the loop's background task.
 #[derive(Debug)]
 pub enum WriteEvent {
+    /// The key of an [`Effect::ReadKey`] as read live, or why it could not be read.
+    KeyRead {
+        /// What was asked.
+        request: WriteRequest,
+        /// The key (status and last use) as AWS has it now.
+        result: Result<AccessKey, RemediateError>,
+    },
     /// Deactivate, activate or delete finished.
     Applied {
         /// What was asked.
@@ -286,7 +295,7 @@ impl App {
             Action::Back => self.back(),
             Action::Rescan => return self.rescan(),
             Action::Quit => return Some(Effect::Quit),
-            Action::Key(a) => self.ask(a),
+            Action::Key(a) => return self.ask(a),
         }
         None
     }
@@ -298,35 +307,42 @@ impl App {
         });
     }
 
-    /// Opens the confirmation of `action` on the selected key (or explains why not).
-    fn ask(&mut self, action: KeyAction) {
+    /// Starts `action` on the selected key (or explains why not): the key is read live, then
+    /// the confirmation opens.
+    fn ask(&mut self, action: KeyAction) -> Option<Effect> {
         let Some(RowId::Key(account, user, key)) = self.view().table.selected_row().map(|r| r.id.clone()) else {
-            return self.say("select an access key first", true);
+            self.say("select an access key first", true);
+            return None;
         };
         if !self.write_mode {
-            return self.say(
+            self.say(
                 format!(
                     "read-only: start keytriage with --write to {} keys (nothing was changed)",
                     action.verb()
                 ),
                 true,
             );
+            return None;
         }
         let (Some(entry), Some(k)) = (self.store.entry(&account), self.store.key(&account, &user, &key)) else {
-            return self.say(format!("{key} is not in the latest scan; rescan with R"), true);
+            self.say(format!("{key} is not in the latest scan; rescan with R"), true);
+            return None;
         };
         if entry.scanning() {
             // The rescan's result, read before this write, would overwrite the write's.
-            return self.say(
+            self.say(
                 format!("{} is being scanned; wait for it to finish", entry.account.name),
                 true,
             );
+            return None;
         }
-        if let Some(why) = WriteRequest::new(action, &entry.account, &user, k).nothing_to_do() {
-            return self.say(why, false);
+        let request = WriteRequest::new(action, &entry.account, &user, k);
+        if let Some(why) = request.nothing_to_do() {
+            self.say(why, false);
+            return None;
         }
-        let confirm = Confirm::new(action, &entry.account, &user, k, self.now);
-        self.write.confirm(confirm);
+        let reaction = self.write.ask(request);
+        self.react(reaction)
     }
 
     /// Applies what the write flow asks: the user's keys re-read, a footer message, and the
@@ -357,6 +373,7 @@ impl App {
     /// the next step of a rotation), the journal re-read, or interrupted actions found.
     pub fn on_write_event(&mut self, event: WriteEvent) -> Option<Effect> {
         let input = match event {
+            WriteEvent::KeyRead { request, result } => Input::Read(request, result),
             WriteEvent::Applied { request, result } => Input::Applied(request, result),
             WriteEvent::Rotated { request, result } => Input::Rotated(request, result),
             WriteEvent::Saved(result) => Input::Saved(result),

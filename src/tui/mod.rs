@@ -129,6 +129,22 @@ impl Backend {
                     })
                 }
             },
+            Effect::ReadKey(request) => match &self.remediator {
+                Some(r) => {
+                    let (r, tx) = (r.clone(), self.write_tx.clone());
+                    self.tasks.spawn(async move {
+                        let result = r.live_key(&request.account, &request.user, &request.key).await;
+                        let _ = tx.send(WriteEvent::KeyRead { request, result });
+                    });
+                }
+                None => {
+                    app.write = write_flow::WriteFlow::default();
+                    app.flash = Some(Flash {
+                        text: "not connected to AWS".into(),
+                        error: true,
+                    });
+                }
+            },
             Effect::Write(request) => match &self.remediator {
                 Some(r) => {
                     let (r, tx) = (r.clone(), self.write_tx.clone());
