@@ -33,6 +33,9 @@ pub enum ActionResult {
     /// effect; the user's keys were re-read and `message` says what is true now (a new key's
     /// id, a deleted key's absence) and what to do.
     Unknown,
+    /// Not made: a target of a batch whose live pre-check found it changed, gone, or used
+    /// since the operator confirmed; `message` says which.
+    Skipped,
     /// Found without an outcome at a later start (a crash or kill between intent and
     /// outcome); `message` has the key's state as read then.
     Interrupted,

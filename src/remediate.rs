@@ -10,6 +10,8 @@
 //! what is true now and what to do. No UI here: the TUI and the headless commands both use it,
 //! with the shared rules of [`WriteRequest`] (nothing to do, what to type to confirm).
 
+pub mod bulk;
+
 use crate::aws::remediate::{self as calls, NewKey, WriteError};
 use crate::aws::{self, AwsContext, RoleOptions, inventory};
 use crate::journal::{self, ActionResult, Entry, Journal, JournalError, Phase};

@@ -589,6 +589,7 @@ fn journal_row(j: &crate::journal::Entry) -> Row {
         (_, Some(R::Failed)) => "failed",
         (_, Some(R::Interrupted)) => "interrupted",
         (_, Some(R::Unknown)) => "unknown",
+        (_, Some(R::Skipped)) => "skipped",
         (_, None) => "-",
     };
     let opt = |s: Option<&str>| s.unwrap_or("-").to_owned();
