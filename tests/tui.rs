@@ -881,3 +881,235 @@ fn a_key_that_vanished_or_changed_since_the_scan_says_so_instead_of_asking() {
     });
     assert!(!app.write.is_open(), "a late read opens nothing");
 }
+
+// ---- marks and bulk writes ----
+
+/// The app on `:keys` (all three access keys), writes as given.
+fn at_keys(write: bool) -> App {
+    let mut app = app();
+    app.write_mode = write;
+    press(&mut app, Action::Command);
+    type_text(&mut app, "keys");
+    app.on_key(KeyEvent::from(KeyCode::Enter));
+    app.refresh();
+    app
+}
+
+fn bob2() -> RowId {
+    RowId::Key(prod(), "bob".into(), AccessKeyId("AKIABOB0000000000002".into()))
+}
+
+#[test]
+fn marks_toggle_survive_sort_filter_and_rescan_and_a_vanished_one_is_dropped_with_a_note() {
+    let mut app = at_keys(false);
+    app.view_select(&bob2());
+    press(&mut app, Action::ToggleMark);
+    assert_eq!(app.marks, [bob2()].into_iter().collect());
+    assert_eq!(app.marks_summary().as_deref(), Some("marked 1 key"));
+    insta::assert_snapshot!("keys_with_a_mark", screen(&app, 120, 9).backend());
+    // Space again unmarks.
+    app.view_select(&bob2());
+    press(&mut app, Action::ToggleMark);
+    assert!(app.marks.is_empty());
+
+    // The filter marks what it shows: bob's two keys.
+    press(&mut app, Action::Filter);
+    type_text(&mut app, "bob");
+    app.on_key(KeyEvent::from(KeyCode::Enter));
+    press(&mut app, Action::MarkShown);
+    assert_eq!(app.marks.len(), 2);
+    assert_eq!(app.flash.clone().unwrap().text, "marked 2 rows shown");
+    // Sorting, clearing the filter, going to another view and back: the marks stay.
+    press(&mut app, Action::NextSort);
+    press(&mut app, Action::Back);
+    assert_eq!(app.view().table.counts().0, 3, "filter cleared");
+    press(&mut app, Action::Back);
+    press(&mut app, Action::Command);
+    type_text(&mut app, "keys");
+    app.on_key(KeyEvent::from(KeyCode::Enter));
+    app.refresh();
+    assert_eq!(app.view().table.marks.len(), 2, "the view shows the app's marks");
+
+    // A rescan in which bob's inactive key is gone: its mark is dropped, with a note.
+    let mut rescan = events().remove(1);
+    if let ScanEvent::AccountDone { scan, .. } = &mut rescan {
+        let bob = scan.users.iter_mut().find(|u| u.name == "bob").unwrap();
+        bob.access_keys.retain(|k| k.id.as_str() != "AKIABOB0000000000002");
+    }
+    app.on_scan_event(rescan);
+    app.refresh();
+    assert_eq!(
+        app.marks,
+        [RowId::Key(
+            prod(),
+            "bob".into(),
+            AccessKeyId("AKIABOB0000000000001".into())
+        )]
+        .into_iter()
+        .collect()
+    );
+    assert_eq!(
+        app.flash.clone().unwrap().text,
+        "mark dropped: access key AKIABOB0000000000002 of bob no longer exists in the latest scan"
+    );
+    press(&mut app, Action::ClearMarks);
+    assert!(app.marks.is_empty());
+}
+
+#[test]
+fn bulk_marks_in_read_only_refuse_before_anything_starts() {
+    let mut app = at_keys(false);
+    press(&mut app, Action::MarkShown);
+    assert!(press(&mut app, Action::Key(KeyAction::Deactivate)).is_none());
+    assert!(!app.bulk.is_open());
+    assert_eq!(
+        app.flash.clone().unwrap().text,
+        "read-only: start keytriage with --write to deactivate keys (nothing was changed)"
+    );
+}
+
+#[test]
+fn bulk_deactivate_lists_every_target_runs_with_progress_and_ends_with_a_summary() {
+    use keytriage::remediate::bulk::{BatchEvent, Outcome};
+    use keytriage::tui::bulk_flow::Step as Bulk;
+    let mut app = at_keys(true);
+    press(&mut app, Action::MarkShown);
+    assert!(press(&mut app, Action::Key(KeyAction::Deactivate)).is_none());
+    let Bulk::Confirm(c) = app.bulk.step() else {
+        panic!("{:?}", app.bulk)
+    };
+    let keys: Vec<&str> = c.targets.iter().map(|t| t.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        ["AKIABOB0000000000001", "AKIAOLD0000000000001"],
+        "the inactive one is left out"
+    );
+    assert!(!c.confirm_focused, "Cancel focused");
+    insta::assert_snapshot!("bulk_confirm_deactivate", screen(&app, 90, 24).backend());
+    // Enter on Cancel cancels; nothing starts.
+    assert!(app.on_key(KeyEvent::from(KeyCode::Enter)).is_none());
+    assert!(!app.bulk.is_open());
+
+    press(&mut app, Action::Key(KeyAction::Deactivate));
+    let Some(Effect::Batch {
+        batch_id,
+        targets,
+        stop,
+    }) = app.on_key(KeyEvent::from(KeyCode::Char('y')))
+    else {
+        panic!("{:?}", app.bulk)
+    };
+    assert!(batch_id.starts_with("batch-"), "{batch_id}");
+    assert_eq!(targets.len(), 2);
+    let mut done_key = app.store.key(&prod(), "bob", &targets[0].key).cloned().unwrap();
+    done_key.status = KeyStatus::Inactive;
+    let bob_keys = vec![
+        done_key,
+        app.store
+            .key(&prod(), "bob", &AccessKeyId("AKIABOB0000000000002".into()))
+            .cloned()
+            .unwrap(),
+    ];
+    let skipped = Outcome::Skipped(
+        "access key AKIAOLD0000000000001 was used since you confirmed (last use now 2026-11-29 11:00 UTC by s3; you saw 2026-11-27 12:00 UTC by s3 in eu-west-1)".into(),
+    );
+    app.on_write_event(WriteEvent::Batch(BatchEvent::Started(0)));
+    app.on_write_event(WriteEvent::Batch(BatchEvent::Started(1)));
+    app.on_write_event(WriteEvent::Batch(BatchEvent::Finished(
+        0,
+        Outcome::Done {
+            request_id: Some("r-1".into()),
+            keys: Some(bob_keys),
+        },
+    )));
+    let Bulk::Running(run) = app.bulk.step() else {
+        panic!("{:?}", app.bulk)
+    };
+    assert_eq!(
+        run.progress(),
+        "deactivating 2 keys: 1 done · 0 skipped · 0 failed · 1 in flight · 0 waiting"
+    );
+    assert_eq!(
+        app.store.key(&prod(), "bob", &targets[0].key).unwrap().status,
+        KeyStatus::Inactive,
+        "the store has the key as re-read"
+    );
+    // Esc stops launching new writes; the dialog stays until the batch ends.
+    app.on_key(KeyEvent::from(KeyCode::Esc));
+    assert!(stop.load(std::sync::atomic::Ordering::SeqCst));
+    assert!(matches!(app.bulk.step(), Bulk::Running(_)));
+    app.on_write_event(WriteEvent::Batch(BatchEvent::Finished(1, skipped.clone())));
+    let outcomes = vec![
+        Outcome::Done {
+            request_id: Some("r-1".into()),
+            keys: None,
+        },
+        skipped,
+    ];
+    app.on_write_event(WriteEvent::BatchEnded(Ok(outcomes)));
+    let Bulk::Summary(run) = app.bulk.step() else {
+        panic!("{:?}", app.bulk)
+    };
+    assert_eq!(run.tally(), [1, 1, 0, 0, 0]);
+    // The batch id holds the time, the process id and a counter: shown as <id>.
+    let text = format!("{}", screen(&app, 100, 20).backend())
+        .replace(&run.batch_id, &format!("{:<w$}", "batch-<id>", w = run.batch_id.len()));
+    insta::assert_snapshot!("bulk_summary", text);
+    assert_eq!(
+        app.flash.clone().unwrap().text,
+        "deactivate batch: 1 done, 1 skipped, 0 failed, 0 unknown, 0 not started"
+    );
+    // The done key is unmarked; the skipped one and the left-out one stay marked.
+    assert!(
+        !app.marks
+            .contains(&RowId::Key(prod(), "bob".into(), targets[0].key.clone()))
+    );
+    assert_eq!(app.marks.len(), 2);
+    app.on_key(KeyEvent::from(KeyCode::Enter));
+    assert!(!app.bulk.is_open());
+}
+
+#[test]
+fn bulk_delete_of_active_keys_needs_the_number_of_keys_typed() {
+    use keytriage::tui::bulk_flow::Step as Bulk;
+    let mut app = at_keys(true);
+    press(&mut app, Action::MarkShown);
+    press(&mut app, Action::Key(KeyAction::Delete));
+    let Bulk::Confirm(c) = app.bulk.step() else {
+        panic!("{:?}", app.bulk)
+    };
+    assert_eq!(c.must_type.as_deref(), Some("3"));
+    assert!(
+        app.on_key(KeyEvent::from(KeyCode::Char('y'))).is_none(),
+        "y is not enough"
+    );
+    app.on_key(KeyEvent::from(KeyCode::Tab));
+    type_text(&mut app, "2");
+    assert!(app.on_key(KeyEvent::from(KeyCode::Enter)).is_none(), "the wrong number");
+    app.on_key(KeyEvent::from(KeyCode::Backspace));
+    type_text(&mut app, "3");
+    insta::assert_snapshot!("bulk_confirm_delete", screen(&app, 90, 30).backend());
+    let Some(Effect::Batch { targets, .. }) = app.on_key(KeyEvent::from(KeyCode::Enter)) else {
+        panic!("{:?}", app.bulk)
+    };
+    assert_eq!(targets.len(), 3);
+    assert!(targets.iter().all(|t| t.action == KeyAction::Delete));
+}
+
+#[test]
+fn the_bulk_confirmation_scrolls_and_renders_at_tiny_sizes() {
+    use keytriage::tui::bulk_flow::Step as Bulk;
+    let mut app = at_keys(true);
+    press(&mut app, Action::MarkShown);
+    press(&mut app, Action::Key(KeyAction::Delete));
+    let text = format!("{}", screen(&app, 90, 12).backend());
+    assert!(text.contains("(lines 1–"), "{text}");
+    app.on_key(KeyEvent::from(KeyCode::Char('j')));
+    let Bulk::Confirm(c) = app.bulk.step() else { panic!() };
+    assert_eq!(c.scroll, 1);
+    for w in 0..=30u16 {
+        for h in 0..=10u16 {
+            screen(&app, w, h);
+        }
+    }
+}

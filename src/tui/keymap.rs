@@ -42,8 +42,15 @@ pub enum Action {
     Rescan,
     /// Quit.
     Quit,
-    /// A write on the selected access key (deactivate, activate, rotate, delete).
+    /// A write on the selected access key (deactivate, activate, rotate, delete), or on
+    /// every marked access key when there are marks (not rotate).
     Key(KeyAction),
+    /// Mark or unmark the selected row.
+    ToggleMark,
+    /// Mark every row the filter shows.
+    MarkShown,
+    /// Clear every mark.
+    ClearMarks,
 }
 
 /// Where a binding works.
@@ -206,6 +213,21 @@ pub const KEYMAP: &[Binding] = &[
         "delete the access key",
         true,
     ),
+    b(
+        &[k(Char(' '))],
+        Global,
+        Action::ToggleMark,
+        "mark or unmark the row",
+        false,
+    ),
+    b(
+        &[k(Char('*'))],
+        Global,
+        Action::MarkShown,
+        "mark every row the filter shows",
+        false,
+    ),
+    b(&[k(Char('u'))], Global, Action::ClearMarks, "clear all marks", false),
     b(&[k(Char('?'))], Global, Action::Help, "help", true),
     b(&[k(Char('q')), ctrl('c')], Global, Action::Quit, "quit", true),
 ];
@@ -221,6 +243,7 @@ pub fn lookup(key: &KeyEvent, active: &[Context]) -> Option<Action> {
 /// Human name of a key, e.g. `Enter`, `j`, `PgDn`, `Ctrl-d`.
 pub fn key_name(key: Key) -> String {
     let name = match key.code {
+        Char(' ') => "Space".into(),
         Char(c) => c.to_string(),
         Enter => "Enter".into(),
         Esc => "Esc".into(),
