@@ -341,6 +341,22 @@ impl Remediator {
     /// # Errors
     /// As [`Remediator::apply`].
     pub async fn apply_in(&self, request: &WriteRequest, batch_id: Option<&str>) -> Result<Done, RemediateError> {
+        if request.action == KeyAction::Rotate {
+            return Err(RemediateError::NotAKeyChange);
+        }
+        let config = self.config(&request.account).await?;
+        self.apply_with(&config, request, batch_id).await
+    }
+
+    /// [`Remediator::apply_in`] with the account's credentials already at hand (a batch
+    /// assumes the role once per account).
+    async fn apply_with(
+        &self,
+        config: &SdkConfig,
+        request: &WriteRequest,
+        batch_id: Option<&str>,
+    ) -> Result<Done, RemediateError> {
+        let config = config.clone();
         let WriteRequest {
             action,
             account,
@@ -351,7 +367,6 @@ impl Remediator {
         if *action == KeyAction::Rotate {
             return Err(RemediateError::NotAKeyChange);
         }
-        let config = self.config(account).await?;
         let current = self.live_key_in(&config, user, key).await?;
         if current.status != request.status {
             return Err(RemediateError::Changed(format!(

@@ -746,6 +746,11 @@ async fn bulk_deactivate_skips_a_changed_and_a_deleted_key_and_journals_every_ta
         b.emu.stats().unwrap()["by_action"]["UpdateAccessKey"].as_u64(),
         Some(18)
     );
+    assert_eq!(
+        b.emu.stats().unwrap()["by_action"]["AssumeRole"].as_u64(),
+        Some(3),
+        "the role is assumed once per account, not per key"
+    );
     let last_used_reads = b.emu.stats().unwrap()["by_action"]["GetAccessKeyLastUsed"]
         .as_u64()
         .unwrap();

@@ -1,8 +1,9 @@
 //! Bulk writes: one action on many access keys, as one batch with per-target safety. Each
 //! target goes through [`Remediator::apply_in`] (the key re-read and its last use read live
 //! just before its write; a target that changed, vanished or was used since the operator
-//! confirmed is skipped with the reason). Writes run with bounded concurrency per account and
-//! across accounts; every target that is launched leaves an intent and an outcome line in the
+//! confirmed is skipped with the reason). The role is assumed once per account (an account
+//! whose role cannot be assumed fails all its targets with the reason). Writes run with
+//! bounded concurrency per account and across accounts; every target that is launched leaves an intent and an outcome line in the
 //! journal under the batch id (a skipped one: outcome `skipped`, with the reason). A stop flag
 //! stops launching new writes; those in flight finish and are journaled.
 //!
@@ -13,6 +14,7 @@ use super::{RemediateError, Remediator, last_use_utc};
 use crate::journal::{self, ActionResult, Phase};
 use crate::model::{AccessKey, AccountId, KeyAction};
 use crate::remediate::WriteRequest;
+use aws_config::SdkConfig;
 use futures::StreamExt;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -136,8 +138,8 @@ impl Remediator {
         }
     }
 
-    async fn one_of_batch(&self, request: &WriteRequest, batch_id: &str) -> Outcome {
-        match self.apply_in(request, Some(batch_id)).await {
+    async fn one_of_batch(&self, config: &SdkConfig, request: &WriteRequest, batch_id: &str) -> Outcome {
+        match self.apply_with(config, request, Some(batch_id)).await {
             Ok(done) => Outcome::Done {
                 request_id: done.request_id,
                 keys: done.keys,
@@ -198,6 +200,18 @@ impl Remediator {
         let account_runs = by_account.into_values().map(|indices| {
             let (stop, events) = (stop.clone(), events.clone());
             async move {
+                // The role is assumed once per account, when its first write would launch.
+                if stop.load(Ordering::SeqCst) {
+                    return finish_all(&indices, &events, || Outcome::NotStarted);
+                }
+                let config = match self.config(&targets[indices[0]].account).await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        let reason = e.to_string();
+                        return finish_all(&indices, &events, || Outcome::Failed(reason.clone()));
+                    }
+                };
+                let config = &config;
                 futures::stream::iter(indices)
                     .map(|i| {
                         let (stop, events) = (stop.clone(), events.clone());
@@ -207,7 +221,7 @@ impl Remediator {
                                 return (i, Outcome::NotStarted);
                             }
                             let _ = events.send(BatchEvent::Started(i));
-                            (i, self.one_of_batch(&targets[i], batch_id).await)
+                            (i, self.one_of_batch(config, &targets[i], batch_id).await)
                         }
                     })
                     .buffer_unordered(per_account)
@@ -229,4 +243,20 @@ impl Remediator {
         }
         Ok(outcomes)
     }
+}
+
+/// Ends every target of `indices` with `outcome()` (reported on `events`).
+fn finish_all(
+    indices: &[usize],
+    events: &UnboundedSender<BatchEvent>,
+    outcome: impl Fn() -> Outcome,
+) -> Vec<(usize, Outcome)> {
+    indices
+        .iter()
+        .map(|&i| {
+            let o = outcome();
+            let _ = events.send(BatchEvent::Finished(i, o.clone()));
+            (i, o)
+        })
+        .collect()
 }
