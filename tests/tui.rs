@@ -152,7 +152,10 @@ fn help_overlay_is_generated_from_the_keymap() {
     let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
     press(&mut app, Action::Help);
     let text = format!("{}", screen(&app, 80, 34).backend());
-    for b in KEYMAP.iter().filter(|b| b.action != Action::Open) {
+    for b in KEYMAP
+        .iter()
+        .filter(|b| b.action != Action::Open && b.action != Action::Group)
+    {
         assert!(text.contains(b.help), "user view help shows '{}'", b.help);
     }
 }
@@ -1112,4 +1115,40 @@ fn the_bulk_confirmation_scrolls_and_renders_at_tiny_sizes() {
             screen(&app, w, h);
         }
     }
+}
+
+#[test]
+fn findings_group_by_rule_and_account_then_rule_then_account_and_enter_expands_a_group() {
+    use keytriage::tui::groups::GroupBy;
+    let mut app = app();
+    press(&mut app, Action::Command);
+    type_text(&mut app, "findings");
+    app.on_key(KeyEvent::from(KeyCode::Enter));
+    app.refresh();
+    let flat = app.view().table.counts().0;
+    press(&mut app, Action::Group);
+    assert_eq!(app.view().kind, ViewKind::FindingGroups(GroupBy::RuleAndAccount));
+    insta::assert_snapshot!("finding_groups", screen(&app, 100, 14).backend());
+    // The groups' counts add up to the flat view's rows.
+    let total: usize = app
+        .view()
+        .table
+        .shown()
+        .map(|r| r.cells[2].parse::<usize>().unwrap())
+        .sum();
+    assert_eq!(total, flat);
+    press(&mut app, Action::Group);
+    assert_eq!(app.view().kind, ViewKind::FindingGroups(GroupBy::Rule));
+    app.view_select(&RowId::Group(Some("key-not-rotated"), None));
+    press(&mut app, Action::Open);
+    assert_eq!(app.view().kind, ViewKind::FindingsIn(Some("key-not-rotated"), None));
+    let rules: Vec<&str> = app.view().table.shown().map(|r| r.cells[1].as_str()).collect();
+    assert_eq!(rules, ["key-not-rotated"]);
+    press(&mut app, Action::Back);
+    press(&mut app, Action::Group);
+    assert_eq!(app.view().kind, ViewKind::FindingGroups(GroupBy::Account));
+    let accounts: Vec<String> = app.view().table.shown().map(|r| r.cells[1].to_string()).collect();
+    assert_eq!(accounts, ["prod-payments"]);
+    press(&mut app, Action::Group);
+    assert_eq!(app.view().kind, ViewKind::Findings, "back to flat");
 }

@@ -3,6 +3,7 @@
 //! secret, quit) come out.
 
 use super::bulk_flow::{self, BulkConfirm, BulkFlow};
+use super::groups::GroupBy;
 use super::keymap::{self, Action, Context};
 use super::store::Store;
 use super::table::{RowId, Table};
@@ -347,6 +348,16 @@ impl App {
                 self.marks.extend(shown);
                 self.say(format!("marked {n} rows shown"), false);
             }
+            Action::Group => {
+                let next = match &self.stack[last].kind {
+                    ViewKind::Findings => Some(GroupBy::RuleAndAccount),
+                    ViewKind::FindingGroups(by) => by.next(),
+                    _ => return None,
+                };
+                let kind = next.map_or(ViewKind::Findings, ViewKind::FindingGroups);
+                self.stack[last] = View::new(kind);
+                self.refresh();
+            }
             Action::ClearMarks => {
                 let n = self.marks.len();
                 self.marks.clear();
@@ -406,7 +417,7 @@ impl App {
         if self.marks.is_empty() {
             return None;
         }
-        let mut counts = [0usize; 5];
+        let mut counts = [0usize; 6];
         for m in &self.marks {
             let i = match m {
                 RowId::Key(..) => 0,
@@ -414,6 +425,7 @@ impl App {
                 RowId::Account(_) => 2,
                 RowId::Finding(..) => 3,
                 RowId::Journal(..) => 4,
+                RowId::Group(..) => 5,
             };
             counts[i] += 1;
         }
@@ -425,6 +437,7 @@ impl App {
                 ("account", "accounts"),
                 ("finding", "findings"),
                 ("journal line", "journal lines"),
+                ("group", "groups"),
             ])
             .filter(|(n, _)| **n > 0)
             .map(|(n, (one, many))| format!("{n} {}", if *n == 1 { one } else { many }))
@@ -451,6 +464,7 @@ impl App {
                 RowId::Account(a) => format!("account {a}"),
                 RowId::Finding(_, u, _, rule) => format!("finding {rule} of {u}"),
                 RowId::Journal(id, _) => format!("journal line {id}"),
+                RowId::Group(rule, _) => format!("group {}", rule.unwrap_or("of every rule")),
             };
             let more = if gone.len() > 1 {
                 format!(" and {} more", gone.len() - 1)
@@ -640,6 +654,7 @@ impl App {
                 });
             }
             RowId::Journal(..) => {}
+            RowId::Group(rule, account) => self.push(ViewKind::FindingsIn(rule, account)),
             RowId::Finding(a, u, k, _) => {
                 self.push(ViewKind::User(a.clone(), u.clone()));
                 if let Some(k) = k {
@@ -662,7 +677,8 @@ impl App {
     fn rescan(&mut self) -> Option<Effect> {
         let id = match self.view().table.selected_row().map(|r| &r.id) {
             Some(RowId::Account(a) | RowId::User(a, _) | RowId::Key(a, _, _) | RowId::Finding(a, _, _, _)) => a.clone(),
-            Some(RowId::Journal(..)) | None => match &self.view().kind {
+            Some(RowId::Group(_, Some(a))) => a.clone(),
+            Some(RowId::Journal(..) | RowId::Group(_, None)) | None => match &self.view().kind {
                 ViewKind::Users(Some(a)) | ViewKind::User(a, _) => a.clone(),
                 _ => return None,
             },
@@ -759,7 +775,7 @@ impl App {
 /// under way, or has not finished yet).
 fn mark_exists(store: &Store, id: &RowId) -> bool {
     let account = match id {
-        RowId::Journal(..) => return true,
+        RowId::Journal(..) | RowId::Group(..) => return true,
         RowId::Account(a) | RowId::User(a, _) | RowId::Key(a, _, _) | RowId::Finding(a, _, _, _) => a,
     };
     let Some(entry) = store.entry(account) else {
@@ -775,6 +791,6 @@ fn mark_exists(store: &Store, id: &RowId) -> bool {
             .findings
             .iter()
             .any(|f| &f.user == u && &f.access_key_id == k && f.rule.id() == *rule),
-        RowId::Account(_) | RowId::Journal(..) => true,
+        RowId::Account(_) | RowId::Journal(..) | RowId::Group(..) => true,
     }
 }

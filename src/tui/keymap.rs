@@ -51,6 +51,8 @@ pub enum Action {
     MarkShown,
     /// Clear every mark.
     ClearMarks,
+    /// Group findings: by rule and account, by rule, by account, then flat again.
+    Group,
 }
 
 /// Where a binding works.
@@ -64,6 +66,8 @@ pub enum Context {
     Drillable,
     /// In views whose rows are access keys (user, `:keys`).
     KeyRows,
+    /// In `:findings` and its grouped form: `=` changes the grouping.
+    Groupable,
 }
 
 /// A key, with or without Ctrl (other modifiers, such as the Shift of `G`, are ignored).
@@ -228,6 +232,13 @@ pub const KEYMAP: &[Binding] = &[
         false,
     ),
     b(&[k(Char('u'))], Global, Action::ClearMarks, "clear all marks", false),
+    b(
+        &[k(Char('='))],
+        Groupable,
+        Action::Group,
+        "group findings: by rule and account, by rule, by account, none",
+        true,
+    ),
     b(&[k(Char('?'))], Global, Action::Help, "help", true),
     b(&[k(Char('q')), ctrl('c')], Global, Action::Quit, "quit", true),
 ];
@@ -270,7 +281,7 @@ mod tests {
 
     #[test]
     fn no_key_is_bound_twice_in_one_context_set() {
-        let all = [Global, AccountRows, Drillable, KeyRows];
+        let all = [Global, AccountRows, Drillable, KeyRows, Groupable];
         let mut seen = HashSet::new();
         for bnd in active(&all) {
             for k in bnd.keys {

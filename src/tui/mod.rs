@@ -8,6 +8,7 @@
 pub mod app;
 pub mod bulk_flow;
 pub mod dialog;
+pub mod groups;
 pub mod keymap;
 pub mod render;
 pub mod store;

@@ -65,6 +65,8 @@ pub enum RowId {
     Finding(AccountId, String, Option<AccessKeyId>, &'static str),
     /// A journal line: its action id and phase.
     Journal(String, bool),
+    /// A group of findings: its rule and account (`None`: all of them).
+    Group(Option<&'static str>, Option<AccountId>),
 }
 
 /// How a cell sorts: numbers as numbers, text by the cell's lowercased text; `None` sorts
