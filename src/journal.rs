@@ -33,6 +33,9 @@ pub enum ActionResult {
     /// effect; the user's keys were re-read and `message` says what is true now (a new key's
     /// id, a deleted key's absence) and what to do.
     Unknown,
+    /// Not made: a target of a batch whose live pre-check found it changed, gone, or used
+    /// since the operator confirmed; `message` says which.
+    Skipped,
     /// Found without an outcome at a later start (a crash or kill between intent and
     /// outcome); `message` has the key's state as read then.
     Interrupted,
@@ -69,6 +72,10 @@ pub struct Entry {
     /// A short description of the failure.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The batch this action belongs to (a bulk action on marked keys: every intent and
+    /// outcome of it shares this id); absent for a single write.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_id: Option<String>,
 }
 
 /// The journal file.
@@ -207,6 +214,7 @@ mod tests {
             request_id: None,
             error_code: None,
             message: None,
+            batch_id: None,
         }
     }
 

@@ -10,6 +10,8 @@
 //! what is true now and what to do. No UI here: the TUI and the headless commands both use it,
 //! with the shared rules of [`WriteRequest`] (nothing to do, what to type to confirm).
 
+pub mod bulk;
+
 use crate::aws::remediate::{self as calls, NewKey, WriteError};
 use crate::aws::{self, AwsContext, RoleOptions, inventory};
 use crate::journal::{self, ActionResult, Entry, Journal, JournalError, Phase};
@@ -251,6 +253,7 @@ impl Remediator {
             request_id: None,
             error_code: None,
             message: None,
+            batch_id: None,
         }
     }
 
@@ -293,8 +296,10 @@ impl Remediator {
         }
     }
 
-    /// Reads `key` of `user` live: status and last use (`ListAccessKeys` +
-    /// `GetAccessKeyLastUsed`). Needs writes on (it is the pre-check of a write).
+    /// Reads `key` of `user` live: its status (`ListAccessKeys`) and its last use
+    /// (`GetAccessKeyLastUsed` for that key, never the credential report). Needs writes on:
+    /// it is the read every write confirmation is built from, and the pre-check of every
+    /// write ([`Remediator::apply`] makes the same read just before the call).
     ///
     /// # Errors
     /// [`RemediateError::Changed`] when the user or key is gone; read-only; AWS failures.
@@ -305,7 +310,16 @@ impl Remediator {
         key: &AccessKeyId,
     ) -> Result<AccessKey, RemediateError> {
         let config = self.config(account).await?;
-        let live = self.live_keys(&config, user).await?;
+        self.live_key_in(&config, user, key).await
+    }
+
+    async fn live_key_in(
+        &self,
+        config: &SdkConfig,
+        user: &str,
+        key: &AccessKeyId,
+    ) -> Result<AccessKey, RemediateError> {
+        let live = self.live_keys(config, user).await?;
         live.into_iter()
             .find(|k| &k.id == key)
             .ok_or_else(|| RemediateError::Changed(format!("access key {key} of {user} no longer exists")))
@@ -319,6 +333,30 @@ impl Remediator {
     /// [`RemediateError`]: read-only, changed, vanished or used key, journal failure, AWS
     /// failure, [`RemediateError::Unknown`] when the call got no answer.
     pub async fn apply(&self, request: &WriteRequest) -> Result<Done, RemediateError> {
+        self.apply_in(request, None).await
+    }
+
+    /// [`Remediator::apply`] as part of batch `batch_id` (its journal lines carry the id).
+    ///
+    /// # Errors
+    /// As [`Remediator::apply`].
+    pub async fn apply_in(&self, request: &WriteRequest, batch_id: Option<&str>) -> Result<Done, RemediateError> {
+        if request.action == KeyAction::Rotate {
+            return Err(RemediateError::NotAKeyChange);
+        }
+        let config = self.config(&request.account).await?;
+        self.apply_with(&config, request, batch_id).await
+    }
+
+    /// [`Remediator::apply_in`] with the account's credentials already at hand (a batch
+    /// assumes the role once per account).
+    async fn apply_with(
+        &self,
+        config: &SdkConfig,
+        request: &WriteRequest,
+        batch_id: Option<&str>,
+    ) -> Result<Done, RemediateError> {
+        let config = config.clone();
         let WriteRequest {
             action,
             account,
@@ -329,13 +367,7 @@ impl Remediator {
         if *action == KeyAction::Rotate {
             return Err(RemediateError::NotAKeyChange);
         }
-        let config = self.config(account).await?;
-        let live = self.live_keys(&config, user).await?;
-        let Some(current) = live.iter().find(|k| &k.id == key) else {
-            return Err(RemediateError::Changed(format!(
-                "access key {key} of {user} no longer exists"
-            )));
-        };
+        let current = self.live_key_in(&config, user, key).await?;
         if current.status != request.status {
             return Err(RemediateError::Changed(format!(
                 "access key {key} is now {} (it was {} when scanned)",
@@ -345,17 +377,18 @@ impl Remediator {
         }
         if used_since(request.last_used.as_ref(), current.last_used.as_ref()) {
             return Err(RemediateError::UsedSince {
-                live: current.clone(),
+                live: current,
                 seen: request.last_used.clone(),
             });
         }
-        let intent = self.entry(
+        let mut intent = self.entry(
             account,
             user,
             Some(key),
             *action,
             &journal::new_action_id(chrono::Utc::now()),
         );
+        intent.batch_id = batch_id.map(str::to_owned);
         self.journal.append(&intent)?;
         let result = match action {
             KeyAction::Delete => calls::delete(&config, user, key).await,

@@ -225,3 +225,61 @@ fn unreachable_aws_is_a_message_not_a_crash() {
         "both failures are logged:\n{log}"
     );
 }
+
+#[test]
+fn write_mode_reads_the_key_live_then_bulk_deactivates_the_marked_keys() {
+    let key = |age: u32| serde_json::json!({"age_days": age, "status": "Active", "last_used": null});
+    let emu = keytriage::emulator::Emulator::start(
+        &serde_json::json!({
+            "organization": true,
+            "accounts": [
+                {"name": "mgmt", "email": "m@example.com", "management": true, "users": []},
+                {"name": "prod", "email": "p@example.com", "users": [
+                    {"name": "batch-job-001", "path": "/", "created_days_ago": 500, "keys": [key(400)]},
+                    {"name": "batch-job-002", "path": "/", "created_days_ago": 500, "keys": [key(300)]},
+                    {"name": "batch-job-003", "path": "/", "created_days_ago": 500, "keys": [key(200)]}]}
+            ]
+        })
+        .to_string(),
+        Duration::from_secs(120),
+    )
+    .expect("emulator");
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal.jsonl");
+    let bin = env!("CARGO_BIN_EXE_keytriage");
+    let cmd = format!(
+        "env AWS_ACCESS_KEY_ID=AKIAKEYTRIAGETEST000 AWS_SECRET_ACCESS_KEY=x AWS_REGION=us-east-1 \
+         AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null KEYTRIAGE_JOURNAL={} \
+         {bin} --write --endpoint-url {}; sleep 60",
+        journal.display(),
+        emu.endpoint()
+    );
+    let t = Tmux::start(&cmd);
+    t.wait_for("scanned 2 accounts", Duration::from_secs(60));
+    t.keys(&[":", "k", "e", "y", "s", "Enter"]);
+    t.wait_for("access keys (all accounts)", Duration::from_secs(5));
+    // A single write: the confirmation comes from the live read.
+    t.keys(&["d"]);
+    t.wait_for("never used (read live)", Duration::from_secs(10));
+    t.keys(&["Escape"]);
+    // Mark the three keys and deactivate them in one batch.
+    t.keys(&["/", "b", "a", "t", "c", "h", "Enter", "*"]);
+    t.wait_for("marked 3 keys", Duration::from_secs(5));
+    t.keys(&["d"]);
+    t.wait_for("Deactivate 3 access keys?", Duration::from_secs(5));
+    t.keys(&["y"]);
+    let s = t.wait_for(
+        "3 done · 0 skipped · 0 failed · 0 unknown · 0 not started",
+        Duration::from_secs(30),
+    );
+    assert!(s.contains("Deactivate batch: summary"), "{s}");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("Inactive", Duration::from_secs(5));
+    assert!(!s.contains("marked"), "done keys are unmarked:\n{s}");
+    let lines: Vec<keytriage::journal::Entry> = keytriage::journal::Journal::at(&journal).read().unwrap();
+    assert_eq!(lines.len(), 6, "{lines:?}");
+    let batch = lines[0].batch_id.clone().expect("a batch id");
+    assert!(lines.iter().all(|e| e.batch_id.as_ref() == Some(&batch)));
+    assert_eq!(emu.stats().unwrap()["by_action"]["UpdateAccessKey"], 3);
+    t.keys(&["q"]);
+}

@@ -353,6 +353,7 @@ async fn an_interrupted_action_is_reported_with_the_live_state_and_closed() {
         request_id: None,
         error_code: None,
         message: None,
+        batch_id: None,
     };
     f.journal.append(&intent).unwrap();
     f.emu.reset_stats().unwrap();
@@ -534,4 +535,308 @@ impl Fixture {
             .unwrap();
         keys.iter().find(|k| &k.id == key).unwrap().status
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_live_read_returns_the_keys_current_last_use() {
+    let f = Fixture::new(json!([]), true).await;
+    // The scanned key: its last use as seeded (3 days ago by s3 in eu-west-1), asked of
+    // GetAccessKeyLastUsed, not the credential report.
+    let key = f.key_of("ci-robot", 0);
+    f.emu.reset_stats().unwrap();
+    let live = f.remediator.live_key(&f.prod, "ci-robot", &key).await.unwrap();
+    let used = live.last_used.clone().expect("seeded use");
+    assert_eq!(
+        (used.service.as_deref(), used.region.as_deref(), live.status),
+        (Some("s3"), Some("eu-west-1"), KeyStatus::Active)
+    );
+    assert_eq!((chrono::Utc::now() - used.date).num_days(), 3, "{used:?}");
+    assert_eq!(f.calls("GetAccessKeyLastUsed"), 1);
+    assert_eq!(f.calls("ListAccessKeys"), 1);
+    assert_eq!(f.mutating_calls(), 0, "a read");
+
+    // A new key, never used, then used by a workload: the live read has the use.
+    let (new_key, _) = f.remediator.create_key(&f.prod, "ci-robot").await.unwrap();
+    let before = f.remediator.live_key(&f.prod, "ci-robot", &new_key.id).await.unwrap();
+    assert_eq!(before.last_used, None);
+    aws::connect(&ConnectOptions {
+        endpoint_url: Some(f.emu.endpoint()),
+        isolated_credentials: Some((new_key.id.0.clone(), new_key.secret.expose_secret().to_owned())),
+        max_attempts: 2,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let after = f.remediator.live_key(&f.prod, "ci-robot", &new_key.id).await.unwrap();
+    let used = after.last_used.expect("the use is read live");
+    assert!((chrono::Utc::now() - used.date).num_minutes() < 5, "{used:?}");
+
+    // A key that is gone says so.
+    keytriage::aws::remediate::delete(&f.remediator_config().await, "ci-robot", &new_key.id)
+        .await
+        .unwrap();
+    let err = f
+        .remediator
+        .live_key(&f.prod, "ci-robot", &new_key.id)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "access key {} of ci-robot no longer exists; nothing was changed — rescan the account",
+            new_key.id
+        )
+    );
+}
+
+// ---- bulk: one action on many keys, as one batch ----
+
+/// 3 accounts with 7, 7 and 6 `batch-job-NNN` users, one active key each (20 keys); the
+/// first two used recently (2 days ago).
+fn bulk_scenario() -> serde_json::Value {
+    let mut n = 0;
+    let mut account = |name: &str, users: usize| {
+        let users: Vec<serde_json::Value> = (0..users)
+            .map(|_| {
+                n += 1;
+                let days = if n <= 2 { 2 } else { 200 };
+                json!({"name": format!("batch-job-{n:03}"), "path": "/", "created_days_ago": 500,
+                       "keys": [{"age_days": 400, "status": "Active",
+                                 "last_used": {"days_ago": days, "service": "s3", "region": "eu-west-1"}}]})
+            })
+            .collect();
+        json!({"name": name, "email": format!("{name}@example.com"), "users": users})
+    };
+    let accounts = vec![
+        json!({"name": "mgmt", "email": "m@example.com", "management": true, "users": []}),
+        account("data-a", 7),
+        account("data-b", 7),
+        account("data-c", 6),
+    ];
+    json!({"organization": true, "accounts": accounts, "faults": []})
+}
+
+struct Bulk {
+    emu: keytriage::emulator::Emulator,
+    remediator: Remediator,
+    journal: Journal,
+    targets: Vec<WriteRequest>,
+    ctx: Arc<keytriage::aws::AwsContext>,
+    _dir: tempfile::TempDir,
+}
+
+impl Bulk {
+    async fn new(writes: bool) -> Self {
+        let emu = common::emulator(&bulk_scenario());
+        let ctx = common::context(&emu).await;
+        let org = keytriage::scan::run_to_end(ctx.clone(), Arc::new(common::scan_options()), |_| {})
+            .await
+            .unwrap();
+        let mut targets = Vec::new();
+        for name in ["data-a", "data-b", "data-c"] {
+            let scan = common::account(&org, name);
+            for u in &scan.users {
+                for k in &u.access_keys {
+                    targets.push(WriteRequest::new(KeyAction::Deactivate, &scan.account, &u.name, k));
+                }
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::at(dir.path().join("journal.jsonl"));
+        let remediator = Remediator::new(ctx.clone(), role(), journal.clone(), writes);
+        Self {
+            emu,
+            remediator,
+            journal,
+            targets,
+            ctx,
+            _dir: dir,
+        }
+    }
+
+    async fn config_of(&self, t: &WriteRequest) -> aws_config::SdkConfig {
+        self.ctx.account_config(&t.account, &role()).await.unwrap()
+    }
+}
+
+fn role() -> RoleOptions {
+    RoleOptions {
+        role_name: "OrganizationAccountAccessRole".into(),
+        external_id: None,
+        session_length: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_deactivate_skips_a_changed_and_a_deleted_key_and_journals_every_target_under_one_batch() {
+    use keytriage::remediate::bulk::{BatchEvent, BatchLimits, Outcome, new_batch_id, tally};
+    let b = Bulk::new(true).await;
+    assert_eq!(b.targets.len(), 20);
+    assert_eq!(
+        b.targets
+            .iter()
+            .map(|t| &t.account.id)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len(),
+        3
+    );
+    // Between marking and confirming: one key deactivated elsewhere, one deleted.
+    let (changed, gone) = (&b.targets[5], &b.targets[12]);
+    keytriage::aws::remediate::set_status(
+        &b.config_of(changed).await,
+        &changed.user,
+        &changed.key,
+        KeyStatus::Inactive,
+    )
+    .await
+    .unwrap();
+    keytriage::aws::remediate::delete(&b.config_of(gone).await, &gone.user, &gone.key)
+        .await
+        .unwrap();
+    b.emu.reset_stats().unwrap();
+
+    let batch = new_batch_id(chrono::Utc::now());
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let limits = BatchLimits {
+        accounts: 3,
+        per_account: 3,
+    };
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let outcomes = b
+        .remediator
+        .run_batch(&batch, &b.targets, limits, stop, tx)
+        .await
+        .unwrap();
+
+    assert_eq!(tally(&outcomes), [18, 2, 0, 0, 0]);
+    assert_eq!(
+        outcomes[5],
+        Outcome::Skipped(format!(
+            "access key {} is now Inactive (it was Active when scanned)",
+            changed.key
+        ))
+    );
+    assert_eq!(
+        outcomes[12],
+        Outcome::Skipped(format!("access key {} of {} no longer exists", gone.key, gone.user))
+    );
+    // The channel had every start and end; the done ones carry the keys re-read.
+    let mut events = Vec::new();
+    while let Ok(e) = rx.try_recv() {
+        events.push(e);
+    }
+    assert_eq!(
+        events.iter().filter(|e| matches!(e, BatchEvent::Started(_))).count(),
+        20
+    );
+    let finished: Vec<&Outcome> = events
+        .iter()
+        .filter_map(|e| match e {
+            BatchEvent::Finished(_, o) => Some(o),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(finished.len(), 20);
+    let Outcome::Done { keys: Some(keys), .. } = &outcomes[0] else {
+        panic!("{:?}", outcomes[0])
+    };
+    assert_eq!(keys[0].status, KeyStatus::Inactive);
+    // Every key live: deactivated, except the deleted one.
+    assert_eq!(
+        b.emu.stats().unwrap()["by_action"]["UpdateAccessKey"].as_u64(),
+        Some(18)
+    );
+    assert_eq!(
+        b.emu.stats().unwrap()["by_action"]["AssumeRole"].as_u64(),
+        Some(3),
+        "the role is assumed once per account, not per key"
+    );
+    let last_used_reads = b.emu.stats().unwrap()["by_action"]["GetAccessKeyLastUsed"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        last_used_reads >= 19,
+        "every present key's last use read live: {last_used_reads}"
+    );
+
+    // 20 intents and 20 outcomes, all under the batch id; 18 ok, 2 skipped with the reason.
+    let lines = b.journal.read().unwrap();
+    assert_eq!(lines.len(), 40);
+    assert!(lines.iter().all(|e| e.batch_id.as_deref() == Some(batch.as_str())));
+    assert_eq!(lines.iter().filter(|e| e.phase == Phase::Intent).count(), 20);
+    let results: Vec<ActionResult> = lines.iter().filter_map(|e| e.result).collect();
+    assert_eq!(results.iter().filter(|r| **r == ActionResult::Ok).count(), 18);
+    assert_eq!(results.iter().filter(|r| **r == ActionResult::Skipped).count(), 2);
+    assert!(journal::unfinished(&lines).is_empty());
+    let skipped_gone = lines
+        .iter()
+        .find(|e| e.result == Some(ActionResult::Skipped) && e.access_key_id.as_ref() == Some(&gone.key))
+        .unwrap();
+    assert_eq!(
+        skipped_gone.message.as_deref(),
+        Some(format!("access key {} of {} no longer exists", gone.key, gone.user).as_str())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_batch_launches_nothing_more_and_finishes_what_is_in_flight() {
+    use keytriage::remediate::bulk::{BatchEvent, BatchLimits, Outcome, new_batch_id, tally};
+    let b = Bulk::new(true).await;
+    let batch = new_batch_id(chrono::Utc::now());
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let limits = BatchLimits {
+        accounts: 1,
+        per_account: 1,
+    };
+    // Esc after the first target ends: one account at a time, one write at a time.
+    let run = b.remediator.run_batch(&batch, &b.targets, limits, stop.clone(), tx);
+    let watch = async {
+        while let Some(e) = rx.recv().await {
+            if matches!(e, BatchEvent::Finished(_, Outcome::Done { .. })) {
+                stop.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+    };
+    let (outcomes, ()) = tokio::join!(run, watch);
+    let outcomes = outcomes.unwrap();
+    let [done, skipped, failed, unknown, not_started] = tally(&outcomes);
+    assert_eq!((skipped, failed, unknown), (0, 0, 0));
+    assert!(
+        (1..=2).contains(&done),
+        "at most the one in flight finishes after the stop: {done}"
+    );
+    assert_eq!(done + not_started, 20);
+    // Only what was launched is journaled, each with intent and outcome.
+    let lines = b.journal.read().unwrap();
+    assert_eq!(lines.len(), 2 * done);
+    assert!(journal::unfinished(&lines).is_empty());
+    assert_eq!(
+        b.emu.stats().unwrap()["by_action"]["UpdateAccessKey"].as_u64(),
+        Some(done as u64)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_batch_refuses_before_anything_starts() {
+    use keytriage::remediate::bulk::{BatchLimits, new_batch_id};
+    let b = Bulk::new(false).await;
+    b.emu.reset_stats().unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let err = b
+        .remediator
+        .run_batch(
+            &new_batch_id(chrono::Utc::now()),
+            &b.targets,
+            BatchLimits::default(),
+            stop,
+            tx,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RemediateError::ReadOnly), "{err:?}");
+    assert!(rx.try_recv().is_err(), "no event");
+    assert_eq!(b.emu.stats().unwrap()["total"].as_u64().unwrap_or(0), 0, "no call");
+    assert!(b.journal.read().unwrap_or_default().is_empty());
 }

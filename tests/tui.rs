@@ -152,7 +152,10 @@ fn help_overlay_is_generated_from_the_keymap() {
     let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
     press(&mut app, Action::Help);
     let text = format!("{}", screen(&app, 80, 34).backend());
-    for b in KEYMAP.iter().filter(|b| b.action != Action::Open) {
+    for b in KEYMAP
+        .iter()
+        .filter(|b| b.action != Action::Open && b.action != Action::Group)
+    {
         assert!(text.contains(b.help), "user view help shows '{}'", b.help);
     }
 }
@@ -342,6 +345,29 @@ fn write_request(e: Option<Effect>) -> keytriage::remediate::WriteRequest {
     }
 }
 
+/// Answers the live read `effect` asks for with the key as the store has it (the scripted
+/// read: nothing changed since the scan).
+fn answer_read(app: &mut App, effect: Option<Effect>) -> Option<Effect> {
+    let Some(Effect::ReadKey(request)) = effect else {
+        panic!("expected a live read, got {effect:?}")
+    };
+    let live = app
+        .store
+        .key(&request.account.id, &request.user, &request.key)
+        .cloned()
+        .expect("the key is in the store");
+    app.on_write_event(WriteEvent::KeyRead {
+        request,
+        result: Ok(live),
+    })
+}
+
+/// Presses the key of `action`, then answers its live read as the scan saw the key.
+fn ask(app: &mut App, action: KeyAction) {
+    let e = press(app, Action::Key(action));
+    assert!(answer_read(app, e).is_none());
+}
+
 #[test]
 fn read_only_action_keys_explain_and_do_nothing() {
     for (action, verb) in [
@@ -364,14 +390,14 @@ fn read_only_action_keys_explain_and_do_nothing() {
 #[test]
 fn deactivate_confirm_has_cancel_focused_and_y_confirms() {
     let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
-    press(&mut app, Action::Key(KeyAction::Deactivate));
+    ask(&mut app, KeyAction::Deactivate);
     insta::assert_snapshot!("confirm_deactivate", screen(&app, 90, 24).backend());
     assert!(
         app.on_key(KeyEvent::from(KeyCode::Enter)).is_none(),
         "Enter on Cancel cancels"
     );
     assert!(!app.write.is_open());
-    press(&mut app, Action::Key(KeyAction::Deactivate));
+    ask(&mut app, KeyAction::Deactivate);
     app.on_key(KeyEvent::from(KeyCode::Tab));
     let r = write_request(app.on_key(KeyEvent::from(KeyCode::Enter)));
     assert_eq!(
@@ -394,7 +420,7 @@ fn deactivate_confirm_has_cancel_focused_and_y_confirms() {
 #[test]
 fn deleting_an_active_key_needs_its_last_four_characters() {
     let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
-    press(&mut app, Action::Key(KeyAction::Delete));
+    ask(&mut app, KeyAction::Delete);
     assert!(
         app.on_key(KeyEvent::from(KeyCode::Char('y'))).is_none(),
         "y is typed, not a confirmation"
@@ -410,7 +436,7 @@ fn deleting_an_active_key_needs_its_last_four_characters() {
 #[test]
 fn wrong_last_four_does_not_confirm() {
     let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
-    press(&mut app, Action::Key(KeyAction::Delete));
+    ask(&mut app, KeyAction::Delete);
     type_text(&mut app, "9999");
     app.on_key(KeyEvent::from(KeyCode::Tab));
     assert!(app.on_key(KeyEvent::from(KeyCode::Enter)).is_none());
@@ -420,7 +446,7 @@ fn wrong_last_four_does_not_confirm() {
 #[test]
 fn a_write_result_updates_keys_and_findings_without_rescan() {
     let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
-    press(&mut app, Action::Key(KeyAction::Deactivate));
+    ask(&mut app, KeyAction::Deactivate);
     let request = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
     let mut k = key(
         "AKIAOLD0000000000001",
@@ -461,7 +487,7 @@ fn a_write_result_updates_keys_and_findings_without_rescan() {
 #[test]
 fn a_failed_write_is_shown_with_its_code() {
     let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
-    press(&mut app, Action::Key(KeyAction::Deactivate));
+    ask(&mut app, KeyAction::Deactivate);
     let request = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
     let error = keytriage::aws::Error::AccessDenied {
         action: "iam:UpdateAccessKey",
@@ -492,7 +518,7 @@ fn new_key() -> Arc<NewKey> {
 #[test]
 fn rotation_shows_the_secret_once_then_offers_to_deactivate_the_old_key() {
     let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
-    press(&mut app, Action::Key(KeyAction::Rotate));
+    ask(&mut app, KeyAction::Rotate);
     let request = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
     assert_eq!(request.action, KeyAction::Rotate);
     let keys = vec![
@@ -546,7 +572,9 @@ fn rotation_shows_the_secret_once_then_offers_to_deactivate_the_old_key() {
     );
     drop(key);
     app.on_write_event(WriteEvent::Saved(Ok(path)));
-    app.on_key(KeyEvent::from(KeyCode::Esc));
+    let read = app.on_key(KeyEvent::from(KeyCode::Esc));
+    assert!(matches!(app.write.step(), Step::Reading { .. }));
+    answer_read(&mut app, read);
     let Step::DeactivateOld(c) = app.write.step() else {
         panic!("{:?}", app.write)
     };
@@ -561,7 +589,7 @@ fn rotation_shows_the_secret_once_then_offers_to_deactivate_the_old_key() {
 #[test]
 fn closing_an_unsaved_secret_takes_two_escapes() {
     let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
-    press(&mut app, Action::Key(KeyAction::Rotate));
+    ask(&mut app, KeyAction::Rotate);
     let request = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
     app.on_write_event(WriteEvent::Rotated {
         request,
@@ -582,16 +610,17 @@ fn closing_an_unsaved_secret_takes_two_escapes() {
 #[test]
 fn rotation_on_a_full_user_deletes_the_inactive_key_first_then_continues() {
     let mut app = at_key(true, "bob", "AKIABOB0000000000001");
-    press(&mut app, Action::Key(KeyAction::Rotate));
+    ask(&mut app, KeyAction::Rotate);
     let request = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
     let quota = RemediateError::QuotaFull {
         user: "bob".into(),
         inactive: Some(AccessKeyId("AKIABOB0000000000002".into())),
     };
-    app.on_write_event(WriteEvent::Rotated {
+    let read = app.on_write_event(WriteEvent::Rotated {
         request,
         result: Err(quota),
     });
+    answer_read(&mut app, read);
     insta::assert_snapshot!("quota_full_delete_first", screen(&app, 90, 24).backend());
     let delete = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
     assert_eq!(
@@ -621,7 +650,7 @@ fn rotation_on_a_full_user_deletes_the_inactive_key_first_then_continues() {
 #[test]
 fn dialogs_render_at_tiny_sizes() {
     let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
-    press(&mut app, Action::Key(KeyAction::Delete));
+    ask(&mut app, KeyAction::Delete);
     for w in 0..=30u16 {
         for h in 0..=10u16 {
             screen(&app, w, h);
@@ -678,7 +707,7 @@ fn a_big_view_is_rebuilt_at_most_every_two_seconds_while_data_arrives() {
 #[test]
 fn a_key_used_since_the_confirmation_is_confirmed_again_with_its_live_last_use() {
     let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
-    press(&mut app, Action::Key(KeyAction::Deactivate));
+    ask(&mut app, KeyAction::Deactivate);
     let request = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
     let seen = request.last_used.clone();
     assert_eq!(seen.as_ref().map(|u| u.date), Some(now() - chrono::Duration::days(2)));
@@ -712,7 +741,7 @@ fn a_key_used_since_the_confirmation_is_confirmed_again_with_its_live_last_use()
 #[test]
 fn a_rotation_without_an_answer_names_the_orphan_key_and_shows_it() {
     let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
-    press(&mut app, Action::Key(KeyAction::Rotate));
+    ask(&mut app, KeyAction::Rotate);
     let request = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
     let found = "access key AKIAORPHAN0000000001 was created, whose secret nobody has: deactivate and delete it, then rotate again";
     let keys = vec![
@@ -747,6 +776,392 @@ fn a_rotation_without_an_answer_names_the_orphan_key_and_shows_it() {
             .is_some(),
         "the orphan key is in the store, to deactivate and delete"
     );
+}
+
+#[test]
+fn the_confirmation_waits_for_the_live_read_and_warns_from_the_live_last_use() {
+    // The scan says bob's inactive key was never used; read live, it was used today.
+    let mut app = at_key(true, "bob", "AKIABOB0000000000002");
+    let e = press(&mut app, Action::Key(KeyAction::Delete));
+    let Some(Effect::ReadKey(request)) = e else {
+        panic!("expected a live read, got {e:?}")
+    };
+    assert_eq!(
+        (request.action, request.key.as_str(), request.last_used.as_ref()),
+        (KeyAction::Delete, "AKIABOB0000000000002", None)
+    );
+    let Step::Reading { text, .. } = app.write.step() else {
+        panic!("{:?}", app.write)
+    };
+    assert_eq!(
+        text,
+        "reading access key AKIABOB0000000000002 of bob in prod-payments live (status and last use)…"
+    );
+    assert!(
+        app.on_key(KeyEvent::from(KeyCode::Char('y'))).is_none(),
+        "nothing to confirm before the read"
+    );
+    let live = key(
+        "AKIABOB0000000000002",
+        KeyStatus::Inactive,
+        30,
+        Some((0, "sts", "us-east-1")),
+    );
+    // A read answered for another request (an abandoned one) is not this one's.
+    let mut other = request.clone();
+    other.key = AccessKeyId("AKIAOTHER00000000001".into());
+    app.on_write_event(WriteEvent::KeyRead {
+        request: other,
+        result: Ok(live.clone()),
+    });
+    assert!(matches!(app.write.step(), Step::Reading { .. }));
+    app.on_write_event(WriteEvent::KeyRead {
+        request,
+        result: Ok(live.clone()),
+    });
+    let Step::Confirm(c) = app.write.step() else {
+        panic!("{:?}", app.write)
+    };
+    assert_eq!(c.lines[3], "last use  used today by sts in us-east-1 (read live)");
+    assert_eq!(
+        c.warnings,
+        [
+            "used today by sts in us-east-1: deleting it was in use until recently",
+            "deleting cannot be undone"
+        ]
+    );
+    insta::assert_snapshot!("confirm_after_live_read", screen(&app, 90, 24).backend());
+    let r = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
+    assert_eq!(
+        r.last_used, live.last_used,
+        "the write is checked against the live last use"
+    );
+}
+
+#[test]
+fn a_key_that_vanished_or_changed_since_the_scan_says_so_instead_of_asking() {
+    let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
+    let Some(Effect::ReadKey(request)) = press(&mut app, Action::Key(KeyAction::Deactivate)) else {
+        panic!()
+    };
+    insta::assert_snapshot!("reading_the_key_live", screen(&app, 90, 24).backend());
+    let mut live = app.store.key(&prod(), "ci-deploy", &request.key).cloned().unwrap();
+    live.status = KeyStatus::Inactive;
+    app.on_write_event(WriteEvent::KeyRead {
+        request: request.clone(),
+        result: Ok(live),
+    });
+    let Step::Message { title, text, error } = app.write.step() else {
+        panic!("{:?}", app.write)
+    };
+    assert_eq!(
+        (title.as_str(), text.as_str(), *error),
+        (
+            "Deactivate",
+            "access key AKIAOLD0000000000001 of ci-deploy is now Inactive (it was Active when scanned); nothing was changed — rescan the account",
+            true
+        )
+    );
+    app.on_key(KeyEvent::from(KeyCode::Esc));
+
+    let Some(Effect::ReadKey(request)) = press(&mut app, Action::Key(KeyAction::Deactivate)) else {
+        panic!()
+    };
+    app.on_write_event(WriteEvent::KeyRead {
+        request,
+        result: Err(RemediateError::Changed(
+            "access key AKIAOLD0000000000001 of ci-deploy no longer exists".into(),
+        )),
+    });
+    let Step::Message { text, .. } = app.write.step() else {
+        panic!("{:?}", app.write)
+    };
+    assert_eq!(
+        text,
+        "access key AKIAOLD0000000000001 of ci-deploy no longer exists; nothing was changed — rescan the account"
+    );
+
+    // Esc while reading closes; the late answer is dropped.
+    app.on_key(KeyEvent::from(KeyCode::Esc));
+    let Some(Effect::ReadKey(request)) = press(&mut app, Action::Key(KeyAction::Deactivate)) else {
+        panic!()
+    };
+    app.on_key(KeyEvent::from(KeyCode::Esc));
+    assert!(!app.write.is_open());
+    let live = app.store.key(&prod(), "ci-deploy", &request.key).cloned().unwrap();
+    app.on_write_event(WriteEvent::KeyRead {
+        request,
+        result: Ok(live),
+    });
+    assert!(!app.write.is_open(), "a late read opens nothing");
+}
+
+// ---- marks and bulk writes ----
+
+/// The app on `:keys` (all three access keys), writes as given.
+fn at_keys(write: bool) -> App {
+    let mut app = app();
+    app.write_mode = write;
+    press(&mut app, Action::Command);
+    type_text(&mut app, "keys");
+    app.on_key(KeyEvent::from(KeyCode::Enter));
+    app.refresh();
+    app
+}
+
+fn bob2() -> RowId {
+    RowId::Key(prod(), "bob".into(), AccessKeyId("AKIABOB0000000000002".into()))
+}
+
+#[test]
+fn marks_toggle_survive_sort_filter_and_rescan_and_a_vanished_one_is_dropped_with_a_note() {
+    let mut app = at_keys(false);
+    app.view_select(&bob2());
+    press(&mut app, Action::ToggleMark);
+    assert_eq!(app.marks, [bob2()].into_iter().collect());
+    assert_eq!(app.marks_summary().as_deref(), Some("marked 1 key"));
+    insta::assert_snapshot!("keys_with_a_mark", screen(&app, 120, 9).backend());
+    // Space again unmarks.
+    app.view_select(&bob2());
+    press(&mut app, Action::ToggleMark);
+    assert!(app.marks.is_empty());
+
+    // The filter marks what it shows: bob's two keys.
+    press(&mut app, Action::Filter);
+    type_text(&mut app, "bob");
+    app.on_key(KeyEvent::from(KeyCode::Enter));
+    press(&mut app, Action::MarkShown);
+    assert_eq!(app.marks.len(), 2);
+    assert_eq!(app.flash.clone().unwrap().text, "marked 2 rows shown");
+    // Sorting, clearing the filter, going to another view and back: the marks stay.
+    press(&mut app, Action::NextSort);
+    press(&mut app, Action::Back);
+    assert_eq!(app.view().table.counts().0, 3, "filter cleared");
+    press(&mut app, Action::Back);
+    press(&mut app, Action::Command);
+    type_text(&mut app, "keys");
+    app.on_key(KeyEvent::from(KeyCode::Enter));
+    app.refresh();
+    assert_eq!(app.view().table.marks.len(), 2, "the view shows the app's marks");
+
+    // A rescan in which bob's inactive key is gone: its mark is dropped, with a note.
+    let mut rescan = events().remove(1);
+    if let ScanEvent::AccountDone { scan, .. } = &mut rescan {
+        let bob = scan.users.iter_mut().find(|u| u.name == "bob").unwrap();
+        bob.access_keys.retain(|k| k.id.as_str() != "AKIABOB0000000000002");
+    }
+    app.on_scan_event(rescan);
+    app.refresh();
+    assert_eq!(
+        app.marks,
+        [RowId::Key(
+            prod(),
+            "bob".into(),
+            AccessKeyId("AKIABOB0000000000001".into())
+        )]
+        .into_iter()
+        .collect()
+    );
+    assert_eq!(
+        app.flash.clone().unwrap().text,
+        "mark dropped: access key AKIABOB0000000000002 of bob no longer exists in the latest scan"
+    );
+    press(&mut app, Action::ClearMarks);
+    assert!(app.marks.is_empty());
+}
+
+#[test]
+fn bulk_marks_in_read_only_refuse_before_anything_starts() {
+    let mut app = at_keys(false);
+    press(&mut app, Action::MarkShown);
+    assert!(press(&mut app, Action::Key(KeyAction::Deactivate)).is_none());
+    assert!(!app.bulk.is_open());
+    assert_eq!(
+        app.flash.clone().unwrap().text,
+        "read-only: start keytriage with --write to deactivate keys (nothing was changed)"
+    );
+}
+
+#[test]
+fn bulk_deactivate_lists_every_target_runs_with_progress_and_ends_with_a_summary() {
+    use keytriage::remediate::bulk::{BatchEvent, Outcome};
+    use keytriage::tui::bulk_flow::Step as Bulk;
+    let mut app = at_keys(true);
+    press(&mut app, Action::MarkShown);
+    assert!(press(&mut app, Action::Key(KeyAction::Deactivate)).is_none());
+    let Bulk::Confirm(c) = app.bulk.step() else {
+        panic!("{:?}", app.bulk)
+    };
+    let keys: Vec<&str> = c.targets.iter().map(|t| t.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        ["AKIABOB0000000000001", "AKIAOLD0000000000001"],
+        "the inactive one is left out"
+    );
+    assert!(!c.confirm_focused, "Cancel focused");
+    insta::assert_snapshot!("bulk_confirm_deactivate", screen(&app, 90, 24).backend());
+    // Enter on Cancel cancels; nothing starts.
+    assert!(app.on_key(KeyEvent::from(KeyCode::Enter)).is_none());
+    assert!(!app.bulk.is_open());
+
+    press(&mut app, Action::Key(KeyAction::Deactivate));
+    let Some(Effect::Batch {
+        batch_id,
+        targets,
+        stop,
+    }) = app.on_key(KeyEvent::from(KeyCode::Char('y')))
+    else {
+        panic!("{:?}", app.bulk)
+    };
+    assert!(batch_id.starts_with("batch-"), "{batch_id}");
+    assert_eq!(targets.len(), 2);
+    let mut done_key = app.store.key(&prod(), "bob", &targets[0].key).cloned().unwrap();
+    done_key.status = KeyStatus::Inactive;
+    let bob_keys = vec![
+        done_key,
+        app.store
+            .key(&prod(), "bob", &AccessKeyId("AKIABOB0000000000002".into()))
+            .cloned()
+            .unwrap(),
+    ];
+    let skipped = Outcome::Skipped(
+        "access key AKIAOLD0000000000001 was used since you confirmed (last use now 2026-11-29 11:00 UTC by s3; you saw 2026-11-27 12:00 UTC by s3 in eu-west-1)".into(),
+    );
+    app.on_write_event(WriteEvent::Batch(BatchEvent::Started(0)));
+    app.on_write_event(WriteEvent::Batch(BatchEvent::Started(1)));
+    app.on_write_event(WriteEvent::Batch(BatchEvent::Finished(
+        0,
+        Outcome::Done {
+            request_id: Some("r-1".into()),
+            keys: Some(bob_keys),
+        },
+    )));
+    let Bulk::Running(run) = app.bulk.step() else {
+        panic!("{:?}", app.bulk)
+    };
+    assert_eq!(
+        run.progress(),
+        "deactivating 2 keys: 1 done · 0 skipped · 0 failed · 1 in flight · 0 waiting"
+    );
+    assert_eq!(
+        app.store.key(&prod(), "bob", &targets[0].key).unwrap().status,
+        KeyStatus::Inactive,
+        "the store has the key as re-read"
+    );
+    // Esc stops launching new writes; the dialog stays until the batch ends.
+    app.on_key(KeyEvent::from(KeyCode::Esc));
+    assert!(stop.load(std::sync::atomic::Ordering::SeqCst));
+    assert!(matches!(app.bulk.step(), Bulk::Running(_)));
+    app.on_write_event(WriteEvent::Batch(BatchEvent::Finished(1, skipped.clone())));
+    let outcomes = vec![
+        Outcome::Done {
+            request_id: Some("r-1".into()),
+            keys: None,
+        },
+        skipped,
+    ];
+    app.on_write_event(WriteEvent::BatchEnded(Ok(outcomes)));
+    let Bulk::Summary(run) = app.bulk.step() else {
+        panic!("{:?}", app.bulk)
+    };
+    assert_eq!(run.tally(), [1, 1, 0, 0, 0]);
+    // The batch id holds the time, the process id and a counter: shown as <id>.
+    let text = format!("{}", screen(&app, 100, 20).backend())
+        .replace(&run.batch_id, &format!("{:<w$}", "batch-<id>", w = run.batch_id.len()));
+    insta::assert_snapshot!("bulk_summary", text);
+    assert_eq!(
+        app.flash.clone().unwrap().text,
+        "deactivate batch: 1 done, 1 skipped, 0 failed, 0 unknown, 0 not started"
+    );
+    // The done key is unmarked; the skipped one and the left-out one stay marked.
+    assert!(
+        !app.marks
+            .contains(&RowId::Key(prod(), "bob".into(), targets[0].key.clone()))
+    );
+    assert_eq!(app.marks.len(), 2);
+    app.on_key(KeyEvent::from(KeyCode::Enter));
+    assert!(!app.bulk.is_open());
+}
+
+#[test]
+fn bulk_delete_of_active_keys_needs_the_number_of_keys_typed() {
+    use keytriage::tui::bulk_flow::Step as Bulk;
+    let mut app = at_keys(true);
+    press(&mut app, Action::MarkShown);
+    press(&mut app, Action::Key(KeyAction::Delete));
+    let Bulk::Confirm(c) = app.bulk.step() else {
+        panic!("{:?}", app.bulk)
+    };
+    assert_eq!(c.must_type.as_deref(), Some("3"));
+    assert!(
+        app.on_key(KeyEvent::from(KeyCode::Char('y'))).is_none(),
+        "y is not enough"
+    );
+    app.on_key(KeyEvent::from(KeyCode::Tab));
+    type_text(&mut app, "2");
+    assert!(app.on_key(KeyEvent::from(KeyCode::Enter)).is_none(), "the wrong number");
+    app.on_key(KeyEvent::from(KeyCode::Backspace));
+    type_text(&mut app, "3");
+    insta::assert_snapshot!("bulk_confirm_delete", screen(&app, 90, 30).backend());
+    let Some(Effect::Batch { targets, .. }) = app.on_key(KeyEvent::from(KeyCode::Enter)) else {
+        panic!("{:?}", app.bulk)
+    };
+    assert_eq!(targets.len(), 3);
+    assert!(targets.iter().all(|t| t.action == KeyAction::Delete));
+}
+
+#[test]
+fn the_bulk_confirmation_scrolls_and_renders_at_tiny_sizes() {
+    use keytriage::tui::bulk_flow::Step as Bulk;
+    let mut app = at_keys(true);
+    press(&mut app, Action::MarkShown);
+    press(&mut app, Action::Key(KeyAction::Delete));
+    let text = format!("{}", screen(&app, 90, 12).backend());
+    assert!(text.contains("(lines 1–"), "{text}");
+    app.on_key(KeyEvent::from(KeyCode::Char('j')));
+    let Bulk::Confirm(c) = app.bulk.step() else { panic!() };
+    assert_eq!(c.scroll, 1);
+    for w in 0..=30u16 {
+        for h in 0..=10u16 {
+            screen(&app, w, h);
+        }
+    }
+}
+
+#[test]
+fn findings_group_by_rule_and_account_then_rule_then_account_and_enter_expands_a_group() {
+    use keytriage::tui::groups::GroupBy;
+    let mut app = app();
+    press(&mut app, Action::Command);
+    type_text(&mut app, "findings");
+    app.on_key(KeyEvent::from(KeyCode::Enter));
+    app.refresh();
+    let flat = app.view().table.counts().0;
+    press(&mut app, Action::Group);
+    assert_eq!(app.view().kind, ViewKind::FindingGroups(GroupBy::RuleAndAccount));
+    insta::assert_snapshot!("finding_groups", screen(&app, 100, 14).backend());
+    // The groups' counts add up to the flat view's rows.
+    let total: usize = app
+        .view()
+        .table
+        .shown()
+        .map(|r| r.cells[2].parse::<usize>().unwrap())
+        .sum();
+    assert_eq!(total, flat);
+    press(&mut app, Action::Group);
+    assert_eq!(app.view().kind, ViewKind::FindingGroups(GroupBy::Rule));
+    app.view_select(&RowId::Group(Some("key-not-rotated"), None));
+    press(&mut app, Action::Open);
+    assert_eq!(app.view().kind, ViewKind::FindingsIn(Some("key-not-rotated"), None));
+    let rules: Vec<&str> = app.view().table.shown().map(|r| r.cells[1].as_str()).collect();
+    assert_eq!(rules, ["key-not-rotated"]);
+    press(&mut app, Action::Back);
+    press(&mut app, Action::Group);
+    assert_eq!(app.view().kind, ViewKind::FindingGroups(GroupBy::Account));
+    let accounts: Vec<String> = app.view().table.shown().map(|r| r.cells[1].to_string()).collect();
+    assert_eq!(accounts, ["prod-payments"]);
+    press(&mut app, Action::Group);
+    assert_eq!(app.view().kind, ViewKind::Findings, "back to flat");
 }
 
 /// The screen's text, row by row, without the table's border.

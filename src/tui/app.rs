@@ -2,7 +2,8 @@
 //! results come in, state changes, and effects the loop must carry out (rescan, write, save a
 //! secret, quit) come out.
 
-use super::dialog::Confirm;
+use super::bulk_flow::{self, BulkConfirm, BulkFlow};
+use super::groups::GroupBy;
 use super::keymap::{self, Action, Context};
 use super::store::Store;
 use super::table::{RowId, Table};
@@ -11,10 +12,13 @@ use super::write_flow::{Input, Reaction, WriteFlow};
 use crate::audit::Policy;
 use crate::aws::remediate::NewKey;
 use crate::model::{AccessKey, Account, KeyAction, Timestamp};
+use crate::remediate::bulk::{BatchEvent, Outcome};
 use crate::remediate::{Done, RemediateError, WriteRequest};
 use crate::scan::ScanEvent;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
+use std::collections::HashSet;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 /// Views with more rows than this are rebuilt at most every 2 s by background changes.
 const BIG_VIEW_ROWS: usize = 20_000;
@@ -27,8 +31,21 @@ pub enum Effect {
     /// Discovery failed (or AWS could not be reached): connect again if not connected, then
     /// list the organization and scan every account, as the scan run `store.scan_id`.
     Discover,
+    /// Read this request's key live (status, and last use by `GetAccessKeyLastUsed`) in the
+    /// background, for its confirmation; answered by [`WriteEvent::KeyRead`].
+    ReadKey(WriteRequest),
     /// Make this write (pre-checked and journaled by the remediator), in the background.
     Write(WriteRequest),
+    /// Run this batch in the background ([`crate::remediate::Remediator::run_batch`]),
+    /// reporting through [`WriteEvent::Batch`] and [`WriteEvent::BatchEnded`].
+    Batch {
+        /// The batch id (in every journal line of the batch).
+        batch_id: String,
+        /// The writes, as the operator confirmed them.
+        targets: Vec<WriteRequest>,
+        /// Set when the operator stops the batch (Esc): no new write is launched.
+        stop: Arc<AtomicBool>,
+    },
     /// Save the new key to a credentials file at `path`, under `[profile]`.
     SaveSecret {
         /// Where (the operator typed it).
@@ -45,6 +62,13 @@ pub enum Effect {
 /// The result of a write, from the loop's background task.
 #[derive(Debug)]
 pub enum WriteEvent {
+    /// The key of an [`Effect::ReadKey`] as read live, or why it could not be read.
+    KeyRead {
+        /// What was asked.
+        request: WriteRequest,
+        /// The key (status and last use) as AWS has it now.
+        result: Result<AccessKey, RemediateError>,
+    },
     /// Deactivate, activate or delete finished.
     Applied {
         /// What was asked.
@@ -61,6 +85,10 @@ pub enum WriteEvent {
     },
     /// The secret file was written (its path), or not (why).
     Saved(Result<String, String>),
+    /// A target of the running batch started or ended.
+    Batch(BatchEvent),
+    /// The batch ended (every target's outcome), or could not run (why).
+    BatchEnded(Result<Vec<Outcome>, String>),
     /// The journal, re-read.
     Journal(Vec<crate::journal::Entry>),
     /// Actions found interrupted in the journal at start, with the keys' states read live.
@@ -137,8 +165,12 @@ pub struct App {
     pub command: String,
     /// Footer message.
     pub flash: Option<Flash>,
-    /// The write flow, which owns the open dialog (at most one).
+    /// The write flow, which owns the open dialog of a single write.
     pub write: WriteFlow,
+    /// The bulk flow, which owns the open dialog of a write on every marked key.
+    pub bulk: BulkFlow,
+    /// Marked rows, by identity (across views, sorts, filters and rescans).
+    pub marks: HashSet<RowId>,
 }
 
 impl App {
@@ -155,6 +187,8 @@ impl App {
             command: String::new(),
             flash: None,
             write: WriteFlow::default(),
+            bulk: BulkFlow::default(),
+            marks: HashSet::new(),
         }
     }
 
@@ -194,6 +228,9 @@ impl App {
             view.built = Some(current);
             view.built_at = Some(now);
         }
+        if view.table.marks != self.marks {
+            view.table.marks = self.marks.clone();
+        }
     }
 
     /// Applies a backend event. The current view is rebuilt on the next [`App::refresh`]
@@ -205,7 +242,11 @@ impl App {
                 error: true,
             });
         }
+        let done = matches!(event, ScanEvent::AccountDone { .. });
         self.store.apply(event, &self.policy, self.now);
+        if done && !self.bulk.is_open() {
+            self.prune_marks();
+        }
     }
 
     /// Advances the clock.
@@ -223,6 +264,10 @@ impl App {
 
     /// Handles a key press.
     pub fn on_key(&mut self, key: KeyEvent) -> Option<Effect> {
+        if self.bulk.is_open() {
+            let reaction = self.bulk.on_key(key, self.now);
+            return self.react_bulk(reaction);
+        }
         if self.write.is_open() {
             // While a dialog is open it gets every key.
             let reaction = self.write.on_key(key, &self.store, self.now);
@@ -268,7 +313,8 @@ impl App {
     /// Carries out an action.
     pub fn update(&mut self, action: Action) -> Option<Effect> {
         self.flash = None;
-        let table = &mut self.view_mut().table;
+        let last = self.stack.len() - 1;
+        let table = &mut self.stack[last].table;
         match action {
             Action::Up => table.move_by(-1),
             Action::Down => table.move_by(1),
@@ -289,7 +335,37 @@ impl App {
             Action::Back => self.back(),
             Action::Rescan => return self.rescan(),
             Action::Quit => return Some(Effect::Quit),
-            Action::Key(a) => self.ask(a),
+            Action::Key(a) if a != KeyAction::Rotate && !self.marks.is_empty() => return self.ask_bulk(a),
+            Action::Key(a) => return self.ask(a),
+            Action::ToggleMark => {
+                if let Some(id) = table.selected_row().map(|r| r.id.clone()) {
+                    if !self.marks.remove(&id) {
+                        self.marks.insert(id);
+                    }
+                    table.move_by(1);
+                }
+            }
+            Action::MarkShown => {
+                let shown: Vec<RowId> = table.shown().map(|r| r.id.clone()).collect();
+                let n = shown.len();
+                self.marks.extend(shown);
+                self.say(format!("marked {n} rows shown"), false);
+            }
+            Action::Group => {
+                let next = match &self.stack[last].kind {
+                    ViewKind::Findings => Some(GroupBy::RuleAndAccount),
+                    ViewKind::FindingGroups(by) => by.next(),
+                    _ => return None,
+                };
+                let kind = next.map_or(ViewKind::Findings, ViewKind::FindingGroups);
+                self.stack[last] = View::new(kind);
+                self.refresh();
+            }
+            Action::ClearMarks => {
+                let n = self.marks.len();
+                self.marks.clear();
+                self.say(format!("cleared {n} marks"), false);
+            }
         }
         None
     }
@@ -301,35 +377,192 @@ impl App {
         });
     }
 
-    /// Opens the confirmation of `action` on the selected key (or explains why not).
-    fn ask(&mut self, action: KeyAction) {
+    /// Starts `action` on the selected key (or explains why not): the key is read live, then
+    /// the confirmation opens.
+    fn ask(&mut self, action: KeyAction) -> Option<Effect> {
         let Some(RowId::Key(account, user, key)) = self.view().table.selected_row().map(|r| r.id.clone()) else {
-            return self.say("select an access key first", true);
+            self.say("select an access key first", true);
+            return None;
         };
         if !self.write_mode {
-            return self.say(
+            self.say(
                 format!(
                     "read-only: start keytriage with --write to {} keys (nothing was changed)",
                     action.verb()
                 ),
                 true,
             );
+            return None;
         }
         let (Some(entry), Some(k)) = (self.store.entry(&account), self.store.key(&account, &user, &key)) else {
-            return self.say(format!("{key} is not in the latest scan; rescan with R"), true);
+            self.say(format!("{key} is not in the latest scan; rescan with R"), true);
+            return None;
         };
         if entry.scanning() {
             // The rescan's result, read before this write, would overwrite the write's.
-            return self.say(
+            self.say(
                 format!("{} is being scanned; wait for it to finish", entry.account.name),
                 true,
             );
+            return None;
         }
-        if let Some(why) = WriteRequest::new(action, &entry.account, &user, k).nothing_to_do() {
-            return self.say(why, false);
+        let request = WriteRequest::new(action, &entry.account, &user, k);
+        if let Some(why) = request.nothing_to_do() {
+            self.say(why, false);
+            return None;
         }
-        let confirm = Confirm::new(action, &entry.account, &user, k, self.now);
-        self.write.confirm(confirm);
+        let reaction = self.write.ask(request);
+        self.react(reaction)
+    }
+
+    /// What is marked, for the header: `marked 20 keys, 1 user`, or `None`.
+    pub fn marks_summary(&self) -> Option<String> {
+        if self.marks.is_empty() {
+            return None;
+        }
+        let mut counts = [0usize; 6];
+        for m in &self.marks {
+            let i = match m {
+                RowId::Key(..) => 0,
+                RowId::User(..) => 1,
+                RowId::Account(_) => 2,
+                RowId::Finding(..) => 3,
+                RowId::Journal(..) => 4,
+                RowId::Group(..) => 5,
+            };
+            counts[i] += 1;
+        }
+        let parts: Vec<String> = counts
+            .iter()
+            .zip([
+                ("key", "keys"),
+                ("user", "users"),
+                ("account", "accounts"),
+                ("finding", "findings"),
+                ("journal line", "journal lines"),
+                ("group", "groups"),
+            ])
+            .filter(|(n, _)| **n > 0)
+            .map(|(n, (one, many))| format!("{n} {}", if *n == 1 { one } else { many }))
+            .collect();
+        Some(format!("marked {}", parts.join(", ")))
+    }
+
+    /// Drops marks whose target is gone from the latest scan (an account whose scan is under
+    /// way keeps its marks until it ends), with a footer note naming how many and one of them.
+    fn prune_marks(&mut self) {
+        let store = &self.store;
+        let mut gone: Vec<RowId> = Vec::new();
+        self.marks.retain(|id| {
+            let keep = mark_exists(store, id);
+            if !keep {
+                gone.push(id.clone());
+            }
+            keep
+        });
+        if let Some(first) = gone.first() {
+            let what = match first {
+                RowId::Key(_, u, k) => format!("access key {k} of {u}"),
+                RowId::User(_, u) => format!("user {u}"),
+                RowId::Account(a) => format!("account {a}"),
+                RowId::Finding(_, u, _, rule) => format!("finding {rule} of {u}"),
+                RowId::Journal(id, _) => format!("journal line {id}"),
+                RowId::Group(rule, _) => format!("group {}", rule.unwrap_or("of every rule")),
+            };
+            let more = if gone.len() > 1 {
+                format!(" and {} more", gone.len() - 1)
+            } else {
+                String::new()
+            };
+            self.say(
+                format!("mark dropped: {what}{more} no longer exists in the latest scan"),
+                false,
+            );
+        }
+    }
+
+    /// Opens the confirmation of `action` on every marked access key (or explains why not).
+    fn ask_bulk(&mut self, action: KeyAction) -> Option<Effect> {
+        if !self.write_mode {
+            self.say(
+                format!(
+                    "read-only: start keytriage with --write to {} keys (nothing was changed)",
+                    action.verb()
+                ),
+                true,
+            );
+            return None;
+        }
+        let mut keys: Vec<&RowId> = self.marks.iter().filter(|m| matches!(m, RowId::Key(..))).collect();
+        if keys.is_empty() {
+            self.say(
+                format!(
+                    "no access key is marked ({}); mark keys with Space, or clear the marks with u",
+                    self.marks_summary().unwrap_or_default()
+                ),
+                true,
+            );
+            return None;
+        }
+        keys.sort_by_key(|m| format!("{m:?}"));
+        let mut targets = Vec::new();
+        let mut left_out = Vec::new();
+        for m in keys {
+            let RowId::Key(account, user, key) = m else { continue };
+            let (Some(entry), Some(k)) = (self.store.entry(account), self.store.key(account, user, key)) else {
+                left_out.push(format!("{key} of {user} is not in the latest scan"));
+                continue;
+            };
+            if entry.scanning() {
+                let text = format!(
+                    "{} is being scanned; wait for it to finish (nothing was changed)",
+                    entry.account.name
+                );
+                self.say(text, true);
+                return None;
+            }
+            let request = WriteRequest::new(action, &entry.account, user, k);
+            match request.nothing_to_do() {
+                Some(why) => left_out.push(why),
+                None => targets.push((request, k.clone())),
+            }
+        }
+        if targets.is_empty() {
+            self.say(format!("nothing to {}: {}", action.verb(), left_out.join("; ")), false);
+            return None;
+        }
+        self.bulk.confirm(BulkConfirm::new(action, targets, left_out, self.now));
+        None
+    }
+
+    /// Applies what the bulk flow asks: users' keys re-read, marks of the keys done removed,
+    /// a footer message, and the effect for the loop.
+    fn react_bulk(&mut self, reaction: bulk_flow::Reaction) -> Option<Effect> {
+        let bulk_flow::Reaction {
+            effect,
+            flash,
+            keys,
+            unmark,
+            ended,
+        } = reaction;
+        let changed = !keys.is_empty();
+        for (account, user, keys) in keys {
+            self.store
+                .replace_user_keys(&account, &user, keys, &self.policy, self.now);
+        }
+        for id in &unmark {
+            self.marks.remove(id);
+        }
+        if ended {
+            self.prune_marks();
+        }
+        if changed || ended {
+            self.refresh();
+        }
+        if flash.is_some() {
+            self.flash = flash;
+        }
+        effect
     }
 
     /// Applies what the write flow asks: the user's keys re-read, a footer message, and the
@@ -350,6 +583,13 @@ impl App {
     /// A background task died without reporting (a bug): a dialog waiting for it would wait
     /// forever, so it becomes an error the operator can close.
     pub fn task_failed(&mut self, what: &str) {
+        if self.bulk.is_open() {
+            let reaction = self
+                .bulk
+                .transition(bulk_flow::Input::TaskFailed(what.to_owned()), self.now);
+            self.react_bulk(reaction);
+            return;
+        }
         let reaction = self
             .write
             .transition(Input::TaskFailed(what.to_owned()), &self.store, self.now);
@@ -360,9 +600,18 @@ impl App {
     /// the next step of a rotation), the journal re-read, or interrupted actions found.
     pub fn on_write_event(&mut self, event: WriteEvent) -> Option<Effect> {
         let input = match event {
+            WriteEvent::KeyRead { request, result } => Input::Read(request, result),
             WriteEvent::Applied { request, result } => Input::Applied(request, result),
             WriteEvent::Rotated { request, result } => Input::Rotated(request, result),
             WriteEvent::Saved(result) => Input::Saved(result),
+            WriteEvent::Batch(event) => {
+                let reaction = self.bulk.transition(bulk_flow::Input::Event(event), self.now);
+                return self.react_bulk(reaction);
+            }
+            WriteEvent::BatchEnded(result) => {
+                let reaction = self.bulk.transition(bulk_flow::Input::Ended(result), self.now);
+                return self.react_bulk(reaction);
+            }
             WriteEvent::Journal(entries) => {
                 self.store.journal = entries;
                 self.store.generation += 1;
@@ -408,6 +657,7 @@ impl App {
                 });
             }
             RowId::Journal(..) => {}
+            RowId::Group(rule, account) => self.push(ViewKind::FindingsIn(rule, account)),
             RowId::Finding(a, u, k, _) => {
                 self.push(ViewKind::User(a.clone(), u.clone()));
                 if let Some(k) = k {
@@ -433,7 +683,8 @@ impl App {
         }
         let id = match self.view().table.selected_row().map(|r| &r.id) {
             Some(RowId::Account(a) | RowId::User(a, _) | RowId::Key(a, _, _) | RowId::Finding(a, _, _, _)) => a.clone(),
-            Some(RowId::Journal(..)) | None => match &self.view().kind {
+            Some(RowId::Group(_, Some(a))) => a.clone(),
+            Some(RowId::Journal(..) | RowId::Group(_, None)) | None => match &self.view().kind {
                 ViewKind::Users(Some(a)) | ViewKind::User(a, _) => a.clone(),
                 _ => return None,
             },
@@ -536,5 +787,29 @@ impl App {
             .map(|(name, ..)| name)
             .filter(|n| n.starts_with(self.command.trim()))
             .collect()
+    }
+}
+
+/// True when the target of mark `id` is still in the latest scan (or its account's scan is
+/// under way, or has not finished yet).
+fn mark_exists(store: &Store, id: &RowId) -> bool {
+    let account = match id {
+        RowId::Journal(..) | RowId::Group(..) => return true,
+        RowId::Account(a) | RowId::User(a, _) | RowId::Key(a, _, _) | RowId::Finding(a, _, _, _) => a,
+    };
+    let Some(entry) = store.entry(account) else {
+        return false;
+    };
+    let Some(scan) = entry.scan.as_ref().filter(|_| !entry.scanning()) else {
+        return true;
+    };
+    match id {
+        RowId::User(_, u) => scan.users.iter().any(|x| &x.name == u),
+        RowId::Key(a, u, k) => store.key(a, u, k).is_some(),
+        RowId::Finding(_, u, k, rule) => entry
+            .findings
+            .iter()
+            .any(|f| &f.user == u && &f.access_key_id == k && f.rule.id() == *rule),
+        RowId::Account(_) | RowId::Journal(..) | RowId::Group(..) => true,
     }
 }

@@ -42,8 +42,17 @@ pub enum Action {
     Rescan,
     /// Quit.
     Quit,
-    /// A write on the selected access key (deactivate, activate, rotate, delete).
+    /// A write on the selected access key (deactivate, activate, rotate, delete), or on
+    /// every marked access key when there are marks (not rotate).
     Key(KeyAction),
+    /// Mark or unmark the selected row.
+    ToggleMark,
+    /// Mark every row the filter shows.
+    MarkShown,
+    /// Clear every mark.
+    ClearMarks,
+    /// Group findings: by rule and account, by rule, by account, then flat again.
+    Group,
 }
 
 /// Where a binding works.
@@ -57,6 +66,8 @@ pub enum Context {
     Drillable,
     /// In views whose rows are access keys (user, `:keys`).
     KeyRows,
+    /// In `:findings` and its grouped form: `=` changes the grouping.
+    Groupable,
 }
 
 /// A key, with or without Ctrl (other modifiers, such as the Shift of `G`, are ignored).
@@ -206,6 +217,28 @@ pub const KEYMAP: &[Binding] = &[
         "delete the access key",
         true,
     ),
+    b(
+        &[k(Char(' '))],
+        Global,
+        Action::ToggleMark,
+        "mark or unmark the row",
+        false,
+    ),
+    b(
+        &[k(Char('*'))],
+        Global,
+        Action::MarkShown,
+        "mark every row the filter shows",
+        false,
+    ),
+    b(&[k(Char('u'))], Global, Action::ClearMarks, "clear all marks", false),
+    b(
+        &[k(Char('='))],
+        Groupable,
+        Action::Group,
+        "group findings: by rule and account, by rule, by account, none",
+        true,
+    ),
     b(&[k(Char('?'))], Global, Action::Help, "help", true),
     b(&[k(Char('q')), ctrl('c')], Global, Action::Quit, "quit", true),
 ];
@@ -221,6 +254,7 @@ pub fn lookup(key: &KeyEvent, active: &[Context]) -> Option<Action> {
 /// Human name of a key, e.g. `Enter`, `j`, `PgDn`, `Ctrl-d`.
 pub fn key_name(key: Key) -> String {
     let name = match key.code {
+        Char(' ') => "Space".into(),
         Char(c) => c.to_string(),
         Enter => "Enter".into(),
         Esc => "Esc".into(),
@@ -247,7 +281,7 @@ mod tests {
 
     #[test]
     fn no_key_is_bound_twice_in_one_context_set() {
-        let all = [Global, AccountRows, Drillable, KeyRows];
+        let all = [Global, AccountRows, Drillable, KeyRows, Groupable];
         let mut seen = HashSet::new();
         for bnd in active(&all) {
             for k in bnd.keys {

@@ -6,7 +6,9 @@
 //! This module must not import `aws_sdk_*`.
 
 pub mod app;
+pub mod bulk_flow;
 pub mod dialog;
+pub mod groups;
 pub mod keymap;
 pub mod render;
 pub mod store;
@@ -210,6 +212,51 @@ impl Backend {
                         text: "not connected to AWS".into(),
                         error: true,
                     })
+                }
+            },
+            Effect::ReadKey(request) => match &self.remediator {
+                Some(r) => {
+                    let (r, tx) = (r.clone(), self.write_tx.clone());
+                    self.tasks.spawn(async move {
+                        let result = r.live_key(&request.account, &request.user, &request.key).await;
+                        let _ = tx.send(WriteEvent::KeyRead { request, result });
+                    });
+                }
+                None => {
+                    app.write = write_flow::WriteFlow::default();
+                    app.flash = Some(Flash {
+                        text: "not connected to AWS".into(),
+                        error: true,
+                    });
+                }
+            },
+            Effect::Batch {
+                batch_id,
+                targets,
+                stop,
+            } => match &self.remediator {
+                Some(r) => {
+                    let (r, tx) = (r.clone(), self.write_tx.clone());
+                    self.tasks.spawn(async move {
+                        let (btx, mut brx) = mpsc::unbounded_channel();
+                        let limits = crate::remediate::bulk::BatchLimits::default();
+                        let run = r.run_batch(&batch_id, &targets, limits, stop, btx);
+                        let forward = async {
+                            while let Some(e) = brx.recv().await {
+                                let _ = tx.send(WriteEvent::Batch(e));
+                            }
+                        };
+                        let (result, ()) = tokio::join!(run, forward);
+                        let _ = tx.send(WriteEvent::BatchEnded(result.map_err(|e| e.to_string())));
+                        let _ = tx.send(WriteEvent::Journal(r.journal().read().unwrap_or_default()));
+                    });
+                }
+                None => {
+                    app.bulk = bulk_flow::BulkFlow::default();
+                    app.flash = Some(Flash {
+                        text: "not connected to AWS".into(),
+                        error: true,
+                    });
                 }
             },
             Effect::Write(request) => match &self.remediator {

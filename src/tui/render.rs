@@ -62,6 +62,7 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         render_help(app, theme, area, buf);
     }
     app.write.render(area, buf, theme);
+    app.bulk.render(area, buf, theme);
 }
 
 fn render_header(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
@@ -118,6 +119,9 @@ fn render_header(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     second.push(Span::raw("  findings:"));
     for (s, n) in Severity::ALL.iter().zip(counts).take(4) {
         second.push(Span::styled(format!(" {} {n}", sev_label(*s)), theme.severity(*s)));
+    }
+    if let Some(m) = app.marks_summary() {
+        second.push(Span::styled(format!("  {m}"), theme.accent()));
     }
     Paragraph::new(vec![first, Line::from(second)]).render(area, buf);
 }

@@ -65,6 +65,8 @@ pub enum RowId {
     Finding(AccountId, String, Option<AccessKeyId>, &'static str),
     /// A journal line: its action id and phase.
     Journal(String, bool),
+    /// A group of findings: its rule and account (`None`: all of them).
+    Group(Option<&'static str>, Option<AccountId>),
 }
 
 /// How a cell sorts: numbers as numbers, text by the cell's lowercased text; `None` sorts
@@ -145,6 +147,8 @@ pub struct Table {
     sort_col: usize,
     order: Order,
     filter: String,
+    /// Marked rows (by identity), drawn with a `●` before the first cell; set by the app.
+    pub marks: std::collections::HashSet<RowId>,
 }
 
 impl Table {
@@ -164,6 +168,7 @@ impl Table {
             sort_col,
             order,
             filter: String::new(),
+            marks: std::collections::HashSet::new(),
         }
     }
 
@@ -377,9 +382,17 @@ impl Table {
             if offset + n == self.selected {
                 style = style.patch(theme.selected());
             }
-            TRow::new(shown.iter().map(|&(c, w)| {
+            let marked = self.marks.contains(&row.id);
+            if marked {
+                style = style.add_modifier(ratatui::style::Modifier::BOLD);
+            }
+            TRow::new(shown.iter().enumerate().map(move |(n, &(c, w))| {
                 let text = row.cells.get(c).map(CompactString::as_str).unwrap_or_default();
-                let text = truncate(text, w);
+                let text = if marked && n == 0 {
+                    truncate(&format!("● {text}"), w)
+                } else {
+                    truncate(text, w)
+                };
                 let text = if self.columns[c].right {
                     format!("{text:>width$}", width = usize::from(w))
                 } else {

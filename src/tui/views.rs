@@ -28,6 +28,10 @@ pub enum ViewKind {
     Findings,
     /// The journal of write actions, newest first.
     Journal,
+    /// `:findings` grouped (see [`super::groups`]).
+    FindingGroups(super::groups::GroupBy),
+    /// The findings of one group: its rule and account (`None`: all).
+    FindingsIn(Option<&'static str>, Option<AccountId>),
 }
 
 /// One view: everything the rest of the TUI needs to know about it. The `:` line's
@@ -71,7 +75,7 @@ impl ViewSpec {
     }
 }
 
-use Context::{AccountRows, Drillable, KeyRows};
+use Context::{AccountRows, Drillable, Groupable, KeyRows};
 
 /// Every view, in the order `?` and Tab completion list them.
 pub const VIEWS: &[ViewSpec] = &[
@@ -109,6 +113,26 @@ pub const VIEWS: &[ViewSpec] = &[
         name: "findings",
         help: "every finding, worst first",
         opens: Some(ViewKind::Findings),
+        columns: FINDING_COLUMNS,
+        scoped_by: &[],
+        sort: ("SEV", Order::Desc),
+        contexts: &[AccountRows, Drillable, Groupable],
+        shows_progress: false,
+    },
+    ViewSpec {
+        name: "finding-groups",
+        help: "findings grouped by rule and account, rule, or account (= in :findings)",
+        opens: None,
+        columns: super::groups::GROUP_COLUMNS,
+        scoped_by: &[],
+        sort: ("COUNT", Order::Desc),
+        contexts: &[Drillable, Groupable],
+        shows_progress: false,
+    },
+    ViewSpec {
+        name: "finding-group",
+        help: "the findings of one group (Enter on a group)",
+        opens: None,
         columns: FINDING_COLUMNS,
         scoped_by: &[],
         sort: ("SEV", Order::Desc),
@@ -182,6 +206,8 @@ impl ViewKind {
             Self::Keys => "keys",
             Self::Findings => "findings",
             Self::Journal => "journal",
+            Self::FindingGroups(_) => "finding-groups",
+            Self::FindingsIn(..) => "finding-group",
         })
     }
 
@@ -241,6 +267,17 @@ impl ViewKind {
                 .flat_map(|e| e.findings.iter().map(move |f| finding_row(e, f)))
                 .collect(),
             Self::Journal => store.journal.iter().map(journal_row).collect(),
+            Self::FindingGroups(by) => super::groups::group_rows(store, *by),
+            Self::FindingsIn(rule, account) => store
+                .accounts
+                .iter()
+                .flat_map(|e| {
+                    e.findings
+                        .iter()
+                        .filter(|f| super::groups::in_group(f, *rule, account.as_ref()))
+                        .map(move |f| finding_row(e, f))
+                })
+                .collect(),
         };
         if skip > 0 {
             for r in &mut rows {
@@ -267,6 +304,12 @@ impl ViewKind {
             Self::Keys => "access keys (all accounts)".into(),
             Self::Findings => "findings (all accounts)".into(),
             Self::Journal => "journal of write actions".into(),
+            Self::FindingGroups(by) => format!("findings (all accounts) grouped {}", by.words()),
+            Self::FindingsIn(rule, account) => format!(
+                "findings · {} · {}",
+                rule.unwrap_or("every rule"),
+                account.as_ref().map(name).unwrap_or_else(|| "every account".into())
+            ),
         }
     }
 }
@@ -589,6 +632,7 @@ fn journal_row(j: &crate::journal::Entry) -> Row {
         (_, Some(R::Failed)) => "failed",
         (_, Some(R::Interrupted)) => "interrupted",
         (_, Some(R::Unknown)) => "unknown",
+        (_, Some(R::Skipped)) => "skipped",
         (_, None) => "-",
     };
     let opt = |s: Option<&str>| s.unwrap_or("-").to_owned();
@@ -642,6 +686,8 @@ mod tests {
             ViewKind::Keys,
             ViewKind::Findings,
             ViewKind::Journal,
+            ViewKind::FindingGroups(super::super::groups::GroupBy::Rule),
+            ViewKind::FindingsIn(Some("key-not-rotated"), None),
         ]
     }
 
@@ -678,7 +724,9 @@ mod tests {
                 "user",
                 "keys",
                 "findings",
-                "journal"
+                "journal",
+                "finding-groups",
+                "finding-group"
             ]
         );
         for (name, _, kind) in commands() {
@@ -714,10 +762,20 @@ mod tests {
         let titles: Vec<&str> = every_kind().iter().map(title).collect();
         assert_eq!(
             titles,
-            ["CRIT", "FINDINGS", "FINDINGS", "AGE", "AGE", "SEV", "TIME (UTC)"]
+            [
+                "CRIT",
+                "FINDINGS",
+                "FINDINGS",
+                "AGE",
+                "AGE",
+                "SEV",
+                "TIME (UTC)",
+                "COUNT",
+                "SEV"
+            ]
         );
         // Same indices as before the registry (no behaviour change).
         let idx: Vec<usize> = every_kind().iter().map(|k| k.default_sort().0).collect();
-        assert_eq!(idx, [9, 8, 7, 2, 4, 0, 0]);
+        assert_eq!(idx, [9, 8, 7, 2, 4, 0, 0, 2, 0]);
     }
 }

@@ -5,10 +5,15 @@
 //! to it while it is open, applies its [`Reaction`] (effects for the loop, a footer message,
 //! the user's keys as re-read) and draws it on top.
 //!
-//! A rotation: `Confirm` → `Writing` (create) → `ShowSecret` → `DeactivateOld` → `Writing`
-//! (deactivate). At the two-key limit: `Writing` (create) → `DeleteInactiveFirst` →
-//! `Writing` (delete, then create) → `ShowSecret`… A key used since the operator confirmed:
-//! `Writing` → `Reconfirm` (with the live last use) → `Writing`.
+//! Every confirmation is built from the key as read live (status and last use, through
+//! [`crate::remediate::Remediator::live_key`]): `Reading` → `Confirm` → `Writing`. A key that
+//! vanished or changed status since the scan ends in a `Message` saying so.
+//!
+//! A rotation: `Reading` → `Confirm` → `Writing` (create) → `ShowSecret` → `Reading` →
+//! `DeactivateOld` → `Writing` (deactivate). At the two-key limit: `Writing` (create) →
+//! `Reading` → `DeleteInactiveFirst` → `Writing` (delete, then create) → `ShowSecret`… A key
+//! used between the confirmation and the write: `Writing` → `Reconfirm` (with the live last
+//! use) → `Writing`.
 
 use super::app::{Effect, Flash};
 use super::dialog::{self, Confirm, DialogOutcome, ShowSecret};
@@ -29,6 +34,15 @@ pub enum Step {
     /// No write under way; no dialog.
     #[default]
     Idle,
+    /// Reading the key live (status and last use) before asking; the confirmation follows.
+    Reading {
+        /// The write to ask about, as the scan shows the key.
+        request: WriteRequest,
+        /// Which confirmation follows.
+        purpose: Purpose,
+        /// The progress note.
+        text: String,
+    },
     /// Asking before a write (Cancel focused).
     Confirm(Confirm),
     /// The key was used since the operator confirmed (read live just before the write):
@@ -71,6 +85,17 @@ pub enum Step {
     },
 }
 
+/// Which confirmation a live read leads to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Purpose {
+    /// The operator's own `d`/`a`/`x`/`r`: [`Step::Confirm`].
+    Confirm,
+    /// After a rotation's secret closed: [`Step::DeactivateOld`].
+    DeactivateOld,
+    /// A rotation at the two-key limit: [`Step::DeleteInactiveFirst`], then rotate this key.
+    DeleteInactiveFirst(AccessKeyId),
+}
+
 /// What the flow asks of the app after a transition.
 #[derive(Debug, Default)]
 pub struct Reaction {
@@ -87,6 +112,8 @@ pub struct Reaction {
 pub enum Input {
     /// A dialog's answer to a key.
     Dialog(DialogOutcome),
+    /// The key of a [`Step::Reading`] as read live (or why it could not be).
+    Read(WriteRequest, Result<AccessKey, RemediateError>),
     /// Ctrl-C: closes a confirmation or a message (never a write in flight, nor the secret).
     Cancel,
     /// Deactivate, activate or delete finished.
@@ -138,6 +165,61 @@ fn writing(request: WriteRequest, then_rotate: Option<AccessKeyId>) -> (Step, Re
     )
 }
 
+fn reading(request: WriteRequest, purpose: Purpose) -> (Step, Reaction) {
+    let text = format!(
+        "reading access key {} of {} in {} live (status and last use)…",
+        request.key, request.user, request.account.name
+    );
+    let effect = Some(Effect::ReadKey(request.clone()));
+    (
+        Step::Reading { request, purpose, text },
+        Reaction {
+            effect,
+            ..Reaction::default()
+        },
+    )
+}
+
+/// The confirmation that follows a live read: built from `live` (its last use marked "read
+/// live"), or a message when the key changed status since the operator saw it.
+fn confirm_live(request: &WriteRequest, purpose: Purpose, live: &AccessKey, now: Timestamp) -> Step {
+    let label = request.action.label();
+    if live.status != request.status {
+        return message(
+            label,
+            format!(
+                "access key {} of {} is now {} (it was {} when scanned); nothing was changed — rescan the account",
+                request.key,
+                request.user,
+                live.status.as_str(),
+                request.status.as_str()
+            ),
+            true,
+        );
+    }
+    let mut confirm = Confirm::new(request.action, &request.account, &request.user, live, now);
+    if let Some(l) = confirm.lines.last_mut() {
+        l.push_str(" (read live)");
+    }
+    match purpose {
+        Purpose::Confirm => Step::Confirm(confirm),
+        Purpose::DeactivateOld => {
+            confirm
+                .warnings
+                .push("the old key: deactivate it now, or later once every application uses the new one".into());
+            confirm.cancel_label = "Later";
+            Step::DeactivateOld(confirm)
+        }
+        Purpose::DeleteInactiveFirst(rotate) => {
+            confirm.warnings.push(format!(
+                "{} already has two keys (the IAM limit): delete this inactive key first, then the rotation continues",
+                request.user
+            ));
+            Step::DeleteInactiveFirst { confirm, rotate }
+        }
+    }
+}
+
 fn keys_of(request: &WriteRequest, keys: Option<Vec<AccessKey>>) -> Option<(AccountId, String, Vec<AccessKey>)> {
     keys.map(|k| (request.account.id.clone(), request.user.clone(), k))
 }
@@ -158,9 +240,12 @@ impl WriteFlow {
         matches!(self.step, Step::Writing { .. })
     }
 
-    /// Opens the confirmation of a write (the app has checked that it can be made).
-    pub fn confirm(&mut self, confirm: Confirm) {
-        self.step = Step::Confirm(confirm);
+    /// Starts asking about `request` (the app has checked that it can be made): reads the
+    /// key live first; the confirmation follows [`Input::Read`].
+    pub fn ask(&mut self, request: WriteRequest) -> Reaction {
+        let (step, reaction) = reading(request, Purpose::Confirm);
+        self.step = step;
+        reaction
     }
 
     /// Opens a message.
@@ -185,7 +270,8 @@ impl WriteFlow {
             | Step::DeactivateOld(c) => c.on_key(key),
             Step::ShowSecret(s) => s.on_key(key),
             Step::Message { .. } => dialog::message_key(key),
-            Step::Writing { .. } | Step::Idle => DialogOutcome::Stay,
+            Step::Reading { .. } if key.code == KeyCode::Esc => DialogOutcome::Close,
+            Step::Reading { .. } | Step::Writing { .. } | Step::Idle => DialogOutcome::Stay,
         };
         self.transition(Input::Dialog(outcome), store, now)
     }
@@ -198,6 +284,21 @@ impl WriteFlow {
         let (next, reaction) = match (std::mem::take(&mut self.step), input) {
             (step, Input::Dialog(D::Stay)) => (step, none()),
 
+            // The live read before a confirmation (a late answer to an abandoned read is
+            // dropped by the last arm).
+            (Step::Reading { request, purpose, .. }, Input::Read(read, result)) if read == request => match result {
+                Ok(live) => (confirm_live(&request, purpose, &live, now), none()),
+                Err(e @ RemediateError::Changed(_)) => (message(request.action.label(), e.to_string(), true), none()),
+                Err(e) => (
+                    message(
+                        format!("{}: cannot read the key live", request.action.label()),
+                        format!("{e}; nothing was changed"),
+                        true,
+                    ),
+                    none(),
+                ),
+            },
+
             // Confirmations.
             (Step::Confirm(_) | Step::DeactivateOld(_), Input::Dialog(D::Confirmed(request))) => {
                 writing(*request, None)
@@ -209,7 +310,8 @@ impl WriteFlow {
                 writing(*request, Some(rotate))
             }
             (
-                Step::Confirm(_)
+                Step::Reading { .. }
+                | Step::Confirm(_)
                 | Step::Reconfirm { .. }
                 | Step::DeleteInactiveFirst { .. }
                 | Step::DeactivateOld(_)
@@ -316,19 +418,10 @@ impl WriteFlow {
                     }),
                 ),
             ) => match store.key(&request.account.id, &user, &old) {
-                Some(k) => {
-                    let mut confirm = Confirm::new(KeyAction::Delete, &request.account, &user, k, now);
-                    confirm.warnings.push(format!(
-                        "{user} already has two keys (the IAM limit): delete this inactive key first, then the rotation continues"
-                    ));
-                    (
-                        Step::DeleteInactiveFirst {
-                            confirm,
-                            rotate: request.key,
-                        },
-                        none(),
-                    )
-                }
+                Some(k) => reading(
+                    WriteRequest::new(KeyAction::Delete, &request.account, &user, k),
+                    Purpose::DeleteInactiveFirst(request.key),
+                ),
                 None => (
                     message("Rotate", format!("{user} already has two keys; rescan with R"), true),
                     none(),
@@ -380,19 +473,15 @@ impl WriteFlow {
                     .and_then(|k| store.key(&s.account.id, &s.user, k))
                     .filter(|k| k.is_active());
                 match old {
-                    Some(k) => {
-                        let mut c = Confirm::new(KeyAction::Deactivate, &s.account, &s.user, k, now);
-                        c.warnings.push(
-                            "the old key: deactivate it now, or later once every application uses the new one".into(),
-                        );
-                        c.cancel_label = "Later";
-                        (Step::DeactivateOld(c), none())
-                    }
+                    Some(k) => reading(
+                        WriteRequest::new(KeyAction::Deactivate, &s.account, &s.user, k),
+                        Purpose::DeactivateOld,
+                    ),
                     None => (Step::Idle, none()),
                 }
             }
 
-            (Step::Writing { .. }, Input::TaskFailed(what)) => (
+            (Step::Writing { .. } | Step::Reading { .. }, Input::TaskFailed(what)) => (
                 message(
                     "internal error",
                     format!("the action stopped unexpectedly ({what}); check :journal and rescan with R"),
@@ -420,6 +509,13 @@ impl WriteFlow {
                 dialog::confirm_lines(c, theme),
             ),
             Step::Writing { text, .. } => (" working ".into(), vec![Line::from(text.clone())]),
+            Step::Reading { text, .. } => (
+                " reading the key live… ".into(),
+                vec![
+                    Line::from(text.clone()),
+                    Line::styled("Esc cancels (nothing is changed)", theme.muted()),
+                ],
+            ),
             Step::ShowSecret(s) => (
                 format!(" new access key for {} — shown once ", s.user),
                 dialog::secret_lines(s, theme),
