@@ -73,13 +73,15 @@ fn run() -> Result<i32> {
     };
     let runtime = tokio::runtime::Runtime::new()?;
     let write_mode = demo || cli.global.write;
-    let mut journal_path =
+    let journal_path =
         Journal::default_path().ok_or_else(|| eyre!("no data directory for the journal (HOME unset?)"))?;
-    if demo && std::env::var_os("KEYTRIAGE_JOURNAL").is_none() {
-        // The demo's writes hit the emulator: keep them out of the real audit trail.
-        journal_path.set_file_name("journal-demo.jsonl");
-    }
-    let journal = Journal::at(journal_path);
+    // The demo's writes hit an emulator reset at every start: they never go into the real
+    // journal (even one named by KEYTRIAGE_JOURNAL), and each demo starts a clean one.
+    let journal = if demo {
+        Journal::start_demo(&journal_path).wrap_err("cannot start the demo's journal")?
+    } else {
+        Journal::at(journal_path)
+    };
     let result = runtime.block_on(async {
         match cli.command {
             Some(Command::Scan(args)) => headless_scan(&connect, &settings, &args).await,
@@ -219,14 +221,11 @@ async fn headless_write(
         ));
     }
     let ctx = Arc::new(aws::connect(connect).await.wrap_err("cannot reach AWS as the caller")?);
-    let role = RoleOptions {
-        role_name: settings
-            .remediation_role
-            .clone()
-            .unwrap_or_else(|| settings.role_name.clone()),
-        external_id: settings.external_id.clone(),
-        session_length: None,
-    };
+    let audit = scan_options(settings).role;
+    let remediation = settings.remediation_role.as_ref().map(|name| RoleOptions {
+        role_name: name.clone(),
+        ..audit.clone()
+    });
     let account = Account {
         id: args.account.clone(),
         name: args.account.to_string(),
@@ -235,7 +234,10 @@ async fn headless_write(
         ou_path: String::new(),
     };
     let key = AccessKeyId(args.key.trim().to_owned());
-    let remediator = Remediator::new(ctx, role, journal, true);
+    let remediator = Remediator::with_roles(ctx, audit, remediation, journal, true);
+    for line in remediator.session_start().await {
+        eprintln!("keytriage: {line}");
+    }
     let Some(status) = remediator.current_status(&account, &args.user, &key).await? else {
         return Err(eyre!(
             "access key {key} of {} not found in account {}; nothing was changed",

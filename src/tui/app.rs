@@ -57,8 +57,13 @@ pub enum WriteEvent {
     },
     /// The secret file was written (its path), or not (why).
     Saved(Result<String, String>),
-    /// The journal, re-read.
+    /// The whole journal, read (at start, or when the file was replaced).
     Journal(Vec<crate::journal::Entry>),
+    /// Lines appended to the journal since the last read.
+    JournalAppended(Vec<crate::journal::Entry>),
+    /// Something the operator should know that is not a failure of theirs (e.g. the journal
+    /// was made private): shown in the footer.
+    Notice(String),
     /// Actions found interrupted in the journal at start, with the keys' states read live.
     Interrupted(Vec<String>),
 }
@@ -523,6 +528,12 @@ impl App {
                 self.store.generation += 1;
                 self.refresh();
             }
+            WriteEvent::JournalAppended(entries) => {
+                self.store.journal.extend(entries);
+                self.store.generation += 1;
+                self.refresh();
+            }
+            WriteEvent::Notice(text) => self.flash = Some(Flash { text, error: false }),
             WriteEvent::Interrupted(lines) if !lines.is_empty() && self.dialog.is_none() => {
                 let text = format!(
                     "These write actions were interrupted (no outcome in the journal):\n{}",
