@@ -373,7 +373,11 @@ fn open_private(path: &Path) -> std::io::Result<(std::fs::File, bool)> {
 fn sync_parent(path: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     if let Some(dir) = path.parent() {
-        let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
         std::fs::File::open(dir)?.sync_all()?;
     }
     Ok(())
@@ -627,7 +631,13 @@ mod tests {
         let now = chrono::Utc::now();
         assert_eq!(action_pid(&new_action_id(now)), Some(std::process::id()));
         assert_eq!(action_pid("20261129T075854.123Z-4242-0"), Some(4242));
-        for foreign in ["crashed-1", "a-1-2", "20261129T075854.123Z-0-1", "20261129T075854.123Z-x-1", ""] {
+        for foreign in [
+            "crashed-1",
+            "a-1-2",
+            "20261129T075854.123Z-0-1",
+            "20261129T075854.123Z-x-1",
+            "",
+        ] {
             assert_eq!(action_pid(foreign), None, "{foreign}");
         }
     }

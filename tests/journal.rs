@@ -145,9 +145,15 @@ async fn a_named_remediation_role_makes_every_write_including_in_the_callers_own
         .unwrap();
     assert_eq!(org.assumed(), [(org.arn(&org.mgmt, REMEDIATION), 1)]);
     org.emu.reset_stats().unwrap();
-    r.apply(&org.prod, "ci-robot", &org.robot_key, KeyStatus::Active, KeyWrite::Deactivate)
-        .await
-        .unwrap();
+    r.apply(
+        &org.prod,
+        "ci-robot",
+        &org.robot_key,
+        KeyStatus::Active,
+        KeyWrite::Deactivate,
+    )
+    .await
+    .unwrap();
     assert_eq!(org.assumed(), [(org.arn(&org.prod, REMEDIATION), 1)]);
 
     // Without a remediation role: the audit role in members, the caller's own credentials at home.
@@ -157,9 +163,15 @@ async fn a_named_remediation_role_makes_every_write_including_in_the_callers_own
         .await
         .unwrap();
     assert_eq!(org.assumed(), []);
-    r.apply(&org.prod, "ci-robot", &org.robot_key, KeyStatus::Inactive, KeyWrite::Activate)
-        .await
-        .unwrap();
+    r.apply(
+        &org.prod,
+        "ci-robot",
+        &org.robot_key,
+        KeyStatus::Inactive,
+        KeyWrite::Activate,
+    )
+    .await
+    .unwrap();
     assert_eq!(org.assumed(), [(org.arn(&org.prod, AUDIT), 1)]);
     assert_eq!(org.mgmt.id.as_str(), MGMT);
 }
@@ -168,7 +180,8 @@ async fn a_named_remediation_role_makes_every_write_including_in_the_callers_own
 async fn a_read_only_session_reports_interrupted_actions_without_writing_or_the_remediation_role() {
     let org = Org::new().await;
     let j = org.journal();
-    j.append(&org.intent(dead_pid(), chrono::TimeDelta::seconds(5), 0)).unwrap();
+    j.append(&org.intent(dead_pid(), chrono::TimeDelta::seconds(5), 0))
+        .unwrap();
     let before = std::fs::read(j.path()).unwrap();
     org.emu.reset_stats().unwrap();
 
@@ -183,7 +196,11 @@ async fn a_read_only_session_reports_interrupted_actions_without_writing_or_the_
         lines[0]
     );
     assert_eq!(std::fs::read(j.path()).unwrap(), before, "the journal is not written");
-    assert_eq!(org.assumed(), [(org.arn(&org.prod, AUDIT), 1)], "read with the audit role");
+    assert_eq!(
+        org.assumed(),
+        [(org.arn(&org.prod, AUDIT), 1)],
+        "read with the audit role"
+    );
     assert_eq!(org.emu.stats().unwrap()["mutating"], 0);
 
     // A session that can write closes it, still reading with the audit role.
