@@ -735,10 +735,13 @@ class Stats:
     def reset(self):
         self.total = self.faulted = self.delayed = self.mutating = 0
         self.by_action, self.by_account, self.faulted_by_action = {}, {}, {}
+        self.assumed_roles = {}
 
-    def record(self, action, account, faulted, delayed):
+    def record(self, action, account, faulted, delayed, role_arn=None):
         with self.lock:
             self.total += 1
+            if role_arn is not None:
+                self.assumed_roles[role_arn] = self.assumed_roles.get(role_arn, 0) + 1
             self.by_action[action] = self.by_action.get(action, 0) + 1
             self.by_account[account] = self.by_account.get(account, 0) + 1
             if not action.startswith(READ_PREFIXES) and action not in NOT_MUTATING:
@@ -754,7 +757,8 @@ class Stats:
             return {"total": self.total, "faulted": self.faulted, "delayed": self.delayed,
                     "mutating": self.mutating, "by_action": dict(self.by_action),
                     "by_account": dict(self.by_account),
-                    "faulted_by_action": dict(self.faulted_by_action)}
+                    "faulted_by_action": dict(self.faulted_by_action),
+                    "assumed_roles": dict(self.assumed_roles)}
 
 
 class KeytriageMiddleware:
@@ -973,21 +977,22 @@ class KeytriageMiddleware:
         if info is None:
             return self.app(environ, start_response)
         action, protocol, params, akid, service = info
-        account = None
+        account = role_arn = None
         if action == "AssumeRole":
-            m = ROLE_ARN_RE.match((params.get("RoleArn") or [""])[0])
+            role_arn = (params.get("RoleArn") or [""])[0]
+            m = ROLE_ARN_RE.match(role_arn)
             account = m.group(1) if m else None
         if account is None:
             account = self._account_of_key(akid)
         if self._expired(akid, self._account_of_key(akid)):
             # AWS checks the credentials before anything else: no fault, no latency.
-            self.stats.record(action, account, True, False)
+            self.stats.record(action, account, True, False, role_arn)
             return self._error(start_response, protocol, service, 400, "ExpiredToken",
                                "ExpiredTokenException",
                                "The security token included in the request is expired")
         user = (params.get("UserName") or [None])[0]
         delay_ms, fault = self._pick(action, account, user)
-        self.stats.record(action, account, fault is not None, delay_ms > 0)
+        self.stats.record(action, account, fault is not None, delay_ms > 0, role_arn)
         if delay_ms:
             time.sleep(delay_ms / 1000.0)
         if fault is not None:

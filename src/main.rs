@@ -85,13 +85,15 @@ fn run() -> Result<i32> {
     if write_mode && let Err(e) = keytriage::secret_file::disable_core_dumps() {
         eprintln!("keytriage: cannot turn core dumps off ({e}); a crash could write a new secret key to a core file");
     }
-    let mut journal_path =
+    let journal_path =
         Journal::default_path().ok_or_else(|| eyre!("no data directory for the journal (HOME unset?)"))?;
-    if demo && std::env::var_os("KEYTRIAGE_JOURNAL").is_none() {
-        // The demo's writes hit the emulator: keep them out of the real audit trail.
-        journal_path.set_file_name("journal-demo.jsonl");
-    }
-    let journal = Journal::at(journal_path);
+    // The demo's writes hit an emulator reset at every start: they never go into the real
+    // journal (even one named by KEYTRIAGE_JOURNAL), and each demo starts a clean one.
+    let journal = if demo {
+        Journal::start_demo(&journal_path).wrap_err("cannot start the demo's journal")?
+    } else {
+        Journal::at(journal_path)
+    };
     let result = runtime.block_on(async {
         match cli.command {
             Some(Command::Scan(args)) => keytriage::commands::scan::run(&connect, &settings, &args).await,

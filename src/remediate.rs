@@ -181,13 +181,13 @@ impl WriteRequest {
     }
 }
 
-/// The role writes use: the remediation role when one is set, else the audit role.
-pub fn write_role(audit: &RoleOptions, remediation_role: Option<&str>) -> RoleOptions {
-    let mut role = audit.clone();
-    if let Some(r) = remediation_role {
-        role.role_name = r.to_owned();
-    }
-    role
+/// The remediation role named by `--remediation-role` (`None`: none named), with the audit
+/// role's external id and session length. Pass it to [`Remediator::with_roles`].
+pub fn remediation_role(audit: &RoleOptions, name: Option<&str>) -> Option<RoleOptions> {
+    name.map(|n| RoleOptions {
+        role_name: n.to_owned(),
+        ..audit.clone()
+    })
 }
 
 /// What a successful write left behind.
@@ -203,18 +203,46 @@ pub struct Done {
 #[derive(Clone, Debug)]
 pub struct Remediator {
     ctx: Arc<AwsContext>,
+    /// The role of write calls.
     role: RoleOptions,
+    /// The role of reads that are not part of a write (key states for the operator).
+    audit: RoleOptions,
+    /// A remediation role was named: writes assume it in every account, the caller's own too.
+    assume_everywhere: bool,
     journal: Journal,
     writes_enabled: bool,
 }
 
 impl Remediator {
-    /// `role` is the remediation role (or the audit role when there is none; see
-    /// [`write_role`]).
+    /// `role` is the remediation role (or the audit role when there is none). Prefer
+    /// [`Remediator::with_roles`], which keeps reads on the audit role.
     pub fn new(ctx: Arc<AwsContext>, role: RoleOptions, journal: Journal, writes_enabled: bool) -> Self {
         Self {
             ctx,
+            audit: role.clone(),
             role,
+            assume_everywhere: false,
+            journal,
+            writes_enabled,
+        }
+    }
+
+    /// Reads with the `audit` role, writes with the `remediation` role when one is named
+    /// (`--remediation-role`), in every account: in the caller's own account too, where the
+    /// remediation role is assumed rather than the caller's credentials used. Without one,
+    /// writes use the audit role (the caller's own credentials in its own account).
+    pub fn with_roles(
+        ctx: Arc<AwsContext>,
+        audit: RoleOptions,
+        remediation: Option<RoleOptions>,
+        journal: Journal,
+        writes_enabled: bool,
+    ) -> Self {
+        Self {
+            ctx,
+            role: remediation.clone().unwrap_or_else(|| audit.clone()),
+            audit,
+            assume_everywhere: remediation.is_some(),
             journal,
             writes_enabled,
         }
@@ -228,6 +256,9 @@ impl Remediator {
     async fn config(&self, account: &Account) -> Result<SdkConfig, RemediateError> {
         if !self.writes_enabled {
             return Err(RemediateError::ReadOnly);
+        }
+        if self.assume_everywhere {
+            return Ok(self.ctx.assumed_config(account, &self.role).await?);
         }
         Ok(self.ctx.account_config(account, &self.role).await?)
     }
@@ -511,8 +542,8 @@ impl Remediator {
         }
     }
 
-    /// Reads the live status of the key of an interrupted journal entry, for the operator:
-    /// `Ok(None)` when the key (or user) is gone.
+    /// Reads the live status of a key for the operator, with the audit role: `Ok(None)` when
+    /// the key (or user) is gone.
     ///
     /// # Errors
     /// AWS failures of the read.
@@ -522,7 +553,7 @@ impl Remediator {
         user: &str,
         key: &AccessKeyId,
     ) -> Result<Option<KeyStatus>, RemediateError> {
-        let config = self.ctx.account_config(account, &self.role).await?;
+        let config = self.ctx.account_config(account, &self.audit).await?;
         match self.live_keys(&config, user).await {
             Ok(keys) => Ok(keys.iter().find(|k| &k.id == key).map(|k| k.status)),
             Err(RemediateError::Changed(_)) => Ok(None),
@@ -532,15 +563,53 @@ impl Remediator {
 }
 
 impl Remediator {
-    /// Finds the journal's interrupted actions (an intent without an outcome: a crash or
-    /// `kill -9` between the two), reads each key's state live, and closes each with an
-    /// `interrupted` outcome saying what was found. Returns one line per action for the
-    /// operator, e.g. `2026-11-29 07:58:54 deactivate AKIA… of alice in 111111111111: the key
-    /// is now Inactive`. Reads only; makes no write call.
+    /// What every session that can write calls at its start (the TUI once connected, each
+    /// headless write command before its write): makes the journal private
+    /// ([`Journal::tighten`]) and handles interrupted actions
+    /// ([`Remediator::close_interrupted`]). Returns lines for the operator: the permission
+    /// notices, then one `interrupted write action: …` line per action.
+    pub async fn session_start(&self) -> Vec<String> {
+        let mut lines = match self.journal.tighten() {
+            Ok(notices) => notices,
+            Err(e) => vec![format!("cannot make the journal private: {e}")],
+        };
+        lines.extend(
+            self.close_interrupted()
+                .await
+                .into_iter()
+                .map(|l| format!("interrupted write action: {l}")),
+        );
+        lines
+    }
+
+    /// Finds the journal's interrupted actions (an intent without an outcome whose process is
+    /// gone, or older than [`journal::STALE_AFTER`]; see [`journal::interrupted`]: another
+    /// keytriage's action in flight is left alone), reads each key's state live with the
+    /// audit role, and closes each with an `interrupted` outcome saying what was found.
+    /// Returns one line per action for the operator, e.g. `2026-11-29 07:58:54 deactivate
+    /// AKIA… of alice in 111111111111: the key is now Inactive`. Makes no AWS write and never
+    /// assumes the remediation role.
+    ///
+    /// In a read-only session nothing is written: the journal is left as it is and each line
+    /// ends with `(read-only session: left open in the journal)`.
     pub async fn close_interrupted(&self) -> Vec<String> {
-        let entries = self.journal.read().unwrap_or_default();
+        let journal = self.journal.clone();
+        let read = tokio::task::spawn_blocking(move || journal.read_from(0)).await;
+        let (entries, read_up_to) = match read {
+            Ok(Ok(Some(read))) => read,
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "cannot read the journal for interrupted actions");
+                return Vec::new();
+            }
+            _ => return Vec::new(),
+        };
+        let found: Vec<Entry> = journal::interrupted(&entries, chrono::Utc::now(), journal::process_alive)
+            .into_iter()
+            .cloned()
+            .collect();
+        drop(entries);
         let mut lines = Vec::new();
-        for intent in journal::unfinished(&entries) {
+        for intent in found {
             let account = Account {
                 id: intent.account_id.clone(),
                 name: intent.account_id.to_string(),
@@ -561,13 +630,31 @@ impl Remediator {
                 .as_ref()
                 .map(|k| k.to_string())
                 .unwrap_or_else(|| "(new key)".into());
-            lines.push(format!(
+            let line = format!(
                 "{} {} {key} of {} in {}: {state}",
                 intent.time.format("%Y-%m-%d %H:%M:%S"),
                 intent.action.journal_name(),
                 intent.user,
                 intent.account_id
-            ));
+            );
+            if !self.writes_enabled {
+                lines.push(format!("{line} (read-only session: left open in the journal)"));
+                continue;
+            }
+            // Another keytriage may have closed it while the key was read.
+            let closed_meanwhile = self
+                .journal
+                .read_from(read_up_to)
+                .ok()
+                .flatten()
+                .is_some_and(|(new, _)| {
+                    new.iter()
+                        .any(|e| e.phase == Phase::Outcome && e.action_id == intent.action_id)
+                });
+            if closed_meanwhile {
+                continue;
+            }
+            lines.push(line);
             let mut closed = intent.clone();
             closed.time = chrono::Utc::now();
             closed.phase = Phase::Outcome;
@@ -696,8 +783,9 @@ mod tests {
             external_id: Some("x".into()),
             session_length: None,
         };
-        assert_eq!(write_role(&audit, Some("Fix")).role_name, "Fix");
-        assert_eq!(write_role(&audit, Some("Fix")).external_id.as_deref(), Some("x"));
-        assert_eq!(write_role(&audit, None).role_name, "Audit");
+        let fix = remediation_role(&audit, Some("Fix")).unwrap();
+        assert_eq!(fix.role_name, "Fix");
+        assert_eq!(fix.external_id.as_deref(), Some("x"));
+        assert!(remediation_role(&audit, None).is_none());
     }
 }

@@ -199,8 +199,10 @@ fn headless_writes_need_write_and_yes_and_are_journaled() {
         .unwrap();
 
     let dir = tempfile::tempdir().unwrap();
-    let journal = dir.path().join("journal.jsonl");
-    let env = [("KEYTRIAGE_JOURNAL", journal.to_str().unwrap())];
+    let real = dir.path().join("journal.jsonl");
+    let env = [("KEYTRIAGE_JOURNAL", real.to_str().unwrap())];
+    // The demo journals beside the real journal, never in it.
+    let journal = dir.path().join("journal-demo.jsonl");
     let args = [
         "--demo",
         "deactivate",
@@ -242,6 +244,7 @@ fn headless_writes_need_write_and_yes_and_are_journaled() {
         (Some("intent"), Some("ok"))
     );
     assert_eq!(lines[1]["access_key_id"], key.as_str());
+    assert!(!real.exists(), "the real journal is not written by the demo");
 }
 
 #[test]

@@ -563,9 +563,10 @@ impl AwsContext {
         name
     }
 
-    /// The configuration to use inside `account`: the caller's own in the caller's account,
-    /// else a refreshing `AssumeRole` provider for the role. The role is assumed once here,
-    /// so that a refusal is reported as [`Error::AssumeRole`] before any other call.
+    /// The configuration for reads inside `account` with the audit `role`: the caller's own
+    /// in the caller's account (the audit role is a member-account role), else
+    /// [`AwsContext::assumed_config`]. Writes with a named remediation role use
+    /// [`AwsContext::assumed_config`] in every account, the caller's own included.
     ///
     /// # Errors
     /// [`Error::AssumeRole`] with AWS's code, or [`Error::Transport`].
@@ -573,6 +574,17 @@ impl AwsContext {
         if account.id == self.caller.account_id {
             return Ok(self.base.clone());
         }
+        self.assumed_config(account, role).await
+    }
+
+    /// The configuration acting as `role` in `account` (any account, the caller's own
+    /// included): a refreshing `AssumeRole` provider derived from the base. The role is
+    /// assumed once here (one `sts:AssumeRole`), so that a refusal is reported as
+    /// [`Error::AssumeRole`] before any other call.
+    ///
+    /// # Errors
+    /// [`Error::AssumeRole`] with AWS's code, or [`Error::Transport`].
+    pub async fn assumed_config(&self, account: &Account, role: &RoleOptions) -> Result<SdkConfig, Error> {
         let role_arn = self.role_arn(&account.id, &role.role_name);
         let mut builder = aws_config::sts::AssumeRoleProvider::builder(role_arn.clone())
             .configure(&self.base)

@@ -13,7 +13,7 @@ use crate::aws::{self, ConnectOptions, RoleOptions};
 use crate::cli::KeyArgs;
 use crate::journal::Journal;
 use crate::model::{AccessKeyId, Account, KeyAction, age_days};
-use crate::remediate::{RemediateError, Remediator, WriteRequest, last_use_utc, write_role};
+use crate::remediate::{RemediateError, Remediator, WriteRequest, last_use_utc, remediation_role};
 use crate::settings::Settings;
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use std::io::IsTerminal;
@@ -48,10 +48,14 @@ pub async fn run(
         external_id: settings.external_id.clone(),
         session_length: None,
     };
-    let role = write_role(&audit, settings.remediation_role.as_deref());
+    let remediation = remediation_role(&audit, settings.remediation_role.as_deref());
     let account = Account::from_id(args.account.clone());
     let key = AccessKeyId(args.key.trim().to_owned());
-    let remediator = Remediator::new(ctx, role, journal, true);
+    let remediator = Remediator::with_roles(ctx, audit, remediation, journal, true);
+    // Actions a crash left unfinished are closed first, as the TUI does at start.
+    for line in remediator.session_start().await {
+        eprintln!("keytriage: {line}");
+    }
     let live = match remediator.live_key(&account, &args.user, &key).await {
         Ok(k) => k,
         Err(RemediateError::Changed(_)) => {

@@ -89,8 +89,13 @@ pub enum WriteEvent {
     Batch(BatchEvent),
     /// The batch ended (every target's outcome), or could not run (why).
     BatchEnded(Result<Vec<Outcome>, String>),
-    /// The journal, re-read.
+    /// The whole journal, read (at start, or when the file was replaced).
     Journal(Vec<crate::journal::Entry>),
+    /// Lines appended to the journal since the last read.
+    JournalAppended(Vec<crate::journal::Entry>),
+    /// Something the operator should know that is not a failure of theirs (e.g. the journal
+    /// was made private): shown in the footer.
+    Notice(String),
     /// Actions found interrupted in the journal at start, with the keys' states read live.
     Interrupted(Vec<String>),
 }
@@ -616,6 +621,16 @@ impl App {
                 self.store.journal = entries;
                 self.store.generation += 1;
                 self.refresh();
+                return None;
+            }
+            WriteEvent::JournalAppended(entries) => {
+                self.store.journal.extend(entries);
+                self.store.generation += 1;
+                self.refresh();
+                return None;
+            }
+            WriteEvent::Notice(text) => {
+                self.flash = Some(Flash { text, error: false });
                 return None;
             }
             WriteEvent::Interrupted(lines) => {

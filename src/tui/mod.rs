@@ -19,9 +19,9 @@ pub mod write_flow;
 
 use crate::audit::Policy;
 use crate::aws::{self, AwsContext, ConnectOptions};
-use crate::journal::{self, Journal};
+use crate::journal::{Journal, Tail, TailRead};
 use crate::model::KeyAction;
-use crate::remediate::{Remediator, WriteRequest, write_role};
+use crate::remediate::{Remediator, WriteRequest, remediation_role};
 use crate::scan::{self, ScanEvent, ScanOptions};
 use app::{App, Effect, Flash, WriteEvent};
 use crossterm::event::{Event, EventStream, KeyEventKind};
@@ -97,6 +97,8 @@ struct Backend {
     remediator: Option<Remediator>,
     full_scan: Option<scan::ScanHandle>,
     tasks: JoinSet<()>,
+    /// Follows the journal for `:journal`: each write reads only the lines it appended.
+    journal_tail: Arc<std::sync::Mutex<Tail>>,
 }
 
 impl Backend {
@@ -150,30 +152,50 @@ impl Backend {
     fn connected(&mut self, app: &mut App, ctx: AwsContext, opts: &TuiOptions) {
         app.identity = ctx.caller.arn.clone();
         let ctx = Arc::new(ctx);
-        let role = write_role(&self.scan_opts.role, opts.remediation_role.as_deref());
-        let remediator = Remediator::new(ctx.clone(), role, opts.journal.clone(), opts.write_mode);
+        let audit = self.scan_opts.role.clone();
+        let remediation = remediation_role(&audit, opts.remediation_role.as_deref());
+        let remediator = Remediator::with_roles(ctx.clone(), audit, remediation, opts.journal.clone(), opts.write_mode);
         self.full_scan = Some(scan::start(
             ctx.clone(),
             self.scan_opts.clone(),
             app.store.scan_id,
             self.scan_tx.clone(),
         ));
-        self.check_interrupted(&remediator, app);
+        self.check_interrupted(&remediator);
         self.remediator = Some(remediator);
         self.ctx = Some(ctx);
     }
 
-    /// Interrupted actions from an earlier run: read each key live, tell the operator, and
-    /// close them in the journal (see [`Remediator::close_interrupted`]).
-    fn check_interrupted(&mut self, remediator: &Remediator, app: &App) {
-        if journal::unfinished(&app.store.journal).is_empty() {
-            return;
-        }
-        let (r, tx) = (remediator.clone(), self.write_tx.clone());
+    /// Interrupted actions from an earlier run, in the background: read each key live, tell
+    /// the operator, and close them in the journal (see [`Remediator::session_start`]; the
+    /// permission notices were shown by [`Backend::read_journal`]).
+    fn check_interrupted(&mut self, remediator: &Remediator) {
+        let (r, tx, tail) = (remediator.clone(), self.write_tx.clone(), self.journal_tail.clone());
         self.tasks.spawn(async move {
             let lines = r.close_interrupted().await;
-            let _ = tx.send(WriteEvent::Interrupted(lines));
-            let _ = tx.send(WriteEvent::Journal(r.journal().read().unwrap_or_default()));
+            if !lines.is_empty() {
+                let _ = tx.send(WriteEvent::Interrupted(lines));
+                send_journal(tail, tx).await;
+            }
+        });
+    }
+
+    /// At start, off the UI loop: make the journal private (a notice when it was not), then
+    /// read it for `:journal`.
+    fn read_journal(&mut self, journal: Journal) {
+        let (tx, tail) = (self.write_tx.clone(), self.journal_tail.clone());
+        self.tasks.spawn(async move {
+            let notices = tokio::task::spawn_blocking(move || journal.tighten()).await;
+            match notices {
+                Ok(Ok(notices)) if !notices.is_empty() => {
+                    let _ = tx.send(WriteEvent::Notice(notices.join("; ")));
+                }
+                Ok(Err(e)) => {
+                    let _ = tx.send(WriteEvent::Notice(format!("cannot make the journal private: {e}")));
+                }
+                _ => {}
+            }
+            send_journal(tail, tx).await;
         });
     }
 
@@ -236,7 +258,7 @@ impl Backend {
                 stop,
             } => match &self.remediator {
                 Some(r) => {
-                    let (r, tx) = (r.clone(), self.write_tx.clone());
+                    let (r, tx, tail) = (r.clone(), self.write_tx.clone(), self.journal_tail.clone());
                     self.tasks.spawn(async move {
                         let (btx, mut brx) = mpsc::unbounded_channel();
                         let limits = crate::remediate::bulk::BatchLimits::default();
@@ -248,7 +270,7 @@ impl Backend {
                         };
                         let (result, ()) = tokio::join!(run, forward);
                         let _ = tx.send(WriteEvent::BatchEnded(result.map_err(|e| e.to_string())));
-                        let _ = tx.send(WriteEvent::Journal(r.journal().read().unwrap_or_default()));
+                        send_journal(tail, tx).await;
                     });
                 }
                 None => {
@@ -261,11 +283,11 @@ impl Backend {
             },
             Effect::Write(request) => match &self.remediator {
                 Some(r) => {
-                    let (r, tx) = (r.clone(), self.write_tx.clone());
+                    let (r, tx, tail) = (r.clone(), self.write_tx.clone(), self.journal_tail.clone());
                     self.tasks.spawn(async move {
                         let event = write(&r, request).await;
                         let _ = tx.send(event);
-                        let _ = tx.send(WriteEvent::Journal(r.journal().read().unwrap_or_default()));
+                        send_journal(tail, tx).await;
                     });
                 }
                 None => {
@@ -296,6 +318,26 @@ impl Backend {
     }
 }
 
+/// Reads what was appended to the journal since the last read (the whole journal the first
+/// time) on a blocking thread, and sends it to the loop. The send happens under the tail's
+/// lock, so the loop receives the reads in the order they were made.
+async fn send_journal(tail: Arc<std::sync::Mutex<Tail>>, tx: mpsc::UnboundedSender<WriteEvent>) {
+    let read = tokio::task::spawn_blocking(move || {
+        let Ok(mut tail) = tail.lock() else { return };
+        match tail.read_new() {
+            Ok(TailRead::All(entries)) => {
+                let _ = tx.send(WriteEvent::Journal(entries));
+            }
+            Ok(TailRead::New(entries)) if !entries.is_empty() => {
+                let _ = tx.send(WriteEvent::JournalAppended(entries));
+            }
+            Ok(TailRead::New(_)) => {}
+            Err(e) => tracing::error!(error = %e, "cannot read the journal"),
+        }
+    });
+    let _ = read.await;
+}
+
 /// Carries out one write request with the remediator.
 async fn write(r: &Remediator, request: WriteRequest) -> WriteEvent {
     if request.action == KeyAction::Rotate {
@@ -312,7 +354,6 @@ async fn write(r: &Remediator, request: WriteRequest) -> WriteEvent {
 async fn event_loop(terminal: &mut ratatui::DefaultTerminal, opts: TuiOptions) -> std::io::Result<Option<String>> {
     let theme = theme::Theme::from_env();
     let mut app = App::new(opts.policy, chrono::Utc::now(), "connecting…".into(), opts.write_mode);
-    app.store.journal = opts.journal.read().unwrap_or_default();
     let (scan_tx, mut scan_rx) = mpsc::unbounded_channel::<ScanEvent>();
     let (write_tx, mut write_rx) = mpsc::unbounded_channel::<WriteEvent>();
     let (connect_tx, mut connect_rx) = mpsc::unbounded_channel::<ConnectEvent>();
@@ -328,8 +369,10 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, opts: TuiOptions) -
         remediator: None,
         full_scan: None,
         tasks: JoinSet::new(),
+        journal_tail: Arc::new(std::sync::Mutex::new(Tail::new(opts.journal.clone()))),
     };
     backend.spawn_connect();
+    backend.read_journal(opts.journal.clone());
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_millis(200));
     // kill (TERM) and a closed terminal (HUP) quit like `q`: the terminal is restored and
