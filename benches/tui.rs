@@ -41,7 +41,7 @@ fn events() -> Vec<ScanEvent> {
         })
         .collect();
     let mut out = vec![ScanEvent::Discovered {
-        scan_id: 1,
+        scan_id: keytriage::tui::store::Store::SCAN_ID,
         organization: None,
         accounts: accounts.clone(),
         warnings: vec![],
@@ -86,7 +86,7 @@ fn events() -> Vec<ScanEvent> {
             access_keys: vec![],
         };
         out.push(ScanEvent::AccountDone {
-            scan_id: 1,
+            scan_id: keytriage::tui::store::Store::SCAN_ID,
             scan: Box::new(AccountScan::ok(account, root, users, vec![])),
         });
     }

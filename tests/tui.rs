@@ -919,7 +919,7 @@ fn marks_toggle_survive_sort_filter_and_rescan_and_a_vanished_one_is_dropped_wit
     app.view_select(&bob2());
     press(&mut app, Action::ToggleMark);
     assert_eq!(app.marks, [bob2()].into_iter().collect());
-    assert_eq!(app.marks_summary().as_deref(), Some("marked 1 key"));
+    assert_eq!(app.marks.summary().as_deref(), Some("marked 1 key"));
     insta::assert_snapshot!("keys_with_a_mark", screen(&app, 120, 9).backend());
     // Space again unmarks.
     app.view_select(&bob2());
@@ -1177,9 +1177,8 @@ fn rows_text(t: &Terminal<TestBackend>) -> Vec<String> {
 
 fn discovery_failed_app() -> App {
     let mut app = App::new(Policy::default(), now(), "not connected".into(), false);
-    app.store.scan_id = 1;
     app.on_scan_event(ScanEvent::DiscoveryFailed {
-        scan_id: 1,
+        scan_id: keytriage::tui::store::Store::SCAN_ID,
         error: keytriage::aws::Error::NoCredentials {
             profile: Some("audit".into()),
             message: "the SSO session for this profile has expired".into(),
@@ -1233,7 +1232,7 @@ fn r_after_a_failed_discovery_retries_it_as_a_new_scan_run() {
     );
 
     app.on_scan_event(ScanEvent::DiscoveryFailed {
-        scan_id: 1,
+        scan_id: keytriage::tui::store::Store::SCAN_ID,
         error: keytriage::aws::Error::CredentialReportUnreadable("stale".into()),
     });
     assert_eq!(app.store.discovery_error, None, "the old run's event is ignored");

@@ -83,7 +83,7 @@ proptest! {
                 Step::Progress(i) => {
                     let ids = ["111111111111", "222222222222", "333333333333", "444444444444"];
                     let account_id = AccountId::parse(ids[i]).unwrap();
-                    app.on_scan_event(ScanEvent::Progress { scan_id: 1, account_id, phase: ScanPhase::ReadingUsers { done: 1, total: 3 } });
+                    app.on_scan_event(ScanEvent::Progress { scan_id: keytriage::tui::store::Store::SCAN_ID, account_id, phase: ScanPhase::ReadingUsers { done: 1, total: 3 } });
                 }
                 Step::WriteOk => if let Some(request) = pending.pop() {
                     let keys = app.store.entry(&request.account.id).and_then(|e| e.scan.as_ref())

@@ -5,6 +5,7 @@
 use super::bulk_flow::{self, BulkConfirm, BulkFlow};
 use super::groups::GroupBy;
 use super::keymap::{self, Action, Context};
+use super::marks::Marks;
 use super::store::Store;
 use super::table::{RowId, Table};
 use super::views::{self, ViewKind, is_root};
@@ -16,7 +17,6 @@ use crate::remediate::bulk::{BatchEvent, Outcome};
 use crate::remediate::{Done, RemediateError, WriteRequest};
 use crate::scan::ScanEvent;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
@@ -175,7 +175,7 @@ pub struct App {
     /// The bulk flow, which owns the open dialog of a write on every marked key.
     pub bulk: BulkFlow,
     /// Marked rows, by identity (across views, sorts, filters and rescans).
-    pub marks: HashSet<RowId>,
+    pub marks: Marks,
 }
 
 impl App {
@@ -193,7 +193,7 @@ impl App {
             flash: None,
             write: WriteFlow::default(),
             bulk: BulkFlow::default(),
-            marks: HashSet::new(),
+            marks: Marks::default(),
         }
     }
 
@@ -233,8 +233,8 @@ impl App {
             view.built = Some(current);
             view.built_at = Some(now);
         }
-        if view.table.marks != self.marks {
-            view.table.marks = self.marks.clone();
+        if view.table.marks != *self.marks {
+            view.table.marks = (*self.marks).clone();
         }
     }
 
@@ -344,16 +344,12 @@ impl App {
             Action::Key(a) => return self.ask(a),
             Action::ToggleMark => {
                 if let Some(id) = table.selected_row().map(|r| r.id.clone()) {
-                    if !self.marks.remove(&id) {
-                        self.marks.insert(id);
-                    }
+                    self.marks.toggle(id);
                     table.move_by(1);
                 }
             }
             Action::MarkShown => {
-                let shown: Vec<RowId> = table.shown().map(|r| r.id.clone()).collect();
-                let n = shown.len();
-                self.marks.extend(shown);
+                let n = self.marks.mark_all(table.shown().map(|r| r.id.clone()));
                 self.say(format!("marked {n} rows shown"), false);
             }
             Action::Group => {
@@ -367,8 +363,7 @@ impl App {
                 self.refresh();
             }
             Action::ClearMarks => {
-                let n = self.marks.len();
-                self.marks.clear();
+                let n = self.marks.clear();
                 self.say(format!("cleared {n} marks"), false);
             }
         }
@@ -382,13 +377,8 @@ impl App {
         });
     }
 
-    /// Starts `action` on the selected key (or explains why not): the key is read live, then
-    /// the confirmation opens.
-    fn ask(&mut self, action: KeyAction) -> Option<Effect> {
-        let Some(RowId::Key(account, user, key)) = self.view().table.selected_row().map(|r| r.id.clone()) else {
-            self.say("select an access key first", true);
-            return None;
-        };
+    /// In a read-only session, says how to enable writes and returns true.
+    fn refuse_read_only(&mut self, action: KeyAction) -> bool {
         if !self.write_mode {
             self.say(
                 format!(
@@ -397,6 +387,18 @@ impl App {
                 ),
                 true,
             );
+        }
+        !self.write_mode
+    }
+
+    /// Starts `action` on the selected key (or explains why not): the key is read live, then
+    /// the confirmation opens.
+    fn ask(&mut self, action: KeyAction) -> Option<Effect> {
+        let Some(RowId::Key(account, user, key)) = self.view().table.selected_row().map(|r| r.id.clone()) else {
+            self.say("select an access key first", true);
+            return None;
+        };
+        if self.refuse_read_only(action) {
             return None;
         }
         let (Some(entry), Some(k)) = (self.store.entry(&account), self.store.key(&account, &user, &key)) else {
@@ -420,96 +422,29 @@ impl App {
         self.react(reaction)
     }
 
-    /// What is marked, for the header: `marked 20 keys, 1 user`, or `None`.
-    pub fn marks_summary(&self) -> Option<String> {
-        if self.marks.is_empty() {
-            return None;
-        }
-        let mut counts = [0usize; 6];
-        for m in &self.marks {
-            let i = match m {
-                RowId::Key(..) => 0,
-                RowId::User(..) => 1,
-                RowId::Account(_) => 2,
-                RowId::Finding(..) => 3,
-                RowId::Journal(..) => 4,
-                RowId::Group(..) => 5,
-            };
-            counts[i] += 1;
-        }
-        let parts: Vec<String> = counts
-            .iter()
-            .zip([
-                ("key", "keys"),
-                ("user", "users"),
-                ("account", "accounts"),
-                ("finding", "findings"),
-                ("journal line", "journal lines"),
-                ("group", "groups"),
-            ])
-            .filter(|(n, _)| **n > 0)
-            .map(|(n, (one, many))| format!("{n} {}", if *n == 1 { one } else { many }))
-            .collect();
-        Some(format!("marked {}", parts.join(", ")))
-    }
-
-    /// Drops marks whose target is gone from the latest scan (an account whose scan is under
-    /// way keeps its marks until it ends), with a footer note naming how many and one of them.
+    /// Drops marks whose target vanished from the latest scan, saying so in the footer.
     fn prune_marks(&mut self) {
-        let store = &self.store;
-        let mut gone: Vec<RowId> = Vec::new();
-        self.marks.retain(|id| {
-            let keep = mark_exists(store, id);
-            if !keep {
-                gone.push(id.clone());
-            }
-            keep
-        });
-        if let Some(first) = gone.first() {
-            let what = match first {
-                RowId::Key(_, u, k) => format!("access key {k} of {u}"),
-                RowId::User(_, u) => format!("user {u}"),
-                RowId::Account(a) => format!("account {a}"),
-                RowId::Finding(_, u, _, rule) => format!("finding {rule} of {u}"),
-                RowId::Journal(id, _) => format!("journal line {id}"),
-                RowId::Group(rule, _) => format!("group {}", rule.unwrap_or("of every rule")),
-            };
-            let more = if gone.len() > 1 {
-                format!(" and {} more", gone.len() - 1)
-            } else {
-                String::new()
-            };
-            self.say(
-                format!("mark dropped: {what}{more} no longer exists in the latest scan"),
-                false,
-            );
+        if let Some(note) = self.marks.prune(&self.store) {
+            self.say(note, false);
         }
     }
 
     /// Opens the confirmation of `action` on every marked access key (or explains why not).
     fn ask_bulk(&mut self, action: KeyAction) -> Option<Effect> {
-        if !self.write_mode {
-            self.say(
-                format!(
-                    "read-only: start keytriage with --write to {} keys (nothing was changed)",
-                    action.verb()
-                ),
-                true,
-            );
+        if self.refuse_read_only(action) {
             return None;
         }
-        let mut keys: Vec<&RowId> = self.marks.iter().filter(|m| matches!(m, RowId::Key(..))).collect();
+        let keys = self.marks.keys();
         if keys.is_empty() {
             self.say(
                 format!(
                     "no access key is marked ({}); mark keys with Space, or clear the marks with u",
-                    self.marks_summary().unwrap_or_default()
+                    self.marks.summary().unwrap_or_default()
                 ),
                 true,
             );
             return None;
         }
-        keys.sort_by_key(|m| format!("{m:?}"));
         let mut targets = Vec::new();
         let mut left_out = Vec::new();
         for m in keys {
@@ -556,7 +491,7 @@ impl App {
                 .replace_user_keys(&account, &user, keys, &self.policy, self.now);
         }
         for id in &unmark {
-            self.marks.remove(id);
+            self.marks.unmark(id);
         }
         if ended {
             self.prune_marks();
@@ -802,29 +737,5 @@ impl App {
             .map(|(name, ..)| name)
             .filter(|n| n.starts_with(self.command.trim()))
             .collect()
-    }
-}
-
-/// True when the target of mark `id` is still in the latest scan (or its account's scan is
-/// under way, or has not finished yet).
-fn mark_exists(store: &Store, id: &RowId) -> bool {
-    let account = match id {
-        RowId::Journal(..) | RowId::Group(..) => return true,
-        RowId::Account(a) | RowId::User(a, _) | RowId::Key(a, _, _) | RowId::Finding(a, _, _, _) => a,
-    };
-    let Some(entry) = store.entry(account) else {
-        return false;
-    };
-    let Some(scan) = entry.scan.as_ref().filter(|_| !entry.scanning()) else {
-        return true;
-    };
-    match id {
-        RowId::User(_, u) => scan.users.iter().any(|x| &x.name == u),
-        RowId::Key(a, u, k) => store.key(a, u, k).is_some(),
-        RowId::Finding(_, u, k, rule) => entry
-            .findings
-            .iter()
-            .any(|f| &f.user == u && &f.access_key_id == k && f.rule.id() == *rule),
-        RowId::Account(_) | RowId::Journal(..) | RowId::Group(..) => true,
     }
 }

@@ -10,6 +10,7 @@ pub mod bulk_flow;
 pub mod dialog;
 pub mod groups;
 pub mod keymap;
+pub mod marks;
 pub mod render;
 pub mod store;
 pub mod table;

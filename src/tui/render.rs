@@ -120,7 +120,7 @@ fn render_header(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     for (s, n) in Severity::ALL.iter().zip(counts).take(4) {
         second.push(Span::styled(format!(" {} {n}", sev_label(*s)), theme.severity(*s)));
     }
-    if let Some(m) = app.marks_summary() {
+    if let Some(m) = app.marks.summary() {
         second.push(Span::styled(format!("  {m}"), theme.accent()));
     }
     Paragraph::new(vec![first, Line::from(second)]).render(area, buf);
