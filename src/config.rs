@@ -48,6 +48,12 @@ pub struct FileConfig {
     pub stale_user_days: Option<u32>,
     /// The default of `scan --fail-on`.
     pub fail_on: Option<Severity>,
+    /// The scan history database, as `--history`.
+    pub history: Option<PathBuf>,
+    /// The exceptions file, as `--exceptions`.
+    pub exceptions: Option<PathBuf>,
+    /// The longest an exception may run, in days after the file is read (no flag).
+    pub exception_max_days: Option<u32>,
 }
 
 /// A concurrency: a positive integer; 0 is refused with a message that says so.

@@ -34,7 +34,7 @@ fn run() -> Result<i32> {
             return Ok(if e.use_stderr() { 1 } else { 0 });
         }
     };
-    let settings = Settings::load(&cli.global)?;
+    let mut settings = Settings::load(&cli.global)?;
     let _log_guard = init_logging();
 
     let demo = cli.global.demo || matches!(cli.command, Some(Command::Demo));
@@ -43,6 +43,14 @@ fn run() -> Result<i32> {
         return Err(eyre!(
             "the TUI needs a terminal; for cron or CI use `keytriage scan --format json`"
         ));
+    }
+    if demo
+        && cli.global.history.is_none()
+        && let Some(p) = settings.history.as_mut()
+        && Some(&*p) == keytriage::history::default_path().as_ref()
+    {
+        // The demo's scans are of the emulator: keep them out of the real history.
+        p.set_file_name("history-demo.db");
     }
     let emulator = if demo {
         if keytriage::emulator::is_installed() {
@@ -89,6 +97,8 @@ fn run() -> Result<i32> {
             Some(Command::Delete(k)) => {
                 write::run(&connect, &settings, journal, write_mode, &k, KeyAction::Delete).await
             }
+            Some(Command::History) => keytriage::commands::history::run(&settings),
+            Some(Command::Diff(args)) => keytriage::commands::diff::run(&settings, &args),
             Some(Command::Demo) | None => {
                 let opts = keytriage::tui::TuiOptions {
                     connect: connect.clone(),

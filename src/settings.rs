@@ -10,6 +10,8 @@ use crate::audit::{Policy, Severity};
 use crate::cli::GlobalArgs;
 use crate::config::{self, ConfigError, FileConfig};
 use crate::model::AccountId;
+use crate::{exceptions, history};
+use std::path::PathBuf;
 
 /// The default audit role: the role AWS Organizations creates in every member account.
 pub const DEFAULT_ROLE: &str = "OrganizationAccountAccessRole";
@@ -46,6 +48,13 @@ pub struct Settings {
     pub policy: Policy,
     /// The config file's default for `scan --fail-on` (the flag, when given, wins in `scan`).
     pub fail_on: Option<Severity>,
+    /// The scan history database; `None`: history off (`--no-history`, or no data dir).
+    pub history: Option<PathBuf>,
+    /// The exceptions file named by `--exceptions` or the config; `None`: the default path
+    /// if it exists (see [`crate::exceptions::load`]).
+    pub exceptions: Option<PathBuf>,
+    /// The longest an exception may run, in days; default [`exceptions::DEFAULT_MAX_DAYS`].
+    pub exception_max_days: u32,
 }
 
 impl Settings {
@@ -99,6 +108,17 @@ impl Settings {
                     .unwrap_or(defaults.stale_user_days),
             },
             fail_on: file.fail_on,
+            history: if flags.no_history {
+                None
+            } else {
+                flags
+                    .history
+                    .clone()
+                    .or_else(|| file.history.clone())
+                    .or_else(history::default_path)
+            },
+            exceptions: flags.exceptions.clone().or_else(|| file.exceptions.clone()),
+            exception_max_days: file.exception_max_days.unwrap_or(exceptions::DEFAULT_MAX_DAYS),
         }
     }
 }
