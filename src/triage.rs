@@ -230,7 +230,8 @@ pub struct Snapshot {
     pub keys: BTreeMap<(AccountId, String, AccessKeyId), KeyStatus>,
 }
 
-/// A finding present in both scans whose severity or status differs.
+/// A finding present in both scans whose severity changed or that became (or stopped being)
+/// excepted; new → open is the lifecycle, not a change.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Changed {
     /// Its identity.
@@ -251,11 +252,17 @@ pub struct Diff {
     pub resolved: Vec<(FindingId, Severity)>,
     /// In FROM, not in TO, in an account TO did not scan in full (unknown now).
     pub unchecked: Vec<(FindingId, Severity)>,
-    /// In both, with a different severity or status.
+    /// In both, with a different severity, or excepted in one and not the other.
     pub changed: Vec<Changed>,
     /// Keys whose status changed (Active ↔ Inactive), appeared or disappeared:
     /// (account, user, key id, before, after).
     pub keys: Vec<(AccountId, String, AccessKeyId, Option<KeyStatus>, Option<KeyStatus>)>,
+}
+
+/// Same severity, and excepted in both or in neither.
+fn same(a: (Severity, Option<Status>), b: (Severity, Option<Status>)) -> bool {
+    let excepted = |s: Option<Status>| s == Some(Status::Excepted);
+    a.0 == b.0 && excepted(a.1) == excepted(b.1)
 }
 
 /// Compares two scans; every list is in identity order.
@@ -264,7 +271,7 @@ pub fn diff(from: &Snapshot, to: &Snapshot) -> Diff {
     for (id, (sev, status)) in &to.findings {
         match from.findings.get(id) {
             None => d.new.push((id.clone(), *sev)),
-            Some(before) if *before != (*sev, *status) => d.changed.push(Changed {
+            Some(before) if !same(*before, (*sev, *status)) => d.changed.push(Changed {
                 id: id.clone(),
                 from: *before,
                 to: (*sev, *status),
@@ -534,12 +541,23 @@ mod tests {
         let gone = finding(Rule::InactiveKey, A, "carol", Some("AKIA3"));
         let lost = finding(Rule::KeyUnused, B, "dave", Some("AKIA9"));
         let fresh = finding(Rule::KeyUnused, A, "bob", Some("AKIA2"));
+        let open = finding(Rule::KeyUnused, A, "erin", Some("AKIA5"));
         let mut from = snap(
-            &[(&kept, Status::New), (&gone, Status::New), (&lost, Status::New)],
+            &[
+                (&kept, Status::New),
+                (&gone, Status::New),
+                (&lost, Status::New),
+                (&open, Status::New),
+            ],
             &[A, B],
             &[],
         );
-        let mut to = snap(&[(&kept, Status::Excepted), (&fresh, Status::New)], &[A], &[B]);
+        // new → open is no change.
+        let mut to = snap(
+            &[(&kept, Status::Excepted), (&fresh, Status::New), (&open, Status::Open)],
+            &[A],
+            &[B],
+        );
         let key = |u: &str, k: &str| (AccountId::parse(A).unwrap(), u.to_owned(), AccessKeyId(k.into()));
         from.keys.insert(key("alice", "AKIA1"), KeyStatus::Active);
         from.keys.insert(key("carol", "AKIA3"), KeyStatus::Inactive);
