@@ -96,12 +96,12 @@ fn record(h: &mut History, at: Timestamp, accounts: &[AccountScan], findings: &[
     (start.elapsed().as_secs_f64(), o.changes.new, o.changes.resolved)
 }
 
+/// The database file's size once its write-ahead log is folded in.
 fn size(path: &std::path::Path) -> u64 {
-    ["", "-wal", "-shm"]
-        .iter()
-        .filter_map(|s| std::fs::metadata(format!("{}{s}", path.display())).ok())
-        .map(|m| m.len())
-        .sum()
+    let conn = rusqlite::Connection::open(path).expect("open");
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .expect("checkpoint");
+    std::fs::metadata(path).expect("size").len()
 }
 
 fn main() {

@@ -136,6 +136,7 @@ mod tests {
         let cfg = parse(include_str!("../assets/keytriage.example.toml"), Path::new("x")).unwrap();
         assert_eq!(cfg.rotation_days, Some(90));
         assert_eq!(cfg.role_name.as_deref(), Some("OrganizationAccountAccessRole"));
+        assert_eq!(cfg.exception_max_days, Some(365));
     }
 
     #[test]

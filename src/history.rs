@@ -124,10 +124,15 @@ pub struct ScanSummary {
     pub resolved: u32,
 }
 
+/// One recorded finding: identity, severity, status (`None`: carried), first seen.
+type FindingRow = (FindingId, Severity, Option<Status>, Timestamp);
+
 /// An open history database.
 pub struct History {
     conn: Connection,
     path: PathBuf,
+    /// Account ids as text, by their integer form (a scan reads thousands of rows per account).
+    ids: std::cell::RefCell<HashMap<i64, AccountId>>,
 }
 
 /// The default path: `<data dir>/history.db`.
@@ -222,6 +227,7 @@ impl History {
         Ok(Self {
             conn,
             path: path.to_path_buf(),
+            ids: std::cell::RefCell::default(),
         })
     }
 
@@ -283,11 +289,7 @@ impl History {
 
     /// Findings of scan `id`: (identity, severity, status, first seen); with `carried`, the
     /// findings carried from accounts it did not check (status `None`) too.
-    fn findings(
-        &self,
-        id: i64,
-        carried: bool,
-    ) -> Result<Vec<(FindingId, Severity, Option<Status>, Timestamp)>, HistoryError> {
+    fn findings(&self, id: i64, carried: bool) -> Result<Vec<FindingRow>, HistoryError> {
         let mut stmt = self
             .conn
             .prepare(
@@ -341,7 +343,12 @@ impl History {
     }
 
     fn account_id(&self, n: i64) -> Result<AccountId, HistoryError> {
-        AccountId::parse(&format!("{n:012}")).map_err(|e| self.bad(e.to_string()))
+        if let Some(id) = self.ids.borrow().get(&n) {
+            return Ok(id.clone());
+        }
+        let id = AccountId::parse(&format!("{n:012}")).map_err(|e| self.bad(e.to_string()))?;
+        self.ids.borrow_mut().insert(n, id.clone());
+        Ok(id)
     }
 
     /// Records one scan in one transaction and returns its id. `triage` is what
@@ -493,7 +500,6 @@ impl History {
             for r in &triage.unchecked {
                 finding_row(&r.id, r.severity, UNCHECKED, r.first_seen)?;
             }
-            drop(finding_row);
             let mut ins_key = tx
                 .prepare("INSERT OR IGNORE INTO key_state VALUES (?1, ?2, ?3, ?4, ?5)")
                 .map_err(sql)?;
@@ -720,7 +726,10 @@ mod tests {
         assert_eq!(d.resolved.len(), 1);
         assert_eq!(d.resolved[0].0.user, "bob");
         assert_eq!(
-            d.keys.iter().map(|k| (k.1.as_str(), k.3, k.4)).collect::<Vec<_>>(),
+            d.keys
+                .iter()
+                .map(|k| (k.user.as_str(), k.from, k.to))
+                .collect::<Vec<_>>(),
             [
                 ("alice", Some(KeyStatus::Active), Some(KeyStatus::Inactive)),
                 ("bob", Some(KeyStatus::Active), None)

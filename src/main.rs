@@ -76,6 +76,19 @@ fn run() -> Result<i32> {
             .map(|_| (DUMMY_CREDENTIALS.0.to_owned(), DUMMY_CREDENTIALS.1.to_owned())),
         max_attempts: 10,
     };
+    // The TUI starts without a malformed exceptions file and says so; `scan` refuses it.
+    let (exceptions, notice) = if tui {
+        match keytriage::exceptions::load(
+            settings.exceptions.as_deref(),
+            settings.exception_max_days,
+            chrono::Utc::now(),
+        ) {
+            Ok(e) => (e, None),
+            Err(e) => (Vec::new(), Some(format!("{e} — running WITHOUT exceptions"))),
+        }
+    } else {
+        (Vec::new(), None)
+    };
     let runtime = tokio::runtime::Runtime::new()?;
     let write_mode = demo || cli.global.write;
     let mut journal_path =
@@ -107,6 +120,9 @@ fn run() -> Result<i32> {
                     write_mode,
                     remediation_role: settings.remediation_role.clone(),
                     journal,
+                    history: settings.history.clone(),
+                    exceptions,
+                    notice,
                 };
                 keytriage::tui::run(opts).await.wrap_err("terminal error")?;
                 Ok(0)

@@ -172,6 +172,28 @@ mod tests {
     }
 
     #[test]
+    fn history_and_exceptions_paths() {
+        let file = config::parse(
+            "history = \"/f/h.db\"\nexceptions = \"/f/e.toml\"\nexception_max_days = 30\n",
+            Path::new("x"),
+        )
+        .unwrap();
+        let s = Settings::resolve(&GlobalArgs::default(), &file);
+        assert_eq!(s.history.as_deref(), Some(Path::new("/f/h.db")));
+        assert_eq!(s.exceptions.as_deref(), Some(Path::new("/f/e.toml")));
+        assert_eq!(s.exception_max_days, 30);
+        let cli = Cli::try_parse_from(["keytriage", "--history", "/c/h.db", "--exceptions", "/c/e.toml"]).unwrap();
+        let s = Settings::resolve(&cli.global, &file);
+        assert_eq!(s.history.as_deref(), Some(Path::new("/c/h.db")));
+        assert_eq!(s.exceptions.as_deref(), Some(Path::new("/c/e.toml")));
+        let cli = Cli::try_parse_from(["keytriage", "--no-history", "history"]).unwrap();
+        assert_eq!(Settings::resolve(&cli.global, &file).history, None);
+        let s = Settings::resolve(&GlobalArgs::default(), &FileConfig::default());
+        assert_eq!(s.history, history::default_path());
+        assert_eq!((s.exceptions, s.exception_max_days), (None, 365));
+    }
+
+    #[test]
     fn account_flags_replace_the_files_list() {
         let cli = Cli::try_parse_from(["keytriage", "--accounts", "333333333333", "--concurrency", "5"]).unwrap();
         let file = FileConfig {

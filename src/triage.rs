@@ -254,9 +254,24 @@ pub struct Diff {
     pub unchecked: Vec<(FindingId, Severity)>,
     /// In both, with a different severity, or excepted in one and not the other.
     pub changed: Vec<Changed>,
-    /// Keys whose status changed (Active ↔ Inactive), appeared or disappeared:
-    /// (account, user, key id, before, after).
-    pub keys: Vec<(AccountId, String, AccessKeyId, Option<KeyStatus>, Option<KeyStatus>)>,
+    /// Keys whose status changed (Active ↔ Inactive), appeared, or disappeared from an
+    /// account scanned in full.
+    pub keys: Vec<KeyChange>,
+}
+
+/// An access key whose status differs between two scans.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct KeyChange {
+    /// The account.
+    pub account_id: AccountId,
+    /// The IAM user.
+    pub user: String,
+    /// The key.
+    pub access_key_id: AccessKeyId,
+    /// Its status in FROM; `None`: absent.
+    pub from: Option<KeyStatus>,
+    /// Its status in TO; `None`: absent.
+    pub to: Option<KeyStatus>,
 }
 
 /// Same severity, and excepted in both or in neither.
@@ -294,7 +309,13 @@ pub fn diff(from: &Snapshot, to: &Snapshot) -> Diff {
     for k in all {
         let (a, b) = (from.keys.get(k).copied(), to.keys.get(k).copied());
         if a != b && (b.is_some() || to.accounts.get(&k.0).copied().unwrap_or(false)) {
-            d.keys.push((k.0.clone(), k.1.clone(), k.2.clone(), a, b));
+            d.keys.push(KeyChange {
+                account_id: k.0.clone(),
+                user: k.1.clone(),
+                access_key_id: k.2.clone(),
+                from: a,
+                to: b,
+            });
         }
     }
     d
@@ -450,7 +471,8 @@ mod tests {
         let f = finding(Rule::KeyNotRotated, A, "ci-deploy", Some("AKIA1"));
         let accounts = [account(A, ScanStatus::Ok, false)];
         // (exceptions, status, exception_expired_on, stale indices)
-        let cases: Vec<(Vec<Exception>, Status, Option<(i32, u32, u32)>, Vec<usize>)> = vec![
+        type Case = (Vec<Exception>, Status, Option<(i32, u32, u32)>, Vec<usize>);
+        let cases: Vec<Case> = vec![
             (
                 vec![exception(Rule::KeyNotRotated, Some("ci-*"), (2026, 12, 2))],
                 Status::Excepted,
@@ -574,23 +596,18 @@ mod tests {
                 to: (Severity::High, Some(Status::Excepted)),
             }]
         );
+        let change = |u: &str, k: &str, from, to| KeyChange {
+            account_id: AccountId::parse(A).unwrap(),
+            user: u.into(),
+            access_key_id: AccessKeyId(k.into()),
+            from,
+            to,
+        };
         assert_eq!(
             d.keys,
             [
-                (
-                    key("alice", "AKIA1").0,
-                    "alice".into(),
-                    AccessKeyId("AKIA1".into()),
-                    Some(KeyStatus::Active),
-                    Some(KeyStatus::Inactive)
-                ),
-                (
-                    key("carol", "AKIA3").0,
-                    "carol".into(),
-                    AccessKeyId("AKIA3".into()),
-                    Some(KeyStatus::Inactive),
-                    None
-                ),
+                change("alice", "AKIA1", Some(KeyStatus::Active), Some(KeyStatus::Inactive)),
+                change("carol", "AKIA3", Some(KeyStatus::Inactive), None),
             ]
         );
         assert_eq!(diff(&to, &to), Diff::default());

@@ -194,14 +194,15 @@ pub fn write_text(out: &mut dyn Write, d: &Diff) -> std::io::Result<()> {
         )?;
     }
     let word = |s: &Option<KeyStatus>| s.map_or("absent", KeyStatus::as_str);
-    for (a, u, k, from, to) in &d.keys {
+    for k in &d.keys {
         writeln!(
             out,
-            "key {} {u} {}: {} -> {}",
-            a.as_str(),
-            k.as_str(),
-            word(from),
-            word(to)
+            "key {} {} {}: {} -> {}",
+            k.account_id.as_str(),
+            k.user,
+            k.access_key_id.as_str(),
+            word(&k.from),
+            word(&k.to)
         )?;
     }
     Ok(())

@@ -12,12 +12,13 @@ use color_eyre::eyre::{Result, eyre};
 use std::io::Write;
 
 /// Triages `findings` against the previous recorded scan and `exceptions`, records this scan,
-/// and returns the triage. History off: everything is triaged against no previous scan. A
+/// and returns the triage. `history`: the database ([`Settings::history`]); `None`, history
+/// off: everything is triaged against no previous scan. A
 /// history that cannot be opened, read or written (locked, corrupt, newer) is reported
 /// through `warn` (one line, what happened and that this scan is not recorded) and the
 /// triage goes on without it. Exceptions matching nothing are reported through `warn` too.
 pub fn triage_and_record(
-    settings: &Settings,
+    history: Option<&std::path::Path>,
     org: &OrgScan,
     findings: &[Finding],
     exceptions: &[Exception],
@@ -25,7 +26,7 @@ pub fn triage_and_record(
     now: crate::model::Timestamp,
     mut warn: impl FnMut(String),
 ) -> Outcome {
-    let mut db = settings.history.as_deref().and_then(|path| match History::open(path) {
+    let mut db = history.and_then(|path| match History::open(path) {
         Ok(h) => Some(h),
         Err(e) => {
             warn(format!("{e}; this scan is not recorded"));

@@ -47,9 +47,17 @@ pub async fn run(connect: &ConnectOptions, settings: &Settings, args: &ScanArgs)
     // generated_at of the scan that first saw it.
     let now = chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 0);
     let findings = audit::audit_all(&org.accounts, &settings.policy, now);
-    let outcome = super::history::triage_and_record(settings, &org, &findings, &exceptions, Some(&caller), now, |w| {
-        eprintln!("keytriage: warning: {w}");
-    });
+    let outcome = super::history::triage_and_record(
+        settings.history.as_deref(),
+        &org,
+        &findings,
+        &exceptions,
+        Some(&caller),
+        now,
+        |w| {
+            eprintln!("keytriage: warning: {w}");
+        },
+    );
 
     let mut buf = Vec::new();
     match args.format {
