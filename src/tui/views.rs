@@ -28,6 +28,8 @@ pub enum ViewKind {
     Findings,
     /// The journal of write actions, newest first.
     Journal,
+    /// Findings new and resolved since the previous recorded scan.
+    Changes,
 }
 
 /// One view: everything the rest of the TUI needs to know about it. The `:` line's
@@ -126,6 +128,16 @@ pub const VIEWS: &[ViewSpec] = &[
         shows_progress: false,
     },
     ViewSpec {
+        name: "changes",
+        help: "findings new and resolved since the previous scan",
+        opens: Some(ViewKind::Changes),
+        columns: CHANGE_COLUMNS,
+        scoped_by: &[],
+        sort: ("SEV", Order::Desc),
+        contexts: &[AccountRows, Drillable],
+        shows_progress: false,
+    },
+    ViewSpec {
         name: "account-users",
         help: "one account's users (Enter on an account)",
         opens: None,
@@ -182,6 +194,7 @@ impl ViewKind {
             Self::Keys => "keys",
             Self::Findings => "findings",
             Self::Journal => "journal",
+            Self::Changes => "changes",
         })
     }
 
@@ -241,6 +254,7 @@ impl ViewKind {
                 .flat_map(|e| e.findings.iter().map(move |f| finding_row(e, f)))
                 .collect(),
             Self::Journal => store.journal.iter().map(journal_row).collect(),
+            Self::Changes => change_rows(store, now),
         };
         if skip > 0 {
             for r in &mut rows {
@@ -267,6 +281,11 @@ impl ViewKind {
             Self::Keys => "access keys (all accounts)".into(),
             Self::Findings => "findings (all accounts)".into(),
             Self::Journal => "journal of write actions".into(),
+            Self::Changes => match store.changes.as_ref().and_then(|c| c.0.previous_scan_at) {
+                Some(t) => format!("changes since the scan of {}", t.format("%Y-%m-%d %H:%M UTC")),
+                None if store.changes.is_some() => "changes (first recorded scan: every finding is new)".into(),
+                None => "changes (shown once a scan is recorded)".into(),
+            },
         }
     }
 }
@@ -322,6 +341,69 @@ const JOURNAL_COLUMNS: &[Column] = &[
     col("REQUEST ID", 10, 36, 3),
     col("ERROR", 8, 60, 2),
 ];
+
+const CHANGE_COLUMNS: &[Column] = &[
+    col("CHANGE", 8, 8, 0),
+    col("SEV", 4, 4, 0),
+    col("RULE", 10, 23, 0),
+    col("ACCOUNT", 8, 20, 1),
+    col("USER", 8, 20, 0),
+    col("ACCESS KEY", 10, 20, 2),
+    col("OPEN", 6, 10, 1),
+];
+
+/// `:changes`: NEW for each finding first seen by the last recorded scan, RESOLVED for each
+/// finding gone since the one before; OPEN is how long it has been (or had been) open.
+fn change_rows(store: &Store, now: Timestamp) -> Vec<Row> {
+    let name = |id: &AccountId| {
+        store
+            .entry(id)
+            .map(|e| e.account.name.clone())
+            .unwrap_or_else(|| id.to_string())
+    };
+    let row = |change: &str, f: &crate::triage::FindingId, sev: Severity, first_seen: Timestamp| {
+        let key = f.access_key_id.as_ref().map_or_else(|| "-".into(), |k| k.to_string());
+        let days = age_days(first_seen, now);
+        let cols: Vec<(String, SortKey)> = vec![
+            (change.into(), SortKey::Text),
+            (sev_label(sev).into(), SortKey::Num(sev as i64)),
+            (f.rule.id().into(), SortKey::Text),
+            (name(&f.account_id), SortKey::Text),
+            (f.user.clone(), SortKey::Text),
+            (key, SortKey::Text),
+            (format!("open {days} d"), SortKey::Num(days)),
+        ];
+        Row::new(
+            RowId::Finding(
+                f.account_id.clone(),
+                f.user.clone(),
+                f.access_key_id.clone(),
+                f.rule.id(),
+            ),
+            cols,
+            Some(sev),
+            change == "RESOLVED",
+        )
+    };
+    let mut rows: Vec<Row> = store
+        .accounts
+        .iter()
+        .flat_map(|e| &e.findings)
+        .filter_map(|f| {
+            let id = crate::triage::FindingId::of(f);
+            let t = store.triage.get(&id)?;
+            (t.status == crate::triage::Status::New).then(|| row("NEW", &id, f.severity, t.first_seen))
+        })
+        .collect();
+    if let Some((_, resolved)) = &store.changes {
+        rows.extend(
+            resolved
+                .iter()
+                .map(|r| row("RESOLVED", &r.id, r.severity, r.first_seen)),
+        );
+    }
+    rows
+}
 
 const FINDING_COLUMNS: &[Column] = &[
     col("SEV", 4, 4, 0),
@@ -642,7 +724,79 @@ mod tests {
             ViewKind::Keys,
             ViewKind::Findings,
             ViewKind::Journal,
+            ViewKind::Changes,
         ]
+    }
+
+    #[test]
+    fn changes_lists_new_and_resolved_findings_with_how_long_they_were_open() {
+        use crate::triage::{Changes, FindingId, Recorded, Status, Triage};
+        use chrono::TimeZone;
+        let now = chrono::Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
+        let id = AccountId::parse("111111111111").unwrap();
+        let finding = |user: &str, rule: crate::audit::Rule| Finding {
+            rule,
+            severity: rule.severity(),
+            account_id: id.clone(),
+            user: user.into(),
+            access_key_id: None,
+            detail: String::new(),
+            controls: &[],
+        };
+        let (fresh, old) = (
+            finding("alice", crate::audit::Rule::ConsoleWithoutMfa),
+            finding("bob", crate::audit::Rule::StaleUser),
+        );
+        let mut store = Store::new();
+        store.accounts.push(AccountEntry {
+            account: crate::model::Account {
+                id: id.clone(),
+                name: "prod".into(),
+                email: String::new(),
+                state: crate::model::AccountState::Active,
+                ou_path: "/".into(),
+            },
+            phase: None,
+            scan: None,
+            findings: vec![fresh.clone(), old.clone()],
+        });
+        let triage = |status, days| Triage {
+            first_seen: now - chrono::Days::new(days),
+            status,
+            exception: None,
+            exception_expired_on: None,
+        };
+        store.triage.insert(FindingId::of(&fresh), triage(Status::New, 0));
+        store.triage.insert(FindingId::of(&old), triage(Status::Open, 30));
+        let gone = finding("carol", crate::audit::Rule::KeyNotRotated);
+        store.changes = Some((
+            Changes {
+                previous_scan_at: Some(now - chrono::Days::new(7)),
+                ..Changes::default()
+            },
+            vec![Recorded {
+                id: FindingId::of(&gone),
+                severity: gone.severity,
+                first_seen: now - chrono::Days::new(23),
+            }],
+        ));
+        let rows = ViewKind::Changes.rows(&store, &Policy::default(), now);
+        let cells: Vec<Vec<&str>> = rows
+            .iter()
+            .map(|r| r.cells.iter().map(|c| c.as_str()).collect())
+            .collect();
+        assert_eq!(
+            cells,
+            [
+                vec!["NEW", "HIGH", "console-without-mfa", "prod", "alice", "-", "open 0 d"],
+                vec!["RESOLVED", "HIGH", "key-not-rotated", "prod", "carol", "-", "open 23 d"],
+            ]
+        );
+        assert_eq!(
+            ViewKind::Changes.title(&store),
+            "changes since the scan of 2026-11-24 09:00 UTC"
+        );
+        assert_eq!(ViewKind::from_command(":ch"), Some(ViewKind::Changes));
     }
 
     #[test]
@@ -678,7 +832,8 @@ mod tests {
                 "user",
                 "keys",
                 "findings",
-                "journal"
+                "journal",
+                "changes"
             ]
         );
         for (name, _, kind) in commands() {
@@ -714,10 +869,10 @@ mod tests {
         let titles: Vec<&str> = every_kind().iter().map(title).collect();
         assert_eq!(
             titles,
-            ["CRIT", "FINDINGS", "FINDINGS", "AGE", "AGE", "SEV", "TIME (UTC)"]
+            ["CRIT", "FINDINGS", "FINDINGS", "AGE", "AGE", "SEV", "TIME (UTC)", "SEV"]
         );
         // Same indices as before the registry (no behaviour change).
         let idx: Vec<usize> = every_kind().iter().map(|k| k.default_sort().0).collect();
-        assert_eq!(idx, [9, 8, 7, 2, 4, 0, 0]);
+        assert_eq!(idx, [9, 8, 7, 2, 4, 0, 0, 1]);
     }
 }
