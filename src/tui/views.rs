@@ -129,7 +129,7 @@ pub const VIEWS: &[ViewSpec] = &[
     },
     ViewSpec {
         name: "changes",
-        help: "findings new and resolved since the previous scan",
+        help: "new and resolved since the last scan",
         opens: Some(ViewKind::Changes),
         columns: CHANGE_COLUMNS,
         scoped_by: &[],
