@@ -372,3 +372,60 @@ fn a_corrupt_or_newer_history_is_skipped_with_a_warning_and_the_scan_still_print
         .unwrap();
     assert_eq!(tables, 0, "a newer database is left untouched");
 }
+
+// See: issue 11 (a failed account resolves nothing; its findings keep their first-seen date).
+#[test]
+fn a_failed_account_resolves_nothing_and_its_findings_stay_open_since_first_seen() {
+    // The management account is 123456789012 in every emulator, so two emulators can play
+    // the same account before and during an outage.
+    let key = |age: u32| json!({"age_days": age, "status": "Active", "last_used": {"days_ago": 1}});
+    let users = json!([
+        {"name": "alice", "created_days_ago": 400, "keys": [key(400)]},
+        {"name": "bob", "created_days_ago": 300, "keys": [key(300)]}
+    ]);
+    let healthy = common::emulator(&json!({
+        "organization": true,
+        "accounts": [{"name": "mgmt", "management": true, "users": users}]
+    }));
+    let outage = common::emulator(&json!({
+        "organization": true,
+        "accounts": [{"name": "mgmt", "management": true, "users": users}],
+        "faults": [{"account": "mgmt", "action": "ListUsers", "kind": "deny"}]
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal.jsonl");
+    let db = dir.path().join("history.db");
+    let hist = db.to_str().unwrap();
+    let scan = |emu: &Emulator| against(emu, &journal, &["--history", hist, "scan", "-q"]);
+
+    let first = scan(&healthy);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let d1 = doc(&first);
+    assert_eq!(d1["changes"]["new"], 2);
+
+    std::thread::sleep(std::time::Duration::from_millis(1100)); // another second
+    let failed = scan(&outage);
+    assert_eq!(failed.status.code(), Some(0), "{}", stderr(&failed));
+    let d2 = doc(&failed);
+    assert_eq!(d2["accounts"][0]["scan"]["status"], "failed");
+    let c = &d2["changes"];
+    assert_eq!(
+        (c["resolved"].as_u64(), c["unchecked"].as_u64()),
+        (Some(0), Some(2)),
+        "nothing resolved by a failed account: {c}"
+    );
+
+    let again = scan(&healthy);
+    let d3 = doc(&again);
+    assert_eq!(findings(&d3).iter().map(|f| f.2.as_str()).collect::<Vec<_>>(), ["open", "open"]);
+    for f in d3["findings"].as_array().unwrap() {
+        assert_eq!(f["first_seen"], d1["generated_at"], "open since the first scan: {f}");
+    }
+    assert_eq!(d3["changes"]["resolved"], 0);
+    let diff = keytriage(&["--history", hist, "diff", "1", "2"]);
+    assert!(
+        stdout(&diff).starts_with("0 new, 0 resolved, 2 unchecked, 0 changed, 0 key changes\n? high 123456789012 alice key-not-rotated "),
+        "{}",
+        stdout(&diff)
+    );
+}
