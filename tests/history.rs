@@ -417,14 +417,19 @@ fn a_failed_account_resolves_nothing_and_its_findings_stay_open_since_first_seen
 
     let again = scan(&healthy);
     let d3 = doc(&again);
-    assert_eq!(findings(&d3).iter().map(|f| f.2.as_str()).collect::<Vec<_>>(), ["open", "open"]);
+    assert_eq!(
+        findings(&d3).iter().map(|f| f.2.as_str()).collect::<Vec<_>>(),
+        ["open", "open"]
+    );
     for f in d3["findings"].as_array().unwrap() {
         assert_eq!(f["first_seen"], d1["generated_at"], "open since the first scan: {f}");
     }
     assert_eq!(d3["changes"]["resolved"], 0);
     let diff = keytriage(&["--history", hist, "diff", "1", "2"]);
     assert!(
-        stdout(&diff).starts_with("0 new, 0 resolved, 2 unchecked, 0 changed, 0 key changes\n? high 123456789012 alice key-not-rotated "),
+        stdout(&diff).starts_with(
+            "0 new, 0 resolved, 2 unchecked, 0 changed, 0 key changes\n? high 123456789012 alice key-not-rotated "
+        ),
         "{}",
         stdout(&diff)
     );

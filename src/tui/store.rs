@@ -147,7 +147,8 @@ impl Store {
         (org, findings)
     }
 
-    /// Keeps the triage of `findings` (as [`Store::org_scan`] returned them).
+    /// Keeps the triage of `findings` (as [`Store::org_scan`] returned them) and recounts the
+    /// severity totals without the excepted findings.
     pub fn set_triage(&mut self, findings: &[Finding], outcome: Outcome) {
         self.triage = findings
             .iter()
@@ -155,6 +156,18 @@ impl Store {
             .map(|(f, t)| (FindingId::of(f), t))
             .collect();
         self.changes = Some((outcome.changes, outcome.resolved));
+        // Excepted findings leave the totals.
+        let mut counts = [0; 5];
+        for f in self.accounts.iter().flat_map(|e| &e.findings) {
+            let excepted = self
+                .triage
+                .get(&FindingId::of(f))
+                .is_some_and(|t| t.status == crate::triage::Status::Excepted);
+            if !excepted {
+                count_into(&mut counts, std::slice::from_ref(f), true);
+            }
+        }
+        self.severity_counts = counts;
         self.generation += 1;
     }
 
@@ -365,12 +378,31 @@ mod tests {
         assert_eq!(org.accounts.len(), 1, "only accounts scanned so far");
         let rules: Vec<&str> = findings.iter().map(|f| f.rule.id()).collect();
         assert_eq!(rules, ["key-not-rotated", "stale-user", "key-unused"]);
-        let outcome = crate::triage::triage(&findings, &org.accounts, &[], None, now);
+        // critical, high, medium, low, info
+        assert_eq!(store.severity_counts, [0, 1, 2, 0, 0]);
+        let exception = crate::exceptions::Exception::new(
+            crate::audit::Rule::KeyNotRotated,
+            AccountId::parse("111111111111").unwrap(),
+            Some("ali*".into()),
+            None,
+            "vendor".into(),
+            "carol".into(),
+            chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
+        )
+        .unwrap();
+        let outcome = crate::triage::triage(&findings, &org.accounts, &[exception], None, now);
         let generation = store.generation;
         store.set_triage(&findings, outcome);
         assert_eq!(store.generation, generation + 1);
         let t = &store.triage[&FindingId::of(&findings[0])];
-        assert_eq!((t.status, t.first_seen), (crate::triage::Status::New, now));
-        assert_eq!(store.changes.as_ref().map(|c| c.0.new), Some(3));
+        assert_eq!((t.status, t.first_seen), (crate::triage::Status::Excepted, now));
+        let t = &store.triage[&FindingId::of(&findings[1])];
+        assert_eq!(t.status, crate::triage::Status::New);
+        assert_eq!(store.changes.as_ref().map(|c| (c.0.new, c.0.excepted)), Some((2, 1)));
+        assert_eq!(
+            store.severity_counts,
+            [0, 0, 2, 0, 0],
+            "the excepted high leaves the totals"
+        );
     }
 }

@@ -251,7 +251,11 @@ impl ViewKind {
             Self::Findings => store
                 .accounts
                 .iter()
-                .flat_map(|e| e.findings.iter().map(move |f| finding_row(e, f)))
+                .flat_map(|e| {
+                    e.findings
+                        .iter()
+                        .map(move |f| finding_row(e, f, store.triage.get(&crate::triage::FindingId::of(f)), now))
+                })
                 .collect(),
             Self::Journal => store.journal.iter().map(journal_row).collect(),
             Self::Changes => change_rows(store, now),
@@ -635,7 +639,27 @@ fn key_row(e: &AccountEntry, u: &User, k: &AccessKey, user_findings: &[&Finding]
     )
 }
 
-fn finding_row(e: &AccountEntry, f: &Finding) -> Row {
+/// The lifecycle in front of a finding's detail, once a scan was recorded: `NEW`,
+/// `open 23 d`, `excepted until 2027-03-31 (carol: reason)`, plus `exception expired on DATE`.
+pub fn lifecycle_label(t: &crate::triage::Triage, now: Timestamp) -> String {
+    use crate::triage::Status;
+    let mut label = match (&t.status, &t.exception) {
+        (Status::Excepted, Some(e)) => format!("excepted until {} ({}: {})", e.expires, e.approved_by, e.reason),
+        (Status::New, _) => "NEW".into(),
+        _ => format!("open {} d", age_days(t.first_seen, now)),
+    };
+    if let Some(d) = t.exception_expired_on {
+        label.push_str(&format!(", exception expired on {d}"));
+    }
+    label
+}
+
+fn finding_row(e: &AccountEntry, f: &Finding, t: Option<&crate::triage::Triage>, now: Timestamp) -> Row {
+    let detail = match t {
+        Some(t) => format!("{} · {}", lifecycle_label(t, now), f.detail),
+        None => f.detail.clone(),
+    };
+    let excepted = t.is_some_and(|t| t.status == crate::triage::Status::Excepted);
     let key = f
         .access_key_id
         .as_ref()
@@ -647,7 +671,7 @@ fn finding_row(e: &AccountEntry, f: &Finding) -> Row {
         (e.account.name.clone(), SortKey::Text),
         (f.user.clone(), SortKey::Text),
         (key.clone(), SortKey::Text),
-        (f.detail.clone(), SortKey::Text),
+        (detail, SortKey::Text),
         (f.controls.join(", "), SortKey::Text),
     ];
     Row::new(
@@ -659,7 +683,7 @@ fn finding_row(e: &AccountEntry, f: &Finding) -> Row {
         ),
         cols,
         Some(f.severity),
-        false,
+        excepted,
     )
 }
 
@@ -726,6 +750,40 @@ mod tests {
             ViewKind::Journal,
             ViewKind::Changes,
         ]
+    }
+
+    #[test]
+    fn lifecycle_labels_say_new_open_excepted_and_expired() {
+        use crate::triage::{Status, Triage};
+        use chrono::TimeZone;
+        let now = chrono::Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
+        let e = crate::exceptions::Exception::new(
+            crate::audit::Rule::KeyNotRotated,
+            AccountId::parse("111111111111").unwrap(),
+            None,
+            None,
+            "vendor rotates it".into(),
+            "carol".into(),
+            chrono::NaiveDate::from_ymd_opt(2027, 3, 31).unwrap(),
+        )
+        .unwrap();
+        let t = |status, exception, expired| Triage {
+            first_seen: now - chrono::Days::new(23),
+            status,
+            exception,
+            exception_expired_on: expired,
+        };
+        let nov30 = chrono::NaiveDate::from_ymd_opt(2026, 11, 30);
+        assert_eq!(lifecycle_label(&t(Status::New, None, None), now), "NEW");
+        assert_eq!(lifecycle_label(&t(Status::Open, None, None), now), "open 23 d");
+        assert_eq!(
+            lifecycle_label(&t(Status::Excepted, Some(e), None), now),
+            "excepted until 2027-03-31 (carol: vendor rotates it)"
+        );
+        assert_eq!(
+            lifecycle_label(&t(Status::Open, None, nov30), now),
+            "open 23 d, exception expired on 2026-11-30"
+        );
     }
 
     #[test]
@@ -797,6 +855,9 @@ mod tests {
             "changes since the scan of 2026-11-24 09:00 UTC"
         );
         assert_eq!(ViewKind::from_command(":ch"), Some(ViewKind::Changes));
+        let rows = ViewKind::Findings.rows(&store, &Policy::default(), now);
+        let details: Vec<&str> = rows.iter().map(|r| r.cells[5].as_str()).collect();
+        assert_eq!(details, ["NEW · ", "open 30 d · "]);
     }
 
     #[test]
