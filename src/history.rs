@@ -66,6 +66,11 @@ pub const MIGRATIONS: &[&str] = &[
         created INTEGER NOT NULL, last_used INTEGER,
         PRIMARY KEY (scan_id, subject)
      ) WITHOUT ROWID;",
+    // 2: findings resolved and not seen since, so one that comes back is known as reopened.
+    "CREATE TABLE resolved (
+        subject INTEGER NOT NULL, rule INTEGER NOT NULL, resolved_at INTEGER NOT NULL,
+        PRIMARY KEY (subject, rule)
+     ) WITHOUT ROWID;",
 ];
 
 /// Why the history cannot be used; the scan goes on without it.
@@ -274,7 +279,42 @@ impl History {
             .query_row("SELECT generated_at FROM scan WHERE id = ?1", [id], |r| r.get(0))
             .map_err(|e| self.sql(e))?;
         let rows = self.findings(id, true)?;
+        let mut resolved = HashMap::new();
+        {
+            let mut st = self
+                .conn
+                .prepare(
+                    "SELECT r.name, s.account, s.user, s.credential, x.resolved_at
+                     FROM resolved x JOIN subject s ON s.id = x.subject JOIN rule r ON r.id = x.rule",
+                )
+                .map_err(|e| self.sql(e))?;
+            let rules: HashMap<&str, Rule> = Rule::ALL.iter().map(|r| (r.id(), *r)).collect();
+            let it = st
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, Option<String>>(3)?,
+                        r.get::<_, i64>(4)?,
+                    ))
+                })
+                .map_err(|e| self.sql(e))?;
+            for row in it {
+                let (rule, account, user, cred, at) = row.map_err(|e| self.sql(e))?;
+                // A rule this keytriage no longer knows cannot come back: skip it.
+                let Some(rule) = rules.get(rule.as_str()) else { continue };
+                let id = FindingId {
+                    rule: *rule,
+                    account_id: self.account_id(account)?,
+                    user,
+                    access_key_id: cred.map(AccessKeyId),
+                };
+                resolved.insert(id, time(at));
+            }
+        }
         Ok(Some(Previous {
+            resolved,
             generated_at: Some(time(at)),
             findings: rows
                 .into_iter()
@@ -474,7 +514,7 @@ impl History {
             let mut ins_finding = tx
                 .prepare("INSERT OR IGNORE INTO finding VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
                 .map_err(sql)?;
-            let mut finding_row = |id: &FindingId, sev: Severity, status: i64, first: Timestamp| {
+            let mut ids = |id: &FindingId| -> Result<(i64, i64), HistoryError> {
                 let rule = match rules.get(id.rule.id()) {
                     Some(r) => *r,
                     None => {
@@ -489,16 +529,46 @@ impl History {
                     &id.user,
                     id.access_key_id.as_ref().map(AccessKeyId::as_str),
                 )?;
-                ins_finding
-                    .execute(params![scan_id, s, rule, severity_code(sev), status, secs(first)])
-                    .map_err(sql)?;
-                Ok::<_, HistoryError>(())
+                Ok((s, rule))
             };
+            let mut unresolve = tx
+                .prepare("DELETE FROM resolved WHERE subject = ?1 AND rule = ?2")
+                .map_err(sql)?;
             for (f, t) in findings.iter().zip(&triage.per_finding) {
-                finding_row(&FindingId::of(f), f.severity, status_code(t.status), t.first_seen)?;
+                let (s, rule) = ids(&FindingId::of(f))?;
+                ins_finding
+                    .execute(params![
+                        scan_id,
+                        s,
+                        rule,
+                        severity_code(f.severity),
+                        status_code(t.status),
+                        secs(t.first_seen)
+                    ])
+                    .map_err(sql)?;
+                if t.reopened_after.is_some() {
+                    unresolve.execute(params![s, rule]).map_err(sql)?;
+                }
             }
             for r in &triage.unchecked {
-                finding_row(&r.id, r.severity, UNCHECKED, r.first_seen)?;
+                let (s, rule) = ids(&r.id)?;
+                ins_finding
+                    .execute(params![
+                        scan_id,
+                        s,
+                        rule,
+                        severity_code(r.severity),
+                        UNCHECKED,
+                        secs(r.first_seen)
+                    ])
+                    .map_err(sql)?;
+            }
+            let mut resolve = tx
+                .prepare("INSERT OR REPLACE INTO resolved VALUES (?1, ?2, ?3)")
+                .map_err(sql)?;
+            for r in &triage.resolved {
+                let (s, rule) = ids(&r.id)?;
+                resolve.execute(params![s, rule, secs(generated_at)]).map_err(sql)?;
             }
             let mut ins_key = tx
                 .prepare("INSERT OR IGNORE INTO key_state VALUES (?1, ?2, ?3, ?4, ?5)")
@@ -763,6 +833,55 @@ mod tests {
     }
 
     #[test]
+    fn a_resolved_finding_that_comes_back_is_reopened_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut h = History::open(&dir.path().join("history.db")).unwrap();
+        let accounts = org(&[("alice", "AKIA1", KeyStatus::Active)]);
+        let f = [finding("alice", "AKIA1")];
+        record(&mut h, t(2), &accounts, &f);
+        let o = record(&mut h, t(9), &accounts, &[]);
+        assert_eq!(o.resolved.len(), 1);
+        let o = record(&mut h, t(16), &accounts, &f);
+        let tr = &o.per_finding[0];
+        assert_eq!(
+            (tr.status, tr.first_seen, tr.reopened_after),
+            (Status::New, t(16), Some(t(9)))
+        );
+        let o = record(&mut h, t(23), &accounts, &f);
+        let tr = &o.per_finding[0];
+        assert_eq!(
+            (tr.status, tr.first_seen, tr.reopened_after),
+            (Status::Open, t(16), None)
+        );
+        let left: i64 = h
+            .conn
+            .query_row("SELECT count(*) FROM resolved", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, 0, "no longer resolved once back");
+    }
+
+    #[test]
+    fn a_version_1_database_is_migrated_and_keeps_its_scans() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.db");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute(
+            "INSERT INTO scan VALUES (1, 1764000000, 'arn:x', 2, 0, 0, 1, 0, 0, 0, 0, 1, 0)",
+            [],
+        )
+        .unwrap();
+        drop(conn);
+        let h = History::open(&path).unwrap();
+        let v: i64 = h.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(v, 2);
+        let list = h.list().unwrap();
+        assert_eq!((list.len(), list[0].caller.as_deref()), (1, Some("arn:x")));
+        assert_eq!(h.previous().unwrap().unwrap().resolved.len(), 0);
+    }
+
+    #[test]
     fn two_writers_at_once_both_land() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("history.db");
@@ -820,7 +939,7 @@ mod tests {
             .pragma_update(None, "user_version", 7)
             .unwrap();
         let e = History::open(&newer).err().unwrap();
-        assert!(matches!(e, HistoryError::Newer { found: 7, known: 1, .. }), "{e}");
+        assert!(matches!(e, HistoryError::Newer { found: 7, known: 2, .. }), "{e}");
         let corrupt = dir.path().join("corrupt.db");
         std::fs::write(&corrupt, vec![b'x'; 4096]).unwrap();
         let e = History::open(&corrupt).err().unwrap();

@@ -459,6 +459,7 @@ mod tests {
                     status: *s,
                     exception: None,
                     exception_expired_on: None,
+                    reopened_after: None,
                 })
                 .collect(),
             changes: Changes {

@@ -63,6 +63,9 @@ pub struct Previous {
     pub generated_at: Option<Timestamp>,
     /// Its open findings (seen then, or carried from before for accounts it could not check).
     pub findings: Vec<Recorded>,
+    /// Findings resolved by an earlier scan and not seen since, with when they were resolved:
+    /// one of them found again is reopened.
+    pub resolved: HashMap<FindingId, Timestamp>,
 }
 
 /// A finding's status in this scan (the `status` of the scan document).
@@ -101,6 +104,10 @@ pub struct Triage {
     /// Set when the only exceptions covering it have expired: the latest `expires` date.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exception_expired_on: Option<NaiveDate>,
+    /// Set when the finding is back after a recorded scan had resolved it (reopened): when
+    /// it was resolved (UTC). Its `first_seen` starts again now.
+    #[serde(rename = "reopened_after", skip_serializing_if = "Option::is_none")]
+    pub reopened_after: Option<Timestamp>,
 }
 
 /// Counts of what changed since the previous recorded scan (the document's `changes`).
@@ -108,8 +115,10 @@ pub struct Triage {
 pub struct Changes {
     /// When the previous recorded scan ran; `null` when there is none.
     pub previous_scan_at: Option<Timestamp>,
-    /// Findings first seen now.
+    /// Findings first seen now (reopened ones included).
     pub new: usize,
+    /// Of the new findings, those a recorded scan had resolved before.
+    pub reopened: usize,
     /// Findings seen before and still open (including those whose exception expired).
     pub open: usize,
     /// Findings covered by an exception in force.
@@ -179,6 +188,11 @@ pub fn triage(
             (None, None) => Status::New,
         };
         let expired = in_force.is_none() && expired_on.is_some();
+        let reopened_after = match before {
+            None => previous.and_then(|p| p.resolved.get(&id).copied()),
+            Some(_) => None,
+        };
+        out.changes.reopened += usize::from(reopened_after.is_some());
         match status {
             Status::New => out.changes.new += 1,
             Status::Open => out.changes.open += 1,
@@ -190,6 +204,7 @@ pub fn triage(
             status,
             exception: in_force.cloned(),
             exception_expired_on: if expired { expired_on } else { None },
+            reopened_after,
         });
         current.insert(id);
     }
@@ -408,6 +423,7 @@ mod tests {
         let prev = Previous {
             generated_at: Some(day(24)),
             findings: vec![recorded(&old, day(3)), recorded(&gone, day(10))],
+            ..Previous::default()
         };
         let accounts = [account(A, ScanStatus::Ok, false)];
         let o = triage(&[old.clone(), fresh], &accounts, &[], Some(&prev), now());
@@ -425,6 +441,29 @@ mod tests {
                 ..Changes::default()
             }
         );
+    }
+
+    #[test]
+    fn a_finding_resolved_earlier_comes_back_reopened() {
+        let f = finding(Rule::KeyNotRotated, A, "alice", Some("AKIA1"));
+        let prev = Previous {
+            generated_at: Some(day(24)),
+            findings: vec![],
+            resolved: [(FindingId::of(&f), day(17))].into_iter().collect(),
+        };
+        let o = triage(
+            std::slice::from_ref(&f),
+            &[account(A, ScanStatus::Ok, false)],
+            &[],
+            Some(&prev),
+            now(),
+        );
+        let t = &o.per_finding[0];
+        assert_eq!(
+            (t.status, t.first_seen, t.reopened_after),
+            (Status::New, now(), Some(day(17)))
+        );
+        assert_eq!((o.changes.new, o.changes.reopened), (1, 1));
     }
 
     #[test]
@@ -451,6 +490,7 @@ mod tests {
             let prev = Previous {
                 generated_at: Some(day(24)),
                 findings: vec![recorded(&gone, day(1))],
+                ..Previous::default()
             };
             let mut accounts = vec![account(A, ScanStatus::Ok, false)];
             if let Some((s, partial)) = outcome {
@@ -526,6 +566,7 @@ mod tests {
         let prev = Previous {
             generated_at: Some(day(24)),
             findings: vec![recorded(&f, day(2))],
+            ..Previous::default()
         };
         let e = [exception(Rule::KeyNotRotated, None, (2026, 11, 30))];
         let o = triage(

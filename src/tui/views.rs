@@ -640,12 +640,16 @@ fn key_row(e: &AccountEntry, u: &User, k: &AccessKey, user_findings: &[&Finding]
 }
 
 /// The lifecycle in front of a finding's detail, once a scan was recorded: `NEW`,
+/// `REOPENED (resolved DATE)`,
 /// `open 23 d`, `excepted until 2027-03-31 (carol: reason)`, plus `exception expired on DATE`.
 pub fn lifecycle_label(t: &crate::triage::Triage, now: Timestamp) -> String {
     use crate::triage::Status;
     let mut label = match (&t.status, &t.exception) {
         (Status::Excepted, Some(e)) => format!("excepted until {} ({}: {})", e.expires, e.approved_by, e.reason),
-        (Status::New, _) => "NEW".into(),
+        (Status::New, _) => match t.reopened_after {
+            Some(at) => format!("REOPENED (resolved {})", at.format("%Y-%m-%d")),
+            None => "NEW".into(),
+        },
         _ => format!("open {} d", age_days(t.first_seen, now)),
     };
     if let Some(d) = t.exception_expired_on {
@@ -772,9 +776,13 @@ mod tests {
             status,
             exception,
             exception_expired_on: expired,
+            reopened_after: None,
         };
         let nov30 = chrono::NaiveDate::from_ymd_opt(2026, 11, 30);
         assert_eq!(lifecycle_label(&t(Status::New, None, None), now), "NEW");
+        let mut back = t(Status::New, None, None);
+        back.reopened_after = Some(now - chrono::Days::new(7));
+        assert_eq!(lifecycle_label(&back, now), "REOPENED (resolved 2026-11-24)");
         assert_eq!(lifecycle_label(&t(Status::Open, None, None), now), "open 23 d");
         assert_eq!(
             lifecycle_label(&t(Status::Excepted, Some(e), None), now),
@@ -823,6 +831,7 @@ mod tests {
             status,
             exception: None,
             exception_expired_on: None,
+            reopened_after: None,
         };
         store.triage.insert(FindingId::of(&fresh), triage(Status::New, 0));
         store.triage.insert(FindingId::of(&old), triage(Status::Open, 30));
