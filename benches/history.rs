@@ -142,4 +142,41 @@ fn main() {
         "| growth for the second scan | {:.2} MB | ≤ 5 MB per scan |",
         mb(s2.saturating_sub(s1))
     );
+
+    // A year of weekly scans: the 52nd is recorded and diffed as fast as the second.
+    let weeks: i64 = std::env::var("KEYTRIAGE_BENCH_SCANS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(52);
+    for w in 3..weeks {
+        record(&mut h, t2 + chrono::Duration::weeks(w - 2), &a2, &f2);
+    }
+    let at = t2 + chrono::Duration::weeks(weeks - 2);
+    let (r52, _, _) = record(&mut h, at, &a1, &f1);
+    let start = Instant::now();
+    let last = h.latest().expect("read").expect("a scan");
+    let d = triage::diff(
+        &h.snapshot(last - 1).expect("read").expect("scan"),
+        &h.snapshot(last).expect("read").expect("scan"),
+    );
+    let diff52 = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    let listed = h.list().expect("list").len();
+    let list_s = start.elapsed().as_secs_f64();
+    let s52 = size(&path);
+    println!(
+        "| record scan {weeks} (with {} earlier) | {r52:.3} s | ≤ 1 s |",
+        weeks - 1
+    );
+    println!(
+        "| diff of scans {} and {weeks} ({} new) | {diff52:.3} s | ≤ 0.5 s |",
+        weeks - 1,
+        d.new.len()
+    );
+    println!("| `keytriage history` listing {listed} scans | {list_s:.4} s | — |");
+    println!(
+        "| database after {weeks} scans | {:.1} MB ({:.2} MB per scan) | ≤ 5 MB per scan |",
+        mb(s52),
+        mb(s52) / weeks as f64
+    );
 }

@@ -17,7 +17,7 @@ use crate::exceptions::Exception;
 use crate::model::{AccessKeyId, AccountId, AccountScan, KeyStatus, ScanStatus, Timestamp};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 /// What makes two findings of two scans "the same finding".
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -238,11 +238,11 @@ pub struct Snapshot {
     /// When the scan ran (UTC).
     pub generated_at: Option<Timestamp>,
     /// Each account's outcome: `true` when scanned in full (ok, not partial).
-    pub accounts: BTreeMap<AccountId, bool>,
+    pub accounts: HashMap<AccountId, bool>,
     /// Findings with severity and status (`None`: the document predates statuses).
-    pub findings: BTreeMap<FindingId, (Severity, Option<Status>)>,
+    pub findings: HashMap<FindingId, (Severity, Option<Status>)>,
     /// Each access key's status, by (account, user, key id).
-    pub keys: BTreeMap<(AccountId, String, AccessKeyId), KeyStatus>,
+    pub keys: HashMap<(AccountId, String, AccessKeyId), KeyStatus>,
 }
 
 /// A finding present in both scans whose severity changed or that became (or stopped being)
@@ -295,7 +295,7 @@ fn same(a: (Severity, Option<Status>), b: (Severity, Option<Status>)) -> bool {
     a.0 == b.0 && excepted(a.1) == excepted(b.1)
 }
 
-/// Compares two scans; every list is in identity order.
+/// Compares two scans; every list is sorted (findings by identity, keys by account, user, id).
 pub fn diff(from: &Snapshot, to: &Snapshot) -> Diff {
     let mut d = Diff::default();
     for (id, (sev, status)) in &to.findings {
@@ -318,21 +318,31 @@ pub fn diff(from: &Snapshot, to: &Snapshot) -> Diff {
             }
         }
     }
-    let mut all: Vec<&(AccountId, String, AccessKeyId)> = from.keys.keys().chain(to.keys.keys()).collect();
-    all.sort();
-    all.dedup();
-    for k in all {
-        let (a, b) = (from.keys.get(k).copied(), to.keys.get(k).copied());
-        if a != b && (b.is_some() || to.accounts.get(&k.0).copied().unwrap_or(false)) {
-            d.keys.push(KeyChange {
-                account_id: k.0.clone(),
-                user: k.1.clone(),
-                access_key_id: k.2.clone(),
-                from: a,
-                to: b,
-            });
+    let scanned = |a: &AccountId| to.accounts.get(a).copied().unwrap_or(false);
+    let change = |k: &(AccountId, String, AccessKeyId), from, to| KeyChange {
+        account_id: k.0.clone(),
+        user: k.1.clone(),
+        access_key_id: k.2.clone(),
+        from,
+        to,
+    };
+    for (k, a) in &from.keys {
+        let b = to.keys.get(k).copied();
+        if Some(*a) != b && (b.is_some() || scanned(&k.0)) {
+            d.keys.push(change(k, Some(*a), b));
         }
     }
+    for (k, b) in &to.keys {
+        if !from.keys.contains_key(k) {
+            d.keys.push(change(k, None, Some(*b)));
+        }
+    }
+    d.new.sort();
+    d.resolved.sort();
+    d.unchecked.sort();
+    d.changed.sort_by(|a, b| a.id.cmp(&b.id));
+    d.keys
+        .sort_by(|a, b| (&a.account_id, &a.user, &a.access_key_id).cmp(&(&b.account_id, &b.user, &b.access_key_id)));
     d
 }
 
