@@ -73,6 +73,16 @@ pub struct GlobalArgs {
     /// Make write calls through this role (reads keep the audit role).
     #[arg(long, global = true, value_name = "NAME")]
     pub remediation_role: Option<String>,
+    /// Scan history database (SQLite) [default: the data dir's keytriage/history.db].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub history: Option<PathBuf>,
+    /// Do not read or record scan history (every finding is then new).
+    #[arg(long, global = true, conflicts_with = "history")]
+    pub no_history: bool,
+    /// Exceptions file (TOML, accepted risks that expire) [default: the config dir's
+    /// keytriage/exceptions.toml, if present].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub exceptions: Option<PathBuf>,
 }
 
 /// The commands; none means the TUI.
@@ -102,6 +112,12 @@ pub enum Command {
     /// Print the man page (roff) on stdout, generated from these flags:
     /// `keytriage man > ~/.local/share/man/man1/keytriage.1`.
     Man,
+    /// List the recorded scans: time, caller, accounts ok/failed, findings by severity,
+    /// new and resolved.
+    History,
+    /// Show new, resolved and changed findings between two recorded scans (ids from
+    /// `keytriage history`) or two scan JSON files. Default: the last two recorded scans.
+    Diff(DiffArgs),
 }
 
 /// Shells `keytriage completions` writes a script for.
@@ -115,6 +131,27 @@ pub enum CompletionShell {
     Fish,
     /// PowerShell.
     Powershell,
+}
+
+/// Flags of `diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The older scan: a recorded scan id or a scan JSON file [default: the scan before TO].
+    pub from: Option<String>,
+    /// The newer scan: a recorded scan id or a scan JSON file [default: the latest scan].
+    pub to: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
+}
+
+/// Output formats of `diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// One line per change, `+` new, `-` resolved, `?` unchecked, `~` changed.
+    Text,
+    /// The changes as one JSON object.
+    Json,
 }
 
 /// Which key a headless write acts on.
@@ -159,6 +196,10 @@ pub struct ScanArgs {
     /// Exit 2 when a finding at or above this severity exists (critical, high, medium, low, info).
     #[arg(long, value_parser = parse_severity, value_name = "SEVERITY")]
     pub fail_on: Option<Severity>,
+    /// Exit 2 when a finding at or above this severity is new since the previous recorded
+    /// scan (excepted findings never count).
+    #[arg(long, value_parser = parse_severity, value_name = "SEVERITY")]
+    pub fail_on_new: Option<Severity>,
     /// Hide the progress bar on stderr.
     #[arg(long, short)]
     pub quiet: bool,

@@ -48,6 +48,12 @@ pub struct FileConfig {
     pub stale_user_days: Option<u32>,
     /// The default of `scan --fail-on`.
     pub fail_on: Option<Severity>,
+    /// The scan history database, as `--history`.
+    pub history: Option<PathBuf>,
+    /// The exceptions file, as `--exceptions`.
+    pub exceptions: Option<PathBuf>,
+    /// The longest an exception may run, in days after the file is read (no flag).
+    pub exception_max_days: Option<u32>,
 }
 
 /// A concurrency: a positive integer; 0 is refused with a message that says so.
@@ -130,6 +136,7 @@ mod tests {
         let cfg = parse(include_str!("../assets/keytriage.example.toml"), Path::new("x")).unwrap();
         assert_eq!(cfg.rotation_days, Some(90));
         assert_eq!(cfg.role_name.as_deref(), Some("OrganizationAccountAccessRole"));
+        assert_eq!(cfg.exception_max_days, Some(365));
     }
 
     #[test]

@@ -46,7 +46,7 @@ fn run() -> Result<i32> {
         Some(Command::Man) => return print(keytriage::commands::generate::man),
         _ => {}
     }
-    let settings = Settings::load(&cli.global)?;
+    let mut settings = Settings::load(&cli.global)?;
     let _log_guard = init_logging();
 
     let demo = cli.global.demo || matches!(cli.command, Some(Command::Demo));
@@ -55,6 +55,14 @@ fn run() -> Result<i32> {
         return Err(eyre!(
             "the TUI needs a terminal; for cron or CI use `keytriage scan --format json`"
         ));
+    }
+    if demo
+        && cli.global.history.is_none()
+        && let Some(p) = settings.history.as_mut()
+        && Some(&*p) == keytriage::history::default_path().as_ref()
+    {
+        // The demo's scans are of the emulator: keep them out of the real history.
+        p.set_file_name("history-demo.db");
     }
     let emulator = if demo {
         if keytriage::emulator::is_installed() {
@@ -79,6 +87,19 @@ fn run() -> Result<i32> {
             .as_ref()
             .map(|_| (DUMMY_CREDENTIALS.0.to_owned(), DUMMY_CREDENTIALS.1.to_owned())),
         max_attempts: 10,
+    };
+    // The TUI starts without a malformed exceptions file and says so; `scan` refuses it.
+    let (exceptions, notice) = if tui {
+        match keytriage::exceptions::load(
+            settings.exceptions.as_deref(),
+            settings.exception_max_days,
+            chrono::Utc::now(),
+        ) {
+            Ok(e) => (e, None),
+            Err(e) => (Vec::new(), Some(format!("{e} — running WITHOUT exceptions"))),
+        }
+    } else {
+        (Vec::new(), None)
     };
     let runtime = tokio::runtime::Runtime::new()?;
     let write_mode = demo || cli.global.write;
@@ -107,6 +128,8 @@ fn run() -> Result<i32> {
                 write::run(&connect, &settings, journal, write_mode, &k, KeyAction::Delete).await
             }
             Some(Command::Completions { .. } | Command::Man) => Ok(0),
+            Some(Command::History) => keytriage::commands::history::run(&settings),
+            Some(Command::Diff(args)) => keytriage::commands::diff::run(&settings, &args),
             Some(Command::Demo) | None => {
                 let opts = keytriage::tui::TuiOptions {
                     connect: connect.clone(),
@@ -115,6 +138,9 @@ fn run() -> Result<i32> {
                     write_mode,
                     remediation_role: settings.remediation_role.clone(),
                     journal,
+                    history: settings.history.clone(),
+                    exceptions,
+                    notice,
                 };
                 match keytriage::tui::run(opts).await.wrap_err("terminal error")? {
                     // The screen is gone: the reason the TUI had no data must stay visible.

@@ -7,8 +7,10 @@ pub mod asff;
 pub mod ocsf;
 
 use crate::audit::{Finding, Policy, Severity};
+use crate::exceptions::Exception;
 use crate::model::{AccountScan, Organization, ScanStatus, Timestamp};
 use crate::scan::OrgScan;
+use crate::triage::{Changes, Outcome, Recorded, Status, Triage};
 use serde::Serialize;
 use std::borrow::Cow;
 use std::io::Write;
@@ -33,8 +35,57 @@ pub struct ScanDocument<'a> {
     pub organization: Option<&'a Organization>,
     /// Every selected account with its inventory.
     pub accounts: &'a [AccountScan],
-    /// All findings, worst first.
+    /// All findings, worst first (as [`Self::entries`] writes them).
+    #[serde(skip)]
     pub findings: &'a [Finding],
+    /// The findings as written: each finding's fields, plus, once [`Self::with_triage`] set
+    /// it, `first_seen` (UTC), `status` (`new`, `open` or `excepted`), `exception` (the
+    /// exception in force, when excepted) and `exception_expired_on` (a date, when the only
+    /// exceptions covering it expired). Additive fields of v1.
+    #[serde(rename = "findings")]
+    pub entries: Entries<'a>,
+    /// What changed since the previous recorded scan (counts, the findings resolved, the
+    /// exceptions that match nothing); absent without [`Self::with_triage`]. Additive field
+    /// of v1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changes: Option<ChangesOut<'a>>,
+}
+
+/// The findings of a [`ScanDocument`], each with its lifecycle facts when known.
+#[derive(Debug, Clone, Copy)]
+pub struct Entries<'a> {
+    findings: &'a [Finding],
+    triage: Option<&'a [Triage]>,
+}
+
+impl Serialize for Entries<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Entry<'b> {
+            #[serde(flatten)]
+            finding: &'b Finding,
+            #[serde(flatten, skip_serializing_if = "Option::is_none")]
+            triage: Option<&'b Triage>,
+        }
+        s.collect_seq(self.findings.iter().enumerate().map(|(i, f)| Entry {
+            finding: f,
+            triage: self.triage.and_then(|t| t.get(i)),
+        }))
+    }
+}
+
+/// The document's `changes`: [`Changes`] counts, plus `resolved` (the findings gone since the
+/// previous recorded scan, with `first_seen`) and `stale_exceptions` (exceptions matching no
+/// finding).
+#[derive(Debug, Serialize)]
+pub struct ChangesOut<'a> {
+    /// Counts.
+    #[serde(flatten)]
+    pub counts: &'a Changes,
+    /// The findings resolved since the previous recorded scan.
+    pub resolved_findings: &'a [Recorded],
+    /// Exceptions that match no finding.
+    pub stale_exceptions: Vec<&'a Exception>,
 }
 
 impl<'a> ScanDocument<'a> {
@@ -48,7 +99,26 @@ impl<'a> ScanDocument<'a> {
             organization: scan.organization.as_ref(),
             accounts: &scan.accounts,
             findings,
+            entries: Entries { findings, triage: None },
+            changes: None,
         }
+    }
+
+    /// Adds each finding's lifecycle facts and the `changes` summary ([`crate::triage::triage`]
+    /// of these findings; `exceptions` are those it was given).
+    #[must_use]
+    pub fn with_triage(mut self, outcome: &'a Outcome, exceptions: &'a [Exception]) -> Self {
+        self.entries.triage = Some(&outcome.per_finding);
+        self.changes = Some(ChangesOut {
+            counts: &outcome.changes,
+            resolved_findings: &outcome.resolved,
+            stale_exceptions: outcome
+                .stale_exceptions
+                .iter()
+                .filter_map(|i| exceptions.get(*i))
+                .collect(),
+        });
+        self
     }
 
     /// Sets `caller`, the ARN of who ran the scan.
@@ -170,40 +240,78 @@ pub struct Verdict {
     pub reasons: Vec<String>,
 }
 
-/// The exit-code policy of a headless scan, in one place. In order:
-/// - **2** when `fail_on` is set and a finding at or above it exists; the reason counts them
-///   by severity and accounts (`3 findings at or above high (1 critical, 2 high) in 2 accounts`);
+/// The exit-code policy of a headless scan, in one place. `triage` is what
+/// [`crate::triage::triage`] decided for `findings` (same order); excepted findings never
+/// count. In order:
+/// - **2** when `fail_on` is set and a finding at or above it exists (not excepted); the
+///   reason counts them by severity and accounts
+///   (`3 findings at or above high (1 critical, 2 high) in 2 accounts`);
+/// - **2** when `fail_on_new` is set and a finding at or above it is new since the previous
+///   recorded scan (`1 new finding at or above high since the previous scan (1 high) in 1
+///   account`); with no previous scan every finding is new, and the reason says so;
 /// - **1** (or 2 if already 2) when `--accounts` named accounts the organization lacks;
 /// - **1** when no account was selected (`--accounts`/`--exclude-accounts` leave none),
-///   with or without `fail_on`: a scan that checked nothing must not look like a clean one;
-/// - **1** when `fail_on` is set, nothing reached it, and an account could not be scanned
+///   with or without a gate: a scan that checked nothing must not look like a clean one;
+/// - **1** when a gate is set, nothing reached it, and an account could not be scanned
 ///   (failed, in full or in part): its findings are unknown, so the gate cannot pass;
 /// - **0** otherwise.
-pub fn verdict(scan: &OrgScan, findings: &[Finding], fail_on: Option<Severity>) -> Verdict {
+pub fn verdict(
+    scan: &OrgScan,
+    findings: &[Finding],
+    triage: Option<&Outcome>,
+    fail_on: Option<Severity>,
+    fail_on_new: Option<Severity>,
+) -> Verdict {
     let mut v = Verdict {
         code: 0,
         reasons: Vec::new(),
     };
-    if let Some(level) = fail_on {
-        let over: Vec<&Finding> = findings.iter().filter(|f| f.severity >= level).collect();
-        if !over.is_empty() {
-            let by_severity: Vec<String> = Severity::ALL
-                .iter()
-                .filter(|s| **s >= level)
-                .filter_map(|s| {
-                    let n = over.iter().filter(|f| f.severity == *s).count();
-                    (n > 0).then(|| format!("{n} {s}"))
-                })
-                .collect();
-            let accounts: std::collections::BTreeSet<_> = over.iter().map(|f| &f.account_id).collect();
-            v.code = 2;
-            v.reasons.push(format!(
-                "{} at or above {level} ({}) in {}",
-                plural(over.len(), "finding"),
-                by_severity.join(", "),
-                plural(accounts.len(), "account")
-            ));
+    let status = |i: usize| triage.and_then(|t| t.per_finding.get(i)).map(|t| t.status);
+    let counted: Vec<(&Finding, Option<Status>)> = findings
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f, status(i)))
+        .filter(|(_, s)| *s != Some(Status::Excepted))
+        .collect();
+    let mut gate = |level: Severity, only_new: bool| {
+        let over: Vec<&Finding> = counted
+            .iter()
+            .filter(|(f, s)| f.severity >= level && (!only_new || *s != Some(Status::Open)))
+            .map(|(f, _)| *f)
+            .collect();
+        if over.is_empty() {
+            return;
         }
+        let by_severity: Vec<String> = Severity::ALL
+            .iter()
+            .filter(|s| **s >= level)
+            .filter_map(|s| {
+                let n = over.iter().filter(|f| f.severity == *s).count();
+                (n > 0).then(|| format!("{n} {s}"))
+            })
+            .collect();
+        let accounts: std::collections::BTreeSet<_> = over.iter().map(|f| &f.account_id).collect();
+        v.code = 2;
+        let (what, since) = if only_new {
+            let since = match triage.and_then(|t| t.changes.previous_scan_at) {
+                Some(_) => " since the previous scan",
+                None => " (no previous recorded scan: every finding is new)",
+            };
+            (plural(over.len(), "new finding"), since)
+        } else {
+            (plural(over.len(), "finding"), "")
+        };
+        v.reasons.push(format!(
+            "{what} at or above {level}{since} ({}) in {}",
+            by_severity.join(", "),
+            plural(accounts.len(), "account")
+        ));
+    };
+    if let Some(level) = fail_on {
+        gate(level, false);
+    }
+    if let Some(level) = fail_on_new {
+        gate(level, true);
     }
     if !scan.missing.is_empty() {
         let ids: Vec<&str> = scan.missing.iter().map(|id| id.as_str()).collect();
@@ -223,7 +331,7 @@ pub fn verdict(scan: &OrgScan, findings: &[Finding], fail_on: Option<Severity>) 
         .iter()
         .filter(|a| a.scan.status == ScanStatus::Failed)
         .count();
-    if v.code == 0 && fail_on.is_some() && failed > 0 {
+    if v.code == 0 && (fail_on.is_some() || fail_on_new.is_some()) && failed > 0 {
         v.reasons.push(format!(
             "{failed} account(s) could not be scanned: their findings are unknown"
         ));
@@ -310,7 +418,7 @@ mod tests {
     fn fail_on_is_at_or_above() {
         let scan = org(vec![ok("111111111111")]);
         let f = vec![finding(Severity::Medium)];
-        let code = |level| verdict(&scan, &f, level).code;
+        let code = |level| verdict(&scan, &f, None, level, None).code;
         assert_eq!(code(None), 0);
         assert_eq!(code(Some(Severity::Medium)), 2);
         assert_eq!(code(Some(Severity::Low)), 2);
@@ -327,21 +435,73 @@ mod tests {
             finding_in("222222222222", Severity::Medium),
             finding_in("222222222222", Severity::Low),
         ];
-        let v = verdict(&scan, &f, Some(Severity::High));
+        let v = verdict(&scan, &f, None, Some(Severity::High), None);
         assert_eq!(v.code, 2);
         assert_eq!(
             v.reasons,
             ["3 findings at or above high (1 critical, 2 high) in 2 accounts"]
         );
-        let v = verdict(&scan, &f[..1], Some(Severity::Critical));
+        let v = verdict(&scan, &f[..1], None, Some(Severity::Critical), None);
         assert_eq!(v.reasons, ["1 finding at or above critical (1 critical) in 1 account"]);
+    }
+
+    #[test]
+    fn excepted_findings_never_count_and_fail_on_new_counts_only_new_ones() {
+        use crate::triage::{Changes, Triage};
+        let scan = org(vec![ok("111111111111")]);
+        let f = vec![
+            finding(Severity::Critical),
+            finding(Severity::High),
+            finding(Severity::High),
+        ];
+        let at = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let triaged = |statuses: [Status; 3], previous: bool| Outcome {
+            per_finding: statuses
+                .iter()
+                .map(|s| Triage {
+                    first_seen: at,
+                    status: *s,
+                    exception: None,
+                    exception_expired_on: None,
+                    reopened_after: None,
+                })
+                .collect(),
+            changes: Changes {
+                previous_scan_at: previous.then_some(at),
+                ..Changes::default()
+            },
+            ..Outcome::default()
+        };
+        let t = triaged([Status::Excepted, Status::Open, Status::New], true);
+        let v = verdict(&scan, &f, Some(&t), Some(Severity::Critical), None);
+        assert_eq!(v.code, 0, "the critical one is excepted: {:?}", v.reasons);
+        let v = verdict(&scan, &f, Some(&t), Some(Severity::High), None);
+        assert_eq!(v.reasons, ["2 findings at or above high (2 high) in 1 account"]);
+        let v = verdict(&scan, &f, Some(&t), None, Some(Severity::High));
+        assert_eq!(
+            (v.code, v.reasons),
+            (
+                2,
+                vec!["1 new finding at or above high since the previous scan (1 high) in 1 account".to_owned()]
+            )
+        );
+        let t = triaged([Status::Excepted, Status::Open, Status::Open], true);
+        assert_eq!(verdict(&scan, &f, Some(&t), None, Some(Severity::Low)).code, 0);
+        let t = triaged([Status::New, Status::New, Status::New], false);
+        let v = verdict(&scan, &f, Some(&t), None, Some(Severity::Critical));
+        assert_eq!(
+            v.reasons,
+            [
+                "1 new finding at or above critical (no previous recorded scan: every finding is new) (1 critical) in 1 account"
+            ]
+        );
     }
 
     #[test]
     fn nothing_selected_is_exit_1_with_or_without_a_gate() {
         let scan = org(vec![]);
         for fail_on in [None, Some(Severity::Low)] {
-            let v = verdict(&scan, &[], fail_on);
+            let v = verdict(&scan, &[], None, fail_on, None);
             assert_eq!(v.code, 1);
             assert!(v.reasons[0].starts_with("no account selected"), "{:?}", v.reasons);
         }
@@ -350,8 +510,8 @@ mod tests {
     #[test]
     fn a_gate_does_not_pass_on_an_unscanned_account() {
         let scan = org(vec![ok("111111111111"), denied("222222222222", "sandbox")]);
-        assert_eq!(verdict(&scan, &[], None).code, 0);
-        let v = verdict(&scan, &[], Some(Severity::Low));
+        assert_eq!(verdict(&scan, &[], None, None, None).code, 0);
+        let v = verdict(&scan, &[], None, Some(Severity::Low), None);
         assert_eq!(
             (v.code, v.reasons),
             (

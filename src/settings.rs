@@ -10,6 +10,8 @@ use crate::audit::{Policy, Severity};
 use crate::cli::GlobalArgs;
 use crate::config::{self, ConfigError, FileConfig};
 use crate::model::AccountId;
+use crate::{exceptions, history};
+use std::path::PathBuf;
 
 /// The default audit role: the role AWS Organizations creates in every member account.
 pub const DEFAULT_ROLE: &str = "OrganizationAccountAccessRole";
@@ -46,6 +48,13 @@ pub struct Settings {
     pub policy: Policy,
     /// The config file's default for `scan --fail-on` (the flag, when given, wins in `scan`).
     pub fail_on: Option<Severity>,
+    /// The scan history database; `None`: history off (`--no-history`, or no data dir).
+    pub history: Option<PathBuf>,
+    /// The exceptions file named by `--exceptions` or the config; `None`: the default path
+    /// if it exists (see [`crate::exceptions::load`]).
+    pub exceptions: Option<PathBuf>,
+    /// The longest an exception may run, in days; default [`exceptions::DEFAULT_MAX_DAYS`].
+    pub exception_max_days: u32,
 }
 
 impl Settings {
@@ -99,6 +108,17 @@ impl Settings {
                     .unwrap_or(defaults.stale_user_days),
             },
             fail_on: file.fail_on,
+            history: if flags.no_history {
+                None
+            } else {
+                flags
+                    .history
+                    .clone()
+                    .or_else(|| file.history.clone())
+                    .or_else(history::default_path)
+            },
+            exceptions: flags.exceptions.clone().or_else(|| file.exceptions.clone()),
+            exception_max_days: file.exception_max_days.unwrap_or(exceptions::DEFAULT_MAX_DAYS),
         }
     }
 }
@@ -149,6 +169,28 @@ mod tests {
         assert_eq!(s.fail_on, Some(Severity::High));
         assert_eq!((s.concurrency, s.user_concurrency), (3, 2));
         assert_eq!(s.role_name, "Audit");
+    }
+
+    #[test]
+    fn history_and_exceptions_paths() {
+        let file = config::parse(
+            "history = \"/f/h.db\"\nexceptions = \"/f/e.toml\"\nexception_max_days = 30\n",
+            Path::new("x"),
+        )
+        .unwrap();
+        let s = Settings::resolve(&GlobalArgs::default(), &file);
+        assert_eq!(s.history.as_deref(), Some(Path::new("/f/h.db")));
+        assert_eq!(s.exceptions.as_deref(), Some(Path::new("/f/e.toml")));
+        assert_eq!(s.exception_max_days, 30);
+        let cli = Cli::try_parse_from(["keytriage", "--history", "/c/h.db", "--exceptions", "/c/e.toml"]).unwrap();
+        let s = Settings::resolve(&cli.global, &file);
+        assert_eq!(s.history.as_deref(), Some(Path::new("/c/h.db")));
+        assert_eq!(s.exceptions.as_deref(), Some(Path::new("/c/e.toml")));
+        let cli = Cli::try_parse_from(["keytriage", "--no-history", "history"]).unwrap();
+        assert_eq!(Settings::resolve(&cli.global, &file).history, None);
+        let s = Settings::resolve(&GlobalArgs::default(), &FileConfig::default());
+        assert_eq!(s.history, history::default_path());
+        assert_eq!((s.exceptions, s.exception_max_days), (None, 365));
     }
 
     #[test]

@@ -17,17 +17,24 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::sync::Arc;
 
-/// Runs the headless scan and returns its exit code (0, 1 or 2, see [`report::verdict`]);
+/// Runs the headless scan, records it in the history (unless off; a history that cannot be
+/// used is a warning, never a failure) and returns its exit code (0, 1 or 2, see [`report::verdict`]);
 /// the reasons for 1 and 2 are printed on stderr, one line each.
 ///
 /// # Errors
-/// `--output` in a directory that cannot be written (checked before any AWS call), AWS
+/// `--output` in a directory that cannot be written or a malformed exceptions file (both
+/// checked before any AWS call), AWS
 /// unreachable or the caller refused, the organization unreadable, or writing the output.
 /// Then nothing is written to `--output`.
 pub async fn run(connect: &ConnectOptions, settings: &Settings, args: &ScanArgs) -> Result<i32> {
     if let Some(path) = &args.output {
         check_output(path)?;
     }
+    let exceptions = crate::exceptions::load(
+        settings.exceptions.as_deref(),
+        settings.exception_max_days,
+        chrono::Utc::now(),
+    )?;
     let connecting = |line: &str| {
         if !args.quiet {
             eprintln!("keytriage: {line}");
@@ -45,8 +52,21 @@ pub async fn run(connect: &ConnectOptions, settings: &Settings, args: &ScanArgs)
         .await
         .wrap_err("cannot list the organization's accounts")?;
     progress.finish();
-    let now = chrono::Utc::now();
+    // Whole seconds: the history keeps seconds, so a finding's first_seen equals the
+    // generated_at of the scan that first saw it.
+    let now = chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 0);
     let findings = audit::audit_all(&org.accounts, &settings.policy, now);
+    let outcome = super::history::triage_and_record(
+        settings.history.as_deref(),
+        &org,
+        &findings,
+        &exceptions,
+        Some(&caller),
+        now,
+        |w| {
+            eprintln!("keytriage: warning: {w}");
+        },
+    );
 
     let dest = report::asff::Destination {
         partition: ctx.caller.partition.clone(),
@@ -61,7 +81,9 @@ pub async fn run(connect: &ConnectOptions, settings: &Settings, args: &ScanArgs)
     match args.format {
         Format::Json => report::write_json(
             &mut buf,
-            &report::ScanDocument::new(&org, &settings.policy, &findings, now).with_caller(&caller),
+            &report::ScanDocument::new(&org, &settings.policy, &findings, now)
+                .with_caller(&caller)
+                .with_triage(&outcome, &exceptions),
         )?,
         Format::Csv => report::write_csv(&mut buf, &org, &findings)?,
         Format::Asff => report::asff::write_asff(&mut buf, &report::asff::findings(&org, &findings, &dest, now))?,
@@ -96,7 +118,13 @@ pub async fn run(connect: &ConnectOptions, settings: &Settings, args: &ScanArgs)
             }
         }
     }
-    let verdict = report::verdict(&org, &findings, args.fail_on.or(settings.fail_on));
+    let verdict = report::verdict(
+        &org,
+        &findings,
+        Some(&outcome),
+        args.fail_on.or(settings.fail_on),
+        args.fail_on_new,
+    );
     for reason in &verdict.reasons {
         eprintln!("keytriage: {reason}");
     }

@@ -48,6 +48,12 @@ pub struct TuiOptions {
     pub remediation_role: Option<String>,
     /// Where write actions are journaled.
     pub journal: Journal,
+    /// The scan history database; `None`: history off.
+    pub history: Option<std::path::PathBuf>,
+    /// Accepted risks (empty when the file is absent or could not be used).
+    pub exceptions: Vec<crate::exceptions::Exception>,
+    /// Shown as an error at start (an exceptions file that could not be used).
+    pub notice: Option<String>,
 }
 
 /// Runs the TUI until the user quits. The terminal is restored on return and on panic.
@@ -352,9 +358,64 @@ async fn write(r: &Remediator, request: WriteRequest) -> WriteEvent {
     WriteEvent::Applied { request, result }
 }
 
+/// What recording one scan gave: the findings triaged, the triage, the warnings.
+type Recorded = (Vec<crate::audit::Finding>, crate::triage::Outcome, Vec<String>);
+
+/// Triages the store's scan against the previous recorded one and records it, off the UI
+/// thread; the result comes back on `tx`.
+fn record_history(tasks: &mut JoinSet<()>, app: &App, opts: &TuiOptions, tx: mpsc::UnboundedSender<Recorded>) {
+    let (org, findings) = app.store.org_scan();
+    let (history, exceptions) = (opts.history.clone(), opts.exceptions.clone());
+    let caller = app.identity.clone();
+    let now = chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 0);
+    tasks.spawn_blocking(move || {
+        let mut warnings = Vec::new();
+        let outcome = crate::commands::history::triage_and_record(
+            history.as_deref(),
+            &org,
+            &findings,
+            &exceptions,
+            Some(&caller),
+            now,
+            |w| warnings.push(w),
+        );
+        let _ = tx.send((findings, outcome, warnings));
+    });
+}
+
+/// The line shown once a scan is recorded: its warnings (an error), else what changed.
+fn history_flash(c: &crate::triage::Changes, warnings: &[String]) -> Flash {
+    if !warnings.is_empty() {
+        return Flash {
+            text: warnings.join("; "),
+            error: true,
+        };
+    }
+    let since = c.previous_scan_at.map_or_else(
+        || "first recorded scan".to_owned(),
+        |t| format!("since {}", t.format("%Y-%m-%d %H:%M UTC")),
+    );
+    Flash {
+        text: format!(
+            "{} new, {} resolved, {} excepted ({since})",
+            c.new, c.resolved, c.excepted
+        ),
+        error: false,
+    }
+}
+
 async fn event_loop(terminal: &mut ratatui::DefaultTerminal, opts: TuiOptions) -> std::io::Result<Option<String>> {
     let theme = theme::Theme::from_env();
     let mut app = App::new(opts.policy, chrono::Utc::now(), "connecting…".into(), opts.write_mode);
+    if let Some(text) = &opts.notice {
+        app.flash = Some(Flash {
+            text: text.clone(),
+            error: true,
+        });
+    }
+    let (history_tx, mut history_rx) = mpsc::unbounded_channel::<Recorded>();
+    // Record after the full scan, and after every rescan once it is done.
+    let mut full_scan_done = false;
     let (scan_tx, mut scan_rx) = mpsc::unbounded_channel::<ScanEvent>();
     let (write_tx, mut write_rx) = mpsc::unbounded_channel::<WriteEvent>();
     let (connect_tx, mut connect_rx) = mpsc::unbounded_channel::<ConnectEvent>();
@@ -395,13 +456,32 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, opts: TuiOptions) -
                 Some(Err(_)) | None => Some(Effect::Quit),
             },
             Some(event) = scan_rx.recv() => {
-                backend.on_scan_event(&app, &event);
-                app.on_scan_event(event);
+                let mut record = false;
+                let mut apply = |app: &mut App, event: ScanEvent| {
+                    match &event {
+                        ScanEvent::Finished { .. } => {
+                            full_scan_done = true;
+                            record = true;
+                        }
+                        ScanEvent::AccountDone { .. } => record |= full_scan_done,
+                        _ => {}
+                    }
+                    backend.on_scan_event(app, &event);
+                    app.on_scan_event(event);
+                };
+                apply(&mut app, event);
                 // Coalesce a burst: apply what is already queued before drawing again.
                 while let Ok(more) = scan_rx.try_recv() {
-                    backend.on_scan_event(&app, &more);
-                    app.on_scan_event(more);
+                    apply(&mut app, more);
                 }
+                if record {
+                    record_history(&mut backend.tasks, &app, &opts, history_tx.clone());
+                }
+                None
+            }
+            Some((findings, outcome, warnings)) = history_rx.recv() => {
+                app.flash = Some(history_flash(&outcome.changes, &warnings));
+                app.store.set_triage(&findings, outcome);
                 None
             }
             Some(event) = write_rx.recv() => app.on_write_event(event),

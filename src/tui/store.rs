@@ -7,6 +7,7 @@
 use crate::audit::{self, Finding, Policy, Severity};
 use crate::model::{Account, AccountId, AccountScan, Organization, ScanPhase, ScanStatus, Timestamp};
 use crate::scan::{ScanEvent, ScanId};
+use crate::triage::{Changes, FindingId, Outcome, Recorded, Triage};
 
 /// One account as the TUI shows it.
 #[derive(Clone, Debug)]
@@ -85,6 +86,11 @@ pub struct Store {
     /// Findings per severity over all accounts, in [`Severity::ALL`] order (kept up to date
     /// incrementally, so the header costs nothing per frame).
     pub severity_counts: [usize; 5],
+    /// Each finding's lifecycle (new, open since, excepted) as of the last recorded scan, by
+    /// identity; empty until a scan finished and was triaged ([`Store::set_triage`]).
+    pub triage: std::collections::HashMap<FindingId, Triage>,
+    /// What changed since the previous recorded scan, and the findings resolved since.
+    pub changes: Option<(Changes, Vec<Recorded>)>,
 }
 
 fn count_into(counts: &mut [usize; 5], findings: &[Finding], add: bool) {
@@ -121,7 +127,48 @@ impl Store {
             scan_id: Self::SCAN_ID,
             journal: Vec::new(),
             severity_counts: [0; 5],
+            triage: std::collections::HashMap::new(),
+            changes: None,
         }
+    }
+
+    /// This store as one finished organization scan: the accounts scanned so far and all
+    /// their findings, worst first (what the history records).
+    pub fn org_scan(&self) -> (crate::scan::OrgScan, Vec<Finding>) {
+        let accounts: Vec<AccountScan> = self.accounts.iter().filter_map(|e| e.scan.clone()).collect();
+        let mut findings: Vec<Finding> = self.accounts.iter().flat_map(|e| e.findings.iter().cloned()).collect();
+        audit::sort_findings(&mut findings);
+        let org = crate::scan::OrgScan {
+            organization: self.organization.clone(),
+            accounts,
+            warnings: self.warnings.clone(),
+            missing: Vec::new(),
+        };
+        (org, findings)
+    }
+
+    /// Keeps the triage of `findings` (as [`Store::org_scan`] returned them) and recounts the
+    /// severity totals without the excepted findings.
+    pub fn set_triage(&mut self, findings: &[Finding], outcome: Outcome) {
+        self.triage = findings
+            .iter()
+            .zip(outcome.per_finding)
+            .map(|(f, t)| (FindingId::of(f), t))
+            .collect();
+        self.changes = Some((outcome.changes, outcome.resolved));
+        // Excepted findings leave the totals.
+        let mut counts = [0; 5];
+        for f in self.accounts.iter().flat_map(|e| &e.findings) {
+            let excepted = self
+                .triage
+                .get(&FindingId::of(f))
+                .is_some_and(|t| t.status == crate::triage::Status::Excepted);
+            if !excepted {
+                count_into(&mut counts, std::slice::from_ref(f), true);
+            }
+        }
+        self.severity_counts = counts;
+        self.generation += 1;
     }
 
     /// Applies one event; returns true when anything changed. Events of another scan run
@@ -256,5 +303,106 @@ impl Store {
             .filter(|e| !e.scanning() && e.scan.as_ref().is_some_and(|s| s.scan.status == ScanStatus::Failed))
             .count();
         (done, self.accounts.len(), failed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AccessKey, AccessKeyId, AccountState, KeyStatus, RootUser, User};
+    use chrono::TimeZone;
+
+    fn account(id: &str, name: &str) -> Account {
+        Account {
+            id: AccountId::parse(id).unwrap(),
+            name: name.into(),
+            email: String::new(),
+            state: AccountState::Active,
+            ou_path: "/".into(),
+        }
+    }
+
+    fn user(name: &str, key: &str, created: Timestamp) -> User {
+        User {
+            name: name.into(),
+            arn: String::new(),
+            path: "/".into(),
+            created,
+            password_enabled: false,
+            password_last_used: None,
+            mfa_active: false,
+            mfa_devices: vec![],
+            access_keys: vec![AccessKey {
+                id: AccessKeyId(key.into()),
+                status: KeyStatus::Active,
+                created,
+                last_used: None,
+            }],
+        }
+    }
+
+    #[test]
+    fn the_store_is_recorded_as_one_scan_and_keeps_each_findings_triage() {
+        let now = chrono::Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
+        let old = now - chrono::Days::new(400);
+        let policy = Policy::default();
+        let mut store = Store::new();
+        let (a, b) = (account("111111111111", "a"), account("222222222222", "b"));
+        store.apply(
+            ScanEvent::Discovered {
+                scan_id: Store::SCAN_ID,
+                organization: None,
+                accounts: vec![a.clone(), b.clone()],
+                warnings: vec![],
+                missing: vec![],
+            },
+            &policy,
+            now,
+        );
+        let root = RootUser {
+            access_keys_present: false,
+            mfa_enabled: true,
+            mfa_kind: None,
+            access_keys: vec![],
+        };
+        let done = AccountScan::ok(a, root, vec![user("alice", "AKIA1", old)], vec![]);
+        store.apply(
+            ScanEvent::AccountDone {
+                scan_id: Store::SCAN_ID,
+                scan: Box::new(done),
+            },
+            &policy,
+            now,
+        );
+        let (org, findings) = store.org_scan();
+        assert_eq!(org.accounts.len(), 1, "only accounts scanned so far");
+        let rules: Vec<&str> = findings.iter().map(|f| f.rule.id()).collect();
+        assert_eq!(rules, ["key-not-rotated", "stale-user", "key-unused"]);
+        // critical, high, medium, low, info
+        assert_eq!(store.severity_counts, [0, 1, 2, 0, 0]);
+        let exception = crate::exceptions::Exception::new(
+            crate::audit::Rule::KeyNotRotated,
+            AccountId::parse("111111111111").unwrap(),
+            Some("ali*".into()),
+            None,
+            "vendor".into(),
+            "carol".into(),
+            chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
+        )
+        .unwrap();
+        let outcome = crate::triage::triage(&findings, &org.accounts, &[exception], None, now);
+        let generation = store.generation;
+        store.set_triage(&findings, outcome);
+        assert_eq!(store.generation, generation + 1);
+        let t = &store.triage[&FindingId::of(&findings[0])];
+        assert_eq!((t.status, t.first_seen), (crate::triage::Status::Excepted, now));
+        let t = &store.triage[&FindingId::of(&findings[1])];
+        assert_eq!(t.status, crate::triage::Status::New);
+        assert_eq!(store.changes.as_ref().map(|c| (c.0.new, c.0.excepted)), Some((2, 1)));
+        assert_eq!(
+            store.severity_counts,
+            [0, 0, 2, 0, 0],
+            "the excepted high leaves the totals"
+        );
     }
 }

@@ -32,6 +32,8 @@ pub enum ViewKind {
     FindingGroups(super::groups::GroupBy),
     /// The findings of one group: its rule and account (`None`: all).
     FindingsIn(Option<&'static str>, Option<AccountId>),
+    /// Findings new and resolved since the previous recorded scan.
+    Changes,
 }
 
 /// One view: everything the rest of the TUI needs to know about it. The `:` line's
@@ -150,6 +152,16 @@ pub const VIEWS: &[ViewSpec] = &[
         shows_progress: false,
     },
     ViewSpec {
+        name: "changes",
+        help: "new and resolved since the last scan",
+        opens: Some(ViewKind::Changes),
+        columns: CHANGE_COLUMNS,
+        scoped_by: &[],
+        sort: ("SEV", Order::Desc),
+        contexts: &[AccountRows, Drillable],
+        shows_progress: false,
+    },
+    ViewSpec {
         name: "account-users",
         help: "one account's users (Enter on an account)",
         opens: None,
@@ -208,6 +220,7 @@ impl ViewKind {
             Self::Journal => "journal",
             Self::FindingGroups(_) => "finding-groups",
             Self::FindingsIn(..) => "finding-group",
+            Self::Changes => "changes",
         })
     }
 
@@ -264,7 +277,11 @@ impl ViewKind {
             Self::Findings => store
                 .accounts
                 .iter()
-                .flat_map(|e| e.findings.iter().map(move |f| finding_row(e, f)))
+                .flat_map(|e| {
+                    e.findings
+                        .iter()
+                        .map(move |f| finding_row(e, f, store.triage.get(&crate::triage::FindingId::of(f)), now))
+                })
                 .collect(),
             Self::Journal => store.journal.iter().map(journal_row).collect(),
             Self::FindingGroups(by) => super::groups::group_rows(store, *by),
@@ -275,9 +292,10 @@ impl ViewKind {
                     e.findings
                         .iter()
                         .filter(|f| super::groups::in_group(f, *rule, account.as_ref()))
-                        .map(move |f| finding_row(e, f))
+                        .map(move |f| finding_row(e, f, store.triage.get(&crate::triage::FindingId::of(f)), now))
                 })
                 .collect(),
+            Self::Changes => change_rows(store, now),
         };
         if skip > 0 {
             for r in &mut rows {
@@ -310,6 +328,11 @@ impl ViewKind {
                 rule.unwrap_or("every rule"),
                 account.as_ref().map(name).unwrap_or_else(|| "every account".into())
             ),
+            Self::Changes => match store.changes.as_ref().and_then(|c| c.0.previous_scan_at) {
+                Some(t) => format!("changes since the scan of {}", t.format("%Y-%m-%d %H:%M UTC")),
+                None if store.changes.is_some() => "changes (first recorded scan: every finding is new)".into(),
+                None => "changes (shown once a scan is recorded)".into(),
+            },
         }
     }
 }
@@ -365,6 +388,69 @@ const JOURNAL_COLUMNS: &[Column] = &[
     col("REQUEST ID", 10, 36, 3),
     col("ERROR", 8, 60, 2),
 ];
+
+const CHANGE_COLUMNS: &[Column] = &[
+    col("CHANGE", 8, 8, 0),
+    col("SEV", 4, 4, 0),
+    col("RULE", 10, 23, 0),
+    col("ACCOUNT", 8, 20, 1),
+    col("USER", 8, 20, 0),
+    col("ACCESS KEY", 10, 20, 2),
+    col("OPEN", 6, 10, 1),
+];
+
+/// `:changes`: NEW for each finding first seen by the last recorded scan, RESOLVED for each
+/// finding gone since the one before; OPEN is how long it has been (or had been) open.
+fn change_rows(store: &Store, now: Timestamp) -> Vec<Row> {
+    let name = |id: &AccountId| {
+        store
+            .entry(id)
+            .map(|e| e.account.name.clone())
+            .unwrap_or_else(|| id.to_string())
+    };
+    let row = |change: &str, f: &crate::triage::FindingId, sev: Severity, first_seen: Timestamp| {
+        let key = f.access_key_id.as_ref().map_or_else(|| "-".into(), |k| k.to_string());
+        let days = age_days(first_seen, now);
+        let cols: Vec<(String, SortKey)> = vec![
+            (change.into(), SortKey::Text),
+            (sev_label(sev).into(), SortKey::Num(sev as i64)),
+            (f.rule.id().into(), SortKey::Text),
+            (name(&f.account_id), SortKey::Text),
+            (f.user.clone(), SortKey::Text),
+            (key, SortKey::Text),
+            (format!("open {days} d"), SortKey::Num(days)),
+        ];
+        Row::new(
+            RowId::Finding(
+                f.account_id.clone(),
+                f.user.clone(),
+                f.access_key_id.clone(),
+                f.rule.id(),
+            ),
+            cols,
+            Some(sev),
+            change == "RESOLVED",
+        )
+    };
+    let mut rows: Vec<Row> = store
+        .accounts
+        .iter()
+        .flat_map(|e| &e.findings)
+        .filter_map(|f| {
+            let id = crate::triage::FindingId::of(f);
+            let t = store.triage.get(&id)?;
+            (t.status == crate::triage::Status::New).then(|| row("NEW", &id, f.severity, t.first_seen))
+        })
+        .collect();
+    if let Some((_, resolved)) = &store.changes {
+        rows.extend(
+            resolved
+                .iter()
+                .map(|r| row("RESOLVED", &r.id, r.severity, r.first_seen)),
+        );
+    }
+    rows
+}
 
 const FINDING_COLUMNS: &[Column] = &[
     col("SEV", 4, 4, 0),
@@ -596,7 +682,31 @@ fn key_row(e: &AccountEntry, u: &User, k: &AccessKey, user_findings: &[&Finding]
     )
 }
 
-fn finding_row(e: &AccountEntry, f: &Finding) -> Row {
+/// The lifecycle in front of a finding's detail, once a scan was recorded: `NEW`,
+/// `REOPENED (resolved DATE)`,
+/// `open 23 d`, `excepted until 2027-03-31 (carol: reason)`, plus `exception expired on DATE`.
+pub fn lifecycle_label(t: &crate::triage::Triage, now: Timestamp) -> String {
+    use crate::triage::Status;
+    let mut label = match (&t.status, &t.exception) {
+        (Status::Excepted, Some(e)) => format!("excepted until {} ({}: {})", e.expires, e.approved_by, e.reason),
+        (Status::New, _) => match t.reopened_after {
+            Some(at) => format!("REOPENED (resolved {})", at.format("%Y-%m-%d")),
+            None => "NEW".into(),
+        },
+        _ => format!("open {} d", age_days(t.first_seen, now)),
+    };
+    if let Some(d) = t.exception_expired_on {
+        label.push_str(&format!(", exception expired on {d}"));
+    }
+    label
+}
+
+fn finding_row(e: &AccountEntry, f: &Finding, t: Option<&crate::triage::Triage>, now: Timestamp) -> Row {
+    let detail = match t {
+        Some(t) => format!("{} · {}", lifecycle_label(t, now), f.detail),
+        None => f.detail.clone(),
+    };
+    let excepted = t.is_some_and(|t| t.status == crate::triage::Status::Excepted);
     let key = f
         .access_key_id
         .as_ref()
@@ -608,7 +718,7 @@ fn finding_row(e: &AccountEntry, f: &Finding) -> Row {
         (e.account.name.clone(), SortKey::Text),
         (f.user.clone(), SortKey::Text),
         (key.clone(), SortKey::Text),
-        (f.detail.clone(), SortKey::Text),
+        (detail, SortKey::Text),
         (f.controls.join(", "), SortKey::Text),
     ];
     Row::new(
@@ -620,7 +730,7 @@ fn finding_row(e: &AccountEntry, f: &Finding) -> Row {
         ),
         cols,
         Some(f.severity),
-        false,
+        excepted,
     )
 }
 
@@ -688,7 +798,121 @@ mod tests {
             ViewKind::Journal,
             ViewKind::FindingGroups(super::super::groups::GroupBy::Rule),
             ViewKind::FindingsIn(Some("key-not-rotated"), None),
+            ViewKind::Changes,
         ]
+    }
+
+    #[test]
+    fn lifecycle_labels_say_new_open_excepted_and_expired() {
+        use crate::triage::{Status, Triage};
+        use chrono::TimeZone;
+        let now = chrono::Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
+        let e = crate::exceptions::Exception::new(
+            crate::audit::Rule::KeyNotRotated,
+            AccountId::parse("111111111111").unwrap(),
+            None,
+            None,
+            "vendor rotates it".into(),
+            "carol".into(),
+            chrono::NaiveDate::from_ymd_opt(2027, 3, 31).unwrap(),
+        )
+        .unwrap();
+        let t = |status, exception, expired| Triage {
+            first_seen: now - chrono::Days::new(23),
+            status,
+            exception,
+            exception_expired_on: expired,
+            reopened_after: None,
+        };
+        let nov30 = chrono::NaiveDate::from_ymd_opt(2026, 11, 30);
+        assert_eq!(lifecycle_label(&t(Status::New, None, None), now), "NEW");
+        let mut back = t(Status::New, None, None);
+        back.reopened_after = Some(now - chrono::Days::new(7));
+        assert_eq!(lifecycle_label(&back, now), "REOPENED (resolved 2026-11-24)");
+        assert_eq!(lifecycle_label(&t(Status::Open, None, None), now), "open 23 d");
+        assert_eq!(
+            lifecycle_label(&t(Status::Excepted, Some(e), None), now),
+            "excepted until 2027-03-31 (carol: vendor rotates it)"
+        );
+        assert_eq!(
+            lifecycle_label(&t(Status::Open, None, nov30), now),
+            "open 23 d, exception expired on 2026-11-30"
+        );
+    }
+
+    #[test]
+    fn changes_lists_new_and_resolved_findings_with_how_long_they_were_open() {
+        use crate::triage::{Changes, FindingId, Recorded, Status, Triage};
+        use chrono::TimeZone;
+        let now = chrono::Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
+        let id = AccountId::parse("111111111111").unwrap();
+        let finding = |user: &str, rule: crate::audit::Rule| Finding {
+            rule,
+            severity: rule.severity(),
+            account_id: id.clone(),
+            user: user.into(),
+            access_key_id: None,
+            detail: String::new(),
+            controls: &[],
+        };
+        let (fresh, old) = (
+            finding("alice", crate::audit::Rule::ConsoleWithoutMfa),
+            finding("bob", crate::audit::Rule::StaleUser),
+        );
+        let mut store = Store::new();
+        store.accounts.push(AccountEntry {
+            account: crate::model::Account {
+                id: id.clone(),
+                name: "prod".into(),
+                email: String::new(),
+                state: crate::model::AccountState::Active,
+                ou_path: "/".into(),
+            },
+            phase: None,
+            scan: None,
+            findings: vec![fresh.clone(), old.clone()],
+        });
+        let triage = |status, days| Triage {
+            first_seen: now - chrono::Days::new(days),
+            status,
+            exception: None,
+            exception_expired_on: None,
+            reopened_after: None,
+        };
+        store.triage.insert(FindingId::of(&fresh), triage(Status::New, 0));
+        store.triage.insert(FindingId::of(&old), triage(Status::Open, 30));
+        let gone = finding("carol", crate::audit::Rule::KeyNotRotated);
+        store.changes = Some((
+            Changes {
+                previous_scan_at: Some(now - chrono::Days::new(7)),
+                ..Changes::default()
+            },
+            vec![Recorded {
+                id: FindingId::of(&gone),
+                severity: gone.severity,
+                first_seen: now - chrono::Days::new(23),
+            }],
+        ));
+        let rows = ViewKind::Changes.rows(&store, &Policy::default(), now);
+        let cells: Vec<Vec<&str>> = rows
+            .iter()
+            .map(|r| r.cells.iter().map(|c| c.as_str()).collect())
+            .collect();
+        assert_eq!(
+            cells,
+            [
+                vec!["NEW", "HIGH", "console-without-mfa", "prod", "alice", "-", "open 0 d"],
+                vec!["RESOLVED", "HIGH", "key-not-rotated", "prod", "carol", "-", "open 23 d"],
+            ]
+        );
+        assert_eq!(
+            ViewKind::Changes.title(&store),
+            "changes since the scan of 2026-11-24 09:00 UTC"
+        );
+        assert_eq!(ViewKind::from_command(":ch"), Some(ViewKind::Changes));
+        let rows = ViewKind::Findings.rows(&store, &Policy::default(), now);
+        let details: Vec<&str> = rows.iter().map(|r| r.cells[5].as_str()).collect();
+        assert_eq!(details, ["NEW · ", "open 30 d · "]);
     }
 
     #[test]
@@ -726,7 +950,8 @@ mod tests {
                 "findings",
                 "journal",
                 "finding-groups",
-                "finding-group"
+                "finding-group",
+                "changes"
             ]
         );
         for (name, _, kind) in commands() {
@@ -771,11 +996,12 @@ mod tests {
                 "SEV",
                 "TIME (UTC)",
                 "COUNT",
+                "SEV",
                 "SEV"
             ]
         );
         // Same indices as before the registry (no behaviour change).
         let idx: Vec<usize> = every_kind().iter().map(|k| k.default_sort().0).collect();
-        assert_eq!(idx, [9, 8, 7, 2, 4, 0, 0, 2, 0]);
+        assert_eq!(idx, [9, 8, 7, 2, 4, 0, 0, 2, 0, 1]);
     }
 }
