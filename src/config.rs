@@ -48,6 +48,8 @@ pub struct FileConfig {
     pub stale_user_days: Option<u32>,
     /// The default of `scan --fail-on`.
     pub fail_on: Option<Severity>,
+    /// `apply` refuses a plan older than this many hours, as `--max-plan-age-hours`.
+    pub max_plan_age_hours: Option<u32>,
 }
 
 /// A concurrency: a positive integer; 0 is refused with a message that says so.

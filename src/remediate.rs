@@ -11,6 +11,7 @@
 //! with the shared rules of [`WriteRequest`] (nothing to do, what to type to confirm).
 
 pub mod bulk;
+pub mod plan;
 
 use crate::aws::remediate::{self as calls, NewKey, WriteError};
 use crate::aws::{self, AwsContext, RoleOptions, inventory};

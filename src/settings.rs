@@ -46,6 +46,9 @@ pub struct Settings {
     pub policy: Policy,
     /// The config file's default for `scan --fail-on` (the flag, when given, wins in `scan`).
     pub fail_on: Option<Severity>,
+    /// `apply` refuses a plan whose scan is older than this many hours (flag
+    /// `--max-plan-age-hours`, config `max_plan_age_hours`); default 24.
+    pub max_plan_age_hours: u32,
 }
 
 impl Settings {
@@ -99,6 +102,10 @@ impl Settings {
                     .unwrap_or(defaults.stale_user_days),
             },
             fail_on: file.fail_on,
+            max_plan_age_hours: flags
+                .max_plan_age_hours
+                .or(file.max_plan_age_hours)
+                .unwrap_or(crate::remediate::plan::DEFAULT_MAX_AGE_HOURS),
         }
     }
 }
@@ -149,6 +156,15 @@ mod tests {
         assert_eq!(s.fail_on, Some(Severity::High));
         assert_eq!((s.concurrency, s.user_concurrency), (3, 2));
         assert_eq!(s.role_name, "Audit");
+        assert_eq!(s.max_plan_age_hours, 24, "the default");
+    }
+
+    #[test]
+    fn max_plan_age_comes_from_the_flag_over_the_file() {
+        let file = config::parse("max_plan_age_hours = 48\n", Path::new("x")).unwrap();
+        assert_eq!(Settings::resolve(&GlobalArgs::default(), &file).max_plan_age_hours, 48);
+        let cli = Cli::try_parse_from(["keytriage", "--max-plan-age-hours", "2", "apply", "p.json"]).unwrap();
+        assert_eq!(Settings::resolve(&cli.global, &file).max_plan_age_hours, 2);
     }
 
     #[test]
