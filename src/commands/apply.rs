@@ -55,7 +55,9 @@ pub async fn run(
     args: &ApplyArgs,
 ) -> Result<i32> {
     if !write_mode {
-        return Err(eyre!("writes are off: add --write to apply a plan (nothing was changed)"));
+        return Err(eyre!(
+            "writes are off: add --write to apply a plan (nothing was changed)"
+        ));
     }
     let plan = load(&args.plan, chrono::Utc::now(), settings.max_plan_age_hours)?;
     let action = plan.action;
@@ -79,13 +81,20 @@ pub async fn run(
         if !std::io::stdin().is_terminal() {
             return Err(eyre!("refusing to {what} without --yes (no terminal to ask on)"));
         }
-        let deletes_active =
-            action == KeyAction::Delete && plan.targets.iter().any(|t| t.status == KeyStatus::Active);
-        let expected = if deletes_active { n.to_string() } else { "yes".to_owned() };
+        let deletes_active = action == KeyAction::Delete && plan.targets.iter().any(|t| t.status == KeyStatus::Active);
+        let expected = if deletes_active {
+            n.to_string()
+        } else {
+            "yes".to_owned()
+        };
         eprintln!("{what}?");
         eprint!(
             "type '{expected}' to confirm{}: ",
-            if deletes_active { " (the number of keys: active keys are deleted)" } else { "" }
+            if deletes_active {
+                " (the number of keys: active keys are deleted)"
+            } else {
+                ""
+            }
         );
         let mut answer = String::new();
         std::io::stdin().read_line(&mut answer)?;

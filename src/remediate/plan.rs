@@ -17,7 +17,9 @@
 //! edit the file can recompute it). No AWS and no I/O here: selection and checks are pure.
 
 use crate::audit::{Finding, Rule};
-use crate::model::{AccessKey, AccessKeyId, Account, AccountId, AccountScan, KeyAction, KeyLastUsed, KeyStatus, Timestamp, age_days};
+use crate::model::{
+    AccessKey, AccessKeyId, Account, AccountId, AccountScan, KeyAction, KeyLastUsed, KeyStatus, Timestamp, age_days,
+};
 use crate::remediate::WriteRequest;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -110,7 +112,9 @@ pub enum PlanError {
     #[error("the plan's digest does not match its content (it was edited after it was written): make a new plan")]
     Tampered,
     /// The plan is older than allowed.
-    #[error("the plan is {age_hours} h old (scanned at {scanned_at}), older than the {max_hours} h allowed: make a new plan (or raise max_plan_age_hours)")]
+    #[error(
+        "the plan is {age_hours} h old (scanned at {scanned_at}), older than the {max_hours} h allowed: make a new plan (or raise max_plan_age_hours)"
+    )]
     Stale {
         /// Its age in whole hours.
         age_hours: i64,
@@ -318,9 +322,7 @@ pub fn select(
             })
         })
         .collect();
-    out.sort_by(|a, b| {
-        (&a.account_id, &a.user, &a.access_key_id).cmp(&(&b.account_id, &b.user, &b.access_key_id))
-    });
+    out.sort_by(|a, b| (&a.account_id, &a.user, &a.access_key_id).cmp(&(&b.account_id, &b.user, &b.access_key_id)));
     Ok(out)
 }
 
@@ -382,21 +384,39 @@ mod tests {
                 root.clone(),
                 vec![
                     // Old and idle: key-not-rotated and key-unused.
-                    user("batch-job-001", vec![key("AKIAOLD0000000000001", KeyStatus::Active, 400, Some(100))]),
+                    user(
+                        "batch-job-001",
+                        vec![key("AKIAOLD0000000000001", KeyStatus::Active, 400, Some(100))],
+                    ),
                     // Old, used yesterday: key-not-rotated only.
-                    user("batch-job-002", vec![key("AKIAOLD0000000000002", KeyStatus::Active, 200, Some(1))]),
+                    user(
+                        "batch-job-002",
+                        vec![key("AKIAOLD0000000000002", KeyStatus::Active, 200, Some(1))],
+                    ),
                     // Young: no finding.
-                    user("batch-job-003", vec![key("AKIANEW0000000000003", KeyStatus::Active, 10, Some(1))]),
+                    user(
+                        "batch-job-003",
+                        vec![key("AKIANEW0000000000003", KeyStatus::Active, 10, Some(1))],
+                    ),
                     // Inactive: nothing to deactivate.
-                    user("batch-job-004", vec![key("AKIAINA0000000000004", KeyStatus::Inactive, 400, None)]),
-                    user("alice", vec![key("AKIAALI0000000000005", KeyStatus::Active, 400, Some(100))]),
+                    user(
+                        "batch-job-004",
+                        vec![key("AKIAINA0000000000004", KeyStatus::Inactive, 400, None)],
+                    ),
+                    user(
+                        "alice",
+                        vec![key("AKIAALI0000000000005", KeyStatus::Active, 400, Some(100))],
+                    ),
                 ],
                 vec![],
             ),
             AccountScan::ok(
                 account("222222222222", "web"),
                 root,
-                vec![user("batch-job-101", vec![key("AKIAWEB0000000000006", KeyStatus::Active, 300, None)])],
+                vec![user(
+                    "batch-job-101",
+                    vec![key("AKIAWEB0000000000006", KeyStatus::Active, 300, None)],
+                )],
                 vec![],
             ),
         ]
@@ -478,14 +498,24 @@ mod tests {
     fn plan() -> Plan {
         let scans = scans();
         let targets = select(&scans, &[], KeyAction::Deactivate, &Criteria::default(), now()).unwrap();
-        Plan::new(now(), "arn:aws:iam::111111111111:user/ops", KeyAction::Deactivate, Criteria::default(), targets)
-            .unwrap()
+        Plan::new(
+            now(),
+            "arn:aws:iam::111111111111:user/ops",
+            KeyAction::Deactivate,
+            Criteria::default(),
+            targets,
+        )
+        .unwrap()
     }
 
     #[test]
     fn a_plan_round_trips_and_any_edit_breaks_its_digest() {
         let p = plan();
-        assert!(p.digest.starts_with("sha256:") && p.digest.len() == 7 + 64, "{}", p.digest);
+        assert!(
+            p.digest.starts_with("sha256:") && p.digest.len() == 7 + 64,
+            "{}",
+            p.digest
+        );
         let back: Plan = serde_json::from_str(&serde_json::to_string_pretty(&p).unwrap()).unwrap();
         assert_eq!(back, p);
         assert_eq!(back.verify(now() + Duration::hours(1), 24), Ok(()));
@@ -501,13 +531,20 @@ mod tests {
         assert_eq!(dropped.verify(now(), 24), Err(PlanError::Tampered));
         let mut schema = p;
         schema.schema = "keytriage.plan/v2".into();
-        assert_eq!(schema.verify(now(), 24), Err(PlanError::Schema("keytriage.plan/v2".into())));
+        assert_eq!(
+            schema.verify(now(), 24),
+            Err(PlanError::Schema("keytriage.plan/v2".into()))
+        );
     }
 
     #[test]
     fn a_plan_older_than_allowed_is_stale() {
         let p = plan();
-        assert_eq!(p.verify(now() + Duration::hours(24), 24), Ok(()), "exactly 24 h is allowed");
+        assert_eq!(
+            p.verify(now() + Duration::hours(24), 24),
+            Ok(()),
+            "exactly 24 h is allowed"
+        );
         assert_eq!(
             p.verify(now() + Duration::hours(25), 24),
             Err(PlanError::Stale {
@@ -516,7 +553,10 @@ mod tests {
                 max_hours: 24
             })
         );
-        assert!(matches!(p.verify(now() - Duration::hours(1), 24), Err(PlanError::Future(_))));
+        assert!(matches!(
+            p.verify(now() - Duration::hours(1), 24),
+            Err(PlanError::Future(_))
+        ));
     }
 
     #[test]
@@ -524,8 +564,20 @@ mod tests {
         let p = plan();
         let r = &p.requests()[1];
         assert_eq!(
-            (r.action, r.account.name.as_str(), r.user.as_str(), r.key.0.as_str(), r.status),
-            (KeyAction::Deactivate, "data", "batch-job-001", "AKIAOLD0000000000001", KeyStatus::Active)
+            (
+                r.action,
+                r.account.name.as_str(),
+                r.user.as_str(),
+                r.key.0.as_str(),
+                r.status
+            ),
+            (
+                KeyAction::Deactivate,
+                "data",
+                "batch-job-001",
+                "AKIAOLD0000000000001",
+                KeyStatus::Active
+            )
         );
         assert_eq!(r.last_used.as_ref().map(|u| u.date), Some(now() - Duration::days(100)));
     }
