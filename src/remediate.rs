@@ -563,6 +563,116 @@ impl Remediator {
     }
 }
 
+/// How long a new key is tried before its verification fails: IAM can take seconds to
+/// accept a key it just created.
+pub const VERIFY_WINDOW: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// The pause between two tries of a new key.
+pub const VERIFY_PAUSE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Why a new key could not be verified.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    /// Every try within the window failed; `error` is the last one.
+    #[error(
+        "the new access key {key} was not accepted by sts:GetCallerIdentity within {waited_secs} s ({attempts} tries; last: {error})"
+    )]
+    NotAccepted {
+        /// The new key.
+        key: AccessKeyId,
+        /// Tries made.
+        attempts: u32,
+        /// Seconds waited in all.
+        waited_secs: u64,
+        /// The last failure.
+        error: aws::Error,
+    },
+    /// The key signs as another identity than the user it was created for.
+    #[error("the new access key {key} signs as {arn}, not as {user} in account {account}")]
+    WrongIdentity {
+        /// The new key.
+        key: AccessKeyId,
+        /// What `GetCallerIdentity` answered.
+        arn: String,
+        /// The user it was created for.
+        user: String,
+        /// The account it was created in.
+        account: crate::model::AccountId,
+    },
+}
+
+/// True when `arn` is the IAM user `user` (any path) of `account`.
+fn is_user_arn(arn: &str, account: &crate::model::AccountId, user: &str) -> bool {
+    let mut parts = arn.splitn(6, ':');
+    let (_, _, service, _, acct, resource) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next().unwrap_or_default(),
+    );
+    service == Some("iam")
+        && acct == Some(account.as_str())
+        && resource.starts_with("user/")
+        && resource.rsplit('/').next() == Some(user)
+}
+
+impl Remediator {
+    /// Rotation's check before the old key is offered for deactivation: signs
+    /// `sts:GetCallerIdentity` with the new `key` of `user` in `account` (the caller's
+    /// endpoint and region), trying every `pause` until it is accepted or `window` has passed
+    /// (IAM's propagation delay). Before each pause, `progress(tries so far, time left)` is
+    /// called, for a countdown. Returns the ARN the key signs as. Makes no write and journals
+    /// nothing; the secret goes only into the call's credentials provider.
+    ///
+    /// # Errors
+    /// [`VerifyError::NotAccepted`] when no try succeeded within `window`;
+    /// [`VerifyError::WrongIdentity`] (at once) when the key signs as someone else.
+    pub async fn verify_new_key(
+        &self,
+        account: &Account,
+        user: &str,
+        key: &NewKey,
+        window: std::time::Duration,
+        pause: std::time::Duration,
+        mut progress: impl FnMut(u32, std::time::Duration),
+    ) -> Result<String, VerifyError> {
+        let start = tokio::time::Instant::now();
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match calls::caller_arn_of_new_key(&self.ctx.base, key).await {
+                Ok(arn) if is_user_arn(&arn, &account.id, user) => {
+                    tracing::info!(key = %key.id, %arn, attempts, "new access key verified");
+                    return Ok(arn);
+                }
+                Ok(arn) => {
+                    return Err(VerifyError::WrongIdentity {
+                        key: key.id.clone(),
+                        arn,
+                        user: user.to_owned(),
+                        account: account.id.clone(),
+                    });
+                }
+                Err(error) => {
+                    let left = window.saturating_sub(start.elapsed());
+                    if left.is_zero() {
+                        return Err(VerifyError::NotAccepted {
+                            key: key.id.clone(),
+                            attempts,
+                            waited_secs: start.elapsed().as_secs(),
+                            error,
+                        });
+                    }
+                    progress(attempts, left);
+                    tokio::time::sleep(pause.min(left)).await;
+                }
+            }
+        }
+    }
+}
+
 impl Remediator {
     /// What every session that can write calls at its start (the TUI once connected, each
     /// headless write command before its write): makes the journal private
