@@ -515,6 +515,100 @@ fn new_key() -> Arc<NewKey> {
     })
 }
 
+/// The rotation's new key is being verified (the loop was asked to, with the new key): a
+/// try fails, then `result` ends the verification.
+fn verify(app: &mut App, result: Result<&str, &str>) {
+    let Step::Verifying { key, .. } = app.write.step() else {
+        panic!("{:?}", app.write)
+    };
+    let id = key.id.clone();
+    app.on_write_event(WriteEvent::VerifyTick(id.clone(), 1, 14));
+    let Step::Verifying {
+        failed_tries,
+        left_secs,
+        ..
+    } = app.write.step()
+    else {
+        panic!("{:?}", app.write)
+    };
+    assert_eq!((*failed_tries, *left_secs), (1, 14));
+    app.on_write_event(WriteEvent::Verified(
+        id,
+        result.map(str::to_owned).map_err(str::to_owned),
+    ));
+}
+
+// See: issue 12, rotation that verifies.
+#[test]
+fn rotation_verifies_the_new_key_with_a_countdown_before_the_secret() {
+    let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
+    ask(&mut app, KeyAction::Rotate);
+    let request = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
+    let effect = app.on_write_event(WriteEvent::Rotated {
+        request,
+        result: Ok((new_key(), None)),
+    });
+    let Some(Effect::VerifyKey { account, user, key }) = effect else {
+        panic!("{effect:?}")
+    };
+    assert_eq!(
+        (account.id, user.as_str(), key.id.as_str()),
+        (prod(), "ci-deploy", "AKIANEW0000000000001")
+    );
+    drop(key);
+    app.on_write_event(WriteEvent::VerifyTick(
+        AccessKeyId("AKIANEW0000000000001".into()),
+        3,
+        11,
+    ));
+    let text = format!("{}", screen(&app, 100, 24).backend());
+    assert!(text.contains("verifying the new key"), "{text}");
+    assert!(
+        text.contains("not accepted yet (3 tries) · giving up in 11 s"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("wJalrXUtnFEMI"),
+        "no secret before the verification ends"
+    );
+    // Keys do nothing while verifying.
+    app.on_key(KeyEvent::from(KeyCode::Esc));
+    assert!(matches!(app.write.step(), Step::Verifying { .. }));
+}
+
+// See: issue 12, rotation that verifies.
+#[test]
+fn a_new_key_that_failed_verification_never_offers_to_deactivate_the_old_one() {
+    let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
+    ask(&mut app, KeyAction::Rotate);
+    let request = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
+    app.on_write_event(WriteEvent::Rotated {
+        request,
+        result: Ok((new_key(), None)),
+    });
+    let why = "the new access key AKIANEW0000000000001 was not accepted by sts:GetCallerIdentity within 15 s (15 tries; last: InvalidClientTokenId)";
+    verify(&mut app, Err(why));
+    // The secret is still shown (it exists only once), marked as not verified.
+    let text = format!("{}", screen(&app, 100, 26).backend());
+    assert!(text.contains("wJalrXUtnFEMI"), "{text}");
+    assert!(text.contains("NOT verified"), "{text}");
+    app.on_key(KeyEvent::from(KeyCode::Esc));
+    let effect = app.on_key(KeyEvent::from(KeyCode::Esc));
+    assert!(
+        effect.is_none(),
+        "no live read of the old key for its deactivation: {effect:?}"
+    );
+    let Step::Message { title, text, error } = app.write.step() else {
+        panic!("{:?}", app.write)
+    };
+    assert_eq!(title, "Rotate: new key not verified");
+    assert!(*error);
+    assert!(text.starts_with(why), "{text}");
+    assert!(text.contains("The old key AKIAOLD0000000000001 stays active"), "{text}");
+    app.on_key(KeyEvent::from(KeyCode::Enter));
+    assert!(!app.write.is_open());
+}
+
 #[test]
 fn rotation_shows_the_secret_once_then_offers_to_deactivate_the_old_key() {
     let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
@@ -534,6 +628,7 @@ fn rotation_shows_the_secret_once_then_offers_to_deactivate_the_old_key() {
         request,
         result: Ok((new_key(), Some(keys))),
     });
+    verify(&mut app, Ok("arn:aws:iam::111111111111:user/ci-deploy"));
     insta::assert_snapshot!("secret_dialog", screen(&app, 90, 24).backend());
     assert_eq!(
         app.store
@@ -595,6 +690,7 @@ fn closing_an_unsaved_secret_takes_two_escapes() {
         request,
         result: Ok((new_key(), None)),
     });
+    verify(&mut app, Ok("arn:aws:iam::111111111111:user/ci-deploy"));
     app.on_key(KeyEvent::from(KeyCode::Esc));
     let Step::ShowSecret(s) = app.write.step() else {
         panic!()

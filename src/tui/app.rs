@@ -46,6 +46,17 @@ pub enum Effect {
         /// Set when the operator stops the batch (Esc): no new write is launched.
         stop: Arc<AtomicBool>,
     },
+    /// Verify a rotation's new key in the background
+    /// ([`crate::remediate::Remediator::verify_new_key`]), reporting through
+    /// [`WriteEvent::VerifyTick`] and [`WriteEvent::Verified`].
+    VerifyKey {
+        /// The account it was created in.
+        account: Account,
+        /// Its user.
+        user: String,
+        /// The key; the task drops its reference when done.
+        key: Arc<NewKey>,
+    },
     /// Save the new key to a credentials file at `path`, under `[profile]`.
     SaveSecret {
         /// Where (the operator typed it).
@@ -85,6 +96,10 @@ pub enum WriteEvent {
     },
     /// The secret file was written (its path), or not (why).
     Saved(Result<String, String>),
+    /// A try of a new key failed: the key, tries so far, whole seconds left.
+    VerifyTick(crate::model::AccessKeyId, u32, u64),
+    /// A new key's verification ended: the ARN it signs as, or why it failed.
+    Verified(crate::model::AccessKeyId, Result<String, String>),
     /// A target of the running batch started or ended.
     Batch(BatchEvent),
     /// The batch ended (every target's outcome), or could not run (why).
@@ -609,6 +624,8 @@ impl App {
             WriteEvent::Applied { request, result } => Input::Applied(request, result),
             WriteEvent::Rotated { request, result } => Input::Rotated(request, result),
             WriteEvent::Saved(result) => Input::Saved(result),
+            WriteEvent::VerifyTick(key, tries, left) => Input::VerifyTick(key, tries, left),
+            WriteEvent::Verified(key, result) => Input::Verified(key, result),
             WriteEvent::Batch(event) => {
                 let reaction = self.bulk.transition(bulk_flow::Input::Event(event), self.now);
                 return self.react_bulk(reaction);

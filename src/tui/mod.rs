@@ -298,6 +298,28 @@ impl Backend {
                     });
                 }
             },
+            Effect::VerifyKey { account, user, key } => match &self.remediator {
+                Some(r) => {
+                    let (r, tx) = (r.clone(), self.write_tx.clone());
+                    self.tasks.spawn(async move {
+                        use crate::remediate::{VERIFY_PAUSE, VERIFY_WINDOW};
+                        let tick = |tries: u32, left: std::time::Duration| {
+                            let _ = tx.send(WriteEvent::VerifyTick(key.id.clone(), tries, left.as_secs()));
+                        };
+                        let result = r
+                            .verify_new_key(&account, &user, &key, VERIFY_WINDOW, VERIFY_PAUSE, tick)
+                            .await
+                            .map_err(|e| e.to_string());
+                        let _ = tx.send(WriteEvent::Verified(key.id.clone(), result));
+                    });
+                }
+                None => {
+                    let _ = self.write_tx.send(WriteEvent::Verified(
+                        key.id.clone(),
+                        Err("not connected to AWS: the new key could not be verified".into()),
+                    ));
+                }
+            },
             Effect::SaveSecret { path, profile, key } => {
                 // `~/…` as a shell would expand it.
                 let home = directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf());
