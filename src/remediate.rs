@@ -563,6 +563,86 @@ impl Remediator {
     }
 }
 
+/// A Secrets Manager destination for a new key, as the operator types it:
+/// `sm:[ACCOUNT:][REGION:]NAME` (ACCOUNT 12 digits, default the key's account; REGION default
+/// the session's region; NAME a secret name, which cannot hold `:`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretDestination {
+    /// The account to store in; `None`: the key's own.
+    pub account: Option<crate::model::AccountId>,
+    /// The region; `None`: the session's.
+    pub region: Option<String>,
+    /// The secret's name.
+    pub name: String,
+}
+
+impl SecretDestination {
+    /// Parses `sm:[ACCOUNT:][REGION:]NAME`; `None` when `text` does not start with `sm:`.
+    ///
+    /// # Errors
+    /// `Some(Err(..))` for an empty name or too many `:`-separated parts.
+    pub fn parse(text: &str) -> Option<Result<Self, String>> {
+        let rest = text.trim().strip_prefix("sm:")?;
+        let parts: Vec<&str> = rest.split(':').collect();
+        let (account, region, name) = match parts.as_slice() {
+            [name] => (None, None, *name),
+            [a, name] if crate::model::AccountId::parse(a).is_ok() => (Some(*a), None, *name),
+            [r, name] => (None, Some(*r), *name),
+            [a, r, name] => (Some(*a), Some(*r), *name),
+            _ => return Some(Err(format!("'{text}': expected sm:[ACCOUNT:][REGION:]NAME"))),
+        };
+        if name.is_empty() {
+            return Some(Err(format!("'{text}': the secret name is empty")));
+        }
+        let account = match account.map(crate::model::AccountId::parse).transpose() {
+            Ok(a) => a,
+            Err(e) => return Some(Err(format!("'{text}': {e}"))),
+        };
+        Some(Ok(Self {
+            account,
+            region: region.filter(|r| !r.is_empty()).map(str::to_owned),
+            name: name.to_owned(),
+        }))
+    }
+}
+
+impl Remediator {
+    /// Hands a rotation's new `key` of `user` (created in `key_account`) off to Secrets
+    /// Manager at `dest` ([`crate::aws::secretsmanager::store_key`]), with the remediation
+    /// role in the destination account. Returns a line for the operator, e.g. `Secrets Manager
+    /// secret prod/ci (created) arn:aws:secretsmanager:…` — never the value.
+    ///
+    /// # Errors
+    /// Read-only; the role cannot be assumed; AWS refused the call.
+    pub async fn hand_off(
+        &self,
+        key_account: &Account,
+        user: &str,
+        dest: &SecretDestination,
+        key: &NewKey,
+    ) -> Result<String, RemediateError> {
+        let account = match &dest.account {
+            Some(id) if id != &key_account.id => Account::from_id(id.clone()),
+            _ => key_account.clone(),
+        };
+        let mut config = self.config(&account).await?;
+        if let Some(r) = &dest.region {
+            config = config
+                .to_builder()
+                .region(aws_types::region::Region::new(r.clone()))
+                .build();
+        }
+        let stored = crate::aws::secretsmanager::store_key(&config, &dest.name, user, key).await?;
+        tracing::info!(key = %key.id, secret = %stored.arn, created = stored.created, "new access key handed off to Secrets Manager");
+        Ok(format!(
+            "Secrets Manager secret {} ({}) {}",
+            dest.name,
+            if stored.created { "created" } else { "new version" },
+            stored.arn
+        ))
+    }
+}
+
 /// How long a new key is tried before its verification fails: IAM can take seconds to
 /// accept a key it just created.
 pub const VERIFY_WINDOW: std::time::Duration = std::time::Duration::from_secs(15);
@@ -885,6 +965,45 @@ mod tests {
             );
         }
         assert!(!KeyAction::Delete.is_idempotent() && !KeyAction::Rotate.is_idempotent());
+    }
+
+    #[test]
+    fn secret_destinations_parse() {
+        let p = |t: &str| SecretDestination::parse(t);
+        assert_eq!(p("~/creds"), None, "a file path");
+        assert_eq!(
+            p("sm:prod/app"),
+            Some(Ok(SecretDestination {
+                account: None,
+                region: None,
+                name: "prod/app".into()
+            }))
+        );
+        assert_eq!(
+            p("sm:eu-west-1:prod/app").unwrap().unwrap().region.as_deref(),
+            Some("eu-west-1")
+        );
+        let full = p("sm:222222222222:eu-west-1:prod/app").unwrap().unwrap();
+        assert_eq!(
+            (
+                full.account.unwrap().as_str(),
+                full.region.unwrap().as_str(),
+                full.name.as_str()
+            ),
+            ("222222222222", "eu-west-1", "prod/app")
+        );
+        assert_eq!(
+            p("sm:222222222222:app")
+                .unwrap()
+                .unwrap()
+                .account
+                .map(|a| a.to_string())
+                .as_deref(),
+            Some("222222222222")
+        );
+        assert!(p("sm:").unwrap().unwrap_err().contains("the secret name is empty"));
+        assert!(p("sm:a:b:c:d").unwrap().is_err());
+        assert!(p("sm:42:eu-west-1:x").unwrap().is_err(), "a bad account id");
     }
 
     #[test]

@@ -282,6 +282,79 @@ async fn a_new_key_that_is_never_accepted_fails_verification_after_the_window() 
     );
 }
 
+// See: issue 12, Secrets Manager hand-off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_key_handed_off_to_secrets_manager_reads_back_and_stays_out_of_the_journal() {
+    use keytriage::remediate::SecretDestination;
+    let f = Fixture::new(json!([]), true).await;
+    let (new_key, _) = f.remediator.create_key(&f.prod, "ci-robot").await.unwrap();
+    let dest = SecretDestination::parse("sm:eu-west-1:prod/ci-robot/aws")
+        .unwrap()
+        .unwrap();
+    let line = f
+        .remediator
+        .hand_off(&f.prod, "ci-robot", &dest, &new_key)
+        .await
+        .unwrap();
+    assert!(
+        line.starts_with(&format!(
+            "Secrets Manager secret prod/ci-robot/aws (created) arn:aws:secretsmanager:eu-west-1:{}:secret:prod/ci-robot/aws-",
+            f.prod.id
+        )),
+        "{line}"
+    );
+    assert!(!line.contains(new_key.secret.expose_secret()));
+
+    // Read back in the key's account and that region, as an application would.
+    let role = RoleOptions {
+        role_name: "OrganizationAccountAccessRole".into(),
+        external_id: None,
+        session_length: None,
+    };
+    let ctx = common::context(&f.emu).await;
+    let config = ctx.account_config(&f.prod, &role).await.unwrap();
+    let config = config
+        .to_builder()
+        .region(aws_types::region::Region::new("eu-west-1"))
+        .build();
+    let client = aws_sdk_secretsmanager::Client::new(&config);
+    let read = |client: aws_sdk_secretsmanager::Client| async move {
+        let out = client
+            .get_secret_value()
+            .secret_id("prod/ci-robot/aws")
+            .send()
+            .await
+            .unwrap();
+        serde_json::from_str::<serde_json::Value>(out.secret_string().unwrap()).unwrap()
+    };
+    assert_eq!(
+        read(client.clone()).await,
+        json!({"AccessKeyId": new_key.id.as_str(), "SecretAccessKey": new_key.secret.expose_secret()})
+    );
+
+    // Again under the same name: a new version (the application reads the latest).
+    let line = f
+        .remediator
+        .hand_off(&f.prod, "ci-robot", &dest, &new_key)
+        .await
+        .unwrap();
+    assert!(line.contains("(new version)"), "{line}");
+    assert_eq!(read(client).await["AccessKeyId"], new_key.id.as_str());
+
+    let journal = std::fs::read_to_string(f.journal.path()).unwrap();
+    assert!(
+        !journal.contains(new_key.secret.expose_secret()),
+        "never in the journal"
+    );
+
+    // Read-only sessions refuse before any call.
+    let ro = Remediator::new(ctx, role, f.journal.clone(), false);
+    assert!(matches!(
+        ro.hand_off(&f.prod, "ci-robot", &dest, &new_key).await,
+        Err(RemediateError::ReadOnly)
+    ));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotate_on_a_full_user_offers_the_inactive_key_and_changes_nothing() {
     let f = Fixture::new(json!([]), true).await;
