@@ -64,6 +64,12 @@ async fn the_secret_of_a_rotation_is_in_no_artefact() {
         .await
         .unwrap();
     assert!(arn.ends_with(":user/ci-robot"), "{arn}");
+    // And the hand-off to Secrets Manager sends it in a request body.
+    let dest = keytriage::remediate::SecretDestination::parse("sm:prod/ci-robot")
+        .unwrap()
+        .unwrap();
+    let stored = r.hand_off(&prod, "ci-robot", &dest, &key).await.unwrap();
+    assert!(stored.contains("(created)"), "{stored}");
 
     // The scan JSON after the rotation.
     let org = keytriage::scan::run_to_end(ctx.clone(), opts, |_| {}).await.unwrap();
@@ -100,6 +106,10 @@ async fn the_secret_of_a_rotation_is_in_no_artefact() {
     assert!(
         log.contains("CreateAccessKey"),
         "the log did capture the SDK's trace of the call"
+    );
+    assert!(
+        log.contains("CreateSecret"),
+        "the log did capture the SDK's trace of the hand-off"
     );
     assert!(
         log.contains("GetCallerIdentity"),

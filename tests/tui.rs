@@ -609,6 +609,51 @@ fn a_new_key_that_failed_verification_never_offers_to_deactivate_the_old_one() {
     assert!(!app.write.is_open());
 }
 
+// See: issue 12, Secrets Manager hand-off.
+#[test]
+fn the_secret_dialog_hands_off_to_secrets_manager_on_sm_names() {
+    use crossterm::event::KeyModifiers;
+    let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
+    ask(&mut app, KeyAction::Rotate);
+    let request = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
+    app.on_write_event(WriteEvent::Rotated {
+        request,
+        result: Ok((new_key(), None)),
+    });
+    verify(&mut app, Ok("arn:aws:iam::111111111111:user/ci-deploy"));
+    app.on_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    for c in "sm:eu-west-1:prod/ci-deploy".chars() {
+        app.on_key(KeyEvent::from(KeyCode::Char(c)));
+    }
+    let Some(Effect::SaveSecret {
+        path,
+        account,
+        profile,
+        key,
+    }) = app.on_key(KeyEvent::from(KeyCode::Enter))
+    else {
+        panic!("{:?}", app.write)
+    };
+    assert_eq!(
+        (path.as_str(), account.id, profile.as_str(), key.id.as_str()),
+        (
+            "sm:eu-west-1:prod/ci-deploy",
+            prod(),
+            "ci-deploy",
+            "AKIANEW0000000000001"
+        )
+    );
+    drop(key);
+    let stored = "Secrets Manager secret prod/ci-deploy (created) arn:aws:secretsmanager:eu-west-1:111111111111:secret:prod/ci-deploy-AbCdEf";
+    app.on_write_event(WriteEvent::Saved(Ok(stored.into())));
+    let text = format!("{}", screen(&app, 100, 26).backend());
+    assert!(
+        text.contains("stored: Secrets Manager secret prod/ci-deploy (created)"),
+        "{text}"
+    );
+    assert!(!text.contains("mode 0600)"), "{text}");
+}
+
 #[test]
 fn rotation_shows_the_secret_once_then_offers_to_deactivate_the_old_key() {
     let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
@@ -647,7 +692,7 @@ fn rotation_shows_the_secret_once_then_offers_to_deactivate_the_old_key() {
     );
 
     // Save: the loop is asked to write the file with the key.
-    let Some(Effect::SaveSecret { path, profile, key }) = app.on_key(KeyEvent::from(KeyCode::Enter)) else {
+    let Some(Effect::SaveSecret { path, profile, key, .. }) = app.on_key(KeyEvent::from(KeyCode::Enter)) else {
         panic!()
     };
     assert_eq!(

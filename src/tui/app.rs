@@ -57,10 +57,14 @@ pub enum Effect {
         /// The key; the task drops its reference when done.
         key: Arc<NewKey>,
     },
-    /// Save the new key to a credentials file at `path`, under `[profile]`.
+    /// Save the new key to a credentials file at `path`, under `[profile]`, or hand it off to
+    /// Secrets Manager when `path` is `sm:[ACCOUNT:][REGION:]NAME`
+    /// ([`crate::remediate::SecretDestination`]).
     SaveSecret {
         /// Where (the operator typed it).
         path: String,
+        /// The key's account (the default destination account of a hand-off).
+        account: Account,
         /// Profile name (the user name).
         profile: String,
         /// The key; the loop drops its reference after writing.

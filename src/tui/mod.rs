@@ -320,7 +320,39 @@ impl Backend {
                     ));
                 }
             },
-            Effect::SaveSecret { path, profile, key } => {
+            Effect::SaveSecret {
+                path,
+                account,
+                profile,
+                key,
+            } if crate::remediate::SecretDestination::parse(&path).is_some() => {
+                let dest = crate::remediate::SecretDestination::parse(&path);
+                match (&self.remediator, dest) {
+                    (Some(r), Some(Ok(dest))) => {
+                        let (r, tx) = (r.clone(), self.write_tx.clone());
+                        self.tasks.spawn(async move {
+                            let result = r
+                                .hand_off(&account, &profile, &dest, &key)
+                                .await
+                                .map_err(|e| format!("cannot store in Secrets Manager: {e}"));
+                            drop(key);
+                            let _ = tx.send(WriteEvent::Saved(result));
+                        });
+                    }
+                    (_, Some(Err(e))) => {
+                        if let Some(e) = app.on_write_event(WriteEvent::Saved(Err(e))) {
+                            return self.run(app, e);
+                        }
+                    }
+                    _ => {
+                        let e = "not connected to AWS: cannot store in Secrets Manager".to_owned();
+                        if let Some(e) = app.on_write_event(WriteEvent::Saved(Err(e))) {
+                            return self.run(app, e);
+                        }
+                    }
+                }
+            }
+            Effect::SaveSecret { path, profile, key, .. } => {
                 // `~/…` as a shell would expand it.
                 let home = directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf());
                 let target = match (path.strip_prefix("~/"), home) {

@@ -522,6 +522,7 @@ impl WriteFlow {
             (Step::ShowSecret(s), Input::Dialog(D::Save(path))) => {
                 let effect = Some(Effect::SaveSecret {
                     path,
+                    account: s.account.clone(),
                     profile: s.user.clone(),
                     key: s.key.clone(),
                 });
