@@ -1054,6 +1054,50 @@ fn bob2() -> RowId {
     RowId::Key(prod(), "bob".into(), AccessKeyId("AKIABOB0000000000002".into()))
 }
 
+// See: issue 12, `:plan FILE` writes the marked rows as a plan.
+#[test]
+fn plan_command_makes_a_plan_of_the_marked_keys() {
+    let mut app = at_keys(false);
+    press(&mut app, Action::Filter);
+    type_text(&mut app, "bob");
+    app.on_key(KeyEvent::from(KeyCode::Enter));
+    press(&mut app, Action::MarkShown);
+    assert_eq!(app.marks.len(), 2);
+    press(&mut app, Action::Command);
+    type_text(&mut app, "plan deactivate ~/bob-plan.json");
+    let effect = app.on_key(KeyEvent::from(KeyCode::Enter));
+    let Some(Effect::WritePlan { path, plan }) = effect else {
+        panic!("{effect:?}")
+    };
+    assert_eq!(path, "~/bob-plan.json");
+    // bob's inactive key is left out: deactivating it would change nothing.
+    let keys: Vec<(&str, KeyStatus)> = plan
+        .targets
+        .iter()
+        .map(|t| (t.access_key_id.as_str(), t.status))
+        .collect();
+    assert_eq!(keys, [("AKIABOB0000000000001", KeyStatus::Active)]);
+    assert_eq!(
+        (plan.action, plan.caller.as_str()),
+        (KeyAction::Deactivate, app.identity.as_str())
+    );
+    assert_eq!(plan.verify(now(), 24), Ok(()), "a sealed plan that apply accepts");
+
+    let plan = app.plan_of_marks("delete").unwrap();
+    assert_eq!(plan.targets.len(), 2, "delete takes both");
+    assert_eq!(
+        app.plan_of_marks("rotate").unwrap_err(),
+        "plan action 'rotate' is unrecognized (deactivate, delete or activate)"
+    );
+    press(&mut app, Action::Command);
+    type_text(&mut app, "plan deactivate");
+    assert!(app.on_key(KeyEvent::from(KeyCode::Enter)).is_none());
+    assert_eq!(
+        app.flash.clone().unwrap().text,
+        "usage: :plan deactivate|delete|activate FILE (of the marked keys)"
+    );
+}
+
 #[test]
 fn marks_toggle_survive_sort_filter_and_rescan_and_a_vanished_one_is_dropped_with_a_note() {
     let mut app = at_keys(false);

@@ -70,6 +70,13 @@ pub enum Effect {
         /// The key; the loop drops its reference after writing.
         key: Arc<NewKey>,
     },
+    /// Write `plan` (made from the marked keys by `:plan ACTION FILE`) to `path`.
+    WritePlan {
+        /// Where (the operator typed it; `~/` is the home folder).
+        path: String,
+        /// The plan.
+        plan: Box<crate::remediate::plan::Plan>,
+    },
     /// Leave the TUI.
     Quit,
 }
@@ -302,10 +309,7 @@ impl App {
                 self.filter_key(key);
                 None
             }
-            Mode::Command => {
-                self.command_key(key);
-                None
-            }
+            Mode::Command => self.command_key(key),
             Mode::Help => {
                 if matches!(
                     key.code,
@@ -773,7 +777,7 @@ impl App {
         self.view_mut().table.set_filter(&filter);
     }
 
-    fn command_key(&mut self, key: KeyEvent) {
+    fn command_key(&mut self, key: KeyEvent) -> Option<Effect> {
         match key.code {
             KeyCode::Esc => self.mode = Mode::Normal,
             KeyCode::Backspace if self.command.is_empty() => self.mode = Mode::Normal,
@@ -795,6 +799,22 @@ impl App {
                             error: false,
                         })
                     }
+                    plan if plan == "plan" || plan.starts_with("plan ") => {
+                        let mut words = plan.split_whitespace().skip(1);
+                        let result = match (words.next(), words.next(), words.next()) {
+                            (Some(action), Some(path), None) => self.plan_of_marks(action).map(|plan| (path, plan)),
+                            _ => Err("usage: :plan deactivate|delete|activate FILE (of the marked keys)".to_owned()),
+                        };
+                        match result {
+                            Ok((path, plan)) => {
+                                return Some(Effect::WritePlan {
+                                    path: path.to_owned(),
+                                    plan: Box::new(plan),
+                                });
+                            }
+                            Err(text) => self.flash = Some(Flash { text, error: true }),
+                        }
+                    }
                     other => match ViewKind::from_command(other) {
                         Some(kind) if kind == self.view().kind => {}
                         Some(kind) => self.push(kind),
@@ -815,6 +835,73 @@ impl App {
             KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => self.command.push(c),
             _ => {}
         }
+        None
+    }
+
+    /// The plan of `action` (`deactivate`, `delete` or `activate`) on the marked access keys,
+    /// as the latest scan shows them (keys the action would not change are left out), dated
+    /// by the oldest scan among their accounts, for `keytriage --write apply`.
+    ///
+    /// # Errors
+    /// An unknown action, no marked key, a marked key's account being scanned, nothing to do.
+    pub fn plan_of_marks(&self, action: &str) -> Result<crate::remediate::plan::Plan, String> {
+        use crate::remediate::plan::{Criteria, Plan, PlanTarget};
+        let action = match action {
+            "deactivate" => KeyAction::Deactivate,
+            "delete" => KeyAction::Delete,
+            "activate" => KeyAction::Activate,
+            other => {
+                return Err(format!(
+                    "plan action '{other}' is unrecognized (deactivate, delete or activate)"
+                ));
+            }
+        };
+        let mut targets = Vec::new();
+        let mut scanned_at: Option<Timestamp> = None;
+        for m in &self.marks {
+            let RowId::Key(account, user, key) = m else { continue };
+            let (Some(entry), Some(k)) = (self.store.entry(account), self.store.key(account, user, key)) else {
+                continue;
+            };
+            if entry.scanning() {
+                return Err(format!(
+                    "{} is being scanned; wait for it to finish",
+                    entry.account.name
+                ));
+            }
+            if action.no_op_status() == Some(k.status) {
+                continue;
+            }
+            if let Some(t) = entry.scanned_at {
+                scanned_at = Some(scanned_at.map_or(t, |s| s.min(t)));
+            }
+            targets.push(PlanTarget {
+                account_id: account.clone(),
+                account_name: entry.account.name.clone(),
+                user: user.clone(),
+                access_key_id: k.id.clone(),
+                status: k.status,
+                created: k.created,
+                last_used: k.last_used.clone(),
+            });
+        }
+        if targets.is_empty() {
+            return Err(format!(
+                "no marked access key to {} (mark keys with Space or *)",
+                action.verb()
+            ));
+        }
+        targets.sort_by(|a, b| {
+            (&a.account_id, &a.user, &a.access_key_id).cmp(&(&b.account_id, &b.user, &b.access_key_id))
+        });
+        Plan::new(
+            scanned_at.unwrap_or(self.now),
+            &self.identity,
+            action,
+            Criteria::default(),
+            targets,
+        )
+        .map_err(|e| e.to_string())
     }
 
     /// View names that complete what is typed after `:`.

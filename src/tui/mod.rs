@@ -298,6 +298,34 @@ impl Backend {
                     });
                 }
             },
+            Effect::WritePlan { path, plan } => {
+                let home = directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf());
+                let target = match (path.strip_prefix("~/"), home) {
+                    (Some(rest), Some(home)) => home.join(rest),
+                    _ => std::path::PathBuf::from(&path),
+                };
+                let written = serde_json::to_vec_pretty(&*plan)
+                    .map_err(|e| color_eyre::eyre::eyre!(e))
+                    .and_then(|mut buf| {
+                        buf.push(b'\n');
+                        crate::commands::scan::write_output(&target, &buf)
+                    });
+                app.flash = Some(match written {
+                    Ok(()) => Flash {
+                        text: format!(
+                            "plan {} written to {path}: {} {} keys; apply with keytriage --write apply {path}",
+                            plan.id,
+                            plan.action.verb(),
+                            plan.targets.len()
+                        ),
+                        error: false,
+                    },
+                    Err(e) => Flash {
+                        text: format!("cannot write the plan: {e:#}"),
+                        error: true,
+                    },
+                });
+            }
             Effect::VerifyKey { account, user, key } => match &self.remediator {
                 Some(r) => {
                     let (r, tx) = (r.clone(), self.write_tx.clone());
