@@ -283,8 +283,8 @@ def parse_scenario(doc):
 
     for i, f in enumerate(doc.get("faults") or []):
         where = f"faults[{i}]"
-        _check_keys(f, {"account", "action", "user", "kind", "rate", "first", "status",
-                        "latency_ms", "code", "message", "after"}, where)
+        _check_keys(f, {"account", "action", "user", "signer", "kind", "rate", "first",
+                        "status", "latency_ms", "code", "message", "after"}, where)
         kind = f.get("kind")
         if kind not in FAULT_KINDS:
             raise ScenarioError(f"{where}.kind: expected {'|'.join(FAULT_KINDS)}")
@@ -302,6 +302,9 @@ def parse_scenario(doc):
         user = f.get("user")
         if user is not None:
             _str(user, f"{where}.user")
+        signer = f.get("signer")
+        if signer is not None:
+            _str(signer, f"{where}.signer")
         after = f.get("after", False)
         if not isinstance(after, bool):
             raise ScenarioError(f"{where}.after: expected true or false")
@@ -316,6 +319,7 @@ def parse_scenario(doc):
             "account": account,
             "action": action,
             "user": user,
+            "signer": signer,
             "kind": kind,
             "rate": float(rate),
             "first": _int(f.get("first"), f"{where}.first", allow_none=True),
@@ -850,8 +854,18 @@ class KeytriageMiddleware:
         except Exception:
             return f"arn:aws:iam::{acct}:user/moto"
 
+    def _signer_of(self, akid):
+        """The IAM user whose long-term key `akid` is, or None (dummy or temporary
+        credentials, unknown key)."""
+        from moto.iam.models import iam_backends
+        try:
+            user = iam_backends[self._account_of_key(akid)]["aws"].get_user_from_access_key_id(akid)
+        except Exception:
+            return None
+        return user.name if user else None
+
     # ---- fault decision
-    def _pick(self, action, account, user):
+    def _pick(self, action, account, user, signer=lambda: None):
         delay_ms, fault = 0, None
         with self.fault_lock:
             for f in self.faults:
@@ -860,6 +874,8 @@ class KeytriageMiddleware:
                 if f["action"] not in ("*", action):
                     continue
                 if f["user"] is not None and f["user"] != user:
+                    continue
+                if f["signer"] is not None and f["signer"] != signer():
                     continue
                 f["seen"] += 1
                 if f["first"] is not None and f["seen"] > f["first"]:
@@ -991,7 +1007,7 @@ class KeytriageMiddleware:
                                "ExpiredTokenException",
                                "The security token included in the request is expired")
         user = (params.get("UserName") or [None])[0]
-        delay_ms, fault = self._pick(action, account, user)
+        delay_ms, fault = self._pick(action, account, user, lambda: self._signer_of(akid))
         self.stats.record(action, account, fault is not None, delay_ms > 0, role_arn)
         if delay_ms:
             time.sleep(delay_ms / 1000.0)

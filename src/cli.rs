@@ -3,8 +3,8 @@
 //! [`crate::settings`]'s job: a flag here is `None` or empty when not given. This module must
 //! not read files or the environment.
 
-use crate::audit::Severity;
-use crate::model::AccountId;
+use crate::audit::{Rule, Severity};
+use crate::model::{AccountId, KeyAction};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -83,6 +83,9 @@ pub struct GlobalArgs {
     /// keytriage/exceptions.toml, if present].
     #[arg(long, global = true, value_name = "PATH")]
     pub exceptions: Option<PathBuf>,
+    /// `apply` refuses a plan older than this many hours [default: 24].
+    #[arg(long, global = true, value_name = "HOURS")]
+    pub max_plan_age_hours: Option<u32>,
 }
 
 /// The commands; none means the TUI.
@@ -102,6 +105,13 @@ pub enum Command {
     Activate(KeyArgs),
     /// Delete an access key (needs --write; asks unless --yes).
     Delete(KeyArgs),
+    /// Scan and write a plan: the keys an action would change, each with the state it was
+    /// planned against, and a digest. Review it, then `keytriage --write apply FILE`.
+    Plan(PlanArgs),
+    /// Apply a plan (needs --write; asks unless --yes): each key is re-read and skipped when
+    /// it changed or was used since the plan. Exit codes: 0 all done, 1 could not run,
+    /// 3 some targets skipped or failed.
+    Apply(ApplyArgs),
     /// Print a shell completion script on stdout, generated from these flags.
     /// Bash: `keytriage completions bash > ~/.local/share/bash-completion/completions/keytriage`.
     Completions {
@@ -171,6 +181,64 @@ pub struct KeyArgs {
     pub yes: bool,
 }
 
+/// What a plan does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanAction {
+    /// Deactivate active keys.
+    Deactivate,
+    /// Delete keys.
+    Delete,
+    /// Activate inactive keys.
+    Activate,
+}
+
+impl From<PlanAction> for KeyAction {
+    fn from(a: PlanAction) -> Self {
+        match a {
+            PlanAction::Deactivate => KeyAction::Deactivate,
+            PlanAction::Delete => KeyAction::Delete,
+            PlanAction::Activate => KeyAction::Activate,
+        }
+    }
+}
+
+/// Flags of `plan` (the accounts are the global `--accounts`).
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The write on every selected key.
+    #[arg(long, value_enum)]
+    pub action: PlanAction,
+    /// Only keys with a finding of this rule, e.g. key-not-rotated.
+    #[arg(long, value_parser = parse_rule, value_name = "RULE")]
+    pub rule: Option<Rule>,
+    /// Only keys at least this many days old.
+    #[arg(long, value_name = "DAYS")]
+    pub min_age: Option<u32>,
+    /// Only keys not used for at least this many days (never used: since creation).
+    #[arg(long, value_name = "DAYS")]
+    pub unused_for: Option<u32>,
+    /// Only users whose name matches this glob, e.g. 'batch-job-*'.
+    #[arg(long, value_name = "GLOB")]
+    pub users: Option<String>,
+    /// Write the plan here (through a temporary file; nothing on failure) instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Hide the progress bar on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Flags of `apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The plan file written by `keytriage plan`.
+    #[arg(value_name = "PLAN")]
+    pub plan: PathBuf,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub yes: bool,
+}
+
 /// Output formats of `scan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -214,6 +282,13 @@ pub struct ScanArgs {
 
 fn parse_account_id(s: &str) -> Result<AccountId, String> {
     AccountId::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_rule(s: &str) -> Result<Rule, String> {
+    Rule::ALL
+        .into_iter()
+        .find(|r| r.id() == s)
+        .ok_or_else(|| format!("rule '{s}' is unrecognized (see the README's rule table)"))
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {

@@ -54,6 +54,8 @@ pub struct FileConfig {
     pub exceptions: Option<PathBuf>,
     /// The longest an exception may run, in days after the file is read (no flag).
     pub exception_max_days: Option<u32>,
+    /// `apply` refuses a plan older than this many hours, as `--max-plan-age-hours`.
+    pub max_plan_age_hours: Option<u32>,
 }
 
 /// A concurrency: a positive integer; 0 is refused with a message that says so.

@@ -127,6 +127,10 @@ fn run() -> Result<i32> {
             Some(Command::Delete(k)) => {
                 write::run(&connect, &settings, journal, write_mode, &k, KeyAction::Delete).await
             }
+            Some(Command::Plan(args)) => keytriage::commands::plan::run(&connect, &settings, &args).await,
+            Some(Command::Apply(args)) => {
+                keytriage::commands::apply::run(&connect, &settings, journal, write_mode, &args).await
+            }
             Some(Command::Completions { .. } | Command::Man) => Ok(0),
             Some(Command::History) => keytriage::commands::history::run(&settings),
             Some(Command::Diff(args)) => keytriage::commands::diff::run(&settings, &args),

@@ -11,6 +11,7 @@
 //! with the shared rules of [`WriteRequest`] (nothing to do, what to type to confirm).
 
 pub mod bulk;
+pub mod plan;
 
 use crate::aws::remediate::{self as calls, NewKey, WriteError};
 use crate::aws::{self, AwsContext, RoleOptions, inventory};
@@ -562,6 +563,196 @@ impl Remediator {
     }
 }
 
+/// A Secrets Manager destination for a new key, as the operator types it:
+/// `sm:[ACCOUNT:][REGION:]NAME` (ACCOUNT 12 digits, default the key's account; REGION default
+/// the session's region; NAME a secret name, which cannot hold `:`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretDestination {
+    /// The account to store in; `None`: the key's own.
+    pub account: Option<crate::model::AccountId>,
+    /// The region; `None`: the session's.
+    pub region: Option<String>,
+    /// The secret's name.
+    pub name: String,
+}
+
+impl SecretDestination {
+    /// Parses `sm:[ACCOUNT:][REGION:]NAME`; `None` when `text` does not start with `sm:`.
+    ///
+    /// # Errors
+    /// `Some(Err(..))` for an empty name or too many `:`-separated parts.
+    pub fn parse(text: &str) -> Option<Result<Self, String>> {
+        let rest = text.trim().strip_prefix("sm:")?;
+        let parts: Vec<&str> = rest.split(':').collect();
+        let (account, region, name) = match parts.as_slice() {
+            [name] => (None, None, *name),
+            [a, name] if crate::model::AccountId::parse(a).is_ok() => (Some(*a), None, *name),
+            [r, name] => (None, Some(*r), *name),
+            [a, r, name] => (Some(*a), Some(*r), *name),
+            _ => return Some(Err(format!("'{text}': expected sm:[ACCOUNT:][REGION:]NAME"))),
+        };
+        if name.is_empty() {
+            return Some(Err(format!("'{text}': the secret name is empty")));
+        }
+        let account = match account.map(crate::model::AccountId::parse).transpose() {
+            Ok(a) => a,
+            Err(e) => return Some(Err(format!("'{text}': {e}"))),
+        };
+        Some(Ok(Self {
+            account,
+            region: region.filter(|r| !r.is_empty()).map(str::to_owned),
+            name: name.to_owned(),
+        }))
+    }
+}
+
+impl Remediator {
+    /// Hands a rotation's new `key` of `user` (created in `key_account`) off to Secrets
+    /// Manager at `dest` ([`crate::aws::secretsmanager::store_key`]), with the remediation
+    /// role in the destination account. Returns a line for the operator, e.g. `Secrets Manager
+    /// secret prod/ci (created) arn:aws:secretsmanager:…` — never the value.
+    ///
+    /// # Errors
+    /// Read-only; the role cannot be assumed; AWS refused the call.
+    pub async fn hand_off(
+        &self,
+        key_account: &Account,
+        user: &str,
+        dest: &SecretDestination,
+        key: &NewKey,
+    ) -> Result<String, RemediateError> {
+        let account = match &dest.account {
+            Some(id) if id != &key_account.id => Account::from_id(id.clone()),
+            _ => key_account.clone(),
+        };
+        let mut config = self.config(&account).await?;
+        if let Some(r) = &dest.region {
+            config = config
+                .to_builder()
+                .region(aws_types::region::Region::new(r.clone()))
+                .build();
+        }
+        let stored = crate::aws::secretsmanager::store_key(&config, &dest.name, user, key).await?;
+        tracing::info!(key = %key.id, secret = %stored.arn, created = stored.created, "new access key handed off to Secrets Manager");
+        Ok(format!(
+            "Secrets Manager secret {} ({}) {}",
+            dest.name,
+            if stored.created { "created" } else { "new version" },
+            stored.arn
+        ))
+    }
+}
+
+/// How long a new key is tried before its verification fails: IAM can take seconds to
+/// accept a key it just created.
+pub const VERIFY_WINDOW: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// The pause between two tries of a new key.
+pub const VERIFY_PAUSE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Why a new key could not be verified.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    /// Every try within the window failed; `error` is the last one.
+    #[error(
+        "the new access key {key} was not accepted by sts:GetCallerIdentity within {waited_secs} s ({attempts} tries; last: {error})"
+    )]
+    NotAccepted {
+        /// The new key.
+        key: AccessKeyId,
+        /// Tries made.
+        attempts: u32,
+        /// Seconds waited in all.
+        waited_secs: u64,
+        /// The last failure.
+        error: aws::Error,
+    },
+    /// The key signs as another identity than the user it was created for.
+    #[error("the new access key {key} signs as {arn}, not as {user} in account {account}")]
+    WrongIdentity {
+        /// The new key.
+        key: AccessKeyId,
+        /// What `GetCallerIdentity` answered.
+        arn: String,
+        /// The user it was created for.
+        user: String,
+        /// The account it was created in.
+        account: crate::model::AccountId,
+    },
+}
+
+/// True when `arn` is the IAM user `user` (any path) of `account`.
+fn is_user_arn(arn: &str, account: &crate::model::AccountId, user: &str) -> bool {
+    let mut parts = arn.splitn(6, ':');
+    let (_, _, service, _, acct, resource) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next().unwrap_or_default(),
+    );
+    service == Some("iam")
+        && acct == Some(account.as_str())
+        && resource.starts_with("user/")
+        && resource.rsplit('/').next() == Some(user)
+}
+
+impl Remediator {
+    /// Rotation's check before the old key is offered for deactivation: signs
+    /// `sts:GetCallerIdentity` with the new `key` of `user` in `account` (the caller's
+    /// endpoint and region), trying every `pause` until it is accepted or `window` has passed
+    /// (IAM's propagation delay). Before each pause, `progress(tries so far, time left)` is
+    /// called, for a countdown. Returns the ARN the key signs as. Makes no write and journals
+    /// nothing; the secret goes only into the call's credentials provider.
+    ///
+    /// # Errors
+    /// [`VerifyError::NotAccepted`] when no try succeeded within `window`;
+    /// [`VerifyError::WrongIdentity`] (at once) when the key signs as someone else.
+    pub async fn verify_new_key(
+        &self,
+        account: &Account,
+        user: &str,
+        key: &NewKey,
+        window: std::time::Duration,
+        pause: std::time::Duration,
+        mut progress: impl FnMut(u32, std::time::Duration),
+    ) -> Result<String, VerifyError> {
+        let start = tokio::time::Instant::now();
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match calls::caller_arn_of_new_key(&self.ctx.base, key).await {
+                Ok(arn) if is_user_arn(&arn, &account.id, user) => {
+                    tracing::info!(key = %key.id, %arn, attempts, "new access key verified");
+                    return Ok(arn);
+                }
+                Ok(arn) => {
+                    return Err(VerifyError::WrongIdentity {
+                        key: key.id.clone(),
+                        arn,
+                        user: user.to_owned(),
+                        account: account.id.clone(),
+                    });
+                }
+                Err(error) => {
+                    let left = window.saturating_sub(start.elapsed());
+                    if left.is_zero() {
+                        return Err(VerifyError::NotAccepted {
+                            key: key.id.clone(),
+                            attempts,
+                            waited_secs: start.elapsed().as_secs(),
+                            error,
+                        });
+                    }
+                    progress(attempts, left);
+                    tokio::time::sleep(pause.min(left)).await;
+                }
+            }
+        }
+    }
+}
+
 impl Remediator {
     /// What every session that can write calls at its start (the TUI once connected, each
     /// headless write command before its write): makes the journal private
@@ -774,6 +965,45 @@ mod tests {
             );
         }
         assert!(!KeyAction::Delete.is_idempotent() && !KeyAction::Rotate.is_idempotent());
+    }
+
+    #[test]
+    fn secret_destinations_parse() {
+        let p = |t: &str| SecretDestination::parse(t);
+        assert_eq!(p("~/creds"), None, "a file path");
+        assert_eq!(
+            p("sm:prod/app"),
+            Some(Ok(SecretDestination {
+                account: None,
+                region: None,
+                name: "prod/app".into()
+            }))
+        );
+        assert_eq!(
+            p("sm:eu-west-1:prod/app").unwrap().unwrap().region.as_deref(),
+            Some("eu-west-1")
+        );
+        let full = p("sm:222222222222:eu-west-1:prod/app").unwrap().unwrap();
+        assert_eq!(
+            (
+                full.account.unwrap().as_str(),
+                full.region.unwrap().as_str(),
+                full.name.as_str()
+            ),
+            ("222222222222", "eu-west-1", "prod/app")
+        );
+        assert_eq!(
+            p("sm:222222222222:app")
+                .unwrap()
+                .unwrap()
+                .account
+                .map(|a| a.to_string())
+                .as_deref(),
+            Some("222222222222")
+        );
+        assert!(p("sm:").unwrap().unwrap_err().contains("the secret name is empty"));
+        assert!(p("sm:a:b:c:d").unwrap().is_err());
+        assert!(p("sm:42:eu-west-1:x").unwrap().is_err(), "a bad account id");
     }
 
     #[test]

@@ -55,6 +55,9 @@ pub struct Settings {
     pub exceptions: Option<PathBuf>,
     /// The longest an exception may run, in days; default [`exceptions::DEFAULT_MAX_DAYS`].
     pub exception_max_days: u32,
+    /// `apply` refuses a plan whose scan is older than this many hours (flag
+    /// `--max-plan-age-hours`, config `max_plan_age_hours`); default 24.
+    pub max_plan_age_hours: u32,
 }
 
 impl Settings {
@@ -119,6 +122,10 @@ impl Settings {
             },
             exceptions: flags.exceptions.clone().or_else(|| file.exceptions.clone()),
             exception_max_days: file.exception_max_days.unwrap_or(exceptions::DEFAULT_MAX_DAYS),
+            max_plan_age_hours: flags
+                .max_plan_age_hours
+                .or(file.max_plan_age_hours)
+                .unwrap_or(crate::remediate::plan::DEFAULT_MAX_AGE_HOURS),
         }
     }
 }
@@ -169,6 +176,15 @@ mod tests {
         assert_eq!(s.fail_on, Some(Severity::High));
         assert_eq!((s.concurrency, s.user_concurrency), (3, 2));
         assert_eq!(s.role_name, "Audit");
+        assert_eq!(s.max_plan_age_hours, 24, "the default");
+    }
+
+    #[test]
+    fn max_plan_age_comes_from_the_flag_over_the_file() {
+        let file = config::parse("max_plan_age_hours = 48\n", Path::new("x")).unwrap();
+        assert_eq!(Settings::resolve(&GlobalArgs::default(), &file).max_plan_age_hours, 48);
+        let cli = Cli::try_parse_from(["keytriage", "--max-plan-age-hours", "2", "apply", "p.json"]).unwrap();
+        assert_eq!(Settings::resolve(&cli.global, &file).max_plan_age_hours, 2);
     }
 
     #[test]

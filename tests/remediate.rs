@@ -199,6 +199,162 @@ async fn rotate_creates_a_working_key_and_keeps_the_secret_out_of_the_journal() 
     );
 }
 
+// See: issue 12, rotation that verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_key_is_verified_by_signing_get_caller_identity_with_it() {
+    use keytriage::remediate::{VERIFY_PAUSE, VERIFY_WINDOW};
+    let f = Fixture::new(json!([]), true).await;
+    let (new_key, _) = f.remediator.create_key(&f.prod, "ci-robot").await.unwrap();
+    let mut ticks = Vec::new();
+    let arn = f
+        .remediator
+        .verify_new_key(&f.prod, "ci-robot", &new_key, VERIFY_WINDOW, VERIFY_PAUSE, |n, left| {
+            ticks.push((n, left))
+        })
+        .await
+        .unwrap();
+    assert_eq!(arn, format!("arn:aws:iam::{}:user/ci-robot", f.prod.id));
+    assert!(ticks.is_empty(), "moto accepts the key at once: no retry, {ticks:?}");
+    let stats = f.emu.stats().unwrap();
+    assert_eq!(stats["by_action"]["GetCallerIdentity"], 1, "{stats}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_key_that_is_never_accepted_fails_verification_after_the_window() {
+    use keytriage::remediate::VerifyError;
+    use std::time::Duration;
+    // IAM never accepts keys of ci-robot; the caller's own calls go through.
+    let f = Fixture::new(
+        json!([{"action": "GetCallerIdentity", "signer": "ci-robot", "kind": "deny",
+                "code": "InvalidClientTokenId", "message": "The security token included in the request is invalid."}]),
+        true,
+    )
+    .await;
+    let (new_key, _) = f.remediator.create_key(&f.prod, "ci-robot").await.unwrap();
+    let mut ticks = Vec::new();
+    let started = std::time::Instant::now();
+    let err = f
+        .remediator
+        .verify_new_key(
+            &f.prod,
+            "ci-robot",
+            &new_key,
+            Duration::from_millis(1500),
+            Duration::from_millis(500),
+            |n, left| ticks.push((n, left)),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        started.elapsed() >= Duration::from_millis(1500),
+        "it waited out the window"
+    );
+    let VerifyError::NotAccepted {
+        key, attempts, error, ..
+    } = &err
+    else {
+        panic!("{err:?}");
+    };
+    assert_eq!(key, &new_key.id);
+    assert!((3..=5).contains(attempts), "a try every 0.5 s for 1.5 s: {attempts}");
+    assert_eq!(error.code(), "InvalidClientTokenId");
+    assert_eq!(ticks.len() as u32, attempts - 1, "a countdown tick before each pause");
+    assert!(
+        ticks.windows(2).all(|w| w[1].1 < w[0].1),
+        "the time left goes down: {ticks:?}"
+    );
+    assert!(
+        err.to_string().starts_with(&format!(
+            "the new access key {} was not accepted by sts:GetCallerIdentity within 1 s",
+            new_key.id
+        )),
+        "{err}"
+    );
+    assert!(
+        !err.to_string()
+            .contains(secrecy::ExposeSecret::expose_secret(&new_key.secret))
+    );
+    let stats = f.emu.stats().unwrap();
+    assert_eq!(
+        stats["faulted_by_action"]["GetCallerIdentity"].as_u64(),
+        Some(u64::from(*attempts)),
+        "{stats}"
+    );
+}
+
+// See: issue 12, Secrets Manager hand-off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_key_handed_off_to_secrets_manager_reads_back_and_stays_out_of_the_journal() {
+    use keytriage::remediate::SecretDestination;
+    let f = Fixture::new(json!([]), true).await;
+    let (new_key, _) = f.remediator.create_key(&f.prod, "ci-robot").await.unwrap();
+    let dest = SecretDestination::parse("sm:eu-west-1:prod/ci-robot/aws")
+        .unwrap()
+        .unwrap();
+    let line = f
+        .remediator
+        .hand_off(&f.prod, "ci-robot", &dest, &new_key)
+        .await
+        .unwrap();
+    assert!(
+        line.starts_with(&format!(
+            "Secrets Manager secret prod/ci-robot/aws (created) arn:aws:secretsmanager:eu-west-1:{}:secret:prod/ci-robot/aws-",
+            f.prod.id
+        )),
+        "{line}"
+    );
+    assert!(!line.contains(new_key.secret.expose_secret()));
+
+    // Read back in the key's account and that region, as an application would.
+    let role = RoleOptions {
+        role_name: "OrganizationAccountAccessRole".into(),
+        external_id: None,
+        session_length: None,
+    };
+    let ctx = common::context(&f.emu).await;
+    let config = ctx.account_config(&f.prod, &role).await.unwrap();
+    let config = config
+        .to_builder()
+        .region(aws_types::region::Region::new("eu-west-1"))
+        .build();
+    let client = aws_sdk_secretsmanager::Client::new(&config);
+    let read = |client: aws_sdk_secretsmanager::Client| async move {
+        let out = client
+            .get_secret_value()
+            .secret_id("prod/ci-robot/aws")
+            .send()
+            .await
+            .unwrap();
+        serde_json::from_str::<serde_json::Value>(out.secret_string().unwrap()).unwrap()
+    };
+    assert_eq!(
+        read(client.clone()).await,
+        json!({"AccessKeyId": new_key.id.as_str(), "SecretAccessKey": new_key.secret.expose_secret()})
+    );
+
+    // Again under the same name: a new version (the application reads the latest).
+    let line = f
+        .remediator
+        .hand_off(&f.prod, "ci-robot", &dest, &new_key)
+        .await
+        .unwrap();
+    assert!(line.contains("(new version)"), "{line}");
+    assert_eq!(read(client).await["AccessKeyId"], new_key.id.as_str());
+
+    let journal = std::fs::read_to_string(f.journal.path()).unwrap();
+    assert!(
+        !journal.contains(new_key.secret.expose_secret()),
+        "never in the journal"
+    );
+
+    // Read-only sessions refuse before any call.
+    let ro = Remediator::new(ctx, role, f.journal.clone(), false);
+    assert!(matches!(
+        ro.hand_off(&f.prod, "ci-robot", &dest, &new_key).await,
+        Err(RemediateError::ReadOnly)
+    ));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotate_on_a_full_user_offers_the_inactive_key_and_changes_nothing() {
     let f = Fixture::new(json!([]), true).await;

@@ -51,6 +51,25 @@ async fn the_secret_of_a_rotation_is_in_no_artefact() {
     let (key, keys) = r.create_key(&prod, "ci-robot").await.unwrap();
     let secret = key.secret.expose_secret().to_owned();
     assert_eq!(secret.len(), 40, "a real secret was made");
+    // The rotation's verification signs a call with the secret.
+    let arn = r
+        .verify_new_key(
+            &prod,
+            "ci-robot",
+            &key,
+            keytriage::remediate::VERIFY_WINDOW,
+            keytriage::remediate::VERIFY_PAUSE,
+            |_, _| {},
+        )
+        .await
+        .unwrap();
+    assert!(arn.ends_with(":user/ci-robot"), "{arn}");
+    // And the hand-off to Secrets Manager sends it in a request body.
+    let dest = keytriage::remediate::SecretDestination::parse("sm:prod/ci-robot")
+        .unwrap()
+        .unwrap();
+    let stored = r.hand_off(&prod, "ci-robot", &dest, &key).await.unwrap();
+    assert!(stored.contains("(created)"), "{stored}");
 
     // The scan JSON after the rotation.
     let org = keytriage::scan::run_to_end(ctx.clone(), opts, |_| {}).await.unwrap();
@@ -87,6 +106,14 @@ async fn the_secret_of_a_rotation_is_in_no_artefact() {
     assert!(
         log.contains("CreateAccessKey"),
         "the log did capture the SDK's trace of the call"
+    );
+    assert!(
+        log.contains("CreateSecret"),
+        "the log did capture the SDK's trace of the hand-off"
+    );
+    assert!(
+        log.contains("GetCallerIdentity"),
+        "the log did capture the SDK's trace of the verification"
     );
     let artefacts = [
         ("log file", log),

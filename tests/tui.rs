@@ -515,6 +515,145 @@ fn new_key() -> Arc<NewKey> {
     })
 }
 
+/// The rotation's new key is being verified (the loop was asked to, with the new key): a
+/// try fails, then `result` ends the verification.
+fn verify(app: &mut App, result: Result<&str, &str>) {
+    let Step::Verifying { key, .. } = app.write.step() else {
+        panic!("{:?}", app.write)
+    };
+    let id = key.id.clone();
+    app.on_write_event(WriteEvent::VerifyTick(id.clone(), 1, 14));
+    let Step::Verifying {
+        failed_tries,
+        left_secs,
+        ..
+    } = app.write.step()
+    else {
+        panic!("{:?}", app.write)
+    };
+    assert_eq!((*failed_tries, *left_secs), (1, 14));
+    app.on_write_event(WriteEvent::Verified(
+        id,
+        result.map(str::to_owned).map_err(str::to_owned),
+    ));
+}
+
+// See: issue 12, rotation that verifies.
+#[test]
+fn rotation_verifies_the_new_key_with_a_countdown_before_the_secret() {
+    let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
+    ask(&mut app, KeyAction::Rotate);
+    let request = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
+    let effect = app.on_write_event(WriteEvent::Rotated {
+        request,
+        result: Ok((new_key(), None)),
+    });
+    let Some(Effect::VerifyKey { account, user, key }) = effect else {
+        panic!("{effect:?}")
+    };
+    assert_eq!(
+        (account.id, user.as_str(), key.id.as_str()),
+        (prod(), "ci-deploy", "AKIANEW0000000000001")
+    );
+    drop(key);
+    app.on_write_event(WriteEvent::VerifyTick(
+        AccessKeyId("AKIANEW0000000000001".into()),
+        3,
+        11,
+    ));
+    let text = format!("{}", screen(&app, 100, 24).backend());
+    assert!(text.contains("verifying the new key"), "{text}");
+    assert!(
+        text.contains("not accepted yet (3 tries) · giving up in 11 s"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("wJalrXUtnFEMI"),
+        "no secret before the verification ends"
+    );
+    // Keys do nothing while verifying.
+    app.on_key(KeyEvent::from(KeyCode::Esc));
+    assert!(matches!(app.write.step(), Step::Verifying { .. }));
+}
+
+// See: issue 12, rotation that verifies.
+#[test]
+fn a_new_key_that_failed_verification_never_offers_to_deactivate_the_old_one() {
+    let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
+    ask(&mut app, KeyAction::Rotate);
+    let request = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
+    app.on_write_event(WriteEvent::Rotated {
+        request,
+        result: Ok((new_key(), None)),
+    });
+    let why = "the new access key AKIANEW0000000000001 was not accepted by sts:GetCallerIdentity within 15 s (15 tries; last: InvalidClientTokenId)";
+    verify(&mut app, Err(why));
+    // The secret is still shown (it exists only once), marked as not verified.
+    let text = format!("{}", screen(&app, 100, 26).backend());
+    assert!(text.contains("wJalrXUtnFEMI"), "{text}");
+    assert!(text.contains("NOT verified"), "{text}");
+    app.on_key(KeyEvent::from(KeyCode::Esc));
+    let effect = app.on_key(KeyEvent::from(KeyCode::Esc));
+    assert!(
+        effect.is_none(),
+        "no live read of the old key for its deactivation: {effect:?}"
+    );
+    let Step::Message { title, text, error } = app.write.step() else {
+        panic!("{:?}", app.write)
+    };
+    assert_eq!(title, "Rotate: new key not verified");
+    assert!(*error);
+    assert!(text.starts_with(why), "{text}");
+    assert!(text.contains("The old key AKIAOLD0000000000001 stays active"), "{text}");
+    app.on_key(KeyEvent::from(KeyCode::Enter));
+    assert!(!app.write.is_open());
+}
+
+// See: issue 12, Secrets Manager hand-off.
+#[test]
+fn the_secret_dialog_hands_off_to_secrets_manager_on_sm_names() {
+    use crossterm::event::KeyModifiers;
+    let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
+    ask(&mut app, KeyAction::Rotate);
+    let request = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
+    app.on_write_event(WriteEvent::Rotated {
+        request,
+        result: Ok((new_key(), None)),
+    });
+    verify(&mut app, Ok("arn:aws:iam::111111111111:user/ci-deploy"));
+    app.on_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    for c in "sm:eu-west-1:prod/ci-deploy".chars() {
+        app.on_key(KeyEvent::from(KeyCode::Char(c)));
+    }
+    let Some(Effect::SaveSecret {
+        path,
+        account,
+        profile,
+        key,
+    }) = app.on_key(KeyEvent::from(KeyCode::Enter))
+    else {
+        panic!("{:?}", app.write)
+    };
+    assert_eq!(
+        (path.as_str(), account.id, profile.as_str(), key.id.as_str()),
+        (
+            "sm:eu-west-1:prod/ci-deploy",
+            prod(),
+            "ci-deploy",
+            "AKIANEW0000000000001"
+        )
+    );
+    drop(key);
+    let stored = "Secrets Manager secret prod/ci-deploy (created) arn:aws:secretsmanager:eu-west-1:111111111111:secret:prod/ci-deploy-AbCdEf";
+    app.on_write_event(WriteEvent::Saved(Ok(stored.into())));
+    let text = format!("{}", screen(&app, 100, 26).backend());
+    assert!(
+        text.contains("stored: Secrets Manager secret prod/ci-deploy (created)"),
+        "{text}"
+    );
+    assert!(!text.contains("mode 0600)"), "{text}");
+}
+
 #[test]
 fn rotation_shows_the_secret_once_then_offers_to_deactivate_the_old_key() {
     let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
@@ -534,6 +673,7 @@ fn rotation_shows_the_secret_once_then_offers_to_deactivate_the_old_key() {
         request,
         result: Ok((new_key(), Some(keys))),
     });
+    verify(&mut app, Ok("arn:aws:iam::111111111111:user/ci-deploy"));
     insta::assert_snapshot!("secret_dialog", screen(&app, 90, 24).backend());
     assert_eq!(
         app.store
@@ -552,7 +692,7 @@ fn rotation_shows_the_secret_once_then_offers_to_deactivate_the_old_key() {
     );
 
     // Save: the loop is asked to write the file with the key.
-    let Some(Effect::SaveSecret { path, profile, key }) = app.on_key(KeyEvent::from(KeyCode::Enter)) else {
+    let Some(Effect::SaveSecret { path, profile, key, .. }) = app.on_key(KeyEvent::from(KeyCode::Enter)) else {
         panic!()
     };
     assert_eq!(
@@ -595,6 +735,7 @@ fn closing_an_unsaved_secret_takes_two_escapes() {
         request,
         result: Ok((new_key(), None)),
     });
+    verify(&mut app, Ok("arn:aws:iam::111111111111:user/ci-deploy"));
     app.on_key(KeyEvent::from(KeyCode::Esc));
     let Step::ShowSecret(s) = app.write.step() else {
         panic!()
@@ -911,6 +1052,50 @@ fn at_keys(write: bool) -> App {
 
 fn bob2() -> RowId {
     RowId::Key(prod(), "bob".into(), AccessKeyId("AKIABOB0000000000002".into()))
+}
+
+// See: issue 12, `:plan FILE` writes the marked rows as a plan.
+#[test]
+fn plan_command_makes_a_plan_of_the_marked_keys() {
+    let mut app = at_keys(false);
+    press(&mut app, Action::Filter);
+    type_text(&mut app, "bob");
+    app.on_key(KeyEvent::from(KeyCode::Enter));
+    press(&mut app, Action::MarkShown);
+    assert_eq!(app.marks.len(), 2);
+    press(&mut app, Action::Command);
+    type_text(&mut app, "plan deactivate ~/bob-plan.json");
+    let effect = app.on_key(KeyEvent::from(KeyCode::Enter));
+    let Some(Effect::WritePlan { path, plan }) = effect else {
+        panic!("{effect:?}")
+    };
+    assert_eq!(path, "~/bob-plan.json");
+    // bob's inactive key is left out: deactivating it would change nothing.
+    let keys: Vec<(&str, KeyStatus)> = plan
+        .targets
+        .iter()
+        .map(|t| (t.access_key_id.as_str(), t.status))
+        .collect();
+    assert_eq!(keys, [("AKIABOB0000000000001", KeyStatus::Active)]);
+    assert_eq!(
+        (plan.action, plan.caller.as_str()),
+        (KeyAction::Deactivate, app.identity.as_str())
+    );
+    assert_eq!(plan.verify(now(), 24), Ok(()), "a sealed plan that apply accepts");
+
+    let plan = app.plan_of_marks("delete").unwrap();
+    assert_eq!(plan.targets.len(), 2, "delete takes both");
+    assert_eq!(
+        app.plan_of_marks("rotate").unwrap_err(),
+        "plan action 'rotate' is unrecognized (deactivate, delete or activate)"
+    );
+    press(&mut app, Action::Command);
+    type_text(&mut app, "plan deactivate");
+    assert!(app.on_key(KeyEvent::from(KeyCode::Enter)).is_none());
+    assert_eq!(
+        app.flash.clone().unwrap().text,
+        "usage: :plan deactivate|delete|activate FILE (of the marked keys)"
+    );
 }
 
 #[test]

@@ -10,6 +10,7 @@ pub mod credential_report;
 pub mod inventory;
 pub mod org;
 pub mod remediate;
+pub mod secretsmanager;
 pub mod securityhub;
 
 use crate::model::{Account, AccountId, ScanError};

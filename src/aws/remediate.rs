@@ -154,3 +154,45 @@ pub async fn create(config: &SdkConfig, user: &str) -> Result<NewKey, WriteError
         request_id,
     })
 }
+
+/// `sts:GetCallerIdentity` signed with the new key `key` (its secret goes into a credentials
+/// provider and nowhere else), through `base`'s endpoint and region, in one attempt with a
+/// 5 s connect and 10 s attempt timeout (the caller retries for IAM's propagation delay).
+/// Returns the ARN the key signs as, e.g. `arn:aws:iam::111111111111:user/ci-deploy`.
+///
+/// # Errors
+/// [`Error`]: `InvalidClientTokenId` while IAM has not propagated the key yet, AccessDenied,
+/// transport.
+pub async fn caller_arn_of_new_key(base: &SdkConfig, key: &NewKey) -> Result<String, Error> {
+    use secrecy::ExposeSecret;
+    let credentials = aws_credential_types::Credentials::new(
+        key.id.0.clone(),
+        key.secret.expose_secret().to_owned(),
+        None,
+        None,
+        "keytriage-new-key",
+    );
+    let config = base
+        .to_builder()
+        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
+            credentials,
+        ))
+        .build();
+    let out = aws_sdk_sts::Client::new(&config)
+        .get_caller_identity()
+        .customize()
+        .config_override(
+            aws_sdk_sts::config::Builder::default()
+                .retry_config(aws_sdk_sts::config::retry::RetryConfig::standard().with_max_attempts(1))
+                .timeout_config(
+                    aws_config::timeout::TimeoutConfig::builder()
+                        .connect_timeout(std::time::Duration::from_secs(5))
+                        .operation_attempt_timeout(std::time::Duration::from_secs(10))
+                        .build(),
+                ),
+        )
+        .send()
+        .await
+        .map_err(|e| classify("sts:GetCallerIdentity", e))?;
+    Ok(out.arn().unwrap_or_default().to_owned())
+}

@@ -1,13 +1,15 @@
 //! The commands the binary dispatches to, one module each: each turns
 //! [`Settings`](crate::settings::Settings) and its own flags into library calls and an exit
 //! code, so `main.rs` only parses and dispatches. [`scan`] is the headless scan, [`write`] the
-//! headless writes on one access key, [`history`] lists recorded scans (and records each
-//! scan), [`diff`] compares two scans, [`generate`] writes the shell completions and the man
-//! page.
+//! headless writes on one access key, [`plan`] and [`apply`] the reviewable bulk writes,
+//! [`history`] lists recorded scans (and records each scan), [`diff`] compares two scans,
+//! [`generate`] writes the shell completions and the man page.
 
+pub mod apply;
 pub mod diff;
 pub mod generate;
 pub mod history;
+pub mod plan;
 pub mod scan;
 pub mod write;
 

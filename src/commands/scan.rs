@@ -233,13 +233,13 @@ pub fn write_output(path: &Path, data: &[u8]) -> Result<()> {
 
 /// Headless progress on stderr: a bar on a terminal, a line per account otherwise, nothing
 /// with `--quiet`.
-struct Progress {
+pub(crate) struct Progress {
     bar: Option<indicatif::ProgressBar>,
     lines: bool,
 }
 
 impl Progress {
-    fn new(quiet: bool) -> Self {
+    pub(crate) fn new(quiet: bool) -> Self {
         let tty = std::io::stderr().is_terminal();
         let bar = (!quiet && tty).then(|| {
             let bar = indicatif::ProgressBar::new(0);
@@ -256,7 +256,7 @@ impl Progress {
         }
     }
 
-    fn on(&self, event: &ScanEvent) {
+    pub(crate) fn on(&self, event: &ScanEvent) {
         match event {
             ScanEvent::Discovered { accounts, warnings, .. } => {
                 if let Some(bar) = &self.bar {
@@ -289,7 +289,7 @@ impl Progress {
         }
     }
 
-    fn say(&self, line: &str) {
+    pub(crate) fn say(&self, line: &str) {
         match &self.bar {
             Some(bar) => bar.println(line),
             None if self.lines => eprintln!("keytriage: {line}"),
@@ -297,7 +297,7 @@ impl Progress {
         }
     }
 
-    fn finish(&self) {
+    pub(crate) fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }

@@ -46,14 +46,36 @@ pub enum Effect {
         /// Set when the operator stops the batch (Esc): no new write is launched.
         stop: Arc<AtomicBool>,
     },
-    /// Save the new key to a credentials file at `path`, under `[profile]`.
+    /// Verify a rotation's new key in the background
+    /// ([`crate::remediate::Remediator::verify_new_key`]), reporting through
+    /// [`WriteEvent::VerifyTick`] and [`WriteEvent::Verified`].
+    VerifyKey {
+        /// The account it was created in.
+        account: Account,
+        /// Its user.
+        user: String,
+        /// The key; the task drops its reference when done.
+        key: Arc<NewKey>,
+    },
+    /// Save the new key to a credentials file at `path`, under `[profile]`, or hand it off to
+    /// Secrets Manager when `path` is `sm:[ACCOUNT:][REGION:]NAME`
+    /// ([`crate::remediate::SecretDestination`]).
     SaveSecret {
         /// Where (the operator typed it).
         path: String,
+        /// The key's account (the default destination account of a hand-off).
+        account: Account,
         /// Profile name (the user name).
         profile: String,
         /// The key; the loop drops its reference after writing.
         key: Arc<NewKey>,
+    },
+    /// Write `plan` (made from the marked keys by `:plan ACTION FILE`) to `path`.
+    WritePlan {
+        /// Where (the operator typed it; `~/` is the home folder).
+        path: String,
+        /// The plan.
+        plan: Box<crate::remediate::plan::Plan>,
     },
     /// Leave the TUI.
     Quit,
@@ -85,6 +107,10 @@ pub enum WriteEvent {
     },
     /// The secret file was written (its path), or not (why).
     Saved(Result<String, String>),
+    /// A try of a new key failed: the key, tries so far, whole seconds left.
+    VerifyTick(crate::model::AccessKeyId, u32, u64),
+    /// A new key's verification ended: the ARN it signs as, or why it failed.
+    Verified(crate::model::AccessKeyId, Result<String, String>),
     /// A target of the running batch started or ended.
     Batch(BatchEvent),
     /// The batch ended (every target's outcome), or could not run (why).
@@ -283,10 +309,7 @@ impl App {
                 self.filter_key(key);
                 None
             }
-            Mode::Command => {
-                self.command_key(key);
-                None
-            }
+            Mode::Command => self.command_key(key),
             Mode::Help => {
                 if matches!(
                     key.code,
@@ -544,6 +567,8 @@ impl App {
             WriteEvent::Applied { request, result } => Input::Applied(request, result),
             WriteEvent::Rotated { request, result } => Input::Rotated(request, result),
             WriteEvent::Saved(result) => Input::Saved(result),
+            WriteEvent::VerifyTick(key, tries, left) => Input::VerifyTick(key, tries, left),
+            WriteEvent::Verified(key, result) => Input::Verified(key, result),
             WriteEvent::Batch(event) => {
                 let reaction = self.bulk.transition(bulk_flow::Input::Event(event), self.now);
                 return self.react_bulk(reaction);
@@ -687,7 +712,7 @@ impl App {
         self.view_mut().table.set_filter(&filter);
     }
 
-    fn command_key(&mut self, key: KeyEvent) {
+    fn command_key(&mut self, key: KeyEvent) -> Option<Effect> {
         match key.code {
             KeyCode::Esc => self.mode = Mode::Normal,
             KeyCode::Backspace if self.command.is_empty() => self.mode = Mode::Normal,
@@ -709,6 +734,22 @@ impl App {
                             error: false,
                         })
                     }
+                    plan if plan == "plan" || plan.starts_with("plan ") => {
+                        let mut words = plan.split_whitespace().skip(1);
+                        let result = match (words.next(), words.next(), words.next()) {
+                            (Some(action), Some(path), None) => self.plan_of_marks(action).map(|plan| (path, plan)),
+                            _ => Err("usage: :plan deactivate|delete|activate FILE (of the marked keys)".to_owned()),
+                        };
+                        match result {
+                            Ok((path, plan)) => {
+                                return Some(Effect::WritePlan {
+                                    path: path.to_owned(),
+                                    plan: Box::new(plan),
+                                });
+                            }
+                            Err(text) => self.flash = Some(Flash { text, error: true }),
+                        }
+                    }
                     other => match ViewKind::from_command(other) {
                         Some(kind) if kind == self.view().kind => {}
                         Some(kind) => self.push(kind),
@@ -729,6 +770,73 @@ impl App {
             KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => self.command.push(c),
             _ => {}
         }
+        None
+    }
+
+    /// The plan of `action` (`deactivate`, `delete` or `activate`) on the marked access keys,
+    /// as the latest scan shows them (keys the action would not change are left out), dated
+    /// by the oldest scan among their accounts, for `keytriage --write apply`.
+    ///
+    /// # Errors
+    /// An unknown action, no marked key, a marked key's account being scanned, nothing to do.
+    pub fn plan_of_marks(&self, action: &str) -> Result<crate::remediate::plan::Plan, String> {
+        use crate::remediate::plan::{Criteria, Plan, PlanTarget};
+        let action = match action {
+            "deactivate" => KeyAction::Deactivate,
+            "delete" => KeyAction::Delete,
+            "activate" => KeyAction::Activate,
+            other => {
+                return Err(format!(
+                    "plan action '{other}' is unrecognized (deactivate, delete or activate)"
+                ));
+            }
+        };
+        let mut targets = Vec::new();
+        let mut scanned_at: Option<Timestamp> = None;
+        for m in self.marks.keys() {
+            let RowId::Key(account, user, key) = m else { continue };
+            let (Some(entry), Some(k)) = (self.store.entry(account), self.store.key(account, user, key)) else {
+                continue;
+            };
+            if entry.scanning() {
+                return Err(format!(
+                    "{} is being scanned; wait for it to finish",
+                    entry.account.name
+                ));
+            }
+            if action.no_op_status() == Some(k.status) {
+                continue;
+            }
+            if let Some(t) = entry.scanned_at {
+                scanned_at = Some(scanned_at.map_or(t, |s| s.min(t)));
+            }
+            targets.push(PlanTarget {
+                account_id: account.clone(),
+                account_name: entry.account.name.clone(),
+                user: user.clone(),
+                access_key_id: k.id.clone(),
+                status: k.status,
+                created: k.created,
+                last_used: k.last_used.clone(),
+            });
+        }
+        if targets.is_empty() {
+            return Err(format!(
+                "no marked access key to {} (mark keys with Space or *)",
+                action.verb()
+            ));
+        }
+        targets.sort_by(|a, b| {
+            (&a.account_id, &a.user, &a.access_key_id).cmp(&(&b.account_id, &b.user, &b.access_key_id))
+        });
+        Plan::new(
+            scanned_at.unwrap_or(self.now),
+            &self.identity,
+            action,
+            Criteria::default(),
+            targets,
+        )
+        .map_err(|e| e.to_string())
     }
 
     /// View names that complete what is typed after `:`.

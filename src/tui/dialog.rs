@@ -302,9 +302,12 @@ pub fn secret_lines<'a>(s: &'a ShowSecret, theme: &Theme) -> Vec<Line<'a>> {
         Line::from(""),
     ];
     match &s.saved {
+        Some(p) if p.starts_with("Secrets Manager") => lines.push(Line::styled(format!("stored: {p}"), theme.accent())),
         Some(p) => lines.push(Line::styled(format!("saved to {p} (mode 0600)"), theme.accent())),
         None => {
-            lines.push(Line::from("save as a credentials file (mode 0600, never overwrites):"));
+            lines.push(Line::from(
+                "save as a credentials file (mode 0600, never overwrites), or sm:[ACCOUNT:][REGION:]NAME for Secrets Manager:",
+            ));
             lines.push(Line::styled(format!("> {}█", s.path), theme.header()));
         }
     }

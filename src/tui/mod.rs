@@ -305,7 +305,89 @@ impl Backend {
                     });
                 }
             },
-            Effect::SaveSecret { path, profile, key } => {
+            Effect::WritePlan { path, plan } => {
+                let home = directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf());
+                let target = match (path.strip_prefix("~/"), home) {
+                    (Some(rest), Some(home)) => home.join(rest),
+                    _ => std::path::PathBuf::from(&path),
+                };
+                let written = serde_json::to_vec_pretty(&*plan)
+                    .map_err(|e| color_eyre::eyre::eyre!(e))
+                    .and_then(|mut buf| {
+                        buf.push(b'\n');
+                        crate::commands::scan::write_output(&target, &buf)
+                    });
+                app.flash = Some(match written {
+                    Ok(()) => Flash {
+                        text: format!(
+                            "plan {} written to {path}: {} {} keys; apply with keytriage --write apply {path}",
+                            plan.id,
+                            plan.action.verb(),
+                            plan.targets.len()
+                        ),
+                        error: false,
+                    },
+                    Err(e) => Flash {
+                        text: format!("cannot write the plan: {e:#}"),
+                        error: true,
+                    },
+                });
+            }
+            Effect::VerifyKey { account, user, key } => match &self.remediator {
+                Some(r) => {
+                    let (r, tx) = (r.clone(), self.write_tx.clone());
+                    self.tasks.spawn(async move {
+                        use crate::remediate::{VERIFY_PAUSE, VERIFY_WINDOW};
+                        let tick = |tries: u32, left: std::time::Duration| {
+                            let _ = tx.send(WriteEvent::VerifyTick(key.id.clone(), tries, left.as_secs()));
+                        };
+                        let result = r
+                            .verify_new_key(&account, &user, &key, VERIFY_WINDOW, VERIFY_PAUSE, tick)
+                            .await
+                            .map_err(|e| e.to_string());
+                        let _ = tx.send(WriteEvent::Verified(key.id.clone(), result));
+                    });
+                }
+                None => {
+                    let _ = self.write_tx.send(WriteEvent::Verified(
+                        key.id.clone(),
+                        Err("not connected to AWS: the new key could not be verified".into()),
+                    ));
+                }
+            },
+            Effect::SaveSecret {
+                path,
+                account,
+                profile,
+                key,
+            } if crate::remediate::SecretDestination::parse(&path).is_some() => {
+                let dest = crate::remediate::SecretDestination::parse(&path);
+                match (&self.remediator, dest) {
+                    (Some(r), Some(Ok(dest))) => {
+                        let (r, tx) = (r.clone(), self.write_tx.clone());
+                        self.tasks.spawn(async move {
+                            let result = r
+                                .hand_off(&account, &profile, &dest, &key)
+                                .await
+                                .map_err(|e| format!("cannot store in Secrets Manager: {e}"));
+                            drop(key);
+                            let _ = tx.send(WriteEvent::Saved(result));
+                        });
+                    }
+                    (_, Some(Err(e))) => {
+                        if let Some(e) = app.on_write_event(WriteEvent::Saved(Err(e))) {
+                            return self.run(app, e);
+                        }
+                    }
+                    _ => {
+                        let e = "not connected to AWS: cannot store in Secrets Manager".to_owned();
+                        if let Some(e) = app.on_write_event(WriteEvent::Saved(Err(e))) {
+                            return self.run(app, e);
+                        }
+                    }
+                }
+            }
+            Effect::SaveSecret { path, profile, key, .. } => {
                 // `~/…` as a shell would expand it.
                 let home = directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf());
                 let target = match (path.strip_prefix("~/"), home) {

@@ -20,6 +20,8 @@ pub struct AccountEntry {
     pub scan: Option<AccountScan>,
     /// Findings of the latest scan.
     pub findings: Vec<Finding>,
+    /// When the latest scan ended (UTC); `None` before one did.
+    pub scanned_at: Option<Timestamp>,
 }
 
 impl AccountEntry {
@@ -203,6 +205,7 @@ impl Store {
                         phase: Some(ScanPhase::Queued),
                         scan: None,
                         findings: Vec::new(),
+                        scanned_at: None,
                     })
                     .collect();
             }
@@ -226,6 +229,7 @@ impl Store {
                 e.account = scan.account.clone();
                 e.findings = findings;
                 e.scan = Some(*scan);
+                e.scanned_at = Some(now);
                 self.severity_counts = counts;
             }
             ScanEvent::DiscoveryFailed { error, .. } => self.discovery_error = Some(error.to_string()),

@@ -870,6 +870,7 @@ mod tests {
             },
             phase: None,
             scan: None,
+            scanned_at: None,
             findings: vec![fresh.clone(), old.clone()],
         });
         let triage = |status, days| Triage {

@@ -9,8 +9,12 @@
 //! [`crate::remediate::Remediator::live_key`]): `Reading` → `Confirm` → `Writing`. A key that
 //! vanished or changed status since the scan ends in a `Message` saying so.
 //!
-//! A rotation: `Reading` → `Confirm` → `Writing` (create) → `ShowSecret` → `Reading` →
-//! `DeactivateOld` → `Writing` (deactivate). At the two-key limit: `Writing` (create) →
+//! A rotation: `Reading` → `Confirm` → `Writing` (create) → `Verifying` → `ShowSecret` →
+//! `Reading` → `DeactivateOld` → `Writing` (deactivate). `Verifying` signs
+//! `sts:GetCallerIdentity` with the new key, retrying with a countdown for IAM's propagation
+//! delay ([`crate::remediate::Remediator::verify_new_key`]); the secret is shown either way
+//! (it exists only once), but a key that failed verification never leads to `DeactivateOld`:
+//! closing its secret ends in a `Message` saying the old key stays active. At the two-key limit: `Writing` (create) →
 //! `Reading` → `DeleteInactiveFirst` → `Writing` (delete, then create) → `ShowSecret`… A key
 //! used between the confirmation and the write: `Writing` → `Reconfirm` (with the live last
 //! use) → `Writing`.
@@ -70,6 +74,18 @@ pub enum Step {
         /// The progress note.
         text: String,
     },
+    /// Verifying a new key (signing `sts:GetCallerIdentity` with it) before its secret is
+    /// shown and the old key is offered for deactivation.
+    Verifying {
+        /// The rotation (its `key` is the key being replaced).
+        request: WriteRequest,
+        /// The new key, with its secret, shown next.
+        key: Arc<NewKey>,
+        /// Tries so far that failed.
+        failed_tries: u32,
+        /// Whole seconds left before verification gives up.
+        left_secs: u64,
+    },
     /// Showing a new secret once.
     ShowSecret(ShowSecret),
     /// The secret closed: offering to deactivate the replaced key ("Later" cancels).
@@ -125,6 +141,10 @@ pub enum Input {
     ),
     /// The secret file was written (its path), or not (why).
     Saved(Result<String, String>),
+    /// A try of the new key failed: `(key, tries so far, seconds left)`.
+    VerifyTick(AccessKeyId, u32, u64),
+    /// The new key's verification ended: the ARN it signs as, or why it failed.
+    Verified(AccessKeyId, Result<String, String>),
     /// The background task of a write died without reporting (a bug).
     TaskFailed(String),
 }
@@ -133,6 +153,8 @@ pub enum Input {
 #[derive(Debug, Default)]
 pub struct WriteFlow {
     step: Step,
+    /// The last rotation's verification: the ARN the new key signs as, or why it failed.
+    verified: Option<Result<String, String>>,
 }
 
 fn message(title: impl Into<String>, text: impl Into<String>, error: bool) -> Step {
@@ -230,6 +252,12 @@ impl WriteFlow {
         &self.step
     }
 
+    /// The last rotation's verification: `Ok(ARN the new key signs as)` or `Err(why not)`;
+    /// `None` before one ended.
+    pub fn verified(&self) -> Option<&Result<String, String>> {
+        self.verified.as_ref()
+    }
+
     /// True when a dialog is open (any step but [`Step::Idle`]).
     pub fn is_open(&self) -> bool {
         !matches!(self.step, Step::Idle)
@@ -271,7 +299,7 @@ impl WriteFlow {
             Step::ShowSecret(s) => s.on_key(key),
             Step::Message { .. } => dialog::message_key(key),
             Step::Reading { .. } if key.code == KeyCode::Esc => DialogOutcome::Close,
-            Step::Reading { .. } | Step::Writing { .. } | Step::Idle => DialogOutcome::Stay,
+            Step::Reading { .. } | Step::Writing { .. } | Step::Verifying { .. } | Step::Idle => DialogOutcome::Stay,
         };
         self.transition(Input::Dialog(outcome), store, now)
     }
@@ -394,19 +422,62 @@ impl WriteFlow {
 
             // Results of a rotation's create.
             (_, Input::Rotated(request, Ok((key, keys)))) => {
+                self.verified = None;
+                let effect = Some(Effect::VerifyKey {
+                    account: request.account.clone(),
+                    user: request.user.clone(),
+                    key: key.clone(),
+                });
+                (
+                    Step::Verifying {
+                        request: request.clone(),
+                        key,
+                        failed_tries: 0,
+                        left_secs: crate::remediate::VERIFY_WINDOW.as_secs(),
+                    },
+                    Reaction {
+                        effect,
+                        keys: keys_of(&request, keys),
+                        ..none()
+                    },
+                )
+            }
+            (
+                Step::Verifying {
+                    request,
+                    key,
+                    left_secs,
+                    ..
+                },
+                Input::VerifyTick(id, tries, left),
+            ) if id == key.id => (
+                Step::Verifying {
+                    request,
+                    key,
+                    failed_tries: tries,
+                    left_secs: left.min(left_secs),
+                },
+                none(),
+            ),
+            (Step::Verifying { request, key, .. }, Input::Verified(id, result)) if id == key.id => {
+                let flash = Some(match &result {
+                    Ok(arn) => Flash {
+                        text: format!("new access key {} verified: it signs as {arn}", key.id),
+                        error: false,
+                    },
+                    Err(why) => Flash {
+                        text: format!("{why}; the old key {} stays active", request.key),
+                        error: true,
+                    },
+                });
+                self.verified = Some(result);
                 let d = ShowSecret::new(
                     key,
                     request.account.clone(),
                     request.user.clone(),
                     Some(request.key.clone()),
                 );
-                (
-                    Step::ShowSecret(d),
-                    Reaction {
-                        keys: keys_of(&request, keys),
-                        ..none()
-                    },
-                )
+                (Step::ShowSecret(d), Reaction { flash, ..none() })
             }
             (
                 _,
@@ -451,6 +522,7 @@ impl WriteFlow {
             (Step::ShowSecret(s), Input::Dialog(D::Save(path))) => {
                 let effect = Some(Effect::SaveSecret {
                     path,
+                    account: s.account.clone(),
                     profile: s.user.clone(),
                     key: s.key.clone(),
                 });
@@ -465,6 +537,25 @@ impl WriteFlow {
                     Err(e) => s.note = Some(e),
                 }
                 (Step::ShowSecret(s), none())
+            }
+            (Step::ShowSecret(s), Input::Dialog(D::SecretClosed))
+                if s.old_key.is_some() && !matches!(self.verified, Some(Ok(_))) =>
+            {
+                let why = match &self.verified {
+                    Some(Err(why)) => why.clone(),
+                    _ => format!("the new access key {} was not verified", s.key.id),
+                };
+                let old = s.old_key.as_ref().map(ToString::to_string).unwrap_or_default();
+                (
+                    message(
+                        "Rotate: new key not verified",
+                        format!(
+                            "{why}.\nThe old key {old} stays active: check the new key (aws sts get-caller-identity with it) before deactivating the old one."
+                        ),
+                        true,
+                    ),
+                    none(),
+                )
             }
             (Step::ShowSecret(s), Input::Dialog(D::SecretClosed)) => {
                 let old = s
@@ -481,7 +572,7 @@ impl WriteFlow {
                 }
             }
 
-            (Step::Writing { .. } | Step::Reading { .. }, Input::TaskFailed(what)) => (
+            (Step::Writing { .. } | Step::Reading { .. } | Step::Verifying { .. }, Input::TaskFailed(what)) => (
                 message(
                     "internal error",
                     format!("the action stopped unexpectedly ({what}); check :journal and rescan with R"),
@@ -516,10 +607,42 @@ impl WriteFlow {
                     Line::styled("Esc cancels (nothing is changed)", theme.muted()),
                 ],
             ),
-            Step::ShowSecret(s) => (
-                format!(" new access key for {} — shown once ", s.user),
-                dialog::secret_lines(s, theme),
+            Step::Verifying {
+                key,
+                failed_tries,
+                left_secs,
+                ..
+            } => (
+                " verifying the new key… ".into(),
+                vec![
+                    Line::from(format!(
+                        "signing sts:GetCallerIdentity with the new access key {}",
+                        key.id
+                    )),
+                    Line::from(if *failed_tries == 0 {
+                        "IAM can take a few seconds to accept a new key".to_owned()
+                    } else {
+                        format!("not accepted yet ({failed_tries} tries) · giving up in {left_secs} s")
+                    }),
+                    Line::styled(
+                        "the secret is shown next; the old key is offered for deactivation only once the new one works",
+                        theme.muted(),
+                    ),
+                ],
             ),
+            Step::ShowSecret(s) => {
+                let mut lines = dialog::secret_lines(s, theme);
+                let verified = match &self.verified {
+                    Some(Ok(arn)) => Line::styled(format!("verified: the new key signs as {arn}"), theme.accent()),
+                    Some(Err(_)) => Line::styled(
+                        "NOT verified: AWS did not accept the new key; the old key stays active",
+                        theme.error(),
+                    ),
+                    None => Line::styled("not verified", theme.error()),
+                };
+                lines.insert(lines.len().saturating_sub(1), verified);
+                (format!(" new access key for {} — shown once ", s.user), lines)
+            }
             Step::Message { title, text, error } => (format!(" {title} "), dialog::message_lines(text, *error, theme)),
         };
         dialog::popup(&title, lines, area, buf, theme);

@@ -1,0 +1,263 @@
+//! `keytriage plan` and `keytriage --write apply` as a user runs them, against the emulator.
+
+mod common;
+
+use keytriage::emulator::{DUMMY_CREDENTIALS, Emulator};
+use keytriage::remediate::plan::Plan;
+use serde_json::{Value, json};
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// The binary against `emu` with the standard credential chain from the environment, its
+/// journal at `journal`.
+fn against(emu: Option<&Emulator>, journal: &Path, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_keytriage"));
+    let endpoint = emu.map_or_else(|| "http://127.0.0.1:9".to_owned(), Emulator::endpoint);
+    cmd.args(["--endpoint-url", &endpoint, "--region", "us-east-1"])
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .env("NO_COLOR", "1")
+        .env("KEYTRIAGE_JOURNAL", journal)
+        .env("AWS_ACCESS_KEY_ID", DUMMY_CREDENTIALS.0)
+        .env("AWS_SECRET_ACCESS_KEY", DUMMY_CREDENTIALS.1)
+        .env("AWS_CONFIG_FILE", "/nonexistent/keytriage-test/config")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/keytriage-test/credentials")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_ENDPOINT_URL");
+    cmd.output().expect("run keytriage")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn old_key() -> Value {
+    json!({"age_days": 400, "status": "Active", "last_used": {"days_ago": 30}})
+}
+
+/// A data account with three old batch keys and an old key of `alice` (not a batch user).
+fn org() -> Value {
+    json!({
+        "organization": true,
+        "accounts": [
+            {"name": "mgmt", "management": true, "users": []},
+            {"name": "data", "users": [
+                {"name": "batch-job-001", "created_days_ago": 400, "keys": [old_key()]},
+                {"name": "batch-job-002", "created_days_ago": 400, "keys": [old_key()]},
+                {"name": "batch-job-003", "created_days_ago": 400, "keys": [old_key()]},
+                {"name": "alice", "created_days_ago": 400, "keys": [old_key()]}
+            ]}
+        ]
+    })
+}
+
+fn journal_lines(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn make_plan(emu: &Emulator, journal: &Path, file: &Path) -> Plan {
+    let out = against(
+        Some(emu),
+        journal,
+        &[
+            "plan",
+            "-q",
+            "--action",
+            "deactivate",
+            "--rule",
+            "key-not-rotated",
+            "--users",
+            "batch-job-*",
+            "-o",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap()
+}
+
+// See: issue 12, plan/apply.
+#[test]
+fn apply_skips_the_target_changed_since_the_plan_and_does_the_rest() {
+    let emu = common::emulator(&org());
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal.jsonl");
+    let file = dir.path().join("plan.json");
+    let plan = make_plan(&emu, &journal, &file);
+    assert_eq!(plan.schema, "keytriage.plan/v1");
+    assert_eq!(plan.caller, "arn:aws:sts::123456789012:user/moto");
+    let users: Vec<&str> = plan.targets.iter().map(|t| t.user.as_str()).collect();
+    assert_eq!(users, ["batch-job-001", "batch-job-002", "batch-job-003"]);
+    assert!(
+        plan.targets
+            .iter()
+            .all(|t| t.last_used.is_some() && t.account_name == "data")
+    );
+    assert!(!journal.exists(), "planning writes nothing");
+
+    // batch-job-002's key is deactivated between the plan and its apply.
+    let changed = &plan.targets[1];
+    let out = against(
+        Some(&emu),
+        &journal,
+        &[
+            "--write",
+            "deactivate",
+            "--account",
+            &changed.account_id.to_string(),
+            "--user",
+            &changed.user,
+            "--key",
+            &changed.access_key_id.0,
+            "--yes",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let before = journal_lines(&journal).len();
+
+    let out = against(
+        Some(&emu),
+        &journal,
+        &["--write", "apply", file.to_str().unwrap(), "--yes"],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains(&format!(
+            "skipped: deactivate access key {} (Active) of batch-job-002 in account {}: access key {} is now Inactive (it was Active when scanned)",
+            changed.access_key_id, changed.account_id, changed.access_key_id
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("2 done, 1 skipped, 0 failed, 0 unknown, 0 not started"),
+        "{err}"
+    );
+
+    let lines: Vec<Value> = journal_lines(&journal).split_off(before);
+    assert_eq!(lines.len(), 6, "an intent and an outcome per target");
+    assert!(lines.iter().all(|l| l["batch_id"] == plan.id.as_str()), "{lines:?}");
+    let mut results: Vec<(String, String)> = lines
+        .iter()
+        .filter(|l| l["phase"] == "outcome")
+        .map(|l| {
+            (
+                l["user"].as_str().unwrap().to_owned(),
+                l["result"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    results.sort();
+    assert_eq!(
+        results,
+        [
+            ("batch-job-001".to_owned(), "ok".to_owned()),
+            ("batch-job-002".to_owned(), "skipped".to_owned()),
+            ("batch-job-003".to_owned(), "ok".to_owned())
+        ]
+    );
+
+    // The keys are as the journal says; alice's was never in the plan.
+    let out = against(Some(&emu), &journal, &["scan", "-q"]);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let data = doc["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "data")
+        .unwrap();
+    let status: Vec<(String, String)> = data["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["name"].as_str().unwrap().to_owned(),
+                u["access_keys"][0]["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        status,
+        [
+            ("alice".to_owned(), "Active".to_owned()),
+            ("batch-job-001".to_owned(), "Inactive".to_owned()),
+            ("batch-job-002".to_owned(), "Inactive".to_owned()),
+            ("batch-job-003".to_owned(), "Inactive".to_owned())
+        ]
+    );
+}
+
+#[test]
+fn a_stale_an_edited_or_a_read_only_apply_is_refused_before_anything() {
+    let emu = common::emulator(&org());
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal.jsonl");
+    let file = dir.path().join("plan.json");
+    let plan = make_plan(&emu, &journal, &file);
+    let path = |name: &str| dir.path().join(name);
+    let apply = |file: &Path, extra: &[&str]| {
+        let mut args = vec!["--write", "apply", file.to_str().unwrap(), "--yes"];
+        args.extend_from_slice(extra);
+        against(Some(&emu), &journal, &args)
+    };
+
+    // Read-only: refused before the file is even read (this one does not exist).
+    let out = against(None, &journal, &["apply", "/nonexistent/plan.json", "--yes"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("writes are off: add --write to apply a plan (nothing was changed)"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Stale: scanned 25 hours ago (sealed again, so only its age is wrong).
+    let mut stale = plan.clone();
+    stale.scanned_at -= chrono::Duration::hours(25);
+    stale.seal();
+    std::fs::write(path("stale.json"), serde_json::to_vec(&stale).unwrap()).unwrap();
+    let out = apply(&path("stale.json"), &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("older than the 24 h allowed: make a new plan"),
+        "{}",
+        stderr(&out)
+    );
+    // The limit is a setting.
+    let out = apply(&path("stale.json"), &["--max-plan-age-hours", "1"]);
+    assert!(stderr(&out).contains("older than the 1 h allowed"), "{}", stderr(&out));
+
+    // Edited: alice's key slipped into the targets.
+    let mut text: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let mut extra = text["targets"][0].clone();
+    extra["user"] = json!("alice");
+    text["targets"].as_array_mut().unwrap().push(extra);
+    std::fs::write(path("edited.json"), serde_json::to_vec(&text).unwrap()).unwrap();
+    let out = apply(&path("edited.json"), &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("the plan's digest does not match its content (it was edited after it was written)"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Without --yes and without a terminal.
+    let out = against(Some(&emu), &journal, &["--write", "apply", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("without --yes (no terminal to ask on)"),
+        "{}",
+        stderr(&out)
+    );
+
+    assert!(
+        journal_lines(&journal).is_empty(),
+        "nothing was journaled, nothing was done"
+    );
+}
