@@ -76,6 +76,7 @@ fn events() -> Vec<ScanEvent> {
                             }),
                         })
                         .collect(),
+                    credentials: vec![],
                 }
             })
             .collect();

@@ -260,6 +260,7 @@ mod tests {
             mfa_active: false,
             mfa_devices: vec![],
             access_keys: keys,
+            credentials: vec![],
         }
     }
 

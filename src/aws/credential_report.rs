@@ -77,6 +77,29 @@ pub struct ReportRow {
     pub mfa_active: Cell<bool>,
     /// `access_key_1_*` and `access_key_2_*`.
     pub keys: [KeySlot; 2],
+    /// `cert_1_*` and `cert_2_*`: the signing certificate slots.
+    pub certs: [CertSlot; 2],
+}
+
+/// One signing certificate slot of a report row (`cert_N_active`, `cert_N_last_rotated`).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct CertSlot {
+    /// `cert_N_active`.
+    pub active: Cell<bool>,
+    /// `cert_N_last_rotated`: the certificate's upload date; `N/A` when the slot is empty.
+    pub last_rotated: Cell<Timestamp>,
+}
+
+impl ReportRow {
+    /// False only when the row says for sure that the user holds no signing certificate:
+    /// every `cert_N_active` is `false` and every `cert_N_last_rotated` is `N/A`. A missing or
+    /// unreadable cell counts as "may have one".
+    pub fn may_have_certificates(&self) -> bool {
+        !self
+            .certs
+            .iter()
+            .all(|c| c.active == Cell::Value(false) && c.last_rotated == Cell::NotApplicable)
+    }
 }
 
 impl ReportRow {
@@ -241,6 +264,13 @@ impl RowReader<'_> {
         self.parsed(column, parse_bool)
     }
 
+    fn cert_slot(&mut self, n: u8) -> CertSlot {
+        CertSlot {
+            active: self.boolean(&format!("cert_{n}_active")),
+            last_rotated: self.date(&format!("cert_{n}_last_rotated")),
+        }
+    }
+
     fn key_slot(&mut self, n: u8) -> KeySlot {
         KeySlot {
             active: self.boolean(&format!("access_key_{n}_active")),
@@ -285,6 +315,7 @@ pub fn parse(content: &[u8]) -> Result<CredentialReport, ParseError> {
             user_creation_time: r.date("user_creation_time"),
             mfa_active: r.boolean("mfa_active"),
             keys: [r.key_slot(1), r.key_slot(2)],
+            certs: [r.cert_slot(1), r.cert_slot(2)],
         };
         if !seen.insert(row.user.clone()) && !report.duplicates.contains(&row.user) {
             report.duplicates.push(row.user.clone());

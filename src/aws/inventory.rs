@@ -23,9 +23,10 @@
 //! user and the users read in full so far ([`ReadFailure::partial`]).
 
 use super::credential_report::{self, Cell, KeySlot, Polling, ReportRow};
+use super::credentials::{self, CredentialKinds};
 use super::{Error, classify, to_utc};
 use crate::model::{
-    AccessKey, AccessKeyId, Account, KeyLastUsed, KeyStatus, MfaDevice, MfaKind, ROOT_USER, RootKey, RootUser,
+    AccessKey, AccessKeyId, Account, Credential, CredentialKind, KeyLastUsed, KeyStatus, MfaDevice, MfaKind, ROOT_USER, RootKey, RootUser,
     ScanPhase, Timestamp, User,
 };
 use aws_config::SdkConfig;
@@ -47,6 +48,8 @@ pub struct InventoryOptions {
     pub org_permits: Arc<Semaphore>,
     /// Credential report polling.
     pub polling: Polling,
+    /// The kinds of credential read (default: all).
+    pub kinds: CredentialKinds,
 }
 
 /// What one account holds.
@@ -144,6 +147,20 @@ pub async fn read_account(
         .await
         .map_err(|e| classify("iam:ListUsers", e))?;
     let virtual_mfa = virtual_mfa_by_user(&client).await?;
+    // One paged call for every user's service-specific credentials. Denied (or refused as a
+    // request this partition does not support): a warning, and the kind is left unread.
+    let service_specific = if opts.kinds.reads(CredentialKind::ServiceSpecific) {
+        match credentials::service_specific_all_users(&client).await {
+            Ok(map) => Some(map),
+            Err(e @ (Error::AccessDenied { .. } | Error::Unexpected { .. })) => {
+                warnings.push(format!("service-specific credentials not read ({e})"));
+                None
+            }
+            Err(e) => return Err(e.into()),
+        }
+    } else {
+        None
+    };
 
     let root_arn = format!("arn:{partition}:iam::{}:root", account.id);
     let root_row = report
@@ -172,7 +189,10 @@ pub async fn read_account(
         .iter()
         .map(|u| {
             let row = rows.get(u.user_name()).copied();
-            read_user_counted(&client, u, row, &virtual_mfa, opts, now, &done, total, progress)
+            let ssc = service_specific
+                .as_ref()
+                .map(|m| m.get(u.user_name()).cloned().unwrap_or_default());
+            read_user_counted(&client, u, row, ssc, &virtual_mfa, opts, now, &done, total, progress)
         })
         .collect();
     let mut results = stream::iter(reads).buffer_unordered(opts.user_concurrency.max(1));
@@ -216,6 +236,7 @@ async fn read_user_counted<'a>(
     client: &Client,
     u: &'a aws_sdk_iam::types::User,
     row: Option<&ReportRow>,
+    service_specific: Option<Vec<Credential>>,
     virtual_mfa: &HashMap<String, String>,
     opts: &InventoryOptions,
     now: Timestamp,
@@ -224,7 +245,10 @@ async fn read_user_counted<'a>(
     progress: &(dyn Fn(ScanPhase) + Send + Sync),
 ) -> (&'a str, Result<(User, Vec<String>), Error>) {
     let _permit = opts.org_permits.acquire().await.ok();
-    let user = read_user(client, u, row, virtual_mfa, now).await;
+    let user = read_user(client, u, row, virtual_mfa, &opts.kinds, now).await.map(|(mut user, w)| {
+        user.credentials.extend(service_specific.unwrap_or_default());
+        (user, w)
+    });
     let n = done.fetch_add(1, Ordering::Relaxed) + 1;
     progress(ScanPhase::ReadingUsers { done: n, total });
     (u.user_name(), user)
@@ -355,6 +379,7 @@ async fn read_user(
     u: &aws_sdk_iam::types::User,
     row: Option<&ReportRow>,
     virtual_mfa: &HashMap<String, String>,
+    kinds: &CredentialKinds,
     now: Timestamp,
 ) -> Result<(User, Vec<String>), Error> {
     let name = u.user_name();
@@ -369,7 +394,12 @@ async fn read_user(
         .filter(|r| trusted(r, now, &mut warnings));
     // Always listed: AWS reuses a report for up to 4 hours, so a key created since (a fresh
     // persistence key, say) would be missing from it.
-    let access_keys = access_keys(client, name, row).await?;
+    let access_keys = if kinds.access_keys {
+        access_keys(client, name, row).await?
+    } else {
+        Vec::new()
+    };
+    let credentials = other_credentials(client, name, row, kinds, &mut warnings).await?;
 
     let password_enabled = match row.map(|r| &r.password_enabled) {
         Some(Cell::Value(b)) => *b,
@@ -409,9 +439,46 @@ async fn read_user(
         mfa_active,
         mfa_devices,
         access_keys,
+        credentials,
     };
     warnings.extend(impossibilities(&user, now));
     Ok((user, warnings))
+}
+
+/// SSH public keys and signing certificates of `user`, the kinds in `kinds`. Certificates are
+/// listed only when the report row may show one ([`ReportRow::may_have_certificates`]; no
+/// row: listed). Access denied on either call is a warning naming the user and the kind is
+/// left out for that user; any other failure (a user deleted meanwhile: `NoSuchEntity`) is
+/// the user's failure.
+async fn other_credentials(
+    client: &Client,
+    user: &str,
+    row: Option<&ReportRow>,
+    kinds: &CredentialKinds,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Credential>, Error> {
+    let mut out = Vec::new();
+    let denied = |kind: CredentialKind, e: &Error| {
+        format!("{}s of '{user}' not read ({e})", kind.label())
+    };
+    if kinds.reads(CredentialKind::SshPublicKey) {
+        match credentials::ssh_public_keys(client, user).await {
+            Ok(keys) => out.extend(keys),
+            Err(e @ Error::AccessDenied { .. }) => warnings.push(denied(CredentialKind::SshPublicKey, &e)),
+            Err(e) => return Err(e),
+        }
+    }
+    if kinds.reads(CredentialKind::SigningCertificate) && row.is_none_or(ReportRow::may_have_certificates) {
+        match credentials::signing_certificates(client, user).await {
+            Ok((certs, w)) => {
+                out.extend(certs);
+                warnings.extend(w);
+            }
+            Err(e @ Error::AccessDenied { .. }) => warnings.push(denied(CredentialKind::SigningCertificate, &e)),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
 }
 
 /// `ListAccessKeys`, with last use from the matching report slot ([`match_slots`]) or else
@@ -618,6 +685,7 @@ mod tests {
                     region: None,
                 }),
             }],
+            credentials: vec![],
         }
     }
 
