@@ -253,6 +253,7 @@ mod tests {
             account_id: AccountId::parse(account).unwrap(),
             user: "alice".into(),
             access_key_id: None,
+            credential: None,
             detail: "d, with comma".into(),
             controls: &["CIS 1.12", "IAM.22"],
         }

@@ -304,7 +304,7 @@ proptest! {
         let scan = keytriage::scan::OrgScan { organization: None, accounts: vec![AccountScan::ok(account, root, vec![], vec![])],
             warnings: vec![], missing: vec![] };
         let finding = Finding { rule: Rule::KeyUnused, severity: Severity::Medium, account_id: id, user: user.clone(),
-            access_key_id: None, detail: detail.clone(), controls: &["CIS 1.12"] };
+            access_key_id: None, credential: None, detail: detail.clone(), controls: &["CIS 1.12"] };
         let mut out = Vec::new();
         keytriage::report::write_csv(&mut out, &scan, &[finding]).unwrap();
         let mut r = csv::ReaderBuilder::new().has_headers(true).from_reader(out.as_slice());

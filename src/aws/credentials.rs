@@ -81,10 +81,7 @@ impl CredentialKinds {
             }
         }
         if !out.access_keys && out.others.is_empty() {
-            return Err(format!(
-                "no credential kind given (use {})",
-                Self::NAMES.join(", ")
-            ));
+            return Err(format!("no credential kind given (use {})", Self::NAMES.join(", ")));
         }
         Ok(out)
     }
@@ -258,7 +255,10 @@ mod tests {
         assert_eq!(CredentialKinds::parse_list(&["all"]), Ok(CredentialKinds::default()));
         let k = CredentialKinds::parse_list(&["access-key, ssh_public_key"]).unwrap();
         assert!(k.access_keys);
-        assert_eq!(k.others.iter().copied().collect::<Vec<_>>(), [CredentialKind::SshPublicKey]);
+        assert_eq!(
+            k.others.iter().copied().collect::<Vec<_>>(),
+            [CredentialKind::SshPublicKey]
+        );
         let k = CredentialKinds::parse_list(&["service_specific", "Signing_Certificates"]).unwrap();
         assert!(!k.access_keys);
         assert_eq!(
@@ -269,6 +269,10 @@ mod tests {
             CredentialKinds::parse_list(&["ssh"]),
             Err("credential kind 'ssh' is unknown (use all, access_key, ssh_public_key, signing_certificate, service_specific)".into())
         );
-        assert!(CredentialKinds::parse_list(&[" , "]).unwrap_err().starts_with("no credential kind given"));
+        assert!(
+            CredentialKinds::parse_list(&[" , "])
+                .unwrap_err()
+                .starts_with("no credential kind given")
+        );
     }
 }

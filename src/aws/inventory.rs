@@ -26,8 +26,8 @@ use super::credential_report::{self, Cell, KeySlot, Polling, ReportRow};
 use super::credentials::{self, CredentialKinds};
 use super::{Error, classify, to_utc};
 use crate::model::{
-    AccessKey, AccessKeyId, Account, Credential, CredentialKind, KeyLastUsed, KeyStatus, MfaDevice, MfaKind, ROOT_USER, RootKey, RootUser,
-    ScanPhase, Timestamp, User,
+    AccessKey, AccessKeyId, Account, Credential, CredentialKind, KeyLastUsed, KeyStatus, MfaDevice, MfaKind, ROOT_USER,
+    RootKey, RootUser, ScanPhase, Timestamp, User,
 };
 use aws_config::SdkConfig;
 use aws_sdk_iam::Client;
@@ -245,10 +245,12 @@ async fn read_user_counted<'a>(
     progress: &(dyn Fn(ScanPhase) + Send + Sync),
 ) -> (&'a str, Result<(User, Vec<String>), Error>) {
     let _permit = opts.org_permits.acquire().await.ok();
-    let user = read_user(client, u, row, virtual_mfa, &opts.kinds, now).await.map(|(mut user, w)| {
-        user.credentials.extend(service_specific.unwrap_or_default());
-        (user, w)
-    });
+    let user = read_user(client, u, row, virtual_mfa, &opts.kinds, now)
+        .await
+        .map(|(mut user, w)| {
+            user.credentials.extend(service_specific.unwrap_or_default());
+            (user, w)
+        });
     let n = done.fetch_add(1, Ordering::Relaxed) + 1;
     progress(ScanPhase::ReadingUsers { done: n, total });
     (u.user_name(), user)
@@ -458,9 +460,7 @@ async fn other_credentials(
     warnings: &mut Vec<String>,
 ) -> Result<Vec<Credential>, Error> {
     let mut out = Vec::new();
-    let denied = |kind: CredentialKind, e: &Error| {
-        format!("{}s of '{user}' not read ({e})", kind.label())
-    };
+    let denied = |kind: CredentialKind, e: &Error| format!("{}s of '{user}' not read ({e})", kind.label());
     if kinds.reads(CredentialKind::SshPublicKey) {
         match credentials::ssh_public_keys(client, user).await {
             Ok(keys) => out.extend(keys),

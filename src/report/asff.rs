@@ -352,6 +352,7 @@ mod tests {
             account_id: AccountId::parse("222222222222").unwrap(),
             user: user.into(),
             access_key_id: key.map(|k| AccessKeyId(k.into())),
+            credential: None,
             detail: "d".into(),
             controls: rule.controls(),
         }
