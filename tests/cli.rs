@@ -98,7 +98,7 @@ fn csv_has_one_row_per_finding_and_output_file_works() {
     let mut lines = text.lines();
     assert_eq!(
         lines.next(),
-        Some("severity,rule,account_id,account_name,user,access_key_id,detail,controls")
+        Some("severity,rule,account_id,account_name,user,access_key_id,detail,controls,credential_kind,credential_id")
     );
     let rows: Vec<&str> = lines.collect();
     assert!(!rows.is_empty());
