@@ -1,0 +1,217 @@
+//! The other long-lived credentials (SSH public keys, signing certificates, service-specific
+//! credentials) against the emulator: read back equal to the scenario, the calls they cost,
+//! `--credentials` limiting the reads, and a denied or vanished listing.
+
+mod common;
+
+use chrono::Utc;
+use keytriage::audit::{self, Policy, Rule};
+use keytriage::aws::credentials::CredentialKinds;
+use keytriage::model::{AccountScan, Credential, CredentialKind, CredentialStatus, ScanStatus, Timestamp, User};
+use serde_json::json;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+fn scenario(faults: serde_json::Value) -> serde_json::Value {
+    json!({"organization": true, "faults": faults, "accounts": [{"name": "solo", "management": true, "users": [
+        {"name": "alice", "created_days_ago": 800,
+         "keys": [{"age_days": 10, "status": "Active", "last_used": {"days_ago": 1}}],
+         "ssh_keys": [{"age_days": 400}, {"age_days": 5, "status": "Inactive"}],
+         "signing_certificates": [{"age_days": 100, "expires_in_days": 10}],
+         "service_credentials": [
+            {"service": "bedrock.amazonaws.com", "age_days": 3},
+            {"service": "codecommit.amazonaws.com", "age_days": 50, "expires_in_days": -2}]},
+        {"name": "bob", "created_days_ago": 30},
+        {"name": "carol", "created_days_ago": 30,
+         "signing_certificates": [{"age_days": 20, "status": "Inactive", "expires_in_days": 300}],
+         "service_credentials": [{"service": "cassandra.amazonaws.com", "age_days": 20, "expires_in_days": 30}]}
+    ]}]})
+}
+
+/// Days from `from` to `to`, to the nearest whole day (the emulator seeded a few seconds ago).
+fn days(from: Timestamp, to: Timestamp) -> i64 {
+    ((to - from).num_seconds() as f64 / 86_400.0).round() as i64
+}
+
+/// (kind, status, age in days, days until expiry, service) of each credential, in order.
+fn shape(u: &User) -> Vec<(CredentialKind, CredentialStatus, i64, Option<i64>, Option<String>)> {
+    let now = Utc::now();
+    u.credentials
+        .iter()
+        .map(|c: &Credential| {
+            (
+                c.kind,
+                c.status,
+                days(c.created, now),
+                c.expires.map(|e| days(now, e)),
+                c.service.clone(),
+            )
+        })
+        .collect()
+}
+
+fn user<'a>(acct: &'a AccountScan, name: &str) -> &'a User {
+    acct.users
+        .iter()
+        .find(|u| u.name == name)
+        .unwrap_or_else(|| panic!("no user {name}: {:?}", acct.scan))
+}
+
+fn calls(stats: &serde_json::Value, action: &str) -> u64 {
+    stats["by_action"][action].as_u64().unwrap_or(0)
+}
+
+async fn scan_with(emu: &keytriage::emulator::Emulator, kinds: CredentialKinds) -> keytriage::scan::OrgScan {
+    let mut opts = common::scan_options();
+    opts.kinds = kinds;
+    keytriage::scan::run_to_end(common::context(emu).await, Arc::new(opts), |_| {})
+        .await
+        .expect("scan")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_kind_reads_back_as_the_scenario_with_its_findings_and_calls() {
+    use CredentialKind::*;
+    use CredentialStatus::*;
+    let emu = common::emulator(&scenario(json!([])));
+    emu.reset_stats().unwrap();
+    let org = common::scan(&emu).await;
+    let acct = common::account(&org, "solo");
+    assert_eq!(acct.scan.status, ScanStatus::Ok, "{:?}", acct.scan);
+    assert!(acct.scan.warnings.is_empty(), "{:?}", acct.scan.warnings);
+
+    let bedrock = Some("bedrock.amazonaws.com".to_owned());
+    let codecommit = Some("codecommit.amazonaws.com".to_owned());
+    assert_eq!(
+        shape(user(acct, "alice")),
+        vec![
+            (SshPublicKey, Active, 400, None, None),
+            (SshPublicKey, Inactive, 5, None, None),
+            (SigningCertificate, Active, 100, Some(10), None),
+            (ServiceSpecific, Active, 3, None, bedrock),
+            (ServiceSpecific, Expired, 50, Some(-2), codecommit),
+        ]
+    );
+    assert_eq!(shape(user(acct, "bob")), vec![]);
+    assert_eq!(
+        shape(user(acct, "carol")),
+        vec![
+            (SigningCertificate, Inactive, 20, Some(300), None),
+            (
+                ServiceSpecific,
+                Active,
+                20,
+                Some(30),
+                Some("cassandra.amazonaws.com".into())
+            ),
+        ]
+    );
+    assert_eq!(user(acct, "alice").access_keys.len(), 1, "access keys still read");
+    let ids: BTreeSet<_> = user(acct, "alice").credentials.iter().map(|c| c.id.clone()).collect();
+    assert_eq!(ids.len(), 5, "distinct ids");
+
+    let got: BTreeSet<(Rule, String, Option<CredentialKind>)> =
+        audit::audit_all(std::slice::from_ref(acct), &Policy::default(), Utc::now())
+            .into_iter()
+            .filter(|f| f.credential.is_some())
+            .map(|f| (f.rule, f.user, f.credential.map(|c| c.kind)))
+            .collect();
+    let want: BTreeSet<_> = [
+        (Rule::SshKeyNotRotated, "alice", SshPublicKey),
+        (Rule::InactiveSshKey, "alice", SshPublicKey),
+        (Rule::CertificateExpiring, "alice", SigningCertificate),
+        (Rule::CertificateNotRotated, "alice", SigningCertificate),
+        (Rule::BedrockLongTermKey, "alice", ServiceSpecific),
+        (Rule::ServiceCredentialLongLived, "alice", ServiceSpecific),
+        (Rule::ServiceCredentialExpired, "alice", ServiceSpecific),
+        (Rule::InactiveCertificate, "carol", SigningCertificate),
+    ]
+    .into_iter()
+    .map(|(r, u, k)| (r, u.to_owned(), Some(k)))
+    .collect();
+    assert_eq!(got, want);
+
+    // SSH keys per user; certificates only where the report row shows one (not bob); every
+    // user's service-specific credentials in one call.
+    let stats = emu.stats().unwrap();
+    assert_eq!(calls(&stats, "ListSSHPublicKeys"), 3, "{stats}");
+    assert_eq!(calls(&stats, "ListSigningCertificates"), 2, "{stats}");
+    assert_eq!(calls(&stats, "ListServiceSpecificCredentials"), 1, "{stats}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_flag_reads_only_the_kinds_asked_for() {
+    let emu = common::emulator(&scenario(json!([])));
+    emu.reset_stats().unwrap();
+    let org = scan_with(&emu, CredentialKinds::parse_list(&["ssh_public_key"]).unwrap()).await;
+    let acct = common::account(&org, "solo");
+    let alice = user(acct, "alice");
+    assert!(alice.access_keys.is_empty(), "access keys not read");
+    assert_eq!(
+        alice.credentials.iter().map(|c| c.kind).collect::<Vec<_>>(),
+        [CredentialKind::SshPublicKey, CredentialKind::SshPublicKey]
+    );
+    let stats = emu.stats().unwrap();
+    assert_eq!(calls(&stats, "ListSSHPublicKeys"), 3, "{stats}");
+    for none in [
+        "ListAccessKeys",
+        "ListSigningCertificates",
+        "ListServiceSpecificCredentials",
+    ] {
+        assert_eq!(calls(&stats, none), 0, "{none}: {stats}");
+    }
+}
+
+/// A denied `ListSSHPublicKeys` (an audit role written before this kind existed) is a warning
+/// naming the user; the scan stays `ok` and every other kind is read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn denied_ssh_listing_is_a_warning_not_a_failed_scan() {
+    let emu = common::emulator(&scenario(json!([
+        {"action": "ListSSHPublicKeys", "kind": "deny", "user": "alice"},
+        {"action": "ListServiceSpecificCredentials", "kind": "deny"}
+    ])));
+    let org = common::scan(&emu).await;
+    let acct = common::account(&org, "solo");
+    assert_eq!(acct.scan.status, ScanStatus::Ok, "{:?}", acct.scan);
+    assert!(!acct.scan.partial);
+    let warnings = &acct.scan.warnings;
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.starts_with("SSH public keys of 'alice' not read (access denied on iam:ListSSHPublicKeys")),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings.iter().any(|w| w
+            .starts_with("service-specific credentials not read (access denied on iam:ListServiceSpecificCredentials")),
+        "{warnings:?}"
+    );
+    let kinds = |name| user(acct, name).credentials.iter().map(|c| c.kind).collect::<Vec<_>>();
+    assert_eq!(kinds("alice"), [CredentialKind::SigningCertificate]);
+    assert_eq!(kinds("carol"), [CredentialKind::SigningCertificate]);
+}
+
+/// A user deleted between `ListUsers` and its `ListSSHPublicKeys` is left out with a warning,
+/// as for access keys.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_vanished_while_ssh_keys_are_listed_is_left_out() {
+    let emu = common::emulator(&scenario(json!([
+        {"action": "ListSSHPublicKeys", "kind": "nosuchentity", "user": "carol"}
+    ])));
+    let org = common::scan(&emu).await;
+    let acct = common::account(&org, "solo");
+    assert_eq!(acct.scan.status, ScanStatus::Ok, "{:?}", acct.scan);
+    assert_eq!(
+        acct.users.iter().map(|u| u.name.as_str()).collect::<Vec<_>>(),
+        ["alice", "bob"]
+    );
+    assert!(
+        acct.scan
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("user 'carol' was deleted while it was being read")),
+        "{:?}",
+        acct.scan.warnings
+    );
+}
