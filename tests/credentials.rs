@@ -215,3 +215,37 @@ async fn user_vanished_while_ssh_keys_are_listed_is_left_out() {
         acct.scan.warnings
     );
 }
+
+/// A credential report this scan made AWS generate (`GenerateCredentialReport` answered
+/// STARTED) lists every key that existed when the scan began: users whose row shows no key
+/// need no `ListAccessKeys`. A reused report (answered COMPLETE: the emulator's second scan)
+/// may miss a key created since, so every user is listed again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_report_spares_list_access_keys_for_users_without_keys_and_a_reused_one_does_not() {
+    let emu = common::emulator(&scenario(json!([])));
+    emu.reset_stats().unwrap();
+    let first = common::scan(&emu).await;
+    let stats = emu.stats().unwrap();
+    assert_eq!(calls(&stats, "ListAccessKeys"), 1, "only alice has a key slot: {stats}");
+    assert_eq!(user(common::account(&first, "solo"), "alice").access_keys.len(), 1);
+
+    // A key created after the report: only a reused report can miss it.
+    let iam = aws_sdk_iam::Client::new(&common::context(&emu).await.base);
+    let created = iam
+        .create_access_key()
+        .user_name("bob")
+        .send()
+        .await
+        .expect("CreateAccessKey");
+    let new_id = created.access_key().unwrap().access_key_id().to_owned();
+    emu.reset_stats().unwrap();
+    let second = common::scan(&emu).await;
+    let stats = emu.stats().unwrap();
+    assert_eq!(calls(&stats, "GenerateCredentialReport"), 1, "reused at once: {stats}");
+    assert_eq!(calls(&stats, "ListAccessKeys"), 3, "every user: {stats}");
+    let bob = user(common::account(&second, "solo"), "bob");
+    assert_eq!(
+        bob.access_keys.iter().map(|k| k.id.0.clone()).collect::<Vec<_>>(),
+        [new_id]
+    );
+}

@@ -91,6 +91,15 @@ pub struct CertSlot {
 }
 
 impl ReportRow {
+    /// True only when the row says for sure that the user held no access key when the report
+    /// was generated: both `access_key_N_active` are `false` and both
+    /// `access_key_N_last_rotated` are `N/A`. A missing or unreadable cell counts as "may".
+    pub fn shows_no_access_key(&self) -> bool {
+        self.keys
+            .iter()
+            .all(|k| k.active == Cell::Value(false) && k.last_rotated == Cell::NotApplicable)
+    }
+
     /// False only when the row says for sure that the user holds no signing certificate:
     /// every `cert_N_active` is `false` and every `cert_N_last_rotated` is `N/A`. A missing or
     /// unreadable cell counts as "may have one".
@@ -174,6 +183,11 @@ pub struct CredentialReport {
     /// When AWS generated it (`GetCredentialReport.GeneratedTime`, UTC); `None` when parsed
     /// from text alone.
     pub generated: Option<Timestamp>,
+    /// True when this fetch made AWS generate the report: the first
+    /// `GenerateCredentialReport` answered `STARTED` (AWS answers `COMPLETE` when it reuses a
+    /// report up to 4 hours old). Such a report was built after the fetch began, so it lists
+    /// every access key that existed then. False when parsed from text alone.
+    pub fresh: bool,
 }
 
 /// The report could not be read at all.
@@ -365,6 +379,8 @@ pub async fn fetch(client: &aws_sdk_iam::Client, polling: Polling) -> Result<Cre
     use aws_sdk_iam::types::ReportStateType;
     let started = tokio::time::Instant::now();
     let mut pause = polling.first_pause;
+    let mut first = true;
+    let mut fresh = false;
     let wait = |pause: &mut std::time::Duration| {
         let this = *pause;
         *pause = (*pause * 2).min(polling.max_pause);
@@ -377,7 +393,11 @@ pub async fn fetch(client: &aws_sdk_iam::Client, polling: Polling) -> Result<Cre
         }
     };
     loop {
-        match client.generate_credential_report().send().await {
+        let answer = client.generate_credential_report().send().await;
+        if std::mem::take(&mut first) {
+            fresh = matches!(&answer, Ok(out) if out.state() == Some(&ReportStateType::Started));
+        }
+        match answer {
             Ok(out) if out.state() == Some(&ReportStateType::Complete) => {}
             Ok(_) => {
                 wait(&mut pause).await?;
@@ -394,6 +414,7 @@ pub async fn fetch(client: &aws_sdk_iam::Client, polling: Polling) -> Result<Cre
                 let content = out.content().map(|b| b.as_ref()).unwrap_or_default();
                 let mut report = parse(content).map_err(|e| super::Error::CredentialReportUnreadable(e.to_string()))?;
                 report.generated = out.generated_time().map(super::to_utc);
+                report.fresh = fresh;
                 return Ok(report);
             }
             Err(e)

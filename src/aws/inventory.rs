@@ -2,8 +2,12 @@
 //!
 //! Call budget (per account, `n` users): `GenerateCredentialReport` ×2 (AWS answers
 //! STARTED, then COMPLETE), `GetCredentialReport` ×1, `ListUsers` ×⌈n/100⌉,
-//! `ListVirtualMFADevices` ×1, `ListAccessKeys` ×n (always: AWS reuses a report for up to 4
-//! hours, so a key created since would be missing from it), and only where the report cannot
+//! `ListVirtualMFADevices` ×1, `ListAccessKeys` per user (every user when the report was
+//! reused — AWS reuses one for up to 4 hours, so a key created since would be missing from
+//! it; when this scan made AWS generate it, only users whose row may show a key),
+//! `ListSSHPublicKeys` ×n, `ListSigningCertificates` per user whose row may show a
+//! certificate, `ListServiceSpecificCredentials` ×⌈c/100⌉ (all users at once; the kinds
+//! `--credentials` leaves out cost nothing), and only where the report cannot
 //! answer (no row, a recreated user, an unreadable cell, a key it cannot match by
 //! `last_rotated == CreateDate` to exactly one slot — two keys or two slots of one second
 //! are ambiguous): `GetAccessKeyLastUsed` per key, `GetLoginProfile`,
@@ -180,6 +184,7 @@ pub async fn read_account(
                 .collect()
         })
         .unwrap_or_default();
+    let fresh = report.as_ref().is_some_and(|r| r.fresh);
     let total = iam_users.len();
     let done = AtomicUsize::new(0);
     progress(ScanPhase::ReadingUsers { done: 0, total });
@@ -192,7 +197,23 @@ pub async fn read_account(
             let ssc = service_specific
                 .as_ref()
                 .map(|m| m.get(u.user_name()).cloned().unwrap_or_default());
-            read_user_counted(&client, u, row, ssc, &virtual_mfa, opts, now, &done, total, progress)
+            // A report this scan made AWS generate lists every key that existed when the scan
+            // began: a user whose row shows no key slot needs no `ListAccessKeys`. A reused
+            // report (up to 4 h old) may miss a key created since: every user is listed.
+            let list_keys = !(fresh && row.is_some_and(ReportRow::shows_no_access_key));
+            read_user_counted(
+                &client,
+                u,
+                row,
+                list_keys,
+                ssc,
+                &virtual_mfa,
+                opts,
+                now,
+                &done,
+                total,
+                progress,
+            )
         })
         .collect();
     let mut results = stream::iter(reads).buffer_unordered(opts.user_concurrency.max(1));
@@ -236,6 +257,7 @@ async fn read_user_counted<'a>(
     client: &Client,
     u: &'a aws_sdk_iam::types::User,
     row: Option<&ReportRow>,
+    list_keys: bool,
     service_specific: Option<Vec<Credential>>,
     virtual_mfa: &HashMap<String, String>,
     opts: &InventoryOptions,
@@ -245,7 +267,7 @@ async fn read_user_counted<'a>(
     progress: &(dyn Fn(ScanPhase) + Send + Sync),
 ) -> (&'a str, Result<(User, Vec<String>), Error>) {
     let _permit = opts.org_permits.acquire().await.ok();
-    let user = read_user(client, u, row, virtual_mfa, &opts.kinds, now)
+    let user = read_user(client, u, row, list_keys, virtual_mfa, &opts.kinds, now)
         .await
         .map(|(mut user, w)| {
             user.credentials.extend(service_specific.unwrap_or_default());
@@ -380,6 +402,7 @@ async fn read_user(
     client: &Client,
     u: &aws_sdk_iam::types::User,
     row: Option<&ReportRow>,
+    list_keys: bool,
     virtual_mfa: &HashMap<String, String>,
     kinds: &CredentialKinds,
     now: Timestamp,
@@ -396,7 +419,9 @@ async fn read_user(
         .filter(|r| trusted(r, now, &mut warnings));
     // Always listed: AWS reuses a report for up to 4 hours, so a key created since (a fresh
     // persistence key, say) would be missing from it.
-    let access_keys = if kinds.access_keys {
+    // `list_keys` false: the caller's fresh report row shows no key; it counts only when the
+    // row is this user's and trusted (checked just above), else keys are listed all the same.
+    let access_keys = if kinds.access_keys && (list_keys || row.is_none()) {
         access_keys(client, name, row).await?
     } else {
         Vec::new()
