@@ -33,8 +33,11 @@ fn days(from: Timestamp, to: Timestamp) -> i64 {
     ((to - from).num_seconds() as f64 / 86_400.0).round() as i64
 }
 
-/// (kind, status, age in days, days until expiry, service) of each credential, in order.
-fn shape(u: &User) -> Vec<(CredentialKind, CredentialStatus, i64, Option<i64>, Option<String>)> {
+/// (kind, status, age in days, days until expiry, service) of one credential.
+type Shape = (CredentialKind, CredentialStatus, i64, Option<i64>, Option<String>);
+
+/// The [`Shape`] of each credential of `u`, in order.
+fn shape(u: &User) -> Vec<Shape> {
     let now = Utc::now();
     u.credentials
         .iter()
