@@ -32,8 +32,15 @@ fn kind(column: &str) -> Kind {
         | "access_key_1_last_rotated"
         | "access_key_1_last_used_date"
         | "access_key_2_last_rotated"
-        | "access_key_2_last_used_date" => Kind::Date,
-        "password_enabled" | "mfa_active" | "access_key_1_active" | "access_key_2_active" => Kind::Bool,
+        | "access_key_2_last_used_date"
+        | "cert_1_last_rotated"
+        | "cert_2_last_rotated" => Kind::Date,
+        "password_enabled"
+        | "mfa_active"
+        | "access_key_1_active"
+        | "access_key_2_active"
+        | "cert_1_active"
+        | "cert_2_active" => Kind::Bool,
         "access_key_1_last_used_region"
         | "access_key_1_last_used_service"
         | "access_key_2_last_used_region"
