@@ -252,3 +252,26 @@ async fn a_fresh_report_spares_list_access_keys_for_users_without_keys_and_a_reu
         [new_id]
     );
 }
+
+/// An audit role without `iam:ListSSHPublicKeys` is denied it for every user: one warning
+/// naming how many users and which, not one per user.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ssh_listing_denied_for_every_user_is_one_warning() {
+    let emu = common::emulator(&scenario(json!([{"action": "ListSSHPublicKeys", "kind": "deny"}])));
+    let org = common::scan(&emu).await;
+    let acct = common::account(&org, "solo");
+    assert_eq!(acct.scan.status, ScanStatus::Ok, "{:?}", acct.scan);
+    assert_eq!(acct.scan.warnings.len(), 1, "{:?}", acct.scan.warnings);
+    assert!(
+        acct.scan.warnings[0].starts_with(
+            "SSH public keys of 3 users ('alice', 'bob', 'carol') not read (access denied on iam:ListSSHPublicKeys: "
+        ),
+        "{:?}",
+        acct.scan.warnings
+    );
+    assert!(
+        acct.users
+            .iter()
+            .all(|u| u.credentials.iter().all(|c| c.kind != CredentialKind::SshPublicKey))
+    );
+}

@@ -220,9 +220,20 @@ pub async fn read_account(
 
     let mut users = Vec::with_capacity(total);
     let mut failure = None;
+    // Kind → (the first error, users whose listing of that kind was denied): one warning per
+    // kind, not one per user (an audit role without the action denies it for every user).
+    let mut denied: std::collections::BTreeMap<CredentialKind, (String, Vec<String>)> = Default::default();
     while let Some((name, result)) = results.next().await {
         match result {
-            Ok((user, user_warnings)) => {
+            Ok(UserRead {
+                user,
+                warnings: user_warnings,
+                denied: user_denied,
+            }) => {
+                for (kind, error) in user_denied {
+                    let entry = denied.entry(kind).or_insert_with(|| (error, Vec::new()));
+                    entry.1.push(user.name.clone());
+                }
                 users.push(user);
                 warnings.extend(user_warnings);
             }
@@ -239,6 +250,18 @@ pub async fn read_account(
         }
     }
     drop(results);
+    for (kind, (error, mut names)) in denied {
+        names.sort();
+        let who = match names.as_slice() {
+            [one] => format!("'{one}'"),
+            many => {
+                let shown: Vec<String> = many.iter().take(5).map(|n| format!("'{n}'")).collect();
+                let more = if many.len() > 5 { ", …" } else { "" };
+                format!("{} users ({}{more})", many.len(), shown.join(", "))
+            }
+        };
+        warnings.push(format!("{}s of {who} not read ({error})", kind.label()));
+    }
     users.sort_by(|a, b| a.name.cmp(&b.name));
     let inventory = Inventory { root, users, warnings };
     match failure {
@@ -265,13 +288,13 @@ async fn read_user_counted<'a>(
     done: &AtomicUsize,
     total: usize,
     progress: &(dyn Fn(ScanPhase) + Send + Sync),
-) -> (&'a str, Result<(User, Vec<String>), Error>) {
+) -> (&'a str, Result<UserRead, Error>) {
     let _permit = opts.org_permits.acquire().await.ok();
     let user = read_user(client, u, row, list_keys, virtual_mfa, &opts.kinds, now)
         .await
-        .map(|(mut user, w)| {
-            user.credentials.extend(service_specific.unwrap_or_default());
-            (user, w)
+        .map(|mut read| {
+            read.user.credentials.extend(service_specific.unwrap_or_default());
+            read
         });
     let n = done.fetch_add(1, Ordering::Relaxed) + 1;
     progress(ScanPhase::ReadingUsers { done: n, total });
@@ -396,6 +419,14 @@ async fn root_user(client: &Client, row: Option<&ReportRow>, root_virtual: bool)
     })
 }
 
+/// One user as read, with the warnings about it (data that cannot be true) and the kinds of
+/// credential whose listing was denied (kind, the error in words).
+struct UserRead {
+    user: User,
+    warnings: Vec<String>,
+    denied: Vec<(CredentialKind, String)>,
+}
+
 /// Reads one user, with the warnings about it (data that cannot be true).
 /// `Err(NoSuchEntity)` means the user vanished meanwhile.
 async fn read_user(
@@ -406,7 +437,7 @@ async fn read_user(
     virtual_mfa: &HashMap<String, String>,
     kinds: &CredentialKinds,
     now: Timestamp,
-) -> Result<(User, Vec<String>), Error> {
+) -> Result<UserRead, Error> {
     let name = u.user_name();
     let mut warnings = Vec::new();
     // The report row must be this user, not an earlier one of the same name.
@@ -426,7 +457,8 @@ async fn read_user(
     } else {
         Vec::new()
     };
-    let credentials = other_credentials(client, name, row, kinds, &mut warnings).await?;
+    let mut denied = Vec::new();
+    let credentials = other_credentials(client, name, row, kinds, &mut warnings, &mut denied).await?;
 
     let password_enabled = match row.map(|r| &r.password_enabled) {
         Some(Cell::Value(b)) => *b,
@@ -469,27 +501,27 @@ async fn read_user(
         credentials,
     };
     warnings.extend(impossibilities(&user, now));
-    Ok((user, warnings))
+    Ok(UserRead { user, warnings, denied })
 }
 
 /// SSH public keys and signing certificates of `user`, the kinds in `kinds`. Certificates are
 /// listed only when the report row may show one ([`ReportRow::may_have_certificates`]; no
-/// row: listed). Access denied on either call is a warning naming the user and the kind is
-/// left out for that user; any other failure (a user deleted meanwhile: `NoSuchEntity`) is
-/// the user's failure.
+/// row: listed). Access denied on either call goes to `denied` (the caller makes one warning
+/// per kind naming the users) and the kind is left out for that user; any other failure (a
+/// user deleted meanwhile: `NoSuchEntity`) is the user's failure.
 async fn other_credentials(
     client: &Client,
     user: &str,
     row: Option<&ReportRow>,
     kinds: &CredentialKinds,
     warnings: &mut Vec<String>,
+    denied: &mut Vec<(CredentialKind, String)>,
 ) -> Result<Vec<Credential>, Error> {
     let mut out = Vec::new();
-    let denied = |kind: CredentialKind, e: &Error| format!("{}s of '{user}' not read ({e})", kind.label());
     if kinds.reads(CredentialKind::SshPublicKey) {
         match credentials::ssh_public_keys(client, user).await {
             Ok(keys) => out.extend(keys),
-            Err(e @ Error::AccessDenied { .. }) => warnings.push(denied(CredentialKind::SshPublicKey, &e)),
+            Err(e @ Error::AccessDenied { .. }) => denied.push((CredentialKind::SshPublicKey, e.to_string())),
             Err(e) => return Err(e),
         }
     }
@@ -499,7 +531,7 @@ async fn other_credentials(
                 out.extend(certs);
                 warnings.extend(w);
             }
-            Err(e @ Error::AccessDenied { .. }) => warnings.push(denied(CredentialKind::SigningCertificate, &e)),
+            Err(e @ Error::AccessDenied { .. }) => denied.push((CredentialKind::SigningCertificate, e.to_string())),
             Err(e) => return Err(e),
         }
     }
