@@ -275,3 +275,34 @@ async fn ssh_listing_denied_for_every_user_is_one_warning() {
             .all(|u| u.credentials.iter().all(|c| c.kind != CredentialKind::SshPublicKey))
     );
 }
+
+/// 120 service-specific credentials in one account: `ListServiceSpecificCredentials` pages
+/// (100 a page, `Marker`) and every credential reaches its user.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_specific_credentials_of_every_user_are_paged() {
+    let emu = common::emulator(&json!({"accounts": [{"name": "solo", "management": true,
+        "generated_users": [{"count": 60, "prefix": "svc-", "service_credentials": [
+            {"service": "codecommit.amazonaws.com", "age_days": 10},
+            {"service": "bedrock.amazonaws.com", "age_days": 5, "expires_in_days": 20}]}]}]}));
+    emu.reset_stats().unwrap();
+    let org = common::scan(&emu).await;
+    let acct = common::account(&org, "solo");
+    assert_eq!(acct.users.len(), 60);
+    for u in &acct.users {
+        let services: Vec<_> = u.credentials.iter().map(|c| c.service.as_deref().unwrap()).collect();
+        assert_eq!(
+            services,
+            ["codecommit.amazonaws.com", "bedrock.amazonaws.com"],
+            "{}",
+            u.name
+        );
+    }
+    let ids: BTreeSet<_> = acct
+        .users
+        .iter()
+        .flat_map(|u| u.credentials.iter().map(|c| c.id.clone()))
+        .collect();
+    assert_eq!(ids.len(), 120);
+    let stats = emu.stats().unwrap();
+    assert_eq!(calls(&stats, "ListServiceSpecificCredentials"), 2, "{stats}");
+}
