@@ -209,7 +209,14 @@ def _user(u, where, name=None):
 def _root(r, where):
     if r is None:
         r = {}
-    _check_keys(r, {"access_key", "mfa", "password_last_used_days_ago"}, where)
+    _check_keys(r, {"access_key", "mfa", "password_last_used_days_ago", "signing_certificate"},
+                where)
+    cert = r.get("signing_certificate")
+    if cert is not None:
+        _check_keys(cert, {"age_days", "status"}, f"{where}.signing_certificate")
+        cert = {"age_days": _int(cert.get("age_days", 0), f"{where}.signing_certificate.age_days"),
+                "status": _status(cert.get("status", "Active"),
+                                  f"{where}.signing_certificate.status")}
     ak = r.get("access_key", False)
     if ak is True:
         ak = {"age_days": None, "status": "Active", "last_used": None}
@@ -220,6 +227,7 @@ def _root(r, where):
     return {
         "access_key": ak,
         "mfa": _mfa(r.get("mfa", "hardware"), f"{where}.mfa"),
+        "signing_certificate": cert,
         "password_last_used_days_ago": _int(r.get("password_last_used_days_ago"),
                                             f"{where}.password_last_used_days_ago",
                                             allow_none=True),
@@ -604,7 +612,13 @@ def render_credential_report(backend):
                fmt(root["password_last_used"]) if root.get("password_last_used") else "N/A",
                "not_supported", "not_supported", "true" if root["mfa"] else "false"]
         row += _key_cells(rk) + _key_cells(None)
-        row += ["false", "N/A", "false", "N/A"]
+        rc = root.get("signing_certificate")
+        if rc is not None:
+            row += ["true" if rc["status"] == "Active" else "false",
+                    fmt((KT.now or utcnow()) - timedelta(days=rc["age_days"])), "false",
+                    "N/A"]
+        else:
+            row += ["false", "N/A", "false", "N/A"]
         w.writerow(row)
     for user in list(backend.users.values()):
         has_pw = bool(user.password)

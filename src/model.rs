@@ -564,6 +564,21 @@ pub struct RootUser {
     /// (root keys have no listable id); empty when the facts came from `GetAccountSummary`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub access_keys: Vec<RootKey>,
+    /// The root user's X.509 signing certificates as the report's `<root_account>` row
+    /// describes them (`cert_N_active`, `cert_N_last_rotated`; they cannot be listed with a
+    /// role's credentials); empty without a readable row. Absent from the JSON when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signing_certificates: Vec<RootCertificate>,
+}
+
+/// One of the root user's signing certificates. Source: the credential report's
+/// `<root_account>` row.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RootCertificate {
+    /// `cert_N_active`.
+    pub active: bool,
+    /// `cert_N_last_rotated` (its upload), UTC; `None` when the cell is empty or unreadable.
+    pub uploaded: Option<Timestamp>,
 }
 
 /// One of the root user's access keys. Source: the credential report's `<root_account>` row.

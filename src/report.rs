@@ -303,6 +303,7 @@ mod tests {
                 mfa_enabled: true,
                 mfa_kind: None,
                 access_keys: vec![],
+                signing_certificates: vec![],
             },
             vec![],
             vec![],

@@ -306,3 +306,45 @@ async fn service_specific_credentials_of_every_user_are_paged() {
     let stats = emu.stats().unwrap();
     assert_eq!(calls(&stats, "ListServiceSpecificCredentials"), 2, "{stats}");
 }
+
+/// The root user's signing certificate is known from the report's `<root_account>` row only;
+/// an active one is `root-signing-certificate`, an inactive one is shown but not judged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn root_signing_certificate_comes_from_the_report_row() {
+    let emu = common::emulator(&json!({"organization": true, "accounts": [
+        {"name": "mgmt", "management": true, "root": {"signing_certificate": {"age_days": 1900}}},
+        {"name": "quiet", "root": {"signing_certificate": {"age_days": 40, "status": "Inactive"}}}]}));
+    let org = common::scan(&emu).await;
+    let now = Utc::now();
+    let root_certs = |name| {
+        common::account(&org, name)
+            .root
+            .as_ref()
+            .unwrap()
+            .signing_certificates
+            .iter()
+            .map(|c| (c.active, c.uploaded.map(|t| days(t, now))))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(root_certs("mgmt"), [(true, Some(1900))]);
+    assert_eq!(root_certs("quiet"), [(false, Some(40))]);
+    let rules = |name| {
+        audit::audit_all(
+            std::slice::from_ref(common::account(&org, name)),
+            &Policy::default(),
+            now,
+        )
+        .into_iter()
+        .map(|f| (f.rule, f.detail))
+        .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        rules("mgmt"),
+        [(
+            Rule::RootSigningCertificate,
+            "the root user has an active signing certificate (uploaded 1900 days ago); delete it as the root user"
+                .to_owned()
+        )]
+    );
+    assert_eq!(rules("quiet"), []);
+}

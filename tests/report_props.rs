@@ -307,7 +307,7 @@ proptest! {
         let id = AccountId::parse("222222222222").unwrap();
         let account = Account { id: id.clone(), name: account_name.clone(), email: String::new(),
             state: AccountState::Active, ou_path: "/".into() };
-        let root = RootUser { access_keys_present: false, mfa_enabled: true, mfa_kind: None, access_keys: vec![] };
+        let root = RootUser { access_keys_present: false, mfa_enabled: true, mfa_kind: None, access_keys: vec![], signing_certificates: vec![] };
         let scan = keytriage::scan::OrgScan { organization: None, accounts: vec![AccountScan::ok(account, root, vec![], vec![])],
             warnings: vec![], missing: vec![] };
         let finding = Finding { rule: Rule::KeyUnused, severity: Severity::Medium, account_id: id, user: user.clone(),

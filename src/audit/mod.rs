@@ -112,6 +112,8 @@ pub enum Rule {
     RootAccessKey,
     /// The root user has no MFA.
     RootNoMfa,
+    /// The root user has an active signing certificate.
+    RootSigningCertificate,
     /// The root user's MFA is virtual, not hardware.
     RootVirtualMfa,
     /// An active key is older than the rotation age.
@@ -153,9 +155,10 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, in table order.
-    pub const ALL: [Rule; 20] = [
+    pub const ALL: [Rule; 21] = [
         Self::RootAccessKey,
         Self::RootNoMfa,
+        Self::RootSigningCertificate,
         Self::RootVirtualMfa,
         Self::KeyNotRotated,
         Self::KeyUnused,
@@ -181,6 +184,7 @@ impl Rule {
         match self {
             Self::RootAccessKey => "root-access-key",
             Self::RootNoMfa => "root-no-mfa",
+            Self::RootSigningCertificate => "root-signing-certificate",
             Self::RootVirtualMfa => "root-virtual-mfa",
             Self::KeyNotRotated => "key-not-rotated",
             Self::KeyUnused => "key-unused",
@@ -203,7 +207,7 @@ impl Rule {
     }
 
     /// The rule's severity: critical for the root user's key or missing MFA; high for an old
-    /// active key, a password without MFA, virtual root MFA; medium for idle credentials,
+    /// active key, a password without MFA, virtual root MFA, an active root certificate; medium for idle credentials,
     /// several active keys, a stale user, an old or expiring SSH key, certificate or
     /// service-specific credential, a Bedrock long-term key, one that never expires; low for
     /// an inactive key, SSH key or certificate, an expired service-specific credential and a
@@ -212,7 +216,7 @@ impl Rule {
         use Severity::*;
         match self {
             Self::RootAccessKey | Self::RootNoMfa => Critical,
-            Self::RootVirtualMfa | Self::KeyNotRotated | Self::ConsoleWithoutMfa => High,
+            Self::RootVirtualMfa | Self::RootSigningCertificate | Self::KeyNotRotated | Self::ConsoleWithoutMfa => High,
             Self::KeyUnused
             | Self::MultipleActiveKeys
             | Self::PasswordUnused
@@ -243,6 +247,7 @@ impl Rule {
             Self::MultipleActiveKeys => &["CIS 1.13"],
             Self::ConsoleWithoutMfa => &["CIS 1.10", "IAM.5"],
             Self::InactiveKey
+            | Self::RootSigningCertificate
             | Self::SshKeyNotRotated
             | Self::InactiveSshKey
             | Self::CertificateExpiring

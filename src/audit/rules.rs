@@ -60,6 +60,24 @@ fn audit_root(account: &AccountId, root: &RootUser, now: Timestamp, out: &mut Ve
         };
         push(Rule::RootAccessKey, &detail);
     }
+    let certs: Vec<String> = root
+        .signing_certificates
+        .iter()
+        .filter(|c| c.active)
+        .map(|c| match c.uploaded {
+            Some(t) => format!("uploaded {} days ago", age_days(t, now)),
+            None => "upload date unknown".into(),
+        })
+        .collect();
+    if !certs.is_empty() {
+        push(
+            Rule::RootSigningCertificate,
+            &format!(
+                "the root user has an active signing certificate ({}); delete it as the root user",
+                certs.join("; ")
+            ),
+        );
+    }
     if !root.mfa_enabled {
         push(Rule::RootNoMfa, "the root user has no MFA");
     } else if root.mfa_kind == Some(crate::model::MfaKind::Virtual) {
@@ -409,6 +427,7 @@ mod tests {
             mfa_enabled: true,
             mfa_kind: Some(MfaKind::Hardware),
             access_keys: vec![],
+            signing_certificates: vec![],
         });
         AccountScan::ok(account, root, users, vec![])
     }
@@ -549,6 +568,7 @@ mod tests {
             mfa_enabled: mfa,
             mfa_kind: kind,
             access_keys: vec![],
+            signing_certificates: vec![],
         };
         let got = audit_account(&scan_of(Some(root), vec![]), &Policy::default(), now());
         assert_eq!(got.iter().map(|f| f.rule).collect::<Vec<_>>(), want);
@@ -570,6 +590,7 @@ mod tests {
                     region: None,
                 }),
             }],
+            signing_certificates: vec![],
         };
         let got = audit_account(&scan_of(Some(root), vec![]), &Policy::default(), now());
         assert_eq!(

@@ -31,7 +31,7 @@ use super::credentials::{self, CredentialKinds};
 use super::{Error, classify, to_utc};
 use crate::model::{
     AccessKey, AccessKeyId, Account, Credential, CredentialKind, KeyLastUsed, KeyStatus, MfaDevice, MfaKind, ROOT_USER,
-    RootKey, RootUser, ScanPhase, Timestamp, User,
+    RootCertificate, RootKey, RootUser, ScanPhase, Timestamp, User,
 };
 use aws_config::SdkConfig;
 use aws_sdk_iam::Client;
@@ -390,6 +390,19 @@ async fn root_user(client: &Client, row: Option<&ReportRow>, root_virtual: bool)
         }
         Some((present, mfa, keys))
     });
+    // Certificates: any slot that says active or carries an upload date.
+    let signing_certificates = row
+        .map(|row| {
+            row.certs
+                .iter()
+                .filter(|c| c.active == Cell::Value(true) || c.last_rotated.value().is_some())
+                .map(|c| RootCertificate {
+                    active: c.active == Cell::Value(true),
+                    uploaded: c.last_rotated.value().copied(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     let (access_keys_present, mfa_enabled, access_keys) = match from_row {
         Some(facts) => facts,
         None => {
@@ -416,6 +429,7 @@ async fn root_user(client: &Client, row: Option<&ReportRow>, root_virtual: bool)
         mfa_enabled,
         mfa_kind,
         access_keys,
+        signing_certificates,
     })
 }
 
