@@ -44,6 +44,14 @@ REPORT_HEADER = [
 ]
 
 
+# Service-specific credentials: the services IAM accepts, and its limit per service per user.
+SSC_SERVICES = ("codecommit.amazonaws.com", "cassandra.amazonaws.com",
+                "bedrock.amazonaws.com")
+SSC_LIMIT = 2
+SSC_ACTIONS = ("CreateServiceSpecificCredential", "ListServiceSpecificCredentials",
+               "UpdateServiceSpecificCredential", "DeleteServiceSpecificCredential",
+               "ResetServiceSpecificCredential")
+
 USER_NAME_RE = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
 PATH_RE = re.compile(r"/([\x21-\x7e]*/)?")
 
@@ -113,6 +121,45 @@ def _key(k, where):
             "status": status, "last_used": lu}
 
 
+def _ssh_key(k, where):
+    _check_keys(k, {"age_days", "status"}, where)
+    return {"age_days": _int(k.get("age_days", 0), f"{where}.age_days"),
+            "status": _status(k.get("status", "Active"), f"{where}.status")}
+
+
+def _status(v, where):
+    if v not in ("Active", "Inactive"):
+        raise ScenarioError(f"{where}: expected Active|Inactive, got {v!r}")
+    return v
+
+
+def _cert(c, where):
+    _check_keys(c, {"age_days", "status", "expires_in_days"}, where)
+    return {"age_days": _int(c.get("age_days", 0), f"{where}.age_days"),
+            "status": _status(c.get("status", "Active"), f"{where}.status"),
+            "expires_in_days": _int(c.get("expires_in_days", 365), f"{where}.expires_in_days",
+                                    allow_negative=True)}
+
+
+def _service_credential(c, where):
+    _check_keys(c, {"service", "age_days", "status", "expires_in_days"}, where)
+    service = _str(c.get("service"), f"{where}.service")
+    if service not in SSC_SERVICES:
+        raise ScenarioError(f"{where}.service: expected one of {', '.join(SSC_SERVICES)}")
+    return {"service": service,
+            "age_days": _int(c.get("age_days", 0), f"{where}.age_days"),
+            "status": _status(c.get("status", "Active"), f"{where}.status"),
+            "expires_in_days": _int(c.get("expires_in_days"), f"{where}.expires_in_days",
+                                    allow_none=True, allow_negative=True)}
+
+
+def _list(u, field, where):
+    v = u.get(field) or []
+    if not isinstance(v, list):
+        raise ScenarioError(f"{where}.{field}: expected a list")
+    return v
+
+
 def _password(p, where):
     if p is None:
         return None
@@ -123,7 +170,17 @@ def _password(p, where):
 
 def _user(u, where, name=None):
     _check_keys(u, {"name", "path", "created_days_ago", "password", "mfa", "keys",
-                    "keys_same_second"}, where)
+                    "keys_same_second", "ssh_keys", "signing_certificates",
+                    "service_credentials"}, where)
+    certs = _list(u, "signing_certificates", where)
+    if len(certs) > 2:
+        raise ScenarioError(f"{where}.signing_certificates: IAM allows 2 per user")
+    sscs = [_service_credential(c, f"{where}.service_credentials[{i}]")
+            for i, c in enumerate(_list(u, "service_credentials", where))]
+    for svc in SSC_SERVICES:
+        if sum(1 for c in sscs if c["service"] == svc) > SSC_LIMIT:
+            raise ScenarioError(f"{where}.service_credentials: IAM allows {SSC_LIMIT} "
+                                f"per service ({svc})")
     keys = u.get("keys") or []
     if not isinstance(keys, list):
         raise ScenarioError(f"{where}.keys: expected a list")
@@ -141,13 +198,25 @@ def _user(u, where, name=None):
         "password": _password(u.get("password"), f"{where}.password"),
         "mfa": _mfa(u.get("mfa"), f"{where}.mfa"),
         "keys": [_key(k, f"{where}.keys[{i}]") for i, k in enumerate(keys)],
+        "ssh_keys": [_ssh_key(k, f"{where}.ssh_keys[{i}]")
+                     for i, k in enumerate(_list(u, "ssh_keys", where))],
+        "signing_certificates": [_cert(c, f"{where}.signing_certificates[{i}]")
+                                 for i, c in enumerate(certs)],
+        "service_credentials": sscs,
     }
 
 
 def _root(r, where):
     if r is None:
         r = {}
-    _check_keys(r, {"access_key", "mfa", "password_last_used_days_ago"}, where)
+    _check_keys(r, {"access_key", "mfa", "password_last_used_days_ago", "signing_certificate"},
+                where)
+    cert = r.get("signing_certificate")
+    if cert is not None:
+        _check_keys(cert, {"age_days", "status"}, f"{where}.signing_certificate")
+        cert = {"age_days": _int(cert.get("age_days", 0), f"{where}.signing_certificate.age_days"),
+                "status": _status(cert.get("status", "Active"),
+                                  f"{where}.signing_certificate.status")}
     ak = r.get("access_key", False)
     if ak is True:
         ak = {"age_days": None, "status": "Active", "last_used": None}
@@ -158,6 +227,7 @@ def _root(r, where):
     return {
         "access_key": ak,
         "mfa": _mfa(r.get("mfa", "hardware"), f"{where}.mfa"),
+        "signing_certificate": cert,
         "password_last_used_days_ago": _int(r.get("password_last_used_days_ago"),
                                             f"{where}.password_last_used_days_ago",
                                             allow_none=True),
@@ -221,7 +291,8 @@ def parse_scenario(doc):
         for j, g in enumerate(a.get("generated_users") or []):
             gw = f"{where}.generated_users[{j}]"
             _check_keys(g, {"count", "prefix", "path", "created_days_ago", "password", "mfa",
-                            "keys", "keys_same_second"}, gw)
+                            "keys", "keys_same_second", "ssh_keys", "signing_certificates",
+                            "service_credentials"}, gw)
             count = _int(g.get("count"), f"{gw}.count")
             prefix = _str(g.get("prefix"), f"{gw}.prefix")
             tmpl = {k: v for k, v in g.items() if k not in ("count", "prefix")}
@@ -545,7 +616,13 @@ def render_credential_report(backend):
                fmt(root["password_last_used"]) if root.get("password_last_used") else "N/A",
                "not_supported", "not_supported", "true" if root["mfa"] else "false"]
         row += _key_cells(rk) + _key_cells(None)
-        row += ["false", "N/A", "false", "N/A"]
+        rc = root.get("signing_certificate")
+        if rc is not None:
+            row += ["true" if rc["status"] == "Active" else "false",
+                    fmt((KT.now or utcnow()) - timedelta(days=rc["age_days"])), "false",
+                    "N/A"]
+        else:
+            row += ["false", "N/A", "false", "N/A"]
         w.writerow(row)
     for user in list(backend.users.values()):
         has_pw = bool(user.password)
@@ -560,10 +637,14 @@ def render_credential_report(backend):
                pw_used, pw_changed, "N/A", "true" if user.mfa_devices else "false"]
         row += _key_cells(keys[0] if len(keys) > 0 else None)
         row += _key_cells(keys[1] if len(keys) > 1 else None)
-        certs = list(getattr(user, "signing_certificates", {}).values())
+        certs = sorted(getattr(user, "signing_certificates", {}).values(),
+                       key=lambda c: c.upload_date)
         for i in range(2):
-            row += ["true" if len(certs) > i and certs[i].status == "Active" else "false",
-                    "N/A"]
+            if len(certs) > i:
+                row += ["true" if certs[i].status == "Active" else "false",
+                        fmt(certs[i].upload_date)]
+            else:
+                row += ["false", "N/A"]
         w.writerow(row)
     return out.getvalue()
 
@@ -682,6 +763,20 @@ def seed(sc):
                 lu = k["last_used"]
                 key.last_used = None if lu is None else AccessKeyLastUsed(
                     timestamp=ago(lu["days_ago"]), service=lu["service"], region=lu["region"])
+            # (h) SSH public keys, signing certificates, service-specific credentials
+            for k in u["ssh_keys"]:
+                sk = iam.upload_ssh_public_key(name, _ssh_public_key_body())
+                sk.status, sk.upload_date = k["status"], ago(k["age_days"])
+            for c in u["signing_certificates"]:
+                cert = iam.upload_signing_certificate(
+                    name, _certificate_pem(name, ago(c["age_days"]),
+                                           now + timedelta(days=c["expires_in_days"])))
+                cert.status, cert.upload_date = c["status"], ago(c["age_days"])
+            for c in u["service_credentials"]:
+                cred = ssc_create(acct_id, name, c["service"], ago(c["age_days"]))
+                cred["Status"] = c["status"]
+                if c["expires_in_days"] is not None:
+                    cred["ExpirationDate"] = now + timedelta(days=c["expires_in_days"])
         # (c) root user facts
         root = dict(a["root"])
         root["password_last_used"] = (None if root["password_last_used_days_ago"] is None
@@ -711,6 +806,189 @@ def seed(sc):
             if a["state"] == "SUSPENDED":
                 org_backend.close_account(AccountId=ids[a["name"]])
     KT.by_name = ids
+
+
+# --------------------------------------------------------------------------------------
+# (h) SSH keys, signing certificates and service-specific credentials
+# --------------------------------------------------------------------------------------
+
+def _ssh_public_key_body():
+    """A well-formed (random, unusable) ssh-rsa public key line."""
+    blob = b"\x00\x00\x00\x07ssh-rsa" + os.urandom(272)
+    return "ssh-rsa " + base64.b64encode(blob).decode() + " emulator"
+
+
+_CERT_KEY = []
+
+
+def _certificate_pem(user, not_before, not_after):
+    """A self-signed X.509 certificate (EC P-256) for `user` valid from `not_before` to
+    `not_after` (naive UTC): what UploadSigningCertificate stores and AWS parses."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    if not _CERT_KEY:
+        _CERT_KEY.append(ec.generate_private_key(ec.SECP256R1()))
+    key = _CERT_KEY[0]
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, user)])
+    not_before = min(not_before, not_after - timedelta(seconds=1))
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(not_before.replace(tzinfo=timezone.utc))
+            .not_valid_after(not_after.replace(tzinfo=timezone.utc))
+            .sign(key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+class SSC:
+    """In-memory service-specific credentials (moto answers HTTP 500 for them):
+    account id -> list of credential dicts in creation order, in the API's member names."""
+    store = {}
+    lock = threading.Lock()
+    serial = [0]
+
+
+def _ssc_id():
+    SSC.serial[0] += 1
+    return "ACCA" + f"{SSC.serial[0]:016d}"
+
+
+def ssc_create(account, user, service, created=None):
+    """Adds a credential (the caller checked the user exists); raises LimitExceeded past
+    SSC_LIMIT per service per user.  Returns the stored dict (secret members included)."""
+    with SSC.lock:
+        creds = SSC.store.setdefault(account, [])
+        if sum(1 for c in creds if c["UserName"] == user
+               and c["ServiceName"] == service) >= SSC_LIMIT:
+            raise _SscError(409, "LimitExceeded",
+                            f"Cannot exceed quota for ServiceSpecificCredentialsPerUserPerService: {SSC_LIMIT}")
+        cid = _ssc_id()
+        cred = {"UserName": user, "ServiceName": service, "ServiceSpecificCredentialId": cid,
+                "CreateDate": created or utcnow(), "Status": "Active", "ExpirationDate": None}
+        _ssc_new_secret(cred)
+        creds.append(cred)
+        return cred
+
+
+def _ssc_new_secret(cred):
+    secret = base64.b64encode(os.urandom(30)).decode()
+    if cred["ServiceName"] == "bedrock.amazonaws.com":
+        cred["ServiceCredentialAlias"] = f"BedrockAPIKey-{cred['ServiceSpecificCredentialId'][-6:]}"
+        cred["ServiceCredentialSecret"] = secret
+    else:
+        cred["ServiceUserName"] = f"{cred['UserName']}-at-{cred['ServiceSpecificCredentialId'][-6:]}"
+        cred["ServicePassword"] = secret
+
+
+class _SscError(Exception):
+    def __init__(self, status, code, message):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def _ssc_status(cred):
+    exp = cred["ExpirationDate"]
+    return "Expired" if exp is not None and exp <= utcnow() else cred["Status"]
+
+
+def _ssc_xml(cred, secret):
+    fields = ["UserName", "Status", "ServiceUserName", "ServiceCredentialAlias", "CreateDate",
+              "ExpirationDate", "ServiceSpecificCredentialId", "ServiceName"]
+    if secret:
+        fields += ["ServicePassword", "ServiceCredentialSecret"]
+    out = []
+    for f in fields:
+        v = _ssc_status(cred) if f == "Status" else cred.get(f)
+        if v is None:
+            continue
+        if isinstance(v, datetime):
+            v = v.strftime("%Y-%m-%dT%H:%M:%SZ")
+        out.append(f"<{f}>{_xml_escape(v)}</{f}>")
+    return "".join(out)
+
+
+def ssc_handle(action, params, account):
+    """-> (status, xml body) for one service-specific credential call in `account`."""
+    from moto.iam.models import iam_backends
+    p = {k: v[0] for k, v in params.items() if v}
+    iam = iam_backends[account]["global"]
+    user = p.get("UserName")
+    all_users = p.get("AllUsers", "").lower() == "true"
+    if all_users and user:
+        raise _SscError(400, "ValidationError",
+                        "AllUsers cannot be specified together with UserName")
+    if user is None and not all_users:
+        raise _SscError(400, "ValidationError",
+                        "the emulator needs UserName (it has no calling IAM user)")
+    if user is not None and user not in iam.users:
+        raise _SscError(404, "NoSuchEntity", f"The user with name {user} cannot be found.")
+
+    def find():
+        cid = p.get("ServiceSpecificCredentialId")
+        for c in SSC.store.get(account, []):
+            if c["ServiceSpecificCredentialId"] == cid and c["UserName"] == user:
+                return c
+        raise _SscError(404, "NoSuchEntity",
+                        f"No such credential {cid} for user {user}.")
+
+    result = ""
+    if action == "CreateServiceSpecificCredential":
+        service = p.get("ServiceName", "")
+        if service not in SSC_SERVICES:
+            raise _SscError(400, "NotSupportedService",
+                            f"Service {service} is not supported for service-specific credentials.")
+        cred = ssc_create(account, user, service)
+        age = p.get("CredentialAgeDays")
+        if age:
+            cred["ExpirationDate"] = cred["CreateDate"] + timedelta(days=int(age))
+        result = f"<ServiceSpecificCredential>{_ssc_xml(cred, True)}</ServiceSpecificCredential>"
+    elif action == "ListServiceSpecificCredentials":
+        service = p.get("ServiceName")
+        with SSC.lock:
+            creds = [c for c in SSC.store.get(account, [])
+                     if (all_users or c["UserName"] == user)
+                     and (service is None or c["ServiceName"] == service)]
+        max_items = int(p.get("MaxItems") or 100)
+        if not 1 <= max_items <= 1000:
+            raise _SscError(400, "ValidationError", "MaxItems must be between 1 and 1000")
+        start = 0
+        if p.get("Marker"):
+            try:
+                tag, idx = base64.urlsafe_b64decode(p["Marker"].encode()).decode().split(":")
+                start = int(idx)
+                assert tag == "ssc" and start >= 0
+            except Exception:
+                raise _SscError(400, "ValidationError", "Invalid Marker.")
+        page = creds[start:start + max_items]
+        nxt = start + max_items
+        members = "".join(f"<member>{_ssc_xml(c, False)}</member>" for c in page)
+        result = f"<ServiceSpecificCredentials>{members}</ServiceSpecificCredentials>"
+        if nxt < len(creds):
+            marker = base64.urlsafe_b64encode(f"ssc:{nxt}".encode()).decode()
+            result += f"<IsTruncated>true</IsTruncated><Marker>{marker}</Marker>"
+        else:
+            result += "<IsTruncated>false</IsTruncated>"
+    elif action == "UpdateServiceSpecificCredential":
+        status = p.get("Status")
+        if status not in ("Active", "Inactive"):
+            raise _SscError(400, "ValidationError", f"Invalid Status {status!r}")
+        with SSC.lock:
+            find()["Status"] = status
+    elif action == "DeleteServiceSpecificCredential":
+        with SSC.lock:
+            cred = find()
+            SSC.store[account].remove(cred)
+    elif action == "ResetServiceSpecificCredential":
+        with SSC.lock:
+            cred = find()
+            _ssc_new_secret(cred)
+        result = f"<ServiceSpecificCredential>{_ssc_xml(cred, True)}</ServiceSpecificCredential>"
+    ns = QUERY_NS["iam"]
+    body = (f'<{action}Response xmlns="{ns}"><{action}Result>{result}</{action}Result>'
+            f"<ResponseMetadata><RequestId>{uuid.uuid4()}</RequestId></ResponseMetadata>"
+            f"</{action}Response>")
+    return body.encode()
 
 
 # --------------------------------------------------------------------------------------
@@ -1035,6 +1313,15 @@ class KeytriageMiddleware:
                                    "InvalidInputException",
                                    f"Findings: {n} findings in one request; at most "
                                    f"{SECURITYHUB_BATCH_LIMIT} are allowed")
+        if action in SSC_ACTIONS and protocol == "query":
+            try:
+                body = ssc_handle(action, params, account)
+            except _SscError as e:
+                return self._error(start_response, protocol, service, e.status, e.code,
+                                   e.code, e.message)
+            start_response("200 OK", [("Content-Type", "text/xml"),
+                                      ("Content-Length", str(len(body)))])
+            return [body]
         return self.app(environ, start_response)
 
     def _own_endpoint(self, path, method, start_response):

@@ -39,6 +39,7 @@ fn org(keys: usize, rotated: usize, generation: u32) -> (Vec<AccountScan>, Vec<F
             let name = format!("svc-{a:03}-user-{u:04}");
             if !fresh && n % 10 < 6 {
                 findings.push(Finding {
+                    credential: None,
                     rule: Rule::KeyNotRotated,
                     severity: Severity::High,
                     account_id: id.clone(),
@@ -49,6 +50,7 @@ fn org(keys: usize, rotated: usize, generation: u32) -> (Vec<AccountScan>, Vec<F
                 });
             }
             users.push(User {
+                credentials: Vec::new(),
                 name: name.clone(),
                 arn: format!("arn:aws:iam::{}:user/{name}", id.as_str()),
                 path: "/".into(),
@@ -77,6 +79,7 @@ fn org(keys: usize, rotated: usize, generation: u32) -> (Vec<AccountScan>, Vec<F
             ou_path: "/".into(),
         };
         let root = RootUser {
+            signing_certificates: Vec::new(),
             access_keys_present: false,
             mfa_enabled: true,
             mfa_kind: None,

@@ -76,6 +76,7 @@ fn events() -> Vec<ScanEvent> {
                             }),
                         })
                         .collect(),
+                    credentials: vec![],
                 }
             })
             .collect();
@@ -84,6 +85,7 @@ fn events() -> Vec<ScanEvent> {
             mfa_enabled: true,
             mfa_kind: Some(MfaKind::Hardware),
             access_keys: vec![],
+            signing_certificates: vec![],
         };
         out.push(ScanEvent::AccountDone {
             scan_id: keytriage::tui::store::Store::SCAN_ID,

@@ -4,6 +4,7 @@
 //! not read files or the environment.
 
 use crate::audit::{Rule, Severity};
+use crate::aws::credentials::CredentialKinds;
 use crate::model::{AccountId, KeyAction};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -66,6 +67,14 @@ pub struct GlobalArgs {
     /// stale-user: users with nothing used for more than this many days [default: 90].
     #[arg(long, global = true)]
     pub stale_user_days: Option<u32>,
+    /// certificate-expiring: active signing certificates expiring within this many days
+    /// [default: 30].
+    #[arg(long, global = true)]
+    pub expiry_warning_days: Option<u32>,
+    /// Credential kinds to read, comma-separated: access_key, ssh_public_key,
+    /// signing_certificate, service_specific, or all [default: all].
+    #[arg(long, global = true, value_name = "KINDS", value_parser = parse_kinds)]
+    pub credentials: Option<CredentialKinds>,
     /// Allow write actions (deactivate, activate, rotate, delete). Off by default: the TUI
     /// says READ-ONLY and makes no write call.
     #[arg(long, global = true)]
@@ -289,6 +298,10 @@ fn parse_rule(s: &str) -> Result<Rule, String> {
         .into_iter()
         .find(|r| r.id() == s)
         .ok_or_else(|| format!("rule '{s}' is unrecognized (see the README's rule table)"))
+}
+
+fn parse_kinds(s: &str) -> Result<CredentialKinds, String> {
+    CredentialKinds::parse_list(&[s])
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {

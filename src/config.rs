@@ -7,6 +7,7 @@
 //! flags and decides defaults. It must not look at flags or the environment.
 
 use crate::audit::Severity;
+use crate::aws::credentials::CredentialKinds;
 use crate::model::AccountId;
 use serde::{Deserialize, Deserializer};
 use std::num::NonZeroU16;
@@ -46,6 +47,12 @@ pub struct FileConfig {
     pub unused_days: Option<u32>,
     /// `stale-user` threshold in whole days, as `--stale-user-days`.
     pub stale_user_days: Option<u32>,
+    /// `certificate-expiring` window in whole days, as `--expiry-warning-days`.
+    pub expiry_warning_days: Option<u32>,
+    /// Credential kinds to read, as `--credentials`: a list such as
+    /// `["access_key", "ssh_public_key"]`, or `["all"]`.
+    #[serde(default, deserialize_with = "credential_kinds")]
+    pub credentials: Option<CredentialKinds>,
     /// The default of `scan --fail-on`.
     pub fail_on: Option<Severity>,
     /// The scan history database, as `--history`.
@@ -56,6 +63,15 @@ pub struct FileConfig {
     pub exception_max_days: Option<u32>,
     /// `apply` refuses a plan older than this many hours, as `--max-plan-age-hours`.
     pub max_plan_age_hours: Option<u32>,
+}
+
+/// A list of credential kinds ([`CredentialKinds::parse_list`]); an unknown kind is refused
+/// with a message naming it.
+fn credential_kinds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<CredentialKinds>, D::Error> {
+    let names = Vec::<String>::deserialize(d)?;
+    CredentialKinds::parse_list(&names)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
 }
 
 /// A concurrency: a positive integer; 0 is refused with a message that says so.

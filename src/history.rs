@@ -712,6 +712,7 @@ mod tests {
         let users = keys
             .iter()
             .map(|(user, key, status)| User {
+                credentials: Vec::new(),
                 name: (*user).into(),
                 arn: String::new(),
                 path: "/".into(),
@@ -736,6 +737,7 @@ mod tests {
             ou_path: "/".into(),
         };
         let root = RootUser {
+            signing_certificates: Vec::new(),
             access_keys_present: false,
             mfa_enabled: true,
             mfa_kind: None,
@@ -746,6 +748,7 @@ mod tests {
 
     fn finding(user: &str, key: &str) -> Finding {
         Finding {
+            credential: None,
             rule: Rule::KeyNotRotated,
             severity: Severity::High,
             account_id: AccountId::parse("012345678901").unwrap(),

@@ -393,6 +393,123 @@ pub struct User {
     pub mfa_devices: Vec<MfaDevice>,
     /// Access keys, in creation order.
     pub access_keys: Vec<AccessKey>,
+    /// The user's other long-lived credentials: SSH public keys, signing certificates and
+    /// service-specific credentials, in that kind order, each in AWS's listing order. Only
+    /// the kinds that were read (`--credentials`); absent from the JSON when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub credentials: Vec<Credential>,
+}
+
+/// A kind of long-lived IAM user credential besides access keys and the console password.
+/// Serialised snake_case (`ssh_public_key`); `--credentials` and the config name the kinds
+/// (with `access_key`) the same way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialKind {
+    /// An SSH public key for CodeCommit. Source: `iam:ListSSHPublicKeys` (no last use exists).
+    SshPublicKey,
+    /// An X.509 signing certificate. Source: `iam:ListSigningCertificates`, expiry from the
+    /// certificate's NotAfter.
+    SigningCertificate,
+    /// A service-specific credential (CodeCommit or Keyspaces password, Amazon Bedrock API
+    /// key). Source: `iam:ListServiceSpecificCredentials`.
+    ServiceSpecific,
+}
+
+impl CredentialKind {
+    /// Every kind, in the order a user's credentials are listed.
+    pub const ALL: [CredentialKind; 3] = [Self::SshPublicKey, Self::SigningCertificate, Self::ServiceSpecific];
+
+    /// The serialised name, e.g. `ssh_public_key`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SshPublicKey => "ssh_public_key",
+            Self::SigningCertificate => "signing_certificate",
+            Self::ServiceSpecific => "service_specific",
+        }
+    }
+
+    /// Words for a person, e.g. `SSH public key`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::SshPublicKey => "SSH public key",
+            Self::SigningCertificate => "signing certificate",
+            Self::ServiceSpecific => "service-specific credential",
+        }
+    }
+}
+
+impl fmt::Display for CredentialKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Status of a [`Credential`], AWS's spelling (`Active`, `Inactive`, `Expired`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum CredentialStatus {
+    /// Usable.
+    Active,
+    /// Deactivated; can be reactivated.
+    Inactive,
+    /// Past its expiration date (service-specific credentials only); still present.
+    Expired,
+}
+
+impl CredentialStatus {
+    /// AWS's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "Active",
+            Self::Inactive => "Inactive",
+            Self::Expired => "Expired",
+        }
+    }
+}
+
+/// One long-lived credential of a user other than an access key (never its secret).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Credential {
+    /// What it is.
+    pub kind: CredentialKind,
+    /// AWS's id: `SSHPublicKeyId` (`APKA…`), `CertificateId`, `ServiceSpecificCredentialId`
+    /// (`ACCA…`).
+    pub id: String,
+    /// Active, Inactive or (service-specific only) Expired.
+    pub status: CredentialStatus,
+    /// `UploadDate` (SSH key, certificate) or `CreateDate` (service-specific), UTC.
+    pub created: Timestamp,
+    /// When it stops working (UTC): a certificate's NotAfter, a service-specific credential's
+    /// `ExpirationDate`; `None` for SSH keys, for a service-specific credential that never
+    /// expires, and for a certificate whose body could not be parsed.
+    pub expires: Option<Timestamp>,
+    /// Service-specific credentials only: `ServiceName`, e.g. `bedrock.amazonaws.com`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+}
+
+impl Credential {
+    /// True when the status is Active.
+    pub fn is_active(&self) -> bool {
+        self.status == CredentialStatus::Active
+    }
+
+    /// The reference a finding carries.
+    pub fn reference(&self) -> CredentialRef {
+        CredentialRef {
+            kind: self.kind,
+            id: self.id.clone(),
+        }
+    }
+}
+
+/// Names one [`Credential`] of a user: its kind and id.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct CredentialRef {
+    /// What it is.
+    pub kind: CredentialKind,
+    /// Its AWS id.
+    pub id: String,
 }
 
 impl User {
@@ -447,6 +564,21 @@ pub struct RootUser {
     /// (root keys have no listable id); empty when the facts came from `GetAccountSummary`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub access_keys: Vec<RootKey>,
+    /// The root user's X.509 signing certificates as the report's `<root_account>` row
+    /// describes them (`cert_N_active`, `cert_N_last_rotated`; they cannot be listed with a
+    /// role's credentials); empty without a readable row. Absent from the JSON when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signing_certificates: Vec<RootCertificate>,
+}
+
+/// One of the root user's signing certificates. Source: the credential report's
+/// `<root_account>` row.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RootCertificate {
+    /// `cert_N_active`.
+    pub active: bool,
+    /// `cert_N_last_rotated` (its upload), UTC; `None` when the cell is empty or unreadable.
+    pub uploaded: Option<Timestamp>,
 }
 
 /// One of the root user's access keys. Source: the credential report's `<root_account>` row.

@@ -161,8 +161,11 @@ pub fn csv_cell(text: &str) -> Cow<'_, str> {
 }
 
 /// Writes the CSV report with a header:
-/// `severity,rule,account_id,account_name,user,access_key_id,detail,controls`
-/// (`controls` joined with `;`). Every cell goes through [`csv_cell`].
+/// `severity,rule,account_id,account_name,user,access_key_id,detail,controls,credential_kind,credential_id`
+/// (`controls` joined with `;`). Every cell goes through [`csv_cell`]. `credential_kind`
+/// (added at the end in v1) names the kind of credential a finding is about: `access_key`
+/// (its id in `access_key_id`), `ssh_public_key`, `signing_certificate`, `service_specific`
+/// (id in `credential_id`); both empty for findings about a user or root as a whole.
 ///
 /// First, one row per account not audited in full, so that an account without findings
 /// rows is never mistaken for a clean one: severity [`UNKNOWN_SEVERITY`], rule
@@ -175,7 +178,7 @@ pub fn csv_cell(text: &str) -> Cow<'_, str> {
 /// I/O errors of `out`.
 pub fn write_csv(out: &mut dyn Write, scan: &OrgScan, findings: &[Finding]) -> std::io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    let mut row = |cells: [&str; 8]| w.write_record(cells.iter().map(|c| csv_cell(c).into_owned()));
+    let mut row = |cells: [&str; 10]| w.write_record(cells.iter().map(|c| csv_cell(c).into_owned()));
     row([
         "severity",
         "rule",
@@ -185,6 +188,8 @@ pub fn write_csv(out: &mut dyn Write, scan: &OrgScan, findings: &[Finding]) -> s
         "access_key_id",
         "detail",
         "controls",
+        "credential_kind",
+        "credential_id",
     ])?;
     for a in &scan.accounts {
         if a.scan.status == ScanStatus::Ok {
@@ -208,6 +213,8 @@ pub fn write_csv(out: &mut dyn Write, scan: &OrgScan, findings: &[Finding]) -> s
             "",
             &detail,
             "",
+            "",
+            "",
         ])?;
     }
     for f in findings {
@@ -225,6 +232,12 @@ pub fn write_csv(out: &mut dyn Write, scan: &OrgScan, findings: &[Finding]) -> s
             f.access_key_id.as_ref().map(|k| k.as_str()).unwrap_or_default(),
             &f.detail,
             &f.controls.join(";"),
+            match (&f.access_key_id, &f.credential) {
+                (Some(_), _) => "access_key",
+                (None, Some(c)) => c.kind.as_str(),
+                (None, None) => "",
+            },
+            f.credential.as_ref().map(|c| c.id.as_str()).unwrap_or_default(),
         ])?;
     }
     w.flush()
@@ -361,6 +374,7 @@ mod tests {
             account_id: AccountId::parse(account).unwrap(),
             user: "alice".into(),
             access_key_id: None,
+            credential: None,
             detail: "d, with comma".into(),
             controls: &["CIS 1.12", "IAM.22"],
         }
@@ -397,6 +411,7 @@ mod tests {
                 mfa_enabled: true,
                 mfa_kind: None,
                 access_keys: vec![],
+                signing_certificates: vec![],
             },
             vec![],
             vec![],
@@ -527,8 +542,8 @@ mod tests {
         write_csv(&mut out, &org(vec![]), &[finding(Severity::Medium)]).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "severity,rule,account_id,account_name,user,access_key_id,detail,controls\n\
-             medium,key-unused,111111111111,,alice,,\"d, with comma\",CIS 1.12;IAM.22\n"
+            "severity,rule,account_id,account_name,user,access_key_id,detail,controls,credential_kind,credential_id\n\
+             medium,key-unused,111111111111,,alice,,\"d, with comma\",CIS 1.12;IAM.22,,\n"
         );
     }
 
@@ -549,8 +564,8 @@ mod tests {
         assert_eq!(
             rows,
             [
-                "high,key-unused,222222222222,\"'=HYPERLINK(\"\"http://x\"\")\",'=1+2,,'-cmd,CIS 1.12;IAM.22",
-                "low,key-unused,222222222222,\"'=HYPERLINK(\"\"http://x\"\")\",'@SUM(A1),,'\tx,CIS 1.12;IAM.22",
+                "high,key-unused,222222222222,\"'=HYPERLINK(\"\"http://x\"\")\",'=1+2,,'-cmd,CIS 1.12;IAM.22,,",
+                "low,key-unused,222222222222,\"'=HYPERLINK(\"\"http://x\"\")\",'@SUM(A1),,'\tx,CIS 1.12;IAM.22,,",
             ]
         );
     }
@@ -591,9 +606,9 @@ mod tests {
         assert_eq!(
             rows,
             [
-                "unknown,account-not-scanned,222222222222,sandbox,,,failed: AccessDenied: AssumeRole: access denied,",
-                "unknown,account-partly-scanned,333333333333,half,,,failed: AccessDenied: AssumeRole: access denied,",
-                "unknown,account-not-scanned,444444444444,old,,,skipped: AccountNotActive: account is SUSPENDED; only ACTIVE accounts are scanned,",
+                "unknown,account-not-scanned,222222222222,sandbox,,,failed: AccessDenied: AssumeRole: access denied,,,",
+                "unknown,account-partly-scanned,333333333333,half,,,failed: AccessDenied: AssumeRole: access denied,,,",
+                "unknown,account-not-scanned,444444444444,old,,,skipped: AccountNotActive: account is SUSPENDED; only ACTIVE accounts are scanned,,,",
             ]
         );
     }

@@ -30,6 +30,8 @@ pub struct ScanOptions {
     pub org_permits: Arc<Semaphore>,
     /// Credential report polling.
     pub polling: Polling,
+    /// The kinds of credential read (`--credentials`; default all).
+    pub kinds: crate::aws::credentials::CredentialKinds,
 }
 
 impl ScanOptions {
@@ -43,6 +45,7 @@ impl ScanOptions {
             user_concurrency: 8,
             org_permits: Arc::new(Semaphore::new(32)),
             polling: Polling::default(),
+            kinds: Default::default(),
         }
     }
 
@@ -233,6 +236,7 @@ pub async fn scan_account(
         user_concurrency: opts.user_concurrency,
         org_permits,
         polling: opts.polling,
+        kinds: opts.kinds.clone(),
     };
     match inventory::read_account(&config, &account, &ctx.caller.partition, &inv_opts, &progress).await {
         Ok(inv) => AccountScan::ok(account, inv.root, inv.users, inv.warnings),

@@ -7,6 +7,7 @@
 //! re-parses text. It must not talk to AWS or print.
 
 use crate::audit::{Policy, Severity};
+use crate::aws::credentials::CredentialKinds;
 use crate::cli::GlobalArgs;
 use crate::config::{self, ConfigError, FileConfig};
 use crate::model::AccountId;
@@ -58,6 +59,8 @@ pub struct Settings {
     /// `apply` refuses a plan whose scan is older than this many hours (flag
     /// `--max-plan-age-hours`, config `max_plan_age_hours`); default 24.
     pub max_plan_age_hours: u32,
+    /// The credential kinds read (`--credentials`, config `credentials`); default all.
+    pub credentials: CredentialKinds,
 }
 
 impl Settings {
@@ -109,6 +112,10 @@ impl Settings {
                     .stale_user_days
                     .or(file.stale_user_days)
                     .unwrap_or(defaults.stale_user_days),
+                expiry_warning_days: flags
+                    .expiry_warning_days
+                    .or(file.expiry_warning_days)
+                    .unwrap_or(defaults.expiry_warning_days),
             },
             fail_on: file.fail_on,
             history: if flags.no_history {
@@ -126,6 +133,11 @@ impl Settings {
                 .max_plan_age_hours
                 .or(file.max_plan_age_hours)
                 .unwrap_or(crate::remediate::plan::DEFAULT_MAX_AGE_HOURS),
+            credentials: flags
+                .credentials
+                .clone()
+                .or_else(|| file.credentials.clone())
+                .unwrap_or_default(),
         }
     }
 }
@@ -155,7 +167,8 @@ mod tests {
             Policy {
                 rotation_days: 30,
                 unused_days: 20,
-                stale_user_days: 90
+                stale_user_days: 90,
+                expiry_warning_days: 30
             }
         );
         assert_eq!(s.role_name, DEFAULT_ROLE);
@@ -177,6 +190,7 @@ mod tests {
         assert_eq!((s.concurrency, s.user_concurrency), (3, 2));
         assert_eq!(s.role_name, "Audit");
         assert_eq!(s.max_plan_age_hours, 24, "the default");
+        assert_eq!(s.credentials, CredentialKinds::default());
     }
 
     #[test]
@@ -207,6 +221,32 @@ mod tests {
         let s = Settings::resolve(&GlobalArgs::default(), &FileConfig::default());
         assert_eq!(s.history, history::default_path());
         assert_eq!((s.exceptions, s.exception_max_days), (None, 365));
+    }
+
+    #[test]
+    fn credential_kinds_flag_over_file() {
+        let file = config::parse(
+            "credentials = [\"ssh_public_key\"]\nexpiry_warning_days = 7\n",
+            Path::new("x"),
+        )
+        .unwrap();
+        let s = Settings::resolve(&GlobalArgs::default(), &file);
+        assert_eq!(s.credentials, CredentialKinds::parse_list(&["ssh_public_key"]).unwrap());
+        assert!(!s.credentials.access_keys);
+        assert_eq!(s.policy.expiry_warning_days, 7);
+        let cli = Cli::try_parse_from(["keytriage", "--credentials", "access_key,service_specific", "scan"]).unwrap();
+        let s = Settings::resolve(&cli.global, &file);
+        assert!(s.credentials.access_keys);
+        assert!(s.credentials.reads(crate::model::CredentialKind::ServiceSpecific));
+        assert!(!s.credentials.reads(crate::model::CredentialKind::SshPublicKey));
+        let e = config::parse("credentials = [\"ssh\"]\n", Path::new("x"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("credential kind 'ssh' is unknown"), "{e}");
+        let e = Cli::try_parse_from(["keytriage", "--credentials", "keys", "scan"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("credential kind 'keys' is unknown"), "{e}");
     }
 
     #[test]

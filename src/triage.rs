@@ -28,7 +28,9 @@ pub struct FindingId {
     pub account_id: AccountId,
     /// IAM user name, or the root user's `<root_account>`.
     pub user: String,
-    /// The access key, for findings about one key.
+    /// The credential, for findings about one: the access key id, or the id of the SSH
+    /// public key, signing certificate or service-specific credential (kept in this field so
+    /// the history store and the scan documents of v1 read it unchanged).
     pub access_key_id: Option<AccessKeyId>,
 }
 
@@ -39,7 +41,10 @@ impl FindingId {
             rule: f.rule,
             account_id: f.account_id.clone(),
             user: f.user.clone(),
-            access_key_id: f.access_key_id.clone(),
+            access_key_id: f
+                .access_key_id
+                .clone()
+                .or_else(|| f.credential.as_ref().map(|c| AccessKeyId(c.id.clone()))),
         }
     }
 }
@@ -365,6 +370,7 @@ mod tests {
 
     fn finding(rule: Rule, account: &str, user: &str, key: Option<&str>) -> Finding {
         Finding {
+            credential: None,
             rule,
             severity: rule.severity(),
             account_id: AccountId::parse(account).unwrap(),
@@ -373,6 +379,20 @@ mod tests {
             detail: String::new(),
             controls: &[],
         }
+    }
+
+    #[test]
+    fn two_credentials_of_one_user_under_one_rule_are_two_findings() {
+        let ssh = |id: &str| Finding {
+            credential: Some(crate::model::CredentialRef {
+                kind: crate::model::CredentialKind::SshPublicKey,
+                id: id.into(),
+            }),
+            ..finding(Rule::InactiveSshKey, A, "alice", None)
+        };
+        let (one, two) = (FindingId::of(&ssh("APKA1")), FindingId::of(&ssh("APKA2")));
+        assert_ne!(one, two);
+        assert_eq!(one.access_key_id.as_ref().map(AccessKeyId::as_str), Some("APKA1"));
     }
 
     fn recorded(f: &Finding, first_seen: Timestamp) -> Recorded {
@@ -393,6 +413,7 @@ mod tests {
         };
         if status == ScanStatus::Ok {
             let root = RootUser {
+                signing_certificates: Vec::new(),
                 access_keys_present: false,
                 mfa_enabled: true,
                 mfa_kind: None,

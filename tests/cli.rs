@@ -31,7 +31,7 @@ fn demo_scan_prints_the_scan_document_and_every_rule_fires() {
     assert_eq!(doc["schema"], "keytriage.scan/v1");
     assert_eq!(
         doc["policy"],
-        serde_json::json!({"rotation_days": 90, "unused_days": 45, "stale_user_days": 90})
+        serde_json::json!({"rotation_days": 90, "unused_days": 45, "stale_user_days": 90, "expiry_warning_days": 30})
     );
     assert_eq!(doc["organization"]["management_account_id"], "123456789012");
     let accounts = doc["accounts"].as_array().unwrap();
@@ -54,6 +54,32 @@ fn demo_scan_prints_the_scan_document_and_every_rule_fires() {
         ("failed".into(), Some("AccessDenied".into()))
     );
     assert_eq!(status("acme-prod-web"), ("ok".into(), None));
+    // The demo's developer with an old SSH key, an expiring certificate and a Bedrock key.
+    let dev = accounts.iter().find(|a| a["name"] == "acme-dev").unwrap();
+    let mike = dev["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == "mike.dev")
+        .unwrap();
+    let kinds: Vec<&str> = mike["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "ssh_public_key",
+            "ssh_public_key",
+            "signing_certificate",
+            "service_specific",
+            "service_specific"
+        ]
+    );
+    assert_eq!(mike["credentials"][3]["service"], "bedrock.amazonaws.com");
+    assert_eq!(mike["credentials"][3]["expires"], serde_json::Value::Null);
     let big = accounts.iter().find(|a| a["name"] == "acme-data-platform").unwrap();
     assert!(big["users"].as_array().unwrap().len() > 100);
 
@@ -98,7 +124,7 @@ fn csv_has_one_row_per_finding_and_output_file_works() {
     let mut lines = text.lines();
     assert_eq!(
         lines.next(),
-        Some("severity,rule,account_id,account_name,user,access_key_id,detail,controls")
+        Some("severity,rule,account_id,account_name,user,access_key_id,detail,controls,credential_kind,credential_id")
     );
     let rows: Vec<&str> = lines.collect();
     assert!(!rows.is_empty());

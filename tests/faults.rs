@@ -605,6 +605,7 @@ async fn assumed_role_credentials_are_refreshed_after_they_expire() {
         user_concurrency: 4,
         org_permits: Arc::new(tokio::sync::Semaphore::new(8)),
         polling: common::scan_options().polling,
+        kinds: Default::default(),
     };
 
     // A control: the emulator refuses credentials past their Expiration, as AWS does.

@@ -32,8 +32,15 @@ fn kind(column: &str) -> Kind {
         | "access_key_1_last_rotated"
         | "access_key_1_last_used_date"
         | "access_key_2_last_rotated"
-        | "access_key_2_last_used_date" => Kind::Date,
-        "password_enabled" | "mfa_active" | "access_key_1_active" | "access_key_2_active" => Kind::Bool,
+        | "access_key_2_last_used_date"
+        | "cert_1_last_rotated"
+        | "cert_2_last_rotated" => Kind::Date,
+        "password_enabled"
+        | "mfa_active"
+        | "access_key_1_active"
+        | "access_key_2_active"
+        | "cert_1_active"
+        | "cert_2_active" => Kind::Bool,
         "access_key_1_last_used_region"
         | "access_key_1_last_used_service"
         | "access_key_2_last_used_region"
@@ -300,11 +307,11 @@ proptest! {
         let id = AccountId::parse("222222222222").unwrap();
         let account = Account { id: id.clone(), name: account_name.clone(), email: String::new(),
             state: AccountState::Active, ou_path: "/".into() };
-        let root = RootUser { access_keys_present: false, mfa_enabled: true, mfa_kind: None, access_keys: vec![] };
+        let root = RootUser { access_keys_present: false, mfa_enabled: true, mfa_kind: None, access_keys: vec![], signing_certificates: vec![] };
         let scan = keytriage::scan::OrgScan { organization: None, accounts: vec![AccountScan::ok(account, root, vec![], vec![])],
             warnings: vec![], missing: vec![] };
         let finding = Finding { rule: Rule::KeyUnused, severity: Severity::Medium, account_id: id, user: user.clone(),
-            access_key_id: None, detail: detail.clone(), controls: &["CIS 1.12"] };
+            access_key_id: None, credential: None, detail: detail.clone(), controls: &["CIS 1.12"] };
         let mut out = Vec::new();
         keytriage::report::write_csv(&mut out, &scan, &[finding]).unwrap();
         let mut r = csv::ReaderBuilder::new().has_headers(true).from_reader(out.as_slice());

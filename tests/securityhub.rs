@@ -164,6 +164,7 @@ fn many(n: usize, account: &str) -> Vec<Finding> {
             account_id: AccountId::parse(account).unwrap(),
             user: format!("user-{i:03}"),
             access_key_id: Some(AccessKeyId(format!("AKIATEST{i:012}"))),
+            credential: None,
             detail: format!("active key is {} days old (limit 90)", 100 + i),
             controls: Rule::KeyNotRotated.controls(),
         })

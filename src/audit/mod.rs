@@ -10,7 +10,7 @@ mod rules;
 
 pub use rules::audit_account;
 
-use crate::model::{AccessKeyId, AccountId, AccountScan, Timestamp};
+use crate::model::{AccessKeyId, AccountId, AccountScan, CredentialRef, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -25,6 +25,14 @@ pub struct Policy {
     pub unused_days: u32,
     /// `stale-user`: user older than this with nothing used within it. Default 90 (IAM.8).
     pub stale_user_days: u32,
+    /// `certificate-expiring`: an active signing certificate expiring within this many days
+    /// (or expired). Default 30. Additive field of the v1 document.
+    #[serde(default = "default_expiry_warning_days")]
+    pub expiry_warning_days: u32,
+}
+
+fn default_expiry_warning_days() -> u32 {
+    30
 }
 
 impl Default for Policy {
@@ -33,6 +41,7 @@ impl Default for Policy {
             rotation_days: 90,
             unused_days: 45,
             stale_user_days: 90,
+            expiry_warning_days: default_expiry_warning_days(),
         }
     }
 }
@@ -103,6 +112,8 @@ pub enum Rule {
     RootAccessKey,
     /// The root user has no MFA.
     RootNoMfa,
+    /// The root user has an active signing certificate.
+    RootSigningCertificate,
     /// The root user's MFA is virtual, not hardware.
     RootVirtualMfa,
     /// An active key is older than the rotation age.
@@ -121,13 +132,33 @@ pub enum Rule {
     InactiveKey,
     /// An old user whose enabled credentials were not used within the stale age.
     StaleUser,
+    /// An active SSH public key older than the rotation age.
+    SshKeyNotRotated,
+    /// An inactive SSH public key still exists.
+    InactiveSshKey,
+    /// An active signing certificate expired or expiring within the expiry warning window.
+    CertificateExpiring,
+    /// An active signing certificate older than the rotation age.
+    CertificateNotRotated,
+    /// An inactive signing certificate still exists.
+    InactiveCertificate,
+    /// An Amazon Bedrock long-term API key (a service-specific credential) exists.
+    BedrockLongTermKey,
+    /// An active service-specific credential never expires, or lives longer than the
+    /// rotation age.
+    ServiceCredentialLongLived,
+    /// An active service-specific credential older than the rotation age.
+    ServiceCredentialNotRotated,
+    /// A service-specific credential has expired but was not deleted.
+    ServiceCredentialExpired,
 }
 
 impl Rule {
     /// Every rule, in table order.
-    pub const ALL: [Rule; 11] = [
+    pub const ALL: [Rule; 21] = [
         Self::RootAccessKey,
         Self::RootNoMfa,
+        Self::RootSigningCertificate,
         Self::RootVirtualMfa,
         Self::KeyNotRotated,
         Self::KeyUnused,
@@ -137,6 +168,15 @@ impl Rule {
         Self::PasswordUnused,
         Self::InactiveKey,
         Self::StaleUser,
+        Self::SshKeyNotRotated,
+        Self::InactiveSshKey,
+        Self::CertificateExpiring,
+        Self::CertificateNotRotated,
+        Self::InactiveCertificate,
+        Self::BedrockLongTermKey,
+        Self::ServiceCredentialLongLived,
+        Self::ServiceCredentialNotRotated,
+        Self::ServiceCredentialExpired,
     ];
 
     /// The rule id, e.g. `key-not-rotated`.
@@ -144,6 +184,7 @@ impl Rule {
         match self {
             Self::RootAccessKey => "root-access-key",
             Self::RootNoMfa => "root-no-mfa",
+            Self::RootSigningCertificate => "root-signing-certificate",
             Self::RootVirtualMfa => "root-virtual-mfa",
             Self::KeyNotRotated => "key-not-rotated",
             Self::KeyUnused => "key-unused",
@@ -153,20 +194,44 @@ impl Rule {
             Self::PasswordUnused => "password-unused",
             Self::InactiveKey => "inactive-key",
             Self::StaleUser => "stale-user",
+            Self::SshKeyNotRotated => "ssh-key-not-rotated",
+            Self::InactiveSshKey => "inactive-ssh-key",
+            Self::CertificateExpiring => "certificate-expiring",
+            Self::CertificateNotRotated => "certificate-not-rotated",
+            Self::InactiveCertificate => "inactive-certificate",
+            Self::BedrockLongTermKey => "bedrock-long-term-key",
+            Self::ServiceCredentialLongLived => "service-credential-long-lived",
+            Self::ServiceCredentialNotRotated => "service-credential-not-rotated",
+            Self::ServiceCredentialExpired => "service-credential-expired",
         }
     }
 
     /// The rule's severity: critical for the root user's key or missing MFA; high for an old
-    /// active key, a password without MFA, virtual root MFA; medium for idle credentials,
-    /// several active keys, a stale user; low for an inactive key and a console user's
-    /// never-used key.
+    /// active key, a password without MFA, virtual root MFA, an active root certificate; medium for idle credentials,
+    /// several active keys, a stale user, an old or expiring SSH key, certificate or
+    /// service-specific credential, a Bedrock long-term key, one that never expires; low for
+    /// an inactive key, SSH key or certificate, an expired service-specific credential and a
+    /// console user's never-used key.
     pub fn severity(self) -> Severity {
         use Severity::*;
         match self {
             Self::RootAccessKey | Self::RootNoMfa => Critical,
-            Self::RootVirtualMfa | Self::KeyNotRotated | Self::ConsoleWithoutMfa => High,
-            Self::KeyUnused | Self::MultipleActiveKeys | Self::PasswordUnused | Self::StaleUser => Medium,
-            Self::KeyNeverUsedAtSetup | Self::InactiveKey => Low,
+            Self::RootVirtualMfa | Self::RootSigningCertificate | Self::KeyNotRotated | Self::ConsoleWithoutMfa => High,
+            Self::KeyUnused
+            | Self::MultipleActiveKeys
+            | Self::PasswordUnused
+            | Self::StaleUser
+            | Self::SshKeyNotRotated
+            | Self::CertificateExpiring
+            | Self::CertificateNotRotated
+            | Self::BedrockLongTermKey
+            | Self::ServiceCredentialLongLived
+            | Self::ServiceCredentialNotRotated => Medium,
+            Self::KeyNeverUsedAtSetup
+            | Self::InactiveKey
+            | Self::InactiveSshKey
+            | Self::InactiveCertificate
+            | Self::ServiceCredentialExpired => Low,
         }
     }
 
@@ -181,7 +246,17 @@ impl Rule {
             Self::KeyNeverUsedAtSetup => &["CIS 1.11"],
             Self::MultipleActiveKeys => &["CIS 1.13"],
             Self::ConsoleWithoutMfa => &["CIS 1.10", "IAM.5"],
-            Self::InactiveKey => &[],
+            Self::InactiveKey
+            | Self::RootSigningCertificate
+            | Self::SshKeyNotRotated
+            | Self::InactiveSshKey
+            | Self::CertificateExpiring
+            | Self::CertificateNotRotated
+            | Self::InactiveCertificate
+            | Self::BedrockLongTermKey
+            | Self::ServiceCredentialLongLived
+            | Self::ServiceCredentialNotRotated
+            | Self::ServiceCredentialExpired => &[],
             Self::StaleUser => &["IAM.8"],
         }
     }
@@ -206,6 +281,10 @@ pub struct Finding {
     pub user: String,
     /// The access key, when the finding is about one key.
     pub access_key_id: Option<AccessKeyId>,
+    /// The other credential (SSH key, certificate, service-specific credential), when the
+    /// finding is about one. Absent from the JSON otherwise (additive field of v1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential: Option<CredentialRef>,
     /// One line for a person, e.g. `active key is 400 days old (limit 90)`.
     pub detail: String,
     /// Controls the rule implements, e.g. `["CIS 1.14", "IAM.3"]`.
@@ -220,7 +299,7 @@ pub fn audit_all(scans: &[AccountScan], policy: &Policy, now: Timestamp) -> Vec<
     out
 }
 
-/// Sorts findings worst first, then account, user, access key id, rule.
+/// Sorts findings worst first, then account, user, access key id, other credential, rule.
 pub fn sort_findings(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
         b.severity
@@ -228,6 +307,7 @@ pub fn sort_findings(findings: &mut [Finding]) {
             .then_with(|| a.account_id.cmp(&b.account_id))
             .then_with(|| a.user.cmp(&b.user))
             .then_with(|| a.access_key_id.cmp(&b.access_key_id))
+            .then_with(|| a.credential.cmp(&b.credential))
             .then_with(|| a.rule.cmp(&b.rule))
     });
 }
@@ -243,6 +323,7 @@ mod tests {
             account_id: AccountId::parse(account).unwrap(),
             user: user.into(),
             access_key_id: key.map(|k| AccessKeyId(k.into())),
+            credential: None,
             detail: String::new(),
             controls: rule.controls(),
         }

@@ -4,7 +4,10 @@
 //! decided here but in the [`Rule`] table.
 
 use super::{Finding, Policy, ROOT_USER, Rule};
-use crate::model::{AccessKey, AccountId, AccountScan, RootUser, Timestamp, User, age_days};
+use crate::model::{
+    AccessKey, AccountId, AccountScan, Credential, CredentialKind, CredentialStatus, RootUser, Timestamp, User,
+    age_days,
+};
 
 /// Audits one account scan: the `root-*` rules on its root user, the per-user rules on each
 /// IAM user. An account that was not scanned (failed, skipped) yields no findings.
@@ -28,6 +31,7 @@ fn finding(rule: Rule, account: &AccountId, user: &str, key: Option<&AccessKey>,
         account_id: account.clone(),
         user: user.to_owned(),
         access_key_id: key.map(|k| k.id.clone()),
+        credential: None,
         detail,
         controls: rule.controls(),
     }
@@ -55,6 +59,24 @@ fn audit_root(account: &AccountId, root: &RootUser, now: Timestamp, out: &mut Ve
             format!("the root user has an access key ({}); delete it", keys.join("; "))
         };
         push(Rule::RootAccessKey, &detail);
+    }
+    let certs: Vec<String> = root
+        .signing_certificates
+        .iter()
+        .filter(|c| c.active)
+        .map(|c| match c.uploaded {
+            Some(t) => format!("uploaded {} days ago", age_days(t, now)),
+            None => "upload date unknown".into(),
+        })
+        .collect();
+    if !certs.is_empty() {
+        push(
+            Rule::RootSigningCertificate,
+            &format!(
+                "the root user has an active signing certificate ({}); delete it as the root user",
+                certs.join("; ")
+            ),
+        );
     }
     if !root.mfa_enabled {
         push(Rule::RootNoMfa, "the root user has no MFA");
@@ -130,6 +152,9 @@ fn audit_user(account: &AccountId, user: &User, policy: &Policy, now: Timestamp,
     for key in &user.access_keys {
         audit_key(account, user, key, policy, now, out);
     }
+    for cred in &user.credentials {
+        audit_credential(account, name, cred, policy, now, out);
+    }
 
     // "None used" is about the enabled credentials: an inactive key's recent use does not
     // keep a user whose password and active keys lie idle from being stale. A credential
@@ -170,6 +195,131 @@ fn audit_user(account: &AccountId, user: &User, policy: &Policy, now: Timestamp,
                 policy.stale_user_days
             ),
         ));
+    }
+}
+
+/// The Amazon Bedrock service name of a service-specific credential.
+const BEDROCK: &str = "bedrock.amazonaws.com";
+
+/// Whole days from `now` until `then` (UTC), rounded down; 0 when `then` has passed.
+fn days_until(then: Timestamp, now: Timestamp) -> i64 {
+    age_days(now, then)
+}
+
+/// The rules on one SSH public key, signing certificate or service-specific credential.
+/// "Expiring within N days" means the expiry is no more than N whole days away
+/// (`days_until(..) <= N`) or has passed; a lifetime "beyond" N days means
+/// `age_days(created, expires) > N`.
+fn audit_credential(
+    account: &AccountId,
+    user: &str,
+    cred: &Credential,
+    policy: &Policy,
+    now: Timestamp,
+    out: &mut Vec<Finding>,
+) {
+    let mut push = |rule: Rule, detail: String| {
+        let mut f = finding(rule, account, user, None, detail);
+        f.credential = Some(cred.reference());
+        out.push(f);
+    };
+    let age = age_days(cred.created, now);
+    let rotation = policy.rotation_days;
+    let old = age > i64::from(rotation);
+    let expired = cred.status == CredentialStatus::Expired || cred.expires.is_some_and(|e| e <= now);
+    match cred.kind {
+        CredentialKind::SshPublicKey => {
+            if !cred.is_active() {
+                push(
+                    Rule::InactiveSshKey,
+                    format!("inactive SSH public key, {age} days old; delete it once nothing needs it"),
+                );
+            } else if old {
+                push(
+                    Rule::SshKeyNotRotated,
+                    format!("active SSH public key is {age} days old (limit {rotation})"),
+                );
+            }
+        }
+        CredentialKind::SigningCertificate => {
+            if !cred.is_active() {
+                push(
+                    Rule::InactiveCertificate,
+                    format!("inactive signing certificate, {age} days old; delete it once nothing needs it"),
+                );
+                return;
+            }
+            if let Some(expires) = cred.expires {
+                let window = policy.expiry_warning_days;
+                if expires <= now {
+                    push(
+                        Rule::CertificateExpiring,
+                        format!(
+                            "active signing certificate expired {} days ago ({})",
+                            age_days(expires, now),
+                            expires.format("%Y-%m-%d")
+                        ),
+                    );
+                } else if days_until(expires, now) <= i64::from(window) {
+                    push(
+                        Rule::CertificateExpiring,
+                        format!(
+                            "active signing certificate expires in {} days ({}; window {window})",
+                            days_until(expires, now),
+                            expires.format("%Y-%m-%d")
+                        ),
+                    );
+                }
+            }
+            if old {
+                push(
+                    Rule::CertificateNotRotated,
+                    format!("active signing certificate is {age} days old (limit {rotation})"),
+                );
+            }
+        }
+        CredentialKind::ServiceSpecific => {
+            let service = cred.service.as_deref().unwrap_or("an unknown service");
+            if expired {
+                push(
+                    Rule::ServiceCredentialExpired,
+                    format!("service-specific credential for {service} has expired; delete it"),
+                );
+                return;
+            }
+            if service == BEDROCK {
+                push(
+                    Rule::BedrockLongTermKey,
+                    format!(
+                        "Amazon Bedrock long-term API key ({}), {age} days old; prefer short-term keys",
+                        cred.status.as_str().to_lowercase()
+                    ),
+                );
+            }
+            if !cred.is_active() {
+                return;
+            }
+            match cred.expires {
+                None => push(
+                    Rule::ServiceCredentialLongLived,
+                    format!("service-specific credential for {service} never expires (limit {rotation} days)"),
+                ),
+                Some(expires) if age_days(cred.created, expires) > i64::from(rotation) => push(
+                    Rule::ServiceCredentialLongLived,
+                    format!(
+                        "service-specific credential for {service} lives {} days (limit {rotation})",
+                        age_days(cred.created, expires)
+                    ),
+                ),
+                Some(_) => {}
+            }
+            if old {
+                push(
+                    Rule::ServiceCredentialNotRotated,
+                    format!("active service-specific credential for {service} is {age} days old (limit {rotation})"),
+                );
+            }
+        }
     }
 }
 
@@ -260,6 +410,7 @@ mod tests {
             mfa_active: false,
             mfa_devices: vec![],
             access_keys: keys,
+            credentials: vec![],
         }
     }
 
@@ -276,6 +427,7 @@ mod tests {
             mfa_enabled: true,
             mfa_kind: Some(MfaKind::Hardware),
             access_keys: vec![],
+            signing_certificates: vec![],
         });
         AccountScan::ok(account, root, users, vec![])
     }
@@ -416,6 +568,7 @@ mod tests {
             mfa_enabled: mfa,
             mfa_kind: kind,
             access_keys: vec![],
+            signing_certificates: vec![],
         };
         let got = audit_account(&scan_of(Some(root), vec![]), &Policy::default(), now());
         assert_eq!(got.iter().map(|f| f.rule).collect::<Vec<_>>(), want);
@@ -437,6 +590,7 @@ mod tests {
                     region: None,
                 }),
             }],
+            signing_certificates: vec![],
         };
         let got = audit_account(&scan_of(Some(root), vec![]), &Policy::default(), now());
         assert_eq!(
@@ -566,12 +720,118 @@ mod tests {
             rotation_days: 30,
             unused_days: 45,
             stale_user_days: 90,
+            expiry_warning_days: 30,
         };
         let u = user(vec![key("AKIA1", KeyStatus::Active, d(31), Some(d(1)))]);
         let got = audit_account(&scan_of(None, vec![u]), &policy, now());
         assert_eq!(
             got.iter().map(|f| f.rule).collect::<Vec<_>>(),
             vec![Rule::KeyNotRotated]
+        );
+    }
+
+    fn cred(
+        kind: CredentialKind,
+        status: CredentialStatus,
+        age: Duration,
+        expires: Option<Duration>,
+        service: Option<&str>,
+    ) -> Credential {
+        Credential {
+            kind,
+            id: "CRED1".into(),
+            status,
+            created: ago(age),
+            // `expires`: positive = in the future.
+            expires: expires.map(|e| now() + e),
+            service: service.map(Into::into),
+        }
+    }
+
+    fn fired_on(c: Credential) -> Vec<Rule> {
+        let mut u = user(vec![]);
+        u.credentials = vec![c];
+        let got = audit_account(&scan_of(None, vec![u]), &Policy::default(), now());
+        assert!(
+            got.iter()
+                .all(|f| f.credential.as_ref().map(|r| r.id.as_str()) == Some("CRED1") && f.access_key_id.is_none())
+        );
+        got.into_iter().map(|f| f.rule).collect()
+    }
+
+    const S: fn(i64) -> Duration = Duration::seconds;
+
+    // Defaults: rotation 90 days, expiry window 30 days. `age` is how long ago it was created.
+    #[rstest]
+    #[case::ssh_at_rotation_age(CredentialKind::SshPublicKey, CredentialStatus::Active, d(90) + d(1) - S(1), None, None, vec![])]
+    #[case::ssh_a_day_past(CredentialKind::SshPublicKey, CredentialStatus::Active, d(91), None, None, vec![Rule::SshKeyNotRotated])]
+    #[case::ssh_inactive_new(CredentialKind::SshPublicKey, CredentialStatus::Inactive, d(0), None, None, vec![Rule::InactiveSshKey])]
+    #[case::ssh_inactive_old(CredentialKind::SshPublicKey, CredentialStatus::Inactive, d(400), None, None, vec![Rule::InactiveSshKey])]
+    #[case::cert_expires_in_31_days(CredentialKind::SigningCertificate, CredentialStatus::Active, d(10), Some(d(31)), None, vec![])]
+    #[case::cert_expires_in_30_days_and_a_bit(CredentialKind::SigningCertificate, CredentialStatus::Active, d(10), Some(d(31) - S(1)), None, vec![Rule::CertificateExpiring])]
+    #[case::cert_expires_in_a_second(CredentialKind::SigningCertificate, CredentialStatus::Active, d(10), Some(S(1)), None, vec![Rule::CertificateExpiring])]
+    #[case::cert_expired(CredentialKind::SigningCertificate, CredentialStatus::Active, d(10), Some(S(0)), None, vec![Rule::CertificateExpiring])]
+    #[case::cert_old_and_valid(CredentialKind::SigningCertificate, CredentialStatus::Active, d(91), Some(d(300)), None, vec![Rule::CertificateNotRotated])]
+    #[case::cert_at_rotation_age(CredentialKind::SigningCertificate, CredentialStatus::Active, d(91) - S(1), Some(d(300)), None, vec![])]
+    #[case::cert_old_and_expiring(CredentialKind::SigningCertificate, CredentialStatus::Active, d(700), Some(d(12)), None, vec![Rule::CertificateExpiring, Rule::CertificateNotRotated])]
+    #[case::cert_unparsed_expiry(CredentialKind::SigningCertificate, CredentialStatus::Active, d(10), None, None, vec![])]
+    #[case::cert_inactive_expired(CredentialKind::SigningCertificate, CredentialStatus::Inactive, d(900), Some(-d(20)), None, vec![Rule::InactiveCertificate])]
+    #[case::bedrock_never_expires(CredentialKind::ServiceSpecific, CredentialStatus::Active, d(20), None, Some("bedrock.amazonaws.com"), vec![Rule::BedrockLongTermKey, Rule::ServiceCredentialLongLived])]
+    #[case::bedrock_inactive(CredentialKind::ServiceSpecific, CredentialStatus::Inactive, d(20), None, Some("bedrock.amazonaws.com"), vec![Rule::BedrockLongTermKey])]
+    #[case::lifetime_exactly_90(CredentialKind::ServiceSpecific, CredentialStatus::Active, d(10), Some(d(80) + d(1) - S(1)), Some("codecommit.amazonaws.com"), vec![])]
+    #[case::lifetime_91(CredentialKind::ServiceSpecific, CredentialStatus::Active, d(10), Some(d(81)), Some("codecommit.amazonaws.com"), vec![Rule::ServiceCredentialLongLived])]
+    #[case::never_expires(CredentialKind::ServiceSpecific, CredentialStatus::Active, d(0), None, Some("cassandra.amazonaws.com"), vec![Rule::ServiceCredentialLongLived])]
+    #[case::old_and_never_expires(CredentialKind::ServiceSpecific, CredentialStatus::Active, d(91), None, Some("cassandra.amazonaws.com"), vec![Rule::ServiceCredentialLongLived, Rule::ServiceCredentialNotRotated])]
+    #[case::expired_status(CredentialKind::ServiceSpecific, CredentialStatus::Expired, d(200), Some(-d(15)), Some("codecommit.amazonaws.com"), vec![Rule::ServiceCredentialExpired])]
+    #[case::expired_bedrock(CredentialKind::ServiceSpecific, CredentialStatus::Expired, d(200), Some(-d(1)), Some("bedrock.amazonaws.com"), vec![Rule::ServiceCredentialExpired])]
+    #[case::expiry_passed_status_stale(CredentialKind::ServiceSpecific, CredentialStatus::Active, d(5), Some(S(0)), Some("codecommit.amazonaws.com"), vec![Rule::ServiceCredentialExpired])]
+    #[case::inactive_never_expires(CredentialKind::ServiceSpecific, CredentialStatus::Inactive, d(400), None, Some("codecommit.amazonaws.com"), vec![])]
+    fn credential_rules_at_their_day_boundaries(
+        #[case] kind: CredentialKind,
+        #[case] status: CredentialStatus,
+        #[case] age: Duration,
+        #[case] expires: Option<Duration>,
+        #[case] service: Option<&str>,
+        #[case] want: Vec<Rule>,
+    ) {
+        assert_eq!(fired_on(cred(kind, status, age, expires, service)), want);
+    }
+
+    #[test]
+    fn credential_findings_say_what_and_when() {
+        let c = cred(
+            CredentialKind::SigningCertificate,
+            CredentialStatus::Active,
+            d(700),
+            Some(d(12)),
+            None,
+        );
+        let mut u = user(vec![]);
+        u.credentials = vec![c];
+        let got = audit_account(&scan_of(None, vec![u]), &Policy::default(), now());
+        let details: Vec<&str> = got.iter().map(|f| f.detail.as_str()).collect();
+        assert_eq!(
+            details,
+            [
+                "active signing certificate expires in 12 days (2026-12-11; window 30)",
+                "active signing certificate is 700 days old (limit 90)"
+            ]
+        );
+        let policy = Policy {
+            expiry_warning_days: 11,
+            ..Policy::default()
+        };
+        let mut u = user(vec![]);
+        u.credentials = vec![cred(
+            CredentialKind::SigningCertificate,
+            CredentialStatus::Active,
+            d(1),
+            Some(d(12)),
+            None,
+        )];
+        assert!(
+            audit_account(&scan_of(None, vec![u]), &policy, now()).is_empty(),
+            "window 11 < 12 days left"
         );
     }
 }

@@ -77,6 +77,38 @@ pub struct ReportRow {
     pub mfa_active: Cell<bool>,
     /// `access_key_1_*` and `access_key_2_*`.
     pub keys: [KeySlot; 2],
+    /// `cert_1_*` and `cert_2_*`: the signing certificate slots.
+    pub certs: [CertSlot; 2],
+}
+
+/// One signing certificate slot of a report row (`cert_N_active`, `cert_N_last_rotated`).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct CertSlot {
+    /// `cert_N_active`.
+    pub active: Cell<bool>,
+    /// `cert_N_last_rotated`: the certificate's upload date; `N/A` when the slot is empty.
+    pub last_rotated: Cell<Timestamp>,
+}
+
+impl ReportRow {
+    /// True only when the row says for sure that the user held no access key when the report
+    /// was generated: both `access_key_N_active` are `false` and both
+    /// `access_key_N_last_rotated` are `N/A`. A missing or unreadable cell counts as "may".
+    pub fn shows_no_access_key(&self) -> bool {
+        self.keys
+            .iter()
+            .all(|k| k.active == Cell::Value(false) && k.last_rotated == Cell::NotApplicable)
+    }
+
+    /// False only when the row says for sure that the user holds no signing certificate:
+    /// every `cert_N_active` is `false` and every `cert_N_last_rotated` is `N/A`. A missing or
+    /// unreadable cell counts as "may have one".
+    pub fn may_have_certificates(&self) -> bool {
+        !self
+            .certs
+            .iter()
+            .all(|c| c.active == Cell::Value(false) && c.last_rotated == Cell::NotApplicable)
+    }
 }
 
 impl ReportRow {
@@ -151,6 +183,11 @@ pub struct CredentialReport {
     /// When AWS generated it (`GetCredentialReport.GeneratedTime`, UTC); `None` when parsed
     /// from text alone.
     pub generated: Option<Timestamp>,
+    /// True when this fetch made AWS generate the report: the first
+    /// `GenerateCredentialReport` answered `STARTED` (AWS answers `COMPLETE` when it reuses a
+    /// report up to 4 hours old). Such a report was built after the fetch began, so it lists
+    /// every access key that existed then. False when parsed from text alone.
+    pub fresh: bool,
 }
 
 /// The report could not be read at all.
@@ -241,6 +278,13 @@ impl RowReader<'_> {
         self.parsed(column, parse_bool)
     }
 
+    fn cert_slot(&mut self, n: u8) -> CertSlot {
+        CertSlot {
+            active: self.boolean(&format!("cert_{n}_active")),
+            last_rotated: self.date(&format!("cert_{n}_last_rotated")),
+        }
+    }
+
     fn key_slot(&mut self, n: u8) -> KeySlot {
         KeySlot {
             active: self.boolean(&format!("access_key_{n}_active")),
@@ -285,6 +329,7 @@ pub fn parse(content: &[u8]) -> Result<CredentialReport, ParseError> {
             user_creation_time: r.date("user_creation_time"),
             mfa_active: r.boolean("mfa_active"),
             keys: [r.key_slot(1), r.key_slot(2)],
+            certs: [r.cert_slot(1), r.cert_slot(2)],
         };
         if !seen.insert(row.user.clone()) && !report.duplicates.contains(&row.user) {
             report.duplicates.push(row.user.clone());
@@ -334,6 +379,8 @@ pub async fn fetch(client: &aws_sdk_iam::Client, polling: Polling) -> Result<Cre
     use aws_sdk_iam::types::ReportStateType;
     let started = tokio::time::Instant::now();
     let mut pause = polling.first_pause;
+    let mut first = true;
+    let mut fresh = false;
     let wait = |pause: &mut std::time::Duration| {
         let this = *pause;
         *pause = (*pause * 2).min(polling.max_pause);
@@ -346,7 +393,11 @@ pub async fn fetch(client: &aws_sdk_iam::Client, polling: Polling) -> Result<Cre
         }
     };
     loop {
-        match client.generate_credential_report().send().await {
+        let answer = client.generate_credential_report().send().await;
+        if std::mem::take(&mut first) {
+            fresh = matches!(&answer, Ok(out) if out.state() == Some(&ReportStateType::Started));
+        }
+        match answer {
             Ok(out) if out.state() == Some(&ReportStateType::Complete) => {}
             Ok(_) => {
                 wait(&mut pause).await?;
@@ -363,6 +414,7 @@ pub async fn fetch(client: &aws_sdk_iam::Client, polling: Polling) -> Result<Cre
                 let content = out.content().map(|b| b.as_ref()).unwrap_or_default();
                 let mut report = parse(content).map_err(|e| super::Error::CredentialReportUnreadable(e.to_string()))?;
                 report.generated = out.generated_time().map(super::to_utc);
+                report.fresh = fresh;
                 return Ok(report);
             }
             Err(e)

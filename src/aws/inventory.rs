@@ -2,8 +2,12 @@
 //!
 //! Call budget (per account, `n` users): `GenerateCredentialReport` ×2 (AWS answers
 //! STARTED, then COMPLETE), `GetCredentialReport` ×1, `ListUsers` ×⌈n/100⌉,
-//! `ListVirtualMFADevices` ×1, `ListAccessKeys` ×n (always: AWS reuses a report for up to 4
-//! hours, so a key created since would be missing from it), and only where the report cannot
+//! `ListVirtualMFADevices` ×1, `ListAccessKeys` per user (every user when the report was
+//! reused — AWS reuses one for up to 4 hours, so a key created since would be missing from
+//! it; when this scan made AWS generate it, only users whose row may show a key),
+//! `ListSSHPublicKeys` ×n, `ListSigningCertificates` per user whose row may show a
+//! certificate, `ListServiceSpecificCredentials` ×⌈c/100⌉ (all users at once; the kinds
+//! `--credentials` leaves out cost nothing), and only where the report cannot
 //! answer (no row, a recreated user, an unreadable cell, a key it cannot match by
 //! `last_rotated == CreateDate` to exactly one slot — two keys or two slots of one second
 //! are ambiguous): `GetAccessKeyLastUsed` per key, `GetLoginProfile`,
@@ -23,10 +27,11 @@
 //! user and the users read in full so far ([`ReadFailure::partial`]).
 
 use super::credential_report::{self, Cell, KeySlot, Polling, ReportRow};
+use super::credentials::{self, CredentialKinds};
 use super::{Error, classify, to_utc};
 use crate::model::{
-    AccessKey, AccessKeyId, Account, KeyLastUsed, KeyStatus, MfaDevice, MfaKind, ROOT_USER, RootKey, RootUser,
-    ScanPhase, Timestamp, User,
+    AccessKey, AccessKeyId, Account, Credential, CredentialKind, KeyLastUsed, KeyStatus, MfaDevice, MfaKind, ROOT_USER,
+    RootCertificate, RootKey, RootUser, ScanPhase, Timestamp, User,
 };
 use aws_config::SdkConfig;
 use aws_sdk_iam::Client;
@@ -47,6 +52,8 @@ pub struct InventoryOptions {
     pub org_permits: Arc<Semaphore>,
     /// Credential report polling.
     pub polling: Polling,
+    /// The kinds of credential read (default: all).
+    pub kinds: CredentialKinds,
 }
 
 /// What one account holds.
@@ -144,6 +151,20 @@ pub async fn read_account(
         .await
         .map_err(|e| classify("iam:ListUsers", e))?;
     let virtual_mfa = virtual_mfa_by_user(&client).await?;
+    // One paged call for every user's service-specific credentials. Denied (or refused as a
+    // request this partition does not support): a warning, and the kind is left unread.
+    let service_specific = if opts.kinds.reads(CredentialKind::ServiceSpecific) {
+        match credentials::service_specific_all_users(&client).await {
+            Ok(map) => Some(map),
+            Err(e @ (Error::AccessDenied { .. } | Error::Unexpected { .. })) => {
+                warnings.push(format!("service-specific credentials not read ({e})"));
+                None
+            }
+            Err(e) => return Err(e.into()),
+        }
+    } else {
+        None
+    };
 
     let root_arn = format!("arn:{partition}:iam::{}:root", account.id);
     let root_row = report
@@ -163,6 +184,7 @@ pub async fn read_account(
                 .collect()
         })
         .unwrap_or_default();
+    let fresh = report.as_ref().is_some_and(|r| r.fresh);
     let total = iam_users.len();
     let done = AtomicUsize::new(0);
     progress(ScanPhase::ReadingUsers { done: 0, total });
@@ -172,16 +194,46 @@ pub async fn read_account(
         .iter()
         .map(|u| {
             let row = rows.get(u.user_name()).copied();
-            read_user_counted(&client, u, row, &virtual_mfa, opts, now, &done, total, progress)
+            let ssc = service_specific
+                .as_ref()
+                .map(|m| m.get(u.user_name()).cloned().unwrap_or_default());
+            // A report this scan made AWS generate lists every key that existed when the scan
+            // began: a user whose row shows no key slot needs no `ListAccessKeys`. A reused
+            // report (up to 4 h old) may miss a key created since: every user is listed.
+            let list_keys = !(fresh && row.is_some_and(ReportRow::shows_no_access_key));
+            read_user_counted(
+                &client,
+                u,
+                row,
+                list_keys,
+                ssc,
+                &virtual_mfa,
+                opts,
+                now,
+                &done,
+                total,
+                progress,
+            )
         })
         .collect();
     let mut results = stream::iter(reads).buffer_unordered(opts.user_concurrency.max(1));
 
     let mut users = Vec::with_capacity(total);
     let mut failure = None;
+    // Kind → (the first error, users whose listing of that kind was denied): one warning per
+    // kind, not one per user (an audit role without the action denies it for every user).
+    let mut denied: std::collections::BTreeMap<CredentialKind, (String, Vec<String>)> = Default::default();
     while let Some((name, result)) = results.next().await {
         match result {
-            Ok((user, user_warnings)) => {
+            Ok(UserRead {
+                user,
+                warnings: user_warnings,
+                denied: user_denied,
+            }) => {
+                for (kind, error) in user_denied {
+                    let entry = denied.entry(kind).or_insert_with(|| (error, Vec::new()));
+                    entry.1.push(user.name.clone());
+                }
                 users.push(user);
                 warnings.extend(user_warnings);
             }
@@ -198,6 +250,18 @@ pub async fn read_account(
         }
     }
     drop(results);
+    for (kind, (error, mut names)) in denied {
+        names.sort();
+        let who = match names.as_slice() {
+            [one] => format!("'{one}'"),
+            many => {
+                let shown: Vec<String> = many.iter().take(5).map(|n| format!("'{n}'")).collect();
+                let more = if many.len() > 5 { ", …" } else { "" };
+                format!("{} users ({}{more})", many.len(), shown.join(", "))
+            }
+        };
+        warnings.push(format!("{}s of {who} not read ({error})", kind.label()));
+    }
     users.sort_by(|a, b| a.name.cmp(&b.name));
     let inventory = Inventory { root, users, warnings };
     match failure {
@@ -216,15 +280,22 @@ async fn read_user_counted<'a>(
     client: &Client,
     u: &'a aws_sdk_iam::types::User,
     row: Option<&ReportRow>,
+    list_keys: bool,
+    service_specific: Option<Vec<Credential>>,
     virtual_mfa: &HashMap<String, String>,
     opts: &InventoryOptions,
     now: Timestamp,
     done: &AtomicUsize,
     total: usize,
     progress: &(dyn Fn(ScanPhase) + Send + Sync),
-) -> (&'a str, Result<(User, Vec<String>), Error>) {
+) -> (&'a str, Result<UserRead, Error>) {
     let _permit = opts.org_permits.acquire().await.ok();
-    let user = read_user(client, u, row, virtual_mfa, now).await;
+    let user = read_user(client, u, row, list_keys, virtual_mfa, &opts.kinds, now)
+        .await
+        .map(|mut read| {
+            read.user.credentials.extend(service_specific.unwrap_or_default());
+            read
+        });
     let n = done.fetch_add(1, Ordering::Relaxed) + 1;
     progress(ScanPhase::ReadingUsers { done: n, total });
     (u.user_name(), user)
@@ -319,6 +390,19 @@ async fn root_user(client: &Client, row: Option<&ReportRow>, root_virtual: bool)
         }
         Some((present, mfa, keys))
     });
+    // Certificates: any slot that says active or carries an upload date.
+    let signing_certificates = row
+        .map(|row| {
+            row.certs
+                .iter()
+                .filter(|c| c.active == Cell::Value(true) || c.last_rotated.value().is_some())
+                .map(|c| RootCertificate {
+                    active: c.active == Cell::Value(true),
+                    uploaded: c.last_rotated.value().copied(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     let (access_keys_present, mfa_enabled, access_keys) = match from_row {
         Some(facts) => facts,
         None => {
@@ -345,7 +429,16 @@ async fn root_user(client: &Client, row: Option<&ReportRow>, root_virtual: bool)
         mfa_enabled,
         mfa_kind,
         access_keys,
+        signing_certificates,
     })
+}
+
+/// One user as read, with the warnings about it (data that cannot be true) and the kinds of
+/// credential whose listing was denied (kind, the error in words).
+struct UserRead {
+    user: User,
+    warnings: Vec<String>,
+    denied: Vec<(CredentialKind, String)>,
 }
 
 /// Reads one user, with the warnings about it (data that cannot be true).
@@ -354,9 +447,11 @@ async fn read_user(
     client: &Client,
     u: &aws_sdk_iam::types::User,
     row: Option<&ReportRow>,
+    list_keys: bool,
     virtual_mfa: &HashMap<String, String>,
+    kinds: &CredentialKinds,
     now: Timestamp,
-) -> Result<(User, Vec<String>), Error> {
+) -> Result<UserRead, Error> {
     let name = u.user_name();
     let mut warnings = Vec::new();
     // The report row must be this user, not an earlier one of the same name.
@@ -369,7 +464,15 @@ async fn read_user(
         .filter(|r| trusted(r, now, &mut warnings));
     // Always listed: AWS reuses a report for up to 4 hours, so a key created since (a fresh
     // persistence key, say) would be missing from it.
-    let access_keys = access_keys(client, name, row).await?;
+    // `list_keys` false: the caller's fresh report row shows no key; it counts only when the
+    // row is this user's and trusted (checked just above), else keys are listed all the same.
+    let access_keys = if kinds.access_keys && (list_keys || row.is_none()) {
+        access_keys(client, name, row).await?
+    } else {
+        Vec::new()
+    };
+    let mut denied = Vec::new();
+    let credentials = other_credentials(client, name, row, kinds, &mut warnings, &mut denied).await?;
 
     let password_enabled = match row.map(|r| &r.password_enabled) {
         Some(Cell::Value(b)) => *b,
@@ -409,9 +512,44 @@ async fn read_user(
         mfa_active,
         mfa_devices,
         access_keys,
+        credentials,
     };
     warnings.extend(impossibilities(&user, now));
-    Ok((user, warnings))
+    Ok(UserRead { user, warnings, denied })
+}
+
+/// SSH public keys and signing certificates of `user`, the kinds in `kinds`. Certificates are
+/// listed only when the report row may show one ([`ReportRow::may_have_certificates`]; no
+/// row: listed). Access denied on either call goes to `denied` (the caller makes one warning
+/// per kind naming the users) and the kind is left out for that user; any other failure (a
+/// user deleted meanwhile: `NoSuchEntity`) is the user's failure.
+async fn other_credentials(
+    client: &Client,
+    user: &str,
+    row: Option<&ReportRow>,
+    kinds: &CredentialKinds,
+    warnings: &mut Vec<String>,
+    denied: &mut Vec<(CredentialKind, String)>,
+) -> Result<Vec<Credential>, Error> {
+    let mut out = Vec::new();
+    if kinds.reads(CredentialKind::SshPublicKey) {
+        match credentials::ssh_public_keys(client, user).await {
+            Ok(keys) => out.extend(keys),
+            Err(e @ Error::AccessDenied { .. }) => denied.push((CredentialKind::SshPublicKey, e.to_string())),
+            Err(e) => return Err(e),
+        }
+    }
+    if kinds.reads(CredentialKind::SigningCertificate) && row.is_none_or(ReportRow::may_have_certificates) {
+        match credentials::signing_certificates(client, user).await {
+            Ok((certs, w)) => {
+                out.extend(certs);
+                warnings.extend(w);
+            }
+            Err(e @ Error::AccessDenied { .. }) => denied.push((CredentialKind::SigningCertificate, e.to_string())),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
 }
 
 /// `ListAccessKeys`, with last use from the matching report slot ([`match_slots`]) or else
@@ -618,6 +756,7 @@ mod tests {
                     region: None,
                 }),
             }],
+            credentials: vec![],
         }
     }
 

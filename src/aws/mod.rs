@@ -7,6 +7,7 @@
 //! classified into [`Error`] at this boundary.
 
 pub mod credential_report;
+pub mod credentials;
 pub mod inventory;
 pub mod org;
 pub mod remediate;

@@ -29,5 +29,6 @@ pub fn scan_options(s: &Settings) -> ScanOptions {
     o.exclude = s.exclude_accounts.clone();
     o.account_concurrency = s.concurrency;
     o.user_concurrency = s.user_concurrency;
+    o.kinds = s.credentials.clone();
     o
 }

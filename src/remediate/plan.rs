@@ -352,6 +352,7 @@ mod tests {
 
     fn user(name: &str, keys: Vec<AccessKey>) -> User {
         User {
+            credentials: Vec::new(),
             name: name.into(),
             arn: format!("arn:aws:iam::111111111111:user/{name}"),
             path: "/".into(),
@@ -373,6 +374,7 @@ mod tests {
             ou_path: "/".into(),
         };
         let root = RootUser {
+            signing_certificates: Vec::new(),
             access_keys_present: false,
             mfa_enabled: true,
             mfa_kind: Some(MfaKind::Hardware),

@@ -181,11 +181,16 @@ pub struct AsffUser {
     pub create_date: String,
 }
 
-/// `keytriage/<account>/<rule>/<credential>`: the credential is the access key id, or the
-/// user name for findings about a user (password, MFA, several keys, stale), or `root`.
+/// `keytriage/<account>/<rule>/<credential>`: the credential is the access key id, the user
+/// name and the other credential's id (`alice/APKA…`: SSH key, certificate,
+/// service-specific credential), the user name for findings about a user (password, MFA,
+/// several keys, stale), or `root`.
 pub fn finding_id(f: &Finding) -> String {
     let credential = match (&f.access_key_id, f.user.as_str()) {
         (Some(k), _) => k.as_str().to_owned(),
+        (None, user) if f.credential.is_some() => {
+            format!("{user}/{}", f.credential.as_ref().map_or("", |c| c.id.as_str()))
+        }
         (None, ROOT_USER) => "root".to_owned(),
         (None, user) => user.to_owned(),
     };
@@ -352,6 +357,7 @@ mod tests {
             account_id: AccountId::parse("222222222222").unwrap(),
             user: user.into(),
             access_key_id: key.map(|k| AccessKeyId(k.into())),
+            credential: None,
             detail: "d".into(),
             controls: rule.controls(),
         }

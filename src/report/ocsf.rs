@@ -191,6 +191,7 @@ mod tests {
             account_id: AccountId::parse("222222222222").unwrap(),
             user: "alice".into(),
             access_key_id: Some(AccessKeyId("AKIAAAAAAAAAAAAAAAAA".into())),
+            credential: None,
             detail: "active key is 400 days old (limit 90)".into(),
             controls: Rule::KeyNotRotated.controls(),
         };

@@ -328,6 +328,7 @@ mod tests {
 
     fn user(name: &str, key: &str, created: Timestamp) -> User {
         User {
+            credentials: Vec::new(),
             name: name.into(),
             arn: String::new(),
             path: "/".into(),
@@ -364,6 +365,7 @@ mod tests {
             now,
         );
         let root = RootUser {
+            signing_certificates: Vec::new(),
             access_keys_present: false,
             mfa_enabled: true,
             mfa_kind: None,

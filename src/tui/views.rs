@@ -847,6 +847,7 @@ mod tests {
         let now = chrono::Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
         let id = AccountId::parse("111111111111").unwrap();
         let finding = |user: &str, rule: crate::audit::Rule| Finding {
+            credential: None,
             rule,
             severity: rule.severity(),
             account_id: id.clone(),
