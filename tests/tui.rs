@@ -281,16 +281,47 @@ fn stale_scan_events_are_ignored_and_refresh_keeps_selection() {
     assert_eq!(selected(&app), before);
 }
 
+/// The x of the last cell of `title` in row `y` of the buffer (numbers are right-aligned
+/// under their title).
+fn title_end(buf: &ratatui::buffer::Buffer, y: u16, title: &str) -> u16 {
+    let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_owned()).collect();
+    let start = line.find(title).unwrap_or_else(|| panic!("{title} not in {line:?}"));
+    (line[..start].chars().count() + title.chars().count() - 1) as u16
+}
+
 #[test]
-fn colour_marks_severity_and_no_color_removes_it() {
-    let app = app();
+fn severity_is_a_badge_not_a_row_colour_and_reads_without_colour() {
+    use ratatui::style::{Color, Modifier};
+    let mut app = app();
+    // The selection (reversed) moves off the row under test.
+    press(&mut app, Action::Down);
     let mut t = Terminal::new(TestBackend::new(110, 12)).unwrap();
     t.draw(|f| render::draw(&app, &Theme { no_color: false }, f)).unwrap();
-    // Row 4 is the first data row: prod-payments, whose worst finding is critical.
-    let cell = &t.backend().buffer()[(2, 4)];
-    assert_eq!(cell.fg, ratatui::style::Color::Red);
+    let buf = t.backend().buffer().clone();
+    // Row 4 is the first data row: prod-payments, 2 critical and 2 high findings. The row
+    // is sorted by CRIT, so its title carries the sort mark.
+    let (crit, high) = (title_end(&buf, 3, "CRIT▼"), title_end(&buf, 3, "HIGH"));
+    assert_eq!(buf[(crit, 4)].symbol(), "2");
+    assert_eq!((buf[(crit, 4)].fg, buf[(crit, 4)].bg), (Color::White, Color::Red));
+    assert_eq!((buf[(high, 4)].fg, buf[(high, 4)].bg), (Color::LightRed, Color::Reset));
+    // The name is not coloured; the marker is, and says "critical" by its shape.
+    assert_eq!(buf[(3, 4)].fg, Color::Reset, "rows are not red");
+    assert_eq!(buf[(1, 4)].symbol(), "‼");
+    assert_eq!(buf[(1, 4)].bg, Color::Red);
+    // A zero count is plain.
+    let med = title_end(&buf, 3, "MED");
+    assert_eq!((buf[(med, 4)].symbol(), buf[(med, 4)].fg), ("0", Color::Reset));
+
+    // NO_COLOR: no colour anywhere, and critical (reversed, bold) still differs from high
+    // (bold only).
     let t = screen(&app, 110, 12);
-    assert_eq!(t.backend().buffer()[(2, 4)].fg, ratatui::style::Color::Reset);
+    let buf = t.backend().buffer();
+    assert!(buf.content().iter().all(|c| c.fg == Color::Reset && c.bg == Color::Reset));
+    let crit_mod = buf[(crit, 4)].modifier;
+    let high_mod = buf[(high, 4)].modifier;
+    assert!(crit_mod.contains(Modifier::REVERSED | Modifier::BOLD), "{crit_mod:?}");
+    assert!(high_mod.contains(Modifier::BOLD) && !high_mod.contains(Modifier::REVERSED));
+    assert_eq!(buf[(3, 4)].modifier, Modifier::empty(), "the name is plain");
 }
 
 #[test]

@@ -81,39 +81,53 @@ fn render_header(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         Span::raw(format!(" {org} ")),
         Span::styled(app.identity.clone(), theme.muted()),
     ]);
-    let (done, total, failed) = app.store.progress();
-    let skipped = app
-        .store
-        .accounts
-        .iter()
-        .filter(|e| e.scan.as_ref().is_some_and(|s| s.scan.status == ScanStatus::Skipped))
-        .count();
+    let (done, total, _) = app.store.progress();
+    // Unscanned accounts counted by the SCAN column's word (denied, failed, partial,
+    // skipped), so the header and the table say the same thing.
+    let mut outcomes: Vec<(String, usize)> = Vec::new();
+    for e in app.store.accounts.iter().filter(|e| !e.scanning()) {
+        let ok = e.scan.as_ref().is_some_and(|s| s.scan.status == ScanStatus::Ok);
+        if !ok {
+            let word = e.scan_cell();
+            match outcomes.iter_mut().find(|(w, _)| *w == word) {
+                Some((_, n)) => *n += 1,
+                None => outcomes.push((word, 1)),
+            }
+        }
+    }
+    let accounts = |n: usize| if n == 1 { "account" } else { "accounts" };
     let mut second = vec![];
     if let Some(e) = &app.store.discovery_error {
         second.push(Span::styled(format!(" {e}"), theme.error()));
     } else if !app.store.discovered {
         second.push(Span::raw(" listing the organization's accounts…"));
     } else if done < total {
-        let bar_w = 20usize;
+        let bar_w = if area.width >= 100 { 20 } else { 10 };
         let filled = (done * bar_w).checked_div(total).unwrap_or(0);
         second.push(Span::raw(format!(
-            " scanning {done}/{total} accounts [{}{}]",
+            " scanning {done}/{total} {} [{}{}]",
+            accounts(total),
             "█".repeat(filled),
             "·".repeat(bar_w - filled)
         )));
     } else {
-        second.push(Span::raw(format!(" scanned {total} accounts")));
+        second.push(Span::raw(format!(" scanned {total} {}", accounts(total))));
     }
-    if failed > 0 {
-        second.push(Span::styled(format!(" · {failed} failed"), theme.error()));
-    }
-    if skipped > 0 {
-        second.push(Span::raw(format!(" · {skipped} skipped")));
+    for (word, n) in &outcomes {
+        let style = if word == "skipped" { theme.muted() } else { theme.error() };
+        second.push(Span::styled(format!(" · {n} {word}"), style));
     }
     let counts = app.store.severity_counts;
-    second.push(Span::raw("  findings:"));
+    let used: usize = second.iter().map(|s| s.width()).sum();
+    // "findings:" only when the counts still fit after it.
+    if used + 40 <= usize::from(area.width) {
+        second.push(Span::raw("  findings:"));
+    } else {
+        second.push(Span::raw(" "));
+    }
     for (s, n) in Severity::ALL.iter().zip(counts).take(4) {
-        second.push(Span::styled(format!(" {} {n}", sev_label(*s)), theme.severity(*s)));
+        second.push(Span::raw(" "));
+        second.push(Span::styled(format!("{} {n}", sev_label(*s)), theme.severity(*s)));
     }
     Paragraph::new(vec![first, Line::from(second)]).render(area, buf);
 }

@@ -8,7 +8,7 @@
 
 use super::keymap::Context;
 use super::store::{AccountEntry, Store};
-use super::table::{Column, Order, Row, RowId, SortKey, col, num};
+use super::table::{Badge, Column, Order, Row, RowId, SortKey, col, ident, num, text};
 use crate::audit::{Finding, Policy, ROOT_USER, Severity};
 use crate::model::{AccessKey, AccountId, MfaKind, ScanStatus, Timestamp, User, age_days};
 use std::collections::HashMap;
@@ -272,64 +272,64 @@ impl ViewKind {
 }
 
 const ACCOUNT_COLUMNS: &[Column] = &[
-    col("NAME", 10, 22, 0),
-    col("ID", 12, 12, 1),
-    col("OU", 4, 20, 1),
-    col("STATE", 9, 9, 6),
+    ident("NAME", 10, 0),
+    ident("ID", 12, 1),
+    ident("OU", 4, 5),
+    col("STATE", 6, 9, 6),
     col("SCAN", 6, 13, 0),
-    num("USERS", 6, 2),
-    num("KEYS", 5, 3),
-    num("OLD", 4, 3),
-    num("NOMFA", 6, 3),
-    num("CRIT", 5, 1),
-    num("HIGH", 5, 1),
-    num("MED", 4, 2),
-    num("LOW", 4, 4),
+    num("USERS", 5, 2),
+    num("KEYS", 4, 3),
+    num("OLD", 3, 3),
+    num("NOMFA", 5, 3),
+    num("CRIT", 4, 1).badge(Badge::Count(Severity::Critical)),
+    num("HIGH", 4, 1).badge(Badge::Count(Severity::High)),
+    num("MED", 3, 2).badge(Badge::Count(Severity::Medium)),
+    num("LOW", 3, 4).badge(Badge::Count(Severity::Low)),
 ];
 
 const USER_COLUMNS: &[Column] = &[
-    col("ACCOUNT", 8, 20, 2),
-    col("USER", 8, 24, 0),
-    col("PATH", 4, 14, 6),
+    ident("ACCOUNT", 8, 2),
+    ident("USER", 8, 0),
+    ident("PATH", 4, 6),
     col("PASSWORD", 8, 16, 3),
     col("MFA", 4, 8, 1),
-    col("KEYS", 6, 8, 2),
-    num("OLDEST", 7, 1),
+    col("KEYS", 4, 8, 2),
+    num("OLDEST", 6, 1),
     col("LAST ACTIVITY", 8, 13, 4),
-    col("FINDINGS", 8, 16, 0),
+    text("FINDINGS", 8, 0).badge(Badge::Row),
 ];
 
 const KEY_COLUMNS: &[Column] = &[
-    col("ACCOUNT", 8, 20, 2),
-    col("USER", 8, 22, 1),
-    col("ACCESS KEY", 20, 20, 0),
-    col("STATUS", 8, 8, 1),
+    ident("ACCOUNT", 8, 2),
+    ident("USER", 8, 1),
+    ident("ACCESS KEY", 20, 0),
+    col("STATUS", 6, 8, 1),
     num("AGE", 5, 0),
     col("CREATED", 10, 10, 5),
     col("LAST USED", 8, 10, 1),
-    col("SERVICE", 4, 12, 3),
-    col("REGION", 6, 14, 4),
-    col("FINDINGS", 8, 40, 2),
+    ident("SERVICE", 4, 3),
+    ident("REGION", 6, 4),
+    text("FINDINGS", 8, 2).badge(Badge::Row),
 ];
 
 const JOURNAL_COLUMNS: &[Column] = &[
     col("TIME (UTC)", 19, 19, 0),
     col("ACTION", 10, 10, 0),
-    col("RESULT", 11, 11, 0),
-    col("ACCOUNT", 12, 12, 1),
-    col("USER", 8, 20, 0),
-    col("ACCESS KEY", 20, 20, 1),
-    col("REQUEST ID", 10, 36, 3),
-    col("ERROR", 8, 60, 2),
+    col("RESULT", 11, 11, 0).badge(Badge::Row),
+    ident("ACCOUNT", 12, 1),
+    ident("USER", 8, 0),
+    ident("ACCESS KEY", 20, 1),
+    ident("REQUEST ID", 10, 3),
+    text("ERROR", 8, 2),
 ];
 
 const FINDING_COLUMNS: &[Column] = &[
-    col("SEV", 4, 4, 0),
+    col("SEV", 4, 4, 0).badge(Badge::Row),
     col("RULE", 10, 23, 0),
-    col("ACCOUNT", 8, 20, 1),
-    col("USER", 8, 20, 0),
-    col("ACCESS KEY", 10, 20, 2),
-    col("DETAIL", 10, 60, 1),
+    ident("ACCOUNT", 8, 1),
+    ident("USER", 8, 0),
+    ident("ACCESS KEY", 10, 2),
+    text("DETAIL", 10, 1),
     col("CONTROLS", 8, 22, 3),
 ];
 
@@ -416,12 +416,13 @@ fn account_row(e: &AccountEntry, policy: &Policy, now: Timestamp) -> Row {
         numbers(keys),
         numbers(old),
         numbers(no_mfa),
-        // An account that could not be read is not clean: its counts say "?", and it sorts
-        // just below accounts with a critical finding (worst first).
+        // An account that could not be read is not clean: its counts say "?". Having no
+        // count, it sorts after every scanned account in either direction (never between
+        // CRIT 2 and CRIT 0); its SCAN cell says why.
         if scanned {
             (sev(Severity::Critical).to_string(), SortKey::Num(risk(&all)))
         } else if e.scan.as_ref().is_some_and(|s| s.scan.status == ScanStatus::Failed) {
-            ("?".into(), SortKey::Num(999_999_999))
+            ("?".into(), SortKey::None)
         } else {
             ("-".into(), SortKey::None)
         },
@@ -434,7 +435,7 @@ fn account_row(e: &AccountEntry, policy: &Policy, now: Timestamp) -> Row {
         RowId::Account(a.id.clone()),
         cols,
         if failed {
-            Some(Severity::High)
+            None
         } else {
             e.findings.iter().map(|f| f.severity).max()
         },
@@ -447,10 +448,19 @@ pub fn mfa_word(kind: Option<MfaKind>) -> &'static str {
     kind.map(MfaKind::as_str).unwrap_or("none")
 }
 
-/// What a user's findings add up to: "HIGH ×3" (worst severity × count), or "-".
+/// What a user's findings add up to: the worst severity and how many have it, then the
+/// total when there are others ("HIGH 2 of 6", "CRIT 1"), or "-".
 fn findings_summary(fs: &[&Finding]) -> (String, SortKey) {
     match fs.iter().map(|f| f.severity).max() {
-        Some(worst) => (format!("{} ×{}", sev_label(worst), fs.len()), SortKey::Num(risk(fs))),
+        Some(worst) => {
+            let n = fs.iter().filter(|f| f.severity == worst).count();
+            let text = if n == fs.len() {
+                format!("{} {n}", sev_label(worst))
+            } else {
+                format!("{} {n} of {}", sev_label(worst), fs.len())
+            };
+            (text, SortKey::Num(risk(fs)))
+        }
         None => ("-".into(), SortKey::Num(0)),
     }
 }
