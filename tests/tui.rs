@@ -170,6 +170,12 @@ fn drill_down_and_back_keeps_the_selection() {
     let second = selected(&app);
     press(&mut app, Action::Up);
     press(&mut app, Action::Open);
+    // The root user leads the users (its findings are critical); the next is an IAM user.
+    assert_eq!(
+        selected(&app),
+        Some(RowId::User(prod.clone(), keytriage::audit::ROOT_USER.into()))
+    );
+    press(&mut app, Action::Down);
     press(&mut app, Action::Open);
     assert!(matches!(app.view().kind, ViewKind::User(..)));
     press(&mut app, Action::Back);
@@ -767,4 +773,92 @@ fn a_rotation_without_an_answer_names_the_orphan_key_and_shows_it() {
             .is_some(),
         "the orphan key is in the store, to deactivate and delete"
     );
+}
+
+fn open_view(app: &mut App, name: &str) {
+    press(app, Action::Command);
+    type_text(app, name);
+    app.on_key(KeyEvent::from(KeyCode::Enter));
+    app.refresh();
+}
+
+fn screen_text(app: &App, w: u16, h: u16) -> String {
+    let t = screen(app, w, h);
+    let buf = t.backend().buffer();
+    (0..h)
+        .map(|y| (0..w).map(|x| buf[(x, y)].symbol().to_owned()).collect::<String>())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn a_root_finding_is_readable_in_full_with_evidence_and_what_to_do() {
+    let mut app = app();
+    open_view(&mut app, "findings");
+    let prod = AccountId::parse("111111111111").unwrap();
+    let root = keytriage::audit::ROOT_USER;
+    let id = RowId::Finding(prod.clone(), root.into(), None, "root-access-key");
+    app.view_select(&id);
+    assert_eq!(selected(&app), Some(id));
+    // Enter has no other job on a root finding: it opens the detail.
+    press(&mut app, Action::Open);
+    assert_eq!(app.mode, Mode::Detail);
+    let detail = app.store.accounts[0]
+        .findings
+        .iter()
+        .find(|f| f.rule.id() == "root-access-key")
+        .map(|f| f.detail.clone())
+        .unwrap();
+    let text = keytriage::tui::detail::build(
+        app.detail.as_ref().unwrap(),
+        &app.store,
+        &app.policy,
+        app.now,
+        &Theme { no_color: true },
+    )
+    .unwrap()
+    .text();
+    assert!(text.contains(&detail), "full detail '{detail}' in {text}");
+    assert!(text.contains("CIS 1.4, IAM.4"));
+    assert!(text.contains("evidence") && text.contains("what to do"));
+    assert!(text.contains("keytriage cannot change root keys"));
+    insta::assert_snapshot!("detail_root_finding_80x24", screen(&app, 80, 24).backend());
+    insta::assert_snapshot!("detail_root_finding_200x60", screen(&app, 200, 60).backend());
+    // Esc closes; i opens it again from the same row.
+    press(&mut app, Action::Back);
+    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.view().kind, ViewKind::Findings, "Esc closed the popup only");
+    press(&mut app, Action::Details);
+    assert_eq!(app.mode, Mode::Detail);
+}
+
+#[test]
+fn an_account_error_is_shown_in_full_with_its_hint() {
+    let mut app = app();
+    app.view_select(&RowId::Account(AccountId::parse("333333333333").unwrap()));
+    press(&mut app, Action::Details);
+    assert_eq!(app.mode, Mode::Detail);
+    let screen80 = screen_text(&app, 80, 24).replace(['│', '\n'], "");
+    let squeezed: String = screen80.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        squeezed.contains("cannot assume arn:aws:iam::333333333333:role/OrganizationAccountAccessRole"),
+        "whole error, wrapped: {squeezed}"
+    );
+    assert!(squeezed.contains("trusts the caller"), "hint: {squeezed}");
+    insta::assert_snapshot!("detail_account_error_80x24", screen(&app, 80, 24).backend());
+}
+
+#[test]
+fn root_findings_are_reachable_from_the_account() {
+    let mut app = app();
+    press(&mut app, Action::Open);
+    let prod = AccountId::parse("111111111111").unwrap();
+    let root = RowId::User(prod, keytriage::audit::ROOT_USER.into());
+    assert_eq!(selected(&app), Some(root), "the root user leads its account's users");
+    let row = app.view().table.selected_row().unwrap();
+    assert_eq!(row.cells.last().map(|c| c.as_str()), Some("CRIT 2"));
+    press(&mut app, Action::Open);
+    assert_eq!(app.mode, Mode::Detail, "Enter on the root user shows it in full");
+    let text = screen_text(&app, 120, 40);
+    assert!(text.contains("root-access-key") && text.contains("root-no-mfa"), "{text}");
 }

@@ -75,6 +75,8 @@ pub enum Mode {
     Command,
     /// The help overlay is open.
     Help,
+    /// The detail popup of [`App::detail`] is open.
+    Detail,
 }
 
 /// A one-line message in the footer.
@@ -136,6 +138,11 @@ pub struct App {
     pub flash: Option<Flash>,
     /// The write flow, which owns the open dialog (at most one).
     pub write: WriteFlow,
+    /// The row the detail popup shows (in [`Mode::Detail`]).
+    pub detail: Option<RowId>,
+    /// Lines the detail popup is scrolled down; the drawing clamps it to the end and
+    /// writes back what it used.
+    pub detail_scroll: std::cell::Cell<u16>,
 }
 
 impl App {
@@ -152,6 +159,8 @@ impl App {
             command: String::new(),
             flash: None,
             write: WriteFlow::default(),
+            detail: None,
+            detail_scroll: std::cell::Cell::new(0),
         }
     }
 
@@ -243,6 +252,10 @@ impl App {
                 }
                 None
             }
+            Mode::Detail => {
+                self.detail_key(key);
+                None
+            }
             Mode::Normal => {
                 let action = keymap::lookup(&key, &self.contexts())?;
                 self.update(action)
@@ -283,6 +296,7 @@ impl App {
             }
             Action::Help => self.mode = Mode::Help,
             Action::Open => self.open(),
+            Action::Details => self.show_details(),
             Action::Back => self.back(),
             Action::Rescan => return self.rescan(),
             Action::Quit => return Some(Effect::Quit),
@@ -391,20 +405,15 @@ impl App {
             return;
         };
         match id {
+            // The root user has no user view: Enter shows its finding (or it) in full.
+            RowId::Finding(_, u, _, _) | RowId::User(_, u) if is_root(&u) => self.show_details(),
             RowId::Account(a) => self.push(ViewKind::Users(Some(a))),
             RowId::User(a, u) => self.push(ViewKind::User(a, u)),
             RowId::Key(a, u, k) => {
                 self.push(ViewKind::User(a.clone(), u.clone()));
                 self.view_mut().table.select_id(&RowId::Key(a, u, k));
             }
-            RowId::Finding(a, u, _, _) if is_root(&u) => {
-                self.push(ViewKind::Users(Some(a)));
-                self.flash = Some(Flash {
-                    text: "root user findings are fixed by signing in as the root user".into(),
-                    error: false,
-                });
-            }
-            RowId::Journal(..) => {}
+            RowId::Journal(..) => self.show_details(),
             RowId::Finding(a, u, k, _) => {
                 self.push(ViewKind::User(a.clone(), u.clone()));
                 if let Some(k) = k {
@@ -412,6 +421,42 @@ impl App {
                 }
             }
         }
+    }
+
+    /// Opens the detail popup on the selected row (or says there is none).
+    fn show_details(&mut self) {
+        match self.view().table.selected_row().map(|r| r.id.clone()) {
+            Some(id) => {
+                self.detail = Some(id);
+                self.detail_scroll.set(0);
+                self.mode = Mode::Detail;
+            }
+            None => self.say("no row selected: nothing to show", false),
+        }
+    }
+
+    /// Keys in the detail popup, through the keymap: moves scroll it, back, info, help and
+    /// quit close it.
+    fn detail_key(&mut self, key: KeyEvent) {
+        let scroll = self.detail_scroll.get();
+        let page = 10;
+        let next = match keymap::lookup(&key, &[Context::Global]) {
+            Some(Action::Down) => scroll.saturating_add(1),
+            Some(Action::Up) => scroll.saturating_sub(1),
+            Some(Action::PageDown) => scroll.saturating_add(page),
+            Some(Action::PageUp) => scroll.saturating_sub(page),
+            Some(Action::Top) => 0,
+            Some(Action::Bottom) => u16::MAX,
+            _ if key.code == KeyCode::Enter => return self.close_details(),
+            Some(Action::Back | Action::Details | Action::Quit | Action::Help) => return self.close_details(),
+            _ => scroll,
+        };
+        self.detail_scroll.set(next);
+    }
+
+    fn close_details(&mut self) {
+        self.detail = None;
+        self.mode = Mode::Normal;
     }
 
     fn back(&mut self) {

@@ -6,6 +6,7 @@
 //! This module must not import `aws_sdk_*`.
 
 pub mod app;
+pub mod detail;
 pub mod dialog;
 pub mod keymap;
 pub mod render;

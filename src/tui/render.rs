@@ -61,6 +61,18 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     if app.mode == Mode::Help {
         render_help(app, theme, area, buf);
     }
+    if app.mode == Mode::Detail {
+        let detail = app
+            .detail
+            .as_ref()
+            .and_then(|id| super::detail::build(id, &app.store, &app.policy, app.now, theme))
+            .unwrap_or_else(|| super::detail::Detail {
+                title: "gone".into(),
+                lines: vec![Line::raw("this row is no longer in the latest scan")],
+            });
+        let used = super::detail::render(&detail, app.detail_scroll.get(), area, buf, theme);
+        app.detail_scroll.set(used);
+    }
     app.write.render(area, buf, theme);
 }
 

@@ -10,7 +10,7 @@ use super::keymap::Context;
 use super::store::{AccountEntry, Store};
 use super::table::{Badge, Column, Order, Row, RowId, SortKey, col, ident, num, text};
 use crate::audit::{Finding, Policy, ROOT_USER, Severity};
-use crate::model::{AccessKey, AccountId, MfaKind, ScanStatus, Timestamp, User, age_days};
+use crate::model::{AccessKey, AccountId, MfaKind, RootUser, ScanStatus, Timestamp, User, age_days};
 use std::collections::HashMap;
 
 /// Which list is on screen.
@@ -122,7 +122,7 @@ pub const VIEWS: &[ViewSpec] = &[
         columns: JOURNAL_COLUMNS,
         scoped_by: &[],
         sort: ("TIME (UTC)", Order::Desc),
-        contexts: &[],
+        contexts: &[Drillable],
         shows_progress: false,
     },
     ViewSpec {
@@ -214,11 +214,21 @@ impl ViewKind {
             Self::Accounts => store.accounts.iter().map(|e| account_row(e, policy, now)).collect(),
             Self::Users(scope) => {
                 let index = by_user();
-                users(store, scope.as_ref())
-                    .map(|(e, u)| {
+                // The root user leads each account's users (its findings are the worst).
+                let roots = store
+                    .accounts
+                    .iter()
+                    .filter(|e| scope.as_ref().is_none_or(|id| &e.account.id == id))
+                    .filter_map(|e| {
+                        let root = e.scan.as_ref()?.root.as_ref()?;
+                        let mine = index.get(&(&e.account.id, ROOT_USER)).unwrap_or(&none);
+                        Some(root_row(e, root, mine, now))
+                    });
+                roots
+                    .chain(users(store, scope.as_ref()).map(|(e, u)| {
                         let mine = index.get(&(&e.account.id, u.name.as_str())).unwrap_or(&none);
                         user_row(e, u, mine, policy, now)
-                    })
+                    }))
                     .collect()
             }
             Self::User(..) | Self::Keys => {
@@ -517,6 +527,53 @@ fn user_row(e: &AccountEntry, u: &User, mine: &[&Finding], policy: &Policy, now:
     ];
     Row::new(
         RowId::User(e.account.id.clone(), u.name.clone()),
+        cols,
+        mine.iter().map(|f| f.severity).max(),
+        false,
+    )
+}
+
+/// The root user as a row of the users view, from the root facts of the scan (credential
+/// report `<root_account>` row): MFA, its keys' count and age, last key use, its findings.
+fn root_row(e: &AccountEntry, root: &RootUser, mine: &[&Finding], now: Timestamp) -> Row {
+    let active = root.access_keys.iter().filter(|k| k.active).count();
+    let inactive = root.access_keys.len() - active;
+    let (active, keys_text) = if root.access_keys.is_empty() && root.access_keys_present {
+        (1, "present".to_owned())
+    } else {
+        (active, format!("{active}A {inactive}I"))
+    };
+    let oldest = root
+        .access_keys
+        .iter()
+        .filter(|k| k.active)
+        .map(|k| age_days(k.created, now))
+        .max();
+    let last = root
+        .access_keys
+        .iter()
+        .filter_map(|k| k.last_used.as_ref().map(|u| u.date))
+        .max();
+    let mfa = if root.mfa_enabled { mfa_word(root.mfa_kind) } else { "none" };
+    let cols: Vec<(String, SortKey)> = vec![
+        (e.account.name.clone(), SortKey::Text),
+        (ROOT_USER.to_owned(), SortKey::Text),
+        ("-".to_owned(), SortKey::Text),
+        ("-".to_owned(), SortKey::None),
+        (mfa.into(), SortKey::Text),
+        (keys_text, SortKey::Num(active as i64 * 10 + inactive as i64)),
+        (
+            oldest.map(|d| format!("{d}d")).unwrap_or_else(|| "-".into()),
+            oldest.map(SortKey::Num).unwrap_or(SortKey::None),
+        ),
+        (
+            last.map(|t| ago(t, now)).unwrap_or_else(|| "-".into()),
+            last.map(|t| SortKey::Num(age_days(t, now))).unwrap_or(SortKey::None),
+        ),
+        findings_summary(mine),
+    ];
+    Row::new(
+        RowId::User(e.account.id.clone(), ROOT_USER.to_owned()),
         cols,
         mine.iter().map(|f| f.severity).max(),
         false,
