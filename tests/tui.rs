@@ -322,7 +322,11 @@ fn severity_is_a_badge_not_a_row_colour_and_reads_without_colour() {
     // (bold only).
     let t = screen(&app, 110, 12);
     let buf = t.backend().buffer();
-    assert!(buf.content().iter().all(|c| c.fg == Color::Reset && c.bg == Color::Reset));
+    assert!(
+        buf.content()
+            .iter()
+            .all(|c| c.fg == Color::Reset && c.bg == Color::Reset)
+    );
     let crit_mod = buf[(crit, 4)].modifier;
     let high_mod = buf[(high, 4)].modifier;
     assert!(crit_mod.contains(Modifier::REVERSED | Modifier::BOLD), "{crit_mod:?}");
@@ -582,6 +586,13 @@ fn rotation_shows_the_secret_once_then_offers_to_deactivate_the_old_key() {
     );
     let text = format!("{}", screen(&app, 90, 24).backend());
     assert!(!text.contains("wJalrXUtnFEMI"), "the secret is gone from the screen");
+    // "Later" says what stays as it is.
+    app.on_key(KeyEvent::from(KeyCode::Esc));
+    assert!(!app.write.is_open());
+    assert_eq!(
+        app.flash.as_ref().map(|f| f.text.as_str()),
+        Some("later: AKIAOLD0000000000001 stays active; deactivate it once every application uses the new key")
+    );
 }
 
 #[test]
@@ -860,5 +871,72 @@ fn root_findings_are_reachable_from_the_account() {
     press(&mut app, Action::Open);
     assert_eq!(app.mode, Mode::Detail, "Enter on the root user shows it in full");
     let text = screen_text(&app, 120, 40);
-    assert!(text.contains("root-access-key") && text.contains("root-no-mfa"), "{text}");
+    assert!(
+        text.contains("root-access-key") && text.contains("root-no-mfa"),
+        "{text}"
+    );
+}
+
+#[test]
+fn every_key_gets_an_answer_and_answers_go_stale() {
+    let mut app = app();
+    // A key action on the accounts view: nothing to do here, and where it works.
+    app.on_key(KeyEvent::from(KeyCode::Char('d')));
+    let text = app.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default();
+    assert!(text.starts_with("d: nothing to do here"), "{text}");
+    assert!(text.contains("open a user or :keys"), "{text}");
+    app.on_key(KeyEvent::from(KeyCode::Char('z')));
+    assert_eq!(
+        app.flash.as_ref().map(|f| f.text.as_str()),
+        Some("z: no such key here (? lists them)")
+    );
+    // Rescan: started (with the time), then finished (with the time and the outcome).
+    let Some(Effect::Rescan(a)) = press(&mut app, Action::Rescan) else { panic!() };
+    assert_eq!(
+        app.flash.as_ref().map(|f| f.text.as_str()),
+        Some("rescanning prod-payments (111111111111) since 12:00:00 UTC…")
+    );
+    assert!(format!("{}", screen(&app, 80, 24).backend()).contains("rescanning prod-payments"));
+    let later = app.now + chrono::Duration::seconds(3);
+    app.tick(later);
+    let done = events()
+        .into_iter()
+        .find(|e| matches!(e, ScanEvent::AccountDone { scan, .. } if scan.account.id == a.id))
+        .unwrap();
+    app.on_scan_event(done);
+    assert_eq!(
+        app.flash.as_ref().map(|f| f.text.as_str()),
+        Some("rescanned prod-payments at 12:00:03 UTC: ok, 5 findings")
+    );
+    // Stale after ten seconds on screen.
+    app.tick(later + chrono::Duration::seconds(1));
+    app.tick(later + chrono::Duration::seconds(5));
+    assert!(app.flash.is_some());
+    app.tick(later + chrono::Duration::seconds(12));
+    assert_eq!(app.flash, None, "cleared when stale");
+}
+
+#[test]
+fn cancel_says_nothing_was_changed() {
+    let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
+    press(&mut app, Action::Key(KeyAction::Deactivate));
+    assert!(app.write.is_open());
+    app.on_key(KeyEvent::from(KeyCode::Esc));
+    assert!(!app.write.is_open());
+    assert_eq!(
+        app.flash.as_ref().map(|f| f.text.as_str()),
+        Some("cancelled: did not deactivate AKIAOLD0000000000001; nothing was changed")
+    );
+}
+
+#[test]
+fn header_says_denied_like_the_scan_column_and_counts_fit_at_80_columns() {
+    let app = app();
+    let text = screen_text(&app, 80, 24);
+    let header = text.lines().nth(1).unwrap();
+    assert!(header.contains("1 denied") && !header.contains("failed"), "{header}");
+    assert!(header.contains("LOW 1"), "every count fits: {header}");
+    // The denied account sorts after every scanned one, not between CRIT 2 and CRIT 0.
+    let order: Vec<String> = app.view().table.shown().map(|r| r.cells[0].to_string()).collect();
+    assert_eq!(order, ["prod-payments", "empty-sandbox", "locked-research", "legacy"]);
 }

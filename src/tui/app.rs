@@ -143,7 +143,14 @@ pub struct App {
     /// Lines the detail popup is scrolled down; the drawing clamps it to the end and
     /// writes back what it used.
     pub detail_scroll: std::cell::Cell<u16>,
+    /// Accounts rescanned by `R` whose result has not arrived: their result is announced.
+    rescanning: Vec<crate::model::AccountId>,
+    /// The footer message on screen and since when (the app's clock), to clear it when stale.
+    flash_since: Option<(String, Timestamp)>,
 }
+
+/// A message older than this (seconds) is cleared; errors stay three times as long.
+const FLASH_SECONDS: i64 = 10;
 
 impl App {
     /// A new app on the accounts view.
@@ -161,6 +168,8 @@ impl App {
             write: WriteFlow::default(),
             detail: None,
             detail_scroll: std::cell::Cell::new(0),
+            rescanning: Vec::new(),
+            flash_since: None,
         }
     }
 
@@ -211,13 +220,53 @@ impl App {
                 error: true,
             });
         }
+        let done = match &event {
+            ScanEvent::AccountDone { scan, scan_id, .. } if *scan_id == self.store.scan_id => {
+                Some(scan.account.id.clone())
+            }
+            _ => None,
+        };
         self.store.apply(event, &self.policy, self.now);
+        if let Some(id) = done.filter(|id| self.rescanning.contains(id)) {
+            self.rescanning.retain(|a| a != &id);
+            if let Some(e) = self.store.entry(&id) {
+                let text = format!(
+                    "rescanned {} at {} UTC: {}, {} finding{}",
+                    e.account.name,
+                    self.now.format("%H:%M:%S"),
+                    e.scan_cell(),
+                    e.findings.len(),
+                    if e.findings.len() == 1 { "" } else { "s" }
+                );
+                self.say(text, false);
+            }
+        }
     }
 
     /// Advances the clock.
     pub fn tick(&mut self, now: Timestamp) {
         self.now = now;
+        self.expire_flash();
         self.refresh();
+    }
+
+    /// Clears the footer message once it has been on screen for [`FLASH_SECONDS`] (three
+    /// times that for an error).
+    fn expire_flash(&mut self) {
+        let Some(flash) = &self.flash else {
+            self.flash_since = None;
+            return;
+        };
+        match &self.flash_since {
+            Some((text, since)) if *text == flash.text => {
+                let limit = if flash.error { FLASH_SECONDS * 3 } else { FLASH_SECONDS };
+                if (self.now - *since).num_seconds() >= limit {
+                    self.flash = None;
+                    self.flash_since = None;
+                }
+            }
+            _ => self.flash_since = Some((flash.text.clone(), self.now)),
+        }
     }
 
     /// The keymap contexts active in the current view.
@@ -256,10 +305,13 @@ impl App {
                 self.detail_key(key);
                 None
             }
-            Mode::Normal => {
-                let action = keymap::lookup(&key, &self.contexts())?;
-                self.update(action)
-            }
+            Mode::Normal => match keymap::lookup(&key, &self.contexts()) {
+                Some(action) => self.update(action),
+                None => {
+                    self.nothing_here(key);
+                    None
+                }
+            },
         }
     }
 
@@ -303,6 +355,35 @@ impl App {
             Action::Key(a) => self.ask(a),
         }
         None
+    }
+
+    /// A key with no job in this view says so (and where it has one).
+    fn nothing_here(&mut self, key: KeyEvent) {
+        let Some(name) = (match key.code {
+            KeyCode::Char(c) if !c.is_control() => Some(c.to_string()),
+            KeyCode::Enter => Some("Enter".into()),
+            KeyCode::Tab => Some("Tab".into()),
+            KeyCode::Backspace => Some("Backspace".into()),
+            KeyCode::Delete => Some("Delete".into()),
+            _ => None,
+        }) else {
+            return;
+        };
+        let elsewhere = keymap::KEYMAP.iter().find(|b| b.keys.iter().any(|k| k.matches(&key)));
+        let text = match elsewhere {
+            Some(b) => format!(
+                "{name}: nothing to do here ({} works {})",
+                b.help.split(" — ").next().unwrap_or(b.help),
+                match b.context {
+                    Context::KeyRows => "on access keys: open a user or :keys",
+                    Context::AccountRows => "in views of accounts, users, keys and findings",
+                    Context::Drillable => "in lists that open",
+                    Context::Global => "everywhere",
+                }
+            ),
+            None => format!("{name}: no such key here (? lists them)"),
+        };
+        self.say(text, false);
     }
 
     fn say(&mut self, text: impl Into<String>, error: bool) {
@@ -402,7 +483,7 @@ impl App {
 
     fn open(&mut self) {
         let Some(id) = self.view().table.selected_row().map(|r| r.id.clone()) else {
-            return;
+            return self.say("no row selected: nothing to open", false);
         };
         match id {
             // The root user has no user view: Enter shows its finding (or it) in full.
@@ -474,7 +555,10 @@ impl App {
             Some(RowId::Account(a) | RowId::User(a, _) | RowId::Key(a, _, _) | RowId::Finding(a, _, _, _)) => a.clone(),
             Some(RowId::Journal(..)) | None => match &self.view().kind {
                 ViewKind::Users(Some(a)) | ViewKind::User(a, _) => a.clone(),
-                _ => return None,
+                _ => {
+                    self.say("nothing to rescan here: select an account, user, key or finding", false);
+                    return None;
+                }
             },
         };
         let entry = self.store.entry(&id)?;
@@ -487,8 +571,16 @@ impl App {
         }
         let account = entry.account.clone();
         self.store.requeue(&id);
+        if !self.rescanning.contains(&id) {
+            self.rescanning.push(id.clone());
+        }
         self.flash = Some(Flash {
-            text: format!("rescanning {} ({})", account.name, account.id),
+            text: format!(
+                "rescanning {} ({}) since {} UTC…",
+                account.name,
+                account.id,
+                self.now.format("%H:%M:%S")
+            ),
             error: false,
         });
         Some(Effect::Rescan(account))

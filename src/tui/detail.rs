@@ -115,8 +115,7 @@ pub fn what_to_do(rule: Rule) -> String {
             k(KeyAction::Delete)
         ),
         Rule::StaleUser => {
-            "confirm with the owner that the user is no longer needed, then remove its credentials or the user"
-                .into()
+            "confirm with the owner that the user is no longer needed, then remove its credentials or the user".into()
         }
     }
 }
@@ -159,7 +158,11 @@ fn key_facts(d: &mut Detail, k: &AccessKey, now: Timestamp, theme: &Theme) {
     d.field("status", k.status.as_str(), theme);
     d.field(
         "created",
-        format!("{} ({} days ago)", k.created.format("%Y-%m-%d"), age_days(k.created, now)),
+        format!(
+            "{} ({} days ago)",
+            k.created.format("%Y-%m-%d"),
+            age_days(k.created, now)
+        ),
         theme,
     );
     d.field("last used", last_used(k.last_used.as_ref(), now), theme);
@@ -169,7 +172,11 @@ fn user_facts(d: &mut Detail, u: &User, now: Timestamp, theme: &Theme) {
     d.field("ARN", u.arn.clone(), theme);
     d.field(
         "created",
-        format!("{} ({} days ago)", u.created.format("%Y-%m-%d"), age_days(u.created, now)),
+        format!(
+            "{} ({} days ago)",
+            u.created.format("%Y-%m-%d"),
+            age_days(u.created, now)
+        ),
         theme,
     );
     let password = match (u.password_enabled, u.password_last_used) {
@@ -201,11 +208,7 @@ fn root_facts(d: &mut Detail, r: &RootUser, now: Timestamp, theme: &Theme) {
         theme,
     );
     if r.access_keys.is_empty() {
-        d.field(
-            "keys",
-            if r.access_keys_present { "present" } else { "none" },
-            theme,
-        );
+        d.field("keys", if r.access_keys_present { "present" } else { "none" }, theme);
     }
     for (n, k) in r.access_keys.iter().enumerate() {
         d.field(
@@ -278,7 +281,11 @@ fn finding(d: &mut Detail, e: &AccountEntry, f: &Finding, policy: &Policy, now: 
         {
             Some(k) => {
                 key_facts(d, k, now, theme);
-                let password = if u.password_enabled { "console password" } else { "no console password" };
+                let password = if u.password_enabled {
+                    "console password"
+                } else {
+                    "no console password"
+                };
                 d.field("user", format!("{password}, MFA {}", mfa_word(u.mfa_kind())), theme);
             }
             None => user_facts(d, u, now, theme),
@@ -299,7 +306,8 @@ fn account(d: &mut Detail, e: &AccountEntry, now: Timestamp, theme: &Theme) {
     if let Some(s) = &e.scan {
         if let Some(err) = &s.scan.error {
             d.heading("scan error", theme);
-            d.lines.push(Line::styled(format!("{} [{}]", err.message, err.code), theme.error()));
+            d.lines
+                .push(Line::styled(format!("{} [{}]", err.message, err.code), theme.error()));
             d.heading("what to do", theme);
             d.lines.push(Line::raw(error_hint(&err.code)));
         }
@@ -403,7 +411,10 @@ pub fn build(id: &RowId, store: &Store, policy: &Policy, now: Timestamp, theme: 
             d.field("user", j.user.clone(), theme);
             d.field(
                 "key",
-                j.access_key_id.as_ref().map(|k| k.to_string()).unwrap_or_else(|| "-".into()),
+                j.access_key_id
+                    .as_ref()
+                    .map(|k| k.to_string())
+                    .unwrap_or_else(|| "-".into()),
                 theme,
             );
             d.field("request id", j.request_id.clone().unwrap_or_else(|| "-".into()), theme);
@@ -419,13 +430,11 @@ pub fn build(id: &RowId, store: &Store, policy: &Policy, now: Timestamp, theme: 
 pub fn render(detail: &Detail, scroll: u16, area: Rect, buf: &mut Buffer, theme: &Theme) -> u16 {
     let w = area.width.saturating_sub(4).clamp(area.width.min(20), 100);
     let inner_w = usize::from(w.saturating_sub(2)).max(1);
-    let wrapped: usize = detail
-        .lines
-        .iter()
-        .map(|l| l.width().max(1).div_ceil(inner_w))
-        .sum();
+    let wrapped: usize = detail.lines.iter().map(|l| l.width().max(1).div_ceil(inner_w)).sum();
     let wrapped = u16::try_from(wrapped).unwrap_or(u16::MAX);
-    let h = wrapped.saturating_add(2).min(area.height.saturating_sub(2).max(area.height.min(3)));
+    let h = wrapped
+        .saturating_add(2)
+        .min(area.height.saturating_sub(2).max(area.height.min(3)));
     let popup = centered(area, w, h);
     let visible = popup.height.saturating_sub(2);
     let scroll = scroll.min(wrapped.saturating_sub(visible));

@@ -126,7 +126,11 @@ fn render_header(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         second.push(Span::raw(format!(" scanned {total} {}", accounts(total))));
     }
     for (word, n) in &outcomes {
-        let style = if word == "skipped" { theme.muted() } else { theme.error() };
+        let style = if word == "skipped" {
+            theme.muted()
+        } else {
+            theme.error()
+        };
         second.push(Span::styled(format!(" · {n} {word}"), style));
     }
     let counts = app.store.severity_counts;
@@ -296,7 +300,8 @@ fn empty_text(app: &App, kind: &ViewKind) -> String {
     }
 }
 
-/// The line above the footer: the selected account's scan error, or warnings.
+/// The status line above the footer: the answer to the last key (cleared when stale), else
+/// the selected account's scan error.
 fn render_status(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let selected_account = match app.view().table.selected_row().map(|r| &r.id) {
         Some(super::table::RowId::Account(a)) => app.store.entry(a),
@@ -310,8 +315,15 @@ fn render_status(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
             e.account.name, e.account.id, err.message, err.code
         ))
     });
-    if let Some(t) = text {
-        Paragraph::new(Line::styled(super::table::truncate(&t, area.width), theme.error())).render(area, buf);
+    // The answer to the last key comes first; the selected account's error otherwise
+    // (in full with i).
+    let line = match (&app.flash, text) {
+        (Some(f), _) => Some((f.text.clone(), if f.error { theme.error() } else { theme.accent() })),
+        (None, Some(t)) => Some((t, theme.error())),
+        (None, None) => None,
+    };
+    if let Some((t, style)) = line {
+        Paragraph::new(Line::styled(super::table::truncate(&t, area.width), style)).render(area, buf);
     }
 }
 
@@ -325,41 +337,38 @@ fn render_footer(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
             Span::styled(format!(":{}█", app.command), theme.header()),
             Span::styled(format!("  Tab → {}", app.completions().join(" ")), theme.muted()),
         ]),
-        _ => match &app.flash {
-            Some(f) => Line::styled(f.text.clone(), if f.error { theme.error() } else { theme.accent() }),
-            None => {
-                // As many hints as fit, whole; `? help` always stays, last.
-                // Actions on the rows of this view first (the key actions in a user's view).
-                let mut bindings: Vec<&keymap::Binding> = keymap::active(&app.contexts())
-                    .filter(|b| b.footer && b.action != Action::Help)
-                    .collect();
-                bindings.sort_by_key(|b| b.context == keymap::Context::Global);
-                let hints: Vec<(String, &str)> = bindings
-                    .into_iter()
-                    .map(|b| {
-                        // The footer keeps the verb; `?` has the full text.
-                        let verb = b.help.split_whitespace().next().unwrap_or(b.help);
-                        (keymap::key_name(b.keys[0]), verb)
-                    })
-                    .collect();
-                let help_hint = ("?".to_owned(), "help");
-                let width = |(k, h): &(String, &str)| k.chars().count() + h.chars().count() + 3;
-                let mut room = usize::from(area.width).saturating_sub(width(&help_hint));
-                let mut spans = Vec::new();
-                for hint in hints.iter().chain(std::iter::once(&help_hint)) {
-                    let is_help = hint.0 == "?";
-                    if !is_help && width(hint) > room {
-                        continue;
-                    }
-                    if !is_help {
-                        room -= width(hint);
-                    }
-                    spans.push(Span::styled(format!(" {} ", hint.0), theme.header()));
-                    spans.push(Span::styled(format!("{} ", hint.1), theme.muted()));
+        _ => {
+            // As many hints as fit, whole; `? help` always stays, last.
+            // Actions on the rows of this view first (the key actions in a user's view).
+            let mut bindings: Vec<&keymap::Binding> = keymap::active(&app.contexts())
+                .filter(|b| b.footer && b.action != Action::Help)
+                .collect();
+            bindings.sort_by_key(|b| b.context == keymap::Context::Global);
+            let hints: Vec<(String, &str)> = bindings
+                .into_iter()
+                .map(|b| {
+                    // The footer keeps the verb; `?` has the full text.
+                    let verb = b.help.split_whitespace().next().unwrap_or(b.help);
+                    (keymap::key_name(b.keys[0]), verb)
+                })
+                .collect();
+            let help_hint = ("?".to_owned(), "help");
+            let width = |(k, h): &(String, &str)| k.chars().count() + h.chars().count() + 3;
+            let mut room = usize::from(area.width).saturating_sub(width(&help_hint));
+            let mut spans = Vec::new();
+            for hint in hints.iter().chain(std::iter::once(&help_hint)) {
+                let is_help = hint.0 == "?";
+                if !is_help && width(hint) > room {
+                    continue;
                 }
-                Line::from(spans)
+                if !is_help {
+                    room -= width(hint);
+                }
+                spans.push(Span::styled(format!(" {} ", hint.0), theme.header()));
+                spans.push(Span::styled(format!("{} ", hint.1), theme.muted()));
             }
-        },
+            Line::from(spans)
+        }
     };
     Paragraph::new(line).render(area, buf);
 }

@@ -30,7 +30,11 @@ impl Theme {
     /// A row's style: grey when dimmed, else plain. Severity never colours a whole row
     /// (see [`Theme::severity`] for the badge cells).
     pub fn row(&self, dim: bool) -> Style {
-        if dim { self.fg(Color::DarkGray) } else { Style::default() }
+        if dim {
+            self.fg(Color::DarkGray)
+        } else {
+            Style::default()
+        }
     }
 
     /// A severity badge (the severity cell, the row marker, the header counts). Critical

@@ -554,7 +554,11 @@ fn root_row(e: &AccountEntry, root: &RootUser, mine: &[&Finding], now: Timestamp
         .iter()
         .filter_map(|k| k.last_used.as_ref().map(|u| u.date))
         .max();
-    let mfa = if root.mfa_enabled { mfa_word(root.mfa_kind) } else { "none" };
+    let mfa = if root.mfa_enabled {
+        mfa_word(root.mfa_kind)
+    } else {
+        "none"
+    };
     let cols: Vec<(String, SortKey)> = vec![
         (e.account.name.clone(), SortKey::Text),
         (ROOT_USER.to_owned(), SortKey::Text),
