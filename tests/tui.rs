@@ -891,7 +891,9 @@ fn every_key_gets_an_answer_and_answers_go_stale() {
         Some("z: no such key here (? lists them)")
     );
     // Rescan: started (with the time), then finished (with the time and the outcome).
-    let Some(Effect::Rescan(a)) = press(&mut app, Action::Rescan) else { panic!() };
+    let Some(Effect::Rescan(a)) = press(&mut app, Action::Rescan) else {
+        panic!()
+    };
     assert_eq!(
         app.flash.as_ref().map(|f| f.text.as_str()),
         Some("rescanning prod-payments (111111111111) since 12:00:00 UTC…")
@@ -939,4 +941,37 @@ fn header_says_denied_like_the_scan_column_and_counts_fit_at_80_columns() {
     // The denied account sorts after every scanned one, not between CRIT 2 and CRIT 0.
     let order: Vec<String> = app.view().table.shown().map(|r| r.cells[0].to_string()).collect();
     assert_eq!(order, ["prod-payments", "empty-sandbox", "locked-research", "legacy"]);
+}
+
+#[test]
+fn every_view_at_80x24_120x40_and_200x60() {
+    let prod = AccountId::parse("111111111111").unwrap();
+    let views: Vec<(&str, ViewKind)> = vec![
+        ("accounts", ViewKind::Accounts),
+        ("users", ViewKind::Users(None)),
+        ("account_users", ViewKind::Users(Some(prod.clone()))),
+        ("user", ViewKind::User(prod, "bob".into())),
+        ("keys", ViewKind::Keys),
+        ("findings", ViewKind::Findings),
+        ("journal", ViewKind::Journal),
+    ];
+    for (name, kind) in views {
+        let mut app = app();
+        match &kind {
+            ViewKind::Accounts => {}
+            ViewKind::Users(Some(_)) => {
+                press(&mut app, Action::Open);
+            }
+            ViewKind::User(a, u) => {
+                press(&mut app, Action::Open);
+                app.view_select(&RowId::User(a.clone(), u.clone()));
+                press(&mut app, Action::Open);
+            }
+            _ => open_view(&mut app, name),
+        }
+        assert_eq!(app.view().kind, kind, "{name}");
+        for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+            insta::assert_snapshot!(format!("view_{name}_{w}x{h}"), screen(&app, w, h).backend());
+        }
+    }
 }

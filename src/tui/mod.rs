@@ -9,6 +9,7 @@ pub mod app;
 pub mod detail;
 pub mod dialog;
 pub mod keymap;
+pub mod panel;
 pub mod render;
 pub mod store;
 pub mod table;

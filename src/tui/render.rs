@@ -51,6 +51,22 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     render_header(app, theme, header, buf);
     match &app.view().kind {
         ViewKind::User(..) => render_user(app, theme, body, buf),
+        ViewKind::Accounts if has_room_for_panel(app, body) => {
+            let [table, panel] =
+                Layout::vertical([Constraint::Fill(1), Constraint::Length(super::panel::HEIGHT)]).areas(body);
+            app.view().table.render(
+                table,
+                buf,
+                table_title(app, theme),
+                &empty_text(app, &ViewKind::Accounts),
+                theme,
+            );
+            let selected = match app.view().table.selected_row().map(|r| &r.id) {
+                Some(super::table::RowId::Account(a)) => app.store.entry(a),
+                _ => None,
+            };
+            super::panel::render(&app.store, selected, app.now, theme, panel, buf);
+        }
         kind => app
             .view()
             .table
@@ -74,6 +90,14 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         app.detail_scroll.set(used);
     }
     app.write.render(area, buf, theme);
+}
+
+/// True when the accounts table shows every row with the picture panel below it.
+fn has_room_for_panel(app: &App, body: Rect) -> bool {
+    let rows = u16::try_from(app.view().table.counts().0).unwrap_or(u16::MAX);
+    // Border, header and at least one row.
+    let table = rows.max(1).saturating_add(3);
+    body.width >= super::panel::MIN_WIDTH && body.height >= table.saturating_add(super::panel::HEIGHT)
 }
 
 fn render_header(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {

@@ -561,8 +561,8 @@ fn scroll_top(current: usize, height: usize, selected: usize, len: usize) -> usi
 /// needs to show every value and its title in full (cells).
 ///
 /// Columns are dropped, least important ([`Column::priority`]) first, until every kept one
-/// fits at its floor (its `min`, or less when its values are narrower); low-priority
-/// columns (priority 3 and up) are also dropped rather than cut an identifier. The room
+/// fits at its floor (its `min`, or less when its values are narrower); less important
+/// columns (priority 2 and up) are also dropped rather than cut an identifier. The room
 /// left goes, in this order, to numbers, identifiers (most important first), short columns
 /// and long text, each up to what it wants. So an identifier is cut only when every other
 /// column is at most as wide as its content; room nobody wants stays blank at the right.
@@ -601,7 +601,7 @@ pub fn fit_columns(columns: &[Column], want: &[u16], width: u16) -> Vec<(usize, 
         }
     }
     while keep.len() > 1 && need_full(&keep) > u32::from(width) {
-        match worst(&keep, 3) {
+        match worst(&keep, 2) {
             Some(p) => {
                 keep.remove(p);
             }
@@ -781,8 +781,8 @@ mod tests {
     }
 
     #[test]
-    fn low_priority_columns_go_before_an_identifier_is_cut() {
-        const C: &[Column] = &[ident("NAME", 4, 0), col("STATE", 6, 9, 6), ident("ID", 12, 1)];
+    fn less_important_columns_go_before_an_identifier_is_cut() {
+        const C: &[Column] = &[ident("NAME", 4, 0), col("STATE", 6, 9, 2), ident("ID", 12, 1)];
         // NAME wants 22: with STATE it would be cut to 14; without, it is whole.
         assert_eq!(fit_columns(C, &[22, 6, 12], 36), vec![(0, 22), (2, 12)]);
         assert_eq!(fit_columns(C, &[22, 6, 12], 42), vec![(0, 22), (1, 6), (2, 12)]);

@@ -335,7 +335,7 @@ const JOURNAL_COLUMNS: &[Column] = &[
 
 const FINDING_COLUMNS: &[Column] = &[
     col("SEV", 4, 4, 0).badge(Badge::Row),
-    col("RULE", 10, 23, 0),
+    ident("RULE", 10, 0),
     ident("ACCOUNT", 8, 1),
     ident("USER", 8, 0),
     ident("ACCESS KEY", 10, 2),
