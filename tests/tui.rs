@@ -975,3 +975,27 @@ fn every_view_at_80x24_120x40_and_200x60() {
         }
     }
 }
+
+#[test]
+fn filter_by_column_severity_and_negation_like_k9s() {
+    let mut app = app();
+    open_view(&mut app, "keys");
+    let filter = |app: &mut App, text: &str| -> Vec<String> {
+        press(app, Action::Filter);
+        app.on_key(KeyEvent::new(KeyCode::Char('u'), crossterm::event::KeyModifiers::CONTROL));
+        type_text(app, text);
+        app.on_key(KeyEvent::from(KeyCode::Enter));
+        app.view().table.shown().map(|r| r.cells[2].to_string()).collect()
+    };
+    assert_eq!(filter(&mut app, "user:bob").len(), 2);
+    assert_eq!(filter(&mut app, "sev:high"), ["AKIAOLD0000000000001"]);
+    assert_eq!(
+        filter(&mut app, "!sev:high !status:inact"),
+        ["AKIABOB0000000000001"],
+        "two negated terms: not high, not inactive"
+    );
+    assert_eq!(filter(&mut app, "sev:low").len(), 1);
+    press(&mut app, Action::Help);
+    let text = format!("{}", screen(&app, 80, 40).backend());
+    assert!(text.contains("user:jenkins") && text.contains("sev:high") && text.contains("! negates"));
+}

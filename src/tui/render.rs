@@ -411,7 +411,11 @@ fn render_help(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         lines.push(Line::from(format!("  :{name:<13} {help}")));
     }
     lines.push(Line::styled(
-        "filter: / then text (matches any column); Esc clears",
+        "filter: / then terms, all must hold (Esc clears): jenkins any",
+        theme.muted(),
+    ));
+    lines.push(Line::styled(
+        "  column, user:jenkins one column, sev:high, ! negates (!user:ci-)",
         theme.muted(),
     ));
     let h = (lines.len() as u16 + 2).min(area.height);

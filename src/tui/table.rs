@@ -272,14 +272,18 @@ impl Table {
     }
 
     fn refilter(&mut self) {
-        let needle = self.filter.to_lowercase();
-        self.view = if needle.is_empty() {
+        let terms = parse_filter(&self.filter, self.columns);
+        self.view = if terms.is_empty() {
             self.sorted.clone()
         } else {
             self.sorted
                 .iter()
                 .copied()
-                .filter(|&i| self.haystacks[i].contains(&needle))
+                .filter(|&i| {
+                    terms
+                        .iter()
+                        .all(|t| t.matches(&self.haystacks[i], self.rows[i].severity))
+                })
                 .collect()
         };
         let by_id = self
@@ -300,7 +304,7 @@ impl Table {
         self.selected_id = self.selected_row().map(|r| r.id.clone());
     }
 
-    /// Sets the live filter (case-insensitive substring over the visible cells).
+    /// Sets the live filter (see [`parse_filter`]: substrings, `column:value`, `!` negates).
     pub fn set_filter(&mut self, filter: &str) {
         if self.filter != filter {
             self.filter = filter.to_owned();
@@ -520,6 +524,102 @@ pub fn marker_glyph(s: Severity) -> &'static str {
         Severity::Low => "·",
         Severity::Info => " ",
     }
+}
+
+/// Where one filter term looks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Scope {
+    /// Any cell.
+    Any,
+    /// The cell of this column.
+    Column(usize),
+    /// The row's worst severity (`sev:`): its name starts with the value.
+    Severity,
+}
+
+/// One term of a filter: where, what (lowercase), and whether it must not match.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Term {
+    scope: Scope,
+    needle: String,
+    negate: bool,
+}
+
+impl Term {
+    fn matches(&self, haystack: &str, severity: Option<Severity>) -> bool {
+        let hit = match self.scope {
+            Scope::Any => haystack.contains(&self.needle),
+            Scope::Column(c) => haystack
+                .split(SEP)
+                .nth(c)
+                .is_some_and(|cell| cell.contains(&self.needle)),
+            Scope::Severity => severity.is_some_and(|s| s.as_str().starts_with(&self.needle)),
+        };
+        hit != self.negate
+    }
+}
+
+/// Parses a filter: terms separated by spaces, all of which must hold. A term is a
+/// case-insensitive substring of any cell (`jenkins`), or `column:value` for one column
+/// (`user:jenkins`; the column is named by a prefix of its title without spaces, e.g.
+/// `key:` for ACCESS KEY, `last:` for LAST USED), or `sev:value` for the row's worst
+/// severity (`sev:crit`, `sev:high`), in any view. A leading `!` negates a term
+/// (`!user:ci-`). A `name:` naming no column is searched as text (`arn:aws`).
+fn parse_filter(filter: &str, columns: &[Column]) -> Vec<Term> {
+    filter
+        .to_lowercase()
+        .split_whitespace()
+        .filter_map(|raw| {
+            let (negate, term) = match raw.strip_prefix('!') {
+                Some(rest) => (true, rest),
+                None => (false, raw),
+            };
+            if term.is_empty() {
+                return None;
+            }
+            let scope = match term.split_once(':') {
+                Some(("sev" | "severity", value)) => {
+                    // The row's worst severity: the SEV column's meaning, in every view.
+                    return Some(Term {
+                        scope: Scope::Severity,
+                        needle: value.to_owned(),
+                        negate,
+                    });
+                }
+                Some((name, value)) if !name.is_empty() => match column_named(columns, name) {
+                    Some(c) => {
+                        return Some(Term {
+                            scope: Scope::Column(c),
+                            needle: value.to_owned(),
+                            negate,
+                        });
+                    }
+                    None => Scope::Any,
+                },
+                _ => Scope::Any,
+            };
+            Some(Term {
+                scope,
+                needle: term.to_owned(),
+                negate,
+            })
+        })
+        .collect()
+}
+
+/// The column a filter's `name:` names (lowercase): its title without spaces, else a
+/// prefix of that, else one word of the title (`key` for ACCESS KEY).
+fn column_named(columns: &[Column], name: &str) -> Option<usize> {
+    let squeezed = |c: &Column| -> String { c.title.to_lowercase().chars().filter(|ch| *ch != ' ').collect() };
+    columns
+        .iter()
+        .position(|c| squeezed(c) == name)
+        .or_else(|| columns.iter().position(|c| squeezed(c).starts_with(name)))
+        .or_else(|| {
+            columns
+                .iter()
+                .position(|c| c.title.to_lowercase().split(' ').any(|w| w == name))
+        })
 }
 
 /// Display width of `s` in cells (ASCII fast path), saturated to `u16`.
@@ -767,6 +867,29 @@ mod tests {
         assert!(t.selected_row().is_none());
         t.set_filter("");
         assert_eq!(t.counts(), (2, 2));
+    }
+
+    #[test]
+    fn filter_terms_by_column_negated_and_by_severity() {
+        let mut t = Table::new(COLS, 0, Order::Asc);
+        let mut rows = vec![row("alice", Some(1)), row("bob", Some(2)), row("carol", Some(3))];
+        rows[1].severity = Some(Severity::High);
+        rows[2].severity = Some(Severity::Critical);
+        t.set_rows(rows);
+        let shown = |t: &mut Table, f: &str| {
+            t.set_filter(f);
+            names(t)
+        };
+        assert_eq!(shown(&mut t, "name:BO"), ["bob"]);
+        assert_eq!(shown(&mut t, "!name:bo"), ["alice", "carol"]);
+        assert_eq!(shown(&mut t, "note:car"), ["carol"], "a column named by its title");
+        assert_eq!(shown(&mut t, "age:2"), ["bob"]);
+        assert_eq!(shown(&mut t, "a !bob"), ["alice", "carol"], "every term holds");
+        assert_eq!(shown(&mut t, "sev:high"), ["bob"]);
+        assert_eq!(shown(&mut t, "sev:crit"), ["carol"]);
+        assert_eq!(shown(&mut t, "!sev:crit"), ["alice", "bob"]);
+        assert_eq!(shown(&mut t, "zzz:x"), Vec::<String>::new(), "no such column: text");
+        assert_eq!(shown(&mut t, "!"), ["alice", "bob", "carol"], "a bare ! is no term");
     }
 
     #[test]
