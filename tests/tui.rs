@@ -982,7 +982,10 @@ fn filter_by_column_severity_and_negation_like_k9s() {
     open_view(&mut app, "keys");
     let filter = |app: &mut App, text: &str| -> Vec<String> {
         press(app, Action::Filter);
-        app.on_key(KeyEvent::new(KeyCode::Char('u'), crossterm::event::KeyModifiers::CONTROL));
+        app.on_key(KeyEvent::new(
+            KeyCode::Char('u'),
+            crossterm::event::KeyModifiers::CONTROL,
+        ));
         type_text(app, text);
         app.on_key(KeyEvent::from(KeyCode::Enter));
         app.view().table.shown().map(|r| r.cells[2].to_string()).collect()

@@ -415,7 +415,7 @@ fn render_help(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         theme.muted(),
     ));
     lines.push(Line::styled(
-        "  column, user:jenkins one column, sev:high, ! negates (!user:ci-)",
+        "  column, user:jenkins one column, sev:high, ! negates",
         theme.muted(),
     ));
     let h = (lines.len() as u16 + 2).min(area.height);

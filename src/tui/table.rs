@@ -165,11 +165,13 @@ pub struct Row {
 
 impl Row {
     /// A row from `(cell text, sort key)` pairs, one per column.
-    pub fn new(id: RowId, cols: Vec<(String, SortKey)>, severity: Option<Severity>, dim: bool) -> Self {
-        let (cells, sort) = cols
-            .into_iter()
-            .map(|(text, key)| (CompactString::from(text), key))
-            .unzip();
+    pub fn new<T: Into<CompactString>>(
+        id: RowId,
+        cols: Vec<(T, SortKey)>,
+        severity: Option<Severity>,
+        dim: bool,
+    ) -> Self {
+        let (cells, sort) = cols.into_iter().map(|(text, key)| (text.into(), key)).unzip();
         Self {
             id,
             cells,
@@ -180,11 +182,20 @@ impl Row {
     }
 }
 
-/// A sort key resolved for one sort: text borrowed from the lowercased haystack.
+/// A sort key resolved for one sort: the cell's text, lowercased (borrowed when it has no
+/// uppercase letter).
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
 enum Resolved<'a> {
     Num(i64),
-    Text(&'a str),
+    Text(std::borrow::Cow<'a, str>),
+}
+
+fn lowercase(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) || !s.is_ascii() {
+        std::borrow::Cow::Owned(s.to_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
 }
 
 /// Sort direction.
@@ -201,6 +212,8 @@ pub enum Order {
 pub struct Table {
     columns: &'static [Column],
     rows: Vec<Row>,
+    /// Per row, its cells lowercased and joined: built on the first filter after the rows
+    /// change (a rebuild without a filter costs nothing for it), empty until then.
     haystacks: Vec<String>,
     /// Widest value per column over all rows, in cells.
     content: Vec<u16>,
@@ -241,7 +254,7 @@ impl Table {
     /// Replaces the rows, keeping sort, filter and the selected row (by identity; if it is
     /// gone, the same position, clamped).
     pub fn set_rows(&mut self, rows: Vec<Row>) {
-        self.haystacks = rows.iter().map(|r| r.cells.join(SEP_STR).to_lowercase()).collect();
+        self.haystacks = Vec::new();
         let mut content = vec![0u16; self.columns.len()];
         for row in &rows {
             for (w, cell) in content.iter_mut().zip(&row.cells) {
@@ -258,10 +271,9 @@ impl Table {
         let keys: Vec<Option<Resolved<'_>>> = self
             .rows
             .iter()
-            .zip(&self.haystacks)
-            .map(|(row, hay)| match row.sort.get(col) {
+            .map(|row| match row.sort.get(col) {
                 Some(SortKey::Num(n)) => Some(Resolved::Num(*n)),
-                Some(SortKey::Text) => hay.split(SEP).nth(col).map(Resolved::Text),
+                Some(SortKey::Text) => row.cells.get(col).map(|c| Resolved::Text(lowercase(c))),
                 _ => None,
             })
             .collect();
@@ -273,6 +285,9 @@ impl Table {
 
     fn refilter(&mut self) {
         let terms = parse_filter(&self.filter, self.columns);
+        if !terms.is_empty() && self.haystacks.len() != self.rows.len() {
+            self.haystacks = self.rows.iter().map(|r| r.cells.join(SEP_STR).to_lowercase()).collect();
+        }
         self.view = if terms.is_empty() {
             self.sorted.clone()
         } else {

@@ -11,6 +11,7 @@ use super::store::{AccountEntry, Store};
 use super::table::{Badge, Column, Order, Row, RowId, SortKey, col, ident, num, text};
 use crate::audit::{Finding, Policy, ROOT_USER, Severity};
 use crate::model::{AccessKey, AccountId, MfaKind, RootUser, ScanStatus, Timestamp, User, age_days};
+use chrono::Datelike;
 use std::collections::HashMap;
 
 /// Which list is on screen.
@@ -379,11 +380,7 @@ fn count(n: usize) -> (String, SortKey) {
 
 /// The composite "worst first" score: criticals, then highs, mediums, lows.
 fn risk(findings: &[&Finding]) -> i64 {
-    let n = |s| findings.iter().filter(|f| f.severity == s).count() as i64;
-    n(Severity::Critical) * 1_000_000_000
-        + n(Severity::High) * 1_000_000
-        + n(Severity::Medium) * 1_000
-        + n(Severity::Low)
+    findings.iter().map(|f| severity_weight(f.severity)).sum()
 }
 
 fn account_row(e: &AccountEntry, policy: &Policy, now: Timestamp) -> Row {
@@ -586,42 +583,69 @@ fn root_row(e: &AccountEntry, root: &RootUser, mine: &[&Finding], now: Timestamp
 
 /// `user_findings`: the user's findings, of which the key's are picked.
 fn key_row(e: &AccountEntry, u: &User, k: &AccessKey, user_findings: &[&Finding], now: Timestamp) -> Row {
-    let mine: Vec<&Finding> = user_findings
-        .iter()
-        .copied()
-        .filter(|f| f.access_key_id.as_ref() == Some(&k.id))
-        .collect();
+    // The hot path of a 100,000-key `:keys`: cells are built as compact strings (inline up
+    // to 24 bytes, no heap), dates without chrono's format parser, no per-row vectors
+    // beyond the row's own.
+    use compact_str::{CompactString, ToCompactString, format_compact};
+    let mut rules = CompactString::default();
+    let (mut worst, mut score) = (None, 0i64);
+    for f in user_findings.iter().filter(|f| f.access_key_id.as_ref() == Some(&k.id)) {
+        if !rules.is_empty() {
+            rules.push(' ');
+        }
+        rules.push_str(f.rule.id());
+        worst = worst.max(Some(f.severity));
+        score += severity_weight(f.severity);
+    }
     let age = age_days(k.created, now);
     let used = k.last_used.as_ref();
-    let opt = |s: Option<&String>| s.cloned().unwrap_or_else(|| "-".into());
-    let rules = mine.iter().map(|f| f.rule.id()).collect::<Vec<_>>().join(" ");
-    let cols: Vec<(String, SortKey)> = vec![
-        (e.account.name.clone(), SortKey::Text),
-        (u.name.clone(), SortKey::Text),
-        (k.id.to_string(), SortKey::Text),
-        (k.status.as_str().into(), SortKey::Text),
-        (format!("{age}d"), SortKey::Num(age)),
+    let opt = |s: Option<&String>| s.map_or(CompactString::const_new("-"), |s| CompactString::from(s.as_str()));
+    let date = k.created.date_naive();
+    let cols: Vec<(CompactString, SortKey)> = vec![
+        (e.account.name.as_str().into(), SortKey::Text),
+        (u.name.as_str().into(), SortKey::Text),
+        (k.id.as_str().into(), SortKey::Text),
+        (CompactString::const_new(k.status.as_str()), SortKey::Text),
+        (format_compact!("{age}d"), SortKey::Num(age)),
         (
-            k.created.format("%Y-%m-%d").to_string(),
+            format_compact!("{:04}-{:02}-{:02}", date.year(), date.month(), date.day()),
             SortKey::Num(k.created.timestamp()),
         ),
-        (
-            used.map(|u| ago(u.date, now)).unwrap_or_else(|| "never".into()),
-            SortKey::Num(used.map(|u| age_days(u.date, now)).unwrap_or(i64::MAX)),
-        ),
+        match used {
+            Some(u) => match age_days(u.date, now) {
+                0 => (CompactString::const_new("today"), SortKey::Num(0)),
+                d => (format_compact!("{d}d ago"), SortKey::Num(d)),
+            },
+            None => (CompactString::const_new("never"), SortKey::Num(i64::MAX)),
+        },
         (opt(used.and_then(|u| u.service.as_ref())), SortKey::Text),
         (opt(used.and_then(|u| u.region.as_ref())), SortKey::Text),
         (
-            if rules.is_empty() { "-".into() } else { rules.clone() },
-            SortKey::Num(risk(&mine)),
+            if rules.is_empty() {
+                "-".to_compact_string()
+            } else {
+                rules
+            },
+            SortKey::Num(score),
         ),
     ];
     Row::new(
         RowId::Key(e.account.id.clone(), u.name.clone(), k.id.clone()),
         cols,
-        mine.iter().map(|f| f.severity).max(),
+        worst,
         !k.is_active(),
     )
+}
+
+/// A severity's weight in the "worst first" score of [`risk`].
+fn severity_weight(s: Severity) -> i64 {
+    match s {
+        Severity::Critical => 1_000_000_000,
+        Severity::High => 1_000_000,
+        Severity::Medium => 1_000,
+        Severity::Low => 1,
+        Severity::Info => 0,
+    }
 }
 
 fn finding_row(e: &AccountEntry, f: &Finding) -> Row {
