@@ -1002,3 +1002,25 @@ fn filter_by_column_severity_and_negation_like_k9s() {
     let text = format!("{}", screen(&app, 80, 40).backend());
     assert!(text.contains("user:jenkins") && text.contains("sev:high") && text.contains("! negates"));
 }
+
+#[test]
+fn the_detail_popup_and_the_panel_render_at_every_small_size() {
+    let mut app = app();
+    press(&mut app, Action::Details);
+    assert_eq!(app.mode, Mode::Detail);
+    for (w, h) in [(0, 0), (1, 1), (2, 3), (10, 5), (20, 4), (40, 10), (60, 12), (80, 14)] {
+        let mut buf = ratatui::buffer::Buffer::empty(ratatui::layout::Rect::new(0, 0, w, h));
+        render::render(&app, &Theme { no_color: false }, buf.area, &mut buf);
+    }
+    // Scrolling past the end stays at the end; Esc closes.
+    for _ in 0..50 {
+        press(&mut app, Action::Down);
+    }
+    let _ = screen(&app, 60, 12);
+    let at_end = app.detail_scroll.get();
+    assert!(at_end > 0 && at_end < 50, "clamped to the end: {at_end}");
+    press(&mut app, Action::Up);
+    assert_eq!(app.detail_scroll.get(), at_end - 1, "one up from the end");
+    press(&mut app, Action::Back);
+    assert_eq!(app.mode, Mode::Normal);
+}
