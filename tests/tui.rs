@@ -1024,3 +1024,13 @@ fn the_detail_popup_and_the_panel_render_at_every_small_size() {
     press(&mut app, Action::Back);
     assert_eq!(app.mode, Mode::Normal);
 }
+
+#[test]
+fn enter_on_a_key_in_a_users_view_shows_the_key_in_full() {
+    let mut app = at_key(false, "ci-deploy", "AKIAOLD0000000000001");
+    press(&mut app, Action::Open);
+    assert_eq!(app.mode, Mode::Detail);
+    let text = screen_text(&app, 100, 30);
+    assert!(text.contains("access key AKIAOLD0000000000001"), "{text}");
+    assert!(text.contains("key-not-rotated") && text.contains("what to do"), "{text}");
+}

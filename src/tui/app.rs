@@ -490,6 +490,8 @@ impl App {
             RowId::Finding(_, u, _, _) | RowId::User(_, u) if is_root(&u) => self.show_details(),
             RowId::Account(a) => self.push(ViewKind::Users(Some(a))),
             RowId::User(a, u) => self.push(ViewKind::User(a, u)),
+            // In a user's view the key has nowhere further to go: Enter shows it in full.
+            RowId::Key(..) if matches!(self.view().kind, ViewKind::User(..)) => self.show_details(),
             RowId::Key(a, u, k) => {
                 self.push(ViewKind::User(a.clone(), u.clone()));
                 self.view_mut().table.select_id(&RowId::Key(a, u, k));

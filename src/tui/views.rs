@@ -143,7 +143,7 @@ pub const VIEWS: &[ViewSpec] = &[
         columns: KEY_COLUMNS,
         scoped_by: &["ACCOUNT", "USER"],
         sort: ("AGE", Order::Desc),
-        contexts: &[AccountRows, KeyRows],
+        contexts: &[AccountRows, KeyRows, Drillable],
         shows_progress: false,
     },
 ];
