@@ -253,7 +253,10 @@ impl Table {
 
     /// Replaces the rows, keeping sort, filter and the selected row (by identity; if it is
     /// gone, the same position, clamped).
-    pub fn set_rows(&mut self, rows: Vec<Row>) {
+    pub fn set_rows(&mut self, mut rows: Vec<Row>) {
+        // Rows are collected from iterators of unknown length: drop the doubling slack
+        // (up to half the row structs of a 100,000-row view).
+        rows.shrink_to_fit();
         self.haystacks = Vec::new();
         let mut content = vec![0u16; self.columns.len()];
         for row in &rows {
