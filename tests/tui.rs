@@ -1032,5 +1032,40 @@ fn enter_on_a_key_in_a_users_view_shows_the_key_in_full() {
     assert_eq!(app.mode, Mode::Detail);
     let text = screen_text(&app, 100, 30);
     assert!(text.contains("access key AKIAOLD0000000000001"), "{text}");
-    assert!(text.contains("key-not-rotated") && text.contains("what to do"), "{text}");
+    assert!(
+        text.contains("key-not-rotated") && text.contains("what to do"),
+        "{text}"
+    );
+}
+
+#[test]
+fn one_account_is_scanned_1_account() {
+    let mut app = App::new(
+        Policy::default(),
+        now(),
+        "arn:aws:iam::111111111111:user/operator".into(),
+        false,
+    );
+    let evs = events();
+    let ScanEvent::Discovered {
+        organization,
+        accounts,
+        warnings,
+        missing,
+        ..
+    } = evs[0].clone()
+    else {
+        panic!()
+    };
+    app.on_scan_event(ScanEvent::Discovered {
+        scan_id: 1,
+        organization,
+        accounts: accounts.into_iter().take(1).collect(),
+        warnings,
+        missing,
+    });
+    app.on_scan_event(evs[1].clone());
+    app.refresh();
+    let text = screen_text(&app, 100, 10);
+    assert!(text.contains(" scanned 1 account "), "{text}");
 }

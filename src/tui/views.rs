@@ -801,6 +801,32 @@ mod tests {
     }
 
     #[test]
+    fn a_users_findings_say_how_many_have_the_worst_severity() {
+        use crate::audit::Rule;
+        let f = |rule: Rule| Finding {
+            rule,
+            severity: rule.severity(),
+            account_id: AccountId::parse("111111111111").unwrap(),
+            user: "u".into(),
+            access_key_id: None,
+            detail: String::new(),
+            controls: rule.controls(),
+        };
+        let six = [
+            f(Rule::KeyNotRotated),
+            f(Rule::ConsoleWithoutMfa),
+            f(Rule::KeyUnused),
+            f(Rule::PasswordUnused),
+            f(Rule::StaleUser),
+            f(Rule::InactiveKey),
+        ];
+        let refs: Vec<&Finding> = six.iter().collect();
+        assert_eq!(findings_summary(&refs).0, "HIGH 2 of 6");
+        assert_eq!(findings_summary(&refs[..2]).0, "HIGH 2");
+        assert_eq!(findings_summary(&[]).0, "-");
+    }
+
+    #[test]
     fn default_sorts_by_name_pick_the_columns_they_name() {
         let title = |k: &ViewKind| {
             let (cols, _) = k.columns();
