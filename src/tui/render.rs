@@ -131,6 +131,8 @@ fn render_header(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
             }
         }
     }
+    // Failures first, skipped last, whatever order the accounts come in.
+    outcomes.sort_by_key(|(word, _)| word == "skipped");
     let accounts = |n: usize| if n == 1 { "account" } else { "accounts" };
     let mut second = vec![];
     if let Some(e) = &app.store.discovery_error {
