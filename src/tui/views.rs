@@ -233,18 +233,29 @@ impl ViewKind {
                     .collect()
             }
             Self::User(..) | Self::Keys => {
-                let index = by_user();
-                let scope = match self {
-                    Self::User(account, name) => Some((account, name)),
-                    _ => None,
+                let (account, name) = match self {
+                    Self::User(account, name) => (Some(account), Some(name)),
+                    _ => (None, None),
                 };
-                users(store, scope.map(|(a, _)| a))
-                    .filter(|(_, u)| scope.is_none_or(|(_, name)| &u.name == name))
-                    .flat_map(|(e, u)| {
-                        let mine = index.get(&(&e.account.id, u.name.as_str())).unwrap_or(&none);
-                        u.access_keys.iter().map(move |k| key_row(e, u, k, mine, now))
-                    })
-                    .collect()
+                let mut rows = Vec::new();
+                // Per account, its findings sorted by user: each user's are a slice (no
+                // org-wide index for one user's view, no hashing per finding).
+                for e in store
+                    .accounts
+                    .iter()
+                    .filter(|e| account.is_none_or(|a| &e.account.id == a))
+                {
+                    let Some(scan) = &e.scan else { continue };
+                    let mut sorted: Vec<&Finding> = e.findings.iter().collect();
+                    sorted.sort_by(|a, b| a.user.cmp(&b.user));
+                    for u in scan.users.iter().filter(|u| name.is_none_or(|n| &u.name == n)) {
+                        let start = sorted.partition_point(|f| f.user < u.name);
+                        let len = sorted[start..].partition_point(|f| f.user == u.name);
+                        let mine = &sorted[start..start + len];
+                        rows.extend(u.access_keys.iter().map(|k| key_row(e, u, k, mine, now)));
+                    }
+                }
+                rows
             }
             Self::Findings => store
                 .accounts
