@@ -147,6 +147,7 @@ fn bench(c: &mut Criterion) {
         "load {ACCOUNTS} accounts as scan events and audit them: {:.0} ms",
         t.elapsed().as_secs_f64() * 1e3
     );
+    println!("resident memory after loading: {:.0} MiB", resident_mib());
     let t = Instant::now();
     keys(&mut app, ":keys\n");
     println!(

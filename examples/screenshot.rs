@@ -16,6 +16,7 @@ fn css(c: Color, default: &str) -> String {
     match c {
         Color::Reset => default.into(),
         Color::Red => "#e06c75".into(),
+        Color::White => "#ffffff".into(),
         Color::LightRed => "#ff8b8b".into(),
         Color::Yellow => "#e5c07b".into(),
         Color::Cyan => "#56b6c2".into(),

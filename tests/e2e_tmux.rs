@@ -84,18 +84,21 @@ fn demo_in_tmux_drill_sort_filter_and_org_wide_keys() {
     let t = Tmux::start(&format!("{bin} --demo; sleep 60"));
     let s = t.wait_for("scanned 9 accounts", Duration::from_secs(240));
     assert!(s.contains("[ WRITE ]"), "the demo writes: {s}");
-    assert!(s.contains("1 failed · 1 skipped"), "{s}");
+    assert!(s.contains("1 denied · 1 skipped"), "the SCAN column's word: {s}");
     assert!(row_with(&s, "acme-sandbox-research").contains("denied"));
     assert!(row_with(&s, "acme-legacy").contains("SUSPENDED"));
     // Worst first: the account with the root access key is on top.
     let first_data = s.lines().nth(4).unwrap_or_default();
     assert!(first_data.contains("acme-prod-web"), "worst account first:\n{s}");
 
-    // Drill into it, then into its worst user.
+    // Drill into it: the root user leads (Enter shows it in full), then its worst IAM user.
     t.keys(&["Enter"]);
     let s = t.wait_for("users · acme-prod-web", Duration::from_secs(5));
     assert!(s.contains("FINDINGS▼"));
+    assert!(s.lines().nth(4).unwrap_or_default().contains("<root_account>"), "{s}");
     t.keys(&["Enter"]);
+    t.wait_for("root-access-key", Duration::from_secs(5));
+    t.keys(&["Escape", "j", "Enter"]);
     let s = t.wait_for("access keys", Duration::from_secs(5));
     assert!(s.contains("user "), "{s}");
     assert!(s.contains("findings ("), "{s}");

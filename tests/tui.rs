@@ -173,6 +173,12 @@ fn drill_down_and_back_keeps_the_selection() {
     let second = selected(&app);
     press(&mut app, Action::Up);
     press(&mut app, Action::Open);
+    // The root user leads the users (its findings are critical); the next is an IAM user.
+    assert_eq!(
+        selected(&app),
+        Some(RowId::User(prod.clone(), keytriage::audit::ROOT_USER.into()))
+    );
+    press(&mut app, Action::Down);
     press(&mut app, Action::Open);
     assert!(matches!(app.view().kind, ViewKind::User(..)));
     press(&mut app, Action::Back);
@@ -284,16 +290,51 @@ fn stale_scan_events_are_ignored_and_refresh_keeps_selection() {
     assert_eq!(selected(&app), before);
 }
 
+/// The x of the last cell of `title` in row `y` of the buffer (numbers are right-aligned
+/// under their title).
+fn title_end(buf: &ratatui::buffer::Buffer, y: u16, title: &str) -> u16 {
+    let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_owned()).collect();
+    let start = line.find(title).unwrap_or_else(|| panic!("{title} not in {line:?}"));
+    (line[..start].chars().count() + title.chars().count() - 1) as u16
+}
+
 #[test]
-fn colour_marks_severity_and_no_color_removes_it() {
-    let app = app();
+fn severity_is_a_badge_not_a_row_colour_and_reads_without_colour() {
+    use ratatui::style::{Color, Modifier};
+    let mut app = app();
+    // The selection (reversed) moves off the row under test.
+    press(&mut app, Action::Down);
     let mut t = Terminal::new(TestBackend::new(110, 12)).unwrap();
     t.draw(|f| render::draw(&app, &Theme { no_color: false }, f)).unwrap();
-    // Row 4 is the first data row: prod-payments, whose worst finding is critical.
-    let cell = &t.backend().buffer()[(2, 4)];
-    assert_eq!(cell.fg, ratatui::style::Color::Red);
+    let buf = t.backend().buffer().clone();
+    // Row 4 is the first data row: prod-payments, 2 critical and 2 high findings. The row
+    // is sorted by CRIT, so its title carries the sort mark.
+    let (crit, high) = (title_end(&buf, 3, "CRIT▼"), title_end(&buf, 3, "HIGH"));
+    assert_eq!(buf[(crit, 4)].symbol(), "2");
+    assert_eq!((buf[(crit, 4)].fg, buf[(crit, 4)].bg), (Color::White, Color::Red));
+    assert_eq!((buf[(high, 4)].fg, buf[(high, 4)].bg), (Color::LightRed, Color::Reset));
+    // The name is not coloured; the marker is, and says "critical" by its shape.
+    assert_eq!(buf[(3, 4)].fg, Color::Reset, "rows are not red");
+    assert_eq!(buf[(1, 4)].symbol(), "‼");
+    assert_eq!(buf[(1, 4)].bg, Color::Red);
+    // A zero count is plain.
+    let med = title_end(&buf, 3, "MED");
+    assert_eq!((buf[(med, 4)].symbol(), buf[(med, 4)].fg), ("0", Color::Reset));
+
+    // NO_COLOR: no colour anywhere, and critical (reversed, bold) still differs from high
+    // (bold only).
     let t = screen(&app, 110, 12);
-    assert_eq!(t.backend().buffer()[(2, 4)].fg, ratatui::style::Color::Reset);
+    let buf = t.backend().buffer();
+    assert!(
+        buf.content()
+            .iter()
+            .all(|c| c.fg == Color::Reset && c.bg == Color::Reset)
+    );
+    let crit_mod = buf[(crit, 4)].modifier;
+    let high_mod = buf[(high, 4)].modifier;
+    assert!(crit_mod.contains(Modifier::REVERSED | Modifier::BOLD), "{crit_mod:?}");
+    assert!(high_mod.contains(Modifier::BOLD) && !high_mod.contains(Modifier::REVERSED));
+    assert_eq!(buf[(3, 4)].modifier, Modifier::empty(), "the name is plain");
 }
 
 #[test]
@@ -724,6 +765,13 @@ fn rotation_shows_the_secret_once_then_offers_to_deactivate_the_old_key() {
     );
     let text = format!("{}", screen(&app, 90, 24).backend());
     assert!(!text.contains("wJalrXUtnFEMI"), "the secret is gone from the screen");
+    // "Later" says what stays as it is.
+    app.on_key(KeyEvent::from(KeyCode::Esc));
+    assert!(!app.write.is_open());
+    assert_eq!(
+        app.flash.as_ref().map(|f| f.text.as_str()),
+        Some("later: AKIAOLD0000000000001 stays active; deactivate it once every application uses the new key")
+    );
 }
 
 #[test]
@@ -1434,4 +1482,288 @@ fn r_after_a_failed_discovery_retries_it_as_a_new_scan_run() {
     app.refresh();
     assert!(app.store.discovered);
     assert!(selected(&app).is_some(), "the accounts are shown");
+}
+
+fn open_view(app: &mut App, name: &str) {
+    press(app, Action::Command);
+    type_text(app, name);
+    app.on_key(KeyEvent::from(KeyCode::Enter));
+    app.refresh();
+}
+
+fn screen_text(app: &App, w: u16, h: u16) -> String {
+    let t = screen(app, w, h);
+    let buf = t.backend().buffer();
+    (0..h)
+        .map(|y| (0..w).map(|x| buf[(x, y)].symbol().to_owned()).collect::<String>())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn a_root_finding_is_readable_in_full_with_evidence_and_what_to_do() {
+    let mut app = app();
+    open_view(&mut app, "findings");
+    let prod = AccountId::parse("111111111111").unwrap();
+    let root = keytriage::audit::ROOT_USER;
+    let id = RowId::Finding(prod.clone(), root.into(), None, "root-access-key");
+    app.view_select(&id);
+    assert_eq!(selected(&app), Some(id));
+    // Enter has no other job on a root finding: it opens the detail.
+    press(&mut app, Action::Open);
+    assert_eq!(app.mode, Mode::Detail);
+    let detail = app.store.accounts[0]
+        .findings
+        .iter()
+        .find(|f| f.rule.id() == "root-access-key")
+        .map(|f| f.detail.clone())
+        .unwrap();
+    let text = keytriage::tui::detail::build(
+        app.detail.as_ref().unwrap(),
+        &app.store,
+        &app.policy,
+        app.now,
+        &Theme { no_color: true },
+    )
+    .unwrap()
+    .text();
+    assert!(text.contains(&detail), "full detail '{detail}' in {text}");
+    assert!(text.contains("CIS 1.4, IAM.4"));
+    assert!(text.contains("evidence") && text.contains("what to do"));
+    assert!(text.contains("keytriage cannot change root keys"));
+    insta::assert_snapshot!("detail_root_finding_80x24", screen(&app, 80, 24).backend());
+    insta::assert_snapshot!("detail_root_finding_200x60", screen(&app, 200, 60).backend());
+    // Esc closes; i opens it again from the same row.
+    press(&mut app, Action::Back);
+    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.view().kind, ViewKind::Findings, "Esc closed the popup only");
+    press(&mut app, Action::Details);
+    assert_eq!(app.mode, Mode::Detail);
+}
+
+#[test]
+fn an_account_error_is_shown_in_full_with_its_hint() {
+    let mut app = app();
+    app.view_select(&RowId::Account(AccountId::parse("333333333333").unwrap()));
+    press(&mut app, Action::Details);
+    assert_eq!(app.mode, Mode::Detail);
+    let screen80 = screen_text(&app, 80, 24).replace(['│', '\n'], "");
+    let squeezed: String = screen80.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        squeezed.contains("cannot assume arn:aws:iam::333333333333:role/OrganizationAccountAccessRole"),
+        "whole error, wrapped: {squeezed}"
+    );
+    assert!(squeezed.contains("trusts the caller"), "hint: {squeezed}");
+    insta::assert_snapshot!("detail_account_error_80x24", screen(&app, 80, 24).backend());
+}
+
+#[test]
+fn root_findings_are_reachable_from_the_account() {
+    let mut app = app();
+    press(&mut app, Action::Open);
+    let prod = AccountId::parse("111111111111").unwrap();
+    let root = RowId::User(prod, keytriage::audit::ROOT_USER.into());
+    assert_eq!(selected(&app), Some(root), "the root user leads its account's users");
+    let row = app.view().table.selected_row().unwrap();
+    assert_eq!(row.cells.last().map(|c| c.as_str()), Some("CRIT 2"));
+    press(&mut app, Action::Open);
+    assert_eq!(app.mode, Mode::Detail, "Enter on the root user shows it in full");
+    let text = screen_text(&app, 120, 40);
+    assert!(
+        text.contains("root-access-key") && text.contains("root-no-mfa"),
+        "{text}"
+    );
+}
+
+#[test]
+fn every_key_gets_an_answer_and_answers_go_stale() {
+    let mut app = app();
+    // A key action on the accounts view: nothing to do here, and where it works.
+    app.on_key(KeyEvent::from(KeyCode::Char('d')));
+    let text = app.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default();
+    assert!(text.starts_with("d: nothing to do here"), "{text}");
+    assert!(text.contains("open a user or :keys"), "{text}");
+    app.on_key(KeyEvent::from(KeyCode::Char('z')));
+    assert_eq!(
+        app.flash.as_ref().map(|f| f.text.as_str()),
+        Some("z: no such key here (? lists them)")
+    );
+    // Rescan: started (with the time), then finished (with the time and the outcome).
+    let Some(Effect::Rescan(a)) = press(&mut app, Action::Rescan) else {
+        panic!()
+    };
+    assert_eq!(
+        app.flash.as_ref().map(|f| f.text.as_str()),
+        Some("rescanning prod-payments (111111111111) since 12:00:00 UTC…")
+    );
+    assert!(format!("{}", screen(&app, 80, 24).backend()).contains("rescanning prod-payments"));
+    let later = app.now + chrono::Duration::seconds(3);
+    app.tick(later);
+    let done = events()
+        .into_iter()
+        .find(|e| matches!(e, ScanEvent::AccountDone { scan, .. } if scan.account.id == a.id))
+        .unwrap();
+    app.on_scan_event(done);
+    assert_eq!(
+        app.flash.as_ref().map(|f| f.text.as_str()),
+        Some("rescanned prod-payments at 12:00:03 UTC: ok, 5 findings")
+    );
+    // Stale after ten seconds on screen.
+    app.tick(later + chrono::Duration::seconds(1));
+    app.tick(later + chrono::Duration::seconds(5));
+    assert!(app.flash.is_some());
+    app.tick(later + chrono::Duration::seconds(12));
+    assert_eq!(app.flash, None, "cleared when stale");
+}
+
+#[test]
+fn cancel_says_nothing_was_changed() {
+    let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
+    press(&mut app, Action::Key(KeyAction::Deactivate));
+    assert!(app.write.is_open());
+    app.on_key(KeyEvent::from(KeyCode::Esc));
+    assert!(!app.write.is_open());
+    assert_eq!(
+        app.flash.as_ref().map(|f| f.text.as_str()),
+        Some("cancelled: did not deactivate AKIAOLD0000000000001; nothing was changed")
+    );
+}
+
+#[test]
+fn header_says_denied_like_the_scan_column_and_counts_fit_at_80_columns() {
+    let app = app();
+    let text = screen_text(&app, 80, 24);
+    let header = text.lines().nth(1).unwrap();
+    assert!(header.contains("1 denied") && !header.contains("failed"), "{header}");
+    assert!(header.contains("LOW 1"), "every count fits: {header}");
+    // The denied account sorts after every scanned one, not between CRIT 2 and CRIT 0.
+    let order: Vec<String> = app.view().table.shown().map(|r| r.cells[0].to_string()).collect();
+    assert_eq!(order, ["prod-payments", "empty-sandbox", "locked-research", "legacy"]);
+}
+
+#[test]
+fn every_view_at_80x24_120x40_and_200x60() {
+    let prod = AccountId::parse("111111111111").unwrap();
+    let views: Vec<(&str, ViewKind)> = vec![
+        ("accounts", ViewKind::Accounts),
+        ("users", ViewKind::Users(None)),
+        ("account_users", ViewKind::Users(Some(prod.clone()))),
+        ("user", ViewKind::User(prod, "bob".into())),
+        ("keys", ViewKind::Keys),
+        ("findings", ViewKind::Findings),
+        ("journal", ViewKind::Journal),
+    ];
+    for (name, kind) in views {
+        let mut app = app();
+        match &kind {
+            ViewKind::Accounts => {}
+            ViewKind::Users(Some(_)) => {
+                press(&mut app, Action::Open);
+            }
+            ViewKind::User(a, u) => {
+                press(&mut app, Action::Open);
+                app.view_select(&RowId::User(a.clone(), u.clone()));
+                press(&mut app, Action::Open);
+            }
+            _ => open_view(&mut app, name),
+        }
+        assert_eq!(app.view().kind, kind, "{name}");
+        for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+            insta::assert_snapshot!(format!("view_{name}_{w}x{h}"), screen(&app, w, h).backend());
+        }
+    }
+}
+
+#[test]
+fn filter_by_column_severity_and_negation_like_k9s() {
+    let mut app = app();
+    open_view(&mut app, "keys");
+    let filter = |app: &mut App, text: &str| -> Vec<String> {
+        press(app, Action::Filter);
+        app.on_key(KeyEvent::new(
+            KeyCode::Char('u'),
+            crossterm::event::KeyModifiers::CONTROL,
+        ));
+        type_text(app, text);
+        app.on_key(KeyEvent::from(KeyCode::Enter));
+        app.view().table.shown().map(|r| r.cells[2].to_string()).collect()
+    };
+    assert_eq!(filter(&mut app, "user:bob").len(), 2);
+    assert_eq!(filter(&mut app, "sev:high"), ["AKIAOLD0000000000001"]);
+    assert_eq!(
+        filter(&mut app, "!sev:high !status:inact"),
+        ["AKIABOB0000000000001"],
+        "two negated terms: not high, not inactive"
+    );
+    assert_eq!(filter(&mut app, "sev:low").len(), 1);
+    press(&mut app, Action::Help);
+    let text = format!("{}", screen(&app, 80, 40).backend());
+    assert!(text.contains("user:jenkins") && text.contains("sev:high") && text.contains("! negates"));
+}
+
+#[test]
+fn the_detail_popup_and_the_panel_render_at_every_small_size() {
+    let mut app = app();
+    press(&mut app, Action::Details);
+    assert_eq!(app.mode, Mode::Detail);
+    for (w, h) in [(0, 0), (1, 1), (2, 3), (10, 5), (20, 4), (40, 10), (60, 12), (80, 14)] {
+        let mut buf = ratatui::buffer::Buffer::empty(ratatui::layout::Rect::new(0, 0, w, h));
+        render::render(&app, &Theme { no_color: false }, buf.area, &mut buf);
+    }
+    // Scrolling past the end stays at the end; Esc closes.
+    for _ in 0..50 {
+        press(&mut app, Action::Down);
+    }
+    let _ = screen(&app, 60, 12);
+    let at_end = app.detail_scroll.get();
+    assert!(at_end > 0 && at_end < 50, "clamped to the end: {at_end}");
+    press(&mut app, Action::Up);
+    assert_eq!(app.detail_scroll.get(), at_end - 1, "one up from the end");
+    press(&mut app, Action::Back);
+    assert_eq!(app.mode, Mode::Normal);
+}
+
+#[test]
+fn enter_on_a_key_in_a_users_view_shows_the_key_in_full() {
+    let mut app = at_key(false, "ci-deploy", "AKIAOLD0000000000001");
+    press(&mut app, Action::Open);
+    assert_eq!(app.mode, Mode::Detail);
+    let text = screen_text(&app, 100, 30);
+    assert!(text.contains("access key AKIAOLD0000000000001"), "{text}");
+    assert!(
+        text.contains("key-not-rotated") && text.contains("what to do"),
+        "{text}"
+    );
+}
+
+#[test]
+fn one_account_is_scanned_1_account() {
+    let mut app = App::new(
+        Policy::default(),
+        now(),
+        "arn:aws:iam::111111111111:user/operator".into(),
+        false,
+    );
+    let evs = events();
+    let ScanEvent::Discovered {
+        organization,
+        accounts,
+        warnings,
+        missing,
+        ..
+    } = evs[0].clone()
+    else {
+        panic!()
+    };
+    app.on_scan_event(ScanEvent::Discovered {
+        scan_id: 1,
+        organization,
+        accounts: accounts.into_iter().take(1).collect(),
+        warnings,
+        missing,
+    });
+    app.on_scan_event(evs[1].clone());
+    app.refresh();
+    let text = screen_text(&app, 100, 10);
+    assert!(text.contains(" scanned 1 account "), "{text}");
 }

@@ -30,7 +30,7 @@ fn key_code() -> impl Strategy<Value = KeyCode> {
     prop_oneof![
         prop::sample::select(vec![
             'j', 'k', 'g', 'G', '/', ':', 's', 'S', '<', '>', 'R', '?', 'q', 'd', 'a', 'r', 'x', 'y', 'n', 'u', 'f',
-            'e', '0'
+            'e', '0', 'i'
         ])
         .prop_map(KeyCode::Char),
         prop::sample::select(vec![

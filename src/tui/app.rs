@@ -137,6 +137,8 @@ pub enum Mode {
     Command,
     /// The help overlay is open.
     Help,
+    /// The detail popup of [`App::detail`] is open.
+    Detail,
 }
 
 /// A one-line message in the footer.
@@ -202,7 +204,19 @@ pub struct App {
     pub bulk: BulkFlow,
     /// Marked rows, by identity (across views, sorts, filters and rescans).
     pub marks: Marks,
+    /// The row the detail popup shows (in [`Mode::Detail`]).
+    pub detail: Option<RowId>,
+    /// Lines the detail popup is scrolled down; the drawing clamps it to the end and
+    /// writes back what it used.
+    pub detail_scroll: std::cell::Cell<u16>,
+    /// Accounts rescanned by `R` whose result has not arrived: their result is announced.
+    rescanning: Vec<crate::model::AccountId>,
+    /// The footer message on screen and since when (the app's clock), to clear it when stale.
+    flash_since: Option<(String, Timestamp)>,
 }
+
+/// A message older than this (seconds) is cleared; errors stay three times as long.
+const FLASH_SECONDS: i64 = 10;
 
 impl App {
     /// A new app on the accounts view.
@@ -220,6 +234,10 @@ impl App {
             write: WriteFlow::default(),
             bulk: BulkFlow::default(),
             marks: Marks::default(),
+            detail: None,
+            detail_scroll: std::cell::Cell::new(0),
+            rescanning: Vec::new(),
+            flash_since: None,
         }
     }
 
@@ -273,17 +291,56 @@ impl App {
                 error: true,
             });
         }
-        let done = matches!(event, ScanEvent::AccountDone { .. });
+        let done = match &event {
+            ScanEvent::AccountDone { scan, scan_id, .. } if *scan_id == self.store.scan_id => {
+                Some(scan.account.id.clone())
+            }
+            _ => None,
+        };
         self.store.apply(event, &self.policy, self.now);
-        if done && !self.bulk.is_open() {
+        if done.is_some() && !self.bulk.is_open() {
             self.prune_marks();
+        }
+        if let Some(id) = done.filter(|id| self.rescanning.contains(id)) {
+            self.rescanning.retain(|a| a != &id);
+            if let Some(e) = self.store.entry(&id) {
+                let text = format!(
+                    "rescanned {} at {} UTC: {}, {} finding{}",
+                    e.account.name,
+                    self.now.format("%H:%M:%S"),
+                    e.scan_cell(),
+                    e.findings.len(),
+                    if e.findings.len() == 1 { "" } else { "s" }
+                );
+                self.say(text, false);
+            }
         }
     }
 
     /// Advances the clock.
     pub fn tick(&mut self, now: Timestamp) {
         self.now = now;
+        self.expire_flash();
         self.refresh();
+    }
+
+    /// Clears the footer message once it has been on screen for [`FLASH_SECONDS`] (three
+    /// times that for an error).
+    fn expire_flash(&mut self) {
+        let Some(flash) = &self.flash else {
+            self.flash_since = None;
+            return;
+        };
+        match &self.flash_since {
+            Some((text, since)) if *text == flash.text => {
+                let limit = if flash.error { FLASH_SECONDS * 3 } else { FLASH_SECONDS };
+                if (self.now - *since).num_seconds() >= limit {
+                    self.flash = None;
+                    self.flash_since = None;
+                }
+            }
+            _ => self.flash_since = Some((flash.text.clone(), self.now)),
+        }
     }
 
     /// The keymap contexts active in the current view.
@@ -319,10 +376,17 @@ impl App {
                 }
                 None
             }
-            Mode::Normal => {
-                let action = keymap::lookup(&key, &self.contexts())?;
-                self.update(action)
+            Mode::Detail => {
+                self.detail_key(key);
+                None
             }
+            Mode::Normal => match keymap::lookup(&key, &self.contexts()) {
+                Some(action) => self.update(action),
+                None => {
+                    self.nothing_here(key);
+                    None
+                }
+            },
         }
     }
 
@@ -360,6 +424,7 @@ impl App {
             }
             Action::Help => self.mode = Mode::Help,
             Action::Open => self.open(),
+            Action::Details => self.show_details(),
             Action::Back => self.back(),
             Action::Rescan => return self.rescan(),
             Action::Quit => return Some(Effect::Quit),
@@ -391,6 +456,36 @@ impl App {
             }
         }
         None
+    }
+
+    /// A key with no job in this view says so (and where it has one).
+    fn nothing_here(&mut self, key: KeyEvent) {
+        let Some(name) = (match key.code {
+            KeyCode::Char(c) if !c.is_control() => Some(c.to_string()),
+            KeyCode::Enter => Some("Enter".into()),
+            KeyCode::Tab => Some("Tab".into()),
+            KeyCode::Backspace => Some("Backspace".into()),
+            KeyCode::Delete => Some("Delete".into()),
+            _ => None,
+        }) else {
+            return;
+        };
+        let elsewhere = keymap::KEYMAP.iter().find(|b| b.keys.iter().any(|k| k.matches(&key)));
+        let text = match elsewhere {
+            Some(b) => format!(
+                "{name}: nothing to do here ({} works {})",
+                b.help.split(" — ").next().unwrap_or(b.help),
+                match b.context {
+                    Context::KeyRows => "on access keys: open a user or :keys",
+                    Context::AccountRows => "in views of accounts, users, keys and findings",
+                    Context::Drillable => "in lists that open",
+                    Context::Global => "everywhere",
+                    Context::Groupable => "in :findings",
+                }
+            ),
+            None => format!("{name}: no such key here (? lists them)"),
+        };
+        self.say(text, false);
     }
 
     fn say(&mut self, text: impl Into<String>, error: bool) {
@@ -615,23 +710,20 @@ impl App {
 
     fn open(&mut self) {
         let Some(id) = self.view().table.selected_row().map(|r| r.id.clone()) else {
-            return;
+            return self.say("no row selected: nothing to open", false);
         };
         match id {
+            // The root user has no user view: Enter shows its finding (or it) in full.
+            RowId::Finding(_, u, _, _) | RowId::User(_, u) if is_root(&u) => self.show_details(),
             RowId::Account(a) => self.push(ViewKind::Users(Some(a))),
             RowId::User(a, u) => self.push(ViewKind::User(a, u)),
+            // In a user's view the key has nowhere further to go: Enter shows it in full.
+            RowId::Key(..) if matches!(self.view().kind, ViewKind::User(..)) => self.show_details(),
             RowId::Key(a, u, k) => {
                 self.push(ViewKind::User(a.clone(), u.clone()));
                 self.view_mut().table.select_id(&RowId::Key(a, u, k));
             }
-            RowId::Finding(a, u, _, _) if is_root(&u) => {
-                self.push(ViewKind::Users(Some(a)));
-                self.flash = Some(Flash {
-                    text: "root user findings are fixed by signing in as the root user".into(),
-                    error: false,
-                });
-            }
-            RowId::Journal(..) => {}
+            RowId::Journal(..) => self.show_details(),
             RowId::Group(rule, account) => self.push(ViewKind::FindingsIn(rule, account)),
             RowId::Finding(a, u, k, _) => {
                 self.push(ViewKind::User(a.clone(), u.clone()));
@@ -640,6 +732,42 @@ impl App {
                 }
             }
         }
+    }
+
+    /// Opens the detail popup on the selected row (or says there is none).
+    fn show_details(&mut self) {
+        match self.view().table.selected_row().map(|r| r.id.clone()) {
+            Some(id) => {
+                self.detail = Some(id);
+                self.detail_scroll.set(0);
+                self.mode = Mode::Detail;
+            }
+            None => self.say("no row selected: nothing to show", false),
+        }
+    }
+
+    /// Keys in the detail popup, through the keymap: moves scroll it, back, info, help and
+    /// quit close it.
+    fn detail_key(&mut self, key: KeyEvent) {
+        let scroll = self.detail_scroll.get();
+        let page = 10;
+        let next = match keymap::lookup(&key, &[Context::Global]) {
+            Some(Action::Down) => scroll.saturating_add(1),
+            Some(Action::Up) => scroll.saturating_sub(1),
+            Some(Action::PageDown) => scroll.saturating_add(page),
+            Some(Action::PageUp) => scroll.saturating_sub(page),
+            Some(Action::Top) => 0,
+            Some(Action::Bottom) => u16::MAX,
+            _ if key.code == KeyCode::Enter => return self.close_details(),
+            Some(Action::Back | Action::Details | Action::Quit | Action::Help) => return self.close_details(),
+            _ => scroll,
+        };
+        self.detail_scroll.set(next);
+    }
+
+    fn close_details(&mut self) {
+        self.detail = None;
+        self.mode = Mode::Normal;
     }
 
     fn back(&mut self) {
@@ -661,7 +789,10 @@ impl App {
             Some(RowId::Group(_, Some(a))) => a.clone(),
             Some(RowId::Journal(..) | RowId::Group(_, None)) | None => match &self.view().kind {
                 ViewKind::Users(Some(a)) | ViewKind::User(a, _) => a.clone(),
-                _ => return None,
+                _ => {
+                    self.say("nothing to rescan here: select an account, user, key or finding", false);
+                    return None;
+                }
             },
         };
         let entry = self.store.entry(&id)?;
@@ -674,8 +805,16 @@ impl App {
         }
         let account = entry.account.clone();
         self.store.requeue(&id);
+        if !self.rescanning.contains(&id) {
+            self.rescanning.push(id.clone());
+        }
         self.flash = Some(Flash {
-            text: format!("rescanning {} ({})", account.name, account.id),
+            text: format!(
+                "rescanning {} ({}) since {} UTC…",
+                account.name,
+                account.id,
+                self.now.format("%H:%M:%S")
+            ),
             error: false,
         });
         Some(Effect::Rescan(account))

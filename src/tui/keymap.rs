@@ -24,6 +24,8 @@ pub enum Action {
     PageDown,
     /// Drill down into the selected row.
     Open,
+    /// Show the selected row in full (a popup).
+    Details,
     /// Back to the previous view.
     Back,
     /// Start typing a filter.
@@ -158,6 +160,13 @@ pub const KEYMAP: &[Binding] = &[
         false,
     ),
     b(&[k(Enter)], Drillable, Action::Open, "open", true),
+    b(
+        &[k(Char('i'))],
+        Global,
+        Action::Details,
+        "info — the row in full, evidence, what to do",
+        true,
+    ),
     b(&[k(Esc)], Global, Action::Back, "back", true),
     b(&[k(Char('/'))], Global, Action::Filter, "filter", true),
     b(

@@ -7,10 +7,12 @@
 
 pub mod app;
 pub mod bulk_flow;
+pub mod detail;
 pub mod dialog;
 pub mod groups;
 pub mod keymap;
 pub mod marks;
+pub mod panel;
 pub mod render;
 pub mod store;
 pub mod table;

@@ -51,6 +51,22 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     render_header(app, theme, header, buf);
     match &app.view().kind {
         ViewKind::User(..) => render_user(app, theme, body, buf),
+        ViewKind::Accounts if has_room_for_panel(app, body) => {
+            let [table, panel] =
+                Layout::vertical([Constraint::Fill(1), Constraint::Length(super::panel::HEIGHT)]).areas(body);
+            app.view().table.render(
+                table,
+                buf,
+                table_title(app, theme),
+                &empty_text(app, &ViewKind::Accounts),
+                theme,
+            );
+            let selected = match app.view().table.selected_row().map(|r| &r.id) {
+                Some(super::table::RowId::Account(a)) => app.store.entry(a),
+                _ => None,
+            };
+            super::panel::render(&app.store, selected, app.now, theme, panel, buf);
+        }
         kind => app
             .view()
             .table
@@ -61,8 +77,28 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     if app.mode == Mode::Help {
         render_help(app, theme, area, buf);
     }
+    if app.mode == Mode::Detail {
+        let detail = app
+            .detail
+            .as_ref()
+            .and_then(|id| super::detail::build(id, &app.store, &app.policy, app.now, theme))
+            .unwrap_or_else(|| super::detail::Detail {
+                title: "gone".into(),
+                lines: vec![Line::raw("this row is no longer in the latest scan")],
+            });
+        let used = super::detail::render(&detail, app.detail_scroll.get(), area, buf, theme);
+        app.detail_scroll.set(used);
+    }
     app.write.render(area, buf, theme);
     app.bulk.render(area, buf, theme);
+}
+
+/// True when the accounts table shows every row with the picture panel below it.
+fn has_room_for_panel(app: &App, body: Rect) -> bool {
+    let rows = u16::try_from(app.view().table.counts().0).unwrap_or(u16::MAX);
+    // Border, header and at least one row.
+    let table = rows.max(1).saturating_add(3);
+    body.width >= super::panel::MIN_WIDTH && body.height >= table.saturating_add(super::panel::HEIGHT)
 }
 
 fn render_header(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
@@ -82,13 +118,23 @@ fn render_header(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         Span::raw(format!(" {org} ")),
         Span::styled(app.identity.clone(), theme.muted()),
     ]);
-    let (done, total, failed) = app.store.progress();
-    let skipped = app
-        .store
-        .accounts
-        .iter()
-        .filter(|e| e.scan.as_ref().is_some_and(|s| s.scan.status == ScanStatus::Skipped))
-        .count();
+    let (done, total, _) = app.store.progress();
+    // Unscanned accounts counted by the SCAN column's word (denied, failed, partial,
+    // skipped), so the header and the table say the same thing.
+    let mut outcomes: Vec<(String, usize)> = Vec::new();
+    for e in app.store.accounts.iter().filter(|e| !e.scanning()) {
+        let ok = e.scan.as_ref().is_some_and(|s| s.scan.status == ScanStatus::Ok);
+        if !ok {
+            let word = e.scan_cell();
+            match outcomes.iter_mut().find(|(w, _)| *w == word) {
+                Some((_, n)) => *n += 1,
+                None => outcomes.push((word, 1)),
+            }
+        }
+    }
+    // Failures first, skipped last, whatever order the accounts come in.
+    outcomes.sort_by_key(|(word, _)| word == "skipped");
+    let accounts = |n: usize| if n == 1 { "account" } else { "accounts" };
     let mut second = vec![];
     if app.store.discovery_error.is_some() {
         // The error itself is in the body, wrapped: a header line would cut its hint.
@@ -99,26 +145,36 @@ fn render_header(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     } else if !app.store.discovered {
         second.push(Span::raw(" listing the organization's accounts…"));
     } else if done < total {
-        let bar_w = 20usize;
+        let bar_w = if area.width >= 100 { 20 } else { 10 };
         let filled = (done * bar_w).checked_div(total).unwrap_or(0);
         second.push(Span::raw(format!(
-            " scanning {done}/{total} accounts [{}{}]",
+            " scanning {done}/{total} {} [{}{}]",
+            accounts(total),
             "█".repeat(filled),
             "·".repeat(bar_w - filled)
         )));
     } else {
-        second.push(Span::raw(format!(" scanned {total} accounts")));
+        second.push(Span::raw(format!(" scanned {total} {}", accounts(total))));
     }
-    if failed > 0 {
-        second.push(Span::styled(format!(" · {failed} failed"), theme.error()));
-    }
-    if skipped > 0 {
-        second.push(Span::raw(format!(" · {skipped} skipped")));
+    for (word, n) in &outcomes {
+        let style = if word == "skipped" {
+            theme.muted()
+        } else {
+            theme.error()
+        };
+        second.push(Span::styled(format!(" · {n} {word}"), style));
     }
     let counts = app.store.severity_counts;
-    second.push(Span::raw("  findings:"));
+    let used: usize = second.iter().map(|s| s.width()).sum();
+    // "findings:" only when the counts still fit after it.
+    if used + 40 <= usize::from(area.width) {
+        second.push(Span::raw("  findings:"));
+    } else {
+        second.push(Span::raw(" "));
+    }
     for (s, n) in Severity::ALL.iter().zip(counts).take(4) {
-        second.push(Span::styled(format!(" {} {n}", sev_label(*s)), theme.severity(*s)));
+        second.push(Span::raw(" "));
+        second.push(Span::styled(format!("{} {n}", sev_label(*s)), theme.severity(*s)));
     }
     if let Some(m) = app.marks.summary() {
         second.push(Span::styled(format!("  {m}"), theme.accent()));
@@ -281,7 +337,8 @@ fn empty_text(app: &App, kind: &ViewKind) -> String {
     }
 }
 
-/// The line above the footer: the selected account's scan error, or warnings.
+/// The status line above the footer: the answer to the last key (cleared when stale), else
+/// the selected account's scan error.
 fn render_status(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let selected_account = match app.view().table.selected_row().map(|r| &r.id) {
         Some(super::table::RowId::Account(a)) => app.store.entry(a),
@@ -295,8 +352,15 @@ fn render_status(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
             e.account.name, e.account.id, err.message, err.code
         ))
     });
-    if let Some(t) = text {
-        Paragraph::new(Line::styled(super::table::truncate(&t, area.width), theme.error())).render(area, buf);
+    // The answer to the last key comes first; the selected account's error otherwise
+    // (in full with i).
+    let line = match (&app.flash, text) {
+        (Some(f), _) => Some((f.text.clone(), if f.error { theme.error() } else { theme.accent() })),
+        (None, Some(t)) => Some((t, theme.error())),
+        (None, None) => None,
+    };
+    if let Some((t, style)) = line {
+        Paragraph::new(Line::styled(super::table::truncate(&t, area.width), style)).render(area, buf);
     }
 }
 
@@ -310,41 +374,38 @@ fn render_footer(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
             Span::styled(format!(":{}█", app.command), theme.header()),
             Span::styled(format!("  Tab → {}", app.completions().join(" ")), theme.muted()),
         ]),
-        _ => match &app.flash {
-            Some(f) => Line::styled(f.text.clone(), if f.error { theme.error() } else { theme.accent() }),
-            None => {
-                // As many hints as fit, whole; `? help` always stays, last.
-                // Actions on the rows of this view first (the key actions in a user's view).
-                let mut bindings: Vec<&keymap::Binding> = keymap::active(&app.contexts())
-                    .filter(|b| b.footer && b.action != Action::Help)
-                    .collect();
-                bindings.sort_by_key(|b| b.context == keymap::Context::Global);
-                let hints: Vec<(String, &str)> = bindings
-                    .into_iter()
-                    .map(|b| {
-                        // The footer keeps the verb; `?` has the full text.
-                        let verb = b.help.split_whitespace().next().unwrap_or(b.help);
-                        (keymap::key_name(b.keys[0]), verb)
-                    })
-                    .collect();
-                let help_hint = ("?".to_owned(), "help");
-                let width = |(k, h): &(String, &str)| k.chars().count() + h.chars().count() + 3;
-                let mut room = usize::from(area.width).saturating_sub(width(&help_hint));
-                let mut spans = Vec::new();
-                for hint in hints.iter().chain(std::iter::once(&help_hint)) {
-                    let is_help = hint.0 == "?";
-                    if !is_help && width(hint) > room {
-                        continue;
-                    }
-                    if !is_help {
-                        room -= width(hint);
-                    }
-                    spans.push(Span::styled(format!(" {} ", hint.0), theme.header()));
-                    spans.push(Span::styled(format!("{} ", hint.1), theme.muted()));
+        _ => {
+            // As many hints as fit, whole; `? help` always stays, last.
+            // Actions on the rows of this view first (the key actions in a user's view).
+            let mut bindings: Vec<&keymap::Binding> = keymap::active(&app.contexts())
+                .filter(|b| b.footer && b.action != Action::Help)
+                .collect();
+            bindings.sort_by_key(|b| b.context == keymap::Context::Global);
+            let hints: Vec<(String, &str)> = bindings
+                .into_iter()
+                .map(|b| {
+                    // The footer keeps the verb; `?` has the full text.
+                    let verb = b.help.split_whitespace().next().unwrap_or(b.help);
+                    (keymap::key_name(b.keys[0]), verb)
+                })
+                .collect();
+            let help_hint = ("?".to_owned(), "help");
+            let width = |(k, h): &(String, &str)| k.chars().count() + h.chars().count() + 3;
+            let mut room = usize::from(area.width).saturating_sub(width(&help_hint));
+            let mut spans = Vec::new();
+            for hint in hints.iter().chain(std::iter::once(&help_hint)) {
+                let is_help = hint.0 == "?";
+                if !is_help && width(hint) > room {
+                    continue;
                 }
-                Line::from(spans)
+                if !is_help {
+                    room -= width(hint);
+                }
+                spans.push(Span::styled(format!(" {} ", hint.0), theme.header()));
+                spans.push(Span::styled(format!("{} ", hint.1), theme.muted()));
             }
-        },
+            Line::from(spans)
+        }
     };
     Paragraph::new(line).render(area, buf);
 }
@@ -363,7 +424,11 @@ fn render_help(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         lines.push(Line::from(format!("  :{name:<13} {help}")));
     }
     lines.push(Line::styled(
-        "filter: / then text (matches any column); Esc clears",
+        "filter: / then terms, all must hold (Esc clears): jenkins any",
+        theme.muted(),
+    ));
+    lines.push(Line::styled(
+        "  column, user:jenkins one column, sev:high, ! negates",
         theme.muted(),
     ));
     let h = (lines.len() as u16 + 2).min(area.height);

@@ -8,29 +8,67 @@ use crate::audit::Severity;
 use crate::model::{AccessKeyId, AccountId};
 use compact_str::CompactString;
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Flex, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell as TCell, Paragraph, Row as TRow, Table as TTable, Widget, Wrap};
 use std::cell::Cell;
 use std::cmp::Ordering;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
+/// What a column holds, which decides how it is sized and cut.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A name or id (account, user, key id, region, service): as wide as its widest value,
+    /// never cut while another column has blank room; when it must be cut, the middle goes
+    /// (`acme-sa…research`), so two different values stay different.
+    Ident,
+    /// A number: as wide as its widest value, right-aligned.
+    Num,
+    /// Long text (detail, findings): shrinks first and takes what room is left.
+    Text,
+    /// A short word (status, dates): as wide as its widest value, up to its `max`.
+    Short,
+}
+
 /// A column of a table.
 #[derive(Clone, Copy, Debug)]
 pub struct Column {
     /// Header text.
     pub title: &'static str,
-    /// Narrowest useful width, in cells.
+    /// Narrowest useful width, in cells (never more than the widest value needs).
     pub min: u16,
-    /// Widest useful width, in cells.
+    /// Widest useful width of a [`Kind::Short`] column, in cells; other kinds ignore it.
     pub max: u16,
     /// 0 = always shown; higher numbers are dropped first on narrow screens.
     pub priority: u8,
     /// Right-aligned (numbers).
     pub right: bool,
+    /// How it is sized and cut.
+    pub kind: Kind,
+    /// Whether its cells carry a severity colour.
+    pub badge: Badge,
 }
 
-/// A column constructor for the views' column tables.
+/// Which cells carry a severity colour. Rows themselves are never coloured by severity (a
+/// screen of red rows hides which are critical); a badge cell and the row's marker are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Badge {
+    /// Plain cells.
+    None,
+    /// Coloured with the row's worst severity ([`Row::severity`]).
+    Row,
+    /// Coloured with this severity when the cell counts at least one (not `0`, `-` or `?`).
+    Count(Severity),
+}
+
+impl Column {
+    /// The same column with severity-coloured cells.
+    pub const fn badge(self, badge: Badge) -> Self {
+        Column { badge, ..self }
+    }
+}
+
+/// A short column (status words, dates): `min`..`max` cells by content.
 pub const fn col(title: &'static str, min: u16, max: u16, priority: u8) -> Column {
     Column {
         title,
@@ -38,6 +76,34 @@ pub const fn col(title: &'static str, min: u16, max: u16, priority: u8) -> Colum
         max,
         priority,
         right: false,
+        kind: Kind::Short,
+        badge: Badge::None,
+    }
+}
+
+/// An identifier column (see [`Kind::Ident`]).
+pub const fn ident(title: &'static str, min: u16, priority: u8) -> Column {
+    Column {
+        title,
+        min,
+        max: u16::MAX,
+        priority,
+        right: false,
+        kind: Kind::Ident,
+        badge: Badge::None,
+    }
+}
+
+/// A long-text column (see [`Kind::Text`]).
+pub const fn text(title: &'static str, min: u16, priority: u8) -> Column {
+    Column {
+        title,
+        min,
+        max: u16::MAX,
+        priority,
+        right: false,
+        kind: Kind::Text,
+        badge: Badge::None,
     }
 }
 
@@ -49,6 +115,8 @@ pub const fn num(title: &'static str, min: u16, priority: u8) -> Column {
         max: min,
         priority,
         right: true,
+        kind: Kind::Num,
+        badge: Badge::None,
     }
 }
 
@@ -99,11 +167,13 @@ pub struct Row {
 
 impl Row {
     /// A row from `(cell text, sort key)` pairs, one per column.
-    pub fn new(id: RowId, cols: Vec<(String, SortKey)>, severity: Option<Severity>, dim: bool) -> Self {
-        let (cells, sort) = cols
-            .into_iter()
-            .map(|(text, key)| (CompactString::from(text), key))
-            .unzip();
+    pub fn new<T: Into<CompactString>>(
+        id: RowId,
+        cols: Vec<(T, SortKey)>,
+        severity: Option<Severity>,
+        dim: bool,
+    ) -> Self {
+        let (cells, sort) = cols.into_iter().map(|(text, key)| (text.into(), key)).unzip();
         Self {
             id,
             cells,
@@ -114,11 +184,20 @@ impl Row {
     }
 }
 
-/// A sort key resolved for one sort: text borrowed from the lowercased haystack.
+/// A sort key resolved for one sort: the cell's text, lowercased (borrowed when it has no
+/// uppercase letter).
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
 enum Resolved<'a> {
     Num(i64),
-    Text(&'a str),
+    Text(std::borrow::Cow<'a, str>),
+}
+
+fn lowercase(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) || !s.is_ascii() {
+        std::borrow::Cow::Owned(s.to_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
 }
 
 /// Sort direction.
@@ -135,7 +214,11 @@ pub enum Order {
 pub struct Table {
     columns: &'static [Column],
     rows: Vec<Row>,
+    /// Per row, its cells lowercased and joined: built on the first filter after the rows
+    /// change (a rebuild without a filter costs nothing for it), empty until then.
     haystacks: Vec<String>,
+    /// Widest value per column over all rows, in cells.
+    content: Vec<u16>,
     sorted: Vec<usize>,
     view: Vec<usize>,
     selected: usize,
@@ -158,6 +241,7 @@ impl Table {
             columns,
             rows: Vec::new(),
             haystacks: Vec::new(),
+            content: Vec::new(),
             sorted: Vec::new(),
             view: Vec::new(),
             selected: 0,
@@ -174,8 +258,18 @@ impl Table {
 
     /// Replaces the rows, keeping sort, filter and the selected row (by identity; if it is
     /// gone, the same position, clamped).
-    pub fn set_rows(&mut self, rows: Vec<Row>) {
-        self.haystacks = rows.iter().map(|r| r.cells.join(SEP_STR).to_lowercase()).collect();
+    pub fn set_rows(&mut self, mut rows: Vec<Row>) {
+        // Rows are collected from iterators of unknown length: drop the doubling slack
+        // (up to half the row structs of a 100,000-row view).
+        rows.shrink_to_fit();
+        self.haystacks = Vec::new();
+        let mut content = vec![0u16; self.columns.len()];
+        for row in &rows {
+            for (w, cell) in content.iter_mut().zip(&row.cells) {
+                *w = (*w).max(display_width(cell));
+            }
+        }
+        self.content = content;
         self.rows = rows;
         self.resort();
     }
@@ -185,10 +279,9 @@ impl Table {
         let keys: Vec<Option<Resolved<'_>>> = self
             .rows
             .iter()
-            .zip(&self.haystacks)
-            .map(|(row, hay)| match row.sort.get(col) {
+            .map(|row| match row.sort.get(col) {
                 Some(SortKey::Num(n)) => Some(Resolved::Num(*n)),
-                Some(SortKey::Text) => hay.split(SEP).nth(col).map(Resolved::Text),
+                Some(SortKey::Text) => row.cells.get(col).map(|c| Resolved::Text(lowercase(c))),
                 _ => None,
             })
             .collect();
@@ -199,14 +292,21 @@ impl Table {
     }
 
     fn refilter(&mut self) {
-        let needle = self.filter.to_lowercase();
-        self.view = if needle.is_empty() {
+        let terms = parse_filter(&self.filter, self.columns);
+        if !terms.is_empty() && self.haystacks.len() != self.rows.len() {
+            self.haystacks = self.rows.iter().map(|r| r.cells.join(SEP_STR).to_lowercase()).collect();
+        }
+        self.view = if terms.is_empty() {
             self.sorted.clone()
         } else {
             self.sorted
                 .iter()
                 .copied()
-                .filter(|&i| self.haystacks[i].contains(&needle))
+                .filter(|&i| {
+                    terms
+                        .iter()
+                        .all(|t| t.matches(&self.haystacks[i], self.rows[i].severity))
+                })
                 .collect()
         };
         let by_id = self
@@ -227,7 +327,7 @@ impl Table {
         self.selected_id = self.selected_row().map(|r| r.id.clone());
     }
 
-    /// Sets the live filter (case-insensitive substring over the visible cells).
+    /// Sets the live filter (see [`parse_filter`]: substrings, `column:value`, `!` negates).
     pub fn set_filter(&mut self, filter: &str) {
         if self.filter != filter {
             self.filter = filter.to_owned();
@@ -339,9 +439,24 @@ impl Table {
         let offset = scroll_top(self.offset.get(), body_rows, self.selected, self.view.len());
         self.offset.set(offset);
 
-        let shown = fit_columns(self.columns, inner.width);
-        let widths: Vec<Constraint> = shown.iter().map(|&(_, w)| Constraint::Length(w)).collect();
-        let header = TRow::new(shown.iter().map(|&(c, w)| {
+        let want: Vec<u16> = self
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(c, col)| {
+                let mark = u16::from(c == self.sort_col);
+                let title = display_width(col.title) + mark;
+                title.max(self.content.get(c).copied().unwrap_or(0))
+            })
+            .collect();
+        // A one-cell severity marker leads every row (readable without colour).
+        let marker_w = if inner.width > MARKER_MIN_WIDTH { 1 } else { 0 };
+        let shown = fit_columns(self.columns, &want, inner.width.saturating_sub(marker_w * 2));
+        let widths: Vec<Constraint> = std::iter::once(Constraint::Length(marker_w))
+            .chain(shown.iter().map(|&(_, w)| Constraint::Length(w)))
+            .collect();
+        let column_spacing = 1;
+        let header = TRow::new(std::iter::once(TCell::from("")).chain(shown.iter().map(|&(c, w)| {
             let col = &self.columns[c];
             let mark = match (c == self.sort_col, self.order) {
                 (true, Order::Asc) => "▲",
@@ -354,7 +469,7 @@ impl Table {
             } else {
                 TCell::from(title)
             }
-        }))
+        })))
         .style(theme.header());
         if self.view.is_empty() {
             let msg = if self.rows.is_empty() {
@@ -364,7 +479,8 @@ impl Table {
             };
             TTable::new(Vec::<TRow>::new(), widths)
                 .header(header)
-                .column_spacing(1)
+                .column_spacing(column_spacing)
+                .flex(Flex::Start)
                 .render(inner, buf);
             // Wrapped over the rest of the body: an error must show whole, hint included.
             let below = Rect {
@@ -378,7 +494,7 @@ impl Table {
         let end = (offset + body_rows).min(self.view.len());
         let rows = self.view[offset..end].iter().enumerate().map(|(n, &i)| {
             let row = &self.rows[i];
-            let mut style = theme.row(row.severity, row.dim);
+            let mut style = theme.row(row.dim);
             if offset + n == self.selected {
                 style = style.patch(theme.selected());
             }
@@ -386,27 +502,167 @@ impl Table {
             if marked {
                 style = style.add_modifier(ratatui::style::Modifier::BOLD);
             }
-            TRow::new(shown.iter().enumerate().map(move |(n, &(c, w))| {
-                let text = row.cells.get(c).map(CompactString::as_str).unwrap_or_default();
-                let text = if marked && n == 0 {
-                    truncate(&format!("● {text}"), w)
-                } else {
-                    truncate(text, w)
-                };
-                let text = if self.columns[c].right {
-                    format!("{text:>width$}", width = usize::from(w))
-                } else {
-                    text
-                };
-                TCell::from(Span::raw(text))
-            }))
+            let marker = match row.severity {
+                Some(sev) if marker_w > 0 => TCell::from(Span::styled(marker_glyph(sev), theme.severity(sev))),
+                _ => TCell::from(""),
+            };
+            TRow::new(
+                std::iter::once(marker).chain(shown.iter().enumerate().map(|(n, &(c, w))| {
+                    let col = &self.columns[c];
+                    let raw = row.cells.get(c).map(CompactString::as_str).unwrap_or_default();
+                    let with_mark;
+                    let raw = if marked && n == 0 {
+                        with_mark = format!("● {raw}");
+                        with_mark.as_str()
+                    } else {
+                        raw
+                    };
+                    let text = if col.kind == Kind::Ident {
+                        truncate_middle(raw, w)
+                    } else {
+                        truncate(raw, w)
+                    };
+                    let text = if col.right {
+                        format!("{text:>width$}", width = usize::from(w))
+                    } else {
+                        text
+                    };
+                    let badge = match col.badge {
+                        Badge::None => None,
+                        Badge::Row => row.severity,
+                        Badge::Count(sev) => (!matches!(raw, "" | "0" | "-" | "?")).then_some(sev),
+                    };
+                    match badge {
+                        Some(sev) if !row.dim => TCell::from(Span::styled(text, theme.severity(sev))),
+                        _ => TCell::from(Span::raw(text)),
+                    }
+                })),
+            )
             .style(style)
         });
         TTable::new(rows, widths)
             .header(header)
-            .column_spacing(1)
+            .column_spacing(column_spacing)
+            .flex(Flex::Start)
             .render(inner, buf);
     }
+}
+
+/// Below this inner width a table has no severity marker (every cell goes to the data).
+const MARKER_MIN_WIDTH: u16 = 20;
+
+/// The row marker of a severity: distinct shapes, so critical and high differ without
+/// colour too.
+pub fn marker_glyph(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "‼",
+        Severity::High => "!",
+        Severity::Medium => "•",
+        Severity::Low => "·",
+        Severity::Info => " ",
+    }
+}
+
+/// Where one filter term looks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Scope {
+    /// Any cell.
+    Any,
+    /// The cell of this column.
+    Column(usize),
+    /// The row's worst severity (`sev:`): its name starts with the value.
+    Severity,
+}
+
+/// One term of a filter: where, what (lowercase), and whether it must not match.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Term {
+    scope: Scope,
+    needle: String,
+    negate: bool,
+}
+
+impl Term {
+    fn matches(&self, haystack: &str, severity: Option<Severity>) -> bool {
+        let hit = match self.scope {
+            Scope::Any => haystack.contains(&self.needle),
+            Scope::Column(c) => haystack
+                .split(SEP)
+                .nth(c)
+                .is_some_and(|cell| cell.contains(&self.needle)),
+            Scope::Severity => severity.is_some_and(|s| s.as_str().starts_with(&self.needle)),
+        };
+        hit != self.negate
+    }
+}
+
+/// Parses a filter: terms separated by spaces, all of which must hold. A term is a
+/// case-insensitive substring of any cell (`jenkins`), or `column:value` for one column
+/// (`user:jenkins`; the column is named by a prefix of its title without spaces, e.g.
+/// `key:` for ACCESS KEY, `last:` for LAST USED), or `sev:value` for the row's worst
+/// severity (`sev:crit`, `sev:high`), in any view. A leading `!` negates a term
+/// (`!user:ci-`). A `name:` naming no column is searched as text (`arn:aws`).
+fn parse_filter(filter: &str, columns: &[Column]) -> Vec<Term> {
+    filter
+        .to_lowercase()
+        .split_whitespace()
+        .filter_map(|raw| {
+            let (negate, term) = match raw.strip_prefix('!') {
+                Some(rest) => (true, rest),
+                None => (false, raw),
+            };
+            if term.is_empty() {
+                return None;
+            }
+            let scope = match term.split_once(':') {
+                Some(("sev" | "severity", value)) => {
+                    // The row's worst severity: the SEV column's meaning, in every view.
+                    return Some(Term {
+                        scope: Scope::Severity,
+                        needle: value.to_owned(),
+                        negate,
+                    });
+                }
+                Some((name, value)) if !name.is_empty() => match column_named(columns, name) {
+                    Some(c) => {
+                        return Some(Term {
+                            scope: Scope::Column(c),
+                            needle: value.to_owned(),
+                            negate,
+                        });
+                    }
+                    None => Scope::Any,
+                },
+                _ => Scope::Any,
+            };
+            Some(Term {
+                scope,
+                needle: term.to_owned(),
+                negate,
+            })
+        })
+        .collect()
+}
+
+/// The column a filter's `name:` names (lowercase): its title without spaces, else a
+/// prefix of that, else one word of the title (`key` for ACCESS KEY).
+fn column_named(columns: &[Column], name: &str) -> Option<usize> {
+    let squeezed = |c: &Column| -> String { c.title.to_lowercase().chars().filter(|ch| *ch != ' ').collect() };
+    columns
+        .iter()
+        .position(|c| squeezed(c) == name)
+        .or_else(|| columns.iter().position(|c| squeezed(c).starts_with(name)))
+        .or_else(|| {
+            columns
+                .iter()
+                .position(|c| c.title.to_lowercase().split(' ').any(|w| w == name))
+        })
+}
+
+/// Display width of `s` in cells (ASCII fast path), saturated to `u16`.
+fn display_width(s: &str) -> u16 {
+    let w = if s.is_ascii() { s.len() } else { s.width() };
+    u16::try_from(w).unwrap_or(u16::MAX)
 }
 
 /// Separates cells in a row's haystack (a control character no cell contains).
@@ -438,38 +694,67 @@ fn scroll_top(current: usize, height: usize, selected: usize, len: usize) -> usi
     top.min(max_top)
 }
 
-/// Chooses the columns that fit in `width` (dropping the highest priority numbers first)
-/// and their widths: each gets its minimum, then the rest goes out in column order up to
-/// each maximum.
-pub fn fit_columns(columns: &[Column], width: u16) -> Vec<(usize, u16)> {
-    let mut keep: Vec<usize> = (0..columns.len()).collect();
-    let need = |keep: &[usize]| -> u32 {
-        keep.iter().map(|&c| u32::from(columns[c].min)).sum::<u32>() + keep.len().saturating_sub(1) as u32
+/// Chooses the columns that fit in `width` and their widths. `want[c]` is what column `c`
+/// needs to show every value and its title in full (cells).
+///
+/// Columns are dropped, least important ([`Column::priority`]) first, until every kept one
+/// fits at its floor (its `min`, or less when its values are narrower); less important
+/// columns (priority 2 and up) are also dropped rather than cut an identifier. The room
+/// left goes, in this order, to numbers, identifiers (most important first), short columns
+/// and long text, each up to what it wants. So an identifier is cut only when every other
+/// column is at most as wide as its content; room nobody wants stays blank at the right.
+pub fn fit_columns(columns: &[Column], want: &[u16], width: u16) -> Vec<(usize, u16)> {
+    let want_of = |c: usize| -> u32 {
+        let w = u32::from(want.get(c).copied().unwrap_or(0)).max(1);
+        match columns[c].kind {
+            Kind::Short => w.min(u32::from(columns[c].max.max(columns[c].min))),
+            _ => w,
+        }
     };
-    while keep.len() > 1 && need(&keep) > u32::from(width) {
-        let worst = keep
-            .iter()
+    let floor = |c: usize| u32::from(columns[c].min).min(want_of(c));
+    let seps = |keep: &[usize]| keep.len().saturating_sub(1) as u32;
+    let need = |keep: &[usize]| keep.iter().map(|&c| floor(c)).sum::<u32>() + seps(keep);
+    // Identifiers and numbers in full, the rest at their floor.
+    let need_full = |keep: &[usize]| {
+        keep.iter()
+            .map(|&c| match columns[c].kind {
+                Kind::Ident | Kind::Num => want_of(c),
+                _ => floor(c),
+            })
+            .sum::<u32>()
+            + seps(keep)
+    };
+    let worst = |keep: &[usize], at_least: u8| {
+        keep.iter()
             .enumerate()
+            .filter(|&(_, &c)| columns[c].priority >= at_least)
             .max_by_key(|&(pos, &c)| (columns[c].priority, pos))
-            .map(|(p, _)| p);
-        if let Some(p) = worst {
+            .map(|(p, _)| p)
+    };
+    let mut keep: Vec<usize> = (0..columns.len()).collect();
+    while keep.len() > 1 && need(&keep) > u32::from(width) {
+        if let Some(p) = worst(&keep, 0) {
             keep.remove(p);
         }
     }
-    // Everyone gets the minimum; the spare goes out by priority (most important first), up
-    // to each column's maximum; what is still left widens the last column.
-    let mut widths: Vec<u32> = keep.iter().map(|&c| u32::from(columns[c].min)).collect();
-    let mut spare = u32::from(width).saturating_sub(need(&keep));
-    let mut by_priority: Vec<usize> = (0..keep.len()).collect();
-    by_priority.sort_by_key(|&p| columns[keep[p]].priority);
-    for p in by_priority {
-        let col = &columns[keep[p]];
-        let extra = u32::from(col.max.saturating_sub(col.min)).min(spare);
-        widths[p] += extra;
-        spare -= extra;
+    while keep.len() > 1 && need_full(&keep) > u32::from(width) {
+        match worst(&keep, 2) {
+            Some(p) => {
+                keep.remove(p);
+            }
+            None => break,
+        }
     }
-    if let Some(last) = widths.last_mut() {
-        *last += spare;
+    let mut widths: Vec<u32> = keep.iter().map(|&c| floor(c)).collect();
+    let mut spare = u32::from(width).saturating_sub(need(&keep));
+    for kind in [Kind::Num, Kind::Ident, Kind::Short, Kind::Text] {
+        let mut order: Vec<usize> = (0..keep.len()).filter(|&p| columns[keep[p]].kind == kind).collect();
+        order.sort_by_key(|&p| columns[keep[p]].priority);
+        for p in order {
+            let extra = want_of(keep[p]).saturating_sub(widths[p]).min(spare);
+            widths[p] += extra;
+            spare -= extra;
+        }
     }
     keep.iter()
         .zip(widths)
@@ -500,11 +785,50 @@ pub fn truncate(s: &str, width: u16) -> String {
     out
 }
 
+/// Cuts `s` to `width` display cells by dropping its middle (`acme-sa…research`): names
+/// that share a prefix (`acme-sandbox-…`) stay apart by their ends. The end gets the larger
+/// half.
+pub fn truncate_middle(s: &str, width: u16) -> String {
+    let width = usize::from(width);
+    if s.width() <= width {
+        return s.to_owned();
+    }
+    if width < 3 {
+        return truncate(s, width as u16);
+    }
+    let head_w = (width - 1) / 2;
+    let tail_w = width - 1 - head_w;
+    let mut head = String::new();
+    let mut used = 0;
+    for ch in s.chars() {
+        let w = ch.width().unwrap_or(0);
+        if used + w > head_w {
+            break;
+        }
+        head.push(ch);
+        used += w;
+    }
+    let mut tail: Vec<char> = Vec::new();
+    let mut used = 0;
+    for ch in s.chars().rev() {
+        let w = ch.width().unwrap_or(0);
+        if used + w > tail_w {
+            break;
+        }
+        tail.push(ch);
+        used += w;
+    }
+    head.push('…');
+    head.extend(tail.into_iter().rev());
+    head
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const COLS: &[Column] = &[col("NAME", 4, 10, 0), num("AGE", 3, 1), col("NOTE", 4, 20, 2)];
+    const COLS: &[Column] = &[ident("NAME", 4, 0), num("AGE", 3, 1), text("NOTE", 4, 2)];
+    const WANT: &[u16] = &[10, 3, 20];
 
     fn row(name: &str, age: Option<i64>) -> Row {
         let id = RowId::User(AccountId::parse("111111111111").unwrap(), name.into());
@@ -583,12 +907,53 @@ mod tests {
     }
 
     #[test]
+    fn filter_terms_by_column_negated_and_by_severity() {
+        let mut t = Table::new(COLS, 0, Order::Asc);
+        let mut rows = vec![row("alice", Some(1)), row("bob", Some(2)), row("carol", Some(3))];
+        rows[1].severity = Some(Severity::High);
+        rows[2].severity = Some(Severity::Critical);
+        t.set_rows(rows);
+        let shown = |t: &mut Table, f: &str| {
+            t.set_filter(f);
+            names(t)
+        };
+        assert_eq!(shown(&mut t, "name:BO"), ["bob"]);
+        assert_eq!(shown(&mut t, "!name:bo"), ["alice", "carol"]);
+        assert_eq!(shown(&mut t, "note:car"), ["carol"], "a column named by its title");
+        assert_eq!(shown(&mut t, "age:2"), ["bob"]);
+        assert_eq!(shown(&mut t, "a !bob"), ["alice", "carol"], "every term holds");
+        assert_eq!(shown(&mut t, "sev:high"), ["bob"]);
+        assert_eq!(shown(&mut t, "sev:crit"), ["carol"]);
+        assert_eq!(shown(&mut t, "!sev:crit"), ["alice", "bob"]);
+        assert_eq!(shown(&mut t, "zzz:x"), Vec::<String>::new(), "no such column: text");
+        assert_eq!(shown(&mut t, "!"), ["alice", "bob", "carol"], "a bare ! is no term");
+    }
+
+    #[test]
     fn narrow_screens_drop_low_priority_columns() {
-        assert_eq!(fit_columns(COLS, 80), vec![(0, 10), (1, 3), (2, 65)]);
-        assert_eq!(fit_columns(COLS, 20), vec![(0, 10), (1, 3), (2, 5)]);
-        assert_eq!(fit_columns(COLS, 9), vec![(0, 5), (1, 3)]);
-        assert_eq!(fit_columns(COLS, 3), vec![(0, 3)]);
-        assert_eq!(fit_columns(COLS, 0), vec![(0, 0)]);
+        // Room nobody wants stays blank: the last column is not stretched.
+        assert_eq!(fit_columns(COLS, WANT, 80), vec![(0, 10), (1, 3), (2, 20)]);
+        // The identifier is whole; the long text takes what is left.
+        assert_eq!(fit_columns(COLS, WANT, 20), vec![(0, 10), (1, 3), (2, 5)]);
+        assert_eq!(fit_columns(COLS, WANT, 9), vec![(0, 5), (1, 3)]);
+        assert_eq!(fit_columns(COLS, WANT, 3), vec![(0, 3)]);
+        assert_eq!(fit_columns(COLS, WANT, 0), vec![(0, 0)]);
+    }
+
+    #[test]
+    fn less_important_columns_go_before_an_identifier_is_cut() {
+        const C: &[Column] = &[ident("NAME", 4, 0), col("STATE", 6, 9, 2), ident("ID", 12, 1)];
+        // NAME wants 22: with STATE it would be cut to 14; without, it is whole.
+        assert_eq!(fit_columns(C, &[22, 6, 12], 36), vec![(0, 22), (2, 12)]);
+        assert_eq!(fit_columns(C, &[22, 6, 12], 42), vec![(0, 22), (1, 6), (2, 12)]);
+    }
+
+    #[test]
+    fn identifiers_are_cut_in_the_middle_so_they_stay_apart() {
+        assert_eq!(truncate_middle("acme-sandbox-research", 16), "acme-sa…research");
+        assert_eq!(truncate_middle("acme-sandbox-hackathon", 16), "acme-sa…ackathon");
+        assert_eq!(truncate_middle("short", 16), "short");
+        assert_eq!(truncate_middle("abcdef", 2), "a…");
     }
 
     #[test]

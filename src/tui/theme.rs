@@ -27,25 +27,29 @@ impl Theme {
         }
     }
 
-    /// A row's style from its worst severity, or grey when dimmed.
-    pub fn row(&self, severity: Option<Severity>, dim: bool) -> Style {
+    /// A row's style: grey when dimmed, else plain. Severity never colours a whole row
+    /// (see [`Theme::severity`] for the badge cells).
+    pub fn row(&self, dim: bool) -> Style {
         if dim {
-            return self.fg(Color::DarkGray);
-        }
-        match severity {
-            Some(s) => self.severity(s),
-            None => Style::default(),
+            self.fg(Color::DarkGray)
+        } else {
+            Style::default()
         }
     }
 
-    /// The colour of a severity (critical is bold too).
+    /// A severity badge (the severity cell, the row marker, the header counts). Critical
+    /// and high differ with colour (white on red vs. red text) and without it (reversed and
+    /// bold vs. bold), so they never look alike.
     pub fn severity(&self, s: Severity) -> Style {
-        match s {
-            Severity::Critical => self.fg(Color::Red).add_modifier(Modifier::BOLD),
-            Severity::High => self.fg(Color::LightRed),
-            Severity::Medium => self.fg(Color::Yellow),
-            Severity::Low => self.fg(Color::Cyan),
-            Severity::Info => Style::default(),
+        let bold = Modifier::BOLD;
+        match (s, self.no_color) {
+            (Severity::Critical, false) => Style::default().fg(Color::White).bg(Color::Red).add_modifier(bold),
+            (Severity::Critical, true) => Style::default().add_modifier(bold | Modifier::REVERSED),
+            (Severity::High, false) => Style::default().fg(Color::LightRed).add_modifier(bold),
+            (Severity::High, true) => Style::default().add_modifier(bold),
+            (Severity::Medium, _) => self.fg(Color::Yellow),
+            (Severity::Low, _) => self.fg(Color::Cyan),
+            (Severity::Info, _) => Style::default(),
         }
     }
 

@@ -8,9 +8,10 @@
 
 use super::keymap::Context;
 use super::store::{AccountEntry, Store};
-use super::table::{Column, Order, Row, RowId, SortKey, col, num};
+use super::table::{Badge, Column, Order, Row, RowId, SortKey, col, ident, num, text};
 use crate::audit::{Finding, Policy, ROOT_USER, Severity};
-use crate::model::{AccessKey, AccountId, MfaKind, ScanStatus, Timestamp, User, age_days};
+use crate::model::{AccessKey, AccountId, MfaKind, RootUser, ScanStatus, Timestamp, User, age_days};
+use chrono::Datelike;
 use std::collections::HashMap;
 
 /// Which list is on screen.
@@ -148,7 +149,7 @@ pub const VIEWS: &[ViewSpec] = &[
         columns: JOURNAL_COLUMNS,
         scoped_by: &[],
         sort: ("TIME (UTC)", Order::Desc),
-        contexts: &[],
+        contexts: &[Drillable],
         shows_progress: false,
     },
     ViewSpec {
@@ -178,7 +179,7 @@ pub const VIEWS: &[ViewSpec] = &[
         columns: KEY_COLUMNS,
         scoped_by: &["ACCOUNT", "USER"],
         sort: ("AGE", Order::Desc),
-        contexts: &[AccountRows, KeyRows],
+        contexts: &[AccountRows, KeyRows, Drillable],
         shows_progress: false,
     },
 ];
@@ -253,26 +254,47 @@ impl ViewKind {
             Self::Accounts => store.accounts.iter().map(|e| account_row(e, policy, now)).collect(),
             Self::Users(scope) => {
                 let index = by_user();
-                users(store, scope.as_ref())
-                    .map(|(e, u)| {
+                // The root user leads each account's users (its findings are the worst).
+                let roots = store
+                    .accounts
+                    .iter()
+                    .filter(|e| scope.as_ref().is_none_or(|id| &e.account.id == id))
+                    .filter_map(|e| {
+                        let root = e.scan.as_ref()?.root.as_ref()?;
+                        let mine = index.get(&(&e.account.id, ROOT_USER)).unwrap_or(&none);
+                        Some(root_row(e, root, mine, now))
+                    });
+                roots
+                    .chain(users(store, scope.as_ref()).map(|(e, u)| {
                         let mine = index.get(&(&e.account.id, u.name.as_str())).unwrap_or(&none);
                         user_row(e, u, mine, policy, now)
-                    })
+                    }))
                     .collect()
             }
             Self::User(..) | Self::Keys => {
-                let index = by_user();
-                let scope = match self {
-                    Self::User(account, name) => Some((account, name)),
-                    _ => None,
+                let (account, name) = match self {
+                    Self::User(account, name) => (Some(account), Some(name)),
+                    _ => (None, None),
                 };
-                users(store, scope.map(|(a, _)| a))
-                    .filter(|(_, u)| scope.is_none_or(|(_, name)| &u.name == name))
-                    .flat_map(|(e, u)| {
-                        let mine = index.get(&(&e.account.id, u.name.as_str())).unwrap_or(&none);
-                        u.access_keys.iter().map(move |k| key_row(e, u, k, mine, now))
-                    })
-                    .collect()
+                let mut rows = Vec::new();
+                // Per account, its findings sorted by user: each user's are a slice (no
+                // org-wide index for one user's view, no hashing per finding).
+                for e in store
+                    .accounts
+                    .iter()
+                    .filter(|e| account.is_none_or(|a| &e.account.id == a))
+                {
+                    let Some(scan) = &e.scan else { continue };
+                    let mut sorted: Vec<&Finding> = e.findings.iter().collect();
+                    sorted.sort_by(|a, b| a.user.cmp(&b.user));
+                    for u in scan.users.iter().filter(|u| name.is_none_or(|n| &u.name == n)) {
+                        let start = sorted.partition_point(|f| f.user < u.name);
+                        let len = sorted[start..].partition_point(|f| f.user == u.name);
+                        let mine = &sorted[start..start + len];
+                        rows.extend(u.access_keys.iter().map(|k| key_row(e, u, k, mine, now)));
+                    }
+                }
+                rows
             }
             Self::Findings => store
                 .accounts
@@ -338,55 +360,55 @@ impl ViewKind {
 }
 
 const ACCOUNT_COLUMNS: &[Column] = &[
-    col("NAME", 10, 22, 0),
-    col("ID", 12, 12, 1),
-    col("OU", 4, 20, 1),
-    col("STATE", 9, 9, 6),
+    ident("NAME", 10, 0),
+    ident("ID", 12, 1),
+    ident("OU", 4, 5),
+    col("STATE", 6, 9, 6),
     col("SCAN", 6, 13, 0),
-    num("USERS", 6, 2),
-    num("KEYS", 5, 3),
-    num("OLD", 4, 3),
-    num("NOMFA", 6, 3),
-    num("CRIT", 5, 1),
-    num("HIGH", 5, 1),
-    num("MED", 4, 2),
-    num("LOW", 4, 4),
+    num("USERS", 5, 2),
+    num("KEYS", 4, 3),
+    num("OLD", 3, 3),
+    num("NOMFA", 5, 3),
+    num("CRIT", 4, 1).badge(Badge::Count(Severity::Critical)),
+    num("HIGH", 4, 1).badge(Badge::Count(Severity::High)),
+    num("MED", 3, 2).badge(Badge::Count(Severity::Medium)),
+    num("LOW", 3, 4).badge(Badge::Count(Severity::Low)),
 ];
 
 const USER_COLUMNS: &[Column] = &[
-    col("ACCOUNT", 8, 20, 2),
-    col("USER", 8, 24, 0),
-    col("PATH", 4, 14, 6),
+    ident("ACCOUNT", 8, 2),
+    ident("USER", 8, 0),
+    ident("PATH", 4, 6),
     col("PASSWORD", 8, 16, 3),
     col("MFA", 4, 8, 1),
-    col("KEYS", 6, 8, 2),
-    num("OLDEST", 7, 1),
+    col("KEYS", 4, 8, 2),
+    num("OLDEST", 6, 1),
     col("LAST ACTIVITY", 8, 13, 4),
-    col("FINDINGS", 8, 16, 0),
+    text("FINDINGS", 8, 0).badge(Badge::Row),
 ];
 
 const KEY_COLUMNS: &[Column] = &[
-    col("ACCOUNT", 8, 20, 2),
-    col("USER", 8, 22, 1),
-    col("ACCESS KEY", 20, 20, 0),
-    col("STATUS", 8, 8, 1),
+    ident("ACCOUNT", 8, 2),
+    ident("USER", 8, 1),
+    ident("ACCESS KEY", 20, 0),
+    col("STATUS", 6, 8, 1),
     num("AGE", 5, 0),
     col("CREATED", 10, 10, 5),
     col("LAST USED", 8, 10, 1),
-    col("SERVICE", 4, 12, 3),
-    col("REGION", 6, 14, 4),
-    col("FINDINGS", 8, 40, 2),
+    ident("SERVICE", 4, 3),
+    ident("REGION", 6, 4),
+    text("FINDINGS", 8, 2).badge(Badge::Row),
 ];
 
 const JOURNAL_COLUMNS: &[Column] = &[
     col("TIME (UTC)", 19, 19, 0),
     col("ACTION", 10, 10, 0),
-    col("RESULT", 11, 11, 0),
-    col("ACCOUNT", 12, 12, 1),
-    col("USER", 8, 20, 0),
-    col("ACCESS KEY", 20, 20, 1),
-    col("REQUEST ID", 10, 36, 3),
-    col("ERROR", 8, 60, 2),
+    col("RESULT", 11, 11, 0).badge(Badge::Row),
+    ident("ACCOUNT", 12, 1),
+    ident("USER", 8, 0),
+    ident("ACCESS KEY", 20, 1),
+    ident("REQUEST ID", 10, 3),
+    text("ERROR", 8, 2),
 ];
 
 const CHANGE_COLUMNS: &[Column] = &[
@@ -453,12 +475,12 @@ fn change_rows(store: &Store, now: Timestamp) -> Vec<Row> {
 }
 
 const FINDING_COLUMNS: &[Column] = &[
-    col("SEV", 4, 4, 0),
-    col("RULE", 10, 23, 0),
-    col("ACCOUNT", 8, 20, 1),
-    col("USER", 8, 20, 0),
-    col("ACCESS KEY", 10, 20, 2),
-    col("DETAIL", 10, 60, 1),
+    col("SEV", 4, 4, 0).badge(Badge::Row),
+    ident("RULE", 10, 0),
+    ident("ACCOUNT", 8, 1),
+    ident("USER", 8, 0),
+    ident("ACCESS KEY", 10, 2),
+    text("DETAIL", 10, 1),
     col("CONTROLS", 8, 22, 3),
 ];
 
@@ -498,11 +520,7 @@ fn count(n: usize) -> (String, SortKey) {
 
 /// The composite "worst first" score: criticals, then highs, mediums, lows.
 fn risk(findings: &[&Finding]) -> i64 {
-    let n = |s| findings.iter().filter(|f| f.severity == s).count() as i64;
-    n(Severity::Critical) * 1_000_000_000
-        + n(Severity::High) * 1_000_000
-        + n(Severity::Medium) * 1_000
-        + n(Severity::Low)
+    findings.iter().map(|f| severity_weight(f.severity)).sum()
 }
 
 fn account_row(e: &AccountEntry, policy: &Policy, now: Timestamp) -> Row {
@@ -545,12 +563,13 @@ fn account_row(e: &AccountEntry, policy: &Policy, now: Timestamp) -> Row {
         numbers(keys),
         numbers(old),
         numbers(no_mfa),
-        // An account that could not be read is not clean: its counts say "?", and it sorts
-        // just below accounts with a critical finding (worst first).
+        // An account that could not be read is not clean: its counts say "?". Having no
+        // count, it sorts after every scanned account in either direction (never between
+        // CRIT 2 and CRIT 0); its SCAN cell says why.
         if scanned {
             (sev(Severity::Critical).to_string(), SortKey::Num(risk(&all)))
         } else if e.scan.as_ref().is_some_and(|s| s.scan.status == ScanStatus::Failed) {
-            ("?".into(), SortKey::Num(999_999_999))
+            ("?".into(), SortKey::None)
         } else {
             ("-".into(), SortKey::None)
         },
@@ -563,7 +582,7 @@ fn account_row(e: &AccountEntry, policy: &Policy, now: Timestamp) -> Row {
         RowId::Account(a.id.clone()),
         cols,
         if failed {
-            Some(Severity::High)
+            None
         } else {
             e.findings.iter().map(|f| f.severity).max()
         },
@@ -576,10 +595,19 @@ pub fn mfa_word(kind: Option<MfaKind>) -> &'static str {
     kind.map(MfaKind::as_str).unwrap_or("none")
 }
 
-/// What a user's findings add up to: "HIGH ×3" (worst severity × count), or "-".
+/// What a user's findings add up to: the worst severity and how many have it, then the
+/// total when there are others ("HIGH 2 of 6", "CRIT 1"), or "-".
 fn findings_summary(fs: &[&Finding]) -> (String, SortKey) {
     match fs.iter().map(|f| f.severity).max() {
-        Some(worst) => (format!("{} ×{}", sev_label(worst), fs.len()), SortKey::Num(risk(fs))),
+        Some(worst) => {
+            let n = fs.iter().filter(|f| f.severity == worst).count();
+            let text = if n == fs.len() {
+                format!("{} {n}", sev_label(worst))
+            } else {
+                format!("{} {n} of {}", sev_label(worst), fs.len())
+            };
+            (text, SortKey::Num(risk(fs)))
+        }
         None => ("-".into(), SortKey::Num(0)),
     }
 }
@@ -642,44 +670,122 @@ fn user_row(e: &AccountEntry, u: &User, mine: &[&Finding], policy: &Policy, now:
     )
 }
 
-/// `user_findings`: the user's findings, of which the key's are picked.
-fn key_row(e: &AccountEntry, u: &User, k: &AccessKey, user_findings: &[&Finding], now: Timestamp) -> Row {
-    let mine: Vec<&Finding> = user_findings
+/// The root user as a row of the users view, from the root facts of the scan (credential
+/// report `<root_account>` row): MFA, its keys' count and age, last key use, its findings.
+fn root_row(e: &AccountEntry, root: &RootUser, mine: &[&Finding], now: Timestamp) -> Row {
+    let active = root.access_keys.iter().filter(|k| k.active).count();
+    let inactive = root.access_keys.len() - active;
+    let (active, keys_text) = if root.access_keys.is_empty() && root.access_keys_present {
+        (1, "present".to_owned())
+    } else {
+        (active, format!("{active}A {inactive}I"))
+    };
+    let oldest = root
+        .access_keys
         .iter()
-        .copied()
-        .filter(|f| f.access_key_id.as_ref() == Some(&k.id))
-        .collect();
-    let age = age_days(k.created, now);
-    let used = k.last_used.as_ref();
-    let opt = |s: Option<&String>| s.cloned().unwrap_or_else(|| "-".into());
-    let rules = mine.iter().map(|f| f.rule.id()).collect::<Vec<_>>().join(" ");
+        .filter(|k| k.active)
+        .map(|k| age_days(k.created, now))
+        .max();
+    let last = root
+        .access_keys
+        .iter()
+        .filter_map(|k| k.last_used.as_ref().map(|u| u.date))
+        .max();
+    let mfa = if root.mfa_enabled {
+        mfa_word(root.mfa_kind)
+    } else {
+        "none"
+    };
     let cols: Vec<(String, SortKey)> = vec![
         (e.account.name.clone(), SortKey::Text),
-        (u.name.clone(), SortKey::Text),
-        (k.id.to_string(), SortKey::Text),
-        (k.status.as_str().into(), SortKey::Text),
-        (format!("{age}d"), SortKey::Num(age)),
+        (ROOT_USER.to_owned(), SortKey::Text),
+        ("-".to_owned(), SortKey::Text),
+        ("-".to_owned(), SortKey::None),
+        (mfa.into(), SortKey::Text),
+        (keys_text, SortKey::Num(active as i64 * 10 + inactive as i64)),
         (
-            k.created.format("%Y-%m-%d").to_string(),
+            oldest.map(|d| format!("{d}d")).unwrap_or_else(|| "-".into()),
+            oldest.map(SortKey::Num).unwrap_or(SortKey::None),
+        ),
+        (
+            last.map(|t| ago(t, now)).unwrap_or_else(|| "-".into()),
+            last.map(|t| SortKey::Num(age_days(t, now))).unwrap_or(SortKey::None),
+        ),
+        findings_summary(mine),
+    ];
+    Row::new(
+        RowId::User(e.account.id.clone(), ROOT_USER.to_owned()),
+        cols,
+        mine.iter().map(|f| f.severity).max(),
+        false,
+    )
+}
+
+/// `user_findings`: the user's findings, of which the key's are picked.
+fn key_row(e: &AccountEntry, u: &User, k: &AccessKey, user_findings: &[&Finding], now: Timestamp) -> Row {
+    // The hot path of a 100,000-key `:keys`: cells are built as compact strings (inline up
+    // to 24 bytes, no heap), dates without chrono's format parser, no per-row vectors
+    // beyond the row's own.
+    use compact_str::{CompactString, ToCompactString, format_compact};
+    let mut rules = CompactString::default();
+    let (mut worst, mut score) = (None, 0i64);
+    for f in user_findings.iter().filter(|f| f.access_key_id.as_ref() == Some(&k.id)) {
+        if !rules.is_empty() {
+            rules.push(' ');
+        }
+        rules.push_str(f.rule.id());
+        worst = worst.max(Some(f.severity));
+        score += severity_weight(f.severity);
+    }
+    let age = age_days(k.created, now);
+    let used = k.last_used.as_ref();
+    let opt = |s: Option<&String>| s.map_or(CompactString::const_new("-"), |s| CompactString::from(s.as_str()));
+    let date = k.created.date_naive();
+    let cols: Vec<(CompactString, SortKey)> = vec![
+        (e.account.name.as_str().into(), SortKey::Text),
+        (u.name.as_str().into(), SortKey::Text),
+        (k.id.as_str().into(), SortKey::Text),
+        (CompactString::const_new(k.status.as_str()), SortKey::Text),
+        (format_compact!("{age}d"), SortKey::Num(age)),
+        (
+            format_compact!("{:04}-{:02}-{:02}", date.year(), date.month(), date.day()),
             SortKey::Num(k.created.timestamp()),
         ),
-        (
-            used.map(|u| ago(u.date, now)).unwrap_or_else(|| "never".into()),
-            SortKey::Num(used.map(|u| age_days(u.date, now)).unwrap_or(i64::MAX)),
-        ),
+        match used {
+            Some(u) => match age_days(u.date, now) {
+                0 => (CompactString::const_new("today"), SortKey::Num(0)),
+                d => (format_compact!("{d}d ago"), SortKey::Num(d)),
+            },
+            None => (CompactString::const_new("never"), SortKey::Num(i64::MAX)),
+        },
         (opt(used.and_then(|u| u.service.as_ref())), SortKey::Text),
         (opt(used.and_then(|u| u.region.as_ref())), SortKey::Text),
         (
-            if rules.is_empty() { "-".into() } else { rules.clone() },
-            SortKey::Num(risk(&mine)),
+            if rules.is_empty() {
+                "-".to_compact_string()
+            } else {
+                rules
+            },
+            SortKey::Num(score),
         ),
     ];
     Row::new(
         RowId::Key(e.account.id.clone(), u.name.clone(), k.id.clone()),
         cols,
-        mine.iter().map(|f| f.severity).max(),
+        worst,
         !k.is_active(),
     )
+}
+
+/// A severity's weight in the "worst first" score of [`risk`].
+fn severity_weight(s: Severity) -> i64 {
+    match s {
+        Severity::Critical => 1_000_000_000,
+        Severity::High => 1_000_000,
+        Severity::Medium => 1_000,
+        Severity::Low => 1,
+        Severity::Info => 0,
+    }
 }
 
 /// The lifecycle in front of a finding's detail, once a scan was recorded: `NEW`,
@@ -978,6 +1084,33 @@ mod tests {
             None,
             "scoped views have no command"
         );
+    }
+
+    #[test]
+    fn a_users_findings_say_how_many_have_the_worst_severity() {
+        use crate::audit::Rule;
+        let f = |rule: Rule| Finding {
+            credential: None,
+            rule,
+            severity: rule.severity(),
+            account_id: AccountId::parse("111111111111").unwrap(),
+            user: "u".into(),
+            access_key_id: None,
+            detail: String::new(),
+            controls: rule.controls(),
+        };
+        let six = [
+            f(Rule::KeyNotRotated),
+            f(Rule::ConsoleWithoutMfa),
+            f(Rule::KeyUnused),
+            f(Rule::PasswordUnused),
+            f(Rule::StaleUser),
+            f(Rule::InactiveKey),
+        ];
+        let refs: Vec<&Finding> = six.iter().collect();
+        assert_eq!(findings_summary(&refs).0, "HIGH 2 of 6");
+        assert_eq!(findings_summary(&refs[..2]).0, "HIGH 2");
+        assert_eq!(findings_summary(&[]).0, "-");
     }
 
     #[test]

@@ -337,15 +337,52 @@ impl WriteFlow {
             (Step::DeleteInactiveFirst { rotate, .. }, Input::Dialog(D::Confirmed(request))) => {
                 writing(*request, Some(rotate))
             }
+            // Closing says what happened (nothing), so no key goes unanswered.
+            (Step::DeactivateOld(c), Input::Dialog(D::Close) | Input::Cancel) => (
+                Step::Idle,
+                Reaction {
+                    flash: Some(Flash {
+                        text: format!(
+                            "later: {} stays active; deactivate it once every application uses the new key",
+                            c.request.key
+                        ),
+                        error: false,
+                    }),
+                    ..none()
+                },
+            ),
+            (Step::Reading { request, .. }, Input::Dialog(D::Close) | Input::Cancel) => (
+                Step::Idle,
+                Reaction {
+                    flash: Some(Flash {
+                        text: format!(
+                            "cancelled: did not {} {}; nothing was changed",
+                            request.action.verb(),
+                            request.key
+                        ),
+                        error: false,
+                    }),
+                    ..none()
+                },
+            ),
             (
-                Step::Reading { .. }
-                | Step::Confirm(_)
-                | Step::Reconfirm { .. }
-                | Step::DeleteInactiveFirst { .. }
-                | Step::DeactivateOld(_)
-                | Step::Message { .. },
+                Step::Confirm(c) | Step::Reconfirm { confirm: c, .. } | Step::DeleteInactiveFirst { confirm: c, .. },
                 Input::Dialog(D::Close) | Input::Cancel,
-            ) => (Step::Idle, none()),
+            ) => (
+                Step::Idle,
+                Reaction {
+                    flash: Some(Flash {
+                        text: format!(
+                            "cancelled: did not {} {}; nothing was changed",
+                            c.request.action.verb(),
+                            c.request.key
+                        ),
+                        error: false,
+                    }),
+                    ..none()
+                },
+            ),
+            (Step::Message { .. }, Input::Dialog(D::Close) | Input::Cancel) => (Step::Idle, none()),
 
             // Results of deactivate, activate, delete.
             (step, Input::Applied(request, Ok(done))) => {

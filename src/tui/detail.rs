@@ -1,0 +1,503 @@
+//! The detail popup: any row in full, wrapped. A finding with its evidence (the values that
+//! made it fire, and the thresholds) and what to do; an account with its whole scan error
+//! and a hint; a user or the root user with every credential and finding; a journal line.
+//!
+//! This module owns what the popup says and how it is drawn. It reads the [`Store`] and
+//! must not change it or handle keys (`app.rs` opens, scrolls and closes it through the
+//! keymap); key names in its advice come from the keymap.
+
+use super::keymap::{self, Action};
+use super::render::centered;
+use super::store::{AccountEntry, Store};
+use super::table::RowId;
+use super::theme::Theme;
+use super::views::{ago, is_root, mfa_word, sev_label};
+use crate::audit::{Finding, Policy, Rule, Severity};
+use crate::model::{AccessKey, KeyAction, KeyLastUsed, RootUser, Timestamp, User, age_days};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
+
+/// What the popup shows: a title and lines (wrapped when drawn).
+#[derive(Clone, Debug, Default)]
+pub struct Detail {
+    /// The popup's title, e.g. `finding root-access-key`.
+    pub title: String,
+    /// The body, one fact per line.
+    pub lines: Vec<Line<'static>>,
+}
+
+impl Detail {
+    fn new(title: impl Into<String>) -> Self {
+        Self {
+            title: title.into(),
+            lines: Vec::new(),
+        }
+    }
+
+    fn field(&mut self, label: &str, value: impl Into<String>, theme: &Theme) {
+        self.lines.push(Line::from(vec![
+            Span::styled(format!("{label:<10} "), theme.muted()),
+            Span::raw(value.into()),
+        ]));
+    }
+
+    fn heading(&mut self, text: impl Into<String>, theme: &Theme) {
+        if !self.lines.is_empty() {
+            self.lines.push(Line::raw(""));
+        }
+        self.lines.push(Line::styled(text.into(), theme.header()));
+    }
+
+    fn finding_line(&mut self, f: &Finding, theme: &Theme) {
+        let key = f.access_key_id.as_ref().map(|k| format!(" {k}")).unwrap_or_default();
+        self.lines.push(Line::from(vec![
+            Span::styled(format!("{:<4}", sev_label(f.severity)), theme.severity(f.severity)),
+            Span::raw(format!(" {}{key}: {}", f.rule.id(), f.detail)),
+        ]));
+    }
+
+    /// The body as plain text, one line per entry (for tests and copying).
+    pub fn text(&self) -> String {
+        self.lines
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect::<String>())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// The first key bound to `action`, for advice ("press r").
+fn key_of(action: Action) -> String {
+    keymap::KEYMAP
+        .iter()
+        .find(|b| b.action == action)
+        .map(|b| keymap::key_name(b.keys[0]))
+        .unwrap_or_else(|| "?".into())
+}
+
+/// What to do about a finding of `rule`. Keys named are the TUI's (from the keymap).
+pub fn what_to_do(rule: Rule) -> String {
+    let k = |a: KeyAction| key_of(Action::Key(a));
+    match rule {
+        Rule::RootAccessKey => "sign in as the root user, check where the key is used, then delete the \
+            root access key (Security credentials); use IAM roles instead. keytriage cannot change root keys"
+            .into(),
+        Rule::RootNoMfa => "sign in as the root user and enable MFA, preferably a hardware device".into(),
+        Rule::RootVirtualMfa => "sign in as the root user and replace the virtual MFA with a hardware device".into(),
+        Rule::KeyNotRotated => format!(
+            "rotate it ({}: a new key, shown once), move the applications to the new key, then \
+             deactivate ({}) and delete ({}) the old one",
+            k(KeyAction::Rotate),
+            k(KeyAction::Deactivate),
+            k(KeyAction::Delete)
+        ),
+        Rule::KeyUnused => format!(
+            "deactivate it ({}); delete it ({}) once nothing has broken",
+            k(KeyAction::Deactivate),
+            k(KeyAction::Delete)
+        ),
+        Rule::KeyNeverUsedAtSetup => format!(
+            "delete it ({}): the console user signs in with a password and does not need it",
+            k(KeyAction::Delete)
+        ),
+        Rule::MultipleActiveKeys => format!(
+            "finish the rotation: once every application uses the newer key, deactivate ({}) the older one",
+            k(KeyAction::Deactivate)
+        ),
+        Rule::ConsoleWithoutMfa => {
+            "have the user enable MFA, or remove the console password if the user does not sign in".into()
+        }
+        Rule::PasswordUnused => "remove the console password (IAM console → user → Security credentials)".into(),
+        Rule::InactiveKey => format!(
+            "delete it ({}) unless it is about to be reactivated",
+            k(KeyAction::Delete)
+        ),
+        Rule::StaleUser => {
+            "confirm with the owner that the user is no longer needed, then remove its credentials or the user".into()
+        }
+        Rule::RootSigningCertificate => "sign in as the root user and delete the signing certificate; \
+            keytriage cannot change the root user's credentials"
+            .into(),
+        Rule::SshKeyNotRotated => "upload a new SSH public key for the user, move CodeCommit to it, then \
+            deactivate and delete the old one (aws iam update-ssh-public-key / delete-ssh-public-key)"
+            .into(),
+        Rule::InactiveSshKey => "delete the inactive SSH public key (aws iam delete-ssh-public-key) unless it \
+            is about to be reactivated"
+            .into(),
+        Rule::CertificateExpiring | Rule::CertificateNotRotated => "upload a new signing certificate, move its \
+            users to it, then deactivate and delete the old one (aws iam update-signing-certificate / \
+            delete-signing-certificate)"
+            .into(),
+        Rule::InactiveCertificate => "delete the inactive signing certificate (aws iam \
+            delete-signing-certificate) unless it is about to be reactivated"
+            .into(),
+        Rule::BedrockLongTermKey => "replace it with short-term Amazon Bedrock API keys or IAM roles, then \
+            delete it (aws iam delete-service-specific-credential)"
+            .into(),
+        Rule::ServiceCredentialLongLived | Rule::ServiceCredentialNotRotated => "reset or recreate the \
+            credential with an expiry within the rotation age, move its users to it, then delete the old one"
+            .into(),
+        Rule::ServiceCredentialExpired => {
+            "delete the expired credential (aws iam delete-service-specific-credential)".into()
+        }
+    }
+}
+
+/// What to try when a scan failed with `code` (an AWS error code or one of ours).
+pub fn error_hint(code: &str) -> String {
+    let rescan = key_of(Action::Rescan);
+    if code.starts_with("AccessDenied") {
+        format!(
+            "check that the audit role exists in the account, trusts the caller and allows the \
+             iam:List*/Get* calls (and that no SCP denies them); then rescan ({rescan})"
+        )
+    } else if code.contains("Throttl") || code.contains("TooManyRequests") {
+        format!("AWS throttled the scan: lower --concurrency, then rescan ({rescan})")
+    } else if code == "AccountNotActive" {
+        "only ACTIVE accounts are scanned".into()
+    } else {
+        format!("rescan ({rescan}); if it fails again, run the headless scan with -v for the full log")
+    }
+}
+
+fn last_used(u: Option<&KeyLastUsed>, now: Timestamp) -> String {
+    match u {
+        None => "never".into(),
+        Some(u) => {
+            let mut s = format!("{} ({})", ago(u.date, now), u.date.format("%Y-%m-%d"));
+            if let Some(svc) = &u.service {
+                s.push_str(&format!(" by {svc}"));
+            }
+            if let Some(r) = &u.region {
+                s.push_str(&format!(" in {r}"));
+            }
+            s
+        }
+    }
+}
+
+fn key_facts(d: &mut Detail, k: &AccessKey, now: Timestamp, theme: &Theme) {
+    d.field("key", k.id.to_string(), theme);
+    d.field("status", k.status.as_str(), theme);
+    d.field(
+        "created",
+        format!(
+            "{} ({} days ago)",
+            k.created.format("%Y-%m-%d"),
+            age_days(k.created, now)
+        ),
+        theme,
+    );
+    d.field("last used", last_used(k.last_used.as_ref(), now), theme);
+}
+
+fn user_facts(d: &mut Detail, u: &User, now: Timestamp, theme: &Theme) {
+    d.field("ARN", u.arn.clone(), theme);
+    d.field(
+        "created",
+        format!(
+            "{} ({} days ago)",
+            u.created.format("%Y-%m-%d"),
+            age_days(u.created, now)
+        ),
+        theme,
+    );
+    let password = match (u.password_enabled, u.password_last_used) {
+        (false, _) => "none".to_owned(),
+        (true, Some(t)) => format!("last used {} ({})", ago(t, now), t.format("%Y-%m-%d")),
+        (true, None) => "never used".to_owned(),
+    };
+    d.field("password", password, theme);
+    d.field("MFA", mfa_word(u.mfa_kind()), theme);
+    d.field(
+        "keys",
+        format!(
+            "{} active, {} inactive",
+            u.active_key_count(),
+            u.access_keys.len() - u.active_key_count()
+        ),
+        theme,
+    );
+}
+
+fn root_facts(d: &mut Detail, r: &RootUser, now: Timestamp, theme: &Theme) {
+    d.field(
+        "MFA",
+        if r.mfa_enabled {
+            mfa_word(r.mfa_kind).to_owned()
+        } else {
+            "none".into()
+        },
+        theme,
+    );
+    if r.access_keys.is_empty() {
+        d.field("keys", if r.access_keys_present { "present" } else { "none" }, theme);
+    }
+    for (n, k) in r.access_keys.iter().enumerate() {
+        d.field(
+            &format!("key {}", n + 1),
+            format!(
+                "{}, created {} ({} days ago), last used {}",
+                if k.active { "active" } else { "inactive" },
+                k.created.format("%Y-%m-%d"),
+                age_days(k.created, now),
+                last_used(k.last_used.as_ref(), now)
+            ),
+            theme,
+        );
+    }
+}
+
+fn thresholds(policy: &Policy) -> String {
+    format!(
+        "rotate after {} days, unused after {} days, stale user after {} days",
+        policy.rotation_days, policy.unused_days, policy.stale_user_days
+    )
+}
+
+fn user_of<'a>(e: &'a AccountEntry, name: &str) -> Option<&'a User> {
+    e.scan.as_ref()?.users.iter().find(|u| u.name == name)
+}
+
+fn findings_section(d: &mut Detail, findings: &[&Finding], theme: &Theme) {
+    d.heading(format!("findings ({})", findings.len()), theme);
+    if findings.is_empty() {
+        d.lines.push(Line::raw("none"));
+    }
+    for f in findings {
+        d.finding_line(f, theme);
+    }
+}
+
+fn finding(d: &mut Detail, e: &AccountEntry, f: &Finding, policy: &Policy, now: Timestamp, theme: &Theme) {
+    d.lines.push(Line::from(vec![
+        Span::styled(format!(" {} ", sev_label(f.severity)), theme.severity(f.severity)),
+        Span::styled(format!(" {}", f.rule.id()), theme.header()),
+    ]));
+    d.field("account", format!("{} ({})", e.account.name, e.account.id), theme);
+    d.field("user", f.user.clone(), theme);
+    if let Some(k) = &f.access_key_id {
+        d.field("key", k.to_string(), theme);
+    }
+    d.field("detail", f.detail.clone(), theme);
+    d.field(
+        "controls",
+        if f.controls.is_empty() {
+            "-".into()
+        } else {
+            f.controls.join(", ")
+        },
+        theme,
+    );
+    d.heading("evidence", theme);
+    let scan = e.scan.as_ref();
+    if is_root(&f.user) {
+        match scan.and_then(|s| s.root.as_ref()) {
+            Some(r) => root_facts(d, r, now, theme),
+            None => d.lines.push(Line::raw("the root user's facts were not read")),
+        }
+    } else if let Some(u) = user_of(e, &f.user) {
+        match f
+            .access_key_id
+            .as_ref()
+            .and_then(|id| u.access_keys.iter().find(|k| &k.id == id))
+        {
+            Some(k) => {
+                key_facts(d, k, now, theme);
+                let password = if u.password_enabled {
+                    "console password"
+                } else {
+                    "no console password"
+                };
+                d.field("user", format!("{password}, MFA {}", mfa_word(u.mfa_kind())), theme);
+            }
+            None => user_facts(d, u, now, theme),
+        }
+    }
+    d.field("policy", thresholds(policy), theme);
+    d.heading("what to do", theme);
+    d.lines.push(Line::raw(what_to_do(f.rule)));
+}
+
+fn account(d: &mut Detail, e: &AccountEntry, now: Timestamp, theme: &Theme) {
+    let a = &e.account;
+    d.field("account", format!("{} ({})", a.name, a.id), theme);
+    d.field("OU", a.ou_path.clone(), theme);
+    d.field("email", a.email.clone(), theme);
+    d.field("state", a.state.to_string(), theme);
+    d.field("scan", e.scan_cell(), theme);
+    if let Some(s) = &e.scan {
+        if let Some(err) = &s.scan.error {
+            d.heading("scan error", theme);
+            d.lines
+                .push(Line::styled(format!("{} [{}]", err.message, err.code), theme.error()));
+            d.heading("what to do", theme);
+            d.lines.push(Line::raw(error_hint(&err.code)));
+        }
+        for w in &s.scan.warnings {
+            d.field("warning", w.clone(), theme);
+        }
+        d.heading("root user", theme);
+        match &s.root {
+            Some(r) => root_facts(d, r, now, theme),
+            None => d.lines.push(Line::raw("not read")),
+        }
+    }
+    let mut counts = String::new();
+    for s in Severity::ALL.iter().take(4) {
+        let n = e.findings.iter().filter(|f| f.severity == *s).count();
+        counts.push_str(&format!("{} {n}  ", sev_label(*s)));
+    }
+    d.heading("findings", theme);
+    d.lines.push(Line::raw(counts.trim_end().to_owned()));
+    let root: Vec<&Finding> = e.findings.iter().filter(|f| is_root(&f.user)).collect();
+    for f in root {
+        d.finding_line(f, theme);
+    }
+}
+
+/// The popup's content for the row `id`; `None` when the row is gone from the store.
+pub fn build(id: &RowId, store: &Store, policy: &Policy, now: Timestamp, theme: &Theme) -> Option<Detail> {
+    match id {
+        RowId::Account(a) => {
+            let e = store.entry(a)?;
+            let mut d = Detail::new(format!("account {}", e.account.name));
+            account(&mut d, e, now, theme);
+            Some(d)
+        }
+        RowId::User(a, name) => {
+            let e = store.entry(a)?;
+            let mine: Vec<&Finding> = e.findings.iter().filter(|f| &f.user == name).collect();
+            let mut d = Detail::new(format!("user {name} · {}", e.account.name));
+            d.field("account", format!("{} ({})", e.account.name, e.account.id), theme);
+            if is_root(name) {
+                match e.scan.as_ref().and_then(|s| s.root.as_ref()) {
+                    Some(r) => root_facts(&mut d, r, now, theme),
+                    None => d.lines.push(Line::raw("the root user's facts were not read")),
+                }
+            } else {
+                user_facts(&mut d, user_of(e, name)?, now, theme);
+            }
+            findings_section(&mut d, &mine, theme);
+            if let Some(f) = mine.iter().max_by_key(|f| f.severity) {
+                d.heading(format!("what to do first ({})", f.rule.id()), theme);
+                d.lines.push(Line::raw(what_to_do(f.rule)));
+            }
+            Some(d)
+        }
+        RowId::Key(a, name, key) => {
+            let e = store.entry(a)?;
+            let k = store.key(a, name, key)?;
+            let mine: Vec<&Finding> = e
+                .findings
+                .iter()
+                .filter(|f| f.access_key_id.as_ref() == Some(key))
+                .collect();
+            let mut d = Detail::new(format!("access key {key}"));
+            d.field("account", format!("{} ({})", e.account.name, e.account.id), theme);
+            d.field("user", name.clone(), theme);
+            key_facts(&mut d, k, now, theme);
+            findings_section(&mut d, &mine, theme);
+            for f in &mine {
+                d.heading(format!("what to do ({})", f.rule.id()), theme);
+                d.lines.push(Line::raw(what_to_do(f.rule)));
+            }
+            Some(d)
+        }
+        RowId::Finding(a, user, key, rule) => {
+            let e = store.entry(a)?;
+            let f = e
+                .findings
+                .iter()
+                .find(|f| &f.user == user && &f.access_key_id == key && f.rule.id() == *rule)?;
+            let mut d = Detail::new(format!("finding {rule}"));
+            finding(&mut d, e, f, policy, now, theme);
+            Some(d)
+        }
+        RowId::Group(rule, account) => {
+            let mut d = Detail::new(format!(
+                "findings of {} in {}",
+                rule.unwrap_or("every rule"),
+                account
+                    .as_ref()
+                    .map_or_else(|| "every account".to_owned(), ToString::to_string)
+            ));
+            if let Some(r) = rule.and_then(|id| Rule::ALL.into_iter().find(|r| r.id() == id)) {
+                d.heading(format!("what to do ({id})", id = r.id()), theme);
+                d.lines.push(Line::raw(what_to_do(r)));
+            }
+            d.lines.push(Line::raw("Enter lists the group's findings"));
+            Some(d)
+        }
+        RowId::Journal(action_id, intent) => {
+            let j = store
+                .journal
+                .iter()
+                .find(|j| &j.action_id == action_id && (j.phase == crate::journal::Phase::Intent) == *intent)?;
+            let mut d = Detail::new(format!("journal {action_id}"));
+            d.field("time", j.time.format("%Y-%m-%d %H:%M:%S UTC").to_string(), theme);
+            d.field("action", j.action.journal_name(), theme);
+            d.field(
+                "result",
+                j.result
+                    .map(|r| format!("{r:?}").to_lowercase())
+                    .unwrap_or_else(|| "intent (no outcome yet)".into()),
+                theme,
+            );
+            d.field("operator", j.operator.clone(), theme);
+            d.field("account", j.account_id.to_string(), theme);
+            d.field("user", j.user.clone(), theme);
+            d.field(
+                "key",
+                j.access_key_id
+                    .as_ref()
+                    .map(|k| k.to_string())
+                    .unwrap_or_else(|| "-".into()),
+                theme,
+            );
+            d.field("request id", j.request_id.clone().unwrap_or_else(|| "-".into()), theme);
+            d.field("error", j.error_code.clone().unwrap_or_else(|| "-".into()), theme);
+            d.field("message", j.message.clone().unwrap_or_else(|| "-".into()), theme);
+            Some(d)
+        }
+    }
+}
+
+/// Draws `detail` in a popup over `area`, scrolled down `scroll` lines (clamped to the
+/// end). Returns the scroll actually used.
+pub fn render(detail: &Detail, scroll: u16, area: Rect, buf: &mut Buffer, theme: &Theme) -> u16 {
+    let w = area.width.saturating_sub(4).clamp(area.width.min(20), 100);
+    let inner_w = usize::from(w.saturating_sub(2)).max(1);
+    let wrapped: usize = detail.lines.iter().map(|l| l.width().max(1).div_ceil(inner_w)).sum();
+    let wrapped = u16::try_from(wrapped).unwrap_or(u16::MAX);
+    let h = wrapped
+        .saturating_add(2)
+        .min(area.height.saturating_sub(2).max(area.height.min(3)));
+    let popup = centered(area, w, h);
+    let visible = popup.height.saturating_sub(2);
+    let scroll = scroll.min(wrapped.saturating_sub(visible));
+    let more = if wrapped > visible + scroll { " ↓ more " } else { "" };
+    Clear.render(popup, buf);
+    Paragraph::new(detail.lines.clone())
+        .wrap(Wrap { trim: false })
+        .scroll((scroll, 0))
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.border())
+                .title(Span::styled(format!(" {} ", detail.title), theme.accent()))
+                .title_bottom(Line::styled(
+                    format!(
+                        " {} closes · {}/{} scroll{more}",
+                        key_of(Action::Back),
+                        key_of(Action::Down),
+                        key_of(Action::Up)
+                    ),
+                    theme.muted(),
+                )),
+        )
+        .render(popup, buf);
+    scroll
+}

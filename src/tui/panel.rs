@@ -1,0 +1,232 @@
+//! The accounts view's picture panel, drawn below the table when the screen has room: the
+//! ages of the active access keys (0–30, 31–90, 91–180, 181–365, over 365 days) and the
+//! findings by severity (bars labelled in days and severities), for the selected account and for the whole organization, as
+//! horizontal bar charts each scaled to its own largest bar.
+//!
+//! This module owns the panel's numbers and drawing. It reads the [`Store`] and must not
+//! change state.
+
+use super::store::{AccountEntry, Store};
+use super::table::truncate_middle;
+use super::theme::Theme;
+use super::views::sev_label;
+use crate::audit::Severity;
+use crate::model::{Timestamp, age_days};
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Borders, Widget};
+
+/// Rows the panel takes: five bars and the border.
+pub const HEIGHT: u16 = 7;
+
+/// Narrowest screen the panel is drawn on.
+pub const MIN_WIDTH: u16 = 60;
+
+/// Labels of the key-age buckets, in days.
+pub const AGE_BUCKETS: [&str; 5] = ["0–30", "31–90", "91–180", "181–365", ">365"];
+
+/// Counts of active keys per age bucket (whole days, UTC, at `now`): `[0–30, 31–90,
+/// 91–180, 181–365, >365]`. Source: each key's `CreateDate` (`iam:ListAccessKeys` or the
+/// credential report).
+pub fn key_ages<'a>(entries: impl IntoIterator<Item = &'a AccountEntry>, now: Timestamp) -> [u64; 5] {
+    let mut out = [0u64; 5];
+    let keys = entries
+        .into_iter()
+        .filter_map(|e| e.scan.as_ref())
+        .flat_map(|s| &s.users)
+        .flat_map(|u| &u.access_keys)
+        .filter(|k| k.is_active());
+    for k in keys {
+        let bucket = match age_days(k.created, now) {
+            ..=30 => 0,
+            31..=90 => 1,
+            91..=180 => 2,
+            181..=365 => 3,
+            _ => 4,
+        };
+        out[bucket] += 1;
+    }
+    out
+}
+
+/// Findings per severity, `[critical, high, medium, low]`.
+pub fn severities<'a>(entries: impl IntoIterator<Item = &'a AccountEntry>) -> [u64; 4] {
+    let mut out = [0u64; 4];
+    for f in entries.into_iter().flat_map(|e| &e.findings) {
+        if let Some(i) = Severity::ALL.iter().take(4).position(|s| *s == f.severity) {
+            out[i] += 1;
+        }
+    }
+    out
+}
+
+/// ` {prefix} · {name} `, the name cut in the middle to fit `width` (the chart's).
+fn title(prefix: &str, name: &str, width: u16) -> String {
+    let room = usize::from(width).saturating_sub(prefix.chars().count() + 7);
+    format!(
+        " {prefix} · {} ",
+        truncate_middle(name, u16::try_from(room).unwrap_or(u16::MAX))
+    )
+}
+
+fn chart(title: String, bars: Vec<Bar<'static>>, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border())
+        .title(Span::styled(title, theme.accent()));
+    BarChart::default()
+        .direction(Direction::Horizontal)
+        .block(block)
+        .bar_width(1)
+        .bar_gap(0)
+        .data(BarGroup::default().bars(&bars))
+        .render(area, buf);
+}
+
+/// Draws the panel for the account `selected` (if any) and the organization.
+pub fn render(
+    store: &Store,
+    selected: Option<&AccountEntry>,
+    now: Timestamp,
+    theme: &Theme,
+    area: Rect,
+    buf: &mut Buffer,
+) {
+    let parts = Layout::default()
+        .direction(Direction::Horizontal)
+        .constraints([Constraint::Ratio(1, 4); 4])
+        .split(area);
+    let name = selected.map(|e| e.account.name.as_str()).unwrap_or("no account");
+    let org = format!("org, {} accounts", store.accounts.len());
+    let age_bars = |counts: [u64; 5]| -> Vec<Bar<'static>> {
+        AGE_BUCKETS
+            .iter()
+            .zip(counts)
+            .map(|(label, n)| {
+                // Older than a year is the worst bucket: it carries the high colour.
+                let style = if *label == ">365" {
+                    theme.severity(Severity::High)
+                } else {
+                    theme.muted()
+                };
+                Bar::default()
+                    .label(Line::from(format!("{label:>7}")))
+                    .value(n)
+                    .style(style)
+            })
+            .collect()
+    };
+    let sev_bars = |counts: [u64; 4]| -> Vec<Bar<'static>> {
+        Severity::ALL
+            .iter()
+            .zip(counts)
+            .map(|(s, n)| {
+                Bar::default()
+                    .label(Line::from(format!("{:>4}", sev_label(*s))))
+                    .value(n)
+                    .style(theme.severity(*s))
+            })
+            .collect()
+    };
+    let account = selected.into_iter();
+    chart(
+        title("key age", name, parts[0].width),
+        age_bars(key_ages(account.clone(), now)),
+        theme,
+        parts[0],
+        buf,
+    );
+    chart(
+        title("key age", &org, parts[1].width),
+        age_bars(key_ages(&store.accounts, now)),
+        theme,
+        parts[1],
+        buf,
+    );
+    chart(
+        title("findings", name, parts[2].width),
+        sev_bars(severities(account)),
+        theme,
+        parts[2],
+        buf,
+    );
+    chart(
+        title("findings", &org, parts[3].width),
+        sev_bars(severities(&store.accounts)),
+        theme,
+        parts[3],
+        buf,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::Policy;
+    use crate::model::{AccessKey, AccessKeyId, Account, AccountId, AccountScan, KeyStatus, RootUser, User};
+    use chrono::{Duration, TimeZone, Utc};
+
+    #[test]
+    fn key_ages_fall_in_their_buckets_at_the_edges_and_skip_inactive_keys() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 29, 12, 0, 0).single().unwrap();
+        let key = |n: usize, days: i64, status| AccessKey {
+            id: AccessKeyId(format!("AKIA{n:016}")),
+            status,
+            created: now - Duration::days(days),
+            last_used: None,
+        };
+        let ages = [0, 30, 31, 90, 91, 180, 181, 365, 366, 2300];
+        let mut keys: Vec<AccessKey> = ages
+            .iter()
+            .enumerate()
+            .map(|(n, d)| key(n, *d, KeyStatus::Active))
+            .collect();
+        keys.push(key(99, 1000, KeyStatus::Inactive));
+        let user = User {
+            credentials: Vec::new(),
+            name: "u".into(),
+            arn: "arn:aws:iam::111111111111:user/u".into(),
+            path: "/".into(),
+            created: now - Duration::days(3000),
+            password_enabled: false,
+            password_last_used: None,
+            mfa_active: false,
+            mfa_devices: vec![],
+            access_keys: keys,
+        };
+        let account = Account::from_id(AccountId::parse("111111111111").unwrap());
+        let root = RootUser {
+            signing_certificates: Vec::new(),
+            access_keys_present: false,
+            mfa_enabled: true,
+            mfa_kind: None,
+            access_keys: vec![],
+        };
+        let mut store = Store::new();
+        store.apply(
+            crate::scan::ScanEvent::Discovered {
+                scan_id: Store::SCAN_ID,
+                organization: None,
+                accounts: vec![account.clone()],
+                warnings: vec![],
+                missing: vec![],
+            },
+            &Policy::default(),
+            now,
+        );
+        store.apply(
+            crate::scan::ScanEvent::AccountDone {
+                scan_id: Store::SCAN_ID,
+                scan: Box::new(AccountScan::ok(account, root, vec![user], vec![])),
+            },
+            &Policy::default(),
+            now,
+        );
+        assert_eq!(key_ages(&store.accounts, now), [2, 2, 2, 2, 2]);
+        // 6 old keys not rotated (high), several active keys (medium), the inactive key (low).
+        let sev = severities(&store.accounts);
+        assert_eq!(sev[0], 0, "no critical");
+        assert_eq!(sev[1], 6, "key-not-rotated for the 6 keys over 90 days");
+    }
+}

@@ -1,0 +1,51 @@
+//! Property test of column fitting: for any columns, contents and screen width, an
+//! identifier column is cut only when no other shown column has blank room, and the shown
+//! columns fit the width.
+
+use keytriage::tui::table::{Column, Kind, col, fit_columns, ident, num, text};
+use proptest::prelude::*;
+
+fn column() -> impl Strategy<Value = Column> {
+    (0u8..4, 1u16..24, 0u16..20, 0u8..7).prop_map(|(kind, min, extra, priority)| match kind {
+        0 => ident("ID", min, priority),
+        1 => num("N", min, priority),
+        2 => text("TEXT", min, priority),
+        _ => col("SHORT", min, min + extra, priority),
+    })
+}
+
+/// What a column can use: its content, capped at `max` for short columns.
+fn usable(c: &Column, want: u16) -> u16 {
+    let want = want.max(1);
+    match c.kind {
+        Kind::Short => want.min(c.max.max(c.min)),
+        _ => want,
+    }
+}
+
+proptest! {
+    #[test]
+    fn no_identifier_is_cut_while_another_column_has_room(
+        cols in prop::collection::vec(column(), 1..12),
+        wants in prop::collection::vec(1u16..60, 12),
+        width in 0u16..260,
+    ) {
+        let shown = fit_columns(&cols, &wants, width);
+        prop_assert!(!shown.is_empty());
+        if shown.len() > 1 {
+            let used: u32 = shown.iter().map(|&(_, w)| u32::from(w)).sum::<u32>() + shown.len() as u32 - 1;
+            prop_assert!(used <= u32::from(width), "{used} cells used of {width}");
+        }
+        for &(c, w) in &shown {
+            if cols[c].kind == Kind::Ident && w < usable(&cols[c], wants[c]) {
+                for &(d, wd) in &shown {
+                    prop_assert!(
+                        d == c || wd <= usable(&cols[d], wants[d]),
+                        "column {c} cut to {w} of {} while column {d} has {wd} for {}",
+                        wants[c], wants[d]
+                    );
+                }
+            }
+        }
+    }
+}
