@@ -432,6 +432,43 @@ mod tests {
         AccountScan::ok(account, root, users, vec![])
     }
 
+    #[test]
+    fn audit_all_covers_every_account_worst_first() {
+        let old = user(vec![key(
+            "AKIAOLD",
+            KeyStatus::Active,
+            Duration::days(100),
+            Some(Duration::days(1)),
+        )]);
+        let no_mfa_root = RootUser {
+            access_keys_present: false,
+            mfa_enabled: false,
+            mfa_kind: None,
+            access_keys: vec![],
+            signing_certificates: vec![],
+        };
+        let scans = [scan_of(None, vec![old]), scan_of(Some(no_mfa_root), vec![])];
+        let got: Vec<(String, Rule)> = crate::audit::audit_all(&scans, &Policy::default(), now())
+            .into_iter()
+            .map(|f| (f.user, f.rule))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (crate::audit::ROOT_USER.to_owned(), Rule::RootNoMfa),
+                ("alice".to_owned(), Rule::KeyNotRotated)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_rule_displays_as_its_id() {
+        for rule in Rule::ALL {
+            assert_eq!(rule.to_string(), rule.id());
+        }
+        assert_eq!(Rule::KeyUnused.to_string(), "key-unused");
+    }
+
     fn fired(u: User) -> Vec<(Rule, Option<String>)> {
         audit_account(&scan_of(None, vec![u]), &Policy::default(), now())
             .into_iter()
