@@ -113,6 +113,16 @@ fn demo_ocsf_events_validate_for_every_rule_with_ocsf_severities() {
     let (verdict, ok) = validate(&path);
     assert!(ok, "{verdict}");
     assert_eq!(verdict["valid"].as_u64(), Some(events.len() as u64), "{verdict}");
+    // The statuses a later scan gives (open since an earlier scan, excepted) are OCSF too.
+    let mut later = events.clone();
+    for (e, (id, name)) in later.iter_mut().zip([(2, "In Progress"), (3, "Suppressed")]) {
+        e["status_id"] = id.into();
+        e["status"] = name.into();
+    }
+    let later_path = dir.path().join("later.json");
+    std::fs::write(&later_path, serde_json::to_string(&later).unwrap()).unwrap();
+    let (later_verdict, later_ok) = validate(&later_path);
+    assert!(later_ok, "{later_verdict}");
     let rules: BTreeSet<&str> = verdict["rules"]
         .as_array()
         .unwrap()

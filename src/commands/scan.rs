@@ -77,6 +77,15 @@ pub async fn run(connect: &ConnectOptions, settings: &Settings, args: &ScanArgs)
             .or_else(|| ctx.base.region().map(ToString::to_string))
             .unwrap_or_else(|| "us-east-1".into()),
     };
+    // Excepted findings are accepted risks: never sent to Security Hub as active (one that was
+    // is archived by the sync), and Suppressed in OCSF.
+    let statuses: Vec<crate::triage::Status> = outcome.per_finding.iter().map(|t| t.status).collect();
+    let active: Vec<crate::audit::Finding> = findings
+        .iter()
+        .zip(&statuses)
+        .filter(|(_, s)| **s != crate::triage::Status::Excepted)
+        .map(|(f, _)| f.clone())
+        .collect();
     let mut buf = Vec::new();
     match args.format {
         Format::Json => report::write_json(
@@ -86,12 +95,12 @@ pub async fn run(connect: &ConnectOptions, settings: &Settings, args: &ScanArgs)
                 .with_triage(&outcome, &exceptions),
         )?,
         Format::Csv => report::write_csv(&mut buf, &org, &findings)?,
-        Format::Asff => report::asff::write_asff(&mut buf, &report::asff::findings(&org, &findings, &dest, now))?,
-        Format::Ocsf => report::ocsf::write_ocsf(&mut buf, &report::ocsf::events(&org, &findings, now))?,
+        Format::Asff => report::asff::write_asff(&mut buf, &report::asff::findings(&org, &active, &dest, now))?,
+        Format::Ocsf => report::ocsf::write_ocsf(&mut buf, &report::ocsf::events(&org, &findings, &statuses, now))?,
     }
     let mut hub_failed = false;
     if args.security_hub {
-        let asff = report::asff::findings(&org, &findings, &dest, now);
+        let asff = report::asff::findings(&org, &active, &dest, now);
         let audited: std::collections::BTreeSet<String> = org
             .accounts
             .iter()

@@ -10,8 +10,9 @@
 //! every check, which loses the control structure).
 //!
 //! Each event: `activity_id` 1 (Create), `type_uid` 200301, `severity_id` (info 1, low 2,
-//! medium 3, high 4, critical 5), `status_id` 1 (New: without scan history every finding
-//! is reported new), `time` (ms since the Unix epoch, UTC), `finding_info.uid` = the same
+//! medium 3, high 4, critical 5), `status_id` from the triage against the previous recorded
+//! scan (1 New, 2 In Progress for a finding open since an earlier scan, 3 Suppressed for an
+//! excepted one), `time` (ms since the Unix epoch, UTC), `finding_info.uid` = the same
 //! stable id as ASFF (`keytriage/<account>/<rule>/<credential>`), `compliance` with
 //! `status_id` 3 (Fail), and one resource: the access key (`AwsIamAccessKey`), the user
 //! (`AwsIamUser`, uid = its ARN) or the account (`AwsAccount`, for the root user). The
@@ -25,6 +26,7 @@ use crate::audit::{Finding, ROOT_USER, Severity};
 use crate::model::Timestamp;
 use crate::report::asff::finding_id;
 use crate::scan::OrgScan;
+use crate::triage::Status;
 use serde_json::{Value, json};
 use std::io::Write;
 
@@ -71,12 +73,29 @@ fn standards(controls: &[&str]) -> Vec<&'static str> {
     out
 }
 
-/// One event per finding, in the order given, at `now`.
-pub fn events(scan: &OrgScan, findings: &[Finding], now: Timestamp) -> Vec<Value> {
-    findings.iter().map(|f| event(scan, f, now)).collect()
+/// One event per finding, in the order given, at `now`. `statuses` are the findings'
+/// lifecycle from the triage against the previous recorded scan, in the same order (a
+/// missing one reads as new).
+pub fn events(scan: &OrgScan, findings: &[Finding], statuses: &[Status], now: Timestamp) -> Vec<Value> {
+    findings
+        .iter()
+        .enumerate()
+        .map(|(i, f)| event(scan, f, statuses.get(i).copied().unwrap_or(Status::New), now))
+        .collect()
 }
 
-fn event(scan: &OrgScan, f: &Finding, now: Timestamp) -> Value {
+/// OCSF's finding `status_id` and `status`: new 1 New, open 2 In Progress, excepted 3
+/// Suppressed (an accepted risk until its exception expires).
+fn status(s: Status) -> (u8, &'static str) {
+    match s {
+        Status::New => (1, "New"),
+        Status::Open => (2, "In Progress"),
+        Status::Excepted => (3, "Suppressed"),
+    }
+}
+
+fn event(scan: &OrgScan, f: &Finding, lifecycle: Status, now: Timestamp) -> Value {
+    let (status_id, status_name) = status(lifecycle);
     let account = scan.accounts.iter().find(|a| a.account.id == f.account_id);
     let account_name = account.map_or_else(|| f.account_id.to_string(), |a| a.account.name.clone());
     let user = account.and_then(|a| a.users.iter().find(|u| u.name == f.user));
@@ -146,8 +165,8 @@ fn event(scan: &OrgScan, f: &Finding, now: Timestamp) -> Value {
         "type_name": "Compliance Finding: Create",
         "severity_id": severity_id(f.severity),
         "severity": severity_name(f.severity),
-        "status_id": 1,
-        "status": "New",
+        "status_id": status_id,
+        "status": status_name,
         "time": time,
         "message": f.detail,
         "finding_info": {
@@ -196,7 +215,18 @@ mod tests {
             controls: Rule::KeyNotRotated.controls(),
         };
         let now = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
-        let e = &events(&scan, &[f], now)[0];
+        let all = events(
+            &scan,
+            &[f.clone(), f.clone(), f],
+            &[Status::New, Status::Open, Status::Excepted],
+            now,
+        );
+        let lifecycle: Vec<(i64, &str)> = all
+            .iter()
+            .map(|e| (e["status_id"].as_i64().unwrap(), e["status"].as_str().unwrap()))
+            .collect();
+        assert_eq!(lifecycle, [(1, "New"), (2, "In Progress"), (3, "Suppressed")]);
+        let e = &all[0];
         assert_eq!(e["class_uid"], 2003);
         assert_eq!(e["type_uid"], 200_301);
         assert_eq!(e["severity_id"], 4);
