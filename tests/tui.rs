@@ -1131,10 +1131,12 @@ fn plan_command_makes_a_plan_of_the_marked_keys() {
     );
     assert_eq!(plan.verify(now(), 24), Ok(()), "a sealed plan that apply accepts");
 
-    let plan = app.plan_of_marks("delete").unwrap();
+    let plan = app.marks.plan(&app.store, "delete", &app.identity, app.now).unwrap();
     assert_eq!(plan.targets.len(), 2, "delete takes both");
     assert_eq!(
-        app.plan_of_marks("rotate").unwrap_err(),
+        app.marks
+            .plan(&app.store, "rotate", &app.identity, app.now)
+            .unwrap_err(),
         "plan action 'rotate' is unrecognized (deactivate, delete or activate)"
     );
     press(&mut app, Action::Command);

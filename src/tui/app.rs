@@ -876,7 +876,10 @@ impl App {
                     plan if plan == "plan" || plan.starts_with("plan ") => {
                         let mut words = plan.split_whitespace().skip(1);
                         let result = match (words.next(), words.next(), words.next()) {
-                            (Some(action), Some(path), None) => self.plan_of_marks(action).map(|plan| (path, plan)),
+                            (Some(action), Some(path), None) => self
+                                .marks
+                                .plan(&self.store, action, &self.identity, self.now)
+                                .map(|plan| (path, plan)),
                             _ => Err("usage: :plan deactivate|delete|activate FILE (of the marked keys)".to_owned()),
                         };
                         match result {
@@ -910,72 +913,6 @@ impl App {
             _ => {}
         }
         None
-    }
-
-    /// The plan of `action` (`deactivate`, `delete` or `activate`) on the marked access keys,
-    /// as the latest scan shows them (keys the action would not change are left out), dated
-    /// by the oldest scan among their accounts, for `keytriage --write apply`.
-    ///
-    /// # Errors
-    /// An unknown action, no marked key, a marked key's account being scanned, nothing to do.
-    pub fn plan_of_marks(&self, action: &str) -> Result<crate::remediate::plan::Plan, String> {
-        use crate::remediate::plan::{Criteria, Plan, PlanTarget};
-        let action = match action {
-            "deactivate" => KeyAction::Deactivate,
-            "delete" => KeyAction::Delete,
-            "activate" => KeyAction::Activate,
-            other => {
-                return Err(format!(
-                    "plan action '{other}' is unrecognized (deactivate, delete or activate)"
-                ));
-            }
-        };
-        let mut targets = Vec::new();
-        let mut scanned_at: Option<Timestamp> = None;
-        for m in self.marks.keys() {
-            let RowId::Key(account, user, key) = m else { continue };
-            let (Some(entry), Some(k)) = (self.store.entry(account), self.store.key(account, user, key)) else {
-                continue;
-            };
-            if entry.scanning() {
-                return Err(format!(
-                    "{} is being scanned; wait for it to finish",
-                    entry.account.name
-                ));
-            }
-            if action.no_op_status() == Some(k.status) {
-                continue;
-            }
-            if let Some(t) = entry.scanned_at {
-                scanned_at = Some(scanned_at.map_or(t, |s| s.min(t)));
-            }
-            targets.push(PlanTarget {
-                account_id: account.clone(),
-                account_name: entry.account.name.clone(),
-                user: user.clone(),
-                access_key_id: k.id.clone(),
-                status: k.status,
-                created: k.created,
-                last_used: k.last_used.clone(),
-            });
-        }
-        if targets.is_empty() {
-            return Err(format!(
-                "no marked access key to {} (mark keys with Space or *)",
-                action.verb()
-            ));
-        }
-        targets.sort_by(|a, b| {
-            (&a.account_id, &a.user, &a.access_key_id).cmp(&(&b.account_id, &b.user, &b.access_key_id))
-        });
-        Plan::new(
-            scanned_at.unwrap_or(self.now),
-            &self.identity,
-            action,
-            Criteria::default(),
-            targets,
-        )
-        .map_err(|e| e.to_string())
     }
 
     /// View names that complete what is typed after `:`.

@@ -89,6 +89,73 @@ impl Marks {
         Some(format!("marked {}", parts.join(", ")))
     }
 
+    /// The plan of `action` (`deactivate`, `delete` or `activate`) on the marked access keys,
+    /// as the latest scan shows them (keys the action would not change are left out), dated
+    /// by the oldest scan among their accounts (`now` when none says), for `keytriage --write
+    /// apply`; `caller` is the operator's ARN.
+    ///
+    /// # Errors
+    /// An unknown action, no marked key, a marked key's account being scanned, nothing to do.
+    pub fn plan(
+        &self,
+        store: &Store,
+        action: &str,
+        caller: &str,
+        now: crate::model::Timestamp,
+    ) -> Result<crate::remediate::plan::Plan, String> {
+        use crate::model::{KeyAction, Timestamp};
+        use crate::remediate::plan::{Criteria, Plan, PlanTarget};
+        let action = match action {
+            "deactivate" => KeyAction::Deactivate,
+            "delete" => KeyAction::Delete,
+            "activate" => KeyAction::Activate,
+            other => {
+                return Err(format!(
+                    "plan action '{other}' is unrecognized (deactivate, delete or activate)"
+                ));
+            }
+        };
+        let mut targets = Vec::new();
+        let mut scanned_at: Option<Timestamp> = None;
+        for m in self.keys() {
+            let RowId::Key(account, user, key) = m else { continue };
+            let (Some(entry), Some(k)) = (store.entry(account), store.key(account, user, key)) else {
+                continue;
+            };
+            if entry.scanning() {
+                return Err(format!(
+                    "{} is being scanned; wait for it to finish",
+                    entry.account.name
+                ));
+            }
+            if action.no_op_status() == Some(k.status) {
+                continue;
+            }
+            if let Some(t) = entry.scanned_at {
+                scanned_at = Some(scanned_at.map_or(t, |s| s.min(t)));
+            }
+            targets.push(PlanTarget {
+                account_id: account.clone(),
+                account_name: entry.account.name.clone(),
+                user: user.clone(),
+                access_key_id: k.id.clone(),
+                status: k.status,
+                created: k.created,
+                last_used: k.last_used.clone(),
+            });
+        }
+        if targets.is_empty() {
+            return Err(format!(
+                "no marked access key to {} (mark keys with Space or *)",
+                action.verb()
+            ));
+        }
+        targets.sort_by(|a, b| {
+            (&a.account_id, &a.user, &a.access_key_id).cmp(&(&b.account_id, &b.user, &b.access_key_id))
+        });
+        Plan::new(scanned_at.unwrap_or(now), caller, action, Criteria::default(), targets).map_err(|e| e.to_string())
+    }
+
     /// Drops marks whose target is gone from the latest scan (an account whose scan is under
     /// way keeps its marks until it ends). Returns the note for the footer, naming how many
     /// and one of them, or `None` when nothing was dropped.
