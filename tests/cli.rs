@@ -2,7 +2,7 @@
 
 mod common;
 
-use keytriage::emulator::{DUMMY_CREDENTIALS, Emulator};
+use keytriage::emulator::Emulator;
 use serde_json::json;
 use std::process::{Command, Output};
 
@@ -315,21 +315,10 @@ fn a_ci_gate_does_not_pass_on_a_typo_or_an_unscanned_account() {
 /// Runs the binary against `emu` as a user would against AWS: the standard credential chain
 /// from the environment (the emulator's dummy credentials), no AWS files, `--endpoint-url`.
 fn against(emu: &Emulator, args: &[&str]) -> Output {
-    let endpoint = emu.endpoint();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_keytriage"));
-    cmd.args(["--endpoint-url", &endpoint, "--region", "us-east-1"])
+    common::keytriage_at(&emu.endpoint())
         .args(args)
-        .stdin(std::process::Stdio::null())
-        .env("NO_COLOR", "1")
-        .env("AWS_ACCESS_KEY_ID", DUMMY_CREDENTIALS.0)
-        .env("AWS_SECRET_ACCESS_KEY", DUMMY_CREDENTIALS.1)
-        .env("AWS_CONFIG_FILE", "/nonexistent/keytriage-test/config")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/keytriage-test/credentials")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("AWS_ENDPOINT_URL");
-    cmd.output().expect("run keytriage")
+        .output()
+        .expect("run keytriage")
 }
 
 fn used_key(age: u32) -> serde_json::Value {

@@ -3,7 +3,7 @@
 
 mod common;
 
-use keytriage::emulator::{DUMMY_CREDENTIALS, Emulator};
+use keytriage::emulator::Emulator;
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::{Command, Output};
@@ -11,21 +11,9 @@ use std::process::{Command, Output};
 /// Runs the binary against `emu` with the emulator's dummy credentials from the environment
 /// and `journal` as the journal.
 fn against(emu: &Emulator, journal: &Path, args: &[&str]) -> Output {
-    let endpoint = emu.endpoint();
-    Command::new(env!("CARGO_BIN_EXE_keytriage"))
-        .args(["--endpoint-url", &endpoint, "--region", "us-east-1"])
+    common::keytriage_at(&emu.endpoint())
         .args(args)
-        .stdin(std::process::Stdio::null())
-        .env("NO_COLOR", "1")
         .env("KEYTRIAGE_JOURNAL", journal)
-        .env("AWS_ACCESS_KEY_ID", DUMMY_CREDENTIALS.0)
-        .env("AWS_SECRET_ACCESS_KEY", DUMMY_CREDENTIALS.1)
-        .env("AWS_CONFIG_FILE", "/nonexistent/keytriage-test/config")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/keytriage-test/credentials")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("AWS_ENDPOINT_URL")
         .output()
         .expect("run keytriage")
 }

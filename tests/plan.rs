@@ -2,31 +2,21 @@
 
 mod common;
 
-use keytriage::emulator::{DUMMY_CREDENTIALS, Emulator};
+use keytriage::emulator::Emulator;
 use keytriage::remediate::plan::Plan;
 use serde_json::{Value, json};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 /// The binary against `emu` with the standard credential chain from the environment, its
 /// journal at `journal`.
 fn against(emu: Option<&Emulator>, journal: &Path, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_keytriage"));
     let endpoint = emu.map_or_else(|| "http://127.0.0.1:9".to_owned(), Emulator::endpoint);
-    cmd.args(["--endpoint-url", &endpoint, "--region", "us-east-1"])
+    common::keytriage_at(&endpoint)
         .args(args)
-        .stdin(std::process::Stdio::null())
-        .env("NO_COLOR", "1")
         .env("KEYTRIAGE_JOURNAL", journal)
-        .env("AWS_ACCESS_KEY_ID", DUMMY_CREDENTIALS.0)
-        .env("AWS_SECRET_ACCESS_KEY", DUMMY_CREDENTIALS.1)
-        .env("AWS_CONFIG_FILE", "/nonexistent/keytriage-test/config")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/keytriage-test/credentials")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("AWS_ENDPOINT_URL");
-    cmd.output().expect("run keytriage")
+        .output()
+        .expect("run keytriage")
 }
 
 fn stderr(o: &Output) -> String {

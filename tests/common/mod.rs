@@ -70,3 +70,21 @@ pub fn account<'a>(org: &'a OrgScan, name: &str) -> &'a AccountScan {
         .find(|a| a.account.name == name)
         .unwrap_or_else(|| panic!("no account {name}"))
 }
+
+/// The binary pointed at `endpoint` (`us-east-1`) with the emulator's dummy credentials in
+/// the environment and no AWS files, profile or instance metadata: what every CLI test runs.
+pub fn keytriage_at(endpoint: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_keytriage"));
+    cmd.args(["--endpoint-url", endpoint, "--region", "us-east-1"])
+        .stdin(std::process::Stdio::null())
+        .env("NO_COLOR", "1")
+        .env("AWS_ACCESS_KEY_ID", DUMMY_CREDENTIALS.0)
+        .env("AWS_SECRET_ACCESS_KEY", DUMMY_CREDENTIALS.1)
+        .env("AWS_CONFIG_FILE", "/nonexistent/keytriage-test/config")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/keytriage-test/credentials")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_ENDPOINT_URL");
+    cmd
+}
