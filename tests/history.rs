@@ -100,20 +100,24 @@ fn a_deleted_key_is_resolved_on_rescan_and_diff_says_so_from_the_db_and_from_fil
     let (s1, s2) = (dir.path().join("s1.json"), dir.path().join("s2.json"));
     let hist = db.to_str().unwrap();
 
-    let first = against(
-        &emu,
-        &journal,
-        &[
-            "--history",
-            hist,
-            "scan",
-            "-q",
-            "-o",
-            s1.to_str().unwrap(),
-            "--fail-on-new",
-            "high",
-        ],
-    );
+    // A recorded scan into `out`, gated on new high findings.
+    let scan_to = |out: &std::path::Path| {
+        against(
+            &emu,
+            &journal,
+            &[
+                "--history",
+                hist,
+                "scan",
+                "-q",
+                "-o",
+                out.to_str().unwrap(),
+                "--fail-on-new",
+                "high",
+            ],
+        )
+    };
+    let first = scan_to(&s1);
     assert_eq!(first.status.code(), Some(2), "{}", stderr(&first));
     assert_eq!(
         stderr(&first).trim(),
@@ -149,20 +153,7 @@ fn a_deleted_key_is_resolved_on_rescan_and_diff_says_so_from_the_db_and_from_fil
     );
     assert_eq!(del.status.code(), Some(0), "{}", stderr(&del));
 
-    let second = against(
-        &emu,
-        &journal,
-        &[
-            "--history",
-            hist,
-            "scan",
-            "-q",
-            "-o",
-            s2.to_str().unwrap(),
-            "--fail-on-new",
-            "high",
-        ],
-    );
+    let second = scan_to(&s2);
     assert_eq!(second.status.code(), Some(0), "nothing new: {}", stderr(&second));
     let d2: Value = serde_json::from_str(&std::fs::read_to_string(&s2).unwrap()).unwrap();
     assert_eq!(
