@@ -94,7 +94,7 @@ impl Emulator {
     /// [`EmulatorError`]: no python, install failure, or the script failed (with its stderr tail).
     pub fn start(scenario_json: &str, ready_timeout: Duration) -> Result<Self, EmulatorError> {
         let dir = cache_dir()?;
-        let python = ensure_venv(&dir)?;
+        let python = ensure_venv(&dir, REQUIREMENTS)?;
         let run_dir = tempdir_in(&dir)?;
         // Each run gets its own copy: two keytriage builds sharing the cache (two versions
         // installed, or two checkouts testing at once) never run each other's script.
@@ -229,11 +229,23 @@ fn tail(text: &str, lines: usize) -> String {
 
 /// True when the pinned emulator venv is already installed (the next start is quick).
 pub fn is_installed() -> bool {
-    cache_dir().is_ok_and(|dir| venv_dir(&dir).join(".keytriage-ready").exists())
+    cache_dir().is_ok_and(|dir| venv_dir(&dir, REQUIREMENTS).join(".keytriage-ready").exists())
 }
 
-fn venv_dir(dir: &Path) -> PathBuf {
-    dir.join(format!("venv-{:016x}", fnv(REQUIREMENTS)))
+/// A python whose venv holds exactly `requirements` (a lock file's text: every package pinned
+/// with `--hash`), created on first use the way the emulator's own is (private cache dir,
+/// file lock, isolated python, `pip install --require-hashes`) and reused while the text is
+/// the same. The tests use it for their own tools (the OCSF validator).
+///
+/// # Errors
+/// [`EmulatorError`]: no python, an unsafe cache directory, or the install failed.
+pub fn pinned_python(requirements: &str) -> Result<PathBuf, EmulatorError> {
+    ensure_venv(&cache_dir()?, requirements)
+}
+
+/// `<dir>/venv-<hash of requirements>`: a new pin gets a new venv.
+fn venv_dir(dir: &Path, requirements: &str) -> PathBuf {
+    dir.join(format!("venv-{:016x}", fnv(requirements)))
 }
 
 /// `<cache dir>/emulator`, created 0700 if absent and checked by [`private_dir`]. The cache
@@ -326,9 +338,9 @@ fn fnv(text: &str) -> u64 {
     })
 }
 
-/// Returns the venv's python, creating the venv with the pinned requirements if needed.
-fn ensure_venv(dir: &Path) -> Result<PathBuf, EmulatorError> {
-    let venv = venv_dir(dir);
+/// Returns the python of the venv of `requirements`, creating it if needed.
+fn ensure_venv(dir: &Path, requirements: &str) -> Result<PathBuf, EmulatorError> {
+    let venv = venv_dir(dir, requirements);
     let python = venv.join("bin").join("python");
     let done = venv.join(".keytriage-ready");
     if done.exists() {
@@ -346,9 +358,9 @@ fn ensure_venv(dir: &Path) -> Result<PathBuf, EmulatorError> {
         EmulatorError::Install { detail, .. } if detail.starts_with("cannot run") => EmulatorError::NoPython(detail),
         other => other,
     })?;
-    let req = write_if_changed(&dir.join("requirements-emulator.txt"), REQUIREMENTS)?;
+    let req = write_if_changed(&venv.join("requirements.txt"), requirements)?;
     run(&mut pip_install_command(&python, &req, dir), &venv)?;
-    std::fs::write(&done, REQUIREMENTS).map_err(io_err(&done))?;
+    std::fs::write(&done, requirements).map_err(io_err(&done))?;
     Ok(python)
 }
 

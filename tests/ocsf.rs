@@ -1,89 +1,25 @@
 //! `scan --format ocsf` read by an external OCSF consumer: the `py-ocsf-models` classes
 //! (what Prowler uses), installed from `assets/requirements-test.txt` (pinned, hashed) into
-//! a cached test-only venv, run by `tests/ocsf_validate.py`.
+//! a cached venv made by `emulator::pinned_python`, run by `tests/ocsf_validate.py`.
 
 use keytriage::audit::Rule;
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 
 const REQUIREMENTS: &str = include_str!("../assets/requirements-test.txt");
 const VALIDATOR: &str = include_str!("ocsf_validate.py");
 
-fn fnv(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
-fn run(cmd: &mut Command, what: &str) {
-    let out = cmd
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: {e}"));
-    assert!(
-        out.status.success(),
-        "{what} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// The test venv's python: `<cache>/ocsf-validator/venv-<hash of the requirements>`,
-/// created once under a file lock (parallel tests share it), with the isolated system
-/// python (`-I`) and the cache directory as working directory, installed with
-/// `pip install --require-hashes`.
-fn validator_python() -> (PathBuf, PathBuf) {
-    let base = std::env::var_os("KEYTRIAGE_CACHE_DIR")
-        .map(PathBuf::from)
-        .or_else(|| directories::ProjectDirs::from("", "", "keytriage").map(|d| d.cache_dir().to_path_buf()))
-        .unwrap_or_else(|| std::env::temp_dir().join("keytriage-cache"));
-    let dir = base.join("ocsf-validator");
-    std::fs::create_dir_all(&dir).unwrap();
-    let venv = dir.join(format!("venv-{:016x}", fnv(REQUIREMENTS)));
-    let python = venv.join("bin").join("python");
-    let done = venv.join(".keytriage-ready");
-    if !done.exists() {
-        let lock = std::fs::File::create(dir.join("venv.lock")).unwrap();
-        lock.lock().unwrap();
-        if !done.exists() {
-            let _ = std::fs::remove_dir_all(&venv);
-            let system = std::env::var("KEYTRIAGE_PYTHON").unwrap_or_else(|_| "python3".into());
-            run(
-                Command::new(&system)
-                    .current_dir(&dir)
-                    .args(["-I", "-m", "venv"])
-                    .arg(&venv),
-                "python3 -m venv (python3 with venv is a test prerequisite)",
-            );
-            let req = dir.join("requirements-test.txt");
-            std::fs::write(&req, REQUIREMENTS).unwrap();
-            run(
-                Command::new(&python)
-                    .current_dir(&dir)
-                    .args(["-I", "-m", "pip", "install", "--disable-pip-version-check", "-q"])
-                    .args(["--require-hashes", "-r"])
-                    .arg(&req),
-                "pip install -r requirements-test.txt",
-            );
-            std::fs::write(&done, REQUIREMENTS).unwrap();
-        }
-    }
-    let script = dir.join("ocsf_validate.py");
-    if std::fs::read_to_string(&script).ok().as_deref() != Some(VALIDATOR) {
-        let tmp = dir.join(format!("ocsf_validate.py.{}", std::process::id()));
-        std::fs::write(&tmp, VALIDATOR).unwrap();
-        std::fs::rename(&tmp, &script).unwrap();
-    }
-    (python, script)
-}
-
 /// Runs the validator on `events` (a file holding a JSON array); its JSON verdict and
 /// whether it exited 0.
 fn validate(events: &Path) -> (serde_json::Value, bool) {
-    let (python, script) = validator_python();
+    // The consumer's venv is made like the emulator's: pinned with hashes, cached, isolated.
+    let python = keytriage::emulator::pinned_python(REQUIREMENTS).expect("the OCSF validator's venv");
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("ocsf_validate.py");
+    std::fs::write(&script, VALIDATOR).unwrap();
     let out = Command::new(&python)
-        .current_dir(script.parent().unwrap())
+        .current_dir(dir.path())
         .arg("-I")
         .arg(&script)
         .arg(events)
