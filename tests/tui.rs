@@ -1556,6 +1556,10 @@ fn an_account_error_is_shown_in_full_with_its_hint() {
         "whole error, wrapped: {squeezed}"
     );
     assert!(squeezed.contains("trusts the caller"), "hint: {squeezed}");
+    // An account that was not read never looks clean: no zero counts, "unknown".
+    let tall = screen_text(&app, 120, 60);
+    assert!(tall.contains("unknown: the account was not read"), "{tall}");
+    assert!(!tall.contains("CRIT 0  HIGH 0"), "{tall}");
     insta::assert_snapshot!("detail_account_error_80x24", screen(&app, 80, 24).backend());
 }
 

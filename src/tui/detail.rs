@@ -345,13 +345,25 @@ fn account(d: &mut Detail, e: &AccountEntry, now: Timestamp, theme: &Theme) {
             None => d.lines.push(Line::raw("not read")),
         }
     }
-    let mut counts = String::new();
-    for s in Severity::ALL.iter().take(4) {
-        let n = e.findings.iter().filter(|f| f.severity == *s).count();
-        counts.push_str(&format!("{} {n}  ", sev_label(*s)));
-    }
     d.heading("findings", theme);
-    d.lines.push(Line::raw(counts.trim_end().to_owned()));
+    let scan = e.scan.as_ref().map(|s| &s.scan);
+    if !scan.is_some_and(|s| s.status == crate::model::ScanStatus::Ok || s.partial) {
+        // An account that was not read must never look clean.
+        d.lines.push(Line::styled(
+            "unknown: the account was not read (see its scan status)",
+            theme.error(),
+        ));
+    } else {
+        let mut counts = String::new();
+        for s in Severity::ALL.iter().take(4) {
+            let n = e.findings.iter().filter(|f| f.severity == *s).count();
+            counts.push_str(&format!("{} {n}  ", sev_label(*s)));
+        }
+        if scan.is_some_and(|s| s.partial) {
+            counts.push_str("(partial: only the users read in full)");
+        }
+        d.lines.push(Line::raw(counts.trim_end().to_owned()));
+    }
     let root: Vec<&Finding> = e.findings.iter().filter(|f| is_root(&f.user)).collect();
     for f in root {
         d.finding_line(f, theme);
