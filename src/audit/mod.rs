@@ -130,7 +130,9 @@ pub enum Rule {
     PasswordUnused,
     /// An inactive key still exists.
     InactiveKey,
-    /// An old user whose enabled credentials were not used within the stale age.
+    /// An old user whose enabled credentials (password, active access keys, active SSH keys,
+    /// signing certificates and unexpired service-specific credentials) were not used within
+    /// the stale age; the kinds AWS records no use of count from their upload.
     StaleUser,
     /// An active SSH public key older than the rotation age.
     SshKeyNotRotated,

@@ -159,8 +159,17 @@ fn audit_user(account: &AccountId, user: &User, policy: &Policy, now: Timestamp,
     // "None used" is about the enabled credentials: an inactive key's recent use does not
     // keep a user whose password and active keys lie idle from being stale. A credential
     // never used counts from its creation (a key made yesterday by a rotation is not a sign
-    // of a departed user; one made 400 days ago and never used is).
-    let has_enabled_credential = user.password_enabled || active > 0;
+    // of a departed user; one made 400 days ago and never used is). AWS records no use of
+    // SSH public keys, signing certificates or service-specific credentials: an active one
+    // is an enabled credential whose upload (creation) is its only sign of life. A
+    // service-specific credential past its expiry no longer works and does not count; an
+    // active certificate counts even past its NotAfter (`certificate-expiring` reports that).
+    let others: Vec<&Credential> = user
+        .credentials
+        .iter()
+        .filter(|c| c.is_active() && !(c.kind == CredentialKind::ServiceSpecific && c.expires.is_some_and(|e| e <= now)))
+        .collect();
+    let has_enabled_credential = user.password_enabled || active > 0 || !others.is_empty();
     let latest_sign_of_life = user
         .access_keys
         .iter()
@@ -170,6 +179,7 @@ fn audit_user(account: &AccountId, user: &User, policy: &Policy, now: Timestamp,
             user.password_enabled
                 .then(|| user.password_last_used.unwrap_or(user.created)),
         )
+        .chain(others.iter().map(|c| c.created))
         .max();
     let ever_used = user
         .access_keys
@@ -183,6 +193,17 @@ fn audit_user(account: &AccountId, user: &User, policy: &Policy, now: Timestamp,
     {
         let last = match latest_sign_of_life {
             Some(t) if ever_used => format!("enabled credentials last used or created {} days ago", age_days(t, now)),
+            Some(t) if !others.is_empty() => {
+                let mut kinds: Vec<CredentialKind> = others.iter().map(|c| c.kind).collect();
+                kinds.sort();
+                kinds.dedup();
+                let kinds: Vec<String> = kinds.iter().map(|k| format!("{}s", k.label())).collect();
+                format!(
+                    "no enabled credential with a recorded use (AWS records none for {}); the newest was created {} days ago",
+                    kinds.join(", "),
+                    age_days(t, now)
+                )
+            }
             _ => "no enabled credential ever used".to_owned(),
         };
         out.push(finding(
@@ -568,6 +589,84 @@ mod tests {
         u.mfa_active = true;
         u.password_last_used = password_used.map(ago);
         assert_eq!(fired(u).contains(&(Rule::StaleUser, None)), fires);
+    }
+
+    /// A user 400 days old whose only credential is `c`: SSH keys, signing certificates and
+    /// service-specific credentials have no recorded use, so an active one keeps the user
+    /// "with a credential" and its upload is the only sign of life (stale after 90 whole days).
+    #[rstest]
+    #[case::ssh_90_days(CredentialKind::SshPublicKey, CredentialStatus::Active, d(91) - S(1), None, false)]
+    #[case::ssh_91_days(CredentialKind::SshPublicKey, CredentialStatus::Active, d(91), None, true)]
+    #[case::ssh_inactive(CredentialKind::SshPublicKey, CredentialStatus::Inactive, d(400), None, false)]
+    #[case::cert_90_days(CredentialKind::SigningCertificate, CredentialStatus::Active, d(91) - S(1), Some(d(300)), false)]
+    #[case::cert_91_days(CredentialKind::SigningCertificate, CredentialStatus::Active, d(91), Some(d(300)), true)]
+    #[case::cert_expired_still_active(CredentialKind::SigningCertificate, CredentialStatus::Active, d(400), Some(-d(5)), true)]
+    #[case::cert_inactive(CredentialKind::SigningCertificate, CredentialStatus::Inactive, d(400), None, false)]
+    #[case::ssc_90_days(CredentialKind::ServiceSpecific, CredentialStatus::Active, d(91) - S(1), None, false)]
+    #[case::ssc_91_days(CredentialKind::ServiceSpecific, CredentialStatus::Active, d(91), None, true)]
+    #[case::ssc_91_days_expiring_later(CredentialKind::ServiceSpecific, CredentialStatus::Active, d(91), Some(d(10)), true)]
+    #[case::ssc_expiry_passed(CredentialKind::ServiceSpecific, CredentialStatus::Active, d(400), Some(S(0)), false)]
+    #[case::ssc_expired(CredentialKind::ServiceSpecific, CredentialStatus::Expired, d(400), Some(-d(10)), false)]
+    #[case::ssc_inactive(CredentialKind::ServiceSpecific, CredentialStatus::Inactive, d(400), None, false)]
+    fn stale_user_counts_every_kind_of_credential(
+        #[case] kind: CredentialKind,
+        #[case] status: CredentialStatus,
+        #[case] age: Duration,
+        #[case] expires: Option<Duration>,
+        #[case] fires: bool,
+    ) {
+        let mut u = user(vec![]);
+        u.created = ago(d(400));
+        u.credentials = vec![cred(kind, status, age, expires, Some("codecommit.amazonaws.com"))];
+        let got: Vec<Rule> = audit_account(&scan_of(None, vec![u]), &Policy::default(), now())
+            .into_iter()
+            .map(|f| f.rule)
+            .collect();
+        assert_eq!(got.contains(&Rule::StaleUser), fires, "{got:?}");
+    }
+
+    /// A recent upload of any kind is a sign of life next to an idle password; an old one is
+    /// not, and a young user is never stale.
+    #[rstest]
+    #[case::password_idle_ssh_key_new(d(400), Some(d(200)), d(90), false)]
+    #[case::password_idle_ssh_key_old(d(400), Some(d(200)), d(91), true)]
+    #[case::password_recent_ssh_key_old(d(400), Some(d(90)), d(300), false)]
+    #[case::young_user(d(90), None, d(80), false)]
+    #[case::user_91_days(d(91), None, d(91), true)]
+    fn stale_user_with_a_password_and_an_ssh_key(
+        #[case] user_age: Duration,
+        #[case] password_used: Option<Duration>,
+        #[case] ssh_age: Duration,
+        #[case] fires: bool,
+    ) {
+        let mut u = user(vec![]);
+        u.created = ago(user_age);
+        u.password_enabled = password_used.is_some();
+        u.mfa_active = true;
+        u.password_last_used = password_used.map(ago);
+        u.credentials = vec![cred(CredentialKind::SshPublicKey, CredentialStatus::Active, ssh_age, None, None)];
+        assert_eq!(fired(u).contains(&(Rule::StaleUser, None)), fires);
+    }
+
+    #[test]
+    fn stale_user_detail_names_the_kinds_without_recorded_use() {
+        let mut u = user(vec![key("AKIA1", KeyStatus::Active, d(300), None)]);
+        u.created = ago(d(400));
+        u.credentials = vec![
+            cred(CredentialKind::SshPublicKey, CredentialStatus::Active, d(200), None, None),
+            cred(CredentialKind::SigningCertificate, CredentialStatus::Active, d(150), Some(d(100)), None),
+            cred(CredentialKind::SshPublicKey, CredentialStatus::Active, d(250), None, None),
+        ];
+        let got = details(u);
+        assert!(
+            got.contains(&(
+                Rule::StaleUser,
+                "no enabled credential with a recorded use (AWS records none for SSH public keys, signing certificates); \
+                 the newest was created 150 days ago; user created 400 days ago (limit 90)"
+                    .into()
+            )),
+            "{got:?}"
+        );
     }
 
     #[test]
