@@ -235,15 +235,18 @@ def _root(r, where):
 
 
 def parse_scenario(doc):
-    _check_keys(doc, {"organization", "fault_seed", "id_seed", "session_seconds", "ous",
-                      "accounts", "faults"}, "scenario")
+    _check_keys(doc, {"organization", "fault_seed", "id_seed", "session_seconds",
+                      "report_frozen", "ous", "accounts", "faults"}, "scenario")
     sc = {
         "organization": doc.get("organization", True),
         "fault_seed": doc.get("fault_seed", 42),
         "id_seed": doc.get("id_seed", 1),
         "session_seconds": _int(doc.get("session_seconds"), "session_seconds", allow_none=True),
+        "report_frozen": doc.get("report_frozen", False),
         "ous": [], "accounts": [], "faults": [],
     }
+    if not isinstance(sc["report_frozen"], bool):
+        raise ScenarioError("report_frozen: expected true or false")
     if not isinstance(sc["organization"], bool):
         raise ScenarioError("organization: expected true or false")
     for f in ("fault_seed", "id_seed"):
@@ -413,6 +416,7 @@ class KT:
     by_name = {}              # scenario account name -> account id
     org = None                # {"id", "root_id"} or None
     session_seconds = None    # cap on AssumeRole credential lifetime (scenario), or None
+    report_frozen = False     # a reused credential report keeps its generation's content
 
 
 def utcnow():
@@ -537,8 +541,14 @@ def install_moto_patches():
     orig_generate = IAMBackend.generate_report
 
     def generate_report(self):
+        first = not self.credential_report
         orig_generate(self)  # keeps moto's STARTED-then-COMPLETE answers
-        self._kt_generated_at = utcnow()
+        if not KT.report_frozen:
+            self._kt_generated_at = utcnow()
+        elif first:
+            # As AWS reuses a report: its content and time are those of its generation.
+            self._kt_generated_at = utcnow()
+            self._kt_frozen_report = render_credential_report(self)
 
     IAMBackend.generate_report = generate_report
     orig_get_report = IAMBackend.get_credential_report
@@ -546,7 +556,8 @@ def install_moto_patches():
     def get_credential_report(self):
         if not self.credential_report:
             return orig_get_report(self)  # raises ReportNotPresent (HTTP 410)
-        return render_credential_report(self)
+        frozen = getattr(self, "_kt_frozen_report", None)
+        return frozen if frozen is not None else render_credential_report(self)
 
     IAMBackend.get_credential_report = get_credential_report
 
@@ -1408,6 +1419,7 @@ def main(argv=None):
         with open(args.scenario, encoding="utf-8") as fh:
             sc = parse_scenario(json.load(fh))
         KT.session_seconds = sc["session_seconds"]
+        KT.report_frozen = sc["report_frozen"]
         install_moto_patches()
         seed(sc)
         from moto.moto_server.werkzeug_app import (DomainDispatcherApplication,

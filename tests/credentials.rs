@@ -219,13 +219,23 @@ async fn user_vanished_while_ssh_keys_are_listed_is_left_out() {
     );
 }
 
+/// [`scenario`] whose credential reports keep the content of their generation, as AWS's
+/// reused reports do: a credential created after the first scan is missing from the second
+/// scan's report.
+fn frozen_report_scenario() -> serde_json::Value {
+    let mut s = scenario(json!([]));
+    s["report_frozen"] = json!(true);
+    s
+}
+
 /// A credential report this scan made AWS generate (`GenerateCredentialReport` answered
 /// STARTED) lists every key that existed when the scan began: users whose row shows no key
-/// need no `ListAccessKeys`. A reused report (answered COMPLETE: the emulator's second scan)
-/// may miss a key created since, so every user is listed again.
+/// need no `ListAccessKeys`. A reused report (answered COMPLETE: the emulator's second scan,
+/// its content frozen as of the first) misses a key created since, so every user is listed
+/// again and bob's new key is found.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fresh_report_spares_list_access_keys_for_users_without_keys_and_a_reused_one_does_not() {
-    let emu = common::emulator(&scenario(json!([])));
+    let emu = common::emulator(&frozen_report_scenario());
     emu.reset_stats().unwrap();
     let first = common::scan(&emu).await;
     let stats = emu.stats().unwrap();
@@ -251,6 +261,58 @@ async fn a_fresh_report_spares_list_access_keys_for_users_without_keys_and_a_reu
         bob.access_keys.iter().map(|k| k.id.0.clone()).collect::<Vec<_>>(),
         [new_id]
     );
+}
+
+/// Signing certificates follow the access keys' rule: a report this scan made AWS generate
+/// spares `ListSigningCertificates` for users whose row shows none (bob), but a reused one
+/// (the emulator's second scan) may miss a certificate uploaded since: every user is listed,
+/// and bob's new certificate is found.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reused_report_does_not_spare_list_signing_certificates() {
+    let emu = common::emulator(&frozen_report_scenario());
+    emu.reset_stats().unwrap();
+    let first = common::scan(&emu).await;
+    let stats = emu.stats().unwrap();
+    assert_eq!(calls(&stats, "GenerateCredentialReport"), 2, "a fresh report: {stats}");
+    assert_eq!(
+        calls(&stats, "ListSigningCertificates"),
+        2,
+        "alice and carol, whose rows show a certificate; not bob: {stats}"
+    );
+    let certs = |org: &keytriage::scan::OrgScan, name: &str| {
+        user(common::account(org, "solo"), name)
+            .credentials
+            .iter()
+            .filter(|c| c.kind == CredentialKind::SigningCertificate)
+            .map(|c| c.id.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(certs(&first, "bob"), Vec::<String>::new());
+
+    // A certificate uploaded after the report: only a reused report can miss it. Alice's own
+    // body will do (IAM checks only that it is a well-formed X.509 certificate).
+    let iam = aws_sdk_iam::Client::new(&common::context(&emu).await.base);
+    let listed = iam
+        .list_signing_certificates()
+        .user_name("alice")
+        .send()
+        .await
+        .expect("ListSigningCertificates");
+    let body = listed.certificates()[0].certificate_body().to_owned();
+    let uploaded = iam
+        .upload_signing_certificate()
+        .user_name("bob")
+        .certificate_body(body)
+        .send()
+        .await
+        .expect("UploadSigningCertificate");
+    let new_id = uploaded.certificate().unwrap().certificate_id().to_owned();
+    emu.reset_stats().unwrap();
+    let second = common::scan(&emu).await;
+    let stats = emu.stats().unwrap();
+    assert_eq!(calls(&stats, "GenerateCredentialReport"), 1, "reused at once: {stats}");
+    assert_eq!(calls(&stats, "ListSigningCertificates"), 3, "every user: {stats}");
+    assert_eq!(certs(&second, "bob"), [new_id]);
 }
 
 /// An audit role without `iam:ListSSHPublicKeys` is denied it for every user: one warning

@@ -5,10 +5,10 @@
 //! `ListVirtualMFADevices` ×1, `ListAccessKeys` per user (every user when the report was
 //! reused — AWS reuses one for up to 4 hours, so a key created since would be missing from
 //! it; when this scan made AWS generate it, only users whose row may show a key),
-//! `ListSSHPublicKeys` ×n, `ListSigningCertificates` per user whose row may show a
-//! certificate, `ListServiceSpecificCredentials` ×⌈c/100⌉ (all users at once; the kinds
-//! `--credentials` leaves out cost nothing), and only where the report cannot
-//! answer (no row, a recreated user, an unreadable cell, a key it cannot match by
+//! `ListSSHPublicKeys` ×n (no report column, no account-wide listing), `ListSigningCertificates`
+//! per user (when this scan made AWS generate the report, only users whose row may show a
+//! certificate), `ListServiceSpecificCredentials` ×⌈c/100⌉ (all users at once; the kinds
+//! `--credentials` leaves out cost nothing), and only where the report cannot answer (no row, a recreated user, an unreadable cell, a key it cannot match by
 //! `last_rotated == CreateDate` to exactly one slot — two keys or two slots of one second
 //! are ambiguous): `GetAccessKeyLastUsed` per key, `GetLoginProfile`,
 //! `ListMFADevices` per user, `GetAccountSummary` ×1 for the root user. MFA comes from the
@@ -201,11 +201,16 @@ pub async fn read_account(
             // began: a user whose row shows no key slot needs no `ListAccessKeys`. A reused
             // report (up to 4 h old) may miss a key created since: every user is listed.
             let list_keys = !(fresh && row.is_some_and(ReportRow::shows_no_access_key));
+            // Certificates alike: a reused report may miss one uploaded since.
+            let list_certs = !(fresh && row.is_some_and(|r| !r.may_have_certificates()));
             read_user_counted(
                 &client,
                 u,
                 row,
-                list_keys,
+                Listings {
+                    keys: list_keys,
+                    certificates: list_certs,
+                },
                 ssc,
                 &virtual_mfa,
                 opts,
@@ -280,7 +285,7 @@ async fn read_user_counted<'a>(
     client: &Client,
     u: &'a aws_sdk_iam::types::User,
     row: Option<&ReportRow>,
-    list_keys: bool,
+    listings: Listings,
     service_specific: Option<Vec<Credential>>,
     virtual_mfa: &HashMap<String, String>,
     opts: &InventoryOptions,
@@ -290,7 +295,7 @@ async fn read_user_counted<'a>(
     progress: &(dyn Fn(ScanPhase) + Send + Sync),
 ) -> (&'a str, Result<UserRead, Error>) {
     let _permit = opts.org_permits.acquire().await.ok();
-    let user = read_user(client, u, row, list_keys, virtual_mfa, &opts.kinds, now)
+    let user = read_user(client, u, row, listings, virtual_mfa, &opts.kinds, now)
         .await
         .map(|mut read| {
             read.user.credentials.extend(service_specific.unwrap_or_default());
@@ -433,6 +438,17 @@ async fn root_user(client: &Client, row: Option<&ReportRow>, root_virtual: bool)
     })
 }
 
+/// Which per-user listings the credential report cannot spare (each still made when the
+/// user's row turns out not to be this user's or not trusted).
+#[derive(Clone, Copy, Debug)]
+struct Listings {
+    /// `ListAccessKeys`: false only when this scan's own (fresh) report row shows no key.
+    keys: bool,
+    /// `ListSigningCertificates`: false only when this scan's own (fresh) report row shows no
+    /// certificate.
+    certificates: bool,
+}
+
 /// One user as read, with the warnings about it (data that cannot be true) and the kinds of
 /// credential whose listing was denied (kind, the error in words).
 struct UserRead {
@@ -447,7 +463,7 @@ async fn read_user(
     client: &Client,
     u: &aws_sdk_iam::types::User,
     row: Option<&ReportRow>,
-    list_keys: bool,
+    listings: Listings,
     virtual_mfa: &HashMap<String, String>,
     kinds: &CredentialKinds,
     now: Timestamp,
@@ -462,17 +478,25 @@ async fn read_user(
                 .is_none_or(|t| *t == to_utc(u.create_date()))
         })
         .filter(|r| trusted(r, now, &mut warnings));
-    // Always listed: AWS reuses a report for up to 4 hours, so a key created since (a fresh
-    // persistence key, say) would be missing from it.
-    // `list_keys` false: the caller's fresh report row shows no key; it counts only when the
-    // row is this user's and trusted (checked just above), else keys are listed all the same.
-    let access_keys = if kinds.access_keys && (list_keys || row.is_none()) {
+    // Listed unless this scan's own report shows none: AWS reuses a report for up to 4 hours,
+    // so a key created since (a fresh persistence key, say) would be missing from it.
+    // `listings.keys` false counts only when the row is this user's and trusted (checked just
+    // above), else keys are listed all the same.
+    let access_keys = if kinds.access_keys && (listings.keys || row.is_none()) {
         access_keys(client, name, row).await?
     } else {
         Vec::new()
     };
     let mut denied = Vec::new();
-    let credentials = other_credentials(client, name, row, kinds, &mut warnings, &mut denied).await?;
+    let credentials = other_credentials(
+        client,
+        name,
+        row.filter(|_| !listings.certificates),
+        kinds,
+        &mut warnings,
+        &mut denied,
+    )
+    .await?;
 
     let password_enabled = match row.map(|r| &r.password_enabled) {
         Some(Cell::Value(b)) => *b,
@@ -519,14 +543,14 @@ async fn read_user(
 }
 
 /// SSH public keys and signing certificates of `user`, the kinds in `kinds`. Certificates are
-/// listed only when the report row may show one ([`ReportRow::may_have_certificates`]; no
-/// row: listed). Access denied on either call goes to `denied` (the caller makes one warning
+/// listed unless `spare_certs` is a row that shows none ([`ReportRow::may_have_certificates`]):
+/// the caller passes a row only when it is this scan's own (fresh) report's. Access denied on either call goes to `denied` (the caller makes one warning
 /// per kind naming the users) and the kind is left out for that user; any other failure (a
 /// user deleted meanwhile: `NoSuchEntity`) is the user's failure.
 async fn other_credentials(
     client: &Client,
     user: &str,
-    row: Option<&ReportRow>,
+    spare_certs: Option<&ReportRow>,
     kinds: &CredentialKinds,
     warnings: &mut Vec<String>,
     denied: &mut Vec<(CredentialKind, String)>,
@@ -539,7 +563,7 @@ async fn other_credentials(
             Err(e) => return Err(e),
         }
     }
-    if kinds.reads(CredentialKind::SigningCertificate) && row.is_none_or(ReportRow::may_have_certificates) {
+    if kinds.reads(CredentialKind::SigningCertificate) && spare_certs.is_none_or(ReportRow::may_have_certificates) {
         match credentials::signing_certificates(client, user).await {
             Ok((certs, w)) => {
                 out.extend(certs);
