@@ -7,7 +7,7 @@ use serde_json::json;
 use std::process::{Command, Output};
 
 fn keytriage(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_keytriage"))
+    common::keytriage_bin()
         .args(args)
         .env("NO_COLOR", "1")
         .output()
@@ -186,7 +186,7 @@ fn unwritable_output_fails_before_scanning() {
 }
 
 fn keytriage_env(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_keytriage"));
+    let mut cmd = common::keytriage_bin();
     cmd.args(args).stdin(std::process::Stdio::null());
     for (k, v) in env {
         cmd.env(k, v);
@@ -552,7 +552,7 @@ fn the_man_page_renders() {
 fn demo_scan_to_security_hub_reads_back_the_same_count_by_severity() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("scan.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_keytriage"))
+    let out = common::keytriage_bin()
         .args([
             "--demo",
             "scan",
@@ -581,4 +581,63 @@ fn demo_scan_to_security_hub_reads_back_the_same_count_by_severity() {
         calls = findings.len().div_ceil(100)
     );
     assert!(err.contains(&expected), "expected `{expected}` in:\n{err}");
+}
+
+/// Test hygiene: every run of the binary under test keeps its data (history, the demo's
+/// history, journal, log) in the tests' own directory ([`common::isolated_dirs`]), never in
+/// the data directory of the person running the tests. The run here has a fresh `HOME` as
+/// well, so a file written by way of `HOME` (`~/.local/share/keytriage`) would show there.
+#[test]
+fn a_test_run_of_the_binary_keeps_its_data_in_the_tests_own_directory() {
+    let home = tempfile::tempdir().unwrap();
+    // The emulator's venv stays where it is (`KEYTRIAGE_CACHE_DIR`): no reinstall.
+    let cache = directories::ProjectDirs::from("", "", "keytriage")
+        .map(|d| d.cache_dir().to_path_buf())
+        .unwrap();
+    let out = common::keytriage_bin()
+        .args(["--demo", "--accounts", "123456789012", "scan", "-q"])
+        .env("HOME", home.path())
+        .env("KEYTRIAGE_CACHE_DIR", &cache)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+    assert_eq!(doc["accounts"][0]["id"], "123456789012");
+
+    let ours = common::isolated_dirs().0.join("keytriage");
+    for file in ["history-demo.db", "keytriage.log"] {
+        assert!(ours.join(file).is_file(), "{file} in {}: {}", ours.display(), stderr(&out));
+    }
+    let mut leaked: Vec<String> = Vec::new();
+    let mut stack = vec![home.path().to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else {
+                leaked.push(e.path().display().to_string());
+            }
+        }
+    }
+    assert_eq!(leaked, Vec::<String>::new(), "nothing written by way of HOME");
+}
+
+/// Every test file runs the binary through `common::keytriage_bin` / `keytriage_at` (or, in
+/// tmux, `Tmux::start`), which isolate it: a bare `Command::new` of the binary would read and
+/// write the real data and config directories.
+#[test]
+fn no_test_spawns_the_binary_without_isolation() {
+    let needle = ["Command::new(env!(\"CARGO_BIN_EXE_", "keytriage\"))"].concat();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let mut offenders = Vec::new();
+    for e in std::fs::read_dir(&dir).unwrap().flatten() {
+        let path = e.path();
+        if path.extension().is_some_and(|x| x == "rs") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            if text.contains(&needle) {
+                offenders.push(path.display().to_string());
+            }
+        }
+    }
+    assert_eq!(offenders, Vec::<String>::new(), "use common::keytriage_bin()");
 }

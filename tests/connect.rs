@@ -4,14 +4,16 @@
 mod common;
 
 use serde_json::json;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// Runs the binary with only `env` (plus PATH) in its environment, so no real AWS file or
 /// variable of the machine running the tests takes part.
 fn keytriage(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_keytriage"));
+    // `env_clear` drops the isolation too: it is set again after it.
+    let mut cmd = common::keytriage_bin();
     cmd.args(args).env_clear().stdin(Stdio::null()).env("NO_COLOR", "1");
+    common::isolate(&mut cmd);
     if let Some(path) = std::env::var_os("PATH") {
         cmd.env("PATH", path);
     }

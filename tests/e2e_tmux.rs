@@ -2,6 +2,8 @@
 //! with `send-keys` and the screen is read with `capture-pane`. Needs tmux (`.ci/run`
 //! installs it); without it this test fails, it never skips.
 
+mod common;
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -10,12 +12,20 @@ struct Tmux {
 }
 
 impl Tmux {
+    /// Runs `cmd` (shell syntax) in a new tmux server, its data and config directories the
+    /// tests' own ([`common::isolated_dirs`]): the demo's history never reaches the real one.
     fn start(cmd: &str) -> Self {
+        let (data, config) = common::isolated_dirs();
+        let cmd = format!(
+            "export XDG_DATA_HOME='{}' XDG_CONFIG_HOME='{}'; unset KEYTRIAGE_JOURNAL; {cmd}",
+            data.display(),
+            config.display()
+        );
         static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let socket = format!("keytriage-e2e-{}-{n}", std::process::id());
         let t = Self { socket };
-        let ok = t.run(&["new-session", "-d", "-s", "kt", "-x", "140", "-y", "45", cmd]);
+        let ok = t.run(&["new-session", "-d", "-s", "kt", "-x", "140", "-y", "45", &cmd]);
         assert!(ok, "tmux could not start; install tmux (apt-get install tmux)");
         // A lone Escape must not merge with the next key into Alt-<key>.
         t.run(&["set-option", "-s", "escape-time", "0"]);

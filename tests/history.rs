@@ -6,7 +6,7 @@ mod common;
 use keytriage::emulator::Emulator;
 use serde_json::{Value, json};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 /// Runs the binary against `emu` with the emulator's dummy credentials from the environment
 /// and `journal` as the journal.
@@ -19,7 +19,7 @@ fn against(emu: &Emulator, journal: &Path, args: &[&str]) -> Output {
 }
 
 fn keytriage(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_keytriage"))
+    common::keytriage_bin()
         .args(args)
         .stdin(std::process::Stdio::null())
         .output()

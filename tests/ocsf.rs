@@ -2,6 +2,8 @@
 //! (what Prowler uses), installed from `assets/requirements-test.txt` (pinned, hashed) into
 //! a cached venv made by `emulator::pinned_python`, run by `tests/ocsf_validate.py`.
 
+mod common;
+
 use keytriage::audit::Rule;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -39,7 +41,7 @@ fn validate(events: &Path) -> (serde_json::Value, bool) {
 fn demo_ocsf_events_validate_for_every_rule_with_ocsf_severities() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("events.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_keytriage"))
+    let out = common::keytriage_bin()
         .args(["--demo", "scan", "--quiet", "--format", "ocsf", "--output"])
         .arg(&path)
         .output()

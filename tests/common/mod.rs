@@ -74,7 +74,7 @@ pub fn account<'a>(org: &'a OrgScan, name: &str) -> &'a AccountScan {
 /// The binary pointed at `endpoint` (`us-east-1`) with the emulator's dummy credentials in
 /// the environment and no AWS files, profile or instance metadata: what every CLI test runs.
 pub fn keytriage_at(endpoint: &str) -> std::process::Command {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_keytriage"));
+    let mut cmd = keytriage_bin();
     cmd.args(["--endpoint-url", endpoint, "--region", "us-east-1"])
         .stdin(std::process::Stdio::null())
         .env("NO_COLOR", "1")
@@ -87,4 +87,53 @@ pub fn keytriage_at(endpoint: &str) -> std::process::Command {
         .env_remove("AWS_SESSION_TOKEN")
         .env_remove("AWS_ENDPOINT_URL");
     cmd
+}
+
+/// The binary with [`isolate`]d data and config directories: what every test runs (with
+/// its own arguments and environment on top).
+pub fn keytriage_bin() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_keytriage"));
+    isolate(&mut cmd);
+    cmd
+}
+
+/// Points `cmd`'s data directory (`XDG_DATA_HOME`: history, the demo's history, journal,
+/// log) and config directory (`XDG_CONFIG_HOME`: config and exceptions files) at
+/// [`isolated_dirs`], and drops a `KEYTRIAGE_JOURNAL` inherited from the person running the
+/// tests, so no test reads or writes their real files. Call it after `env_clear`. The cache
+/// (`XDG_CACHE_HOME`, the emulator's venv) is left shared.
+pub fn isolate(cmd: &mut std::process::Command) -> &mut std::process::Command {
+    let (data, config) = isolated_dirs();
+    cmd.env("XDG_DATA_HOME", data)
+        .env("XDG_CONFIG_HOME", config)
+        .env_remove("KEYTRIAGE_JOURNAL")
+}
+
+/// `(data, config)`: this test process's own directories, `<CARGO_TARGET_TMPDIR>/isolated-<pid>/
+/// {data,config}`, made on first use. Those of earlier runs (their process gone, per /proc)
+/// are removed then, so they do not pile up.
+pub fn isolated_dirs() -> (std::path::PathBuf, std::path::PathBuf) {
+    static DIRS: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    let root = DIRS.get_or_init(|| {
+        let parent = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+        let procfs = std::path::Path::new("/proc/self").exists();
+        if let Ok(entries) = std::fs::read_dir(parent).map_err(|_| ()).and_then(|e| if procfs { Ok(e) } else { Err(()) }) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let gone = name
+                    .strip_prefix("isolated-")
+                    .and_then(|pid| pid.parse::<u32>().ok())
+                    .is_some_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists());
+                if gone {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
+        let root = parent.join(format!("isolated-{}", std::process::id()));
+        for sub in ["data", "config"] {
+            std::fs::create_dir_all(root.join(sub)).expect("create the isolated test directories");
+        }
+        root
+    });
+    (root.join("data"), root.join("config"))
 }
