@@ -1,11 +1,15 @@
 //! Scale benchmark of the headless scan against the emulator: `cargo bench --bench scan`.
 //!
 //! Builds an organization of `KEYTRIAGE_BENCH_ACCOUNTS` accounts (default 50, the first one
-//! the management account) × `KEYTRIAGE_BENCH_USERS` IAM users (default 100) with a mix of
-//! findings, then for two emulators — as is, and with 50 ms of latency on every call — it
-//! measures the emulator's own throughput, runs the full scan and reports wall time, API calls
-//! (counted by the emulator's middleware, never by the client), the emulator bound and the
-//! peak memory of this process. Ends with a markdown table next to reference figures.
+//! the management account) × `KEYTRIAGE_BENCH_USERS` IAM users (default 100), in two mixes:
+//! the **bench org** (every user holds an access key; see [`user`]) and a **realistic mix**
+//! (40% console-only humans without keys; see [`realistic_user`]). For each run — the bench
+//! org as is and with 50 ms of latency on every call, then each org with every credential
+//! kind read and with every kind but SSH public keys — it measures the emulator's own
+//! throughput, runs the full scan and reports wall time, API calls (counted by the emulator's
+//! middleware, never by the client), calls per user, the emulator bound and the peak memory
+//! of this process. Ends with a markdown table, the calls per user against their goals, and
+//! reference figures.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -14,8 +18,9 @@ use chrono::Utc;
 use futures::{StreamExt, stream};
 use keytriage::audit::{self, Policy};
 use keytriage::aws::AwsContext;
+use keytriage::aws::credentials::CredentialKinds;
 use keytriage::emulator::Emulator;
-use keytriage::model::ScanStatus;
+use keytriage::model::{CredentialKind, ScanStatus};
 use keytriage::scan::{self, ScanOptions};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -27,6 +32,9 @@ const PROBE_CALLS: usize = 300;
 const PROBE_CONCURRENCY: usize = 8;
 /// Latency injected on every call by the second emulator.
 const LATENCY_MS: u64 = 50;
+/// Goals of calls per user with every credential kind read: the bench org, the realistic mix.
+const GOAL_BENCH: f64 = 1.2;
+const GOAL_MIX: f64 = 0.8;
 
 /// The figures of one scan run.
 struct Run {
@@ -58,15 +66,42 @@ fn main() {
     let accounts = env_usize("KEYTRIAGE_BENCH_ACCOUNTS", 50);
     let users = env_usize("KEYTRIAGE_BENCH_USERS", 100);
     let latency = json!([{"account": "*", "action": "*", "kind": "latency", "latency_ms": LATENCY_MS}]);
+    let all = CredentialKinds::default;
+    let no_ssh = || {
+        let mut k = CredentialKinds::default();
+        k.others.remove(&CredentialKind::SshPublicKey);
+        k
+    };
+    let n = accounts * users;
     let runs = [
-        bench("no latency", scenario(accounts, users, json!([])), accounts * users),
+        bench("bench org", scenario(accounts, users, user, json!([])), n, all()),
         bench(
-            &format!("latency {LATENCY_MS} ms"),
-            scenario(accounts, users, latency),
-            accounts * users,
+            &format!("bench org, latency {LATENCY_MS} ms"),
+            scenario(accounts, users, user, latency),
+            n,
+            all(),
+        ),
+        bench(
+            "bench org, no SSH keys",
+            scenario(accounts, users, user, json!([])),
+            n,
+            no_ssh(),
+        ),
+        bench(
+            "realistic mix",
+            scenario(accounts, users, realistic_user, json!([])),
+            n,
+            all(),
+        ),
+        bench(
+            "realistic mix, no SSH keys",
+            scenario(accounts, users, realistic_user, json!([])),
+            n,
+            no_ssh(),
         ),
     ];
     print_table(accounts, users, &runs);
+    print_budget(&runs);
 }
 
 fn env_usize(name: &str, default: usize) -> usize {
@@ -77,9 +112,10 @@ fn env_usize(name: &str, default: usize) -> usize {
 }
 
 /// The organization: account 0 is the management account, the others are spread over three
-/// OUs; every account holds the same `users` users (see [`user`]) and a root user that has
-/// hardware MFA, except every 5th (virtual MFA) and every 10th (an access key, no MFA).
-fn scenario(accounts: usize, users: usize, faults: Value) -> Value {
+/// OUs; every account holds the same `users` users (`user(i)` for i in 0..users: [`user`] or
+/// [`realistic_user`]) and a root user that has hardware MFA, except every 5th (virtual MFA)
+/// and every 10th (an access key, no MFA).
+fn scenario(accounts: usize, users: usize, user: fn(usize) -> Value, faults: Value) -> Value {
     let ous = ["Production", "Development", "Sandbox"];
     let accounts: Vec<Value> = (0..accounts)
         .map(|a| {
@@ -142,10 +178,72 @@ fn user(i: usize) -> Value {
     })
 }
 
+/// The `i`-th user of an account in the realistic mix, by `i % 20` (each slot 5% of users):
+/// - 0–7 (40%): console-only humans, no access key — virtual MFA (0–4), hardware MFA (5–6),
+///   no MFA (7).
+/// - 8–9 (10%): developers with console access and one access key; slot 9 also holds an SSH
+///   public key for CodeCommit (5% of users), those of an even `i / 20` also an old inactive
+///   one.
+/// - 10–17 (40%): service users with one access key of various ages; slot 10 a second key
+///   (rotation in progress), slot 11 an inactive key, slot 12 a signing certificate when
+///   `i / 20` is even (3 users in 100), slot 13 a CodeCommit git credential (5%).
+/// - 18 (5%): a service user with an access key and an Amazon Bedrock API key
+///   (service-specific credential, 30 days to expiry).
+/// - 19 (5%): a user left without any credential (an emptied account kept for its ARN).
+fn realistic_user(i: usize) -> Value {
+    let key = |age: u32, status: &str, used: Option<u32>| json!({"age_days": age, "status": status, "last_used": used.map(|d| json!({"days_ago": d, "service": "s3"}))});
+    let slot = i % 20;
+    let mut u = json!({"created_days_ago": 500, "path": "/"});
+    let (prefix, password, mfa, keys): (&str, Option<u32>, Option<&str>, Vec<Value>) = match slot {
+        0..=4 => ("human", Some(1), Some("virtual"), vec![]),
+        5 | 6 => ("human", Some(3), Some("hardware"), vec![]),
+        7 => ("human", Some(40), None, vec![]),
+        8 | 9 => ("dev", Some(2), Some("virtual"), vec![key(60, "Active", Some(1))]),
+        10 => (
+            "svc",
+            None,
+            None,
+            vec![key(120, "Active", Some(0)), key(2, "Active", Some(0))],
+        ),
+        11 => ("svc", None, None, vec![key(300, "Inactive", Some(200))]),
+        12..=17 => (
+            "svc",
+            None,
+            None,
+            vec![key(20 * (slot as u32 - 10), "Active", Some(slot as u32 - 12))],
+        ),
+        18 => ("genai", None, None, vec![key(30, "Active", Some(0))]),
+        _ => ("empty", None, None, vec![]),
+    };
+    u["name"] = json!(format!("{prefix}-{i:04}"));
+    u["password"] = json!(password.map(|d| json!({"last_used_days_ago": d})));
+    u["mfa"] = json!(mfa);
+    u["keys"] = json!(keys);
+    match slot {
+        9 => {
+            let mut ssh = vec![json!({"age_days": 200})];
+            if (i / 20).is_multiple_of(2) {
+                ssh.push(json!({"age_days": 400, "status": "Inactive"}));
+            }
+            u["ssh_keys"] = json!(ssh);
+        }
+        12 if (i / 20).is_multiple_of(2) => {
+            u["signing_certificates"] = json!([{"age_days": 700, "expires_in_days": 20}]);
+        }
+        13 => u["service_credentials"] = json!([{"service": "codecommit.amazonaws.com", "age_days": 90}]),
+        18 => {
+            u["service_credentials"] =
+                json!([{"service": "bedrock.amazonaws.com", "age_days": 10, "expires_in_days": 30}]);
+        }
+        _ => {}
+    }
+    u
+}
+
 /// One run: start an emulator with `scenario` (dropped before the scan, so it does not count
 /// in the memory figures), probe its throughput, scan the organization.
 /// Panics when any account fails or a user is missing: a broken scan is no benchmark.
-fn bench(label: &str, scenario: Value, users: usize) -> Run {
+fn bench(label: &str, scenario: Value, users: usize, kinds: CredentialKinds) -> Run {
     println!("== {label}");
     let text = scenario.to_string();
     drop(scenario);
@@ -168,6 +266,7 @@ fn bench(label: &str, scenario: Value, users: usize) -> Run {
     let quick = common::scan_options();
     let opts = ScanOptions {
         polling: quick.polling,
+        kinds,
         ..ScanOptions::new(quick.role)
     };
     let base_mib = reset_peak_memory();
@@ -250,21 +349,29 @@ fn proc_status_mib(field: &str) -> f64 {
         .map_or(0.0, |kib| kib / 1024.0)
 }
 
-/// The final markdown table: both runs side by side, then the reference figures.
-fn print_table(accounts: usize, users: usize, runs: &[Run; 2]) {
-    let [a, b] = runs;
-    let row = |name: &str, f: &dyn Fn(&Run) -> String| println!("| {name} | {} | {} |", f(a), f(b));
+/// The final markdown table: every run side by side (the first two, the bench org without and
+/// with latency, compared), then the reference figures.
+fn print_table(accounts: usize, users: usize, runs: &[Run]) {
+    let row = |name: &str, f: &dyn Fn(&Run) -> String| {
+        let cells: Vec<String> = runs.iter().map(f).collect();
+        println!("| {name} | {} |", cells.join(" | "));
+    };
     println!(
         "\n## keytriage scan: {accounts} accounts × {users} users ({} users)\n",
-        a.users
+        runs[0].users
     );
-    println!("| figure | {} | {} |\n|---|---:|---:|", a.label, b.label);
+    let labels: Vec<&str> = runs.iter().map(|r| r.label.as_str()).collect();
+    println!(
+        "| figure | {} |\n|---|{}",
+        labels.join(" | "),
+        "---:|".repeat(runs.len())
+    );
     row("emulator seeding (s)", &|r| format!("{:.1}", r.seed_s));
     row("emulator throughput (calls/s)", &|r| format!("{:.0}", r.probe_cps));
     row("scan wall time (s)", &|r| format!("{:.2}", r.wall_s));
     row("API calls (emulator count)", &|r| r.total.to_string());
     row("API calls per user", &|r| format!("{:.3}", r.calls_per_user()));
-    let actions: std::collections::BTreeSet<&String> = a.by_action.keys().chain(b.by_action.keys()).collect();
+    let actions: std::collections::BTreeSet<&String> = runs.iter().flat_map(|r| r.by_action.keys()).collect();
     for action in actions {
         row(&format!("· {action}"), &|r| {
             r.by_action.get(action).copied().unwrap_or(0).to_string()
@@ -278,8 +385,8 @@ fn print_table(accounts: usize, users: usize, runs: &[Run; 2]) {
     });
     row("findings", &|r| r.findings.to_string());
     println!(
-        "| wall, latency run / no-latency run | | {:.2}× (target ≤ 1.5×) |",
-        b.wall_s / a.wall_s
+        "\nWall, latency run / no-latency run (bench org): {:.2}× (target ≤ 1.5×)",
+        runs[1].wall_s / runs[0].wall_s
     );
     println!("\nReference figures:\n");
     println!("| tool | scope | wall | peak memory | API calls |\n|---|---|---:|---:|---:|");
@@ -287,4 +394,27 @@ fn print_table(accounts: usize, users: usize, runs: &[Run; 2]) {
     println!(
         "| boto3 inventory | 50 accounts × 100 users | ~179 s sequential, ~148 s with 16 threads | — | 17,593 (≈3.5 per user) |"
     );
+}
+
+/// Calls per user (emulator count) of each org with every kind read and without SSH public
+/// keys, against the goals. `runs` is [`main`]'s: 0 bench org, 2 bench org without SSH keys,
+/// 3 realistic mix, 4 realistic mix without SSH keys.
+fn print_budget(runs: &[Run]) {
+    println!("\nCalls per user (emulator count):\n");
+    println!("| org | all kinds | all kinds but SSH keys | of which ListSSHPublicKeys | goal (all kinds) |");
+    println!("|---|---:|---:|---:|---:|");
+    for (name, all, no_ssh, goal) in [
+        ("bench org", &runs[0], &runs[2], GOAL_BENCH),
+        ("realistic mix", &runs[3], &runs[4], GOAL_MIX),
+    ] {
+        let ssh = all.by_action.get("ListSSHPublicKeys").copied().unwrap_or(0) as f64 / all.users as f64;
+        let verdict = |r: &Run| if r.calls_per_user() <= goal { "met" } else { "missed" };
+        println!(
+            "| {name} | {:.3} ({}) | {:.3} ({}) | {ssh:.3} | ≤ {goal} |",
+            all.calls_per_user(),
+            verdict(all),
+            no_ssh.calls_per_user(),
+            verdict(no_ssh),
+        );
+    }
 }

@@ -102,7 +102,10 @@ fn every_action_of_the_audit_policy_is_called() {
         .into_iter()
         .filter(|a| !text.contains(&format!(".{}()", snake(a))))
         .collect();
-    assert!(unused.is_empty(), "the policy allows what the code never calls: {unused:?}");
+    assert!(
+        unused.is_empty(),
+        "the policy allows what the code never calls: {unused:?}"
+    );
 }
 
 #[test]
@@ -114,5 +117,8 @@ fn every_organizations_read_is_named_for_the_caller() {
         .iter()
         .filter(|a| !readme.contains(&format!("`organizations:{a}`")))
         .collect();
-    assert!(missing.is_empty(), "name in the README's caller permissions: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "name in the README's caller permissions: {missing:?}"
+    );
 }

@@ -601,12 +601,18 @@ fn a_test_run_of_the_binary_keeps_its_data_in_the_tests_own_directory() {
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+    let doc: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
     assert_eq!(doc["accounts"][0]["id"], "123456789012");
 
     let ours = common::isolated_dirs().0.join("keytriage");
     for file in ["history-demo.db", "keytriage.log"] {
-        assert!(ours.join(file).is_file(), "{file} in {}: {}", ours.display(), stderr(&out));
+        assert!(
+            ours.join(file).is_file(),
+            "{file} in {}: {}",
+            ours.display(),
+            stderr(&out)
+        );
     }
     let mut leaked: Vec<String> = Vec::new();
     let mut stack = vec![home.path().to_path_buf()];

@@ -286,9 +286,7 @@ async fn an_intent_of_a_running_process_is_left_open_and_a_dead_or_old_one_is_cl
 
 fn keytriage(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = common::keytriage_bin();
-    cmd.args(args)
-        .stdin(std::process::Stdio::null())
-        .env("NO_COLOR", "1");
+    cmd.args(args).stdin(std::process::Stdio::null()).env("NO_COLOR", "1");
     for (k, v) in env {
         cmd.env(k, v);
     }

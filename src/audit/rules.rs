@@ -167,7 +167,9 @@ fn audit_user(account: &AccountId, user: &User, policy: &Policy, now: Timestamp,
     let others: Vec<&Credential> = user
         .credentials
         .iter()
-        .filter(|c| c.is_active() && !(c.kind == CredentialKind::ServiceSpecific && c.expires.is_some_and(|e| e <= now)))
+        .filter(|c| {
+            c.is_active() && !(c.kind == CredentialKind::ServiceSpecific && c.expires.is_some_and(|e| e <= now))
+        })
         .collect();
     let has_enabled_credential = user.password_enabled || active > 0 || !others.is_empty();
     let latest_sign_of_life = user
@@ -599,12 +601,24 @@ mod tests {
     #[case::ssh_91_days(CredentialKind::SshPublicKey, CredentialStatus::Active, d(91), None, true)]
     #[case::ssh_inactive(CredentialKind::SshPublicKey, CredentialStatus::Inactive, d(400), None, false)]
     #[case::cert_90_days(CredentialKind::SigningCertificate, CredentialStatus::Active, d(91) - S(1), Some(d(300)), false)]
-    #[case::cert_91_days(CredentialKind::SigningCertificate, CredentialStatus::Active, d(91), Some(d(300)), true)]
+    #[case::cert_91_days(
+        CredentialKind::SigningCertificate,
+        CredentialStatus::Active,
+        d(91),
+        Some(d(300)),
+        true
+    )]
     #[case::cert_expired_still_active(CredentialKind::SigningCertificate, CredentialStatus::Active, d(400), Some(-d(5)), true)]
     #[case::cert_inactive(CredentialKind::SigningCertificate, CredentialStatus::Inactive, d(400), None, false)]
     #[case::ssc_90_days(CredentialKind::ServiceSpecific, CredentialStatus::Active, d(91) - S(1), None, false)]
     #[case::ssc_91_days(CredentialKind::ServiceSpecific, CredentialStatus::Active, d(91), None, true)]
-    #[case::ssc_91_days_expiring_later(CredentialKind::ServiceSpecific, CredentialStatus::Active, d(91), Some(d(10)), true)]
+    #[case::ssc_91_days_expiring_later(
+        CredentialKind::ServiceSpecific,
+        CredentialStatus::Active,
+        d(91),
+        Some(d(10)),
+        true
+    )]
     #[case::ssc_expiry_passed(CredentialKind::ServiceSpecific, CredentialStatus::Active, d(400), Some(S(0)), false)]
     #[case::ssc_expired(CredentialKind::ServiceSpecific, CredentialStatus::Expired, d(400), Some(-d(10)), false)]
     #[case::ssc_inactive(CredentialKind::ServiceSpecific, CredentialStatus::Inactive, d(400), None, false)]
@@ -644,7 +658,13 @@ mod tests {
         u.password_enabled = password_used.is_some();
         u.mfa_active = true;
         u.password_last_used = password_used.map(ago);
-        u.credentials = vec![cred(CredentialKind::SshPublicKey, CredentialStatus::Active, ssh_age, None, None)];
+        u.credentials = vec![cred(
+            CredentialKind::SshPublicKey,
+            CredentialStatus::Active,
+            ssh_age,
+            None,
+            None,
+        )];
         assert_eq!(fired(u).contains(&(Rule::StaleUser, None)), fires);
     }
 
@@ -653,9 +673,27 @@ mod tests {
         let mut u = user(vec![key("AKIA1", KeyStatus::Active, d(300), None)]);
         u.created = ago(d(400));
         u.credentials = vec![
-            cred(CredentialKind::SshPublicKey, CredentialStatus::Active, d(200), None, None),
-            cred(CredentialKind::SigningCertificate, CredentialStatus::Active, d(150), Some(d(100)), None),
-            cred(CredentialKind::SshPublicKey, CredentialStatus::Active, d(250), None, None),
+            cred(
+                CredentialKind::SshPublicKey,
+                CredentialStatus::Active,
+                d(200),
+                None,
+                None,
+            ),
+            cred(
+                CredentialKind::SigningCertificate,
+                CredentialStatus::Active,
+                d(150),
+                Some(d(100)),
+                None,
+            ),
+            cred(
+                CredentialKind::SshPublicKey,
+                CredentialStatus::Active,
+                d(250),
+                None,
+                None,
+            ),
         ];
         let got = details(u);
         assert!(

@@ -117,7 +117,10 @@ pub fn isolated_dirs() -> (std::path::PathBuf, std::path::PathBuf) {
     let root = DIRS.get_or_init(|| {
         let parent = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
         let procfs = std::path::Path::new("/proc/self").exists();
-        if let Ok(entries) = std::fs::read_dir(parent).map_err(|_| ()).and_then(|e| if procfs { Ok(e) } else { Err(()) }) {
+        if let Ok(entries) = std::fs::read_dir(parent)
+            .map_err(|_| ())
+            .and_then(|e| if procfs { Ok(e) } else { Err(()) })
+        {
             for e in entries.flatten() {
                 let name = e.file_name().to_string_lossy().into_owned();
                 let gone = name
