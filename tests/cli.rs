@@ -586,13 +586,15 @@ fn demo_scan_to_security_hub_reads_back_the_same_count_by_severity() {
 /// Test hygiene: every run of the binary under test keeps its data (history, the demo's
 /// history, journal, log) in the tests' own directory ([`common::isolated_dirs`]), never in
 /// the data directory of the person running the tests. The run here has a fresh `HOME` as
-/// well, so a file written by way of `HOME` (`~/.local/share/keytriage`) would show there.
+/// well, so a file written by way of `HOME` (`~/.local/share/keytriage`, `~/.config`) would
+/// show there.
 #[test]
 fn a_test_run_of_the_binary_keeps_its_data_in_the_tests_own_directory() {
     let home = tempfile::tempdir().unwrap();
     // The emulator's venv stays where it is (`KEYTRIAGE_CACHE_DIR`): no reinstall.
-    let cache = directories::ProjectDirs::from("", "", "keytriage")
-        .map(|d| d.cache_dir().to_path_buf())
+    let cache = std::env::var_os("KEYTRIAGE_CACHE_DIR")
+        .map(std::path::PathBuf::from)
+        .or_else(|| directories::ProjectDirs::from("", "", "keytriage").map(|d| d.cache_dir().to_path_buf()))
         .unwrap();
     let out = common::keytriage_bin()
         .args(["--demo", "--accounts", "123456789012", "scan", "-q"])
@@ -614,8 +616,14 @@ fn a_test_run_of_the_binary_keeps_its_data_in_the_tests_own_directory() {
             stderr(&out)
         );
     }
+    // Data and config by way of HOME (a cache, say pip's while a first run installs the
+    // emulator, is not the point here).
     let mut leaked: Vec<String> = Vec::new();
-    let mut stack = vec![home.path().to_path_buf()];
+    let mut stack: Vec<_> = [".local", ".config"]
+        .iter()
+        .map(|d| home.path().join(d))
+        .filter(|d| d.exists())
+        .collect();
     while let Some(dir) = stack.pop() {
         for e in std::fs::read_dir(&dir).unwrap().flatten() {
             if e.file_type().unwrap().is_dir() {
