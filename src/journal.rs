@@ -9,7 +9,7 @@
 //! have no field for one, but they hold ARNs, key ids and request ids, so the file is private
 //! (0600, in a 0700 directory when keytriage creates it; see [`Journal::tighten`]).
 
-use crate::model::{AccessKeyId, AccountId, KeyAction, Timestamp};
+use crate::model::{AccessKeyId, AccountId, CredentialRef, KeyAction, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::io::Write;
@@ -60,8 +60,15 @@ pub struct Entry {
     pub account_id: AccountId,
     /// IAM user.
     pub user: String,
-    /// The key acted on; for `create`, the new key (in the outcome; `null` in the intent).
+    /// The key acted on; for `create`, the new key (in the outcome; `null` in the intent);
+    /// `null` for a write on another kind of credential (see `credential`) or on the console
+    /// password (`disable_console`: the user's password).
     pub access_key_id: Option<AccessKeyId>,
+    /// The SSH public key, signing certificate or service-specific credential acted on: its
+    /// kind (`ssh_public_key`, `signing_certificate`, `service_specific`) and id. Absent for
+    /// access keys and the console password (and in journals written before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<CredentialRef>,
     /// What was done (`create` for a rotation's `CreateAccessKey`).
     pub action: KeyAction,
     /// Outcome lines only.
@@ -485,6 +492,7 @@ mod tests {
             account_id: AccountId::parse("111111111111").unwrap(),
             user: "alice".into(),
             access_key_id: Some(AccessKeyId("AKIA1".into())),
+            credential: None,
             action: KeyAction::Deactivate,
             result: (phase == Phase::Outcome).then_some(ActionResult::Ok),
             request_id: None,
