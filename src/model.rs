@@ -345,6 +345,24 @@ impl Target {
     }
 }
 
+impl Target {
+    /// Why `action` cannot be made on this kind of target (see [`Target::allows`]), e.g.
+    /// `only access keys can be rotated, not SSH public keys`; `None` when it can.
+    pub fn refuses(&self, action: KeyAction) -> Option<String> {
+        if self.allows(action) {
+            return None;
+        }
+        Some(match (self, action) {
+            (Self::ConsolePassword, _) => "a console password can only be deleted (disable console access)".to_owned(),
+            (_, KeyAction::DisableConsole) => format!(
+                "disable console access works on console passwords, not {}s",
+                self.kind_label()
+            ),
+            _ => format!("only access keys can be rotated, not {}s", self.kind_label()),
+        })
+    }
+}
+
 impl fmt::Display for Target {
     /// The id: `AKIA…`, `APKA…`, a certificate id, `ACCA…`; `console password` for the password.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -216,8 +216,8 @@ impl WriteRequest {
     /// Why there is nothing to do (`AKIA… is already inactive`; an action this kind of
     /// credential does not have), or `None`.
     pub fn nothing_to_do(&self) -> Option<String> {
-        if !self.target.allows(self.action) {
-            return Some(format!("a {} cannot be {}", self.target.kind_label(), self.action.ed()));
+        if let Some(why) = self.target.refuses(self.action) {
+            return Some(why);
         }
         (self.action.no_op_status() == Some(self.status))
             .then(|| format!("{} is already {}", self.target, self.status.as_str().to_lowercase()))
@@ -519,12 +519,8 @@ impl Remediator {
         if *action == KeyAction::Rotate {
             return Err(RemediateError::NotAKeyChange);
         }
-        if !target.allows(*action) {
-            return Err(RemediateError::Changed(format!(
-                "a {} cannot be {}",
-                target.kind_label(),
-                action.ed()
-            )));
+        if let Some(why) = target.refuses(*action) {
+            return Err(RemediateError::Changed(why));
         }
         let key = match target {
             Target::AccessKey(key) => key,

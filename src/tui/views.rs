@@ -1096,6 +1096,7 @@ mod tests {
             ViewKind::FindingGroups(super::super::groups::GroupBy::Rule),
             ViewKind::FindingsIn(Some("key-not-rotated"), None),
             ViewKind::Changes,
+            ViewKind::Credentials,
         ]
     }
 
@@ -1250,7 +1251,8 @@ mod tests {
                 "journal",
                 "finding-groups",
                 "finding-group",
-                "changes"
+                "changes",
+                "credentials"
             ]
         );
         for (name, _, kind) in commands() {
@@ -1317,17 +1319,18 @@ mod tests {
                 "CRIT",
                 "FINDINGS",
                 "FINDINGS",
-                "AGE",
+                "KIND",
                 "AGE",
                 "SEV",
                 "TIME (UTC)",
                 "COUNT",
                 "SEV",
-                "SEV"
+                "SEV",
+                "AGE"
             ]
         );
-        // Same indices as before the registry (no behaviour change).
+        // The user view sorts by KIND (every kind of credential together), the others as before.
         let idx: Vec<usize> = every_kind().iter().map(|k| k.default_sort().0).collect();
-        assert_eq!(idx, [9, 8, 7, 2, 4, 0, 0, 2, 0, 1]);
+        assert_eq!(idx, [9, 8, 7, 0, 4, 0, 0, 2, 0, 1, 5]);
     }
 }
