@@ -846,6 +846,25 @@ impl Remediator {
         }
     }
 
+    /// What is true now of an SSH key, certificate, service-specific credential or console
+    /// password, read with the audit role, for the operator: `the SSH public key is now
+    /// Inactive`, `… no longer exists`, `the console password still exists`.
+    async fn current_state(&self, account: &Account, user: &str, target: &Target) -> String {
+        let config = match self.ctx.account_config(account, &self.audit).await {
+            Ok(c) => c,
+            Err(e) => return format!("its state could not be read: {e}"),
+        };
+        match (self.live_target_in(&config, user, target).await, target) {
+            (Ok(_), Target::ConsolePassword) => "the console password still exists".into(),
+            (Ok(live), t) => format!("the {} is now {}", t.kind_label(), live.status().as_str()),
+            (Err(RemediateError::Changed(_)), Target::ConsolePassword) => {
+                "the console password no longer exists".into()
+            }
+            (Err(RemediateError::Changed(_)), t) => format!("the {} no longer exists", t.kind_label()),
+            (Err(e), _) => format!("its state could not be read: {e}"),
+        }
+    }
+
     /// Reads the live status of a key for the operator, with the audit role: `Ok(None)` when
     /// the key (or user) is gone.
     ///
@@ -1111,19 +1130,26 @@ impl Remediator {
                 state: crate::model::AccountState::Active,
                 ou_path: String::new(),
             };
-            let state = match &intent.access_key_id {
-                Some(k) => match self.current_status(&account, &intent.user, k).await {
+            let other = match (&intent.credential, intent.action) {
+                (Some(c), _) => Some(Target::Credential(c.clone())),
+                (None, KeyAction::DisableConsole) => Some(Target::ConsolePassword),
+                _ => None,
+            };
+            let state = match (&intent.access_key_id, &other) {
+                (_, Some(target)) => self.current_state(&account, &intent.user, target).await,
+                (Some(k), None) => match self.current_status(&account, &intent.user, k).await {
                     Ok(Some(s)) => format!("the key is now {}", s.as_str()),
                     Ok(None) => "the key no longer exists".into(),
                     Err(e) => format!("its state could not be read: {e}"),
                 },
-                None => "a new key may have been created: check the user's keys".into(),
+                (None, None) => "a new key may have been created: check the user's keys".into(),
             };
-            let key = intent
-                .access_key_id
-                .as_ref()
-                .map(|k| k.to_string())
-                .unwrap_or_else(|| "(new key)".into());
+            let key = match (&other, &intent.access_key_id) {
+                (Some(Target::ConsolePassword), _) => "the console password".to_owned(),
+                (Some(t), _) => format!("{} {t}", t.kind_label()),
+                (None, Some(k)) => k.to_string(),
+                (None, None) => "(new key)".into(),
+            };
             let line = format!(
                 "{} {} {key} of {} in {}: {state}",
                 intent.time.format("%Y-%m-%d %H:%M:%S"),

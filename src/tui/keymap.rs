@@ -232,8 +232,8 @@ pub const KEYMAP: &[Binding] = &[
         &[k(Char('P'))],
         KeyRows,
         Action::Key(KeyAction::DisableConsole),
-        "disable console access (delete the console password; cannot be undone)",
-        true,
+        "disable console access (delete the password)",
+        false,
     ),
     b(
         &[k(Char(' '))],

@@ -169,7 +169,7 @@ pub const VIEWS: &[ViewSpec] = &[
     },
     ViewSpec {
         name: "credentials",
-        help: "every credential of every kind (keys, passwords, SSH keys, certificates, service-specific)",
+        help: "every credential of every kind",
         opens: Some(ViewKind::Credentials),
         columns: CREDENTIAL_COLUMNS,
         scoped_by: &[],
@@ -597,7 +597,7 @@ const JOURNAL_COLUMNS: &[Column] = &[
     col("RESULT", 11, 11, 0).badge(Badge::Row),
     ident("ACCOUNT", 12, 1),
     ident("USER", 8, 0),
-    ident("ACCESS KEY", 20, 1),
+    ident("CREDENTIAL", 20, 1),
     ident("REQUEST ID", 10, 3),
     text("ERROR", 8, 2),
 ];
@@ -1052,7 +1052,15 @@ fn journal_row(j: &crate::journal::Entry) -> Row {
         (result.into(), SortKey::Text),
         (j.account_id.to_string(), SortKey::Text),
         (j.user.clone(), SortKey::Text),
-        (opt(j.access_key_id.as_ref().map(|k| k.as_str())), SortKey::Text),
+        (
+            match (&j.access_key_id, &j.credential, j.action) {
+                (Some(k), _, _) => k.to_string(),
+                (None, Some(c), _) => c.id.clone(),
+                (None, None, crate::model::KeyAction::DisableConsole) => "console password".into(),
+                (None, None, _) => "-".into(),
+            },
+            SortKey::Text,
+        ),
         (opt(j.request_id.as_deref()), SortKey::Text),
         (
             match (&j.error_code, &j.message) {
