@@ -147,7 +147,9 @@ impl Confirm {
         if let Some(service) = &c.service {
             lines.push(format!("for       {service}"));
         }
-        lines.push(format!("expires   {}", expiry_text(c.expires, now)));
+        if c.kind != crate::model::CredentialKind::SshPublicKey {
+            lines.push(format!("expires   {}", expiry_text(c.expires, now)));
+        }
         lines.push(format!("last use  {}", super::views::no_last_use(c.kind)));
         let mut warnings = Vec::new();
         if request.action == KeyAction::Delete {
