@@ -854,12 +854,17 @@ impl Remediator {
             Ok(c) => c,
             Err(e) => return format!("its state could not be read: {e}"),
         };
+        if let Target::ConsolePassword = target {
+            return match credentials::console_password_exists(&config, user).await {
+                Ok(true) => "the console password still exists".into(),
+                Ok(false) => "the console password no longer exists".into(),
+                Err(e) if e.is_no_such_entity() => format!("user {user} no longer exists"),
+                Err(e) => format!("its state could not be read: {e}"),
+            };
+        }
         match (self.live_target_in(&config, user, target).await, target) {
-            (Ok(_), Target::ConsolePassword) => "the console password still exists".into(),
+            (Ok(Live::Credential(c)), t) => format!("the {} is now {}", t.kind_label(), c.status.as_str()),
             (Ok(live), t) => format!("the {} is now {}", t.kind_label(), live.status().as_str()),
-            (Err(RemediateError::Changed(_)), Target::ConsolePassword) => {
-                "the console password no longer exists".into()
-            }
             (Err(RemediateError::Changed(_)), t) => format!("the {} no longer exists", t.kind_label()),
             (Err(e), _) => format!("its state could not be read: {e}"),
         }

@@ -402,3 +402,69 @@ async fn the_live_read_answers_each_kind_and_refuses_actions_a_kind_lacks() {
     assert!(matches!(rotate.target, Target::Credential(_)));
     assert_eq!(f.mutating_calls(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interrupted_credential_and_password_actions_are_closed_with_their_live_state() {
+    let f = Fixture::new(json!([])).await;
+    let ssh = f.scanned(CredentialKind::SshPublicKey);
+    let config = f.config().await;
+    aws::remediate::set_credential_status(&config, "dev", &ssh.reference(), KeyStatus::Inactive)
+        .await
+        .unwrap();
+    aws::remediate::delete_login_profile(&config, "dev").await.unwrap();
+    let intent = |id: &str, action: KeyAction, credential: Option<CredentialRef>| keytriage::journal::Entry {
+        time: chrono::Utc::now(),
+        action_id: id.into(),
+        phase: Phase::Intent,
+        operator: "arn:aws:sts::123456789012:user/moto".into(),
+        account_id: f.prod.id.clone(),
+        user: "dev".into(),
+        access_key_id: None,
+        credential,
+        action,
+        result: None,
+        request_id: None,
+        error_code: None,
+        message: None,
+        batch_id: None,
+    };
+    f.journal
+        .append(&intent("crashed-1", KeyAction::Deactivate, Some(ssh.reference())))
+        .unwrap();
+    f.journal
+        .append(&intent("crashed-2", KeyAction::DisableConsole, None))
+        .unwrap();
+    f.emu.reset_stats().unwrap();
+
+    let lines = f.remediator.close_interrupted().await;
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines[0].ends_with(&format!(
+            "deactivate SSH public key {} of dev in {}: the SSH public key is now Inactive",
+            ssh.id, f.prod.id
+        )),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].ends_with(&format!(
+            "disable_console the console password of dev in {}: the console password no longer exists",
+            f.prod.id
+        )),
+        "{}",
+        lines[1]
+    );
+    let all = f.journal.read().unwrap();
+    assert_eq!(
+        all.iter()
+            .filter(|l| l.result == Some(ActionResult::Interrupted))
+            .count(),
+        2
+    );
+    assert_eq!(
+        all[2].credential,
+        Some(ssh.reference()),
+        "the outcome keeps the credential"
+    );
+    assert_eq!(f.mutating_calls(), 0, "only reads");
+}

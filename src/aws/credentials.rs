@@ -270,18 +270,10 @@ pub async fn read_console_password(
     config: &aws_config::SdkConfig,
     user: &str,
 ) -> Result<Option<Option<Timestamp>>, Error> {
-    let client = Client::new(config);
-    match client.get_login_profile().user_name(user).send().await {
-        Ok(_) => {}
-        Err(e) => match classify("iam:GetLoginProfile", e) {
-            // "Login Profile for User X cannot be found" = no password; "The user with name X
-            // cannot be found" = the user itself is gone.
-            Error::NoSuchEntity { message, .. } if message.to_ascii_lowercase().contains("login profile") => {
-                return Ok(None);
-            }
-            other => return Err(other),
-        },
+    if !console_password_exists(config, user).await? {
+        return Ok(None);
     }
+    let client = Client::new(config);
     let out = client
         .get_user()
         .user_name(user)
@@ -289,6 +281,23 @@ pub async fn read_console_password(
         .await
         .map_err(|e| classify("iam:GetUser", e))?;
     Ok(Some(out.user().and_then(|u| u.password_last_used()).map(to_utc)))
+}
+
+/// True when `user` has a console password (`iam:GetLoginProfile`; `NoSuchEntity` about the
+/// login profile: false). Needs only the audit role's `iam:GetLoginProfile`.
+///
+/// # Errors
+/// [`Error::NoSuchEntity`] when the user itself is gone; any other classified failure.
+pub async fn console_password_exists(config: &aws_config::SdkConfig, user: &str) -> Result<bool, Error> {
+    match Client::new(config).get_login_profile().user_name(user).send().await {
+        Ok(_) => Ok(true),
+        Err(e) => match classify("iam:GetLoginProfile", e) {
+            // "Login Profile for User X cannot be found" = no password; "The user with name X
+            // cannot be found" = the user itself is gone.
+            Error::NoSuchEntity { message, .. } if message.to_ascii_lowercase().contains("login profile") => Ok(false),
+            other => Err(other),
+        },
+    }
 }
 
 /// NotBefore and NotAfter (UTC) of a PEM-encoded X.509 certificate (the `CertificateBody`
