@@ -483,6 +483,36 @@ pub fn new_action_id(now: Timestamp) -> String {
 mod tests {
     use super::*;
 
+    #[test]
+    fn old_lines_without_a_credential_still_read_and_new_kinds_round_trip() {
+        // A line as written before other credential kinds existed.
+        let old = r#"{"time":"2026-11-29T07:58:54Z","action_id":"a","phase":"outcome","operator":"arn:aws:iam::111111111111:user/op","account_id":"111111111111","user":"alice","access_key_id":"AKIA1","action":"delete","result":"ok"}"#;
+        let e: Entry = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            (e.action, e.credential, e.access_key_id),
+            (KeyAction::Delete, None, Some(AccessKeyId("AKIA1".into())))
+        );
+        let mut ssh = entry("b", Phase::Intent);
+        ssh.access_key_id = None;
+        ssh.credential = Some(CredentialRef {
+            kind: crate::model::CredentialKind::SshPublicKey,
+            id: "APKA1".into(),
+        });
+        let line = serde_json::to_string(&ssh).unwrap();
+        assert!(
+            line.contains(r#""access_key_id":null,"credential":{"kind":"ssh_public_key","id":"APKA1"}"#),
+            "{line}"
+        );
+        assert_eq!(serde_json::from_str::<Entry>(&line).unwrap(), ssh);
+        let mut password = entry("c", Phase::Intent);
+        password.access_key_id = None;
+        password.action = KeyAction::DisableConsole;
+        let line = serde_json::to_string(&password).unwrap();
+        assert!(line.contains(r#""action":"disable_console""#), "{line}");
+        assert!(!line.contains("credential"), "absent when none: {line}");
+        assert_eq!(serde_json::from_str::<Entry>(&line).unwrap(), password);
+    }
+
     fn entry(id: &str, phase: Phase) -> Entry {
         Entry {
             time: chrono::Utc::now(),

@@ -5,6 +5,12 @@
 //! the caller can show the truth. Rotation's first step, [`Remediator::create_key`],
 //! pre-flights the two-key quota.
 //!
+//! The same path serves the other targets of a [`WriteRequest`] ([`Target`]): an SSH public
+//! key, signing certificate or service-specific credential (re-read with its kind's list call
+//! for the user; deactivate, activate, delete) and the console password (re-read with
+//! `GetLoginProfile` + `GetUser`; disable console access, `DeleteLoginProfile`). Their journal
+//! lines carry the credential's kind and id ([`journal::Entry::credential`]).
+//!
 //! When a write gets no answer (connection lost, timeout, 5xx) it may have taken effect: the
 //! outcome is journaled `unknown`, the keys are re-read, and [`RemediateError::Unknown`] says
 //! what is true now and what to do. No UI here: the TUI and the headless commands both use it,
@@ -1250,6 +1256,51 @@ mod tests {
     }
 
     #[test]
+    fn the_write_rules_of_other_credentials_and_the_password() {
+        use crate::model::{CredentialKind, CredentialStatus};
+        let account = Account::from_id(AccountId::parse("111111111111").unwrap());
+        let mut ssh = Credential {
+            kind: CredentialKind::SshPublicKey,
+            id: "APKAEXAMPLE000005678".into(),
+            status: CredentialStatus::Active,
+            created: chrono::Utc::now(),
+            expires: None,
+            service: None,
+        };
+        let r = |a: KeyAction, c: &Credential| WriteRequest::for_credential(a, &account, "bob", c);
+        assert_eq!(r(KeyAction::Delete, &ssh).must_type().as_deref(), Some("5678"));
+        assert_eq!(r(KeyAction::Deactivate, &ssh).nothing_to_do(), None);
+        assert_eq!(
+            r(KeyAction::Rotate, &ssh).nothing_to_do().as_deref(),
+            Some("only access keys can be rotated, not SSH public keys")
+        );
+        assert_eq!(
+            r(KeyAction::DisableConsole, &ssh).nothing_to_do().as_deref(),
+            Some("disable console access works on console passwords, not SSH public keys")
+        );
+        assert_eq!(
+            r(KeyAction::Deactivate, &ssh).describe(),
+            "deactivate SSH public key APKAEXAMPLE000005678 (Active) of bob in account 111111111111"
+        );
+        ssh.status = CredentialStatus::Expired;
+        assert_eq!(
+            r(KeyAction::Deactivate, &ssh).nothing_to_do().as_deref(),
+            Some("APKAEXAMPLE000005678 is already inactive"),
+            "an expired credential cannot be used: as inactive"
+        );
+        assert_eq!(r(KeyAction::Delete, &ssh).must_type(), None);
+
+        let mut p = WriteRequest::disable_console(&account, "bob", None);
+        assert_eq!(p.must_type().as_deref(), Some("bob"));
+        assert_eq!(p.nothing_to_do(), None);
+        p.action = KeyAction::Deactivate;
+        assert_eq!(
+            p.nothing_to_do().as_deref(),
+            Some("a console password can only be deleted (disable console access)")
+        );
+    }
+
+    #[test]
     fn a_use_is_new_when_later_than_the_one_seen() {
         let (old, new) = (key(KeyStatus::Active, Some(3)), key(KeyStatus::Active, Some(0)));
         assert!(used_since(None, new.last_used.as_ref()));
@@ -1299,6 +1350,16 @@ mod tests {
             );
         }
         assert!(!KeyAction::Delete.is_idempotent() && !KeyAction::Rotate.is_idempotent());
+        let d = KeyAction::DisableConsole;
+        assert_eq!(
+            (d.label(), d.journal_name(), serde_json::to_value(d).unwrap()),
+            (
+                "Disable console access",
+                "disable_console",
+                serde_json::json!("disable_console")
+            )
+        );
+        assert!(!d.is_idempotent(), "DeleteLoginProfile is made once");
     }
 
     #[test]

@@ -5,9 +5,10 @@
 //! to it while it is open, applies its [`Reaction`] (effects for the loop, a footer message,
 //! the user's keys as re-read) and draws it on top.
 //!
-//! Every confirmation is built from the key as read live (status and last use, through
-//! [`crate::remediate::Remediator::live_key`]): `Reading` → `Confirm` → `Writing`. A key that
-//! vanished or changed status since the scan ends in a `Message` saying so.
+//! Every confirmation is built from the target as read live (an access key's status and last
+//! use, another credential's status, the console password's last sign-in, through
+//! [`crate::remediate::Remediator::live_target`]): `Reading` → `Confirm` → `Writing`. A target
+//! that vanished or changed status since the scan ends in a `Message` saying so.
 //!
 //! A rotation: `Reading` → `Confirm` → `Writing` (create) → `Verifying` → `ShowSecret` →
 //! `Reading` → `DeactivateOld` → `Writing` (deactivate). `Verifying` signs
