@@ -339,3 +339,26 @@ fn read_only_the_password_key_explains() {
         Some("read-only: start keytriage with --write to disable console access (nothing was changed)")
     );
 }
+
+#[test]
+fn enter_on_a_credential_in_the_credentials_view_opens_its_user_on_that_row() {
+    let mut app = app(true);
+    press(&mut app, Action::Command);
+    for c in "credentials".chars() {
+        app.on_key(KeyEvent::from(KeyCode::Char(c)));
+    }
+    app.on_key(KeyEvent::from(KeyCode::Enter));
+    app.refresh();
+    app.view_select(&ssh_row());
+    press(&mut app, Action::Open);
+    assert_eq!(app.view().kind, ViewKind::User(prod(), "alice".into()));
+    assert_eq!(app.view().table.selected_row().map(|r| &r.id), Some(&ssh_row()));
+    // P on an SSH key says where it works; nothing is read.
+    assert!(press(&mut app, Action::Key(KeyAction::DisableConsole)).is_none());
+    assert_eq!(
+        app.flash.as_ref().map(|f| f.text.as_str()),
+        Some(
+            "disable console access works on console passwords, not SSH public keys; P works on a console password row"
+        )
+    );
+}
