@@ -920,7 +920,8 @@ def _ssc_xml(cred, secret):
 
 
 def ssc_handle(action, params, account):
-    """-> (status, xml body) for one service-specific credential call in `account`."""
+    """-> (xml body, request id) for one service-specific credential call in `account`;
+    raises _SscError for an error answer."""
     from moto.iam.models import iam_backends
     p = {k: v[0] for k, v in params.items() if v}
     iam = iam_backends[account]["global"]
@@ -996,10 +997,15 @@ def ssc_handle(action, params, account):
             _ssc_new_secret(cred)
         result = f"<ServiceSpecificCredential>{_ssc_xml(cred, True)}</ServiceSpecificCredential>"
     ns = QUERY_NS["iam"]
-    body = (f'<{action}Response xmlns="{ns}"><{action}Result>{result}</{action}Result>'
-            f"<ResponseMetadata><RequestId>{uuid.uuid4()}</RequestId></ResponseMetadata>"
+    request_id = str(uuid.uuid4())
+    # Update and Delete have no output: AWS answers only the response metadata.
+    inner = (f"<{action}Result>{result}</{action}Result>"
+             if action not in ("UpdateServiceSpecificCredential",
+                               "DeleteServiceSpecificCredential") else "")
+    body = (f'<{action}Response xmlns="{ns}">{inner}'
+            f"<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata>"
             f"</{action}Response>")
-    return body.encode()
+    return body.encode(), request_id
 
 
 # --------------------------------------------------------------------------------------
@@ -1326,12 +1332,13 @@ class KeytriageMiddleware:
                                    f"{SECURITYHUB_BATCH_LIMIT} are allowed")
         if action in SSC_ACTIONS and protocol == "query":
             try:
-                body = ssc_handle(action, params, account)
+                body, request_id = ssc_handle(action, params, account)
             except _SscError as e:
                 return self._error(start_response, protocol, service, e.status, e.code,
                                    e.code, e.message)
             start_response("200 OK", [("Content-Type", "text/xml"),
-                                      ("Content-Length", str(len(body)))])
+                                      ("Content-Length", str(len(body))),
+                                      ("x-amzn-RequestId", request_id)])
             return [body]
         return self.app(environ, start_response)
 

@@ -35,6 +35,7 @@ fn entry(i: usize, phase: Phase) -> Entry {
             .unwrap_or_else(|e| panic!("{e}")),
         user: format!("ci-deploy-{:03}", i % 500),
         access_key_id: Some(AccessKeyId(format!("AKIA{:016}", i))),
+        credential: None,
         action: [KeyAction::Deactivate, KeyAction::Activate, KeyAction::Delete][i % 3],
         result: (phase == Phase::Outcome).then_some(ActionResult::Ok),
         request_id: (phase == Phase::Outcome).then(|| format!("5f1c2a4e-0000-4000-8000-{i:012}")),

@@ -9,7 +9,7 @@
 //! have no field for one, but they hold ARNs, key ids and request ids, so the file is private
 //! (0600, in a 0700 directory when keytriage creates it; see [`Journal::tighten`]).
 
-use crate::model::{AccessKeyId, AccountId, KeyAction, Timestamp};
+use crate::model::{AccessKeyId, AccountId, CredentialRef, KeyAction, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::io::Write;
@@ -60,8 +60,15 @@ pub struct Entry {
     pub account_id: AccountId,
     /// IAM user.
     pub user: String,
-    /// The key acted on; for `create`, the new key (in the outcome; `null` in the intent).
+    /// The key acted on; for `create`, the new key (in the outcome; `null` in the intent);
+    /// `null` for a write on another kind of credential (see `credential`) or on the console
+    /// password (`disable_console`: the user's password).
     pub access_key_id: Option<AccessKeyId>,
+    /// The SSH public key, signing certificate or service-specific credential acted on: its
+    /// kind (`ssh_public_key`, `signing_certificate`, `service_specific`) and id. Absent for
+    /// access keys and the console password (and in journals written before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<CredentialRef>,
     /// What was done (`create` for a rotation's `CreateAccessKey`).
     pub action: KeyAction,
     /// Outcome lines only.
@@ -476,6 +483,36 @@ pub fn new_action_id(now: Timestamp) -> String {
 mod tests {
     use super::*;
 
+    #[test]
+    fn old_lines_without_a_credential_still_read_and_new_kinds_round_trip() {
+        // A line as written before other credential kinds existed.
+        let old = r#"{"time":"2026-11-29T07:58:54Z","action_id":"a","phase":"outcome","operator":"arn:aws:iam::111111111111:user/op","account_id":"111111111111","user":"alice","access_key_id":"AKIA1","action":"delete","result":"ok"}"#;
+        let e: Entry = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            (e.action, e.credential, e.access_key_id),
+            (KeyAction::Delete, None, Some(AccessKeyId("AKIA1".into())))
+        );
+        let mut ssh = entry("b", Phase::Intent);
+        ssh.access_key_id = None;
+        ssh.credential = Some(CredentialRef {
+            kind: crate::model::CredentialKind::SshPublicKey,
+            id: "APKA1".into(),
+        });
+        let line = serde_json::to_string(&ssh).unwrap();
+        assert!(
+            line.contains(r#""access_key_id":null,"credential":{"kind":"ssh_public_key","id":"APKA1"}"#),
+            "{line}"
+        );
+        assert_eq!(serde_json::from_str::<Entry>(&line).unwrap(), ssh);
+        let mut password = entry("c", Phase::Intent);
+        password.access_key_id = None;
+        password.action = KeyAction::DisableConsole;
+        let line = serde_json::to_string(&password).unwrap();
+        assert!(line.contains(r#""action":"disable_console""#), "{line}");
+        assert!(!line.contains("credential"), "absent when none: {line}");
+        assert_eq!(serde_json::from_str::<Entry>(&line).unwrap(), password);
+    }
+
     fn entry(id: &str, phase: Phase) -> Entry {
         Entry {
             time: chrono::Utc::now(),
@@ -485,6 +522,7 @@ mod tests {
             account_id: AccountId::parse("111111111111").unwrap(),
             user: "alice".into(),
             access_key_id: Some(AccessKeyId("AKIA1".into())),
+            credential: None,
             action: KeyAction::Deactivate,
             result: (phase == Phase::Outcome).then_some(ActionResult::Ok),
             request_id: None,

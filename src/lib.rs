@@ -24,8 +24,10 @@
 //!   [`scan::ScanEvent`]s on a channel; one account's failure never fails the scan.
 //! - `tui` (the terminal UI) and [`report`] (the headless output) read the same findings, so
 //!   the two front ends cannot disagree.
-//! - [`remediate`] is the one safe path for a write (refuse unless writes are on, re-read the
-//!   key live, journal the intent in [`journal`], call AWS, journal the outcome, re-read);
+//! - [`remediate`] is the one safe path for a write on any credential (an access key, an SSH
+//!   public key, a signing certificate, a service-specific credential, the console password:
+//!   [`model::Target`]): refuse unless writes are on, re-read the target live, journal the
+//!   intent in [`journal`], call AWS, journal the outcome, re-read;
 //!   the TUI and the headless commands both go through it. Writes that are not safe to
 //!   repeat (`CreateAccessKey`, `DeleteAccessKey`) are made once; an unanswered one is
 //!   journaled `unknown` with what a re-read found.
@@ -53,7 +55,9 @@
 //!   emulator (`assets/emulator.py`; extend its fault injection if a fault is missing).
 //! - **A credential kind** (beyond access keys and passwords): its data in [`model`] (on
 //!   [`model::User`]), read in `aws/inventory.rs` (from the credential report where it has a
-//!   column), its rules in [`audit`], a column or view in the TUI, and its fields in the scan
+//!   column), its rules in [`audit`], its rows in the TUI's credentials table (a user's view
+//!   and `:credentials`), its writes in `aws/remediate.rs` behind [`model::Target`] (so
+//!   [`remediate`] journals and re-reads it like the others), and its fields in the scan
 //!   document ([`report`]).
 //! - **A setting**: a flag in [`cli::GlobalArgs`], a key in [`config::FileConfig`] (typed, so
 //!   a bad value fails with line and column), the merge in [`settings::Settings::resolve`].

@@ -189,9 +189,11 @@ impl Account {
     }
 }
 
-/// A write an operator can make on an access key: one type for the keymap, the dialogs,
-/// remediation, the headless commands and the journal (`action` field: `deactivate`,
-/// `activate`, `delete`, `create`).
+/// A write an operator can make on a user's credential (an access key, an SSH public key, a
+/// signing certificate, a service-specific credential or the console password; see
+/// [`Target`]): one type for the keymap, the dialogs, remediation, the headless commands and
+/// the journal (`action` field: `deactivate`, `activate`, `delete`, `create`,
+/// `disable_console`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum KeyAction {
@@ -205,6 +207,11 @@ pub enum KeyAction {
     /// Journaled as `create`, with the new key's id in the outcome.
     #[serde(rename = "create")]
     Rotate,
+    /// `iam:DeleteLoginProfile`: the user's console password is deleted (cannot be undone: a
+    /// new password must be set to give console access back; not retried). Only on
+    /// [`Target::ConsolePassword`]. Journaled as `disable_console`.
+    #[serde(rename = "disable_console")]
+    DisableConsole,
 }
 
 impl KeyAction {
@@ -215,6 +222,7 @@ impl KeyAction {
             Self::Activate => "Activate",
             Self::Delete => "Delete",
             Self::Rotate => "Rotate",
+            Self::DisableConsole => "Disable console access",
         }
     }
 
@@ -225,6 +233,7 @@ impl KeyAction {
             Self::Activate => "activate",
             Self::Delete => "delete",
             Self::Rotate => "rotate",
+            Self::DisableConsole => "disable console access of",
         }
     }
 
@@ -236,6 +245,7 @@ impl KeyAction {
             Self::Activate => "activating",
             Self::Delete => "deleting",
             Self::Rotate => "creating a new key for",
+            Self::DisableConsole => "disabling console access of",
         }
     }
 
@@ -247,13 +257,16 @@ impl KeyAction {
             Self::Activate => "activated",
             Self::Delete => "deleted",
             Self::Rotate => "created a new key for",
+            Self::DisableConsole => "disabled console access of",
         }
     }
 
-    /// The journal's name of the AWS write: `deactivate`, `activate`, `delete`, `create`.
+    /// The journal's name of the AWS write: `deactivate`, `activate`, `delete`, `create`,
+    /// `disable_console`.
     pub fn journal_name(self) -> &'static str {
         match self {
             Self::Rotate => "create",
+            Self::DisableConsole => "disable_console",
             other => other.verb(),
         }
     }
@@ -264,7 +277,7 @@ impl KeyAction {
         match self {
             Self::Deactivate => Some(KeyStatus::Inactive),
             Self::Activate => Some(KeyStatus::Active),
-            Self::Delete | Self::Rotate => None,
+            Self::Delete | Self::Rotate | Self::DisableConsole => None,
         }
     }
 
@@ -274,10 +287,90 @@ impl KeyAction {
         (self == Self::Delete && status == KeyStatus::Active).then(|| key.last4())
     }
 
-    /// True for the writes that are not safe to repeat (`DeleteAccessKey`,
-    /// `CreateAccessKey`): made in one attempt, never retried.
+    /// True for the writes that are not safe to repeat (every delete, `CreateAccessKey`,
+    /// `DeleteLoginProfile`): made in one attempt, never retried.
     pub fn is_idempotent(self) -> bool {
         matches!(self, Self::Deactivate | Self::Activate)
+    }
+}
+
+/// What a write acts on: one of a user's credentials.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    /// An access key.
+    AccessKey(AccessKeyId),
+    /// An SSH public key, signing certificate or service-specific credential.
+    Credential(CredentialRef),
+    /// The user's console password (login profile).
+    ConsolePassword,
+}
+
+impl Target {
+    /// The access key, for [`Target::AccessKey`].
+    pub fn access_key(&self) -> Option<&AccessKeyId> {
+        match self {
+            Self::AccessKey(k) => Some(k),
+            _ => None,
+        }
+    }
+
+    /// The credential, for [`Target::Credential`].
+    pub fn credential(&self) -> Option<&CredentialRef> {
+        match self {
+            Self::Credential(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// Words for a person: `access key`, `SSH public key`, `console password`.
+    pub fn kind_label(&self) -> &'static str {
+        match self {
+            Self::AccessKey(_) => "access key",
+            Self::Credential(c) => c.kind.label(),
+            Self::ConsolePassword => "console password",
+        }
+    }
+
+    /// True when `action` can be made on this kind of target: deactivate, activate and
+    /// delete on keys and credentials, rotate on access keys only, disable console access on
+    /// the console password only.
+    pub fn allows(&self, action: KeyAction) -> bool {
+        match (self, action) {
+            (Self::ConsolePassword, a) => a == KeyAction::DisableConsole,
+            (_, KeyAction::DisableConsole) => false,
+            (Self::Credential(_), KeyAction::Rotate) => false,
+            _ => true,
+        }
+    }
+}
+
+impl Target {
+    /// Why `action` cannot be made on this kind of target (see [`Target::allows`]), e.g.
+    /// `only access keys can be rotated, not SSH public keys`; `None` when it can.
+    pub fn refuses(&self, action: KeyAction) -> Option<String> {
+        if self.allows(action) {
+            return None;
+        }
+        Some(match (self, action) {
+            (Self::ConsolePassword, _) => "a console password can only be deleted (disable console access)".to_owned(),
+            (_, KeyAction::DisableConsole) => format!(
+                "disable console access works on console passwords, not {}s",
+                self.kind_label()
+            ),
+            _ => format!("only access keys can be rotated, not {}s", self.kind_label()),
+        })
+    }
+}
+
+impl fmt::Display for Target {
+    /// The id: `AKIA…`, `APKA…`, a certificate id, `ACCA…`; `console password` for the password.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::AccessKey(k) => f.write_str(k.as_str()),
+            Self::Credential(c) => f.write_str(&c.id),
+            Self::ConsolePassword => f.write_str("console password"),
+        }
     }
 }
 

@@ -5,6 +5,12 @@
 //! the caller can show the truth. Rotation's first step, [`Remediator::create_key`],
 //! pre-flights the two-key quota.
 //!
+//! The same path serves the other targets of a [`WriteRequest`] ([`Target`]): an SSH public
+//! key, signing certificate or service-specific credential (re-read with its kind's list call
+//! for the user; deactivate, activate, delete) and the console password (re-read with
+//! `GetLoginProfile` + `GetUser`; disable console access, `DeleteLoginProfile`). Their journal
+//! lines carry the credential's kind and id ([`journal::Entry::credential`]).
+//!
 //! When a write gets no answer (connection lost, timeout, 5xx) it may have taken effect: the
 //! outcome is journaled `unknown`, the keys are re-read, and [`RemediateError::Unknown`] says
 //! what is true now and what to do. No UI here: the TUI and the headless commands both use it,
@@ -14,9 +20,9 @@ pub mod bulk;
 pub mod plan;
 
 use crate::aws::remediate::{self as calls, NewKey, WriteError};
-use crate::aws::{self, AwsContext, RoleOptions, inventory};
+use crate::aws::{self, AwsContext, RoleOptions, credentials, inventory};
 use crate::journal::{self, ActionResult, Entry, Journal, JournalError, Phase};
-use crate::model::{AccessKey, AccessKeyId, Account, KeyAction, KeyLastUsed, KeyStatus};
+use crate::model::{AccessKey, AccessKeyId, Account, Credential, KeyAction, KeyLastUsed, KeyStatus, Target};
 use aws_config::SdkConfig;
 use std::sync::Arc;
 
@@ -126,8 +132,9 @@ pub fn used_since(seen: Option<&KeyLastUsed>, live: Option<&KeyLastUsed>) -> boo
     }
 }
 
-/// One write on one access key, as the operator confirmed it: what, where, and the key's
-/// status and last use as the operator saw them (re-checked live before the write).
+/// One write on one credential of a user, as the operator confirmed it: what, where, and
+/// the target's status and last use as the operator saw them (re-checked live before the
+/// write).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WriteRequest {
     /// What to do.
@@ -136,12 +143,36 @@ pub struct WriteRequest {
     pub account: Account,
     /// The IAM user.
     pub user: String,
-    /// The key (for [`KeyAction::Rotate`]: the key being replaced).
-    pub key: AccessKeyId,
-    /// Its status as the operator saw it.
+    /// What it acts on: an access key (for [`KeyAction::Rotate`]: the key being replaced),
+    /// another kind of credential, or the console password.
+    pub target: Target,
+    /// Its status as the operator saw it. For an SSH key, certificate or service-specific
+    /// credential, `Expired` counts as `Inactive` (it cannot be used); for the console
+    /// password, `Active` (it exists).
     pub status: KeyStatus,
-    /// Its last use as the operator saw it (`None`: never used).
+    /// Its last use as the operator saw it (`None`: never used, or no last use exists, as
+    /// for SSH keys, certificates and service-specific credentials). For the console
+    /// password: its last sign-in (date only).
     pub last_used: Option<KeyLastUsed>,
+}
+
+/// The status a write request sees for a credential: `Active` when usable, else `Inactive`
+/// (an `Expired` service-specific credential cannot be used).
+pub fn credential_status(c: &Credential) -> KeyStatus {
+    if c.is_active() {
+        KeyStatus::Active
+    } else {
+        KeyStatus::Inactive
+    }
+}
+
+/// A console password's last sign-in as a last use (no service, no region).
+fn password_use(date: Option<crate::model::Timestamp>) -> Option<KeyLastUsed> {
+    date.map(|date| KeyLastUsed {
+        date,
+        service: None,
+        region: None,
+    })
 }
 
 impl WriteRequest {
@@ -151,34 +182,120 @@ impl WriteRequest {
             action,
             account: account.clone(),
             user: user.to_owned(),
-            key: key.id.clone(),
+            target: Target::AccessKey(key.id.clone()),
             status: key.status,
             last_used: key.last_used.clone(),
         }
     }
 
-    /// Why there is nothing to do (`AKIA… is already inactive`), or `None`.
+    /// `action` on `credential` (an SSH public key, signing certificate or service-specific
+    /// credential) of `user` in `account`, as `credential` shows it.
+    pub fn for_credential(action: KeyAction, account: &Account, user: &str, credential: &Credential) -> Self {
+        Self {
+            action,
+            account: account.clone(),
+            user: user.to_owned(),
+            target: Target::Credential(credential.reference()),
+            status: credential_status(credential),
+            last_used: None,
+        }
+    }
+
+    /// Disabling console access of `user` (deleting its console password), with the last
+    /// sign-in the operator saw (`password_last_used`).
+    pub fn disable_console(account: &Account, user: &str, password_last_used: Option<crate::model::Timestamp>) -> Self {
+        Self {
+            action: KeyAction::DisableConsole,
+            account: account.clone(),
+            user: user.to_owned(),
+            target: Target::ConsolePassword,
+            status: KeyStatus::Active,
+            last_used: password_use(password_last_used),
+        }
+    }
+
+    /// The access key acted on; `None` for other targets.
+    pub fn key(&self) -> Option<&AccessKeyId> {
+        self.target.access_key()
+    }
+
+    /// Why there is nothing to do (`AKIA… is already inactive`; an action this kind of
+    /// credential does not have), or `None`.
     pub fn nothing_to_do(&self) -> Option<String> {
+        if let Some(why) = self.target.refuses(self.action) {
+            return Some(why);
+        }
         (self.action.no_op_status() == Some(self.status))
-            .then(|| format!("{} is already {}", self.key, self.status.as_str().to_lowercase()))
+            .then(|| format!("{} is already {}", self.target, self.status.as_str().to_lowercase()))
     }
 
-    /// What the operator must type to confirm: the key's last 4 characters to delete an
-    /// active key, else `None`.
+    /// What the operator must type to confirm: the id's last 4 characters to delete an
+    /// active access key or credential; the user name to disable console access; else
+    /// `None`.
     pub fn must_type(&self) -> Option<String> {
-        self.action.must_type(&self.key, self.status)
+        match &self.target {
+            Target::AccessKey(key) => self.action.must_type(key, self.status),
+            Target::Credential(c) => self.action.must_type(&AccessKeyId(c.id.clone()), self.status),
+            Target::ConsolePassword => (self.action == KeyAction::DisableConsole).then(|| self.user.clone()),
+        }
     }
 
-    /// `deactivate access key AKIA… (Active) of bob in account 111111111111`.
+    /// `deactivate access key AKIA… (Active) of bob in account 111111111111`;
+    /// `disable console access of bob (console password) in account 111111111111`.
     pub fn describe(&self) -> String {
-        format!(
-            "{} access key {} ({}) of {} in account {}",
-            self.action.verb(),
-            self.key,
-            self.status.as_str(),
-            self.user,
-            self.account.id
-        )
+        match &self.target {
+            Target::ConsolePassword => format!(
+                "{} {} (console password) in account {}",
+                self.action.verb(),
+                self.user,
+                self.account.id
+            ),
+            target => format!(
+                "{} {} {} ({}) of {} in account {}",
+                self.action.verb(),
+                target.kind_label(),
+                target,
+                self.status.as_str(),
+                self.user,
+                self.account.id
+            ),
+        }
+    }
+}
+
+/// A write's target as read live, just before its confirmation or its write.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Live {
+    /// An access key: status (`ListAccessKeys`) and last use (`GetAccessKeyLastUsed`).
+    Key(AccessKey),
+    /// An SSH public key, signing certificate or service-specific credential, as its kind's
+    /// list call for the user answers.
+    Credential(Credential),
+    /// The console password exists (`GetLoginProfile`); its last sign-in (`GetUser`
+    /// `PasswordLastUsed`, UTC; `None`: never used).
+    Password {
+        /// Last sign-in.
+        last_used: Option<crate::model::Timestamp>,
+    },
+}
+
+impl Live {
+    /// The status as a [`WriteRequest`] compares it.
+    pub fn status(&self) -> KeyStatus {
+        match self {
+            Self::Key(k) => k.status,
+            Self::Credential(c) => credential_status(c),
+            Self::Password { .. } => KeyStatus::Active,
+        }
+    }
+
+    /// The last use as a [`WriteRequest`] compares it.
+    pub fn last_used(&self) -> Option<KeyLastUsed> {
+        match self {
+            Self::Key(k) => k.last_used.clone(),
+            Self::Credential(_) => None,
+            Self::Password { last_used } => password_use(*last_used),
+        }
     }
 }
 
@@ -194,8 +311,16 @@ pub fn remediation_role(audit: &RoleOptions, name: Option<&str>) -> Option<RoleO
 /// What a successful write left behind.
 #[derive(Debug)]
 pub struct Done {
-    /// The user's keys as re-read after the write; `None` when the re-read failed.
+    /// The user's keys as re-read after a write on an access key; `None` when the re-read
+    /// failed, or the write was on another target.
     pub keys: Option<Vec<AccessKey>>,
+    /// After a write on an SSH key, certificate or service-specific credential: the user's
+    /// credentials of that kind as re-read; `None` when the re-read failed or for other
+    /// targets.
+    pub credentials: Option<Vec<Credential>>,
+    /// After disabling console access: whether the user still has a console password, as
+    /// re-read (`Some(false)`: gone); `None` when the re-read failed or for other targets.
+    pub password_enabled: Option<bool>,
     /// AWS's request id of the write.
     pub request_id: Option<String>,
 }
@@ -280,6 +405,7 @@ impl Remediator {
             account_id: account.id.clone(),
             user: user.to_owned(),
             access_key_id: key.cloned(),
+            credential: None,
             action,
             result: None,
             request_id: None,
@@ -393,12 +519,19 @@ impl Remediator {
             action,
             account,
             user,
-            key,
+            target,
             ..
         } = request;
         if *action == KeyAction::Rotate {
             return Err(RemediateError::NotAKeyChange);
         }
+        if let Some(why) = target.refuses(*action) {
+            return Err(RemediateError::Changed(why));
+        }
+        let key = match target {
+            Target::AccessKey(key) => key,
+            _ => return self.apply_other(&config, request, batch_id).await,
+        };
         let current = self.live_key_in(&config, user, key).await?;
         if current.status != request.status {
             return Err(RemediateError::Changed(format!(
@@ -431,7 +564,12 @@ impl Remediator {
             Ok(request_id) => {
                 self.outcome(&intent, None, Ok(request_id.as_deref()));
                 let keys = self.live_keys(&config, user).await.ok();
-                Ok(Done { keys, request_id })
+                Ok(Done {
+                    keys,
+                    credentials: None,
+                    password_enabled: None,
+                    request_id,
+                })
             }
             Err(w) if w.uncertain => {
                 let reread = self.live_keys(&config, user).await;
@@ -462,6 +600,177 @@ impl Remediator {
                     error: w.error,
                     found,
                     keys: reread.ok(),
+                })
+            }
+            Err(w) => {
+                self.outcome(&intent, None, Err((&w, None)));
+                Err(w.into())
+            }
+        }
+    }
+
+    /// Reads the request's target live, with the write role: for an access key as
+    /// [`Remediator::live_key`]; for an SSH key, certificate or service-specific credential
+    /// its kind's list call for the user; for the console password `GetLoginProfile` and
+    /// `GetUser`. Needs writes on: every confirmation is built from it.
+    ///
+    /// # Errors
+    /// [`RemediateError::Changed`] when the user or the target is gone; read-only; AWS
+    /// failures.
+    pub async fn live_target(&self, request: &WriteRequest) -> Result<Live, RemediateError> {
+        let config = self.config(&request.account).await?;
+        self.live_target_in(&config, &request.user, &request.target).await
+    }
+
+    async fn live_target_in(&self, config: &SdkConfig, user: &str, target: &Target) -> Result<Live, RemediateError> {
+        let gone = |e: aws::Error| match e {
+            e if e.is_no_such_entity() => RemediateError::Changed(format!("user {user} no longer exists")),
+            e => e.into(),
+        };
+        match target {
+            Target::AccessKey(key) => Ok(Live::Key(self.live_key_in(config, user, key).await?)),
+            Target::Credential(c) => credentials::read_user_credentials(config, user, c.kind)
+                .await
+                .map_err(gone)?
+                .into_iter()
+                .find(|x| x.id == c.id)
+                .map(Live::Credential)
+                .ok_or_else(|| {
+                    RemediateError::Changed(format!("{} {} of {user} no longer exists", c.kind.label(), c.id))
+                }),
+            Target::ConsolePassword => match credentials::read_console_password(config, user).await.map_err(gone)? {
+                Some(last_used) => Ok(Live::Password { last_used }),
+                None => Err(RemediateError::Changed(format!(
+                    "{user} no longer has a console password"
+                ))),
+            },
+        }
+    }
+
+    /// The state of the user's `target` kind after a write: `(credentials, password)`.
+    async fn reread_other(
+        &self,
+        config: &SdkConfig,
+        user: &str,
+        target: &Target,
+    ) -> (Option<Vec<Credential>>, Option<bool>) {
+        match target {
+            Target::Credential(c) => (
+                credentials::read_user_credentials(config, user, c.kind).await.ok(),
+                None,
+            ),
+            Target::ConsolePassword => (
+                None,
+                credentials::read_console_password(config, user)
+                    .await
+                    .ok()
+                    .map(|p| p.is_some()),
+            ),
+            Target::AccessKey(_) => (None, None),
+        }
+    }
+
+    /// [`Remediator::apply_with`] for an SSH public key, signing certificate,
+    /// service-specific credential or the console password: re-read live (gone or changed
+    /// status: [`RemediateError::Changed`]; a password used since: changed too), journal the
+    /// intent (with the credential's kind and id), call, journal the outcome, re-read.
+    async fn apply_other(
+        &self,
+        config: &SdkConfig,
+        request: &WriteRequest,
+        batch_id: Option<&str>,
+    ) -> Result<Done, RemediateError> {
+        let WriteRequest {
+            action,
+            account,
+            user,
+            target,
+            ..
+        } = request;
+        let current = self.live_target_in(config, user, target).await?;
+        if current.status() != request.status {
+            return Err(RemediateError::Changed(format!(
+                "{} {target} is now {} (it was {} when scanned)",
+                target.kind_label(),
+                current.status().as_str(),
+                request.status.as_str()
+            )));
+        }
+        if used_since(request.last_used.as_ref(), current.last_used().as_ref()) {
+            return Err(RemediateError::Changed(format!(
+                "the {} of {user} was used since you confirmed (last use now {}; you saw {})",
+                target.kind_label(),
+                last_use_utc(current.last_used().as_ref()),
+                last_use_utc(request.last_used.as_ref())
+            )));
+        }
+        let mut intent = self.entry(
+            account,
+            user,
+            None,
+            *action,
+            &journal::new_action_id(chrono::Utc::now()),
+        );
+        intent.credential = target.credential().cloned();
+        intent.batch_id = batch_id.map(str::to_owned);
+        self.journal.append(&intent)?;
+        let result = match (target, action) {
+            (Target::ConsolePassword, _) => calls::delete_login_profile(config, user).await,
+            (Target::Credential(c), KeyAction::Delete) => calls::delete_credential(config, user, c).await,
+            (Target::Credential(c), KeyAction::Activate) => {
+                calls::set_credential_status(config, user, c, KeyStatus::Active).await
+            }
+            (Target::Credential(c), _) => calls::set_credential_status(config, user, c, KeyStatus::Inactive).await,
+            (Target::AccessKey(_), _) => return Err(RemediateError::NotAKeyChange),
+        };
+        match result {
+            Ok(request_id) => {
+                self.outcome(&intent, None, Ok(request_id.as_deref()));
+                let (credentials, password_enabled) = self.reread_other(config, user, target).await;
+                Ok(Done {
+                    keys: None,
+                    credentials,
+                    password_enabled,
+                    request_id,
+                })
+            }
+            Err(w) if w.uncertain => {
+                let found = match self.live_target_in(config, user, target).await {
+                    Err(RemediateError::Changed(_))
+                        if matches!(action, KeyAction::Delete | KeyAction::DisableConsole) =>
+                    {
+                        format!(
+                            "the {} {target} is gone: the {} took effect",
+                            target.kind_label(),
+                            action.verb()
+                        )
+                    }
+                    Err(RemediateError::Changed(why)) => format!("{why}: rescan the account"),
+                    Err(e) => format!("it could not be re-read ({e}): check {user}'s credentials before trying again"),
+                    Ok(_) if matches!(action, KeyAction::Delete | KeyAction::DisableConsole) => format!(
+                        "the {} {target} still exists: the {} did not take effect; try again",
+                        target.kind_label(),
+                        action.verb()
+                    ),
+                    Ok(live) if Some(live.status()) == action.no_op_status() => format!(
+                        "the {} {target} is now {}: the {} took effect",
+                        target.kind_label(),
+                        live.status().as_str(),
+                        action.verb()
+                    ),
+                    Ok(live) => format!(
+                        "the {} {target} is still {}: the {} did not take effect; try again",
+                        target.kind_label(),
+                        live.status().as_str(),
+                        action.verb()
+                    ),
+                };
+                self.outcome(&intent, None, Err((&w, Some(&found))));
+                Err(RemediateError::Unknown {
+                    what: format!("{} {} {target} of {user}", action.verb(), target.kind_label()),
+                    error: w.error,
+                    found,
+                    keys: None,
                 })
             }
             Err(w) => {
@@ -540,6 +849,30 @@ impl Remediator {
                 self.outcome(&intent, None, Err((&w, None)));
                 Err(w.into())
             }
+        }
+    }
+
+    /// What is true now of an SSH key, certificate, service-specific credential or console
+    /// password, read with the audit role, for the operator: `the SSH public key is now
+    /// Inactive`, `… no longer exists`, `the console password still exists`.
+    async fn current_state(&self, account: &Account, user: &str, target: &Target) -> String {
+        let config = match self.ctx.account_config(account, &self.audit).await {
+            Ok(c) => c,
+            Err(e) => return format!("its state could not be read: {e}"),
+        };
+        if let Target::ConsolePassword = target {
+            return match credentials::console_password_exists(&config, user).await {
+                Ok(true) => "the console password still exists".into(),
+                Ok(false) => "the console password no longer exists".into(),
+                Err(e) if e.is_no_such_entity() => format!("user {user} no longer exists"),
+                Err(e) => format!("its state could not be read: {e}"),
+            };
+        }
+        match (self.live_target_in(&config, user, target).await, target) {
+            (Ok(Live::Credential(c)), t) => format!("the {} is now {}", t.kind_label(), c.status.as_str()),
+            (Ok(live), t) => format!("the {} is now {}", t.kind_label(), live.status().as_str()),
+            (Err(RemediateError::Changed(_)), t) => format!("the {} no longer exists", t.kind_label()),
+            (Err(e), _) => format!("its state could not be read: {e}"),
         }
     }
 
@@ -808,19 +1141,26 @@ impl Remediator {
                 state: crate::model::AccountState::Active,
                 ou_path: String::new(),
             };
-            let state = match &intent.access_key_id {
-                Some(k) => match self.current_status(&account, &intent.user, k).await {
+            let other = match (&intent.credential, intent.action) {
+                (Some(c), _) => Some(Target::Credential(c.clone())),
+                (None, KeyAction::DisableConsole) => Some(Target::ConsolePassword),
+                _ => None,
+            };
+            let state = match (&intent.access_key_id, &other) {
+                (_, Some(target)) => self.current_state(&account, &intent.user, target).await,
+                (Some(k), None) => match self.current_status(&account, &intent.user, k).await {
                     Ok(Some(s)) => format!("the key is now {}", s.as_str()),
                     Ok(None) => "the key no longer exists".into(),
                     Err(e) => format!("its state could not be read: {e}"),
                 },
-                None => "a new key may have been created: check the user's keys".into(),
+                (None, None) => "a new key may have been created: check the user's keys".into(),
             };
-            let key = intent
-                .access_key_id
-                .as_ref()
-                .map(|k| k.to_string())
-                .unwrap_or_else(|| "(new key)".into());
+            let key = match (&other, &intent.access_key_id) {
+                (Some(Target::ConsolePassword), _) => "the console password".to_owned(),
+                (Some(t), _) => format!("{} {t}", t.kind_label()),
+                (None, Some(k)) => k.to_string(),
+                (None, None) => "(new key)".into(),
+            };
             let line = format!(
                 "{} {} {key} of {} in {}: {state}",
                 intent.time.format("%Y-%m-%d %H:%M:%S"),
@@ -916,6 +1256,51 @@ mod tests {
     }
 
     #[test]
+    fn the_write_rules_of_other_credentials_and_the_password() {
+        use crate::model::{CredentialKind, CredentialStatus};
+        let account = Account::from_id(AccountId::parse("111111111111").unwrap());
+        let mut ssh = Credential {
+            kind: CredentialKind::SshPublicKey,
+            id: "APKAEXAMPLE000005678".into(),
+            status: CredentialStatus::Active,
+            created: chrono::Utc::now(),
+            expires: None,
+            service: None,
+        };
+        let r = |a: KeyAction, c: &Credential| WriteRequest::for_credential(a, &account, "bob", c);
+        assert_eq!(r(KeyAction::Delete, &ssh).must_type().as_deref(), Some("5678"));
+        assert_eq!(r(KeyAction::Deactivate, &ssh).nothing_to_do(), None);
+        assert_eq!(
+            r(KeyAction::Rotate, &ssh).nothing_to_do().as_deref(),
+            Some("only access keys can be rotated, not SSH public keys")
+        );
+        assert_eq!(
+            r(KeyAction::DisableConsole, &ssh).nothing_to_do().as_deref(),
+            Some("disable console access works on console passwords, not SSH public keys")
+        );
+        assert_eq!(
+            r(KeyAction::Deactivate, &ssh).describe(),
+            "deactivate SSH public key APKAEXAMPLE000005678 (Active) of bob in account 111111111111"
+        );
+        ssh.status = CredentialStatus::Expired;
+        assert_eq!(
+            r(KeyAction::Deactivate, &ssh).nothing_to_do().as_deref(),
+            Some("APKAEXAMPLE000005678 is already inactive"),
+            "an expired credential cannot be used: as inactive"
+        );
+        assert_eq!(r(KeyAction::Delete, &ssh).must_type(), None);
+
+        let mut p = WriteRequest::disable_console(&account, "bob", None);
+        assert_eq!(p.must_type().as_deref(), Some("bob"));
+        assert_eq!(p.nothing_to_do(), None);
+        p.action = KeyAction::Deactivate;
+        assert_eq!(
+            p.nothing_to_do().as_deref(),
+            Some("a console password can only be deleted (disable console access)")
+        );
+    }
+
+    #[test]
     fn a_use_is_new_when_later_than_the_one_seen() {
         let (old, new) = (key(KeyStatus::Active, Some(3)), key(KeyStatus::Active, Some(0)));
         assert!(used_since(None, new.last_used.as_ref()));
@@ -965,6 +1350,16 @@ mod tests {
             );
         }
         assert!(!KeyAction::Delete.is_idempotent() && !KeyAction::Rotate.is_idempotent());
+        let d = KeyAction::DisableConsole;
+        assert_eq!(
+            (d.label(), d.journal_name(), serde_json::to_value(d).unwrap()),
+            (
+                "Disable console access",
+                "disable_console",
+                serde_json::json!("disable_console")
+            )
+        );
+        assert!(!d.is_idempotent(), "DeleteLoginProfile is made once");
     }
 
     #[test]

@@ -109,7 +109,7 @@ fn demo_in_tmux_drill_sort_filter_and_org_wide_keys() {
     t.keys(&["Enter"]);
     t.wait_for("root-access-key", Duration::from_secs(5));
     t.keys(&["Escape", "j", "Enter"]);
-    let s = t.wait_for("access keys", Duration::from_secs(5));
+    let s = t.wait_for("┌ credentials", Duration::from_secs(5));
     assert!(s.contains("user "), "{s}");
     assert!(s.contains("findings ("), "{s}");
     t.keys(&["Escape", "Escape"]);

@@ -7,7 +7,7 @@ mod common;
 
 use keytriage::aws::RoleOptions;
 use keytriage::journal::{self, ActionResult, Entry, Journal, Phase};
-use keytriage::model::{AccessKey, AccessKeyId, Account, KeyAction, KeyStatus};
+use keytriage::model::{AccessKey, AccessKeyId, Account, KeyAction, KeyStatus, Target};
 use keytriage::remediate::{Remediator, WriteRequest};
 use serde_json::{Value, json};
 use std::process::{Command, Output};
@@ -107,7 +107,7 @@ impl Org {
             action,
             account: account.clone(),
             user: user.into(),
-            key: key.clone(),
+            target: Target::AccessKey(key.clone()),
             status,
             last_used: scanned.last_used.clone(),
         };
@@ -142,6 +142,7 @@ impl Org {
             account_id: self.prod.id.clone(),
             user: "ci-robot".into(),
             access_key_id: Some(self.robot_key.clone()),
+            credential: None,
             action: KeyAction::Deactivate,
             result: None,
             request_id: None,

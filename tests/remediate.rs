@@ -92,7 +92,7 @@ impl Fixture {
             action,
             account: self.prod.clone(),
             user: user.into(),
-            key: key.clone(),
+            target: keytriage::model::Target::AccessKey(key.clone()),
             status,
             last_used,
         }
@@ -504,6 +504,7 @@ async fn an_interrupted_action_is_reported_with_the_live_state_and_closed() {
         account_id: f.prod.id.clone(),
         user: "ci-robot".into(),
         access_key_id: Some(key.clone()),
+        credential: None,
         action: KeyAction::Deactivate,
         result: None,
         request_id: None,
@@ -841,12 +842,12 @@ async fn bulk_deactivate_skips_a_changed_and_a_deleted_key_and_journals_every_ta
     keytriage::aws::remediate::set_status(
         &b.config_of(changed).await,
         &changed.user,
-        &changed.key,
+        changed.key().unwrap(),
         KeyStatus::Inactive,
     )
     .await
     .unwrap();
-    keytriage::aws::remediate::delete(&b.config_of(gone).await, &gone.user, &gone.key)
+    keytriage::aws::remediate::delete(&b.config_of(gone).await, &gone.user, gone.key().unwrap())
         .await
         .unwrap();
     b.emu.reset_stats().unwrap();
@@ -869,12 +870,12 @@ async fn bulk_deactivate_skips_a_changed_and_a_deleted_key_and_journals_every_ta
         outcomes[5],
         Outcome::Skipped(format!(
             "access key {} is now Inactive (it was Active when scanned)",
-            changed.key
+            changed.target
         ))
     );
     assert_eq!(
         outcomes[12],
-        Outcome::Skipped(format!("access key {} of {} no longer exists", gone.key, gone.user))
+        Outcome::Skipped(format!("access key {} of {} no longer exists", gone.target, gone.user))
     );
     // The channel had every start and end; the done ones carry the keys re-read.
     let mut events = Vec::new();
@@ -926,11 +927,11 @@ async fn bulk_deactivate_skips_a_changed_and_a_deleted_key_and_journals_every_ta
     assert!(journal::unfinished(&lines).is_empty());
     let skipped_gone = lines
         .iter()
-        .find(|e| e.result == Some(ActionResult::Skipped) && e.access_key_id.as_ref() == Some(&gone.key))
+        .find(|e| e.result == Some(ActionResult::Skipped) && e.access_key_id.as_ref() == gone.key())
         .unwrap();
     assert_eq!(
         skipped_gone.message.as_deref(),
-        Some(format!("access key {} of {} no longer exists", gone.key, gone.user).as_str())
+        Some(format!("access key {} of {} no longer exists", gone.target, gone.user).as_str())
     );
 }
 

@@ -87,7 +87,7 @@ async fn the_secret_of_a_rotation_is_in_no_artefact() {
         action: keytriage::model::KeyAction::Rotate,
         account: prod.clone(),
         user: "ci-robot".into(),
-        key: keys.as_ref().unwrap()[0].id.clone(),
+        target: keytriage::model::Target::AccessKey(keys.as_ref().unwrap()[0].id.clone()),
         status: keytriage::model::KeyStatus::Active,
         last_used: None,
     };

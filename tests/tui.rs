@@ -132,7 +132,7 @@ fn help_overlay_is_generated_from_the_keymap() {
     let mut app = app();
     press(&mut app, Action::Help);
     assert_eq!(app.mode, Mode::Help);
-    let t = screen(&app, 80, 30);
+    let t = screen(&app, 80, 32);
     let text = format!("{}", t.backend());
     for b in keytriage::tui::keymap::active(&app.contexts()) {
         assert!(text.contains(b.help), "help shows '{}'", b.help);
@@ -229,7 +229,7 @@ fn unknown_command_says_so() {
     assert!(flash.error);
     assert_eq!(
         flash.text,
-        "unknown command ':pods' (try :accounts :users :keys :findings :journal :changes)"
+        "unknown command ':pods' (try :accounts :users :keys :findings :journal :changes :credentials)"
     );
 }
 
@@ -394,12 +394,12 @@ fn answer_read(app: &mut App, effect: Option<Effect>) -> Option<Effect> {
     };
     let live = app
         .store
-        .key(&request.account.id, &request.user, &request.key)
+        .key(&request.account.id, &request.user, request.key().unwrap())
         .cloned()
         .expect("the key is in the store");
     app.on_write_event(WriteEvent::KeyRead {
         request,
-        result: Ok(live),
+        result: Ok(keytriage::remediate::Live::Key(live)),
     })
 }
 
@@ -442,7 +442,7 @@ fn deactivate_confirm_has_cancel_focused_and_y_confirms() {
     app.on_key(KeyEvent::from(KeyCode::Tab));
     let r = write_request(app.on_key(KeyEvent::from(KeyCode::Enter)));
     assert_eq!(
-        (r.action, r.user.as_str(), r.key.as_str(), r.status),
+        (r.action, r.user.as_str(), r.key().unwrap().as_str(), r.status),
         (
             KeyAction::Deactivate,
             "ci-deploy",
@@ -498,6 +498,8 @@ fn a_write_result_updates_keys_and_findings_without_rescan() {
     k.status = KeyStatus::Inactive;
     let done = Done {
         keys: Some(vec![k]),
+        credentials: None,
+        password_enabled: None,
         request_id: Some("req-1".into()),
     };
     assert!(
@@ -760,7 +762,7 @@ fn rotation_shows_the_secret_once_then_offers_to_deactivate_the_old_key() {
         panic!("{:?}", app.write)
     };
     assert_eq!(
-        (c.request.action, c.request.key.as_str(), c.cancel_label),
+        (c.request.action, c.request.key().unwrap().as_str(), c.cancel_label),
         (KeyAction::Deactivate, "AKIAOLD0000000000001", "Later")
     );
     let text = format!("{}", screen(&app, 90, 24).backend());
@@ -813,7 +815,7 @@ fn rotation_on_a_full_user_deletes_the_inactive_key_first_then_continues() {
     insta::assert_snapshot!("quota_full_delete_first", screen(&app, 90, 24).backend());
     let delete = write_request(app.on_key(KeyEvent::from(KeyCode::Char('y'))));
     assert_eq!(
-        (delete.action, delete.key.as_str()),
+        (delete.action, delete.key().unwrap().as_str()),
         (KeyAction::Delete, "AKIABOB0000000000002")
     );
     let keys = vec![key(
@@ -826,12 +828,14 @@ fn rotation_on_a_full_user_deletes_the_inactive_key_first_then_continues() {
         request: delete,
         result: Ok(Done {
             keys: Some(keys),
+            credentials: None,
+            password_enabled: None,
             request_id: None,
         }),
     });
     let rotate = write_request(next);
     assert_eq!(
-        (rotate.action, rotate.key.as_str()),
+        (rotate.action, rotate.key().unwrap().as_str()),
         (KeyAction::Rotate, "AKIABOB0000000000001")
     );
 }
@@ -976,7 +980,11 @@ fn the_confirmation_waits_for_the_live_read_and_warns_from_the_live_last_use() {
         panic!("expected a live read, got {e:?}")
     };
     assert_eq!(
-        (request.action, request.key.as_str(), request.last_used.as_ref()),
+        (
+            request.action,
+            request.key().unwrap().as_str(),
+            request.last_used.as_ref()
+        ),
         (KeyAction::Delete, "AKIABOB0000000000002", None)
     );
     let Step::Reading { text, .. } = app.write.step() else {
@@ -998,15 +1006,15 @@ fn the_confirmation_waits_for_the_live_read_and_warns_from_the_live_last_use() {
     );
     // A read answered for another request (an abandoned one) is not this one's.
     let mut other = request.clone();
-    other.key = AccessKeyId("AKIAOTHER00000000001".into());
+    other.target = Target::AccessKey(AccessKeyId("AKIAOTHER00000000001".into()));
     app.on_write_event(WriteEvent::KeyRead {
         request: other,
-        result: Ok(live.clone()),
+        result: Ok(keytriage::remediate::Live::Key(live.clone())),
     });
     assert!(matches!(app.write.step(), Step::Reading { .. }));
     app.on_write_event(WriteEvent::KeyRead {
         request,
-        result: Ok(live.clone()),
+        result: Ok(keytriage::remediate::Live::Key(live.clone())),
     });
     let Step::Confirm(c) = app.write.step() else {
         panic!("{:?}", app.write)
@@ -1034,11 +1042,15 @@ fn a_key_that_vanished_or_changed_since_the_scan_says_so_instead_of_asking() {
         panic!()
     };
     insta::assert_snapshot!("reading_the_key_live", screen(&app, 90, 24).backend());
-    let mut live = app.store.key(&prod(), "ci-deploy", &request.key).cloned().unwrap();
+    let mut live = app
+        .store
+        .key(&prod(), "ci-deploy", request.key().unwrap())
+        .cloned()
+        .unwrap();
     live.status = KeyStatus::Inactive;
     app.on_write_event(WriteEvent::KeyRead {
         request: request.clone(),
-        result: Ok(live),
+        result: Ok(keytriage::remediate::Live::Key(live)),
     });
     let Step::Message { title, text, error } = app.write.step() else {
         panic!("{:?}", app.write)
@@ -1077,10 +1089,14 @@ fn a_key_that_vanished_or_changed_since_the_scan_says_so_instead_of_asking() {
     };
     app.on_key(KeyEvent::from(KeyCode::Esc));
     assert!(!app.write.is_open());
-    let live = app.store.key(&prod(), "ci-deploy", &request.key).cloned().unwrap();
+    let live = app
+        .store
+        .key(&prod(), "ci-deploy", request.key().unwrap())
+        .cloned()
+        .unwrap();
     app.on_write_event(WriteEvent::KeyRead {
         request,
-        result: Ok(live),
+        result: Ok(keytriage::remediate::Live::Key(live)),
     });
     assert!(!app.write.is_open(), "a late read opens nothing");
 }
@@ -1227,7 +1243,7 @@ fn bulk_deactivate_lists_every_target_runs_with_progress_and_ends_with_a_summary
     let Bulk::Confirm(c) = app.bulk.step() else {
         panic!("{:?}", app.bulk)
     };
-    let keys: Vec<&str> = c.targets.iter().map(|t| t.key.as_str()).collect();
+    let keys: Vec<&str> = c.targets.iter().map(|t| t.key().unwrap().as_str()).collect();
     assert_eq!(
         keys,
         ["AKIABOB0000000000001", "AKIAOLD0000000000001"],
@@ -1250,7 +1266,11 @@ fn bulk_deactivate_lists_every_target_runs_with_progress_and_ends_with_a_summary
     };
     assert!(batch_id.starts_with("batch-"), "{batch_id}");
     assert_eq!(targets.len(), 2);
-    let mut done_key = app.store.key(&prod(), "bob", &targets[0].key).cloned().unwrap();
+    let mut done_key = app
+        .store
+        .key(&prod(), "bob", targets[0].key().unwrap())
+        .cloned()
+        .unwrap();
     done_key.status = KeyStatus::Inactive;
     let bob_keys = vec![
         done_key,
@@ -1279,7 +1299,7 @@ fn bulk_deactivate_lists_every_target_runs_with_progress_and_ends_with_a_summary
         "deactivating 2 keys: 1 done · 0 skipped · 0 failed · 1 in flight · 0 waiting"
     );
     assert_eq!(
-        app.store.key(&prod(), "bob", &targets[0].key).unwrap().status,
+        app.store.key(&prod(), "bob", targets[0].key().unwrap()).unwrap().status,
         KeyStatus::Inactive,
         "the store has the key as re-read"
     );
@@ -1311,7 +1331,7 @@ fn bulk_deactivate_lists_every_target_runs_with_progress_and_ends_with_a_summary
     // The done key is unmarked; the skipped one and the left-out one stay marked.
     assert!(
         !app.marks
-            .contains(&RowId::Key(prod(), "bob".into(), targets[0].key.clone()))
+            .contains(&RowId::Key(prod(), "bob".into(), targets[0].key().unwrap().clone()))
     );
     assert_eq!(app.marks.len(), 2);
     app.on_key(KeyEvent::from(KeyCode::Enter));
@@ -1588,7 +1608,7 @@ fn every_key_gets_an_answer_and_answers_go_stale() {
     app.on_key(KeyEvent::from(KeyCode::Char('d')));
     let text = app.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default();
     assert!(text.starts_with("d: nothing to do here"), "{text}");
-    assert!(text.contains("open a user or :keys"), "{text}");
+    assert!(text.contains("open a user, :keys or :credentials"), "{text}");
     app.on_key(KeyEvent::from(KeyCode::Char('z')));
     assert_eq!(
         app.flash.as_ref().map(|f| f.text.as_str()),

@@ -88,7 +88,7 @@ proptest! {
                 Step::WriteOk => if let Some(request) = pending.pop() {
                     let keys = app.store.entry(&request.account.id).and_then(|e| e.scan.as_ref())
                         .and_then(|s| s.users.iter().find(|u| u.name == request.user)).map(|u| u.access_keys.clone());
-                    if let Some(Effect::Write(r)) = app.on_write_event(WriteEvent::Applied { request, result: Ok(Done { keys, request_id: None }) }) {
+                    if let Some(Effect::Write(r)) = app.on_write_event(WriteEvent::Applied { request, result: Ok(Done { keys, credentials: None, password_enabled: None, request_id: None }) }) {
                         pending.push(r);
                     }
                 },

@@ -210,6 +210,96 @@ pub async fn service_specific_all_users(client: &Client) -> Result<HashMap<Strin
     Ok(out)
 }
 
+/// `iam:ListServiceSpecificCredentials` for one `user` (every page): the live read before and
+/// after a write on one of them.
+///
+/// # Errors
+/// The call's failure, classified ([`Error::NoSuchEntity`] when the user is gone).
+pub async fn service_specific_of_user(client: &Client, user: &str) -> Result<Vec<Credential>, Error> {
+    let mut out = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let page = client
+            .list_service_specific_credentials()
+            .user_name(user)
+            .set_marker(marker.take())
+            .send()
+            .await
+            .map_err(|e| classify("iam:ListServiceSpecificCredentials", e))?;
+        out.extend(page.service_specific_credentials().iter().map(|c| Credential {
+            kind: CredentialKind::ServiceSpecific,
+            id: c.service_specific_credential_id().to_owned(),
+            status: status(c.status()),
+            created: to_utc(c.create_date()),
+            expires: c.expiration_date().map(to_utc),
+            service: Some(c.service_name().to_owned()),
+        }));
+        match page.marker() {
+            Some(m) if page.is_truncated() && !m.is_empty() => marker = Some(m.to_owned()),
+            _ => break,
+        }
+    }
+    Ok(out)
+}
+
+/// Re-reads `user`'s credentials of one `kind` live (the list call of that kind, for that
+/// user only): the truth before and after a write on one of them.
+///
+/// # Errors
+/// [`Error::NoSuchEntity`] when the user is gone; any other classified failure.
+pub async fn read_user_credentials(
+    config: &aws_config::SdkConfig,
+    user: &str,
+    kind: CredentialKind,
+) -> Result<Vec<Credential>, Error> {
+    let client = Client::new(config);
+    match kind {
+        CredentialKind::SshPublicKey => ssh_public_keys(&client, user).await,
+        CredentialKind::SigningCertificate => Ok(signing_certificates(&client, user).await?.0),
+        CredentialKind::ServiceSpecific => service_specific_of_user(&client, user).await,
+    }
+}
+
+/// `user`'s console password read live: `None` when the user has none
+/// (`iam:GetLoginProfile` answers `NoSuchEntity` about the login profile), else its last use
+/// (`iam:GetUser` `PasswordLastUsed`, UTC; `None` inside when never used).
+///
+/// # Errors
+/// [`Error::NoSuchEntity`] when the user itself is gone; any other classified failure.
+pub async fn read_console_password(
+    config: &aws_config::SdkConfig,
+    user: &str,
+) -> Result<Option<Option<Timestamp>>, Error> {
+    if !console_password_exists(config, user).await? {
+        return Ok(None);
+    }
+    let client = Client::new(config);
+    let out = client
+        .get_user()
+        .user_name(user)
+        .send()
+        .await
+        .map_err(|e| classify("iam:GetUser", e))?;
+    Ok(Some(out.user().and_then(|u| u.password_last_used()).map(to_utc)))
+}
+
+/// True when `user` has a console password (`iam:GetLoginProfile`; `NoSuchEntity` about the
+/// login profile: false). Needs only the audit role's `iam:GetLoginProfile`.
+///
+/// # Errors
+/// [`Error::NoSuchEntity`] when the user itself is gone; any other classified failure.
+pub async fn console_password_exists(config: &aws_config::SdkConfig, user: &str) -> Result<bool, Error> {
+    match Client::new(config).get_login_profile().user_name(user).send().await {
+        Ok(_) => Ok(true),
+        Err(e) => match classify("iam:GetLoginProfile", e) {
+            // "Login Profile for User X cannot be found" = no password; "The user with name X
+            // cannot be found" = the user itself is gone.
+            Error::NoSuchEntity { message, .. } if message.to_ascii_lowercase().contains("login profile") => Ok(false),
+            other => Err(other),
+        },
+    }
+}
+
 /// NotBefore and NotAfter (UTC) of a PEM-encoded X.509 certificate (the `CertificateBody`
 /// of `iam:ListSigningCertificates`); `None` when it is not one.
 pub fn validity(pem: &str) -> Option<(Timestamp, Timestamp)> {

@@ -1,8 +1,12 @@
-//! Write calls on access keys: `UpdateAccessKey` (Active/Inactive), `DeleteAccessKey`,
-//! `CreateAccessKey`. Each returns AWS's request id (for the journal). These functions only
-//! call AWS; the pre-checks, the journal and the re-read live in [`crate::remediate`].
+//! Write calls on a user's credentials: `UpdateAccessKey` (Active/Inactive),
+//! `DeleteAccessKey`, `CreateAccessKey`; `UpdateSSHPublicKey` / `DeleteSSHPublicKey`,
+//! `UpdateSigningCertificate` / `DeleteSigningCertificate`,
+//! `UpdateServiceSpecificCredential` / `DeleteServiceSpecificCredential` ([`set_credential_status`],
+//! [`delete_credential`]); `DeleteLoginProfile` ([`delete_login_profile`]). Each returns AWS's
+//! request id (for the journal). These functions only call AWS; the pre-checks, the journal
+//! and the re-read live in [`crate::remediate`].
 //!
-//! `DeleteAccessKey` and `CreateAccessKey` are not safe to repeat (a retried create makes a
+//! Every delete and `CreateAccessKey` are not safe to repeat (a retried create makes a
 //! second key or fails `LimitExceeded`; a retried delete fails `NoSuchEntity` after the key
 //! is gone), so they are made in exactly one attempt whatever the client's retry config.
 //! `UpdateAccessKey` sets a status and keeps the client's retries.
@@ -11,7 +15,7 @@
 //! formatted, logged or stored anywhere else.
 
 use super::{Error, classify, to_utc};
-use crate::model::{AccessKeyId, KeyStatus, Timestamp};
+use crate::model::{AccessKeyId, CredentialKind, CredentialRef, KeyStatus, Timestamp};
 use aws_config::SdkConfig;
 use aws_sdk_iam::Client;
 use aws_sdk_iam::operation::RequestId;
@@ -68,10 +72,7 @@ pub async fn set_status(
     key: &AccessKeyId,
     status: KeyStatus,
 ) -> Result<Option<String>, WriteError> {
-    let status = match status {
-        KeyStatus::Active => StatusType::Active,
-        KeyStatus::Inactive => StatusType::Inactive,
-    };
+    let status = status_type(status);
     let out = Client::new(config)
         .update_access_key()
         .user_name(user)
@@ -97,6 +98,134 @@ pub async fn delete(config: &SdkConfig, user: &str, key: &AccessKeyId) -> Result
         .send()
         .await
         .map_err(|e| write_error("iam:DeleteAccessKey", e))?;
+    Ok(out.request_id().map(str::to_owned))
+}
+
+fn status_type(status: KeyStatus) -> StatusType {
+    match status {
+        KeyStatus::Active => StatusType::Active,
+        KeyStatus::Inactive => StatusType::Inactive,
+    }
+}
+
+/// Sets an SSH public key (`UpdateSSHPublicKey`), signing certificate
+/// (`UpdateSigningCertificate`) or service-specific credential
+/// (`UpdateServiceSpecificCredential`) of `user` Active or Inactive, keeping the client's
+/// retries (it sets a status). Returns the request id.
+///
+/// # Errors
+/// [`WriteError`]: `NoSuchEntity` (user or credential gone), `AccessDenied` naming the
+/// action, throttling…
+pub async fn set_credential_status(
+    config: &SdkConfig,
+    user: &str,
+    credential: &CredentialRef,
+    status: KeyStatus,
+) -> Result<Option<String>, WriteError> {
+    let client = Client::new(config);
+    let id = credential.id.as_str();
+    let status = status_type(status);
+    let request_id = match credential.kind {
+        CredentialKind::SshPublicKey => client
+            .update_ssh_public_key()
+            .user_name(user)
+            .ssh_public_key_id(id)
+            .status(status)
+            .send()
+            .await
+            .map_err(|e| write_error("iam:UpdateSSHPublicKey", e))?
+            .request_id()
+            .map(str::to_owned),
+        CredentialKind::SigningCertificate => client
+            .update_signing_certificate()
+            .user_name(user)
+            .certificate_id(id)
+            .status(status)
+            .send()
+            .await
+            .map_err(|e| write_error("iam:UpdateSigningCertificate", e))?
+            .request_id()
+            .map(str::to_owned),
+        CredentialKind::ServiceSpecific => client
+            .update_service_specific_credential()
+            .user_name(user)
+            .service_specific_credential_id(id)
+            .status(status)
+            .send()
+            .await
+            .map_err(|e| write_error("iam:UpdateServiceSpecificCredential", e))?
+            .request_id()
+            .map(str::to_owned),
+    };
+    Ok(request_id)
+}
+
+/// Deletes an SSH public key (`DeleteSSHPublicKey`), signing certificate
+/// (`DeleteSigningCertificate`) or service-specific credential
+/// (`DeleteServiceSpecificCredential`) of `user`, in a single attempt (never retried).
+/// Returns the request id.
+///
+/// # Errors
+/// [`WriteError`], as [`set_credential_status`]; `uncertain` when it may be gone all the same.
+pub async fn delete_credential(
+    config: &SdkConfig,
+    user: &str,
+    credential: &CredentialRef,
+) -> Result<Option<String>, WriteError> {
+    let client = Client::new(config);
+    let id = credential.id.as_str();
+    let request_id = match credential.kind {
+        CredentialKind::SshPublicKey => client
+            .delete_ssh_public_key()
+            .user_name(user)
+            .ssh_public_key_id(id)
+            .customize()
+            .config_override(single_attempt())
+            .send()
+            .await
+            .map_err(|e| write_error("iam:DeleteSSHPublicKey", e))?
+            .request_id()
+            .map(str::to_owned),
+        CredentialKind::SigningCertificate => client
+            .delete_signing_certificate()
+            .user_name(user)
+            .certificate_id(id)
+            .customize()
+            .config_override(single_attempt())
+            .send()
+            .await
+            .map_err(|e| write_error("iam:DeleteSigningCertificate", e))?
+            .request_id()
+            .map(str::to_owned),
+        CredentialKind::ServiceSpecific => client
+            .delete_service_specific_credential()
+            .user_name(user)
+            .service_specific_credential_id(id)
+            .customize()
+            .config_override(single_attempt())
+            .send()
+            .await
+            .map_err(|e| write_error("iam:DeleteServiceSpecificCredential", e))?
+            .request_id()
+            .map(str::to_owned),
+    };
+    Ok(request_id)
+}
+
+/// `DeleteLoginProfile`: removes `user`'s console password, in a single attempt (never
+/// retried). Returns the request id.
+///
+/// # Errors
+/// [`WriteError`]: `NoSuchEntity` (no password any more, or no user), `AccessDenied`…
+pub async fn delete_login_profile(config: &SdkConfig, user: &str) -> Result<Option<String>, WriteError> {
+    let out = Client::new(config)
+        .delete_login_profile()
+        .user_name(user)
+        .customize()
+        .config_override(single_attempt())
+        .send()
+        .await
+        .map_err(|e| write_error("iam:DeleteLoginProfile", e))?;
     Ok(out.request_id().map(str::to_owned))
 }
 

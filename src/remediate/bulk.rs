@@ -122,10 +122,11 @@ impl Remediator {
         let mut intent = self.entry(
             &request.account,
             &request.user,
-            Some(&request.key),
+            request.key(),
             request.action,
             &journal::new_action_id(chrono::Utc::now()),
         );
+        intent.credential = request.target.credential().cloned();
         intent.batch_id = Some(batch_id.to_owned());
         let mut outcome = intent.clone();
         outcome.phase = Phase::Outcome;

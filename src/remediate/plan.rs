@@ -234,7 +234,7 @@ impl Plan {
                     action: self.action,
                     account,
                     user: t.user.clone(),
-                    key: t.access_key_id.clone(),
+                    target: crate::model::Target::AccessKey(t.access_key_id.clone()),
                     status: t.status,
                     last_used: t.last_used.clone(),
                 }
@@ -570,7 +570,7 @@ mod tests {
                 r.action,
                 r.account.name.as_str(),
                 r.user.as_str(),
-                r.key.0.as_str(),
+                r.key().map(|k| k.as_str()).unwrap_or_default(),
                 r.status
             ),
             (

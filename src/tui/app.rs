@@ -31,8 +31,9 @@ pub enum Effect {
     /// Discovery failed (or AWS could not be reached): connect again if not connected, then
     /// list the organization and scan every account, as the scan run `store.scan_id`.
     Discover,
-    /// Read this request's key live (status, and last use by `GetAccessKeyLastUsed`) in the
-    /// background, for its confirmation; answered by [`WriteEvent::KeyRead`].
+    /// Read this request's target live in the background, for its confirmation (an access
+    /// key's status and last use by `GetAccessKeyLastUsed`; another credential's status; the
+    /// console password's existence and last sign-in); answered by [`WriteEvent::KeyRead`].
     ReadKey(WriteRequest),
     /// Make this write (pre-checked and journaled by the remediator), in the background.
     Write(WriteRequest),
@@ -84,12 +85,12 @@ pub enum Effect {
 /// The result of a write, from the loop's background task.
 #[derive(Debug)]
 pub enum WriteEvent {
-    /// The key of an [`Effect::ReadKey`] as read live, or why it could not be read.
+    /// The target of an [`Effect::ReadKey`] as read live, or why it could not be read.
     KeyRead {
         /// What was asked.
         request: WriteRequest,
-        /// The key (status and last use) as AWS has it now.
-        result: Result<AccessKey, RemediateError>,
+        /// The target (status and last use) as AWS has it now.
+        result: Result<crate::remediate::Live, RemediateError>,
     },
     /// Deactivate, activate or delete finished.
     Applied {
@@ -428,7 +429,9 @@ impl App {
             Action::Back => self.back(),
             Action::Rescan => return self.rescan(),
             Action::Quit => return Some(Effect::Quit),
-            Action::Key(a) if a != KeyAction::Rotate && !self.marks.is_empty() => return self.ask_bulk(a),
+            Action::Key(a) if !matches!(a, KeyAction::Rotate | KeyAction::DisableConsole) && !self.marks.is_empty() => {
+                return self.ask_bulk(a);
+            }
             Action::Key(a) => return self.ask(a),
             Action::ToggleMark => {
                 if let Some(id) = table.selected_row().map(|r| r.id.clone()) {
@@ -476,7 +479,7 @@ impl App {
                 "{name}: nothing to do here ({} works {})",
                 b.help.split(" — ").next().unwrap_or(b.help),
                 match b.context {
-                    Context::KeyRows => "on access keys: open a user or :keys",
+                    Context::KeyRows => "on credentials: open a user, :keys or :credentials",
                     Context::AccountRows => "in views of accounts, users, keys and findings",
                     Context::Drillable => "in lists that open",
                     Context::Global => "everywhere",
@@ -498,11 +501,12 @@ impl App {
     /// In a read-only session, says how to enable writes and returns true.
     fn refuse_read_only(&mut self, action: KeyAction) -> bool {
         if !self.write_mode {
+            let what = match action {
+                KeyAction::DisableConsole => "disable console access".to_owned(),
+                a => format!("{} keys", a.verb()),
+            };
             self.say(
-                format!(
-                    "read-only: start keytriage with --write to {} keys (nothing was changed)",
-                    action.verb()
-                ),
+                format!("read-only: start keytriage with --write to {what} (nothing was changed)"),
                 true,
             );
         }
@@ -512,15 +516,54 @@ impl App {
     /// Starts `action` on the selected key (or explains why not): the key is read live, then
     /// the confirmation opens.
     fn ask(&mut self, action: KeyAction) -> Option<Effect> {
-        let Some(RowId::Key(account, user, key)) = self.view().table.selected_row().map(|r| r.id.clone()) else {
-            self.say("select an access key first", true);
-            return None;
+        let selected = self.view().table.selected_row().map(|r| r.id.clone());
+        let (account, user) = match &selected {
+            Some(RowId::Key(a, u, _) | RowId::Credential(a, u, _) | RowId::Password(a, u)) => (a.clone(), u.clone()),
+            _ if action == KeyAction::DisableConsole => {
+                self.say("select a console password first (a user's view or :credentials)", true);
+                return None;
+            }
+            _ => {
+                self.say("select an access key or another credential first", true);
+                return None;
+            }
         };
         if self.refuse_read_only(action) {
             return None;
         }
-        let (Some(entry), Some(k)) = (self.store.entry(&account), self.store.key(&account, &user, &key)) else {
-            self.say(format!("{key} is not in the latest scan; rescan with R"), true);
+        let Some(entry) = self.store.entry(&account) else {
+            self.say(format!("{account} is not in the latest scan; rescan with R"), true);
+            return None;
+        };
+        let request = match &selected {
+            Some(RowId::Key(_, _, key)) => self
+                .store
+                .key(&account, &user, key)
+                .map(|k| WriteRequest::new(action, &entry.account, &user, k)),
+            Some(RowId::Credential(_, _, c)) => self
+                .store
+                .credential(&account, &user, c)
+                .map(|x| WriteRequest::for_credential(action, &entry.account, &user, x)),
+            _ => self
+                .store
+                .user(&account, &user)
+                .filter(|u| u.password_enabled)
+                .map(|u| {
+                    let mut r = WriteRequest::disable_console(&entry.account, &user, u.password_last_used);
+                    r.action = action;
+                    r
+                }),
+        };
+        let Some(request) = request else {
+            let what = selected.map(|id| match id {
+                RowId::Key(_, _, k) => k.to_string(),
+                RowId::Credential(_, _, c) => c.id,
+                _ => format!("the console password of {user}"),
+            });
+            self.say(
+                format!("{} is not in the latest scan; rescan with R", what.unwrap_or_default()),
+                true,
+            );
             return None;
         };
         if entry.scanning() {
@@ -531,9 +574,13 @@ impl App {
             );
             return None;
         }
-        let request = WriteRequest::new(action, &entry.account, &user, k);
         if let Some(why) = request.nothing_to_do() {
-            self.say(why, false);
+            let hint = match (&request.target, action) {
+                (crate::model::Target::ConsolePassword, _) => "; P disables console access",
+                (_, KeyAction::DisableConsole) => "; P works on a console password row",
+                _ => "",
+            };
+            self.say(format!("{why}{hint}"), false);
             return None;
         }
         let reaction = self.write.ask(request);
@@ -626,10 +673,19 @@ impl App {
     /// Applies what the write flow asks: the user's keys re-read, a footer message, and the
     /// effect for the loop.
     fn react(&mut self, reaction: Reaction) -> Option<Effect> {
-        let Reaction { effect, flash, keys } = reaction;
+        let Reaction {
+            effect,
+            flash,
+            keys,
+            user_update,
+        } = reaction;
         if let Some((account, user, keys)) = keys {
             self.store
                 .replace_user_keys(&account, &user, keys, &self.policy, self.now);
+            self.refresh();
+        }
+        if let Some((account, user, update)) = user_update {
+            self.store.update_user(&account, &user, update, &self.policy, self.now);
             self.refresh();
         }
         if flash.is_some() {
@@ -723,6 +779,18 @@ impl App {
                 self.push(ViewKind::User(a.clone(), u.clone()));
                 self.view_mut().table.select_id(&RowId::Key(a, u, k));
             }
+            // In a user's view a credential has nowhere further to go: Enter shows it in full.
+            RowId::Credential(..) | RowId::Password(..) if matches!(self.view().kind, ViewKind::User(..)) => {
+                self.show_details()
+            }
+            RowId::Credential(a, u, c) => {
+                self.push(ViewKind::User(a.clone(), u.clone()));
+                self.view_mut().table.select_id(&RowId::Credential(a, u, c));
+            }
+            RowId::Password(a, u) => {
+                self.push(ViewKind::User(a.clone(), u.clone()));
+                self.view_mut().table.select_id(&RowId::Password(a, u));
+            }
             RowId::Journal(..) => self.show_details(),
             RowId::Group(rule, account) => self.push(ViewKind::FindingsIn(rule, account)),
             RowId::Finding(a, u, k, _) => {
@@ -785,7 +853,14 @@ impl App {
             return Some(self.retry_discovery());
         }
         let id = match self.view().table.selected_row().map(|r| &r.id) {
-            Some(RowId::Account(a) | RowId::User(a, _) | RowId::Key(a, _, _) | RowId::Finding(a, _, _, _)) => a.clone(),
+            Some(
+                RowId::Account(a)
+                | RowId::User(a, _)
+                | RowId::Key(a, _, _)
+                | RowId::Finding(a, _, _, _)
+                | RowId::Credential(a, _, _)
+                | RowId::Password(a, _),
+            ) => a.clone(),
             Some(RowId::Group(_, Some(a))) => a.clone(),
             Some(RowId::Journal(..) | RowId::Group(_, None)) | None => match &self.view().kind {
                 ViewKind::Users(Some(a)) | ViewKind::User(a, _) => a.clone(),

@@ -115,7 +115,7 @@ pub struct BulkFlow {
 }
 
 fn row_id(t: &WriteRequest) -> RowId {
-    RowId::Key(t.account.id.clone(), t.user.clone(), t.key.clone())
+    RowId::of_target(&t.account.id, &t.user, &t.target)
 }
 
 impl BulkConfirm {
@@ -128,7 +128,12 @@ impl BulkConfirm {
         now: Timestamp,
     ) -> Self {
         targets.sort_by(|(a, _), (b, _)| {
-            (&a.account.name, &a.account.id, &a.user, &a.key).cmp(&(&b.account.name, &b.account.id, &b.user, &b.key))
+            (&a.account.name, &a.account.id, &a.user, &a.target).cmp(&(
+                &b.account.name,
+                &b.account.id,
+                &b.user,
+                &b.target,
+            ))
         });
         let recent = |k: &AccessKey| k.last_used.as_ref().is_some_and(|u| age_days(u.date, now) <= 7);
         let accounts = {
@@ -303,7 +308,7 @@ impl BulkRun {
                 Some(Outcome::Done { .. }) => continue,
             };
             lines.push((
-                format!("{word}: {} of {} in {}: {reason}", t.key, t.user, t.account.name),
+                format!("{word}: {} of {} in {}: {reason}", t.target, t.user, t.account.name),
                 true,
             ));
         }
@@ -513,7 +518,7 @@ impl BulkFlow {
                             format!(
                                 "{}: {} of {}: {}",
                                 o.word(),
-                                t.key,
+                                t.target,
                                 t.user,
                                 o.reason().unwrap_or_default()
                             ),

@@ -399,6 +399,73 @@ pub fn build(id: &RowId, store: &Store, policy: &Policy, now: Timestamp, theme: 
             }
             Some(d)
         }
+        RowId::Credential(a, name, c) => {
+            let e = store.entry(a)?;
+            let cred = store.credential(a, name, c)?;
+            let mine: Vec<&Finding> = e
+                .findings
+                .iter()
+                .filter(|f| &f.user == name && f.credential.as_ref() == Some(c))
+                .collect();
+            let mut d = Detail::new(format!("{} {}", c.kind.label(), c.id));
+            d.field("account", format!("{} ({})", e.account.name, e.account.id), theme);
+            d.field("user", name.clone(), theme);
+            d.field("status", cred.status.as_str(), theme);
+            d.field(
+                "created",
+                format!(
+                    "{} ({} days ago)",
+                    cred.created.format("%Y-%m-%d"),
+                    age_days(cred.created, now)
+                ),
+                theme,
+            );
+            if let Some(service) = &cred.service {
+                d.field("service", service.clone(), theme);
+            }
+            if c.kind != crate::model::CredentialKind::SshPublicKey {
+                d.field("expires", super::dialog::expiry_text(cred.expires, now), theme);
+            }
+            d.field("last used", super::views::no_last_use(c.kind), theme);
+            findings_section(&mut d, &mine, theme);
+            for f in &mine {
+                d.heading(format!("what to do ({})", f.rule.id()), theme);
+                d.lines.push(Line::raw(what_to_do(f.rule)));
+            }
+            Some(d)
+        }
+        RowId::Password(a, name) => {
+            let e = store.entry(a)?;
+            let u = store.user(a, name)?;
+            let mine: Vec<&Finding> = e
+                .findings
+                .iter()
+                .filter(|f| {
+                    &f.user == name
+                        && matches!(
+                            f.rule,
+                            crate::audit::Rule::ConsoleWithoutMfa | crate::audit::Rule::PasswordUnused
+                        )
+                })
+                .collect();
+            let mut d = Detail::new(format!("console password of {name}"));
+            d.field("account", format!("{} ({})", e.account.name, e.account.id), theme);
+            d.field("user", name.clone(), theme);
+            d.field("enabled", if u.password_enabled { "yes" } else { "no" }, theme);
+            d.field(
+                "last sign-in",
+                u.password_last_used
+                    .map(|t| format!("{} ({} days ago)", t.format("%Y-%m-%d"), age_days(t, now)))
+                    .unwrap_or_else(|| "never".into()),
+                theme,
+            );
+            findings_section(&mut d, &mine, theme);
+            for f in &mine {
+                d.heading(format!("what to do ({})", f.rule.id()), theme);
+                d.lines.push(Line::raw(what_to_do(f.rule)));
+            }
+            Some(d)
+        }
         RowId::Key(a, name, key) => {
             let e = store.entry(a)?;
             let k = store.key(a, name, key)?;

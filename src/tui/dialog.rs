@@ -7,8 +7,8 @@ use super::table::truncate;
 use super::theme::Theme;
 use super::views::ago;
 use crate::aws::remediate::NewKey;
-use crate::model::{AccessKey, AccessKeyId, Account, KeyAction, Timestamp, age_days};
-use crate::remediate::WriteRequest;
+use crate::model::{AccessKey, AccessKeyId, Account, Credential, KeyAction, Target, Timestamp, age_days};
+use crate::remediate::{Live, WriteRequest};
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -96,7 +96,94 @@ impl Confirm {
     /// before deleting an active key. The request carries the status and last use shown, so
     /// the write is refused if the key was used since.
     pub fn new(action: KeyAction, account: &Account, user: &str, key: &AccessKey, now: Timestamp) -> Self {
-        let request = WriteRequest::new(action, account, user, key);
+        Self::for_key(WriteRequest::new(action, account, user, key), key, now)
+    }
+
+    /// The confirmation of `request` built from its target as read `live`: an access key as
+    /// [`Confirm::new`]; an SSH key, certificate or service-specific credential with its kind,
+    /// id, status, age and expiry (deleting an active one asks for the id's last 4
+    /// characters); the console password with its last sign-in, saying that disabling console
+    /// access cannot be undone and asking for the user name. The request takes the live
+    /// status and last use, so the write is refused if they change again.
+    pub fn from_live(request: &WriteRequest, live: &Live, now: Timestamp) -> Self {
+        let mut request = request.clone();
+        request.status = live.status();
+        request.last_used = live.last_used();
+        match live {
+            Live::Key(k) => Self::new(request.action, &request.account, &request.user, k, now),
+            Live::Credential(c) => Self::for_credential(request, c, now),
+            Live::Password { last_used } => Self::for_password(request, *last_used, now),
+        }
+    }
+
+    fn with(request: WriteRequest, lines: Vec<String>, warnings: Vec<String>) -> Self {
+        Self {
+            must_type: request.must_type(),
+            request,
+            lines,
+            warnings,
+            confirm_focused: false,
+            typed: String::new(),
+            cancel_label: "Cancel",
+        }
+    }
+
+    fn for_credential(request: WriteRequest, c: &Credential, now: Timestamp) -> Self {
+        let mut lines = vec![
+            format!("account   {} ({})", request.account.name, request.account.id),
+            format!("user      {}", request.user),
+            format!(
+                "{:<9} {} ({}, {} days old)",
+                match c.kind {
+                    crate::model::CredentialKind::SshPublicKey => "SSH key",
+                    crate::model::CredentialKind::SigningCertificate => "cert",
+                    crate::model::CredentialKind::ServiceSpecific => "service",
+                },
+                c.id,
+                c.status.as_str(),
+                age_days(c.created, now)
+            ),
+        ];
+        if let Some(service) = &c.service {
+            lines.push(format!("for       {service}"));
+        }
+        if c.kind != crate::model::CredentialKind::SshPublicKey {
+            lines.push(format!("expires   {}", expiry_text(c.expires, now)));
+        }
+        lines.push(format!("last use  {}", super::views::no_last_use(c.kind)));
+        let mut warnings = Vec::new();
+        if request.action == KeyAction::Delete {
+            warnings.push("deleting cannot be undone".into());
+        }
+        Self::with(request, lines, warnings)
+    }
+
+    fn for_password(request: WriteRequest, last_used: Option<Timestamp>, now: Timestamp) -> Self {
+        let lines = vec![
+            format!("account   {} ({})", request.account.name, request.account.id),
+            format!("user      {}", request.user),
+            "password  console password (enabled)".to_owned(),
+            format!(
+                "last use  {}",
+                match last_used {
+                    Some(t) => format!("signed in {}", ago(t, now)),
+                    None => "never signed in".to_owned(),
+                }
+            ),
+        ];
+        let mut warnings = vec![
+            "this cannot be undone: the password is deleted, and a new password must be set to give console access back"
+                .to_owned(),
+        ];
+        if last_used.is_some_and(|t| age_days(t, now) <= 7) {
+            warnings.push("signed in within the last 7 days: someone may still use the console".into());
+        }
+        Self::with(request, lines, warnings)
+    }
+
+    fn for_key(request: WriteRequest, key: &AccessKey, now: Timestamp) -> Self {
+        let action = request.action;
+        let (account, user) = (&request.account, request.user.as_str());
         let recent = key.last_used.as_ref().is_some_and(|u| age_days(u.date, now) <= 7);
         let mut warnings = Vec::new();
         if recent && matches!(action, KeyAction::Deactivate | KeyAction::Delete) {
@@ -113,25 +200,18 @@ impl Confirm {
             KeyAction::Delete => warnings.push("deleting cannot be undone".into()),
             _ => {}
         }
-        Self {
-            must_type: request.must_type(),
-            request,
-            lines: vec![
-                format!("account   {} ({})", account.name, account.id),
-                format!("user      {user}"),
-                format!(
-                    "key       {} ({}, {} days old)",
-                    key.id,
-                    key.status.as_str(),
-                    age_days(key.created, now)
-                ),
-                format!("last use  {}", last_use_text(key, now)),
-            ],
-            warnings,
-            confirm_focused: false,
-            typed: String::new(),
-            cancel_label: "Cancel",
-        }
+        let lines = vec![
+            format!("account   {} ({})", account.name, account.id),
+            format!("user      {user}"),
+            format!(
+                "key       {} ({}, {} days old)",
+                key.id,
+                key.status.as_str(),
+                age_days(key.created, now)
+            ),
+            format!("last use  {}", last_use_text(key, now)),
+        ];
+        Self::with(request, lines, warnings)
     }
 
     fn typed_ok(&self) -> bool {
@@ -158,7 +238,8 @@ impl Confirm {
                 DialogOutcome::Stay
             }
             KeyCode::Char(c) if self.must_type.is_some() => {
-                if self.typed.len() < 4 {
+                let limit = self.must_type.as_ref().map_or(4, |m| m.chars().count().max(4));
+                if self.typed.chars().count() < limit {
                     self.typed.push(c);
                 }
                 DialogOutcome::Stay
@@ -208,6 +289,16 @@ impl ShowSecret {
             }
             _ => DialogOutcome::Stay,
         }
+    }
+}
+
+/// When a credential stops working: `in 12 days (2026-12-13)`, `expired 15 days ago
+/// (2026-11-16)`, `never`.
+pub fn expiry_text(expires: Option<Timestamp>, now: Timestamp) -> String {
+    match expires {
+        None => "never".into(),
+        Some(t) if t <= now => format!("expired {} ({})", ago(t, now), t.format("%Y-%m-%d")),
+        Some(t) => format!("in {} days ({})", (t - now).num_days(), t.format("%Y-%m-%d")),
     }
 }
 
@@ -266,12 +357,20 @@ pub fn confirm_lines<'a>(c: &Confirm, theme: &Theme) -> Vec<Line<'a>> {
         lines.push(Line::styled(format!("! {w}"), theme.error()));
     }
     if let Some(m) = &c.must_type {
-        lines.push(Line::from(format!(
-            "type the key's last 4 characters ({}) to confirm: {}{}",
-            "*".repeat(m.len()),
-            c.typed,
-            "_".repeat(4usize.saturating_sub(c.typed.len()))
-        )));
+        let blanks = "_".repeat(m.chars().count().saturating_sub(c.typed.chars().count()));
+        lines.push(Line::from(match &c.request.target {
+            Target::ConsolePassword => format!("type the user name ({m}) to confirm: {}{blanks}", c.typed),
+            Target::AccessKey(_) => format!(
+                "type the key's last 4 characters ({}) to confirm: {}{blanks}",
+                "*".repeat(m.len()),
+                c.typed
+            ),
+            Target::Credential(_) => format!(
+                "type the id's last 4 characters ({}) to confirm: {}{blanks}",
+                "*".repeat(m.len()),
+                c.typed
+            ),
+        }));
     }
     lines.push(Line::from(""));
     lines.push(Line::from(vec![

@@ -44,8 +44,9 @@ pub enum Action {
     Rescan,
     /// Quit.
     Quit,
-    /// A write on the selected access key (deactivate, activate, rotate, delete), or on
-    /// every marked access key when there are marks (not rotate).
+    /// A write on the selected credential (deactivate, activate, rotate, delete; disable
+    /// console access on a console password), or on every marked access key when there are
+    /// marks (not rotate, not disable console access).
     Key(KeyAction),
     /// Mark or unmark the selected row.
     ToggleMark,
@@ -66,7 +67,8 @@ pub enum Context {
     AccountRows,
     /// In views where Enter drills down.
     Drillable,
-    /// In views whose rows are access keys (user, `:keys`).
+    /// In views whose rows are credentials: access keys (user, `:keys`, `:credentials`) and
+    /// the other kinds (user, `:credentials`).
     KeyRows,
     /// In `:findings` and its grouped form: `=` changes the grouping.
     Groupable,
@@ -202,14 +204,14 @@ pub const KEYMAP: &[Binding] = &[
         &[k(Char('d'))],
         KeyRows,
         Action::Key(KeyAction::Deactivate),
-        "deactivate the access key",
+        "deactivate the access key or credential",
         true,
     ),
     b(
         &[k(Char('a'))],
         KeyRows,
         Action::Key(KeyAction::Activate),
-        "activate the access key",
+        "activate the access key or credential",
         true,
     ),
     b(
@@ -223,8 +225,15 @@ pub const KEYMAP: &[Binding] = &[
         &[k(Char('x'))],
         KeyRows,
         Action::Key(KeyAction::Delete),
-        "delete the access key",
+        "delete the access key or credential",
         true,
+    ),
+    b(
+        &[k(Char('P'))],
+        KeyRows,
+        Action::Key(KeyAction::DisableConsole),
+        "disable console access (delete the password)",
+        false,
     ),
     b(
         &[k(Char(' '))],

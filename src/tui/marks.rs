@@ -176,6 +176,8 @@ impl Marks {
             RowId::Finding(_, u, _, rule) => format!("finding {rule} of {u}"),
             RowId::Journal(id, _) => format!("journal line {id}"),
             RowId::Group(rule, _) => format!("group {}", rule.unwrap_or("of every rule")),
+            RowId::Credential(_, u, c) => format!("{} {} of {u}", c.kind.label(), c.id),
+            RowId::Password(_, u) => format!("console password of {u}"),
         };
         let more = if gone.len() > 1 {
             format!(" and {} more", gone.len() - 1)
@@ -196,6 +198,8 @@ fn kind_index(id: &RowId) -> usize {
         RowId::Finding(..) => 3,
         RowId::Journal(..) => 4,
         RowId::Group(..) => 5,
+        RowId::Credential(..) => 6,
+        RowId::Password(..) => 7,
     }
 }
 
@@ -210,7 +214,12 @@ fn key_order(id: &RowId) -> (&str, &str, &str) {
 fn exists(store: &Store, id: &RowId) -> bool {
     let account = match id {
         RowId::Journal(..) | RowId::Group(..) => return true,
-        RowId::Account(a) | RowId::User(a, _) | RowId::Key(a, _, _) | RowId::Finding(a, _, _, _) => a,
+        RowId::Account(a)
+        | RowId::User(a, _)
+        | RowId::Key(a, _, _)
+        | RowId::Finding(a, _, _, _)
+        | RowId::Credential(a, _, _)
+        | RowId::Password(a, _) => a,
     };
     let Some(entry) = store.entry(account) else {
         return false;
@@ -225,6 +234,11 @@ fn exists(store: &Store, id: &RowId) -> bool {
             .findings
             .iter()
             .any(|f| &f.user == u && &f.access_key_id == k && f.rule.id() == *rule),
+        RowId::Credential(_, u, c) => scan
+            .users
+            .iter()
+            .any(|x| &x.name == u && x.credentials.iter().any(|y| y.kind == c.kind && y.id == c.id)),
+        RowId::Password(_, u) => scan.users.iter().any(|x| &x.name == u && x.password_enabled),
         RowId::Account(_) | RowId::Journal(..) | RowId::Group(..) => true,
     }
 }

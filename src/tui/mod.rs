@@ -249,7 +249,7 @@ impl Backend {
                 Some(r) => {
                     let (r, tx) = (r.clone(), self.write_tx.clone());
                     self.tasks.spawn(async move {
-                        let result = r.live_key(&request.account, &request.user, &request.key).await;
+                        let result = r.live_target(&request).await;
                         let _ = tx.send(WriteEvent::KeyRead { request, result });
                     });
                 }

@@ -218,10 +218,9 @@ fn render_user(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     };
     let now = app.now;
     let findings: Vec<_> = entry.findings.iter().filter(|f| &f.user == name).collect();
-    let keys_h = u16::try_from(user.access_keys.len())
-        .unwrap_or(u16::MAX)
-        .saturating_add(3)
-        .max(4);
+    // One row per credential: the console password, access keys and the other kinds.
+    let rows = user.access_keys.len() + user.credentials.len() + usize::from(user.password_enabled);
+    let keys_h = u16::try_from(rows).unwrap_or(u16::MAX).saturating_add(3).max(4);
     let rotating = super::views::rotation_in_progress(user, &app.policy, now);
     let info_h = if rotating { 8 } else { 7 };
     let [info, keys, fnd] = Layout::vertical([
@@ -275,8 +274,8 @@ fn render_user(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         )
         .render(info, buf);
 
-    let keys_title = Line::from(Span::styled(" access keys ", theme.accent()));
-    app.view().table.render(keys, buf, keys_title, "no access keys", theme);
+    let keys_title = Line::from(Span::styled(" credentials ", theme.accent()));
+    app.view().table.render(keys, buf, keys_title, "no credentials", theme);
 
     let items: Vec<Line> = if findings.is_empty() {
         vec![Line::from("no findings")]

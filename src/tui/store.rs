@@ -63,6 +63,16 @@ impl AccountEntry {
     }
 }
 
+/// A live re-read of part of a user, after a write on it (see [`Store::update_user`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UserUpdate {
+    /// The user's credentials of one kind (SSH keys, certificates or service-specific
+    /// credentials), replacing those of that kind.
+    Credentials(crate::model::CredentialKind, Vec<crate::model::Credential>),
+    /// Whether the user has a console password (false after disabling console access).
+    PasswordEnabled(bool),
+}
+
 /// Everything the TUI shows, in account-name order. Made by [`Store::new`].
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -239,6 +249,46 @@ impl Store {
         true
     }
 
+    /// Applies a live re-read of a user's other credentials or console password (after a
+    /// write on one of them) and re-audits the account, so findings clear without a rescan.
+    /// Returns false when the user is unknown.
+    pub fn update_user(
+        &mut self,
+        account: &AccountId,
+        user: &str,
+        update: UserUpdate,
+        policy: &Policy,
+        now: Timestamp,
+    ) -> bool {
+        let mut counts = self.severity_counts;
+        let Some(e) = self.entry_mut(account) else { return false };
+        let Some(scan) = e.scan.as_mut() else { return false };
+        let Some(u) = scan.users.iter_mut().find(|u| u.name == user) else {
+            return false;
+        };
+        match update {
+            UserUpdate::Credentials(kind, list) => {
+                u.credentials.retain(|c| c.kind != kind);
+                u.credentials.extend(list);
+                // Kind order, each kind in AWS's order (the sort is stable).
+                u.credentials.sort_by_key(|c| c.kind);
+            }
+            UserUpdate::PasswordEnabled(enabled) => {
+                u.password_enabled = enabled;
+                if !enabled {
+                    u.password_last_used = None;
+                }
+            }
+        }
+        let findings = audit::audit_account(scan, policy, now);
+        count_into(&mut counts, &e.findings, false);
+        count_into(&mut counts, &findings, true);
+        e.findings = findings;
+        self.severity_counts = counts;
+        self.generation += 1;
+        true
+    }
+
     /// Replaces a user's access keys with a live re-read (after a write) and re-audits the
     /// account, so findings clear without a rescan. Returns false when the user is unknown.
     pub fn replace_user_keys(
@@ -263,6 +313,29 @@ impl Store {
         self.severity_counts = counts;
         self.generation += 1;
         true
+    }
+
+    /// The user `user` of `account`, as last scanned.
+    pub fn user(&self, account: &AccountId, user: &str) -> Option<&crate::model::User> {
+        self.entry(account)?
+            .scan
+            .as_ref()?
+            .users
+            .iter()
+            .find(|u| u.name == user)
+    }
+
+    /// The credential `credential` of `user` in `account`, as last scanned.
+    pub fn credential(
+        &self,
+        account: &AccountId,
+        user: &str,
+        credential: &crate::model::CredentialRef,
+    ) -> Option<&crate::model::Credential> {
+        self.user(account, user)?
+            .credentials
+            .iter()
+            .find(|c| c.kind == credential.kind && c.id == credential.id)
     }
 
     /// The access key `key` of `user` in `account`, as last scanned.

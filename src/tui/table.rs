@@ -135,6 +135,23 @@ pub enum RowId {
     Journal(String, bool),
     /// A group of findings: its rule and account (`None`: all of them).
     Group(Option<&'static str>, Option<AccountId>),
+    /// An SSH public key, signing certificate or service-specific credential of a user.
+    Credential(AccountId, String, crate::model::CredentialRef),
+    /// The console password of a user.
+    Password(AccountId, String),
+}
+
+impl RowId {
+    /// The row of a write's target: [`RowId::Key`], [`RowId::Credential`] or
+    /// [`RowId::Password`] of `user` in `account`.
+    pub fn of_target(account: &AccountId, user: &str, target: &crate::model::Target) -> Self {
+        use crate::model::Target;
+        match target {
+            Target::AccessKey(k) => Self::Key(account.clone(), user.to_owned(), k.clone()),
+            Target::Credential(c) => Self::Credential(account.clone(), user.to_owned(), c.clone()),
+            Target::ConsolePassword => Self::Password(account.clone(), user.to_owned()),
+        }
+    }
 }
 
 /// How a cell sorts: numbers as numbers, text by the cell's lowercased text; `None` sorts

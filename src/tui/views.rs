@@ -9,8 +9,10 @@
 use super::keymap::Context;
 use super::store::{AccountEntry, Store};
 use super::table::{Badge, Column, Order, Row, RowId, SortKey, col, ident, num, text};
-use crate::audit::{Finding, Policy, ROOT_USER, Severity};
-use crate::model::{AccessKey, AccountId, MfaKind, RootUser, ScanStatus, Timestamp, User, age_days};
+use crate::audit::{Finding, Policy, ROOT_USER, Rule, Severity};
+use crate::model::{
+    AccessKey, AccountId, Credential, CredentialKind, MfaKind, RootUser, ScanStatus, Timestamp, User, age_days,
+};
 use chrono::Datelike;
 use std::collections::HashMap;
 
@@ -35,6 +37,9 @@ pub enum ViewKind {
     FindingsIn(Option<&'static str>, Option<AccountId>),
     /// Findings new and resolved since the previous recorded scan.
     Changes,
+    /// Every credential of every kind (access keys, console passwords, SSH public keys,
+    /// signing certificates, service-specific credentials) of the organization.
+    Credentials,
 }
 
 /// One view: everything the rest of the TUI needs to know about it. The `:` line's
@@ -163,6 +168,16 @@ pub const VIEWS: &[ViewSpec] = &[
         shows_progress: false,
     },
     ViewSpec {
+        name: "credentials",
+        help: "every credential of every kind",
+        opens: Some(ViewKind::Credentials),
+        columns: CREDENTIAL_COLUMNS,
+        scoped_by: &[],
+        sort: ("AGE", Order::Desc),
+        contexts: &[AccountRows, KeyRows, Drillable],
+        shows_progress: false,
+    },
+    ViewSpec {
         name: "account-users",
         help: "one account's users (Enter on an account)",
         opens: None,
@@ -174,11 +189,11 @@ pub const VIEWS: &[ViewSpec] = &[
     },
     ViewSpec {
         name: "user",
-        help: "one user: details, access keys, findings (Enter on a user)",
+        help: "one user: every credential of every kind, findings (Enter on a user)",
         opens: None,
-        columns: KEY_COLUMNS,
+        columns: CREDENTIAL_COLUMNS,
         scoped_by: &["ACCOUNT", "USER"],
-        sort: ("AGE", Order::Desc),
+        sort: ("KIND", Order::Asc),
         contexts: &[AccountRows, KeyRows, Drillable],
         shows_progress: false,
     },
@@ -222,6 +237,7 @@ impl ViewKind {
             Self::FindingGroups(_) => "finding-groups",
             Self::FindingsIn(..) => "finding-group",
             Self::Changes => "changes",
+            Self::Credentials => "credentials",
         })
     }
 
@@ -271,7 +287,33 @@ impl ViewKind {
                     }))
                     .collect()
             }
-            Self::User(..) | Self::Keys => {
+            Self::User(..) | Self::Credentials => {
+                let account = match self {
+                    Self::User(account, _) => Some(account),
+                    _ => None,
+                };
+                let name = match self {
+                    Self::User(_, name) => Some(name),
+                    _ => None,
+                };
+                let mut rows = Vec::new();
+                for e in store
+                    .accounts
+                    .iter()
+                    .filter(|e| account.is_none_or(|a| &e.account.id == a))
+                {
+                    let Some(scan) = &e.scan else { continue };
+                    let mut sorted: Vec<&Finding> = e.findings.iter().collect();
+                    sorted.sort_by(|a, b| a.user.cmp(&b.user));
+                    for u in scan.users.iter().filter(|u| name.is_none_or(|n| &u.name == n)) {
+                        let start = sorted.partition_point(|f| f.user < u.name);
+                        let len = sorted[start..].partition_point(|f| f.user == u.name);
+                        credential_rows(e, u, &sorted[start..start + len], now, &mut rows);
+                    }
+                }
+                rows
+            }
+            Self::Keys => {
                 let (account, name) = match self {
                     Self::User(account, name) => (Some(account), Some(name)),
                     _ => (None, None),
@@ -342,6 +384,7 @@ impl ViewKind {
             Self::Users(Some(id)) => format!("users · {} ({id})", name(id)),
             Self::User(id, user) => format!("user {user} · {}", name(id)),
             Self::Keys => "access keys (all accounts)".into(),
+            Self::Credentials => "credentials of every kind (all accounts)".into(),
             Self::Findings => "findings (all accounts)".into(),
             Self::Journal => "journal of write actions".into(),
             Self::FindingGroups(by) => format!("findings (all accounts) grouped {}", by.words()),
@@ -400,13 +443,161 @@ const KEY_COLUMNS: &[Column] = &[
     text("FINDINGS", 8, 2).badge(Badge::Row),
 ];
 
+const CREDENTIAL_COLUMNS: &[Column] = &[
+    ident("ACCOUNT", 8, 2),
+    ident("USER", 8, 1),
+    col("KIND", 8, 15, 0),
+    ident("ID", 20, 0),
+    col("STATUS", 6, 8, 1),
+    num("AGE", 5, 0),
+    col("LAST USE / EXPIRY", 10, 20, 1),
+    text("FINDINGS", 8, 2).badge(Badge::Row),
+];
+
+/// The rules about a user's console password (it carries no credential id).
+const PASSWORD_RULES: [Rule; 2] = [Rule::ConsoleWithoutMfa, Rule::PasswordUnused];
+
+/// What a person calls a credential's kind in the KIND column, with its sort rank (password,
+/// access keys, SSH keys, certificates, service-specific credentials).
+fn kind_cell(c: &Credential) -> (&'static str, i64) {
+    match (c.kind, c.service.as_deref()) {
+        (CredentialKind::SshPublicKey, _) => ("SSH key", 2),
+        (CredentialKind::SigningCertificate, _) => ("signing cert", 3),
+        (CredentialKind::ServiceSpecific, Some("bedrock.amazonaws.com")) => ("Bedrock API key", 4),
+        (CredentialKind::ServiceSpecific, Some("codecommit.amazonaws.com")) => ("CodeCommit cred", 4),
+        (CredentialKind::ServiceSpecific, Some("cassandra.amazonaws.com")) => ("Keyspaces cred", 4),
+        (CredentialKind::ServiceSpecific, _) => ("service cred", 4),
+    }
+}
+
+/// Why a credential has no last use: AWS records none for SSH keys, signing certificates and
+/// service-specific credentials.
+pub fn no_last_use(kind: CredentialKind) -> &'static str {
+    match kind {
+        CredentialKind::SshPublicKey => "none recorded (AWS keeps no last use for SSH keys)",
+        CredentialKind::SigningCertificate => "none recorded (AWS keeps no last use for signing certificates)",
+        CredentialKind::ServiceSpecific => "none recorded (AWS keeps no last use for service-specific credentials)",
+    }
+}
+
+/// The rule ids of `fs` joined with spaces (`-` when none), the worst severity and the
+/// "worst first" score.
+fn rules_cell(fs: &[&Finding]) -> ((String, SortKey), Option<Severity>) {
+    let worst = fs.iter().map(|f| f.severity).max();
+    let text = if fs.is_empty() {
+        "-".to_owned()
+    } else {
+        fs.iter().map(|f| f.rule.id()).collect::<Vec<_>>().join(" ")
+    };
+    ((text, SortKey::Num(risk(fs))), worst)
+}
+
+/// A user's rows of the credentials table: the console password (when enabled), each access
+/// key, each SSH key, signing certificate and service-specific credential. `mine`: the
+/// user's findings.
+fn credential_rows(e: &AccountEntry, u: &User, mine: &[&Finding], now: Timestamp, rows: &mut Vec<Row>) {
+    let (account, id) = (&e.account.name, &e.account.id);
+    let lead = || vec![(account.clone(), SortKey::Text), (u.name.clone(), SortKey::Text)];
+    let age = |t: Timestamp| {
+        let d = age_days(t, now);
+        (format!("{d}d"), SortKey::Num(d))
+    };
+    if u.password_enabled {
+        let fs: Vec<&Finding> = mine
+            .iter()
+            .copied()
+            .filter(|f| PASSWORD_RULES.contains(&f.rule))
+            .collect();
+        let (findings, worst) = rules_cell(&fs);
+        let mut cols = lead();
+        cols.extend([
+            ("password".to_owned(), SortKey::Num(0)),
+            ("console".to_owned(), SortKey::Text),
+            ("enabled".to_owned(), SortKey::Text),
+            ("-".to_owned(), SortKey::None),
+            match u.password_last_used {
+                Some(t) => (format!("used {}", ago(t, now)), SortKey::Num(age_days(t, now))),
+                None => ("never used".to_owned(), SortKey::Num(i64::MAX)),
+            },
+            findings,
+        ]);
+        rows.push(Row::new(
+            RowId::Password(id.clone(), u.name.clone()),
+            cols,
+            worst,
+            false,
+        ));
+    }
+    for k in &u.access_keys {
+        let fs: Vec<&Finding> = mine
+            .iter()
+            .copied()
+            .filter(|f| f.access_key_id.as_ref() == Some(&k.id))
+            .collect();
+        let (findings, worst) = rules_cell(&fs);
+        let mut cols = lead();
+        cols.extend([
+            ("access key".to_owned(), SortKey::Num(1)),
+            (k.id.to_string(), SortKey::Text),
+            (k.status.as_str().to_owned(), SortKey::Text),
+            age(k.created),
+            match &k.last_used {
+                Some(l) => (
+                    format!("used {}", ago(l.date, now)),
+                    SortKey::Num(age_days(l.date, now)),
+                ),
+                None => ("never used".to_owned(), SortKey::Num(i64::MAX)),
+            },
+            findings,
+        ]);
+        rows.push(Row::new(
+            RowId::Key(id.clone(), u.name.clone(), k.id.clone()),
+            cols,
+            worst,
+            !k.is_active(),
+        ));
+    }
+    for c in &u.credentials {
+        let fs: Vec<&Finding> = mine
+            .iter()
+            .copied()
+            .filter(|f| f.credential.as_ref().is_some_and(|r| r.kind == c.kind && r.id == c.id))
+            .collect();
+        let (findings, worst) = rules_cell(&fs);
+        let (kind, rank) = kind_cell(c);
+        let mut cols = lead();
+        cols.extend([
+            (kind.to_owned(), SortKey::Num(rank)),
+            (c.id.clone(), SortKey::Text),
+            (c.status.as_str().to_owned(), SortKey::Text),
+            age(c.created),
+            match (c.kind, c.expires) {
+                (CredentialKind::SshPublicKey, _) => ("no last use".to_owned(), SortKey::None),
+                (_, None) => ("never expires".to_owned(), SortKey::None),
+                (_, Some(t)) if t <= now => (format!("expired {}", ago(t, now)), SortKey::Num(-age_days(t, now))),
+                (_, Some(t)) => (
+                    format!("expires in {}d", (t - now).num_days()),
+                    SortKey::Num((t - now).num_days()),
+                ),
+            },
+            findings,
+        ]);
+        rows.push(Row::new(
+            RowId::Credential(id.clone(), u.name.clone(), c.reference()),
+            cols,
+            worst,
+            !c.is_active(),
+        ));
+    }
+}
+
 const JOURNAL_COLUMNS: &[Column] = &[
     col("TIME (UTC)", 19, 19, 0),
     col("ACTION", 10, 10, 0),
     col("RESULT", 11, 11, 0).badge(Badge::Row),
     ident("ACCOUNT", 12, 1),
     ident("USER", 8, 0),
-    ident("ACCESS KEY", 20, 1),
+    ident("CREDENTIAL", 20, 1),
     ident("REQUEST ID", 10, 3),
     text("ERROR", 8, 2),
 ];
@@ -861,7 +1052,15 @@ fn journal_row(j: &crate::journal::Entry) -> Row {
         (result.into(), SortKey::Text),
         (j.account_id.to_string(), SortKey::Text),
         (j.user.clone(), SortKey::Text),
-        (opt(j.access_key_id.as_ref().map(|k| k.as_str())), SortKey::Text),
+        (
+            match (&j.access_key_id, &j.credential, j.action) {
+                (Some(k), _, _) => k.to_string(),
+                (None, Some(c), _) => c.id.clone(),
+                (None, None, crate::model::KeyAction::DisableConsole) => "console password".into(),
+                (None, None, _) => "-".into(),
+            },
+            SortKey::Text,
+        ),
         (opt(j.request_id.as_deref()), SortKey::Text),
         (
             match (&j.error_code, &j.message) {
@@ -905,6 +1104,7 @@ mod tests {
             ViewKind::FindingGroups(super::super::groups::GroupBy::Rule),
             ViewKind::FindingsIn(Some("key-not-rotated"), None),
             ViewKind::Changes,
+            ViewKind::Credentials,
         ]
     }
 
@@ -1059,7 +1259,8 @@ mod tests {
                 "journal",
                 "finding-groups",
                 "finding-group",
-                "changes"
+                "changes",
+                "credentials"
             ]
         );
         for (name, _, kind) in commands() {
@@ -1126,17 +1327,18 @@ mod tests {
                 "CRIT",
                 "FINDINGS",
                 "FINDINGS",
-                "AGE",
+                "KIND",
                 "AGE",
                 "SEV",
                 "TIME (UTC)",
                 "COUNT",
                 "SEV",
-                "SEV"
+                "SEV",
+                "AGE"
             ]
         );
-        // Same indices as before the registry (no behaviour change).
+        // The user view sorts by KIND (every kind of credential together), the others as before.
         let idx: Vec<usize> = every_kind().iter().map(|k| k.default_sort().0).collect();
-        assert_eq!(idx, [9, 8, 7, 2, 4, 0, 0, 2, 0, 1]);
+        assert_eq!(idx, [9, 8, 7, 0, 4, 0, 0, 2, 0, 1, 5]);
     }
 }

@@ -5,9 +5,10 @@
 //! to it while it is open, applies its [`Reaction`] (effects for the loop, a footer message,
 //! the user's keys as re-read) and draws it on top.
 //!
-//! Every confirmation is built from the key as read live (status and last use, through
-//! [`crate::remediate::Remediator::live_key`]): `Reading` → `Confirm` → `Writing`. A key that
-//! vanished or changed status since the scan ends in a `Message` saying so.
+//! Every confirmation is built from the target as read live (an access key's status and last
+//! use, another credential's status, the console password's last sign-in, through
+//! [`crate::remediate::Remediator::live_target`]): `Reading` → `Confirm` → `Writing`. A target
+//! that vanished or changed status since the scan ends in a `Message` saying so.
 //!
 //! A rotation: `Reading` → `Confirm` → `Writing` (create) → `Verifying` → `ShowSecret` →
 //! `Reading` → `DeactivateOld` → `Writing` (deactivate). `Verifying` signs
@@ -22,10 +23,11 @@
 use super::app::{Effect, Flash};
 use super::dialog::{self, Confirm, DialogOutcome, ShowSecret};
 use super::store::Store;
+use super::store::UserUpdate;
 use super::theme::Theme;
 use crate::aws::remediate::NewKey;
-use crate::model::{AccessKey, AccessKeyId, AccountId, KeyAction, Timestamp};
-use crate::remediate::{Done, RemediateError, WriteRequest, last_use_utc};
+use crate::model::{AccessKey, AccessKeyId, AccountId, KeyAction, Target, Timestamp};
+use crate::remediate::{Done, Live, RemediateError, WriteRequest, last_use_utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -121,6 +123,9 @@ pub struct Reaction {
     pub flash: Option<Flash>,
     /// A user's keys as re-read after a write: `(account, user, keys)`, to replace in the store.
     pub keys: Option<(AccountId, String, Vec<AccessKey>)>,
+    /// A user's other credentials or console password as re-read after a write on one of
+    /// them: `(account, user, update)`, to apply to the store.
+    pub user_update: Option<(AccountId, String, UserUpdate)>,
 }
 
 /// What moves the flow on.
@@ -128,8 +133,8 @@ pub struct Reaction {
 pub enum Input {
     /// A dialog's answer to a key.
     Dialog(DialogOutcome),
-    /// The key of a [`Step::Reading`] as read live (or why it could not be).
-    Read(WriteRequest, Result<AccessKey, RemediateError>),
+    /// The target of a [`Step::Reading`] as read live (or why it could not be).
+    Read(WriteRequest, Result<Live, RemediateError>),
     /// Ctrl-C: closes a confirmation or a message (never a write in flight, nor the secret).
     Cancel,
     /// Deactivate, activate or delete finished.
@@ -165,14 +170,39 @@ fn message(title: impl Into<String>, text: impl Into<String>, error: bool) -> St
     }
 }
 
+/// What a write acts on, for a sentence: `AKIA…`, `SSH public key APKA…`, `the console
+/// password`.
+fn subject(request: &WriteRequest) -> String {
+    match &request.target {
+        Target::AccessKey(k) => k.to_string(),
+        Target::Credential(c) => format!("{} {}", c.kind.label(), c.id),
+        Target::ConsolePassword => "the console password".into(),
+    }
+}
+
 fn writing(request: WriteRequest, then_rotate: Option<AccessKeyId>) -> (Step, Reaction) {
-    let text = format!(
-        "{} {} of {} in {}… (checking the key live first)",
-        request.action.ing(),
-        request.key,
-        request.user,
-        request.account.name
-    );
+    let text = match &request.target {
+        Target::ConsolePassword => format!(
+            "{} {} in {}… (checking the password live first)",
+            request.action.ing(),
+            request.user,
+            request.account.name
+        ),
+        Target::AccessKey(_) => format!(
+            "{} {} of {} in {}… (checking the key live first)",
+            request.action.ing(),
+            subject(&request),
+            request.user,
+            request.account.name
+        ),
+        Target::Credential(_) => format!(
+            "{} {} of {} in {}… (checking it live first)",
+            request.action.ing(),
+            subject(&request),
+            request.user,
+            request.account.name
+        ),
+    };
     let effect = Some(Effect::Write(request.clone()));
     (
         Step::Writing {
@@ -188,10 +218,24 @@ fn writing(request: WriteRequest, then_rotate: Option<AccessKeyId>) -> (Step, Re
 }
 
 fn reading(request: WriteRequest, purpose: Purpose) -> (Step, Reaction) {
-    let text = format!(
-        "reading access key {} of {} in {} live (status and last use)…",
-        request.key, request.user, request.account.name
-    );
+    let text = match &request.target {
+        Target::AccessKey(_) => format!(
+            "reading access key {} of {} in {} live (status and last use)…",
+            subject(&request),
+            request.user,
+            request.account.name
+        ),
+        Target::Credential(_) => format!(
+            "reading {} of {} in {} live (status)…",
+            subject(&request),
+            request.user,
+            request.account.name
+        ),
+        Target::ConsolePassword => format!(
+            "reading the console password of {} in {} live (last sign-in)…",
+            request.user, request.account.name
+        ),
+    };
     let effect = Some(Effect::ReadKey(request.clone()));
     (
         Step::Reading { request, purpose, text },
@@ -203,23 +247,24 @@ fn reading(request: WriteRequest, purpose: Purpose) -> (Step, Reaction) {
 }
 
 /// The confirmation that follows a live read: built from `live` (its last use marked "read
-/// live"), or a message when the key changed status since the operator saw it.
-fn confirm_live(request: &WriteRequest, purpose: Purpose, live: &AccessKey, now: Timestamp) -> Step {
+/// live"), or a message when the target changed status since the operator saw it.
+fn confirm_live(request: &WriteRequest, purpose: Purpose, live: &Live, now: Timestamp) -> Step {
     let label = request.action.label();
-    if live.status != request.status {
+    if live.status() != request.status {
         return message(
             label,
             format!(
-                "access key {} of {} is now {} (it was {} when scanned); nothing was changed — rescan the account",
-                request.key,
+                "{} {} of {} is now {} (it was {} when scanned); nothing was changed — rescan the account",
+                request.target.kind_label(),
+                request.target,
                 request.user,
-                live.status.as_str(),
+                live.status().as_str(),
                 request.status.as_str()
             ),
             true,
         );
     }
-    let mut confirm = Confirm::new(request.action, &request.account, &request.user, live, now);
+    let mut confirm = Confirm::from_live(request, live, now);
     if let Some(l) = confirm.lines.last_mut() {
         l.push_str(" (read live)");
     }
@@ -319,7 +364,11 @@ impl WriteFlow {
                 Err(e @ RemediateError::Changed(_)) => (message(request.action.label(), e.to_string(), true), none()),
                 Err(e) => (
                     message(
-                        format!("{}: cannot read the key live", request.action.label()),
+                        format!(
+                            "{}: cannot read the {} live",
+                            request.action.label(),
+                            request.target.kind_label()
+                        ),
                         format!("{e}; nothing was changed"),
                         true,
                     ),
@@ -344,7 +393,7 @@ impl WriteFlow {
                     flash: Some(Flash {
                         text: format!(
                             "later: {} stays active; deactivate it once every application uses the new key",
-                            c.request.key
+                            c.request.target
                         ),
                         error: false,
                     }),
@@ -358,7 +407,7 @@ impl WriteFlow {
                         text: format!(
                             "cancelled: did not {} {}; nothing was changed",
                             request.action.verb(),
-                            request.key
+                            subject(&request)
                         ),
                         error: false,
                     }),
@@ -375,7 +424,7 @@ impl WriteFlow {
                         text: format!(
                             "cancelled: did not {} {}; nothing was changed",
                             c.request.action.verb(),
-                            c.request.key
+                            subject(&c.request)
                         ),
                         error: false,
                     }),
@@ -395,27 +444,42 @@ impl WriteFlow {
                     .as_deref()
                     .map(|r| format!(" (request id {r})"))
                     .unwrap_or_default();
-                let reread = if done.keys.is_some() {
+                let reread = if done.keys.is_some() || done.credentials.is_some() || done.password_enabled.is_some() {
                     ""
                 } else {
-                    "; re-reading the keys failed: rescan with R"
+                    "; re-reading failed: rescan with R"
                 };
-                let flash = Some(Flash {
-                    text: format!(
-                        "{} {} of {} in {}{rid}{reread}",
+                let text = match &request.target {
+                    Target::ConsolePassword => format!(
+                        "{} {} in {}: its console password is deleted{rid}{reread}",
                         request.action.ed(),
-                        request.key,
                         request.user,
                         request.account.name
                     ),
-                    error: false,
-                });
+                    _ => format!(
+                        "{} {} of {} in {}{rid}{reread}",
+                        request.action.ed(),
+                        subject(&request),
+                        request.user,
+                        request.account.name
+                    ),
+                };
+                let flash = Some(Flash { text, error: false });
+                let user_update = match (&request.target, done.credentials, done.password_enabled) {
+                    (Target::Credential(c), Some(list), _) => Some(UserUpdate::Credentials(c.kind, list)),
+                    (Target::ConsolePassword, _, Some(enabled)) => Some(UserUpdate::PasswordEnabled(enabled)),
+                    _ => None,
+                }
+                .map(|u| (request.account.id.clone(), request.user.clone(), u));
                 let keys = keys_of(&request, done.keys);
                 let (next, mut reaction) = match then_rotate {
                     Some(key) => {
                         let mut next = match store.key(&request.account.id, &request.user, &key) {
                             Some(k) => WriteRequest::new(KeyAction::Rotate, &request.account, &request.user, k),
-                            None => WriteRequest { key, ..request.clone() },
+                            None => WriteRequest {
+                                target: Target::AccessKey(key),
+                                ..request.clone()
+                            },
                         };
                         next.action = KeyAction::Rotate;
                         writing(next, None)
@@ -424,6 +488,7 @@ impl WriteFlow {
                 };
                 reaction.flash = flash;
                 reaction.keys = keys;
+                reaction.user_update = user_update;
                 (next, reaction)
             }
             (step, Input::Applied(request, Err(RemediateError::UsedSince { live, seen }))) => {
@@ -431,7 +496,7 @@ impl WriteFlow {
                     Step::Writing { then_rotate, .. } => then_rotate,
                     _ => None,
                 };
-                let mut confirm = Confirm::new(request.action, &request.account, &request.user, &live, now);
+                let mut confirm = Confirm::from_live(&request, &Live::Key(live.clone()), now);
                 if let Some(l) = confirm.lines.last_mut() {
                     l.push_str(" (read live)");
                 }
@@ -503,7 +568,7 @@ impl WriteFlow {
                         error: false,
                     },
                     Err(why) => Flash {
-                        text: format!("{why}; the old key {} stays active", request.key),
+                        text: format!("{why}; the old key {} stays active", request.target),
                         error: true,
                     },
                 });
@@ -512,7 +577,7 @@ impl WriteFlow {
                     key,
                     request.account.clone(),
                     request.user.clone(),
-                    Some(request.key.clone()),
+                    request.key().cloned(),
                 );
                 (Step::ShowSecret(d), Reaction { flash, ..none() })
             }
@@ -525,12 +590,12 @@ impl WriteFlow {
                         inactive: Some(old),
                     }),
                 ),
-            ) => match store.key(&request.account.id, &user, &old) {
-                Some(k) => reading(
+            ) => match (store.key(&request.account.id, &user, &old), request.key()) {
+                (Some(k), Some(rotate)) => reading(
                     WriteRequest::new(KeyAction::Delete, &request.account, &user, k),
-                    Purpose::DeleteInactiveFirst(request.key),
+                    Purpose::DeleteInactiveFirst(rotate.clone()),
                 ),
-                None => (
+                _ => (
                     message("Rotate", format!("{user} already has two keys; rescan with R"), true),
                     none(),
                 ),
@@ -633,7 +698,10 @@ impl WriteFlow {
             | Step::Reconfirm { confirm: c, .. }
             | Step::DeleteInactiveFirst { confirm: c, .. }
             | Step::DeactivateOld(c) => (
-                format!(" {} access key? ", c.request.action.label()),
+                match &c.request.target {
+                    Target::ConsolePassword => format!(" {} of {}? ", c.request.action.label(), c.request.user),
+                    t => format!(" {} {}? ", c.request.action.label(), t.kind_label()),
+                },
                 dialog::confirm_lines(c, theme),
             ),
             Step::Writing { text, .. } => (" working ".into(), vec![Line::from(text.clone())]),
