@@ -142,6 +142,19 @@ pub fn what_to_do(rule: Rule) -> String {
         Rule::ServiceCredentialExpired => {
             "delete the expired credential (aws iam delete-service-specific-credential)".into()
         }
+        Rule::RoleUnused => "confirm with its owner that the role is no longer needed, then remove its \
+            policies, instance profiles and the role (keytriage does not delete roles)"
+            .into(),
+        Rule::RoleTrustsAnyone => "restrict the trust policy to the principals that need the role, or add a \
+            condition (aws:PrincipalOrgID, sts:ExternalId); aws iam update-assume-role-policy"
+            .into(),
+        Rule::RoleTrustsOutsideOrg => "confirm each outside account is meant to assume the role; for a third \
+            party add an sts:ExternalId condition, else remove the account from the trust policy \
+            (aws iam update-assume-role-policy)"
+            .into(),
+        Rule::RoleTrustsThirdParty => {
+            "confirm the third party still needs the role; remove it from the trust policy when not".into()
+        }
     }
 }
 
