@@ -88,8 +88,9 @@ async fn roles_read_back_as_the_scenario_and_are_judged() {
     assert!(prod.scan.warnings.is_empty(), "{:?}", prod.scan.warnings);
 
     // (name, path, age in days, last used (days ago, region)) of each role, sorted by name.
+    type Shape = (String, String, i64, Option<(i64, Option<String>)>);
     let now = Utc::now();
-    let got: Vec<(String, String, i64, Option<(i64, Option<String>)>)> = roles(prod)
+    let got: Vec<Shape> = roles(prod)
         .iter()
         .map(|r| {
             (

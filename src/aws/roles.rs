@@ -260,8 +260,10 @@ mod tests {
         AccountId::parse("333333333333").unwrap()
     }
 
-    /// (kind, principal, account, in organization, external id, conditions) of each principal.
-    fn brief(doc: &str) -> Vec<(PrincipalKind, String, Option<String>, Option<bool>, bool, Vec<String>)> {
+    /// (kind, principal, account, in organization, external id, conditions) of a principal.
+    type Brief = (PrincipalKind, String, Option<String>, Option<bool>, bool, Vec<String>);
+
+    fn brief(doc: &str) -> Vec<Brief> {
         judge(trusted_principals(doc).unwrap(), &own(), &members())
             .into_iter()
             .map(|p| {

@@ -723,8 +723,15 @@ impl App {
                 self.push(ViewKind::User(a.clone(), u.clone()));
                 self.view_mut().table.select_id(&RowId::Key(a, u, k));
             }
-            RowId::Journal(..) => self.show_details(),
+            RowId::Journal(..) | RowId::Role(..) => self.show_details(),
             RowId::Group(rule, account) => self.push(ViewKind::FindingsIn(rule, account)),
+            // A role's finding opens `:roles` on the role (roles have no user view).
+            RowId::Finding(a, role, _, rule)
+                if crate::audit::Rule::from_id(rule).is_some_and(|r| r.is_about_role()) =>
+            {
+                self.push(ViewKind::Roles);
+                self.view_mut().table.select_id(&RowId::Role(a, role));
+            }
             RowId::Finding(a, u, k, _) => {
                 self.push(ViewKind::User(a.clone(), u.clone()));
                 if let Some(k) = k {
@@ -785,7 +792,13 @@ impl App {
             return Some(self.retry_discovery());
         }
         let id = match self.view().table.selected_row().map(|r| &r.id) {
-            Some(RowId::Account(a) | RowId::User(a, _) | RowId::Key(a, _, _) | RowId::Finding(a, _, _, _)) => a.clone(),
+            Some(
+                RowId::Account(a)
+                | RowId::User(a, _)
+                | RowId::Key(a, _, _)
+                | RowId::Finding(a, _, _, _)
+                | RowId::Role(a, _),
+            ) => a.clone(),
             Some(RowId::Group(_, Some(a))) => a.clone(),
             Some(RowId::Journal(..) | RowId::Group(_, None)) | None => match &self.view().kind {
                 ViewKind::Users(Some(a)) | ViewKind::User(a, _) => a.clone(),

@@ -176,6 +176,7 @@ impl Marks {
             RowId::Finding(_, u, _, rule) => format!("finding {rule} of {u}"),
             RowId::Journal(id, _) => format!("journal line {id}"),
             RowId::Group(rule, _) => format!("group {}", rule.unwrap_or("of every rule")),
+            RowId::Role(_, r) => format!("role {r}"),
         };
         let more = if gone.len() > 1 {
             format!(" and {} more", gone.len() - 1)
@@ -196,6 +197,7 @@ fn kind_index(id: &RowId) -> usize {
         RowId::Finding(..) => 3,
         RowId::Journal(..) => 4,
         RowId::Group(..) => 5,
+        RowId::Role(..) => 6,
     }
 }
 
@@ -210,7 +212,11 @@ fn key_order(id: &RowId) -> (&str, &str, &str) {
 fn exists(store: &Store, id: &RowId) -> bool {
     let account = match id {
         RowId::Journal(..) | RowId::Group(..) => return true,
-        RowId::Account(a) | RowId::User(a, _) | RowId::Key(a, _, _) | RowId::Finding(a, _, _, _) => a,
+        RowId::Account(a)
+        | RowId::User(a, _)
+        | RowId::Key(a, _, _)
+        | RowId::Finding(a, _, _, _)
+        | RowId::Role(a, _) => a,
     };
     let Some(entry) = store.entry(account) else {
         return false;
@@ -225,6 +231,7 @@ fn exists(store: &Store, id: &RowId) -> bool {
             .findings
             .iter()
             .any(|f| &f.user == u && &f.access_key_id == k && f.rule.id() == *rule),
+        RowId::Role(_, r) => scan.roles.iter().flatten().any(|x| &x.name == r),
         RowId::Account(_) | RowId::Journal(..) | RowId::Group(..) => true,
     }
 }

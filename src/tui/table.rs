@@ -135,6 +135,8 @@ pub enum RowId {
     Journal(String, bool),
     /// A group of findings: its rule and account (`None`: all of them).
     Group(Option<&'static str>, Option<AccountId>),
+    /// An IAM role of an account, by name.
+    Role(AccountId, String),
 }
 
 /// How a cell sorts: numbers as numbers, text by the cell's lowercased text; `None` sorts

@@ -35,6 +35,8 @@ pub enum ViewKind {
     FindingsIn(Option<&'static str>, Option<AccountId>),
     /// Findings new and resolved since the previous recorded scan.
     Changes,
+    /// Every IAM role of the organization.
+    Roles,
 }
 
 /// One view: everything the rest of the TUI needs to know about it. The `:` line's
@@ -163,6 +165,16 @@ pub const VIEWS: &[ViewSpec] = &[
         shows_progress: false,
     },
     ViewSpec {
+        name: "roles",
+        help: "every IAM role: last use, outside principals trusted",
+        opens: Some(ViewKind::Roles),
+        columns: ROLE_COLUMNS,
+        scoped_by: &[],
+        sort: ("FINDINGS", Order::Desc),
+        contexts: &[AccountRows, Drillable],
+        shows_progress: false,
+    },
+    ViewSpec {
         name: "account-users",
         help: "one account's users (Enter on an account)",
         opens: None,
@@ -222,6 +234,7 @@ impl ViewKind {
             Self::FindingGroups(_) => "finding-groups",
             Self::FindingsIn(..) => "finding-group",
             Self::Changes => "changes",
+            Self::Roles => "roles",
         })
     }
 
@@ -244,7 +257,14 @@ impl ViewKind {
         // instead of scanning the account's findings (O(findings), not O(rows × findings)).
         let by_user = || -> HashMap<(&AccountId, &str), Vec<&Finding>> {
             let mut map: HashMap<(&AccountId, &str), Vec<&Finding>> = HashMap::new();
-            for f in store.accounts.iter().flat_map(|e| &e.findings) {
+            // Role findings name a role in `user`: never a user's (a role and a user may
+            // share a name).
+            for f in store
+                .accounts
+                .iter()
+                .flat_map(|e| &e.findings)
+                .filter(|f| f.role().is_none())
+            {
                 map.entry((&f.account_id, f.user.as_str())).or_default().push(f);
             }
             map
@@ -285,7 +305,7 @@ impl ViewKind {
                     .filter(|e| account.is_none_or(|a| &e.account.id == a))
                 {
                     let Some(scan) = &e.scan else { continue };
-                    let mut sorted: Vec<&Finding> = e.findings.iter().collect();
+                    let mut sorted: Vec<&Finding> = e.findings.iter().filter(|f| f.role().is_none()).collect();
                     sorted.sort_by(|a, b| a.user.cmp(&b.user));
                     for u in scan.users.iter().filter(|u| name.is_none_or(|n| &u.name == n)) {
                         let start = sorted.partition_point(|f| f.user < u.name);
@@ -318,6 +338,7 @@ impl ViewKind {
                 })
                 .collect(),
             Self::Changes => change_rows(store, now),
+            Self::Roles => role_rows(store, now),
         };
         if skip > 0 {
             for r in &mut rows {
@@ -350,6 +371,7 @@ impl ViewKind {
                 rule.unwrap_or("every rule"),
                 account.as_ref().map(name).unwrap_or_else(|| "every account".into())
             ),
+            Self::Roles => "IAM roles (all accounts)".into(),
             Self::Changes => match store.changes.as_ref().and_then(|c| c.0.previous_scan_at) {
                 Some(t) => format!("changes since the scan of {}", t.format("%Y-%m-%d %H:%M UTC")),
                 None if store.changes.is_some() => "changes (first recorded scan: every finding is new)".into(),
@@ -470,6 +492,74 @@ fn change_rows(store: &Store, now: Timestamp) -> Vec<Row> {
                 .iter()
                 .map(|r| row("RESOLVED", &r.id, r.severity, r.first_seen)),
         );
+    }
+    rows
+}
+
+const ROLE_COLUMNS: &[Column] = &[
+    ident("ACCOUNT", 8, 2),
+    ident("ROLE", 8, 0),
+    col("CREATED", 10, 10, 4),
+    col("LAST USED", 8, 10, 1),
+    ident("REGION", 6, 5),
+    text("TRUSTED OUTSIDE", 10, 1),
+    text("FINDINGS", 8, 0).badge(Badge::Row),
+];
+
+/// `:roles`: every role of every account whose roles were read: account, role, created
+/// (date), last used (`3d ago`, `never`) and its region, the principals it trusts outside the
+/// organization ([`crate::model::Role::outside_principals`], `-` for none), its findings'
+/// rules. Roles of AWS services and IAM Identity Center are listed too (never `role-unused`).
+fn role_rows(store: &Store, now: Timestamp) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for e in &store.accounts {
+        let Some(roles) = e.scan.as_ref().and_then(|s| s.roles.as_ref()) else {
+            continue;
+        };
+        for r in roles {
+            let mine: Vec<&Finding> = e
+                .findings
+                .iter()
+                .filter(|f| f.role() == Some(r.name.as_str()))
+                .collect();
+            let outside: Vec<String> = r.outside_principals().map(|p| p.describe()).collect();
+            let rules: Vec<&str> = mine.iter().map(|f| f.rule.id()).collect();
+            let (used, region) = match &r.last_used {
+                Some(u) => (
+                    (ago(u.date, now), SortKey::Num(age_days(u.date, now))),
+                    u.region.clone().unwrap_or_else(|| "-".into()),
+                ),
+                None => (("never".to_owned(), SortKey::Num(i64::MAX)), "-".to_owned()),
+            };
+            let cols: Vec<(String, SortKey)> = vec![
+                (e.account.name.clone(), SortKey::Text),
+                (r.name.clone(), SortKey::Text),
+                (
+                    r.created.format("%Y-%m-%d").to_string(),
+                    SortKey::Num(r.created.timestamp()),
+                ),
+                used,
+                (region, SortKey::Text),
+                (
+                    if outside.is_empty() {
+                        "-".into()
+                    } else {
+                        outside.join(", ")
+                    },
+                    SortKey::Num(outside.len() as i64),
+                ),
+                (
+                    if rules.is_empty() { "-".into() } else { rules.join(" ") },
+                    SortKey::Num(risk(&mine)),
+                ),
+            ];
+            rows.push(Row::new(
+                RowId::Role(e.account.id.clone(), r.name.clone()),
+                cols,
+                mine.iter().map(|f| f.severity).max(),
+                r.is_aws_managed(),
+            ));
+        }
     }
     rows
 }
@@ -905,6 +995,7 @@ mod tests {
             ViewKind::FindingGroups(super::super::groups::GroupBy::Rule),
             ViewKind::FindingsIn(Some("key-not-rotated"), None),
             ViewKind::Changes,
+            ViewKind::Roles,
         ]
     }
 
@@ -1059,7 +1150,8 @@ mod tests {
                 "journal",
                 "finding-groups",
                 "finding-group",
-                "changes"
+                "changes",
+                "roles"
             ]
         );
         for (name, _, kind) in commands() {
@@ -1132,11 +1224,12 @@ mod tests {
                 "TIME (UTC)",
                 "COUNT",
                 "SEV",
-                "SEV"
+                "SEV",
+                "FINDINGS"
             ]
         );
         // Same indices as before the registry (no behaviour change).
         let idx: Vec<usize> = every_kind().iter().map(|k| k.default_sort().0).collect();
-        assert_eq!(idx, [9, 8, 7, 2, 4, 0, 0, 2, 0, 1]);
+        assert_eq!(idx, [9, 8, 7, 2, 4, 0, 0, 2, 0, 1, 6]);
     }
 }
