@@ -55,6 +55,12 @@
 //!   [`model::User`]), read in `aws/inventory.rs` (from the credential report where it has a
 //!   column), its rules in [`audit`], a column or view in the TUI, and its fields in the scan
 //!   document ([`report`]).
+//! - **Roles** (IAM roles, not user credentials): read per account by `aws/roles.rs`
+//!   (`GetAccountAuthorizationDetails`, trust policies parsed from plain or URL-encoded JSON,
+//!   each principal's account judged against the organization's accounts the scan discovered,
+//!   [`scan::ScanOptions::members`]) into [`model::Role`] on [`model::AccountScan::roles`];
+//!   their rules in `audit/rules.rs` (`audit_role`); a finding about a role names it in
+//!   `user` with credential kind `role`; the `:roles` view lists them. No writes.
 //! - **A setting**: a flag in [`cli::GlobalArgs`], a key in [`config::FileConfig`] (typed, so
 //!   a bad value fails with line and column), the merge in [`settings::Settings::resolve`].
 #![warn(missing_docs)]

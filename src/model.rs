@@ -1,5 +1,6 @@
-//! Plain data for the inventory of an AWS Organization: accounts, IAM users, access keys,
-//! MFA devices and the root user.
+//! Plain data for the inventory of an AWS Organization: accounts, IAM users, access keys and
+//! the other user credentials, MFA devices, the root user, and IAM roles with their trusted
+//! principals.
 //!
 //! This module owns the shapes that flow from `aws/` (which converts SDK output into them)
 //! to `audit/`, `scan`, `report` and `tui/`. It must not import the AWS SDK, tokio or

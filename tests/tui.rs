@@ -132,7 +132,7 @@ fn help_overlay_is_generated_from_the_keymap() {
     let mut app = app();
     press(&mut app, Action::Help);
     assert_eq!(app.mode, Mode::Help);
-    let t = screen(&app, 80, 30);
+    let t = screen(&app, 80, 32);
     let text = format!("{}", t.backend());
     for b in keytriage::tui::keymap::active(&app.contexts()) {
         assert!(text.contains(b.help), "help shows '{}'", b.help);
@@ -229,7 +229,7 @@ fn unknown_command_says_so() {
     assert!(flash.error);
     assert_eq!(
         flash.text,
-        "unknown command ':pods' (try :accounts :users :keys :findings :journal :changes)"
+        "unknown command ':pods' (try :accounts :users :keys :findings :journal :changes :roles)"
     );
 }
 

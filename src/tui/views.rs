@@ -166,7 +166,7 @@ pub const VIEWS: &[ViewSpec] = &[
     },
     ViewSpec {
         name: "roles",
-        help: "every IAM role: last use, outside principals trusted",
+        help: "every IAM role: last use and outside trust",
         opens: Some(ViewKind::Roles),
         columns: ROLE_COLUMNS,
         scoped_by: &[],
