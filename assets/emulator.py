@@ -26,6 +26,7 @@ import socket
 import sys
 import threading
 import time
+import urllib.parse
 import uuid
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs
@@ -151,6 +152,47 @@ def _service_credential(c, where):
             "status": _status(c.get("status", "Active"), f"{where}.status"),
             "expires_in_days": _int(c.get("expires_in_days"), f"{where}.expires_in_days",
                                     allow_none=True, allow_negative=True)}
+
+
+ACCOUNT_REF_RE = re.compile(r"\{account:([^}]+)\}")
+DEFAULT_TRUST = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{MGMT}:root"},
+     "Action": "sts:AssumeRole"}]}
+
+
+def _roles(roles, where):
+    """(i) The account's IAM roles: name, path, age, last use, trust policy and how
+    GetAccountAuthorizationDetails encodes it."""
+    if not isinstance(roles, list):
+        raise ScenarioError(f"{where}: expected a list")
+    out, seen = [], set()
+    for i, r in enumerate(roles):
+        w = f"{where}[{i}]"
+        _check_keys(r, {"name", "path", "created_days_ago", "last_used", "trust_policy",
+                        "trust_policy_encoding"}, w)
+        name = _str(r.get("name"), f"{w}.name")
+        if not USER_NAME_RE.fullmatch(name) or name in seen:
+            raise ScenarioError(f"{w}.name: invalid or duplicate role name {name!r}")
+        seen.add(name)
+        path = r.get("path", "/")
+        if not isinstance(path, str) or len(path) > 512 or not PATH_RE.fullmatch(path):
+            raise ScenarioError(f"{w}.path: must be '/' or '/segments/', got {path!r}")
+        lu = r.get("last_used")
+        if lu is not None:
+            _check_keys(lu, {"days_ago", "region"}, f"{w}.last_used")
+            lu = {"days_ago": _int(lu.get("days_ago"), f"{w}.last_used.days_ago"),
+                  "region": _str(lu.get("region", REGION), f"{w}.last_used.region")}
+        trust = r.get("trust_policy", DEFAULT_TRUST)
+        if not isinstance(trust, dict):
+            raise ScenarioError(f"{w}.trust_policy: expected a policy document object")
+        encoding = r.get("trust_policy_encoding", "url")
+        if encoding not in ("url", "json"):
+            raise ScenarioError(f"{w}.trust_policy_encoding: expected \"url\" or \"json\"")
+        out.append({"name": name, "path": path, "last_used": lu, "trust_policy": trust,
+                    "created_days_ago": _int(r.get("created_days_ago", 0),
+                                             f"{w}.created_days_ago"),
+                    "trust_policy_encoding": encoding})
+    return out
 
 
 def _list(u, field, where):
@@ -279,7 +321,7 @@ def parse_scenario(doc):
         where = f"accounts[{i}]"
         _check_keys(a, {"name", "email", "management", "root", "root_row", "users",
                         "generated_users", "ou", "state", "created_days_ago",
-                        "report_duplicate_rows"}, where)
+                        "report_duplicate_rows", "roles"}, where)
         name = _str(a.get("name"), f"{where}.name")
         if name in acct_names:
             raise ScenarioError(f"{where}.name: duplicate account name {name!r}")
@@ -342,6 +384,7 @@ def parse_scenario(doc):
             "ou": ou,
             "state": state,
             "created_days_ago": created,
+            "roles": _roles(a.get("roles") or [], f"{where}.roles"),
         })
     mgmt = [a for a in sc["accounts"] if a["management"]]
     if not mgmt and len(sc["accounts"]) == 1:
@@ -354,6 +397,13 @@ def parse_scenario(doc):
     if mgmt[0]["ou"] is not None:
         raise ScenarioError("the management account stays under the organization root "
                             "(no \"ou\")")
+
+    for a in sc["accounts"]:
+        for r in a["roles"]:
+            for ref in ACCOUNT_REF_RE.findall(json.dumps(r["trust_policy"])):
+                if ref not in acct_names:
+                    raise ScenarioError(f"account {a['name']!r} role {r['name']!r}: trust policy "
+                                        f"names unknown account {ref!r}")
 
     for i, f in enumerate(doc.get("faults") or []):
         where = f"faults[{i}]"
@@ -525,6 +575,43 @@ def install_moto_patches():
         return ActionResult(result)
 
     IamResponse.list_access_keys = list_access_keys
+
+    # (i) GetAccountAuthorizationDetails: moto answers every entity in one page, with the
+    # trust policy as plain JSON; AWS pages (MaxItems/Marker across all entities) and
+    # URL-encodes policy documents.  A role seeded with trust_policy_encoding "json" keeps
+    # moto's plain JSON (the other encoding a client must read).
+    def role_detail(role):
+        doc = role.assume_role_policy_document
+        if not getattr(role, "_kt_plain_trust", False):
+            doc = urllib.parse.quote(doc, safe="")
+        d = {"Path": role.path, "RoleName": role.name, "RoleId": role.id, "Arn": role.arn,
+             "CreateDate": role.create_date, "AssumeRolePolicyDocument": doc,
+             "InstanceProfileList": role.instance_profile_list,
+             "RolePolicyList": role.role_policy_list,
+             "AttachedManagedPolicies": role.attached_managed_policies, "Tags": role.tags,
+             "RoleLastUsed": ({"LastUsedDate": role.last_used,
+                               "Region": role.last_used_region} if role.last_used else {})}
+        if role.permissions_boundary:
+            d["PermissionsBoundary"] = role.permissions_boundary
+        return d
+
+    def get_account_authorization_details(self):
+        details = self.backend.get_account_authorization_details(self._get_param("Filter", []))
+        items = ([("UserDetailList", u) for u in details["users"]]
+                 + [("GroupDetailList", g) for g in details["groups"]]
+                 + [("RoleDetailList", role_detail(r)) for r in details["roles"]]
+                 + [("Policies", p) for p in details["managed_policies"]])
+        page, marker = paginate(self, items, "details")
+        result = {k: [] for k in ("UserDetailList", "GroupDetailList", "RoleDetailList",
+                                  "Policies")}
+        for k, v in page:
+            result[k].append(v)
+        result["IsTruncated"] = marker is not None
+        if marker:
+            result["Marker"] = marker
+        return ActionResult(result)
+
+    IamResponse.get_account_authorization_details = get_account_authorization_details
 
     # (f) GetAccessKeyLastUsed: moto scans every user of every account; look the key up
     # in the caller's account only (its access_keys dict is keyed by key id).
@@ -788,6 +875,16 @@ def seed(sc):
                 cred["Status"] = c["status"]
                 if c["expires_in_days"] is not None:
                     cred["ExpirationDate"] = now + timedelta(days=c["expires_in_days"])
+        # (i) roles, with their trust policy's {account:NAME} references resolved
+        for r in a["roles"]:
+            doc = ACCOUNT_REF_RE.sub(lambda m: ids.get(m.group(1), m.group(1)),
+                                     json.dumps(r["trust_policy"]))
+            role = iam.create_role(r["name"], doc, r["path"], None, "", [], None)
+            role.create_date = ago(r["created_days_ago"])
+            if r["last_used"] is not None:
+                role.last_used = ago(r["last_used"]["days_ago"])
+                role.last_used_region = r["last_used"]["region"]
+            role._kt_plain_trust = r["trust_policy_encoding"] == "json"
         # (c) root user facts
         root = dict(a["root"])
         root["password_last_used"] = (None if root["password_last_used_days_ago"] is None

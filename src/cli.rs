@@ -71,8 +71,12 @@ pub struct GlobalArgs {
     /// [default: 30].
     #[arg(long, global = true)]
     pub expiry_warning_days: Option<u32>,
+    /// role-unused: roles created and not used for more than this many days [default: 90].
+    #[arg(long, global = true)]
+    pub unused_role_days: Option<u32>,
     /// Credential kinds to read, comma-separated: access_key, ssh_public_key,
-    /// signing_certificate, service_specific, or all [default: all].
+    /// signing_certificate, service_specific, role (each account's IAM roles), or all
+    /// [default: all].
     #[arg(long, global = true, value_name = "KINDS", value_parser = parse_kinds)]
     pub credentials: Option<CredentialKinds>,
     /// Allow write actions (deactivate, activate, rotate, delete). Off by default: the TUI

@@ -49,6 +49,8 @@ pub struct FileConfig {
     pub stale_user_days: Option<u32>,
     /// `certificate-expiring` window in whole days, as `--expiry-warning-days`.
     pub expiry_warning_days: Option<u32>,
+    /// `role-unused` threshold in whole days, as `--unused-role-days`.
+    pub unused_role_days: Option<u32>,
     /// Credential kinds to read, as `--credentials`: a list such as
     /// `["access_key", "ssh_public_key"]`, or `["all"]`.
     #[serde(default, deserialize_with = "credential_kinds")]

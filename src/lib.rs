@@ -59,6 +59,12 @@
 //!   and `:credentials`), its writes in `aws/remediate.rs` behind [`model::Target`] (so
 //!   [`remediate`] journals and re-reads it like the others), and its fields in the scan
 //!   document ([`report`]).
+//! - **Roles** (IAM roles, not user credentials): read per account by `aws/roles.rs`
+//!   (`GetAccountAuthorizationDetails`, trust policies parsed from plain or URL-encoded JSON,
+//!   each principal's account judged against the organization's accounts the scan discovered,
+//!   [`scan::ScanOptions::members`]) into [`model::Role`] on [`model::AccountScan::roles`];
+//!   their rules in `audit/rules.rs` (`audit_role`); a finding about a role names it in
+//!   `user` with credential kind `role`; the `:roles` view lists them. No writes.
 //! - **A setting**: a flag in [`cli::GlobalArgs`], a key in [`config::FileConfig`] (typed, so
 //!   a bad value fails with line and column), the merge in [`settings::Settings::resolve`].
 #![warn(missing_docs)]

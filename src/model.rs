@@ -1,5 +1,6 @@
-//! Plain data for the inventory of an AWS Organization: accounts, IAM users, access keys,
-//! MFA devices and the root user.
+//! Plain data for the inventory of an AWS Organization: accounts, IAM users, access keys and
+//! the other user credentials, MFA devices, the root user, and IAM roles with their trusted
+//! principals.
 //!
 //! This module owns the shapes that flow from `aws/` (which converts SDK output into them)
 //! to `audit/`, `scan`, `report` and `tui/`. It must not import the AWS SDK, tokio or
@@ -507,10 +508,15 @@ pub enum CredentialKind {
     /// A service-specific credential (CodeCommit or Keyspaces password, Amazon Bedrock API
     /// key). Source: `iam:ListServiceSpecificCredentials`.
     ServiceSpecific,
+    /// An IAM role (not a user credential: never in [`User::credentials`]). Names the role a
+    /// finding is about ([`CredentialRef`] id = the role ARN) and the `role` kind of
+    /// `--credentials`. Source: `iam:GetAccountAuthorizationDetails`.
+    Role,
 }
 
 impl CredentialKind {
-    /// Every kind, in the order a user's credentials are listed.
+    /// Every kind a user holds, in the order a user's credentials are listed ([`Self::Role`]
+    /// is not one).
     pub const ALL: [CredentialKind; 3] = [Self::SshPublicKey, Self::SigningCertificate, Self::ServiceSpecific];
 
     /// The serialised name, e.g. `ssh_public_key`.
@@ -519,6 +525,7 @@ impl CredentialKind {
             Self::SshPublicKey => "ssh_public_key",
             Self::SigningCertificate => "signing_certificate",
             Self::ServiceSpecific => "service_specific",
+            Self::Role => "role",
         }
     }
 
@@ -528,6 +535,7 @@ impl CredentialKind {
             Self::SshPublicKey => "SSH public key",
             Self::SigningCertificate => "signing certificate",
             Self::ServiceSpecific => "service-specific credential",
+            Self::Role => "role",
         }
     }
 }
@@ -720,6 +728,11 @@ pub struct AccountScan {
     /// IAM users, sorted by name; empty when not scanned; only those read in full when
     /// `scan.partial`.
     pub users: Vec<User>,
+    /// The account's IAM roles, sorted by name; `None` when they were not read (the `role`
+    /// kind left out of `--credentials`, the listing denied, or the account not scanned in
+    /// full). Absent from the JSON when `None` (additive field of v1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<Role>>,
 }
 
 /// Status and error of one account's scan (the `scan` object of the JSON contract).
@@ -765,6 +778,7 @@ impl AccountScan {
             },
             root: Some(root),
             users,
+            roles: None,
         }
     }
 
@@ -780,6 +794,7 @@ impl AccountScan {
             },
             root: None,
             users: Vec::new(),
+            roles: None,
         }
     }
 
@@ -802,6 +817,7 @@ impl AccountScan {
             },
             root: Some(root),
             users,
+            roles: None,
         }
     }
 }
@@ -824,6 +840,152 @@ pub enum ScanPhase {
         /// Users in the account.
         total: usize,
     },
+}
+
+/// An IAM role of an account, with when it was last used and whom its trust policy lets
+/// assume it. Source: `iam:GetAccountAuthorizationDetails` (`Filter=Role`): `RoleName`,
+/// `Path`, `Arn`, `RoleId`, `CreateDate`, `RoleLastUsed`, `AssumeRolePolicyDocument`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Role {
+    /// Role name, e.g. `vendor-audit`.
+    pub name: String,
+    /// IAM path, e.g. `/` or `/aws-service-role/elasticloadbalancing.amazonaws.com/`.
+    pub path: String,
+    /// Role ARN.
+    pub arn: String,
+    /// `RoleId` (`AROA…`).
+    pub id: String,
+    /// Creation time (UTC).
+    pub created: Timestamp,
+    /// The last time the role was assumed, and in which region; `None` when never used
+    /// (IAM tracks the trailing 400 days only).
+    pub last_used: Option<RoleLastUsed>,
+    /// Every principal the trust policy's `Allow` statements name, in policy order; empty
+    /// when the trust policy could not be read (the scan warns).
+    pub trusted: Vec<TrustedPrincipal>,
+}
+
+impl Role {
+    /// True for the roles AWS creates and manages itself: service-linked roles (path
+    /// `/aws-service-role/`) and IAM Identity Center roles (path
+    /// `/aws-reserved/sso.amazonaws.com/`, names `AWSReservedSSO_…`). They are never judged
+    /// unused (their owner is an AWS service, not a person who could delete them).
+    pub fn is_aws_managed(&self) -> bool {
+        self.path.starts_with("/aws-service-role/")
+            || self.path.starts_with("/aws-reserved/sso.amazonaws.com/")
+            || self.name.starts_with("AWSReservedSSO_")
+    }
+
+    /// The reference a finding about this role carries (kind `role`, id = its ARN).
+    pub fn reference(&self) -> CredentialRef {
+        CredentialRef {
+            kind: CredentialKind::Role,
+            id: self.arn.clone(),
+        }
+    }
+
+    /// The principals outside the organization: accounts that are not members (and
+    /// not this account), and anyone (`*`), with or without a condition.
+    pub fn outside_principals(&self) -> impl Iterator<Item = &TrustedPrincipal> {
+        self.trusted.iter().filter(|p| p.is_outside())
+    }
+}
+
+/// When a role was last used. Source: `RoleLastUsed` of `iam:GetAccountAuthorizationDetails`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleLastUsed {
+    /// `LastUsedDate` (UTC).
+    pub date: Timestamp,
+    /// `Region`, e.g. `eu-west-1`; `None` when AWS gives none.
+    pub region: Option<String>,
+}
+
+/// The kind of a principal in a trust policy (`Principal` element's key).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrincipalKind {
+    /// `"Principal": "*"` or `{"AWS": "*"}`: anyone with AWS credentials, in any account
+    /// (also an `Allow` with `NotPrincipal`, which trusts everyone but those named).
+    Anyone,
+    /// `{"AWS": …}`: an account (`123456789012`, `arn:aws:iam::123456789012:root`) or a
+    /// user or role of one (`arn:aws:iam::123456789012:role/x`).
+    Aws,
+    /// `{"Service": "ec2.amazonaws.com"}`: an AWS service.
+    Service,
+    /// `{"Federated": …}`: a SAML or OIDC identity provider (`arn:aws:iam::…:saml-provider/x`,
+    /// `cognito-identity.amazonaws.com`).
+    Federated,
+    /// `{"CanonicalUser": …}`: an S3 canonical user id.
+    CanonicalUser,
+}
+
+impl PrincipalKind {
+    /// The serialised name, e.g. `aws`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Anyone => "anyone",
+            Self::Aws => "aws",
+            Self::Service => "service",
+            Self::Federated => "federated",
+            Self::CanonicalUser => "canonical_user",
+        }
+    }
+}
+
+/// One principal a role's trust policy lets assume the role (from an `Allow` statement).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustedPrincipal {
+    /// What kind of principal.
+    pub kind: PrincipalKind,
+    /// The principal exactly as the policy writes it: `*`, `999999999999`,
+    /// `arn:aws:iam::999999999999:root`, `ec2.amazonaws.com`.
+    pub principal: String,
+    /// The account an [`PrincipalKind::Aws`] principal belongs to (the bare id, or the
+    /// account field of its ARN); `None` for the other kinds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<AccountId>,
+    /// For a principal with an `account`: whether that account was one of the
+    /// organization's (`organizations:ListAccounts`, or the account itself) when scanned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_organization: Option<bool>,
+    /// The condition keys of its statement, as written (`sts:ExternalId`,
+    /// `aws:PrincipalOrgID`…); empty without a `Condition`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<String>,
+}
+
+impl TrustedPrincipal {
+    /// True when its statement has a condition on `sts:ExternalId` (case-insensitive, as IAM
+    /// compares condition keys).
+    pub fn has_external_id(&self) -> bool {
+        self.conditions.iter().any(|c| c.eq_ignore_ascii_case("sts:ExternalId"))
+    }
+
+    /// True for anyone (`*`) and for an account outside the organization.
+    pub fn is_outside(&self) -> bool {
+        self.kind == PrincipalKind::Anyone || self.in_organization == Some(false)
+    }
+
+    /// The principal for a person: `*` with its condition keys (`* (if aws:PrincipalOrgID)`),
+    /// an account principal with its external id (`999999999999 (external id)`), else as
+    /// written.
+    pub fn describe(&self) -> String {
+        let name = match (&self.kind, &self.account) {
+            (PrincipalKind::Aws, Some(a))
+                if self.principal == a.as_str() || self.principal.ends_with(&format!(":{a}:root")) =>
+            {
+                a.to_string()
+            }
+            _ => self.principal.clone(),
+        };
+        if self.kind == PrincipalKind::Anyone && !self.conditions.is_empty() {
+            format!("{name} (if {})", self.conditions.join(", "))
+        } else if self.has_external_id() {
+            format!("{name} (external id)")
+        } else {
+            name
+        }
+    }
 }
 
 #[cfg(test)]

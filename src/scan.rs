@@ -6,8 +6,11 @@
 
 use crate::aws::credential_report::Polling;
 use crate::aws::inventory::{self, InventoryOptions, ReadFailure};
-use crate::aws::{AwsContext, RoleOptions, org};
-use crate::model::{Account, AccountId, AccountScan, AccountState, Organization, ScanError, ScanPhase, ScanStatus};
+use crate::aws::{AwsContext, RoleOptions, org, roles};
+use crate::model::{
+    Account, AccountId, AccountScan, AccountState, CredentialKind, Organization, ScanError, ScanPhase, ScanStatus,
+};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
@@ -32,6 +35,11 @@ pub struct ScanOptions {
     pub polling: Polling,
     /// The kinds of credential read (`--credentials`; default all).
     pub kinds: crate::aws::credentials::CredentialKinds,
+    /// The organization's account ids, every account `ListAccounts` returned (selected or
+    /// not), as the last discovery found them; shared by every scan and rescan made with
+    /// these options. Roles trusted by an account outside it are reported. Empty until a
+    /// discovery ran: then only the scanned account itself is inside.
+    pub members: Arc<std::sync::RwLock<BTreeSet<AccountId>>>,
 }
 
 impl ScanOptions {
@@ -46,6 +54,7 @@ impl ScanOptions {
             org_permits: Arc::new(Semaphore::new(32)),
             polling: Polling::default(),
             kinds: Default::default(),
+            members: Default::default(),
         }
     }
 
@@ -133,6 +142,9 @@ pub fn start(
             .filter(|id| !discovery.accounts.iter().any(|a| &a.id == *id))
             .cloned()
             .collect();
+        if let Ok(mut members) = opts.members.write() {
+            *members = discovery.accounts.iter().map(|a| a.id.clone()).collect();
+        }
         let mut warnings = discovery.warnings;
         warnings.extend(
             missing
@@ -199,7 +211,9 @@ pub async fn scan_accounts(
 }
 
 /// Scans one account: skipped when not ACTIVE; otherwise assume the audit role and read
-/// the inventory. Never fails: failures are recorded in the returned scan (`failed` with the
+/// the inventory, then (kind `role`) its roles against [`ScanOptions::members`]: a denied
+/// role listing is a warning; any other failure there makes the account `failed`,
+/// `partial` (users kept, roles unknown). Never fails: failures are recorded in the returned scan (`failed` with the
 /// error code; `partial` with the users read in full when the failure came while users were
 /// being read, see [`ReadFailure`]).
 pub async fn scan_account(
@@ -239,6 +253,27 @@ pub async fn scan_account(
         kinds: opts.kinds.clone(),
     };
     match inventory::read_account(&config, &account, &ctx.caller.partition, &inv_opts, &progress).await {
+        Ok(inv) if opts.kinds.reads(CredentialKind::Role) => {
+            let members = opts.members.read().map(|m| m.clone()).unwrap_or_default();
+            let mut warnings = inv.warnings;
+            match roles::read_roles(&config, &account.id, &members).await {
+                Ok(read) => {
+                    warnings.extend(read.warnings);
+                    let mut scan = AccountScan::ok(account, inv.root, inv.users, warnings);
+                    scan.roles = Some(read.roles);
+                    scan
+                }
+                // Like the other kinds: a denied listing is one warning, the scan stays ok.
+                Err(e @ crate::aws::Error::AccessDenied { .. }) => {
+                    warnings.push(format!("roles not read ({e})"));
+                    AccountScan::ok(account, inv.root, inv.users, warnings)
+                }
+                Err(error) => {
+                    tracing::warn!(account = %account.id, error = %error, "reading roles failed");
+                    AccountScan::partial(account, inv.root, inv.users, warnings, error.to_scan_error())
+                }
+            }
+        }
         Ok(inv) => AccountScan::ok(account, inv.root, inv.users, inv.warnings),
         Err(ReadFailure { error, partial }) => {
             tracing::warn!(account = %account.id, error = %error, partial = partial.is_some(), "account scan failed");

@@ -116,6 +116,10 @@ impl Settings {
                     .expiry_warning_days
                     .or(file.expiry_warning_days)
                     .unwrap_or(defaults.expiry_warning_days),
+                unused_role_days: flags
+                    .unused_role_days
+                    .or(file.unused_role_days)
+                    .unwrap_or(defaults.unused_role_days),
             },
             fail_on: file.fail_on,
             history: if flags.no_history {
@@ -168,7 +172,8 @@ mod tests {
                 rotation_days: 30,
                 unused_days: 20,
                 stale_user_days: 90,
-                expiry_warning_days: 30
+                expiry_warning_days: 30,
+                unused_role_days: 90
             }
         );
         assert_eq!(s.role_name, DEFAULT_ROLE);

@@ -31,7 +31,7 @@ fn demo_scan_prints_the_scan_document_and_every_rule_fires() {
     assert_eq!(doc["schema"], "keytriage.scan/v1");
     assert_eq!(
         doc["policy"],
-        serde_json::json!({"rotation_days": 90, "unused_days": 45, "stale_user_days": 90, "expiry_warning_days": 30})
+        serde_json::json!({"rotation_days": 90, "unused_days": 45, "stale_user_days": 90, "expiry_warning_days": 30, "unused_role_days": 90})
     );
     assert_eq!(doc["organization"]["management_account_id"], "123456789012");
     let accounts = doc["accounts"].as_array().unwrap();
@@ -54,6 +54,18 @@ fn demo_scan_prints_the_scan_document_and_every_rule_fires() {
         ("failed".into(), Some("AccessDenied".into()))
     );
     assert_eq!(status("acme-prod-web"), ("ok".into(), None));
+    // The role trusted by an account outside the organization is named.
+    let outside: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "role-trusts-outside-org")
+        .map(|f| f["detail"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        outside,
+        ["trusts 1 account outside the organization without an sts:ExternalId condition: 999988887777"]
+    );
     // The demo's developer with an old SSH key, an expiring certificate and a Bedrock key.
     let dev = accounts.iter().find(|a| a["name"] == "acme-dev").unwrap();
     let mike = dev["users"]

@@ -229,7 +229,7 @@ fn unknown_command_says_so() {
     assert!(flash.error);
     assert_eq!(
         flash.text,
-        "unknown command ':pods' (try :accounts :users :keys :findings :journal :changes :credentials)"
+        "unknown command ':pods' (try :accounts :users :keys :findings :journal :changes :credentials :roles)"
     );
 }
 

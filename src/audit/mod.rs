@@ -29,10 +29,18 @@ pub struct Policy {
     /// (or expired). Default 30. Additive field of the v1 document.
     #[serde(default = "default_expiry_warning_days")]
     pub expiry_warning_days: u32,
+    /// `role-unused`: a role created more than this many days ago and not used within it
+    /// (never used counts). Default 90. Additive field of the v1 document.
+    #[serde(default = "default_unused_role_days")]
+    pub unused_role_days: u32,
 }
 
 fn default_expiry_warning_days() -> u32 {
     30
+}
+
+fn default_unused_role_days() -> u32 {
+    90
 }
 
 impl Default for Policy {
@@ -42,6 +50,7 @@ impl Default for Policy {
             unused_days: 45,
             stale_user_days: 90,
             expiry_warning_days: default_expiry_warning_days(),
+            unused_role_days: default_unused_role_days(),
         }
     }
 }
@@ -153,11 +162,22 @@ pub enum Rule {
     ServiceCredentialNotRotated,
     /// A service-specific credential has expired but was not deleted.
     ServiceCredentialExpired,
+    /// A role created more than the unused-role age ago and not used within it (never used
+    /// counts). AWS-managed roles (service-linked, IAM Identity Center) are not judged.
+    RoleUnused,
+    /// A role trusts anyone (`"*"`) without a condition.
+    RoleTrustsAnyone,
+    /// A role trusts an account outside the organization without an `sts:ExternalId`
+    /// condition.
+    RoleTrustsOutsideOrg,
+    /// A role trusts an account outside the organization with an `sts:ExternalId`
+    /// condition (a third party): review that it is still needed.
+    RoleTrustsThirdParty,
 }
 
 impl Rule {
     /// Every rule, in table order.
-    pub const ALL: [Rule; 21] = [
+    pub const ALL: [Rule; 25] = [
         Self::RootAccessKey,
         Self::RootNoMfa,
         Self::RootSigningCertificate,
@@ -179,6 +199,10 @@ impl Rule {
         Self::ServiceCredentialLongLived,
         Self::ServiceCredentialNotRotated,
         Self::ServiceCredentialExpired,
+        Self::RoleUnused,
+        Self::RoleTrustsAnyone,
+        Self::RoleTrustsOutsideOrg,
+        Self::RoleTrustsThirdParty,
     ];
 
     /// The rule id, e.g. `key-not-rotated`.
@@ -205,6 +229,10 @@ impl Rule {
             Self::ServiceCredentialLongLived => "service-credential-long-lived",
             Self::ServiceCredentialNotRotated => "service-credential-not-rotated",
             Self::ServiceCredentialExpired => "service-credential-expired",
+            Self::RoleUnused => "role-unused",
+            Self::RoleTrustsAnyone => "role-trusts-anyone",
+            Self::RoleTrustsOutsideOrg => "role-trusts-outside-org",
+            Self::RoleTrustsThirdParty => "role-trusts-third-party",
         }
     }
 
@@ -213,12 +241,18 @@ impl Rule {
     /// several active keys, a stale user, an old or expiring SSH key, certificate or
     /// service-specific credential, a Bedrock long-term key, one that never expires; low for
     /// an inactive key, SSH key or certificate, an expired service-specific credential and a
-    /// console user's never-used key.
+    /// console user's never-used key. For roles: critical when anyone may assume it, high
+    /// when an outside account may without an external id, medium when unused, low for a
+    /// third party with an external id.
     pub fn severity(self) -> Severity {
         use Severity::*;
         match self {
-            Self::RootAccessKey | Self::RootNoMfa => Critical,
-            Self::RootVirtualMfa | Self::RootSigningCertificate | Self::KeyNotRotated | Self::ConsoleWithoutMfa => High,
+            Self::RootAccessKey | Self::RootNoMfa | Self::RoleTrustsAnyone => Critical,
+            Self::RootVirtualMfa
+            | Self::RootSigningCertificate
+            | Self::KeyNotRotated
+            | Self::ConsoleWithoutMfa
+            | Self::RoleTrustsOutsideOrg => High,
             Self::KeyUnused
             | Self::MultipleActiveKeys
             | Self::PasswordUnused
@@ -228,12 +262,14 @@ impl Rule {
             | Self::CertificateNotRotated
             | Self::BedrockLongTermKey
             | Self::ServiceCredentialLongLived
-            | Self::ServiceCredentialNotRotated => Medium,
+            | Self::ServiceCredentialNotRotated
+            | Self::RoleUnused => Medium,
             Self::KeyNeverUsedAtSetup
             | Self::InactiveKey
             | Self::InactiveSshKey
             | Self::InactiveCertificate
-            | Self::ServiceCredentialExpired => Low,
+            | Self::ServiceCredentialExpired
+            | Self::RoleTrustsThirdParty => Low,
         }
     }
 
@@ -258,9 +294,27 @@ impl Rule {
             | Self::BedrockLongTermKey
             | Self::ServiceCredentialLongLived
             | Self::ServiceCredentialNotRotated
-            | Self::ServiceCredentialExpired => &[],
+            | Self::ServiceCredentialExpired
+            | Self::RoleUnused
+            | Self::RoleTrustsAnyone
+            | Self::RoleTrustsOutsideOrg
+            | Self::RoleTrustsThirdParty => &[],
             Self::StaleUser => &["IAM.8"],
         }
+    }
+
+    /// True for the rules about an IAM role: their findings carry the role's name in `user`
+    /// and `credential` kind `role` with the role ARN.
+    pub fn is_about_role(self) -> bool {
+        matches!(
+            self,
+            Self::RoleUnused | Self::RoleTrustsAnyone | Self::RoleTrustsOutsideOrg | Self::RoleTrustsThirdParty
+        )
+    }
+
+    /// The rule with this id (`role-unused`); `None` for an unknown id.
+    pub fn from_id(id: &str) -> Option<Rule> {
+        Self::ALL.into_iter().find(|r| r.id() == id)
     }
 }
 
@@ -270,7 +324,9 @@ impl fmt::Display for Rule {
     }
 }
 
-/// One finding: one rule about one thing (a root user, a user, or one access key).
+/// One finding: one rule about one thing (a root user, a user, one access key or other
+/// credential, or one IAM role). A finding about a role has the role's name in `user`,
+/// no `access_key_id`, and `credential` `{"kind": "role", "id": <role ARN>}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Finding {
     /// Which rule fired.
@@ -279,7 +335,7 @@ pub struct Finding {
     pub severity: Severity,
     /// The account the subject lives in.
     pub account_id: AccountId,
-    /// IAM user name, or [`ROOT_USER`].
+    /// IAM user name, or [`ROOT_USER`]; the role name for a finding about a role.
     pub user: String,
     /// The access key, when the finding is about one key.
     pub access_key_id: Option<AccessKeyId>,
@@ -291,6 +347,16 @@ pub struct Finding {
     pub detail: String,
     /// Controls the rule implements, e.g. `["CIS 1.14", "IAM.3"]`.
     pub controls: &'static [&'static str],
+}
+
+impl Finding {
+    /// The role's name when this finding is about an IAM role.
+    pub fn role(&self) -> Option<&str> {
+        self.credential
+            .as_ref()
+            .filter(|c| c.kind == crate::model::CredentialKind::Role)
+            .map(|_| self.user.as_str())
+    }
 }
 
 /// Audits every account scan and returns all findings, worst first, then by account, user

@@ -5,13 +5,14 @@
 
 use super::{Finding, Policy, ROOT_USER, Rule};
 use crate::model::{
-    AccessKey, AccountId, AccountScan, Credential, CredentialKind, CredentialStatus, RootUser, Timestamp, User,
-    age_days,
+    AccessKey, AccountId, AccountScan, Credential, CredentialKind, CredentialStatus, PrincipalKind, Role, RootUser,
+    Timestamp, User, age_days,
 };
 
 /// Audits one account scan: the `root-*` rules on its root user, the per-user rules on each
-/// IAM user. An account that was not scanned (failed, skipped) yields no findings.
-/// Findings come in the order: root, then users as given, then keys in their order.
+/// IAM user, the role rules on each role (when roles were read). An account that was not
+/// scanned (failed, skipped) yields no findings. Findings come in the order: root, then
+/// users as given, then keys in their order, then roles.
 pub fn audit_account(scan: &AccountScan, policy: &Policy, now: Timestamp) -> Vec<Finding> {
     let account = &scan.account.id;
     let mut out = Vec::new();
@@ -20,6 +21,9 @@ pub fn audit_account(scan: &AccountScan, policy: &Policy, now: Timestamp) -> Vec
     }
     for user in &scan.users {
         audit_user(account, user, policy, now, &mut out);
+    }
+    for role in scan.roles.iter().flatten() {
+        audit_role(account, role, policy, now, &mut out);
     }
     out
 }
@@ -343,6 +347,95 @@ fn audit_credential(
                 );
             }
         }
+        // Roles are not user credentials; they are judged by `audit_role`.
+        CredentialKind::Role => {}
+    }
+}
+
+/// The role rules: `role-unused` (not for AWS-managed roles, [`Role::is_aws_managed`]) and
+/// the trust rules, each naming the principals: `role-trusts-anyone` (`*` without a
+/// condition), `role-trusts-outside-org` (accounts outside the organization without
+/// `sts:ExternalId`), `role-trusts-third-party` (outside accounts with it).
+fn audit_role(account: &AccountId, role: &Role, policy: &Policy, now: Timestamp, out: &mut Vec<Finding>) {
+    let mut push = |rule: Rule, detail: String| {
+        let mut f = finding(rule, account, &role.name, None, detail);
+        f.credential = Some(role.reference());
+        out.push(f);
+    };
+    let limit = policy.unused_role_days;
+    let age = age_days(role.created, now);
+    if !role.is_aws_managed() && age > i64::from(limit) {
+        match &role.last_used {
+            None => push(
+                Rule::RoleUnused,
+                format!("role never used; created {age} days ago (limit {limit})"),
+            ),
+            Some(used) if age_days(used.date, now) > i64::from(limit) => push(
+                Rule::RoleUnused,
+                format!(
+                    "role last used {} days ago{}; created {age} days ago (limit {limit})",
+                    age_days(used.date, now),
+                    used.region.as_ref().map(|r| format!(" in {r}")).unwrap_or_default()
+                ),
+            ),
+            Some(_) => {}
+        }
+    }
+    let names = |ps: &[&crate::model::TrustedPrincipal]| {
+        let mut v: Vec<String> = ps.iter().map(|p| p.describe()).collect();
+        v.dedup();
+        v.join(", ")
+    };
+    let anyone: Vec<_> = role
+        .trusted
+        .iter()
+        .filter(|p| p.kind == PrincipalKind::Anyone && p.conditions.is_empty())
+        .collect();
+    if !anyone.is_empty() {
+        push(
+            Rule::RoleTrustsAnyone,
+            "trusts anyone (\"*\") without a condition: any AWS account can assume it".into(),
+        );
+    }
+    let outside: Vec<_> = role
+        .trusted
+        .iter()
+        .filter(|p| p.kind == PrincipalKind::Aws && p.in_organization == Some(false))
+        .collect();
+    let (vetted, unvetted): (Vec<_>, Vec<_>) = outside.into_iter().partition(|p| p.has_external_id());
+    if !unvetted.is_empty() {
+        push(
+            Rule::RoleTrustsOutsideOrg,
+            format!(
+                "trusts {} outside the organization without an sts:ExternalId condition: {}",
+                plural_accounts(&unvetted),
+                names(&unvetted)
+            ),
+        );
+    }
+    if !vetted.is_empty() {
+        push(
+            Rule::RoleTrustsThirdParty,
+            format!(
+                "trusts {} outside the organization (with an sts:ExternalId condition): {}",
+                plural_accounts(&vetted),
+                names(&vetted)
+            ),
+        );
+    }
+}
+
+/// "1 account" or "3 accounts", counting distinct accounts.
+fn plural_accounts(ps: &[&crate::model::TrustedPrincipal]) -> String {
+    let n = ps
+        .iter()
+        .filter_map(|p| p.account.as_ref())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    if n == 1 {
+        "1 account".into()
+    } else {
+        format!("{n} accounts")
     }
 }
 
@@ -895,6 +988,7 @@ mod tests {
             unused_days: 45,
             stale_user_days: 90,
             expiry_warning_days: 30,
+            unused_role_days: 90,
         };
         let u = user(vec![key("AKIA1", KeyStatus::Active, d(31), Some(d(1)))]);
         let got = audit_account(&scan_of(None, vec![u]), &policy, now());
@@ -1007,5 +1101,131 @@ mod tests {
             audit_account(&scan_of(None, vec![u]), &policy, now()).is_empty(),
             "window 11 < 12 days left"
         );
+    }
+
+    fn role(name: &str, path: &str, age: Duration, used: Option<Duration>, trust: &str) -> Role {
+        let members = [AccountId::parse("222222222222").unwrap()].into_iter().collect();
+        let trusted = crate::aws::roles::trusted_principals(trust).unwrap();
+        Role {
+            name: name.into(),
+            path: path.into(),
+            arn: format!("arn:aws:iam::111111111111:role{path}{name}"),
+            id: "AROAEXAMPLE".into(),
+            created: ago(age),
+            last_used: used.map(|u| crate::model::RoleLastUsed {
+                date: ago(u),
+                region: Some("eu-west-1".into()),
+            }),
+            trusted: crate::aws::roles::judge(trusted, &AccountId::parse("111111111111").unwrap(), &members),
+        }
+    }
+
+    fn role_findings(r: Role) -> Vec<(Rule, String)> {
+        let mut scan = scan_of(None, vec![]);
+        scan.roles = Some(vec![r]);
+        audit_account(&scan, &Policy::default(), now())
+            .into_iter()
+            .map(|f| {
+                assert_eq!(f.role(), Some(f.user.as_str()), "a role finding names its role");
+                (f.rule, f.detail)
+            })
+            .collect()
+    }
+
+    const INSIDE: &str = r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:root"},"Action":"sts:AssumeRole"}]}"#;
+
+    #[rstest]
+    #[case::created_90_days_never_used(d(90) + d(1) - S(1), None, false)]
+    #[case::created_91_days_never_used(d(91), None, true)]
+    #[case::old_used_90_days_ago(d(400), Some(d(91) - S(1)), false)]
+    #[case::old_used_91_days_ago(d(400), Some(d(91)), true)]
+    #[case::young_never_used(d(10), None, false)]
+    fn unused_role_at_its_day_boundary(#[case] age: Duration, #[case] used: Option<Duration>, #[case] fires: bool) {
+        let got = role_findings(role("app", "/", age, used, INSIDE));
+        assert_eq!(got.iter().any(|(r, _)| *r == Rule::RoleUnused), fires, "{got:?}");
+    }
+
+    #[rstest]
+    #[case::service_linked(
+        "AWSServiceRoleForElasticLoadBalancing",
+        "/aws-service-role/elasticloadbalancing.amazonaws.com/"
+    )]
+    #[case::sso_path("AWSReservedSSO_Admin_0123456789abcdef", "/aws-reserved/sso.amazonaws.com/")]
+    #[case::sso_name_elsewhere("AWSReservedSSO_ReadOnly_0123456789abcdef", "/")]
+    fn aws_managed_roles_are_never_unused(#[case] name: &str, #[case] path: &str) {
+        assert_eq!(role_findings(role(name, path, d(900), None, INSIDE)), vec![]);
+    }
+
+    #[test]
+    fn unused_details_say_when_and_where() {
+        assert_eq!(
+            role_findings(role("app", "/", d(400), Some(d(200)), INSIDE)),
+            [(
+                Rule::RoleUnused,
+                "role last used 200 days ago in eu-west-1; created 400 days ago (limit 90)".into()
+            )]
+        );
+        assert_eq!(
+            role_findings(role("app", "/", d(400), None, INSIDE)),
+            [(
+                Rule::RoleUnused,
+                "role never used; created 400 days ago (limit 90)".into()
+            )]
+        );
+        let mut scan = scan_of(None, vec![]);
+        scan.roles = Some(vec![role("app", "/", d(400), Some(d(200)), INSIDE)]);
+        let policy = Policy {
+            unused_role_days: 200,
+            ..Policy::default()
+        };
+        assert!(
+            audit_account(&scan, &policy, now()).is_empty(),
+            "limit 200: 200 days is not more"
+        );
+    }
+
+    #[rstest]
+    #[case::inside_org(r#"{"AWS":"arn:aws:iam::222222222222:root"}"#, "", vec![])]
+    #[case::own_account(r#"{"AWS":"111111111111"}"#, "", vec![])]
+    #[case::anyone(r#""*""#, "", vec![(Rule::RoleTrustsAnyone, "trusts anyone (\"*\") without a condition: any AWS account can assume it")])]
+    #[case::anyone_in_the_org(r#"{"AWS":"*"}"#, r#","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-1"}}"#, vec![])]
+    #[case::outside_root(r#"{"AWS":"arn:aws:iam::999999999999:root"}"#, "", vec![(Rule::RoleTrustsOutsideOrg, "trusts 1 account outside the organization without an sts:ExternalId condition: 999999999999")])]
+    #[case::outside_role_arn(r#"{"AWS":["arn:aws:iam::999999999999:role/ci","888888888888"]}"#, "", vec![(Rule::RoleTrustsOutsideOrg, "trusts 2 accounts outside the organization without an sts:ExternalId condition: arn:aws:iam::999999999999:role/ci, 888888888888")])]
+    #[case::third_party(r#"{"AWS":"999999999999"}"#, r#","Condition":{"StringEquals":{"sts:ExternalId":"acme-42"}}"#, vec![(Rule::RoleTrustsThirdParty, "trusts 1 account outside the organization (with an sts:ExternalId condition): 999999999999 (external id)")])]
+    #[case::service(r#"{"Service":"ec2.amazonaws.com"}"#, "", vec![])]
+    #[case::federated(r#"{"Federated":"arn:aws:iam::999999999999:saml-provider/okta"}"#, "", vec![])]
+    fn trust_rules_name_the_principals(
+        #[case] principal: &str,
+        #[case] condition: &str,
+        #[case] want: Vec<(Rule, &str)>,
+    ) {
+        let trust = format!(
+            r#"{{"Statement":[{{"Effect":"Allow","Principal":{principal},"Action":"sts:AssumeRole"{condition}}}]}}"#
+        );
+        let got = role_findings(role("app", "/", d(1), Some(d(0)), &trust));
+        let want: Vec<(Rule, String)> = want.into_iter().map(|(r, s)| (r, s.to_owned())).collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn a_role_finding_is_the_roles_kind_with_its_arn() {
+        let mut scan = scan_of(None, vec![]);
+        scan.roles = Some(vec![role(
+            "vendor",
+            "/",
+            d(1),
+            None,
+            r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole"}}"#,
+        )]);
+        let f = &audit_account(&scan, &Policy::default(), now())[0];
+        assert_eq!(f.rule.severity(), crate::audit::Severity::Critical);
+        assert_eq!(
+            f.credential,
+            Some(crate::model::CredentialRef {
+                kind: CredentialKind::Role,
+                id: "arn:aws:iam::111111111111:role/vendor".into()
+            })
+        );
+        assert!(f.rule.is_about_role() && f.access_key_id.is_none());
     }
 }

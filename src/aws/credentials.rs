@@ -15,7 +15,8 @@ use std::collections::{BTreeSet, HashMap};
 
 /// Which kinds of credential a scan reads (`--credentials`, config `credentials`).
 /// `access_key` is one of them: without it, `ListAccessKeys` is not called and users have no
-/// access keys in the result.
+/// access keys in the result. `role` ([`CredentialKind::Role`], in `others`) reads each
+/// account's roles (`GetAccountAuthorizationDetails`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CredentialKinds {
     /// Access keys (`iam:ListAccessKeys`).
@@ -29,19 +30,20 @@ impl Default for CredentialKinds {
     fn default() -> Self {
         Self {
             access_keys: true,
-            others: CredentialKind::ALL.into_iter().collect(),
+            others: CredentialKind::ALL.into_iter().chain([CredentialKind::Role]).collect(),
         }
     }
 }
 
 impl CredentialKinds {
     /// The names `--credentials` accepts, in order.
-    pub const NAMES: [&'static str; 5] = [
+    pub const NAMES: [&'static str; 6] = [
         "all",
         "access_key",
         "ssh_public_key",
         "signing_certificate",
         "service_specific",
+        "role",
     ];
 
     /// True when `kind` is read.
@@ -68,6 +70,7 @@ impl CredentialKinds {
                 other => {
                     let kind = CredentialKind::ALL
                         .into_iter()
+                        .chain([CredentialKind::Role])
                         .find(|k| k.as_str() == other || format!("{}s", k.as_str()) == other)
                         .ok_or_else(|| {
                             format!(
@@ -257,6 +260,8 @@ pub async fn read_user_credentials(
         CredentialKind::SshPublicKey => ssh_public_keys(&client, user).await,
         CredentialKind::SigningCertificate => Ok(signing_certificates(&client, user).await?.0),
         CredentialKind::ServiceSpecific => service_specific_of_user(&client, user).await,
+        // A user holds no roles.
+        CredentialKind::Role => Ok(Vec::new()),
     }
 }
 
@@ -357,7 +362,13 @@ mod tests {
         );
         assert_eq!(
             CredentialKinds::parse_list(&["ssh"]),
-            Err("credential kind 'ssh' is unknown (use all, access_key, ssh_public_key, signing_certificate, service_specific)".into())
+            Err("credential kind 'ssh' is unknown (use all, access_key, ssh_public_key, signing_certificate, service_specific, role)".into())
+        );
+        let k = CredentialKinds::parse_list(&["roles"]).unwrap();
+        assert_eq!(k.others.iter().copied().collect::<Vec<_>>(), [CredentialKind::Role]);
+        assert!(
+            CredentialKinds::default().reads(CredentialKind::Role),
+            "roles are read by default"
         );
         assert!(
             CredentialKinds::parse_list(&[" , "])

@@ -11,6 +11,7 @@ pub mod credentials;
 pub mod inventory;
 pub mod org;
 pub mod remediate;
+pub mod roles;
 pub mod secretsmanager;
 pub mod securityhub;
 

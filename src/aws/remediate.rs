@@ -40,6 +40,20 @@ fn single_attempt() -> aws_sdk_iam::config::Builder {
         .retry_config(aws_sdk_iam::config::retry::RetryConfig::standard().with_max_attempts(1))
 }
 
+/// The refusal of a write on a role: roles are shown, never changed by keytriage (deleting
+/// one needs its policies torn down first).
+fn role_refused() -> WriteError {
+    WriteError {
+        error: Error::Unexpected {
+            action: "iam:DeleteRole",
+            code: "NotSupported".into(),
+            message: "keytriage does not change roles; review the role in the IAM console".into(),
+        },
+        request_id: None,
+        uncertain: false,
+    }
+}
+
 fn write_error<E>(
     action: &'static str,
     e: aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::http::Response>,
@@ -126,6 +140,7 @@ pub async fn set_credential_status(
     let id = credential.id.as_str();
     let status = status_type(status);
     let request_id = match credential.kind {
+        CredentialKind::Role => return Err(role_refused()),
         CredentialKind::SshPublicKey => client
             .update_ssh_public_key()
             .user_name(user)
@@ -175,6 +190,7 @@ pub async fn delete_credential(
     let client = Client::new(config);
     let id = credential.id.as_str();
     let request_id = match credential.kind {
+        CredentialKind::Role => return Err(role_refused()),
         CredentialKind::SshPublicKey => client
             .delete_ssh_public_key()
             .user_name(user)

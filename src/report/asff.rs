@@ -10,7 +10,8 @@
 //!   account the credential lives in is in the resource (its ARN and details) and in
 //!   `ProductFields["keytriage/account_id"]`.
 //! - **Resources**: `AwsIamAccessKey` (with status, creation and owner) when the finding is
-//!   about a key, `AwsIamUser` when about a user, `AwsAccount` for the root user.
+//!   about a key, `AwsIamUser` when about a user, `AwsIamRole` (its ARN) when about a role,
+//!   `AwsAccount` for the root user.
 //! - **Severity**: `Label` CRITICAL/HIGH/MEDIUM/LOW/INFORMATIONAL, `Original` the rule's
 //!   severity word. **Compliance**: `FAILED`, CIS numbers as `RelatedRequirements`, the
 //!   Security Hub control id as `SecurityControlId`.
@@ -183,11 +184,12 @@ pub struct AsffUser {
 
 /// `keytriage/<account>/<rule>/<credential>`: the credential is the access key id, the user
 /// name and the other credential's id (`alice/APKA…`: SSH key, certificate,
-/// service-specific credential), the user name for findings about a user (password, MFA,
-/// several keys, stale), or `root`.
+/// service-specific credential), `role/<name>` for a role, the user name for findings about
+/// a user (password, MFA, several keys, stale), or `root`.
 pub fn finding_id(f: &Finding) -> String {
     let credential = match (&f.access_key_id, f.user.as_str()) {
         (Some(k), _) => k.as_str().to_owned(),
+        (None, role) if f.role().is_some() => format!("role/{role}"),
         (None, user) if f.credential.is_some() => {
             format!("{user}/{}", f.credential.as_ref().map_or("", |c| c.id.as_str()))
         }
@@ -234,6 +236,14 @@ fn finding(scan: &OrgScan, f: &Finding, dest: &Destination, now: Timestamp) -> A
         AsffResource {
             kind: "AwsAccount".into(),
             id: format!("AWS::::Account:{}", f.account_id),
+            partition,
+            region: dest.region.clone(),
+            details: None,
+        }
+    } else if let (Some(_), Some(c)) = (f.role(), &f.credential) {
+        AsffResource {
+            kind: "AwsIamRole".into(),
+            id: c.id.clone(),
             partition,
             region: dest.region.clone(),
             details: None,

@@ -15,7 +15,8 @@
 //! excepted one), `time` (ms since the Unix epoch, UTC), `finding_info.uid` = the same
 //! stable id as ASFF (`keytriage/<account>/<rule>/<credential>`), `compliance` with
 //! `status_id` 3 (Fail), and one resource: the access key (`AwsIamAccessKey`), the user
-//! (`AwsIamUser`, uid = its ARN) or the account (`AwsAccount`, for the root user). The
+//! (`AwsIamUser`, uid = its ARN), the role (`AwsIamRole`, uid = its ARN; owner type 99
+//! `Role`) or the account (`AwsAccount`, for the root user). The
 //! resource's `owner` is the principal: uid = user ARN, `credential_uid` = the key id, and
 //! its `account` (uid = account id, name, `type_id` 10 AWS Account).
 //!
@@ -104,8 +105,11 @@ fn event(scan: &OrgScan, f: &Finding, lifecycle: Status, now: Timestamp) -> Valu
         .filter(|p| !p.is_empty())
         .unwrap_or("aws")
         .to_owned();
+    let role_arn = f.role().and(f.credential.as_ref()).map(|c| c.id.clone());
     let principal_arn = if f.user == ROOT_USER {
         format!("arn:{partition}:iam::{}:root", f.account_id)
+    } else if let Some(arn) = &role_arn {
+        arn.clone()
     } else {
         user.map(|u| u.arn.clone())
             .unwrap_or_else(|| format!("arn:{partition}:iam::{}:user/{}", f.account_id, f.user))
@@ -113,8 +117,8 @@ fn event(scan: &OrgScan, f: &Finding, lifecycle: Status, now: Timestamp) -> Valu
     let mut owner = json!({
         "uid": principal_arn,
         "name": f.user,
-        "type": if f.user == ROOT_USER { "Admin" } else { "User" },
-        "type_id": if f.user == ROOT_USER { 2 } else { 1 },
+        "type": if f.user == ROOT_USER { "Admin" } else if role_arn.is_some() { "Role" } else { "User" },
+        "type_id": if f.user == ROOT_USER { 2 } else if role_arn.is_some() { 99 } else { 1 },
         "account": {
             "uid": f.account_id.as_str(),
             "name": account_name,
@@ -127,6 +131,7 @@ fn event(scan: &OrgScan, f: &Finding, lifecycle: Status, now: Timestamp) -> Valu
             owner["credential_uid"] = json!(key.as_str());
             json!({"type": "AwsIamAccessKey", "uid": key.as_str(), "name": key.as_str()})
         }
+        (None, name) if role_arn.is_some() => json!({"type": "AwsIamRole", "uid": principal_arn, "name": name}),
         (None, ROOT_USER) => json!({
             "type": "AwsAccount", "uid": f.account_id.as_str(), "name": account_name,
         }),

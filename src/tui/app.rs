@@ -791,8 +791,15 @@ impl App {
                 self.push(ViewKind::User(a.clone(), u.clone()));
                 self.view_mut().table.select_id(&RowId::Password(a, u));
             }
-            RowId::Journal(..) => self.show_details(),
+            RowId::Journal(..) | RowId::Role(..) => self.show_details(),
             RowId::Group(rule, account) => self.push(ViewKind::FindingsIn(rule, account)),
+            // A role's finding opens `:roles` on the role (roles have no user view).
+            RowId::Finding(a, role, _, rule)
+                if crate::audit::Rule::from_id(rule).is_some_and(|r| r.is_about_role()) =>
+            {
+                self.push(ViewKind::Roles);
+                self.view_mut().table.select_id(&RowId::Role(a, role));
+            }
             RowId::Finding(a, u, k, _) => {
                 self.push(ViewKind::User(a.clone(), u.clone()));
                 if let Some(k) = k {
@@ -859,7 +866,8 @@ impl App {
                 | RowId::Key(a, _, _)
                 | RowId::Finding(a, _, _, _)
                 | RowId::Credential(a, _, _)
-                | RowId::Password(a, _),
+                | RowId::Password(a, _)
+                | RowId::Role(a, _),
             ) => a.clone(),
             Some(RowId::Group(_, Some(a))) => a.clone(),
             Some(RowId::Journal(..) | RowId::Group(_, None)) | None => match &self.view().kind {

@@ -13,7 +13,7 @@ use super::table::RowId;
 use super::theme::Theme;
 use super::views::{ago, is_root, mfa_word, sev_label};
 use crate::audit::{Finding, Policy, Rule, Severity};
-use crate::model::{AccessKey, KeyAction, KeyLastUsed, RootUser, Timestamp, User, age_days};
+use crate::model::{AccessKey, KeyAction, KeyLastUsed, PrincipalKind, Role, RootUser, Timestamp, User, age_days};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -142,6 +142,19 @@ pub fn what_to_do(rule: Rule) -> String {
         Rule::ServiceCredentialExpired => {
             "delete the expired credential (aws iam delete-service-specific-credential)".into()
         }
+        Rule::RoleUnused => "confirm with its owner that the role is no longer needed, then remove its \
+            policies, instance profiles and the role (keytriage does not delete roles)"
+            .into(),
+        Rule::RoleTrustsAnyone => "restrict the trust policy to the principals that need the role, or add a \
+            condition (aws:PrincipalOrgID, sts:ExternalId); aws iam update-assume-role-policy"
+            .into(),
+        Rule::RoleTrustsOutsideOrg => "confirm each outside account is meant to assume the role; for a third \
+            party add an sts:ExternalId condition, else remove the account from the trust policy \
+            (aws iam update-assume-role-policy)"
+            .into(),
+        Rule::RoleTrustsThirdParty => {
+            "confirm the third party still needs the role; remove it from the trust policy when not".into()
+        }
     }
 }
 
@@ -250,6 +263,71 @@ fn root_facts(d: &mut Detail, r: &RootUser, now: Timestamp, theme: &Theme) {
     }
 }
 
+/// A role's facts: ARN, path, creation, last use, and every principal its trust policy
+/// trusts, exactly as written, with its account's place and its statement's conditions.
+fn role_facts(d: &mut Detail, r: &Role, now: Timestamp, theme: &Theme) {
+    d.field("ARN", r.arn.clone(), theme);
+    d.field("path", r.path.clone(), theme);
+    d.field(
+        "created",
+        format!(
+            "{} ({} days ago)",
+            r.created.format("%Y-%m-%d"),
+            age_days(r.created, now)
+        ),
+        theme,
+    );
+    d.field(
+        "last used",
+        match &r.last_used {
+            Some(u) => format!(
+                "{} ({}){}",
+                ago(u.date, now),
+                u.date.format("%Y-%m-%d %H:%M UTC"),
+                u.region.as_ref().map(|g| format!(" in {g}")).unwrap_or_default()
+            ),
+            None => "never (in the 400 days IAM tracks)".into(),
+        },
+        theme,
+    );
+    if r.is_aws_managed() {
+        d.field("managed", "by an AWS service: never judged unused", theme);
+    }
+    d.heading(format!("trusted principals ({})", r.trusted.len()), theme);
+    if r.trusted.is_empty() {
+        d.lines.push(Line::raw("none read (see the account's warnings)"));
+    }
+    for p in &r.trusted {
+        let place = match (p.kind, p.in_organization) {
+            (PrincipalKind::Anyone, _) => " — anyone".to_owned(),
+            (_, Some(true)) => " — in the organization".to_owned(),
+            (_, Some(false)) => format!(
+                " — OUTSIDE the organization (account {})",
+                p.account.as_ref().map(|a| a.to_string()).unwrap_or_default()
+            ),
+            _ => String::new(),
+        };
+        let conditions = if p.conditions.is_empty() {
+            ", no condition".to_owned()
+        } else {
+            format!(", if {}", p.conditions.join(", "))
+        };
+        let style = if p.is_outside() {
+            theme.error()
+        } else {
+            ratatui::style::Style::default()
+        };
+        d.lines.push(Line::styled(
+            format!("{:<9} {}{place}{conditions}", p.kind.as_str(), p.principal),
+            style,
+        ));
+    }
+}
+
+fn role_of<'a>(e: &'a AccountEntry, name: &str) -> Option<&'a Role> {
+    e.scan.as_ref()?.roles.as_ref()?.iter().find(|r| r.name == name)
+}
+
 fn thresholds(policy: &Policy) -> String {
     format!(
         "rotate after {} days, unused after {} days, stale user after {} days",
@@ -277,7 +355,7 @@ fn finding(d: &mut Detail, e: &AccountEntry, f: &Finding, policy: &Policy, now: 
         Span::styled(format!(" {}", f.rule.id()), theme.header()),
     ]));
     d.field("account", format!("{} ({})", e.account.name, e.account.id), theme);
-    d.field("user", f.user.clone(), theme);
+    d.field(if f.role().is_some() { "role" } else { "user" }, f.user.clone(), theme);
     if let Some(k) = &f.access_key_id {
         d.field("key", k.to_string(), theme);
     }
@@ -293,6 +371,20 @@ fn finding(d: &mut Detail, e: &AccountEntry, f: &Finding, policy: &Policy, now: 
     );
     d.heading("evidence", theme);
     let scan = e.scan.as_ref();
+    if let Some(name) = f.role() {
+        match role_of(e, name) {
+            Some(r) => role_facts(d, r, now, theme),
+            None => d.lines.push(Line::raw("the role is not in the latest scan")),
+        }
+        d.field(
+            "policy",
+            format!("unused role after {} days", policy.unused_role_days),
+            theme,
+        );
+        d.heading("what to do", theme);
+        d.lines.push(Line::raw(what_to_do(f.rule)));
+        return;
+    }
     if is_root(&f.user) {
         match scan.and_then(|s| s.root.as_ref()) {
             Some(r) => root_facts(d, r, now, theme),
@@ -381,7 +473,11 @@ pub fn build(id: &RowId, store: &Store, policy: &Policy, now: Timestamp, theme: 
         }
         RowId::User(a, name) => {
             let e = store.entry(a)?;
-            let mine: Vec<&Finding> = e.findings.iter().filter(|f| &f.user == name).collect();
+            let mine: Vec<&Finding> = e
+                .findings
+                .iter()
+                .filter(|f| &f.user == name && f.role().is_none())
+                .collect();
             let mut d = Detail::new(format!("user {name} · {}", e.account.name));
             d.field("account", format!("{} ({})", e.account.name, e.account.id), theme);
             if is_root(name) {
@@ -493,6 +589,20 @@ pub fn build(id: &RowId, store: &Store, policy: &Policy, now: Timestamp, theme: 
                 .find(|f| &f.user == user && &f.access_key_id == key && f.rule.id() == *rule)?;
             let mut d = Detail::new(format!("finding {rule}"));
             finding(&mut d, e, f, policy, now, theme);
+            Some(d)
+        }
+        RowId::Role(a, name) => {
+            let e = store.entry(a)?;
+            let r = role_of(e, name)?;
+            let mine: Vec<&Finding> = e.findings.iter().filter(|f| f.role() == Some(name.as_str())).collect();
+            let mut d = Detail::new(format!("role {name} · {}", e.account.name));
+            d.field("account", format!("{} ({})", e.account.name, e.account.id), theme);
+            role_facts(&mut d, r, now, theme);
+            findings_section(&mut d, &mine, theme);
+            for f in &mine {
+                d.heading(format!("what to do ({})", f.rule.id()), theme);
+                d.lines.push(Line::raw(what_to_do(f.rule)));
+            }
             Some(d)
         }
         RowId::Group(rule, account) => {

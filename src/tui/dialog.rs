@@ -138,6 +138,7 @@ impl Confirm {
                     crate::model::CredentialKind::SshPublicKey => "SSH key",
                     crate::model::CredentialKind::SigningCertificate => "cert",
                     crate::model::CredentialKind::ServiceSpecific => "service",
+                    crate::model::CredentialKind::Role => "role",
                 },
                 c.id,
                 c.status.as_str(),

@@ -178,6 +178,7 @@ impl Marks {
             RowId::Group(rule, _) => format!("group {}", rule.unwrap_or("of every rule")),
             RowId::Credential(_, u, c) => format!("{} {} of {u}", c.kind.label(), c.id),
             RowId::Password(_, u) => format!("console password of {u}"),
+            RowId::Role(_, r) => format!("role {r}"),
         };
         let more = if gone.len() > 1 {
             format!(" and {} more", gone.len() - 1)
@@ -200,6 +201,7 @@ fn kind_index(id: &RowId) -> usize {
         RowId::Group(..) => 5,
         RowId::Credential(..) => 6,
         RowId::Password(..) => 7,
+        RowId::Role(..) => 8,
     }
 }
 
@@ -219,7 +221,8 @@ fn exists(store: &Store, id: &RowId) -> bool {
         | RowId::Key(a, _, _)
         | RowId::Finding(a, _, _, _)
         | RowId::Credential(a, _, _)
-        | RowId::Password(a, _) => a,
+        | RowId::Password(a, _)
+        | RowId::Role(a, _) => a,
     };
     let Some(entry) = store.entry(account) else {
         return false;
@@ -239,6 +242,7 @@ fn exists(store: &Store, id: &RowId) -> bool {
             .iter()
             .any(|x| &x.name == u && x.credentials.iter().any(|y| y.kind == c.kind && y.id == c.id)),
         RowId::Password(_, u) => scan.users.iter().any(|x| &x.name == u && x.password_enabled),
+        RowId::Role(_, r) => scan.roles.iter().flatten().any(|x| &x.name == r),
         RowId::Account(_) | RowId::Journal(..) | RowId::Group(..) => true,
     }
 }

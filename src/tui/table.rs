@@ -139,6 +139,8 @@ pub enum RowId {
     Credential(AccountId, String, crate::model::CredentialRef),
     /// The console password of a user.
     Password(AccountId, String),
+    /// An IAM role of an account, by name.
+    Role(AccountId, String),
 }
 
 impl RowId {

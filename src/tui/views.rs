@@ -40,6 +40,8 @@ pub enum ViewKind {
     /// Every credential of every kind (access keys, console passwords, SSH public keys,
     /// signing certificates, service-specific credentials) of the organization.
     Credentials,
+    /// Every IAM role of the organization.
+    Roles,
 }
 
 /// One view: everything the rest of the TUI needs to know about it. The `:` line's
@@ -178,6 +180,16 @@ pub const VIEWS: &[ViewSpec] = &[
         shows_progress: false,
     },
     ViewSpec {
+        name: "roles",
+        help: "every IAM role: last use and outside trust",
+        opens: Some(ViewKind::Roles),
+        columns: ROLE_COLUMNS,
+        scoped_by: &[],
+        sort: ("FINDINGS", Order::Desc),
+        contexts: &[AccountRows, Drillable],
+        shows_progress: false,
+    },
+    ViewSpec {
         name: "account-users",
         help: "one account's users (Enter on an account)",
         opens: None,
@@ -238,6 +250,7 @@ impl ViewKind {
             Self::FindingsIn(..) => "finding-group",
             Self::Changes => "changes",
             Self::Credentials => "credentials",
+            Self::Roles => "roles",
         })
     }
 
@@ -260,7 +273,14 @@ impl ViewKind {
         // instead of scanning the account's findings (O(findings), not O(rows × findings)).
         let by_user = || -> HashMap<(&AccountId, &str), Vec<&Finding>> {
             let mut map: HashMap<(&AccountId, &str), Vec<&Finding>> = HashMap::new();
-            for f in store.accounts.iter().flat_map(|e| &e.findings) {
+            // Role findings name a role in `user`: never a user's (a role and a user may
+            // share a name).
+            for f in store
+                .accounts
+                .iter()
+                .flat_map(|e| &e.findings)
+                .filter(|f| f.role().is_none())
+            {
                 map.entry((&f.account_id, f.user.as_str())).or_default().push(f);
             }
             map
@@ -327,7 +347,7 @@ impl ViewKind {
                     .filter(|e| account.is_none_or(|a| &e.account.id == a))
                 {
                     let Some(scan) = &e.scan else { continue };
-                    let mut sorted: Vec<&Finding> = e.findings.iter().collect();
+                    let mut sorted: Vec<&Finding> = e.findings.iter().filter(|f| f.role().is_none()).collect();
                     sorted.sort_by(|a, b| a.user.cmp(&b.user));
                     for u in scan.users.iter().filter(|u| name.is_none_or(|n| &u.name == n)) {
                         let start = sorted.partition_point(|f| f.user < u.name);
@@ -360,6 +380,7 @@ impl ViewKind {
                 })
                 .collect(),
             Self::Changes => change_rows(store, now),
+            Self::Roles => role_rows(store, now),
         };
         if skip > 0 {
             for r in &mut rows {
@@ -393,6 +414,7 @@ impl ViewKind {
                 rule.unwrap_or("every rule"),
                 account.as_ref().map(name).unwrap_or_else(|| "every account".into())
             ),
+            Self::Roles => "IAM roles (all accounts)".into(),
             Self::Changes => match store.changes.as_ref().and_then(|c| c.0.previous_scan_at) {
                 Some(t) => format!("changes since the scan of {}", t.format("%Y-%m-%d %H:%M UTC")),
                 None if store.changes.is_some() => "changes (first recorded scan: every finding is new)".into(),
@@ -467,6 +489,7 @@ fn kind_cell(c: &Credential) -> (&'static str, i64) {
         (CredentialKind::ServiceSpecific, Some("codecommit.amazonaws.com")) => ("CodeCommit cred", 4),
         (CredentialKind::ServiceSpecific, Some("cassandra.amazonaws.com")) => ("Keyspaces cred", 4),
         (CredentialKind::ServiceSpecific, _) => ("service cred", 4),
+        (CredentialKind::Role, _) => ("role", 5),
     }
 }
 
@@ -477,6 +500,7 @@ pub fn no_last_use(kind: CredentialKind) -> &'static str {
         CredentialKind::SshPublicKey => "none recorded (AWS keeps no last use for SSH keys)",
         CredentialKind::SigningCertificate => "none recorded (AWS keeps no last use for signing certificates)",
         CredentialKind::ServiceSpecific => "none recorded (AWS keeps no last use for service-specific credentials)",
+        CredentialKind::Role => "see the role's RoleLastUsed",
     }
 }
 
@@ -661,6 +685,74 @@ fn change_rows(store: &Store, now: Timestamp) -> Vec<Row> {
                 .iter()
                 .map(|r| row("RESOLVED", &r.id, r.severity, r.first_seen)),
         );
+    }
+    rows
+}
+
+const ROLE_COLUMNS: &[Column] = &[
+    ident("ACCOUNT", 8, 2),
+    ident("ROLE", 8, 0),
+    col("CREATED", 10, 10, 4),
+    col("LAST USED", 8, 10, 1),
+    ident("REGION", 6, 5),
+    text("TRUSTED OUTSIDE", 10, 1),
+    text("FINDINGS", 8, 0).badge(Badge::Row),
+];
+
+/// `:roles`: every role of every account whose roles were read: account, role, created
+/// (date), last used (`3d ago`, `never`) and its region, the principals it trusts outside the
+/// organization ([`crate::model::Role::outside_principals`], `-` for none), its findings'
+/// rules. Roles of AWS services and IAM Identity Center are listed too (never `role-unused`).
+fn role_rows(store: &Store, now: Timestamp) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for e in &store.accounts {
+        let Some(roles) = e.scan.as_ref().and_then(|s| s.roles.as_ref()) else {
+            continue;
+        };
+        for r in roles {
+            let mine: Vec<&Finding> = e
+                .findings
+                .iter()
+                .filter(|f| f.role() == Some(r.name.as_str()))
+                .collect();
+            let outside: Vec<String> = r.outside_principals().map(|p| p.describe()).collect();
+            let rules: Vec<&str> = mine.iter().map(|f| f.rule.id()).collect();
+            let (used, region) = match &r.last_used {
+                Some(u) => (
+                    (ago(u.date, now), SortKey::Num(age_days(u.date, now))),
+                    u.region.clone().unwrap_or_else(|| "-".into()),
+                ),
+                None => (("never".to_owned(), SortKey::Num(i64::MAX)), "-".to_owned()),
+            };
+            let cols: Vec<(String, SortKey)> = vec![
+                (e.account.name.clone(), SortKey::Text),
+                (r.name.clone(), SortKey::Text),
+                (
+                    r.created.format("%Y-%m-%d").to_string(),
+                    SortKey::Num(r.created.timestamp()),
+                ),
+                used,
+                (region, SortKey::Text),
+                (
+                    if outside.is_empty() {
+                        "-".into()
+                    } else {
+                        outside.join(", ")
+                    },
+                    SortKey::Num(outside.len() as i64),
+                ),
+                (
+                    if rules.is_empty() { "-".into() } else { rules.join(" ") },
+                    SortKey::Num(risk(&mine)),
+                ),
+            ];
+            rows.push(Row::new(
+                RowId::Role(e.account.id.clone(), r.name.clone()),
+                cols,
+                mine.iter().map(|f| f.severity).max(),
+                r.is_aws_managed(),
+            ));
+        }
     }
     rows
 }
@@ -1105,6 +1197,7 @@ mod tests {
             ViewKind::FindingsIn(Some("key-not-rotated"), None),
             ViewKind::Changes,
             ViewKind::Credentials,
+            ViewKind::Roles,
         ]
     }
 
@@ -1260,7 +1353,8 @@ mod tests {
                 "finding-groups",
                 "finding-group",
                 "changes",
-                "credentials"
+                "credentials",
+                "roles"
             ]
         );
         for (name, _, kind) in commands() {
@@ -1334,11 +1428,12 @@ mod tests {
                 "COUNT",
                 "SEV",
                 "SEV",
-                "AGE"
+                "AGE",
+                "FINDINGS"
             ]
         );
         // The user view sorts by KIND (every kind of credential together), the others as before.
         let idx: Vec<usize> = every_kind().iter().map(|k| k.default_sort().0).collect();
-        assert_eq!(idx, [9, 8, 7, 0, 4, 0, 0, 2, 0, 1, 5]);
+        assert_eq!(idx, [9, 8, 7, 0, 4, 0, 0, 2, 0, 1, 5, 6]);
     }
 }

@@ -1,0 +1,225 @@
+//! The `:roles` view on a fixed model and clock: its snapshot, Enter and `i` on a role (the
+//! exact trusted principals and the last use), a role finding's Enter landing on its role,
+//! and a role never counted as a same-named user's finding.
+
+use chrono::Duration;
+use keytriage::audit::Policy;
+use keytriage::model::*;
+use keytriage::scan::ScanEvent;
+use keytriage::tui::app::{App, Mode};
+use keytriage::tui::keymap::{Action, KEYMAP};
+use keytriage::tui::render;
+use keytriage::tui::table::RowId;
+use keytriage::tui::theme::Theme;
+use keytriage::tui::views::ViewKind;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+mod fixture;
+
+use fixture::{account, now, root_ok, user};
+
+fn role(name: &str, path: &str, age: i64, used: Option<(i64, &str)>, trust: &str) -> Role {
+    let own = AccountId::parse("111111111111").unwrap();
+    let members = [AccountId::parse("222222222222").unwrap()].into_iter().collect();
+    let trusted = keytriage::aws::roles::trusted_principals(trust).unwrap();
+    Role {
+        name: name.into(),
+        path: path.into(),
+        arn: format!("arn:aws:iam::111111111111:role{path}{name}"),
+        id: format!("AROA{}", name.len()),
+        created: now() - Duration::days(age),
+        last_used: used.map(|(d, r)| RoleLastUsed {
+            date: now() - Duration::days(d),
+            region: Some(r.into()),
+        }),
+        trusted: keytriage::aws::roles::judge(trusted, &own, &members),
+    }
+}
+
+fn trust(principal: &str, condition: &str) -> String {
+    format!(r#"{{"Statement":[{{"Effect":"Allow","Principal":{principal},"Action":"sts:AssumeRole"{condition}}}]}}"#)
+}
+
+fn app() -> App {
+    let prod = account("111111111111", "prod-payments", "/Production", AccountState::Active);
+    let dev = account("222222222222", "dev", "/Development", AccountState::Active);
+    let mut scan = AccountScan::ok(
+        prod.clone(),
+        root_ok(),
+        vec![user("deploy", 10, None, None, vec![])],
+        vec![],
+    );
+    scan.roles = Some(vec![
+        role(
+            "vendor-audit",
+            "/integrations/",
+            420,
+            Some((9, "eu-central-1")),
+            &trust(
+                r#"{"AWS":["arn:aws:iam::999988887777:root","arn:aws:iam::222222222222:root"]}"#,
+                "",
+            ),
+        ),
+        role(
+            "datadog",
+            "/",
+            700,
+            Some((0, "eu-west-1")),
+            &trust(
+                r#"{"AWS":"464622532012"}"#,
+                r#","Condition":{"StringEquals":{"sts:ExternalId":"x1"}}"#,
+            ),
+        ),
+        role(
+            "deploy",
+            "/ci/",
+            700,
+            Some((300, "us-east-1")),
+            &trust(r#"{"AWS":"222222222222"}"#, ""),
+        ),
+        role(
+            "AWSServiceRoleForElasticLoadBalancing",
+            "/aws-service-role/elasticloadbalancing.amazonaws.com/",
+            2000,
+            None,
+            &trust(r#"{"Service":"elasticloadbalancing.amazonaws.com"}"#, ""),
+        ),
+    ]);
+    let mut dev_scan = AccountScan::ok(dev.clone(), root_ok(), vec![], vec![]);
+    dev_scan.roles = Some(vec![role("public-demo", "/", 100, None, &trust(r#""*""#, ""))]);
+    let mut app = App::new(
+        Policy::default(),
+        now(),
+        "arn:aws:iam::111111111111:user/operator".into(),
+        false,
+    );
+    for e in [
+        ScanEvent::Discovered {
+            scan_id: 1,
+            organization: None,
+            accounts: vec![prod, dev],
+            warnings: vec![],
+            missing: vec![],
+        },
+        ScanEvent::AccountDone {
+            scan_id: 1,
+            scan: Box::new(scan),
+        },
+        ScanEvent::AccountDone {
+            scan_id: 1,
+            scan: Box::new(dev_scan),
+        },
+        ScanEvent::Finished { scan_id: 1 },
+    ] {
+        app.on_scan_event(e);
+    }
+    app.refresh();
+    app
+}
+
+fn press(app: &mut App, action: Action) {
+    let b = KEYMAP.iter().find(|b| b.action == action).expect("action is bound");
+    app.on_key(b.keys[0].into());
+    app.refresh();
+}
+
+fn command(app: &mut App, cmd: &str) {
+    press(app, Action::Command);
+    for c in cmd.chars() {
+        app.on_key(crossterm::event::KeyCode::Char(c).into());
+    }
+    app.on_key(crossterm::event::KeyCode::Enter.into());
+    app.refresh();
+}
+
+fn screen(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| render::draw(app, &Theme { no_color: true }, f)).unwrap();
+    t
+}
+
+fn text(t: &Terminal<TestBackend>) -> String {
+    let buf = t.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn roles_view_names_the_outside_principals() {
+    let mut app = app();
+    command(&mut app, "roles");
+    assert_eq!(app.view().kind, ViewKind::Roles);
+    insta::assert_snapshot!("roles_160x14", screen(&app, 160, 14).backend());
+    let shown = text(&screen(&app, 160, 14));
+    assert!(shown.contains("999988887777"), "the outside account is named:\n{shown}");
+    assert!(shown.contains("464622532012 (external id)"), "{shown}");
+    for (w, h) in [(1, 1), (0, 0), (20, 5)] {
+        screen(&app, w, h);
+    }
+}
+
+#[test]
+fn enter_on_a_role_shows_its_trusted_principals_and_last_use() {
+    let mut app = app();
+    command(&mut app, "roles");
+    app.view_select(&RowId::Role(
+        AccountId::parse("111111111111").unwrap(),
+        "vendor-audit".into(),
+    ));
+    press(&mut app, Action::Open);
+    assert_eq!(app.mode, Mode::Detail);
+    let detail = keytriage::tui::detail::build(
+        &RowId::Role(AccountId::parse("111111111111").unwrap(), "vendor-audit".into()),
+        &app.store,
+        &Policy::default(),
+        now(),
+        &Theme { no_color: true },
+    )
+    .unwrap();
+    let body = detail.text();
+    for line in [
+        "last used  9d ago (2026-11-20 12:00 UTC) in eu-central-1",
+        "aws       arn:aws:iam::999988887777:root — OUTSIDE the organization (account 999988887777), no condition",
+        "aws       arn:aws:iam::222222222222:root — in the organization, no condition",
+        "HIGH role-trusts-outside-org: trusts 1 account outside the organization without an sts:ExternalId condition: 999988887777",
+    ] {
+        assert!(body.lines().any(|l| l == line), "missing {line:?} in:\n{body}");
+    }
+    insta::assert_snapshot!("role_detail_100x30", screen(&app, 100, 30).backend());
+    press(&mut app, Action::Back);
+    press(&mut app, Action::Details);
+    assert_eq!(app.mode, Mode::Detail, "i shows it too");
+}
+
+#[test]
+fn a_role_finding_opens_its_role_and_never_counts_for_a_user_of_the_same_name() {
+    let mut app = app();
+    command(&mut app, "findings");
+    let id = RowId::Finding(
+        AccountId::parse("111111111111").unwrap(),
+        "deploy".into(),
+        None,
+        "role-unused",
+    );
+    app.view_select(&id);
+    press(&mut app, Action::Open);
+    assert_eq!(app.view().kind, ViewKind::Roles);
+    assert_eq!(
+        app.view().table.selected_row().map(|r| r.id.clone()),
+        Some(RowId::Role(AccountId::parse("111111111111").unwrap(), "deploy".into()))
+    );
+    // The IAM user `deploy` has no finding of its own.
+    let rows = ViewKind::Users(None).rows(&app.store, &Policy::default(), now());
+    let deploy = rows
+        .iter()
+        .find(|r| r.id == RowId::User(AccountId::parse("111111111111").unwrap(), "deploy".into()))
+        .unwrap();
+    assert_eq!(deploy.cells.last().map(|c| c.as_str()), Some("-"));
+}
