@@ -251,3 +251,50 @@ fn a_stale_an_edited_or_a_read_only_apply_is_refused_before_anything() {
         "nothing was journaled, nothing was done"
     );
 }
+
+// See: issue 12, skip reasons: a plan's target used since the plan names the plan, not the
+// operator's confirmation.
+#[test]
+fn a_target_used_since_the_plan_is_skipped_with_the_plans_time() {
+    let emu = common::emulator(&org());
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal.jsonl");
+    let file = dir.path().join("plan.json");
+    let mut plan = make_plan(&emu, &journal, &file);
+    // The plan saw batch-job-001's key last used a day before its live last use (as if a
+    // workload used it after the plan was made).
+    let target = &mut plan.targets[0];
+    let used = target.last_used.as_mut().unwrap();
+    used.date -= chrono::Duration::days(1);
+    let (key, saw) = (target.access_key_id.clone(), used.date);
+    plan.seal();
+    std::fs::write(&file, serde_json::to_vec(&plan).unwrap()).unwrap();
+
+    let out = against(
+        Some(&emu),
+        &journal,
+        &["--write", "apply", file.to_str().unwrap(), "--yes"],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    let reason = format!(
+        "access key {key} was used since the plan was made (plan time {}; last use now {}",
+        plan.scanned_at.format("%Y-%m-%d %H:%M UTC"),
+        (saw + chrono::Duration::days(1)).format("%Y-%m-%d %H:%M UTC"),
+    );
+    assert!(err.contains(&reason), "{err}");
+    assert!(
+        err.contains(&format!("the plan saw {}", saw.format("%Y-%m-%d %H:%M UTC"))),
+        "{err}"
+    );
+    assert!(!err.contains("since you confirmed"), "{err}");
+    let skipped: Vec<Value> = journal_lines(&journal)
+        .into_iter()
+        .filter(|l| l["result"] == "skipped")
+        .collect();
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert!(
+        skipped[0]["message"].as_str().unwrap().starts_with(&reason),
+        "{skipped:?}"
+    );
+}
