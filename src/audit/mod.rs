@@ -7,6 +7,7 @@
 //! read the clock, or know about the TUI, the report formats or AWS.
 
 mod rules;
+pub mod rotation;
 
 pub use rules::audit_account;
 

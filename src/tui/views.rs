@@ -613,15 +613,10 @@ fn findings_summary(fs: &[&Finding]) -> (String, SortKey) {
 }
 
 /// A user is rotating when it has two keys and the newer one is recent (created within the
-/// unused threshold): the old key should go once applications have moved.
+/// unused threshold): the old key should go once applications have moved. The judgement is
+/// [`crate::audit::rotation::in_progress`].
 pub fn rotation_in_progress(u: &User, policy: &Policy, now: Timestamp) -> bool {
-    u.access_keys.len() == 2
-        && u.access_keys
-            .iter()
-            .map(|k| k.created)
-            .max()
-            .is_some_and(|t| age_days(t, now) <= i64::from(policy.unused_days))
-        && u.access_keys.iter().map(|k| k.created).min() != u.access_keys.iter().map(|k| k.created).max()
+    crate::audit::rotation::in_progress(u, policy, now).is_some()
 }
 
 /// `mine`: this user's findings.
