@@ -35,6 +35,8 @@ pub enum ViewKind {
     FindingsIn(Option<&'static str>, Option<AccountId>),
     /// Findings new and resolved since the previous recorded scan.
     Changes,
+    /// Rotations in progress across the organization (users with an old and a new key).
+    Rotations,
 }
 
 /// One view: everything the rest of the TUI needs to know about it. The `:` line's
@@ -163,6 +165,16 @@ pub const VIEWS: &[ViewSpec] = &[
         shows_progress: false,
     },
     ViewSpec {
+        name: "rotations",
+        help: "rotations in progress: may the old key go?",
+        opens: Some(ViewKind::Rotations),
+        columns: ROTATION_COLUMNS,
+        scoped_by: &[],
+        sort: ("VERDICT", Order::Asc),
+        contexts: &[AccountRows, KeyRows, Drillable],
+        shows_progress: false,
+    },
+    ViewSpec {
         name: "account-users",
         help: "one account's users (Enter on an account)",
         opens: None,
@@ -222,6 +234,7 @@ impl ViewKind {
             Self::FindingGroups(_) => "finding-groups",
             Self::FindingsIn(..) => "finding-group",
             Self::Changes => "changes",
+            Self::Rotations => "rotations",
         })
     }
 
@@ -318,6 +331,7 @@ impl ViewKind {
                 })
                 .collect(),
             Self::Changes => change_rows(store, now),
+            Self::Rotations => rotation_rows(store, policy, now),
         };
         if skip > 0 {
             for r in &mut rows {
@@ -355,6 +369,7 @@ impl ViewKind {
                 None if store.changes.is_some() => "changes (first recorded scan: every finding is new)".into(),
                 None => "changes (shown once a scan is recorded)".into(),
             },
+            Self::Rotations => "rotations in progress (all accounts): may the old key go?".into(),
         }
     }
 }
@@ -472,6 +487,62 @@ fn change_rows(store: &Store, now: Timestamp) -> Vec<Row> {
         );
     }
     rows
+}
+
+const ROTATION_COLUMNS: &[Column] = &[
+    ident("ACCOUNT", 8, 2),
+    ident("USER", 8, 0),
+    ident("OLD KEY", 20, 1),
+    ident("NEW KEY", 20, 3),
+    col("STARTED", 8, 10, 2),
+    col("OLD KEY USED SINCE", 8, 30, 1),
+    col("VERDICT", 10, 18, 0),
+    text("WHAT TO DO", 10, 4),
+];
+
+/// `:rotations`: one row per user with a rotation in progress
+/// ([`crate::audit::rotation::in_progress`]). The row is the old key (so `d` deactivates it
+/// and Enter opens its user); STARTED is the new key's creation, OLD KEY USED SINCE the old
+/// key's last use at or after it ("not used" otherwise), VERDICT the judgement's word
+/// (sorted in the order still used, too early, safe to deactivate, delete old key).
+fn rotation_rows(store: &Store, policy: &Policy, now: Timestamp) -> Vec<Row> {
+    use crate::audit::rotation::{self, Verdict};
+    users(store, None)
+        .filter_map(|(e, u)| {
+            let r = rotation::in_progress(u, policy, now)?;
+            let used = match (r.old_used_since(), r.old.last_used.as_ref()) {
+                (Some(at), Some(last)) => {
+                    let mut s = rotation::ago(at, now);
+                    if let Some(svc) = &last.service {
+                        s.push_str(&format!(" by {svc}"));
+                    }
+                    if let Some(region) = &last.region {
+                        s.push_str(&format!(" in {region}"));
+                    }
+                    (s, SortKey::Num(at.timestamp()))
+                }
+                _ => ("not used".to_owned(), SortKey::Num(i64::MIN)),
+            };
+            let todo = r.summary(now);
+            let todo = todo.split_once(" → ").map_or(todo.as_str(), |(_, t)| t).to_owned();
+            let cols: Vec<(String, SortKey)> = vec![
+                (e.account.name.clone(), SortKey::Text),
+                (u.name.clone(), SortKey::Text),
+                (r.old.id.to_string(), SortKey::Text),
+                (r.new.id.to_string(), SortKey::Text),
+                (rotation::ago(r.started(), now), SortKey::Num(-r.started().timestamp())),
+                used,
+                (r.verdict.word().to_owned(), SortKey::Num(r.verdict as i64)),
+                (todo, SortKey::Text),
+            ];
+            Some(Row::new(
+                RowId::Key(e.account.id.clone(), u.name.clone(), r.old.id.clone()),
+                cols,
+                None,
+                r.verdict == Verdict::OldInactive,
+            ))
+        })
+        .collect()
 }
 
 const FINDING_COLUMNS: &[Column] = &[
@@ -900,6 +971,7 @@ mod tests {
             ViewKind::FindingGroups(super::super::groups::GroupBy::Rule),
             ViewKind::FindingsIn(Some("key-not-rotated"), None),
             ViewKind::Changes,
+            ViewKind::Rotations,
         ]
     }
 
@@ -1054,7 +1126,8 @@ mod tests {
                 "journal",
                 "finding-groups",
                 "finding-group",
-                "changes"
+                "changes",
+                "rotations"
             ]
         );
         for (name, _, kind) in commands() {
@@ -1127,11 +1200,12 @@ mod tests {
                 "TIME (UTC)",
                 "COUNT",
                 "SEV",
-                "SEV"
+                "SEV",
+                "VERDICT"
             ]
         );
         // Same indices as before the registry (no behaviour change).
         let idx: Vec<usize> = every_kind().iter().map(|k| k.default_sort().0).collect();
-        assert_eq!(idx, [9, 8, 7, 2, 4, 0, 0, 2, 0, 1]);
+        assert_eq!(idx, [9, 8, 7, 2, 4, 0, 0, 2, 0, 1, 6]);
     }
 }
