@@ -1872,6 +1872,14 @@ fn rotations_view_lists_every_rotation_with_the_old_keys_use_since_and_a_verdict
             row("etl-loader", "not used", "safe to deactivate"),
             row("reconciler", "not used", "delete old key"),
         ]
+    );    // i: the old key in full, with the same verdict.
+    let sandbox = AccountId::parse("222222222222").unwrap();
+    app.view_select(&RowId::Key(sandbox, "jenkins".into(), AccessKeyId("AKIAJENKINS000000001".into())));
+    press(&mut app, Action::Details);
+    let text = screen_text(&app, 200, 40);
+    assert!(
+        text.contains("old key used 3 h ago by s3 in eu-west-1 → applications still use it"),
+        "{text}"
     );
 }
 
