@@ -1825,8 +1825,18 @@ fn rotations_app() -> App {
             None,
             None,
             vec![
-                k("AKIARECON00000000001", KeyStatus::Inactive, d(85), Some((d(6), "dynamodb"))),
-                k("AKIARECON00000000002", KeyStatus::Active, d(5), Some((h(1), "dynamodb"))),
+                k(
+                    "AKIARECON00000000001",
+                    KeyStatus::Inactive,
+                    d(85),
+                    Some((d(6), "dynamodb")),
+                ),
+                k(
+                    "AKIARECON00000000002",
+                    KeyStatus::Active,
+                    d(5),
+                    Some((h(1), "dynamodb")),
+                ),
             ],
         ),
     ];
@@ -1872,9 +1882,13 @@ fn rotations_view_lists_every_rotation_with_the_old_keys_use_since_and_a_verdict
             row("etl-loader", "not used", "safe to deactivate"),
             row("reconciler", "not used", "delete old key"),
         ]
-    );    // i: the old key in full, with the same verdict.
+    ); // i: the old key in full, with the same verdict.
     let sandbox = AccountId::parse("222222222222").unwrap();
-    app.view_select(&RowId::Key(sandbox, "jenkins".into(), AccessKeyId("AKIAJENKINS000000001".into())));
+    app.view_select(&RowId::Key(
+        sandbox,
+        "jenkins".into(),
+        AccessKeyId("AKIAJENKINS000000001".into()),
+    ));
     press(&mut app, Action::Details);
     let text = screen_text(&app, 200, 40);
     assert!(
@@ -1888,7 +1902,11 @@ fn enter_on_a_rotation_opens_the_user_at_the_old_key_and_d_deactivates_the_old_k
     let mut app = rotations_app();
     open_view(&mut app, "rotations");
     let sandbox = AccountId::parse("222222222222").unwrap();
-    let old = RowId::Key(sandbox.clone(), "etl-loader".into(), AccessKeyId("AKIAETL0000000000001".into()));
+    let old = RowId::Key(
+        sandbox.clone(),
+        "etl-loader".into(),
+        AccessKeyId("AKIAETL0000000000001".into()),
+    );
     app.view_select(&old);
 
     // d: the old key's confirmation, from a live read.
@@ -1898,7 +1916,12 @@ fn enter_on_a_rotation_opens_the_user_at_the_old_key_and_d_deactivates_the_old_k
     let r = write_request(app.on_key(KeyEvent::from(KeyCode::Enter)));
     assert_eq!(
         (r.action, r.account.id.clone(), r.user.as_str(), r.key.as_str()),
-        (KeyAction::Deactivate, sandbox.clone(), "etl-loader", "AKIAETL0000000000001")
+        (
+            KeyAction::Deactivate,
+            sandbox.clone(),
+            "etl-loader",
+            "AKIAETL0000000000001"
+        )
     );
 
     // Enter: the user's view, the old key selected, the verdict in its header.

@@ -6,8 +6,8 @@
 //! order findings are reported in; the rule bodies live in `rules.rs`. It must not do I/O,
 //! read the clock, or know about the TUI, the report formats or AWS.
 
-mod rules;
 pub mod rotation;
+mod rules;
 
 pub use rules::audit_account;
 

@@ -233,10 +233,7 @@ mod tests {
             verdict(vec![old(Some(Duration::days(1) + Duration::hours(1))), new(just_under)]),
             Some(Verdict::TooEarly)
         );
-        assert_eq!(
-            verdict(vec![old(None), new(Duration::hours(4))]),
-            Some(Verdict::Quiet)
-        );
+        assert_eq!(verdict(vec![old(None), new(Duration::hours(4))]), Some(Verdict::Quiet));
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::aws::{self, ConnectOptions, RoleOptions};
 use crate::cli::ApplyArgs;
 use crate::journal::Journal;
 use crate::model::{KeyAction, KeyStatus};
-use crate::remediate::bulk::{BatchLimits, Basis, Outcome, tally};
+use crate::remediate::bulk::{Basis, BatchLimits, Outcome, tally};
 use crate::remediate::plan::Plan;
 use crate::remediate::{Remediator, remediation_role};
 use crate::settings::Settings;
