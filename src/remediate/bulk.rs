@@ -58,9 +58,14 @@ pub enum Basis {
 /// checked against: `live` is the key as read just before the write, `seen` the last use the
 /// basis recorded (`None`: never used). E.g. `access key AKIA… was used since the plan was
 /// made (plan time 2026-12-01 14:00 UTC; last use now …; the plan saw never used)`.
+/// Both last uses are given to the minute, or to the second when they fall in the same minute
+/// (so the two never read alike).
 pub fn used_since_reason(basis: Basis, live: &AccessKey, seen: Option<&crate::model::KeyLastUsed>) -> String {
-    let now = last_use_utc(live.last_used.as_ref());
-    let seen = last_use_utc(seen);
+    let minute = |u: &crate::model::KeyLastUsed| u.date.format("%Y-%m-%d %H:%M").to_string();
+    let (now, seen) = match (live.last_used.as_ref(), seen) {
+        (Some(a), Some(b)) if minute(a) == minute(b) => (to_the_second(a), to_the_second(b)),
+        (a, b) => (last_use_utc(a), last_use_utc(b)),
+    };
     match basis {
         Basis::Confirmed => format!(
             "access key {} was used since you confirmed (last use now {now}; you saw {seen})",
@@ -72,6 +77,13 @@ pub fn used_since_reason(basis: Basis, live: &AccessKey, seen: Option<&crate::mo
             made_at.format("%Y-%m-%d %H:%M UTC")
         ),
     }
+}
+
+/// [`last_use_utc`] with seconds: `2026-12-01 15:36:02 UTC by s3 in eu-west-1`.
+fn to_the_second(u: &crate::model::KeyLastUsed) -> String {
+    let minute = u.date.format("%Y-%m-%d %H:%M UTC").to_string();
+    let second = u.date.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+    last_use_utc(Some(u)).replacen(&minute, &second, 1)
 }
 
 /// How one target of a batch ended.
@@ -343,6 +355,19 @@ mod tests {
         assert_eq!(
             used_since_reason(Basis::Plan { made_at }, &live(), None),
             "access key AKIAOLD0000000000001 was used since the plan was made (plan time 2026-12-01 14:05 UTC; last use now 2026-12-01 15:00 UTC by s3 in eu-west-1; the plan saw never used)"
+        );
+        // Seconds apart in the same minute: to the second.
+        let mut used = live();
+        let at = |s| chrono::Utc.with_ymd_and_hms(2026, 12, 1, 15, 0, s).unwrap();
+        used.last_used.as_mut().unwrap().date = at(40);
+        let seen = KeyLastUsed {
+            date: at(5),
+            service: Some("s3".into()),
+            region: Some("eu-west-1".into()),
+        };
+        assert_eq!(
+            used_since_reason(Basis::Plan { made_at }, &used, Some(&seen)),
+            "access key AKIAOLD0000000000001 was used since the plan was made (plan time 2026-12-01 14:05 UTC; last use now 2026-12-01 15:00:40 UTC by s3 in eu-west-1; the plan saw 2026-12-01 15:00:05 UTC by s3 in eu-west-1)"
         );
     }
 }
