@@ -276,15 +276,39 @@ def _root(r, where):
     }
 
 
+def _clock(v):
+    """The scenario's `clock`: None (ages count from the start), "utc-day" (from 00:00 UTC of
+    the day the emulator starts) or a fixed "YYYY-MM-DDTHH:MM:SSZ"."""
+    if v is None or v == "utc-day":
+        return v
+    if isinstance(v, str):
+        try:
+            return datetime.strptime(v, "%Y-%m-%dT%H:%M:%SZ")
+        except ValueError:
+            pass
+    raise ScenarioError(f"clock: expected \"utc-day\" or a time like \"2026-12-01T00:00:00Z\", got {v!r}")
+
+
+def seed_time(clock):
+    """The naive-UTC time the scenario's ages count back from (see `_clock`)."""
+    now = utcnow()
+    if clock == "utc-day":
+        return now.replace(hour=0, minute=0, second=0)
+    if isinstance(clock, datetime):
+        return clock
+    return now
+
+
 def parse_scenario(doc):
     _check_keys(doc, {"organization", "fault_seed", "id_seed", "session_seconds",
-                      "report_frozen", "ous", "accounts", "faults"}, "scenario")
+                      "report_frozen", "clock", "ous", "accounts", "faults"}, "scenario")
     sc = {
         "organization": doc.get("organization", True),
         "fault_seed": doc.get("fault_seed", 42),
         "id_seed": doc.get("id_seed", 1),
         "session_seconds": _int(doc.get("session_seconds"), "session_seconds", allow_none=True),
         "report_frozen": doc.get("report_frozen", False),
+        "clock": _clock(doc.get("clock")),
         "ous": [], "accounts": [], "faults": [],
     }
     if not isinstance(sc["report_frozen"], bool):
@@ -768,7 +792,7 @@ def seed(sc):
     from moto.organizations.models import organizations_backends
 
     mock_random.seed(sc["id_seed"])  # deterministic account ids, key ids, user ids
-    now = KT.now = utcnow()
+    now = KT.now = seed_time(sc["clock"])
 
     def ago(days):
         return now - timedelta(days=days)

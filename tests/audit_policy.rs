@@ -99,14 +99,19 @@ fn every_iam_read_the_code_makes_is_in_the_audit_policy() {
     assert!(code.contains("ListSSHPublicKeys") && code.len() >= 12, "{code:?}");
     let audit = audit_policy();
     assert!(
-        audit.iter().all(|a| ["List", "Get", "Generate"].iter().any(|v| a.starts_with(v))),
+        audit
+            .iter()
+            .all(|a| ["List", "Get", "Generate"].iter().any(|v| a.starts_with(v))),
         "the audit role reads only: {audit:?}"
     );
     // `GetUser` is read by the write path only (the console password's last use, live, before
     // `DeleteLoginProfile`), with the remediation role.
     let write_path_only = BTreeSet::from(["GetUser".to_owned()]);
     assert!(policy("KeytriageRemediation").contains("iam:GetUser"));
-    let missing: Vec<&String> = code.difference(&audit).filter(|a| !write_path_only.contains(*a)).collect();
+    let missing: Vec<&String> = code
+        .difference(&audit)
+        .filter(|a| !write_path_only.contains(*a))
+        .collect();
     assert!(missing.is_empty(), "add to the README's audit policy: {missing:?}");
 }
 

@@ -251,3 +251,181 @@ fn a_stale_an_edited_or_a_read_only_apply_is_refused_before_anything() {
         "nothing was journaled, nothing was done"
     );
 }
+
+// See: issue 12, skip reasons: a plan's target used since the plan names the plan, not the
+// operator's confirmation.
+#[test]
+fn a_target_used_since_the_plan_is_skipped_with_the_plans_time() {
+    let emu = common::emulator(&org());
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal.jsonl");
+    let file = dir.path().join("plan.json");
+    let mut plan = make_plan(&emu, &journal, &file);
+    // The plan saw batch-job-001's key last used a day before its live last use (as if a
+    // workload used it after the plan was made).
+    let target = &mut plan.targets[0];
+    let used = target.last_used.as_mut().unwrap();
+    used.date -= chrono::Duration::days(1);
+    let (key, saw) = (target.access_key_id.clone(), used.date);
+    plan.seal();
+    std::fs::write(&file, serde_json::to_vec(&plan).unwrap()).unwrap();
+
+    let out = against(
+        Some(&emu),
+        &journal,
+        &["--write", "apply", file.to_str().unwrap(), "--yes"],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    let reason = format!(
+        "access key {key} was used since the plan was made (plan time {}; last use now {}",
+        plan.scanned_at.format("%Y-%m-%d %H:%M UTC"),
+        (saw + chrono::Duration::days(1)).format("%Y-%m-%d %H:%M UTC"),
+    );
+    assert!(err.contains(&reason), "{err}");
+    assert!(
+        err.contains(&format!("the plan saw {}", saw.format("%Y-%m-%d %H:%M UTC"))),
+        "{err}"
+    );
+    assert!(!err.contains("since you confirmed"), "{err}");
+    let skipped: Vec<Value> = journal_lines(&journal)
+        .into_iter()
+        .filter(|l| l["result"] == "skipped")
+        .collect();
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert!(
+        skipped[0]["message"].as_str().unwrap().starts_with(&reason),
+        "{skipped:?}"
+    );
+}
+
+/// The fields of journal lines that say what was done to what (not when, nor under which
+/// action or batch id), sorted.
+fn outcomes(lines: &[Value]) -> Vec<String> {
+    let mut out: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            [
+                "phase",
+                "operator",
+                "account_id",
+                "user",
+                "access_key_id",
+                "action",
+                "result",
+                "error_code",
+                "message",
+            ]
+            .iter()
+            .map(|f| l[f].to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+// See: issue 12, done when: "the same selection written as a plan and applied headless on a
+// fresh demo gives the same journal".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_of_the_tuis_marks_applied_on_a_fresh_demo_journals_what_the_tuis_bulk_did() {
+    use crossterm::event::{KeyCode, KeyEvent};
+    use keytriage::audit::Policy;
+    use keytriage::journal::Journal;
+    use keytriage::remediate::Remediator;
+    use keytriage::remediate::bulk::{BatchLimits, tally};
+    use keytriage::scan::ScanEvent;
+    use keytriage::tui::app::{App, Effect};
+    use std::sync::Arc;
+
+    // The demo's times count from 00:00 UTC of the day it starts: both demos below must
+    // start the same UTC day.
+    let demo: Value = serde_json::from_str(keytriage::emulator::DEMO_SCENARIO).unwrap();
+    assert_eq!(demo["clock"], "utc-day");
+    let now = chrono::Utc::now();
+    let to_midnight = (now.date_naive() + chrono::Days::new(1)).and_hms_opt(0, 0, 0).unwrap() - now.naive_utc();
+    if to_midnight < chrono::Duration::minutes(10) {
+        std::thread::sleep((to_midnight + chrono::Duration::seconds(5)).to_std().unwrap());
+    }
+
+    // The TUI on the demo: a scan, the data-platform batch keys marked through a filter,
+    // written as a plan (`:plan`), then deactivated in one bulk confirmation.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plan.json");
+    let first = keytriage::emulator::Emulator::demo().unwrap();
+    let ctx = common::context(&first).await;
+    let mut app = App::new(Policy::default(), chrono::Utc::now(), ctx.caller.arn.clone(), true);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let _scan = keytriage::scan::start(ctx.clone(), Arc::new(common::scan_options()), app.store.scan_id, tx);
+    while let Some(e) = rx.recv().await {
+        let end = matches!(e, ScanEvent::Finished { .. });
+        app.on_scan_event(e);
+        if end {
+            break;
+        }
+    }
+    app.refresh();
+    let keys = |app: &mut App, text: &str| {
+        for c in text.chars() {
+            app.on_key(KeyEvent::from(KeyCode::Char(c)));
+        }
+        let effect = app.on_key(KeyEvent::from(KeyCode::Enter));
+        app.refresh();
+        effect
+    };
+    keys(&mut app, ":keys");
+    keys(&mut app, "/acme-data-platform batch-job key-not-rotated");
+    app.on_key(KeyEvent::from(KeyCode::Char('*')));
+    assert_eq!(app.marks.len(), 100, "the batch-job users: {:?}", app.flash);
+    let Some(Effect::WritePlan { plan, .. }) = keys(&mut app, &format!(":plan deactivate {}", file.display())) else {
+        panic!("no plan: {:?}", app.flash)
+    };
+    std::fs::write(&file, serde_json::to_vec_pretty(&*plan).unwrap()).unwrap();
+    assert_eq!(plan.targets.len(), 100);
+    app.on_key(KeyEvent::from(KeyCode::Char('d')));
+    let Some(Effect::Batch {
+        batch_id,
+        targets,
+        stop,
+    }) = app.on_key(KeyEvent::from(KeyCode::Char('y')))
+    else {
+        panic!("no batch: {:?}", app.bulk)
+    };
+    let tui_journal = Journal::at(dir.path().join("tui.jsonl"));
+    let remediator = Remediator::new(ctx, common::scan_options().role, tui_journal.clone(), true);
+    let (events, _progress) = tokio::sync::mpsc::unbounded_channel();
+    let done = remediator
+        .run_batch(&batch_id, &targets, BatchLimits::default(), stop, events)
+        .await
+        .unwrap();
+    assert_eq!(tally(&done), [100, 0, 0, 0, 0]);
+    drop(first);
+
+    // A fresh demo, the plan applied headless as the README says.
+    let real = dir.path().join("journal.jsonl");
+    let out = common::keytriage_at("http://127.0.0.1:9")
+        .args(["--demo", "--write", "apply", file.to_str().unwrap(), "--yes"])
+        .env("KEYTRIAGE_JOURNAL", &real)
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("100 done, 0 skipped, 0 failed, 0 unknown, 0 not started"),
+        "{err}"
+    );
+
+    let tui: Vec<Value> = tui_journal
+        .read()
+        .unwrap()
+        .iter()
+        .map(|e| serde_json::to_value(e).unwrap())
+        .collect();
+    let headless = journal_lines(&dir.path().join("journal-demo.jsonl"));
+    assert_eq!(tui.len(), 200, "an intent and an outcome per key");
+    assert!(tui.iter().all(|l| l["batch_id"] == batch_id.as_str()));
+    assert!(headless.iter().all(|l| l["batch_id"] == plan.id.as_str()));
+    assert_eq!(outcomes(&headless), outcomes(&tui));
+    assert!(!real.exists(), "the demo never writes the real journal");
+}

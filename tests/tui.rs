@@ -132,7 +132,7 @@ fn help_overlay_is_generated_from_the_keymap() {
     let mut app = app();
     press(&mut app, Action::Help);
     assert_eq!(app.mode, Mode::Help);
-    let t = screen(&app, 80, 32);
+    let t = screen(&app, 80, 34);
     let text = format!("{}", t.backend());
     for b in keytriage::tui::keymap::active(&app.contexts()) {
         assert!(text.contains(b.help), "help shows '{}'", b.help);
@@ -229,7 +229,7 @@ fn unknown_command_says_so() {
     assert!(flash.error);
     assert_eq!(
         flash.text,
-        "unknown command ':pods' (try :accounts :users :keys :findings :journal :changes :credentials :roles)"
+        "unknown command ':pods' (try :accounts :users :keys :findings :journal :changes :credentials :rotations :roles)"
     );
 }
 
@@ -1792,4 +1792,173 @@ fn one_account_is_scanned_1_account() {
     app.refresh();
     let text = screen_text(&app, 100, 10);
     assert!(text.contains(" scanned 1 account "), "{text}");
+}
+
+/// The fixture plus, in empty-sandbox, one rotation of each verdict (times to the hour).
+fn rotations_app() -> App {
+    let sandbox = AccountId::parse("222222222222").unwrap();
+    let k = |id: &str, status, created: chrono::Duration, used: Option<(chrono::Duration, &str)>| AccessKey {
+        id: AccessKeyId(id.into()),
+        status,
+        created: now() - created,
+        last_used: used.map(|(ago, svc)| KeyLastUsed {
+            date: now() - ago,
+            service: Some(svc.into()),
+            region: Some("eu-west-1".into()),
+        }),
+    };
+    let (d, h) = (chrono::Duration::days, chrono::Duration::hours);
+    let users = vec![
+        fixture::user(
+            "jenkins",
+            900,
+            None,
+            None,
+            vec![
+                k("AKIAJENKINS000000001", KeyStatus::Active, d(420), Some((h(3), "s3"))),
+                k("AKIAJENKINS000000002", KeyStatus::Active, d(2), Some((h(1), "s3"))),
+            ],
+        ),
+        fixture::user(
+            "etl-loader",
+            400,
+            None,
+            None,
+            vec![
+                k("AKIAETL0000000000001", KeyStatus::Active, d(200), Some((d(3), "glue"))),
+                k("AKIAETL0000000000002", KeyStatus::Active, d(2), Some((h(1), "glue"))),
+            ],
+        ),
+        fixture::user(
+            "fresh-rotator",
+            300,
+            None,
+            None,
+            vec![
+                k("AKIAFRESH00000000001", KeyStatus::Active, d(300), Some((d(1), "sqs"))),
+                k("AKIAFRESH00000000002", KeyStatus::Active, h(2), None),
+            ],
+        ),
+        fixture::user(
+            "reconciler",
+            300,
+            None,
+            None,
+            vec![
+                k(
+                    "AKIARECON00000000001",
+                    KeyStatus::Inactive,
+                    d(85),
+                    Some((d(6), "dynamodb")),
+                ),
+                k(
+                    "AKIARECON00000000002",
+                    KeyStatus::Active,
+                    d(5),
+                    Some((h(1), "dynamodb")),
+                ),
+            ],
+        ),
+    ];
+    let mut app = App::new(
+        Policy::default(),
+        now(),
+        "arn:aws:iam::111111111111:user/operator".into(),
+        true,
+    );
+    for mut e in events() {
+        if let ScanEvent::AccountDone { scan, .. } = &mut e
+            && scan.account.id == sandbox
+        {
+            scan.users = users.clone();
+        }
+        app.on_scan_event(e);
+    }
+    app.refresh();
+    app
+}
+
+// See: issue 12, rotations in progress across the org.
+#[test]
+fn rotations_view_lists_every_rotation_with_the_old_keys_use_since_and_a_verdict() {
+    let mut app = rotations_app();
+    open_view(&mut app, "rotations");
+    assert_eq!(app.view().kind, ViewKind::Rotations);
+    insta::assert_snapshot!("rotations", screen(&app, 160, 12).backend());
+    let rows: Vec<(String, String, String)> = app
+        .view()
+        .table
+        .shown()
+        .map(|r| (r.cells[1].to_string(), r.cells[5].to_string(), r.cells[6].to_string()))
+        .collect();
+    let row = |u: &str, used: &str, verdict: &str| (u.to_owned(), used.to_owned(), verdict.to_owned());
+    assert_eq!(
+        rows,
+        [
+            // Still used first, then too early, safe, and an old key already inactive.
+            row("bob", "1 d ago by ec2 in us-east-1", "still used"),
+            row("jenkins", "3 h ago by s3 in eu-west-1", "still used"),
+            row("fresh-rotator", "not used", "too early"),
+            row("etl-loader", "not used", "safe to deactivate"),
+            row("reconciler", "not used", "delete old key"),
+        ]
+    ); // i: the old key in full, with the same verdict.
+    let sandbox = AccountId::parse("222222222222").unwrap();
+    app.view_select(&RowId::Key(
+        sandbox,
+        "jenkins".into(),
+        AccessKeyId("AKIAJENKINS000000001".into()),
+    ));
+    press(&mut app, Action::Details);
+    let text = screen_text(&app, 200, 40);
+    assert!(
+        text.contains("old key used 3 h ago by s3 in eu-west-1 → applications still use it"),
+        "{text}"
+    );
+}
+
+#[test]
+fn enter_on_a_rotation_opens_the_user_at_the_old_key_and_d_deactivates_the_old_key_after_a_live_read() {
+    let mut app = rotations_app();
+    open_view(&mut app, "rotations");
+    let sandbox = AccountId::parse("222222222222").unwrap();
+    let old = RowId::Key(
+        sandbox.clone(),
+        "etl-loader".into(),
+        AccessKeyId("AKIAETL0000000000001".into()),
+    );
+    app.view_select(&old);
+
+    // d: the old key's confirmation, from a live read.
+    ask(&mut app, KeyAction::Deactivate);
+    assert!(app.write.is_open());
+    app.on_key(KeyEvent::from(KeyCode::Tab));
+    let r = write_request(app.on_key(KeyEvent::from(KeyCode::Enter)));
+    assert_eq!(
+        (
+            r.action,
+            r.account.id.clone(),
+            r.user.as_str(),
+            r.key().map(|k| k.as_str()).unwrap_or("-")
+        ),
+        (
+            KeyAction::Deactivate,
+            sandbox.clone(),
+            "etl-loader",
+            "AKIAETL0000000000001"
+        )
+    );
+
+    // Enter: the user's view, the old key selected, the verdict in its header.
+    let mut app = rotations_app();
+    open_view(&mut app, "rotations");
+    app.view_select(&old);
+    press(&mut app, Action::Open);
+    assert_eq!(app.view().kind, ViewKind::User(sandbox, "etl-loader".into()));
+    assert_eq!(selected(&app), Some(old));
+    let text = screen_text(&app, 120, 20);
+    assert!(
+        text.contains("keys     rotation in progress: old key not used since the new key was created 2 d ago → likely safe to deactivate"),
+        "{text}"
+    );
 }

@@ -6,6 +6,7 @@
 //! order findings are reported in; the rule bodies live in `rules.rs`. It must not do I/O,
 //! read the clock, or know about the TUI, the report formats or AWS.
 
+pub mod rotation;
 mod rules;
 
 pub use rules::audit_account;

@@ -7,7 +7,8 @@
 //!
 //! The targets run as one batch whose id is the plan's id
 //! ([`crate::remediate::Remediator::run_batch`]): each key is re-read live and skipped, with
-//! the reason, when its status differs from the plan or it was used since; every target
+//! the reason, when its status differs from the plan or it was used since the plan was made
+//! (the reason gives the plan's time); every target
 //! leaves an intent and an outcome line in the journal. Ctrl-C stops launching new writes
 //! (those in flight finish and are journaled). Exit codes: 0 every target done, 1 could not
 //! run, 3 some target skipped, failed, unknown or not started (each listed on stderr).
@@ -16,7 +17,7 @@ use crate::aws::{self, ConnectOptions, RoleOptions};
 use crate::cli::ApplyArgs;
 use crate::journal::Journal;
 use crate::model::{KeyAction, KeyStatus};
-use crate::remediate::bulk::{BatchLimits, Outcome, tally};
+use crate::remediate::bulk::{Basis, BatchLimits, Outcome, tally};
 use crate::remediate::plan::Plan;
 use crate::remediate::{Remediator, remediation_role};
 use crate::settings::Settings;
@@ -132,7 +133,16 @@ pub async fn run(
     let (events, _progress) = tokio::sync::mpsc::unbounded_channel();
     eprintln!("keytriage: applying: {what}");
     let outcomes = remediator
-        .run_batch(&plan.id, &requests, BatchLimits::default(), stop, events)
+        .run_batch_on(
+            Basis::Plan {
+                made_at: plan.scanned_at,
+            },
+            &plan.id,
+            &requests,
+            BatchLimits::default(),
+            stop,
+            events,
+        )
         .await;
     on_ctrl_c.abort();
     let outcomes = outcomes?;

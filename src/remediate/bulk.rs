@@ -1,7 +1,7 @@
 //! Bulk writes: one action on many access keys, as one batch with per-target safety. Each
 //! target goes through [`Remediator::apply_in`] (the key re-read and its last use read live
 //! just before its write; a target that changed, vanished or was used since the operator
-//! confirmed is skipped with the reason). The role is assumed once per account (an account
+//! confirmed, or since the plan was made, is skipped with the reason). The role is assumed once per account (an account
 //! whose role cannot be assumed fails all its targets with the reason). Writes run with
 //! bounded concurrency per account and across accounts; every target that is launched leaves an intent and an outcome line in the
 //! journal under the batch id (a skipped one: outcome `skipped`, with the reason). A stop flag
@@ -41,6 +41,51 @@ impl Default for BatchLimits {
     }
 }
 
+/// What a batch's targets were checked against: the state the operator confirmed in the TUI,
+/// or the state a plan recorded. Only the wording of a "used since" skip depends on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Basis {
+    /// The operator confirmed the targets (the TUI's bulk confirmation).
+    Confirmed,
+    /// A plan (`keytriage plan`, `:plan`) recorded the targets.
+    Plan {
+        /// The plan's scan time (its `scanned_at`, UTC).
+        made_at: chrono::DateTime<chrono::Utc>,
+    },
+}
+
+/// The reason a target is skipped because its key signed a request after the state it was
+/// checked against: `live` is the key as read just before the write, `seen` the last use the
+/// basis recorded (`None`: never used). E.g. `access key AKIA… was used since the plan was
+/// made (plan time 2026-12-01 14:00 UTC; last use now …; the plan saw never used)`.
+/// Both last uses are given to the minute, or to the second when they fall in the same minute
+/// (so the two never read alike).
+pub fn used_since_reason(basis: Basis, live: &AccessKey, seen: Option<&crate::model::KeyLastUsed>) -> String {
+    let minute = |u: &crate::model::KeyLastUsed| u.date.format("%Y-%m-%d %H:%M").to_string();
+    let (now, seen) = match (live.last_used.as_ref(), seen) {
+        (Some(a), Some(b)) if minute(a) == minute(b) => (to_the_second(a), to_the_second(b)),
+        (a, b) => (last_use_utc(a), last_use_utc(b)),
+    };
+    match basis {
+        Basis::Confirmed => format!(
+            "access key {} was used since you confirmed (last use now {now}; you saw {seen})",
+            live.id
+        ),
+        Basis::Plan { made_at } => format!(
+            "access key {} was used since the plan was made (plan time {}; last use now {now}; the plan saw {seen})",
+            live.id,
+            made_at.format("%Y-%m-%d %H:%M UTC")
+        ),
+    }
+}
+
+/// [`last_use_utc`] with seconds: `2026-12-01 15:36:02 UTC by s3 in eu-west-1`.
+fn to_the_second(u: &crate::model::KeyLastUsed) -> String {
+    let minute = u.date.format("%Y-%m-%d %H:%M UTC").to_string();
+    let second = u.date.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+    last_use_utc(Some(u)).replacen(&minute, &second, 1)
+}
+
 /// How one target of a batch ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -51,7 +96,8 @@ pub enum Outcome {
         /// The user's keys as re-read.
         keys: Option<Vec<AccessKey>>,
     },
-    /// Not written: the key changed, vanished, or was used since the operator confirmed.
+    /// Not written: the key changed, vanished, or was used since the operator confirmed (or
+    /// since the plan was made).
     /// The text says which (e.g. `access key AKIA… is now Inactive (it was Active when
     /// scanned)`).
     Skipped(String),
@@ -139,7 +185,7 @@ impl Remediator {
         }
     }
 
-    async fn one_of_batch(&self, config: &SdkConfig, request: &WriteRequest, batch_id: &str) -> Outcome {
+    async fn one_of_batch(&self, config: &SdkConfig, request: &WriteRequest, batch_id: &str, basis: Basis) -> Outcome {
         match self.apply_with(config, request, Some(batch_id)).await {
             Ok(done) => Outcome::Done {
                 request_id: done.request_id,
@@ -155,12 +201,7 @@ impl Remediator {
                 Outcome::Skipped(reason)
             }
             Err(RemediateError::UsedSince { live, seen }) => {
-                let reason = format!(
-                    "access key {} was used since you confirmed (last use now {}; you saw {})",
-                    live.id,
-                    last_use_utc(live.last_used.as_ref()),
-                    last_use_utc(seen.as_ref())
-                );
+                let reason = used_since_reason(basis, &live, seen.as_ref());
                 self.journal_skip(request, batch_id, &reason);
                 Outcome::Skipped(reason)
             }
@@ -181,6 +222,24 @@ impl Remediator {
     /// for a rotation among the targets — both before anything starts.
     pub async fn run_batch(
         &self,
+        batch_id: &str,
+        targets: &[WriteRequest],
+        limits: BatchLimits,
+        stop: Arc<AtomicBool>,
+        events: UnboundedSender<BatchEvent>,
+    ) -> Result<Vec<Outcome>, RemediateError> {
+        self.run_batch_on(Basis::Confirmed, batch_id, targets, limits, stop, events)
+            .await
+    }
+
+    /// [`Remediator::run_batch`] on targets checked against `basis`: a plan's targets that
+    /// were used since say so with the plan's time ([`used_since_reason`]).
+    ///
+    /// # Errors
+    /// As [`Remediator::run_batch`].
+    pub async fn run_batch_on(
+        &self,
+        basis: Basis,
         batch_id: &str,
         targets: &[WriteRequest],
         limits: BatchLimits,
@@ -222,7 +281,7 @@ impl Remediator {
                                 return (i, Outcome::NotStarted);
                             }
                             let _ = events.send(BatchEvent::Started(i));
-                            (i, self.one_of_batch(config, &targets[i], batch_id).await)
+                            (i, self.one_of_batch(config, &targets[i], batch_id, basis).await)
                         }
                     })
                     .buffer_unordered(per_account)
@@ -260,4 +319,56 @@ fn finish_all(
             (i, o)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AccessKeyId, KeyLastUsed, KeyStatus};
+    use chrono::TimeZone;
+
+    fn live() -> AccessKey {
+        let at = |h| chrono::Utc.with_ymd_and_hms(2026, 12, 1, h, 0, 0).unwrap();
+        AccessKey {
+            id: AccessKeyId("AKIAOLD0000000000001".into()),
+            status: KeyStatus::Active,
+            created: at(0) - chrono::Days::new(400),
+            last_used: Some(KeyLastUsed {
+                date: at(15),
+                service: Some("s3".into()),
+                region: Some("eu-west-1".into()),
+            }),
+        }
+    }
+
+    #[test]
+    fn a_key_used_since_says_since_you_confirmed_or_since_the_plan_with_its_time() {
+        let seen = KeyLastUsed {
+            date: chrono::Utc.with_ymd_and_hms(2026, 11, 30, 9, 0, 0).unwrap(),
+            service: Some("s3".into()),
+            region: None,
+        };
+        assert_eq!(
+            used_since_reason(Basis::Confirmed, &live(), Some(&seen)),
+            "access key AKIAOLD0000000000001 was used since you confirmed (last use now 2026-12-01 15:00 UTC by s3 in eu-west-1; you saw 2026-11-30 09:00 UTC by s3)"
+        );
+        let made_at = chrono::Utc.with_ymd_and_hms(2026, 12, 1, 14, 5, 0).unwrap();
+        assert_eq!(
+            used_since_reason(Basis::Plan { made_at }, &live(), None),
+            "access key AKIAOLD0000000000001 was used since the plan was made (plan time 2026-12-01 14:05 UTC; last use now 2026-12-01 15:00 UTC by s3 in eu-west-1; the plan saw never used)"
+        );
+        // Seconds apart in the same minute: to the second.
+        let mut used = live();
+        let at = |s| chrono::Utc.with_ymd_and_hms(2026, 12, 1, 15, 0, s).unwrap();
+        used.last_used.as_mut().unwrap().date = at(40);
+        let seen = KeyLastUsed {
+            date: at(5),
+            service: Some("s3".into()),
+            region: Some("eu-west-1".into()),
+        };
+        assert_eq!(
+            used_since_reason(Basis::Plan { made_at }, &used, Some(&seen)),
+            "access key AKIAOLD0000000000001 was used since the plan was made (plan time 2026-12-01 14:05 UTC; last use now 2026-12-01 15:00:40 UTC by s3 in eu-west-1; the plan saw 2026-12-01 15:00:05 UTC by s3 in eu-west-1)"
+        );
+    }
 }

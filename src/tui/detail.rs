@@ -574,6 +574,9 @@ pub fn build(id: &RowId, store: &Store, policy: &Policy, now: Timestamp, theme: 
             d.field("account", format!("{} ({})", e.account.name, e.account.id), theme);
             d.field("user", name.clone(), theme);
             key_facts(&mut d, k, now, theme);
+            if let Some(r) = user_of(e, name).and_then(|u| crate::audit::rotation::in_progress(u, policy, now)) {
+                d.field("rotation", r.summary(now), theme);
+            }
             findings_section(&mut d, &mine, theme);
             for f in &mine {
                 d.heading(format!("what to do ({})", f.rule.id()), theme);

@@ -221,8 +221,8 @@ fn render_user(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     // One row per credential: the console password, access keys and the other kinds.
     let rows = user.access_keys.len() + user.credentials.len() + usize::from(user.password_enabled);
     let keys_h = u16::try_from(rows).unwrap_or(u16::MAX).saturating_add(3).max(4);
-    let rotating = super::views::rotation_in_progress(user, &app.policy, now);
-    let info_h = if rotating { 8 } else { 7 };
+    let rotation = crate::audit::rotation::in_progress(user, &app.policy, now);
+    let info_h = if rotation.is_some() { 8 } else { 7 };
     let [info, keys, fnd] = Layout::vertical([
         Constraint::Length(info_h),
         Constraint::Length(keys_h),
@@ -256,9 +256,9 @@ fn render_user(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         Line::from(format!("MFA      {mfa}")),
     ];
     let mut lines = lines;
-    if rotating {
+    if let Some(r) = rotation {
         lines.push(Line::styled(
-            "keys     rotation in progress: delete the old key once every application uses the new one",
+            format!("keys     rotation in progress: {}", r.summary(now)),
             theme.accent(),
         ));
     }

@@ -42,6 +42,8 @@ pub enum ViewKind {
     Credentials,
     /// Every IAM role of the organization.
     Roles,
+    /// Rotations in progress across the organization (users with an old and a new key).
+    Rotations,
 }
 
 /// One view: everything the rest of the TUI needs to know about it. The `:` line's
@@ -180,6 +182,16 @@ pub const VIEWS: &[ViewSpec] = &[
         shows_progress: false,
     },
     ViewSpec {
+        name: "rotations",
+        help: "rotations in progress: may the old key go?",
+        opens: Some(ViewKind::Rotations),
+        columns: ROTATION_COLUMNS,
+        scoped_by: &[],
+        sort: ("VERDICT", Order::Asc),
+        contexts: &[AccountRows, KeyRows, Drillable],
+        shows_progress: false,
+    },
+    ViewSpec {
         name: "roles",
         help: "every IAM role: last use and outside trust",
         opens: Some(ViewKind::Roles),
@@ -251,6 +263,7 @@ impl ViewKind {
             Self::Changes => "changes",
             Self::Credentials => "credentials",
             Self::Roles => "roles",
+            Self::Rotations => "rotations",
         })
     }
 
@@ -381,6 +394,7 @@ impl ViewKind {
                 .collect(),
             Self::Changes => change_rows(store, now),
             Self::Roles => role_rows(store, now),
+            Self::Rotations => rotation_rows(store, policy, now),
         };
         if skip > 0 {
             for r in &mut rows {
@@ -420,6 +434,7 @@ impl ViewKind {
                 None if store.changes.is_some() => "changes (first recorded scan: every finding is new)".into(),
                 None => "changes (shown once a scan is recorded)".into(),
             },
+            Self::Rotations => "rotations in progress (all accounts): may the old key go?".into(),
         }
     }
 }
@@ -757,6 +772,62 @@ fn role_rows(store: &Store, now: Timestamp) -> Vec<Row> {
     rows
 }
 
+const ROTATION_COLUMNS: &[Column] = &[
+    ident("ACCOUNT", 8, 2),
+    ident("USER", 8, 0),
+    ident("OLD KEY", 20, 1),
+    ident("NEW KEY", 20, 3),
+    col("STARTED", 8, 10, 2),
+    col("OLD KEY USED SINCE", 8, 30, 1),
+    col("VERDICT", 10, 18, 0),
+    text("WHAT TO DO", 10, 4),
+];
+
+/// `:rotations`: one row per user with a rotation in progress
+/// ([`crate::audit::rotation::in_progress`]). The row is the old key (so `d` deactivates it
+/// and Enter opens its user); STARTED is the new key's creation, OLD KEY USED SINCE the old
+/// key's last use at or after it ("not used" otherwise), VERDICT the judgement's word
+/// (sorted in the order still used, too early, safe to deactivate, delete old key).
+fn rotation_rows(store: &Store, policy: &Policy, now: Timestamp) -> Vec<Row> {
+    use crate::audit::rotation::{self, Verdict};
+    users(store, None)
+        .filter_map(|(e, u)| {
+            let r = rotation::in_progress(u, policy, now)?;
+            let used = match (r.old_used_since(), r.old.last_used.as_ref()) {
+                (Some(at), Some(last)) => {
+                    let mut s = rotation::ago(at, now);
+                    if let Some(svc) = &last.service {
+                        s.push_str(&format!(" by {svc}"));
+                    }
+                    if let Some(region) = &last.region {
+                        s.push_str(&format!(" in {region}"));
+                    }
+                    (s, SortKey::Num(at.timestamp()))
+                }
+                _ => ("not used".to_owned(), SortKey::Num(i64::MIN)),
+            };
+            let todo = r.summary(now);
+            let todo = todo.split_once(" → ").map_or(todo.as_str(), |(_, t)| t).to_owned();
+            let cols: Vec<(String, SortKey)> = vec![
+                (e.account.name.clone(), SortKey::Text),
+                (u.name.clone(), SortKey::Text),
+                (r.old.id.to_string(), SortKey::Text),
+                (r.new.id.to_string(), SortKey::Text),
+                (rotation::ago(r.started(), now), SortKey::Num(-r.started().timestamp())),
+                used,
+                (r.verdict.word().to_owned(), SortKey::Num(r.verdict as i64)),
+                (todo, SortKey::Text),
+            ];
+            Some(Row::new(
+                RowId::Key(e.account.id.clone(), u.name.clone(), r.old.id.clone()),
+                cols,
+                None,
+                r.verdict == Verdict::OldInactive,
+            ))
+        })
+        .collect()
+}
+
 const FINDING_COLUMNS: &[Column] = &[
     col("SEV", 4, 4, 0).badge(Badge::Row),
     ident("RULE", 10, 0),
@@ -896,15 +967,10 @@ fn findings_summary(fs: &[&Finding]) -> (String, SortKey) {
 }
 
 /// A user is rotating when it has two keys and the newer one is recent (created within the
-/// unused threshold): the old key should go once applications have moved.
+/// unused threshold): the old key should go once applications have moved. The judgement is
+/// [`crate::audit::rotation::in_progress`].
 pub fn rotation_in_progress(u: &User, policy: &Policy, now: Timestamp) -> bool {
-    u.access_keys.len() == 2
-        && u.access_keys
-            .iter()
-            .map(|k| k.created)
-            .max()
-            .is_some_and(|t| age_days(t, now) <= i64::from(policy.unused_days))
-        && u.access_keys.iter().map(|k| k.created).min() != u.access_keys.iter().map(|k| k.created).max()
+    crate::audit::rotation::in_progress(u, policy, now).is_some()
 }
 
 /// `mine`: this user's findings.
@@ -1198,6 +1264,7 @@ mod tests {
             ViewKind::Changes,
             ViewKind::Credentials,
             ViewKind::Roles,
+            ViewKind::Rotations,
         ]
     }
 
@@ -1354,7 +1421,8 @@ mod tests {
                 "finding-group",
                 "changes",
                 "credentials",
-                "roles"
+                "roles",
+                "rotations"
             ]
         );
         for (name, _, kind) in commands() {
@@ -1429,11 +1497,12 @@ mod tests {
                 "SEV",
                 "SEV",
                 "AGE",
-                "FINDINGS"
+                "FINDINGS",
+                "VERDICT"
             ]
         );
         // The user view sorts by KIND (every kind of credential together), the others as before.
         let idx: Vec<usize> = every_kind().iter().map(|k| k.default_sort().0).collect();
-        assert_eq!(idx, [9, 8, 7, 0, 4, 0, 0, 2, 0, 1, 5, 6]);
+        assert_eq!(idx, [9, 8, 7, 0, 4, 0, 0, 2, 0, 1, 5, 6, 6]);
     }
 }
