@@ -205,6 +205,9 @@ pub enum KeyAction {
     /// Journaled as `create`, with the new key's id in the outcome.
     #[serde(rename = "create")]
     Rotate,
+    /// Not an AWS write: an entry appended to the exceptions file (risk accepted until a
+    /// date), journaled as `except` like any write. Never sent to the remediator.
+    Except,
 }
 
 impl KeyAction {
@@ -215,6 +218,7 @@ impl KeyAction {
             Self::Activate => "Activate",
             Self::Delete => "Delete",
             Self::Rotate => "Rotate",
+            Self::Except => "Except",
         }
     }
 
@@ -225,6 +229,7 @@ impl KeyAction {
             Self::Activate => "activate",
             Self::Delete => "delete",
             Self::Rotate => "rotate",
+            Self::Except => "except",
         }
     }
 
@@ -236,6 +241,7 @@ impl KeyAction {
             Self::Activate => "activating",
             Self::Delete => "deleting",
             Self::Rotate => "creating a new key for",
+            Self::Except => "excepting the findings of",
         }
     }
 
@@ -247,6 +253,7 @@ impl KeyAction {
             Self::Activate => "activated",
             Self::Delete => "deleted",
             Self::Rotate => "created a new key for",
+            Self::Except => "excepted the findings of",
         }
     }
 
@@ -264,7 +271,7 @@ impl KeyAction {
         match self {
             Self::Deactivate => Some(KeyStatus::Inactive),
             Self::Activate => Some(KeyStatus::Active),
-            Self::Delete | Self::Rotate => None,
+            Self::Delete | Self::Rotate | Self::Except => None,
         }
     }
 

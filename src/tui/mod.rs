@@ -9,6 +9,7 @@ pub mod app;
 pub mod bulk_flow;
 pub mod detail;
 pub mod dialog;
+pub mod except_flow;
 pub mod groups;
 pub mod keymap;
 pub mod marks;
@@ -54,6 +55,10 @@ pub struct TuiOptions {
     pub history: Option<std::path::PathBuf>,
     /// Accepted risks (empty when the file is absent or could not be used).
     pub exceptions: Vec<crate::exceptions::Exception>,
+    /// The exceptions file `e` appends to; `None`: none can be named.
+    pub exceptions_path: Option<std::path::PathBuf>,
+    /// The longest an exception may run, in days.
+    pub exception_max_days: u32,
     /// Shown as an error at start (an exceptions file that could not be used).
     pub notice: Option<String>,
 }
@@ -108,6 +113,8 @@ struct Backend {
     tasks: JoinSet<()>,
     /// Follows the journal for `:journal`: each write reads only the lines it appended.
     journal_tail: Arc<std::sync::Mutex<Tail>>,
+    /// The journal (exceptions are journaled by the loop; AWS writes by the remediator).
+    journal: Journal,
 }
 
 impl Backend {
@@ -307,6 +314,24 @@ impl Backend {
                     });
                 }
             },
+            Effect::AppendExceptions {
+                path,
+                entries,
+                max_days,
+            } => {
+                let (tx, tail, journal) = (self.write_tx.clone(), self.journal_tail.clone(), self.journal.clone());
+                let operator = app.identity.clone();
+                self.tasks.spawn(async move {
+                    let now = chrono::Utc::now();
+                    let written = tokio::task::spawn_blocking(move || {
+                        except_flow::write(&journal, &operator, &path, &entries, max_days, now).map(|()| entries)
+                    })
+                    .await
+                    .unwrap_or_else(|e| Err(format!("the exceptions file was not written: {e}")));
+                    let _ = tx.send(WriteEvent::Excepted(written));
+                    send_journal(tail, tx).await;
+                });
+            }
             Effect::WritePlan { path, plan } => {
                 let home = directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf());
                 let target = match (path.strip_prefix("~/"), home) {
@@ -449,7 +474,8 @@ type Recorded = (Vec<crate::audit::Finding>, crate::triage::Outcome, Vec<String>
 /// thread; the result comes back on `tx`.
 fn record_history(tasks: &mut JoinSet<()>, app: &App, opts: &TuiOptions, tx: mpsc::UnboundedSender<Recorded>) {
     let (org, findings) = app.store.org_scan();
-    let (history, exceptions) = (opts.history.clone(), opts.exceptions.clone());
+    // The session's exceptions: the file's at start and every one added with `e` since.
+    let (history, exceptions) = (opts.history.clone(), app.except.exceptions.clone());
     let caller = app.identity.clone();
     let now = chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 0);
     tasks.spawn_blocking(move || {
@@ -491,6 +517,9 @@ fn history_flash(c: &crate::triage::Changes, warnings: &[String]) -> Flash {
 async fn event_loop(terminal: &mut ratatui::DefaultTerminal, opts: TuiOptions) -> std::io::Result<Option<String>> {
     let theme = theme::Theme::from_env();
     let mut app = App::new(opts.policy, chrono::Utc::now(), "connecting…".into(), opts.write_mode);
+    app.except.path = opts.exceptions_path.clone();
+    app.except.max_days = opts.exception_max_days;
+    app.except.exceptions = opts.exceptions.clone();
     if let Some(text) = &opts.notice {
         app.flash = Some(Flash {
             text: text.clone(),
@@ -516,6 +545,7 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, opts: TuiOptions) -
         full_scan: None,
         tasks: JoinSet::new(),
         journal_tail: Arc::new(std::sync::Mutex::new(Tail::new(opts.journal.clone()))),
+        journal: opts.journal.clone(),
     };
     backend.spawn_connect();
     backend.read_journal(opts.journal.clone());

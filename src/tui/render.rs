@@ -91,6 +91,7 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     }
     app.write.render(area, buf, theme);
     app.bulk.render(area, buf, theme);
+    app.except.render(area, buf, theme);
 }
 
 /// True when the accounts table shows every row with the picture panel below it.

@@ -78,7 +78,7 @@ impl ViewSpec {
     }
 }
 
-use Context::{AccountRows, Drillable, Groupable, KeyRows};
+use Context::{AccountRows, Drillable, FindingRows, Groupable, KeyRows};
 
 /// Every view, in the order `?` and Tab completion list them.
 pub const VIEWS: &[ViewSpec] = &[
@@ -119,7 +119,7 @@ pub const VIEWS: &[ViewSpec] = &[
         columns: FINDING_COLUMNS,
         scoped_by: &[],
         sort: ("SEV", Order::Desc),
-        contexts: &[AccountRows, Drillable, Groupable],
+        contexts: &[AccountRows, Drillable, Groupable, FindingRows],
         shows_progress: false,
     },
     ViewSpec {
@@ -139,7 +139,7 @@ pub const VIEWS: &[ViewSpec] = &[
         columns: FINDING_COLUMNS,
         scoped_by: &[],
         sort: ("SEV", Order::Desc),
-        contexts: &[AccountRows, Drillable],
+        contexts: &[AccountRows, Drillable, FindingRows],
         shows_progress: false,
     },
     ViewSpec {
@@ -159,7 +159,7 @@ pub const VIEWS: &[ViewSpec] = &[
         columns: CHANGE_COLUMNS,
         scoped_by: &[],
         sort: ("SEV", Order::Desc),
-        contexts: &[AccountRows, Drillable],
+        contexts: &[AccountRows, Drillable, FindingRows],
         shows_progress: false,
     },
     ViewSpec {
