@@ -535,7 +535,7 @@ impl App {
         }
         targets.sort_by(|a, b| (b.1, &a.0.account_id, &a.0.user).cmp(&(a.1, &b.0.account_id, &b.0.user)));
         let identity = self.identity.clone();
-        self.except.open(targets, left_out, &identity, !self.write_mode);
+        self.except.open(targets, left_out, &identity, !self.write_mode, self.now);
     }
 
     /// A key with no job in this view says so (and where it has one).

@@ -75,6 +75,8 @@ pub struct Form {
     pub writing: bool,
     /// The session is read-only (`--write` not given): said in the dialog.
     pub read_only: bool,
+    /// The UTC day the dialog opened (the expiry shown is counted from it).
+    pub today: chrono::NaiveDate,
 }
 
 impl Form {
@@ -143,7 +145,14 @@ impl ExceptFlow {
     }
 
     /// Opens the dialog on `targets`; `approver` is the caller's ARN.
-    pub fn open(&mut self, targets: Vec<(FindingId, Severity)>, left_out: Vec<String>, approver: &str, read_only: bool) {
+    pub fn open(
+        &mut self,
+        targets: Vec<(FindingId, Severity)>,
+        left_out: Vec<String>,
+        approver: &str,
+        read_only: bool,
+        now: Timestamp,
+    ) {
         self.form = Some(Form {
             targets,
             left_out,
@@ -154,6 +163,7 @@ impl ExceptFlow {
             error: None,
             writing: false,
             read_only,
+            today: now.date_naive(),
         });
     }
 
@@ -321,7 +331,11 @@ impl ExceptFlow {
             ];
             if f == Field::Days {
                 let hint = match form.days.trim().parse::<u64>() {
-                    Ok(d) if d >= 1 && d <= u64::from(self.max_days) => format!("  (at most {})", self.max_days),
+                    Ok(d) if d >= 1 && d <= u64::from(self.max_days) => format!(
+                        "  expires {} (at most {} days)",
+                        form.today + chrono::Days::new(d),
+                        self.max_days
+                    ),
                     _ => format!("  (1 to {})", self.max_days),
                 };
                 spans.push(Span::styled(hint, theme.muted()));
