@@ -217,6 +217,9 @@ pub struct App {
     pub bulk: BulkFlow,
     /// The exception flow: the exceptions file, the exceptions in force, the `e` dialog.
     pub except: ExceptFlow,
+    /// Open findings per recorded scan (the accounts panel's sparkline), read from the
+    /// history off the UI loop at start and after each recorded scan; `None` until read.
+    pub trend: Option<crate::history::Trend>,
     /// Marked rows, by identity (across views, sorts, filters and rescans).
     pub marks: Marks,
     /// The row the detail popup shows (in [`Mode::Detail`]).
@@ -249,6 +252,7 @@ impl App {
             write: WriteFlow::default(),
             bulk: BulkFlow::default(),
             except: ExceptFlow::default(),
+            trend: None,
             marks: Marks::default(),
             detail: None,
             detail_scroll: std::cell::Cell::new(0),

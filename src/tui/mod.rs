@@ -470,9 +470,42 @@ async fn write(r: &Remediator, request: WriteRequest) -> WriteEvent {
 /// What recording one scan gave: the findings triaged, the triage, the warnings.
 type Recorded = (Vec<crate::audit::Finding>, crate::triage::Outcome, Vec<String>);
 
+/// How many recorded scans the accounts panel's sparkline reads (a year of weekly scans).
+const TREND_SCANS: usize = 52;
+
+/// Reads the open findings per recorded scan from the history at `path` (blocking: call it
+/// off the UI loop). `None` when there is no history file yet or it cannot be read (the
+/// recording step reports that).
+fn read_trend(path: Option<&std::path::Path>) -> Option<crate::history::Trend> {
+    let path = path.filter(|p| p.exists())?;
+    let h = crate::history::History::open(path).ok()?;
+    match h.trend(TREND_SCANS) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the trend of open findings");
+            None
+        }
+    }
+}
+
+/// Reads the trend off the UI loop and sends it on `tx`.
+fn load_trend(tasks: &mut JoinSet<()>, path: Option<std::path::PathBuf>, tx: mpsc::UnboundedSender<crate::history::Trend>) {
+    tasks.spawn_blocking(move || {
+        if let Some(t) = read_trend(path.as_deref()) {
+            let _ = tx.send(t);
+        }
+    });
+}
+
 /// Triages the store's scan against the previous recorded one and records it, off the UI
-/// thread; the result comes back on `tx`.
-fn record_history(tasks: &mut JoinSet<()>, app: &App, opts: &TuiOptions, tx: mpsc::UnboundedSender<Recorded>) {
+/// thread; the result comes back on `tx`, then the trend with this scan on `trend_tx`.
+fn record_history(
+    tasks: &mut JoinSet<()>,
+    app: &App,
+    opts: &TuiOptions,
+    tx: mpsc::UnboundedSender<Recorded>,
+    trend_tx: mpsc::UnboundedSender<crate::history::Trend>,
+) {
     let (org, findings) = app.store.org_scan();
     // The session's exceptions: the file's at start and every one added with `e` since.
     let (history, exceptions) = (opts.history.clone(), app.except.exceptions.clone());
@@ -490,6 +523,9 @@ fn record_history(tasks: &mut JoinSet<()>, app: &App, opts: &TuiOptions, tx: mps
             |w| warnings.push(w),
         );
         let _ = tx.send((findings, outcome, warnings));
+        if let Some(t) = read_trend(history.as_deref()) {
+            let _ = trend_tx.send(t);
+        }
     });
 }
 
@@ -527,6 +563,7 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, opts: TuiOptions) -
         });
     }
     let (history_tx, mut history_rx) = mpsc::unbounded_channel::<Recorded>();
+    let (trend_tx, mut trend_rx) = mpsc::unbounded_channel::<crate::history::Trend>();
     // Record after the full scan, and after every rescan once it is done.
     let mut full_scan_done = false;
     let (scan_tx, mut scan_rx) = mpsc::unbounded_channel::<ScanEvent>();
@@ -549,6 +586,7 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, opts: TuiOptions) -
     };
     backend.spawn_connect();
     backend.read_journal(opts.journal.clone());
+    load_trend(&mut backend.tasks, opts.history.clone(), trend_tx.clone());
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_millis(200));
     // kill (TERM) and a closed terminal (HUP) quit like `q`: the terminal is restored and
@@ -589,13 +627,17 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, opts: TuiOptions) -
                     apply(&mut app, more);
                 }
                 if record {
-                    record_history(&mut backend.tasks, &app, &opts, history_tx.clone());
+                    record_history(&mut backend.tasks, &app, &opts, history_tx.clone(), trend_tx.clone());
                 }
                 None
             }
             Some((findings, outcome, warnings)) = history_rx.recv() => {
                 app.flash = Some(history_flash(&outcome.changes, &warnings));
                 app.store.set_triage(&findings, outcome);
+                None
+            }
+            Some(trend) = trend_rx.recv() => {
+                app.trend = Some(trend);
                 None
             }
             Some(event) = write_rx.recv() => app.on_write_event(event),
