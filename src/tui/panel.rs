@@ -156,8 +156,9 @@ fn trend_line(
     let last = series.last().copied().unwrap_or(0);
     let tail = format!(" open {last}");
     let tail_w = u16::try_from(tail.chars().count()).unwrap_or(u16::MAX).min(rest.width);
-    let spark_w = rest.width - tail_w;
-    let shown = &series[series.len().saturating_sub(usize::from(spark_w))..];
+    let room = rest.width - tail_w;
+    let shown = &series[series.len().saturating_sub(usize::from(room))..];
+    let spark_w = u16::try_from(shown.len()).unwrap_or(room).min(room);
     Sparkline::default()
         .data(shown)
         .style(theme.accent())

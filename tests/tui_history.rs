@@ -1,4 +1,4 @@
-//! The TUI's `e` (except a finding until a date) on the fixture organization: the dialog,
+//! History in the TUI on the fixture organization: `e` (except a finding until a date) — the dialog,
 //! bad input kept, the file read back with its comments, the journal, the totals, and a
 //! read-only session.
 
@@ -300,4 +300,97 @@ fn e_off_a_finding_says_where_it_works() {
         "e: nothing to do here (except the finding (or the marked ones) until a date works on findings: :findings or :changes)"
     );
     assert!(!app.except.is_open());
+}
+
+/// The fixture triaged against a previous scan in which ci-deploy's old key was already
+/// found (open since) and a finding of another user was resolved since.
+fn with_history(app: &mut App, scans: usize) {
+    use keytriage::triage::{FindingId, Previous, Recorded};
+    let (org, findings) = app.store.org_scan();
+    let before = now() - chrono::Duration::days(7);
+    let old = findings
+        .iter()
+        .find(|f| f.access_key_id.as_ref().is_some_and(|k| k.as_str() == "AKIAOLD0000000000001"))
+        .unwrap();
+    let gone = FindingId {
+        rule: keytriage::audit::Rule::KeyUnused,
+        account_id: keytriage::model::AccountId::parse("111111111111").unwrap(),
+        user: "carol".into(),
+        access_key_id: Some(keytriage::model::AccessKeyId("AKIACAROL00000000001".into())),
+    };
+    let previous = Previous {
+        generated_at: Some(before),
+        findings: vec![
+            Recorded {
+                id: FindingId::of(old),
+                severity: old.severity,
+                first_seen: before - chrono::Duration::days(30),
+            },
+            Recorded {
+                id: gone,
+                severity: Severity::Medium,
+                first_seen: before - chrono::Duration::days(60),
+            },
+        ],
+        resolved: Default::default(),
+    };
+    let outcome = keytriage::triage::triage(&findings, &org.accounts, &[], Some(&previous), now());
+    assert_eq!((outcome.changes.new, outcome.changes.resolved), (4, 1));
+    app.store.set_triage(&findings, outcome);
+    let prod = keytriage::model::AccountId::parse("111111111111").unwrap();
+    let org_series: Vec<u64> = (0..scans as u64).map(|i| 9 + i % 4).collect();
+    let mut trend = keytriage::history::Trend::default();
+    for (i, n) in org_series.iter().enumerate() {
+        trend.scans.push((now() - chrono::Duration::weeks((scans - i) as i64), *n));
+    }
+    trend
+        .by_account
+        .insert(prod, org_series.iter().map(|n| n - 4).collect());
+    app.trend = Some(trend);
+    app.refresh();
+}
+
+#[test]
+fn the_accounts_panel_shows_new_and_resolved_and_a_sparkline_of_open_findings() {
+    let (_d, path, _) = dir();
+    let mut app = app(false, &path);
+    with_history(&mut app, 12);
+    let t = screen(&app, 80, 24);
+    insta::assert_snapshot!("accounts_panel_with_history_80x24", t.backend());
+    let text = text(&t);
+    assert!(text.contains("prod-payments      +4 new   -1 resolved ▅▆▇█▅▆▇█▅▆▇█ open 8"), "{text}");
+    assert!(text.contains("organization       +4 new   -1 resolved ▆▆▇█▆▆▇█▆▆▇█ open 12"), "{text}");
+    // One recorded scan: the numbers, and no sparkline yet.
+    let mut app2 = app_with_one_scan(&path);
+    let text = text_of(&app2, 80, 24);
+    assert!(text.contains("trend after 2 recorded scans"), "{text}");
+    app2.trend = None;
+    for (w, h) in [(60, 22), (80, 12), (1, 1), (0, 0)] {
+        screen(&app2, w, h);
+    }
+}
+
+fn app_with_one_scan(path: &Path) -> App {
+    let mut app = app(false, path);
+    with_history(&mut app, 1);
+    app
+}
+
+fn text_of(app: &App, w: u16, h: u16) -> String {
+    text(&screen(app, w, h))
+}
+
+#[test]
+fn an_exception_added_with_e_leaves_the_panel_totals_too() {
+    let (_d, path, journal) = dir();
+    let mut app = app(true, &path);
+    with_history(&mut app, 3);
+    on_old_key(&mut app);
+    press(&mut app, Action::Except);
+    type_text(&mut app, "vendor");
+    let effect = app.on_key(KeyEvent::from(KeyCode::Enter));
+    run_write(&mut app, effect, &journal);
+    assert_eq!(app.store.changes.as_ref().unwrap().0.excepted, 1);
+    let high = Severity::ALL.iter().position(|s| *s == Severity::High).unwrap();
+    assert_eq!(app.store.severity_counts[high], 1);
 }
