@@ -284,9 +284,15 @@ pub fn append_all(path: &Path, entries: &[Exception], check: Option<(u32, Timest
         source,
     };
     if doc.get("exception").is_none() {
-        doc.insert("exception", toml_edit::Item::ArrayOfTables(toml_edit::ArrayOfTables::new()));
+        doc.insert(
+            "exception",
+            toml_edit::Item::ArrayOfTables(toml_edit::ArrayOfTables::new()),
+        );
     }
-    let Some(tables) = doc.get_mut("exception").and_then(toml_edit::Item::as_array_of_tables_mut) else {
+    let Some(tables) = doc
+        .get_mut("exception")
+        .and_then(toml_edit::Item::as_array_of_tables_mut)
+    else {
         return Err(ExceptionsError::Parse {
             path: path.to_path_buf(),
             message: "`exception` is not an array of tables ([[exception]])".into(),

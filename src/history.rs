@@ -360,7 +360,9 @@ impl History {
                 .prepare("SELECT subject, rule, resolved_at FROM resolved")
                 .map_err(|e| self.sql(e))?;
             let it = st
-                .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))
+                .query_map([], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+                })
                 .map_err(|e| self.sql(e))?;
             for row in it {
                 let (subject, rule, at) = row.map_err(|e| self.sql(e))?;
@@ -368,7 +370,9 @@ impl History {
                 let Some(rule) = rules.get(&rule).copied().flatten() else {
                     continue;
                 };
-                let s = subjects.get(subject).ok_or_else(|| self.bad(format!("unknown subject {subject}")))?;
+                let s = subjects
+                    .get(subject)
+                    .ok_or_else(|| self.bad(format!("unknown subject {subject}")))?;
                 resolved.insert(self.finding_id(rule, s)?, time(at));
             }
         }
@@ -397,7 +401,10 @@ impl History {
     /// Interned rules by id: `None` for a rule this keytriage no longer knows.
     fn rules(&self) -> Result<HashMap<i64, Option<Rule>>, HistoryError> {
         let known: HashMap<&str, Rule> = Rule::ALL.iter().map(|r| (r.id(), *r)).collect();
-        let mut st = self.conn.prepare("SELECT id, name FROM rule").map_err(|e| self.sql(e))?;
+        let mut st = self
+            .conn
+            .prepare("SELECT id, name FROM rule")
+            .map_err(|e| self.sql(e))?;
         let rows = st
             .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
             .map_err(|e| self.sql(e))?;
@@ -463,7 +470,10 @@ impl History {
                     .ok_or_else(|| self.bad(format!("unknown subject {}", f.subject)))?;
                 out.push((
                     self.finding_id(rule, s)?,
-                    Severity::ALL.get(f.severity as usize).copied().unwrap_or(Severity::Info),
+                    Severity::ALL
+                        .get(f.severity as usize)
+                        .copied()
+                        .unwrap_or(Severity::Info),
                     status,
                     time(at - f.age),
                 ));
@@ -577,8 +587,7 @@ impl History {
             )
         };
         // Per account: findings (subject key, rule, severity, status, first seen) and keys.
-        let mut per_account: HashMap<i64, (Vec<(SubjectKey, i64, i64, i64, i64)>, Vec<(SubjectKey, i64, i64, Option<i64>)>)> =
-            HashMap::new();
+        let mut per_account: HashMap<i64, AccountRows> = HashMap::new();
         let mut open: HashMap<i64, i64> = HashMap::new();
         for (f, t) in findings.iter().zip(&triage.per_finding) {
             let id = FindingId::of(f);
@@ -647,7 +656,9 @@ impl History {
         }
         {
             let mut st = tx
-                .prepare("INSERT INTO scan_account (scan_id, account, status, partial, open) VALUES (?1, ?2, ?3, ?4, ?5)")
+                .prepare(
+                    "INSERT INTO scan_account (scan_id, account, status, partial, open) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
                 .map_err(sql)?;
             for a in accounts {
                 let status = match a.scan.status {
@@ -893,12 +904,22 @@ struct Subjects(Vec<Option<Subject>>);
 
 impl Subjects {
     fn get(&self, id: i64) -> Option<&Subject> {
-        usize::try_from(id).ok().and_then(|i| self.0.get(i)).and_then(Option::as_ref)
+        usize::try_from(id)
+            .ok()
+            .and_then(|i| self.0.get(i))
+            .and_then(Option::as_ref)
     }
 }
 
 /// A subject as the recorder looks it up: (account, user, credential).
 type SubjectKey = (i64, String, Option<String>);
+
+/// What one account contributes to a recorded scan: its findings (subject, rule id, severity,
+/// status, first seen in Unix seconds) and its key states (subject, status, created, last use).
+type AccountRows = (
+    Vec<(SubjectKey, i64, i64, i64, i64)>,
+    Vec<(SubjectKey, i64, i64, Option<i64>)>,
+);
 
 /// Why subjects could not be loaded.
 enum Load {
@@ -926,7 +947,10 @@ fn load_subjects(conn: &Connection) -> Result<Subjects, Load> {
         let (first, account, count, data) = row.map_err(Load::Sql)?;
         let entries = pack::subjects(&data).map_err(Load::Bad)?;
         if entries.len() as i64 != count {
-            return Err(Load::Bad(format!("subject block {first} holds {} of {count}", entries.len())));
+            return Err(Load::Bad(format!(
+                "subject block {first} holds {} of {count}",
+                entries.len()
+            )));
         }
         for (i, (user, credential)) in entries.into_iter().enumerate() {
             let id = usize::try_from(first + i as i64).map_err(|e| Load::Bad(e.to_string()))?;
@@ -1379,7 +1403,10 @@ mod pack {
             ];
             let mut back = findings(&put_findings(f)).unwrap();
             back.sort_by_key(|r| r.subject);
-            assert_eq!((back[0].subject, back[0].age, back[1].status, back[1].age), (2, -5, 3, 2_592_000));
+            assert_eq!(
+                (back[0].subject, back[0].age, back[1].status, back[1].age),
+                (2, -5, 3, 2_592_000)
+            );
             let k = vec![
                 KeyRec {
                     subject: 5,
@@ -1629,7 +1656,14 @@ mod tests {
             .collect();
         assert_eq!(
             tables,
-            ["resolved", "rule", "scan", "scan_account", "scan_block", "subject_block"]
+            [
+                "resolved",
+                "rule",
+                "scan",
+                "scan_account",
+                "scan_block",
+                "subject_block"
+            ]
         );
         let prev = h.previous().unwrap().unwrap();
         assert_eq!(prev.findings.len(), 1);
@@ -1651,7 +1685,12 @@ mod tests {
                 .map(|k| (k.user.as_str(), k.access_key_id.as_str(), k.from, k.to))
                 .collect::<Vec<_>>(),
             [
-                ("alice", "AKIAIOSFODNN7EXAMPLE", Some(KeyStatus::Active), Some(KeyStatus::Inactive)),
+                (
+                    "alice",
+                    "AKIAIOSFODNN7EXAMPLE",
+                    Some(KeyStatus::Active),
+                    Some(KeyStatus::Inactive)
+                ),
                 ("bob", "AKIA2", Some(KeyStatus::Active), None)
             ]
         );

@@ -99,7 +99,8 @@ fn run_write(app: &mut App, effect: Option<Effect>, journal: &Journal) {
     else {
         panic!("expected the exceptions to be written, got {effect:?}");
     };
-    let result = keytriage::tui::except_flow::write(journal, OPERATOR, &path, &entries, max_days, now()).map(|()| entries);
+    let result =
+        keytriage::tui::except_flow::write(journal, OPERATOR, &path, &entries, max_days, now()).map(|()| entries);
     app.on_write_event(WriteEvent::Excepted(result));
     app.refresh();
 }
@@ -182,12 +183,23 @@ fn e_appends_the_entry_keeps_comments_and_journals_it_and_the_finding_leaves_the
         .clone();
     assert!(row.dim, "excepted rows are dimmed");
     assert!(
-        row.cells[5].starts_with("excepted until 2026-12-29 (arn:aws:iam::111111111111:user/operator: vendor rotates in Q1)"),
+        row.cells[5]
+            .starts_with("excepted until 2026-12-29 (arn:aws:iam::111111111111:user/operator: vendor rotates in Q1)"),
         "{}",
         row.cells[5]
     );
-    assert_eq!(app.except.exceptions.len(), 1, "the next recorded scan is triaged with it");
-    assert!(app.flash.as_ref().unwrap().text.starts_with("excepted 1 finding until 2026-12-29"));
+    assert_eq!(
+        app.except.exceptions.len(),
+        1,
+        "the next recorded scan is triaged with it"
+    );
+    assert!(
+        app.flash
+            .as_ref()
+            .unwrap()
+            .text
+            .starts_with("excepted 1 finding until 2026-12-29")
+    );
 }
 
 #[test]
@@ -211,7 +223,11 @@ fn bad_input_is_refused_with_a_message_and_nothing_typed_is_lost() {
     app.except.max_days = 60;
     on_old_key(&mut app);
     press(&mut app, Action::Except);
-    assert_eq!(app.except.form().unwrap().days, "60", "the default never exceeds the cap");
+    assert_eq!(
+        app.except.form().unwrap().days,
+        "60",
+        "the default never exceeds the cap"
+    );
     let enter = |app: &mut App| app.on_key(KeyEvent::from(KeyCode::Enter));
     assert!(enter(&mut app).is_none());
     let error = |app: &App| app.except.form().unwrap().error.clone().unwrap();
@@ -219,7 +235,10 @@ fn bad_input_is_refused_with_a_message_and_nothing_typed_is_lost() {
     type_text(&mut app, "why");
     app.on_key(KeyEvent::from(KeyCode::Tab));
     for bad in ["0", "61", "x"] {
-        app.on_key(KeyEvent::new(KeyCode::Char('u'), crossterm::event::KeyModifiers::CONTROL));
+        app.on_key(KeyEvent::new(
+            KeyCode::Char('u'),
+            crossterm::event::KeyModifiers::CONTROL,
+        ));
         type_text(&mut app, bad);
         assert!(enter(&mut app).is_none());
         assert_eq!(
@@ -234,7 +253,10 @@ fn bad_input_is_refused_with_a_message_and_nothing_typed_is_lost() {
     // dialog keeps what was typed.
     let broken = "# ours\n[[exception]]\nrule = \"no-such-rule\"\n";
     std::fs::write(&path, broken).unwrap();
-    app.on_key(KeyEvent::new(KeyCode::Char('u'), crossterm::event::KeyModifiers::CONTROL));
+    app.on_key(KeyEvent::new(
+        KeyCode::Char('u'),
+        crossterm::event::KeyModifiers::CONTROL,
+    ));
     type_text(&mut app, "30");
     let effect = enter(&mut app);
     run_write(&mut app, effect, &journal);
@@ -246,7 +268,10 @@ fn bad_input_is_refused_with_a_message_and_nothing_typed_is_lost() {
     );
     assert!(e.ends_with("; nothing was appended"), "{e}");
     let form = app.except.form().unwrap();
-    assert_eq!((form.reason.as_str(), form.days.as_str(), form.writing), ("why", "30", false));
+    assert_eq!(
+        (form.reason.as_str(), form.days.as_str(), form.writing),
+        ("why", "30", false)
+    );
     let high = Severity::ALL.iter().position(|s| *s == Severity::High).unwrap();
     assert_eq!(app.store.severity_counts[high], 2, "still counted");
 
@@ -254,7 +279,11 @@ fn bad_input_is_refused_with_a_message_and_nothing_typed_is_lost() {
     app.except.path = Some(PathBuf::from("/proc/keytriage-cannot-write/exceptions.toml"));
     let effect = enter(&mut app);
     run_write(&mut app, effect, &journal);
-    assert!(error(&app).contains("cannot write exceptions file /proc/"), "{}", error(&app));
+    assert!(
+        error(&app).contains("cannot write exceptions file /proc/"),
+        "{}",
+        error(&app)
+    );
     // Esc closes without writing.
     app.on_key(KeyEvent::from(KeyCode::Esc));
     assert!(!app.except.is_open());
@@ -310,7 +339,11 @@ fn with_history(app: &mut App, scans: usize) {
     let before = now() - chrono::Duration::days(7);
     let old = findings
         .iter()
-        .find(|f| f.access_key_id.as_ref().is_some_and(|k| k.as_str() == "AKIAOLD0000000000001"))
+        .find(|f| {
+            f.access_key_id
+                .as_ref()
+                .is_some_and(|k| k.as_str() == "AKIAOLD0000000000001")
+        })
         .unwrap();
     let gone = FindingId {
         rule: keytriage::audit::Rule::KeyUnused,
@@ -341,7 +374,9 @@ fn with_history(app: &mut App, scans: usize) {
     let org_series: Vec<u64> = (0..scans as u64).map(|i| 9 + i % 4).collect();
     let mut trend = keytriage::history::Trend::default();
     for (i, n) in org_series.iter().enumerate() {
-        trend.scans.push((now() - chrono::Duration::weeks((scans - i) as i64), *n));
+        trend
+            .scans
+            .push((now() - chrono::Duration::weeks((scans - i) as i64), *n));
     }
     trend
         .by_account
@@ -358,8 +393,14 @@ fn the_accounts_panel_shows_new_and_resolved_and_a_sparkline_of_open_findings() 
     let t = screen(&app, 80, 24);
     insta::assert_snapshot!("accounts_panel_with_history_80x24", t.backend());
     let text = text(&t);
-    assert!(text.contains("prod-payments      +4 new   -1 resolved ▅▆▇█▅▆▇█▅▆▇█ open 8"), "{text}");
-    assert!(text.contains("organization       +4 new   -1 resolved ▆▆▇█▆▆▇█▆▆▇█ open 12"), "{text}");
+    assert!(
+        text.contains("prod-payments      +4 new   -1 resolved ▅▆▇█▅▆▇█▅▆▇█ open 8"),
+        "{text}"
+    );
+    assert!(
+        text.contains("organization       +4 new   -1 resolved ▆▆▇█▆▆▇█▆▆▇█ open 12"),
+        "{text}"
+    );
     // One recorded scan: the numbers, and no sparkline yet.
     let mut app2 = app_with_one_scan(&path);
     let text = text_of(&app2, 80, 24);

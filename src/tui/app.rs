@@ -524,10 +524,12 @@ impl App {
         let mut targets = Vec::new();
         let mut left_out = Vec::new();
         for id in ids {
-            let RowId::Finding(account, user, key, rule) = id else { continue };
-            let found = current
-                .iter()
-                .find(|(f, _)| f.account_id == account && f.user == user && f.access_key_id == key && f.rule.id() == rule);
+            let RowId::Finding(account, user, key, rule) = id else {
+                continue;
+            };
+            let found = current.iter().find(|(f, _)| {
+                f.account_id == account && f.user == user && f.access_key_id == key && f.rule.id() == rule
+            });
             match found {
                 Some((f, sev)) => targets.push((f.clone(), *sev)),
                 None => left_out.push(format!("{rule} of {user} is not in the latest scan (resolved?)")),
@@ -539,7 +541,8 @@ impl App {
         }
         targets.sort_by(|a, b| (b.1, &a.0.account_id, &a.0.user).cmp(&(a.1, &b.0.account_id, &b.0.user)));
         let identity = self.identity.clone();
-        self.except.open(targets, left_out, &identity, !self.write_mode, self.now);
+        self.except
+            .open(targets, left_out, &identity, !self.write_mode, self.now);
     }
 
     /// A key with no job in this view says so (and where it has one).
@@ -793,7 +796,10 @@ impl App {
                         .map(|p| p.display().to_string())
                         .unwrap_or_default();
                     self.say(
-                        format!("excepted {n} finding{} until {until} (written to {file})", if n == 1 { "" } else { "s" }),
+                        format!(
+                            "excepted {n} finding{} until {until} (written to {file})",
+                            if n == 1 { "" } else { "s" }
+                        ),
                         false,
                     );
                 }

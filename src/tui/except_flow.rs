@@ -302,10 +302,10 @@ impl ExceptFlow {
         for l in &form.left_out {
             lines.push(Line::styled(format!("left out: {l}"), theme.muted()));
         }
-        let file = self
-            .path
-            .as_ref()
-            .map_or_else(|| "none (start with --exceptions PATH)".to_owned(), |p| p.display().to_string());
+        let file = self.path.as_ref().map_or_else(
+            || "none (start with --exceptions PATH)".to_owned(),
+            |p| p.display().to_string(),
+        );
         lines.push(Line::from(format!("file      {file}")));
         let mode = if form.read_only {
             "read-only session: this is allowed — it writes only the exceptions file (journaled), no AWS state"

@@ -489,7 +489,11 @@ fn read_trend(path: Option<&std::path::Path>) -> Option<crate::history::Trend> {
 }
 
 /// Reads the trend off the UI loop and sends it on `tx`.
-fn load_trend(tasks: &mut JoinSet<()>, path: Option<std::path::PathBuf>, tx: mpsc::UnboundedSender<crate::history::Trend>) {
+fn load_trend(
+    tasks: &mut JoinSet<()>,
+    path: Option<std::path::PathBuf>,
+    tx: mpsc::UnboundedSender<crate::history::Trend>,
+) {
     tasks.spawn_blocking(move || {
         if let Some(t) = read_trend(path.as_deref()) {
             let _ = tx.send(t);

@@ -175,12 +175,22 @@ fn trend_line(
 
 /// Draws the strip: changes since the previous recorded scan and the trend of open findings,
 /// for the account `selected` and the organization.
-fn render_trend(store: &Store, selected: Option<&AccountEntry>, trend: Option<&Trend>, theme: &Theme, area: Rect, buf: &mut Buffer) {
+fn render_trend(
+    store: &Store,
+    selected: Option<&AccountEntry>,
+    trend: Option<&Trend>,
+    theme: &Theme,
+    area: Rect,
+    buf: &mut Buffer,
+) {
     let since = store
         .changes
         .as_ref()
         .and_then(|(c, _)| c.previous_scan_at)
-        .map_or_else(|| "first recorded scan".to_owned(), |t| format!("since {}", t.format("%Y-%m-%d %H:%M UTC")));
+        .map_or_else(
+            || "first recorded scan".to_owned(),
+            |t| format!("since {}", t.format("%Y-%m-%d %H:%M UTC")),
+        );
     let scans = trend.map_or(0, |t| t.scans.len());
     let block = Block::default()
         .borders(Borders::ALL)
@@ -229,7 +239,8 @@ pub fn render(
     buf: &mut Buffer,
 ) {
     let area = if store.changes.is_some() && area.height >= HEIGHT + TREND_HEIGHT {
-        let [charts, strip] = Layout::vertical([Constraint::Length(HEIGHT), Constraint::Length(TREND_HEIGHT)]).areas(area);
+        let [charts, strip] =
+            Layout::vertical([Constraint::Length(HEIGHT), Constraint::Length(TREND_HEIGHT)]).areas(area);
         render_trend(store, selected, trend, theme, strip, buf);
         charts
     } else {

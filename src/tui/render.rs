@@ -52,8 +52,11 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     match &app.view().kind {
         ViewKind::User(..) => render_user(app, theme, body, buf),
         ViewKind::Accounts if has_room_for_panel(app, body) => {
-            let [table, panel] =
-                Layout::vertical([Constraint::Fill(1), Constraint::Length(super::panel::height(&app.store))]).areas(body);
+            let [table, panel] = Layout::vertical([
+                Constraint::Fill(1),
+                Constraint::Length(super::panel::height(&app.store)),
+            ])
+            .areas(body);
             app.view().table.render(
                 table,
                 buf,
