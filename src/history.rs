@@ -15,9 +15,13 @@
 //!   need is "run scripts N+1.. in a transaction and bump a number"; `user_version` does that
 //!   in the database header, with no extra table or dependency, and lets us refuse a database
 //!   from a newer keytriage (a higher number than we know) before touching it.
-//! - Compact rows: times are Unix seconds (UTC), account ids integers, and users, access key
-//!   ids and rule ids are interned once (tables `subject` and `rule`), so a scan of 100,000
-//!   keys costs a few megabytes.
+//! - **Compact storage** (schema 3): account ids are integers; users, access key ids and
+//!   rules are interned once — subjects packed per account in blocks of consecutive ids (user
+//!   names front-coded, `AKIA…`-shaped key ids as 10 bytes); each scan's findings and key
+//!   states are one packed block per account and kind (varints, subject ids as deltas; key
+//!   creation and last use kept to the UTC day), so reading a scan is one query per kind and
+//!   a scan of 100,000 keys costs about a megabyte, plus the dictionary of new subjects. Each
+//!   scan also keeps its open findings per account, for the trend ([`History::trend`]).
 //!
 //! A database that is locked past the timeout, corrupt, or from a newer version is a
 //! [`HistoryError`]; the callers skip history with a warning and never lose the scan.
