@@ -289,6 +289,16 @@ pub fn append_all(path: &Path, entries: &[Exception], check: Option<(u32, Timest
             toml_edit::Item::ArrayOfTables(toml_edit::ArrayOfTables::new()),
         );
     }
+    let mut new: Vec<toml_edit::Table> = entries.iter().map(table).collect();
+    // Text after the last item (a header of comments in a file with no table yet) would be
+    // written after the new tables: it stays where it was, before them.
+    let trailing = doc.trailing().as_str().unwrap_or_default().to_owned();
+    if !trailing.trim().is_empty()
+        && let Some(first) = new.first_mut()
+    {
+        first.decor_mut().set_prefix(format!("{trailing}\n"));
+        doc.set_trailing("");
+    }
     let Some(tables) = doc
         .get_mut("exception")
         .and_then(toml_edit::Item::as_array_of_tables_mut)
@@ -298,8 +308,8 @@ pub fn append_all(path: &Path, entries: &[Exception], check: Option<(u32, Timest
             message: "`exception` is not an array of tables ([[exception]])".into(),
         });
     };
-    for e in entries {
-        tables.push(table(e));
+    for t in new {
+        tables.push(t);
     }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -434,6 +444,31 @@ mod tests {
         let time = GOOD.replace("2027-03-31", "2027-03-31T10:00:00Z");
         assert!(err(&time).contains("expires must be a date"), "{}", err(&time));
         assert!(err("[[exception]]\nrul = 1\n").contains("unknown field `rul`"));
+    }
+
+    #[test]
+    fn append_to_a_file_of_comments_only_keeps_them_first() {
+        // Found on the demo: a header comment with no table yet ended up after the new entry.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("exceptions.toml");
+        let header = "# accepted risks — reviewed monthly\n# owner: security\n";
+        std::fs::write(&path, header).unwrap();
+        let e = Exception::new(
+            Rule::KeyNotRotated,
+            AccountId::parse("222222222222").unwrap(),
+            Some("bob".into()),
+            None,
+            "r".into(),
+            "a".into(),
+            NaiveDate::from_ymd_opt(2027, 1, 15).unwrap(),
+        )
+        .unwrap();
+        append(&path, &e).unwrap();
+        append(&path, &e).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with(&format!("{header}\n[[exception]]\n")), "{text}");
+        assert_eq!(text.matches("[[exception]]").count(), 2);
+        assert!(text.ends_with("expires = 2027-01-15\n"), "{text}");
     }
 
     #[test]
