@@ -432,6 +432,8 @@ fn an_exception_added_with_e_leaves_the_panel_totals_too() {
     let effect = app.on_key(KeyEvent::from(KeyCode::Enter));
     run_write(&mut app, effect, &journal);
     assert_eq!(app.store.changes.as_ref().unwrap().0.excepted, 1);
+    let sev = keytriage::tui::panel::severities(&app.store.accounts, &app.store.triage);
+    assert_eq!(sev[1], 1, "the panel's bars leave the excepted finding out too");
     let high = Severity::ALL.iter().position(|s| *s == Severity::High).unwrap();
     assert_eq!(app.store.severity_counts[high], 1);
 }

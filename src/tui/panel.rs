@@ -92,10 +92,20 @@ pub fn key_ages<'a>(entries: impl IntoIterator<Item = &'a AccountEntry>, now: Ti
     out
 }
 
-/// Findings per severity, `[critical, high, medium, low]`.
-pub fn severities<'a>(entries: impl IntoIterator<Item = &'a AccountEntry>) -> [u64; 4] {
+/// Findings per severity, `[critical, high, medium, low]`, excepted ones left out (as in
+/// the header's totals; `triage` says which, by identity).
+pub fn severities<'a>(
+    entries: impl IntoIterator<Item = &'a AccountEntry>,
+    triage: &std::collections::HashMap<crate::triage::FindingId, crate::triage::Triage>,
+) -> [u64; 4] {
     let mut out = [0u64; 4];
-    for f in entries.into_iter().flat_map(|e| &e.findings) {
+    let excepted = |f: &crate::audit::Finding| {
+        !triage.is_empty()
+            && triage
+                .get(&crate::triage::FindingId::of(f))
+                .is_some_and(|t| t.status == crate::triage::Status::Excepted)
+    };
+    for f in entries.into_iter().flat_map(|e| &e.findings).filter(|f| !excepted(f)) {
         if let Some(i) = Severity::ALL.iter().take(4).position(|s| *s == f.severity) {
             out[i] += 1;
         }
@@ -299,14 +309,14 @@ pub fn render(
     );
     chart(
         title("findings", name, parts[2].width),
-        sev_bars(severities(account)),
+        sev_bars(severities(account, &store.triage)),
         theme,
         parts[2],
         buf,
     );
     chart(
         title("findings", &org, parts[3].width),
-        sev_bars(severities(&store.accounts)),
+        sev_bars(severities(&store.accounts, &store.triage)),
         theme,
         parts[3],
         buf,
@@ -378,7 +388,7 @@ mod tests {
         );
         assert_eq!(key_ages(&store.accounts, now), [2, 2, 2, 2, 2]);
         // 6 old keys not rotated (high), several active keys (medium), the inactive key (low).
-        let sev = severities(&store.accounts);
+        let sev = severities(&store.accounts, &store.triage);
         assert_eq!(sev[0], 0, "no critical");
         assert_eq!(sev[1], 6, "key-not-rotated for the 6 keys over 90 days");
     }
