@@ -246,6 +246,18 @@ pub fn parse(text: &str, path: &Path, max_days: u32, now: Timestamp) -> Result<V
 /// # Errors
 /// The file cannot be read or written, or it is not valid TOML (it is then left alone).
 pub fn append(path: &Path, e: &Exception) -> Result<(), ExceptionsError> {
+    append_all(path, std::slice::from_ref(e), None)
+}
+
+/// Appends every entry of `entries` (in order) in one atomic replacement of the file at
+/// `path`, as [`append`] does for one. With `check = Some((max_days, now))` the existing file
+/// must also pass [`parse`] (known rules, dates within `max_days` of `now`…): a file that is
+/// wrong is refused with its line and column and left alone, never made longer.
+///
+/// # Errors
+/// The file cannot be read or written; it is not valid TOML; with `check`, it does not parse
+/// as an exceptions file.
+pub fn append_all(path: &Path, entries: &[Exception], check: Option<(u32, Timestamp)>) -> Result<(), ExceptionsError> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => String::new(),
@@ -257,12 +269,61 @@ pub fn append(path: &Path, e: &Exception) -> Result<(), ExceptionsError> {
             });
         }
     };
+    if let Some((max_days, now)) = check {
+        parse(&text, path, max_days, now)?;
+    }
     let mut doc: toml_edit::DocumentMut = text
         .parse()
         .map_err(|err: toml_edit::TomlError| ExceptionsError::Parse {
             path: path.to_path_buf(),
             message: err.to_string().trim_end().to_owned(),
         })?;
+    let io = |source| ExceptionsError::Io {
+        verb: "write",
+        path: path.to_path_buf(),
+        source,
+    };
+    if doc.get("exception").is_none() {
+        doc.insert(
+            "exception",
+            toml_edit::Item::ArrayOfTables(toml_edit::ArrayOfTables::new()),
+        );
+    }
+    let mut new: Vec<toml_edit::Table> = entries.iter().map(table).collect();
+    // Text after the last item (a header of comments in a file with no table yet) would be
+    // written after the new tables: it stays where it was, before them.
+    let trailing = doc.trailing().as_str().unwrap_or_default().to_owned();
+    if !trailing.trim().is_empty()
+        && let Some(first) = new.first_mut()
+    {
+        first.decor_mut().set_prefix(format!("{trailing}\n"));
+        doc.set_trailing("");
+    }
+    let Some(tables) = doc
+        .get_mut("exception")
+        .and_then(toml_edit::Item::as_array_of_tables_mut)
+    else {
+        return Err(ExceptionsError::Parse {
+            path: path.to_path_buf(),
+            message: "`exception` is not an array of tables ([[exception]])".into(),
+        });
+    };
+    for t in new {
+        tables.push(t);
+    }
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    std::io::Write::write_all(&mut tmp, doc.to_string().as_bytes()).map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
+}
+
+/// `e` as an `[[exception]]` table, keys in the documented order.
+fn table(e: &Exception) -> toml_edit::Table {
     let mut t = toml_edit::Table::new();
     t["rule"] = toml_edit::value(e.rule.id());
     t["account"] = toml_edit::value(e.account.as_str());
@@ -284,36 +345,7 @@ pub fn append(path: &Path, e: &Exception) -> Result<(), ExceptionsError> {
         time: None,
         offset: None,
     });
-    let io = |source| ExceptionsError::Io {
-        verb: "write",
-        path: path.to_path_buf(),
-        source,
-    };
-    match doc.get_mut("exception") {
-        Some(item) => match item.as_array_of_tables_mut() {
-            Some(a) => a.push(t),
-            None => {
-                return Err(ExceptionsError::Parse {
-                    path: path.to_path_buf(),
-                    message: "`exception` is not an array of tables ([[exception]])".into(),
-                });
-            }
-        },
-        None => {
-            let mut a = toml_edit::ArrayOfTables::new();
-            a.push(t);
-            doc.insert("exception", toml_edit::Item::ArrayOfTables(a));
-        }
-    }
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir).map_err(io)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-    std::io::Write::write_all(&mut tmp, doc.to_string().as_bytes()).map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
+    t
 }
 
 #[cfg(test)]
@@ -412,6 +444,31 @@ mod tests {
         let time = GOOD.replace("2027-03-31", "2027-03-31T10:00:00Z");
         assert!(err(&time).contains("expires must be a date"), "{}", err(&time));
         assert!(err("[[exception]]\nrul = 1\n").contains("unknown field `rul`"));
+    }
+
+    #[test]
+    fn append_to_a_file_of_comments_only_keeps_them_first() {
+        // Found on the demo: a header comment with no table yet ended up after the new entry.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("exceptions.toml");
+        let header = "# accepted risks — reviewed monthly\n# owner: security\n";
+        std::fs::write(&path, header).unwrap();
+        let e = Exception::new(
+            Rule::KeyNotRotated,
+            AccountId::parse("222222222222").unwrap(),
+            Some("bob".into()),
+            None,
+            "r".into(),
+            "a".into(),
+            NaiveDate::from_ymd_opt(2027, 1, 15).unwrap(),
+        )
+        .unwrap();
+        append(&path, &e).unwrap();
+        append(&path, &e).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with(&format!("{header}\n[[exception]]\n")), "{text}");
+        assert_eq!(text.matches("[[exception]]").count(), 2);
+        assert!(text.ends_with("expires = 2027-01-15\n"), "{text}");
     }
 
     #[test]

@@ -15,9 +15,13 @@
 //!   need is "run scripts N+1.. in a transaction and bump a number"; `user_version` does that
 //!   in the database header, with no extra table or dependency, and lets us refuse a database
 //!   from a newer keytriage (a higher number than we know) before touching it.
-//! - Compact rows: times are Unix seconds (UTC), account ids integers, and users, access key
-//!   ids and rule ids are interned once (tables `subject` and `rule`), so a scan of 100,000
-//!   keys costs a few megabytes.
+//! - **Compact storage** (schema 3): account ids are integers; users, access key ids and
+//!   rules are interned once — subjects packed per account in blocks of consecutive ids (user
+//!   names front-coded, `AKIA…`-shaped key ids as 10 bytes); each scan's findings and key
+//!   states are one packed block per account and kind (varints, subject ids as deltas; key
+//!   creation and last use kept to the UTC day), so reading a scan is one query per kind and
+//!   a scan of 100,000 keys costs about a megabyte, plus the dictionary of new subjects. Each
+//!   scan also keeps its open findings per account, for the trend ([`History::trend`]).
 //!
 //! A database that is locked past the timeout, corrupt, or from a newer version is a
 //! [`HistoryError`]; the callers skip history with a warning and never lose the scan.
@@ -71,7 +75,30 @@ pub const MIGRATIONS: &[&str] = &[
         subject INTEGER NOT NULL, rule INTEGER NOT NULL, resolved_at INTEGER NOT NULL,
         PRIMARY KEY (subject, rule)
      ) WITHOUT ROWID;",
+    // 3: compact storage. Subjects are packed per account in blocks of consecutive ids
+    // (user names front-coded, access key ids as 10 bytes); each scan's findings and key
+    // states are one packed block per account and kind; each scan's open findings per
+    // account are counted for the trend. The rows of tables `subject`, `finding` and
+    // `key_state` are converted by `convert_to_blocks` (same subject ids), then dropped.
+    "CREATE TABLE subject_block (
+        first INTEGER PRIMARY KEY, account INTEGER NOT NULL, count INTEGER NOT NULL,
+        data BLOB NOT NULL
+     );
+     CREATE TABLE scan_block (
+        scan_id INTEGER NOT NULL, account INTEGER NOT NULL, kind INTEGER NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (scan_id, account, kind)
+     ) WITHOUT ROWID;
+     ALTER TABLE scan_account ADD COLUMN open INTEGER NOT NULL DEFAULT 0;",
 ];
+
+/// [`MIGRATIONS`] index of the script after which the old rows are converted to blocks.
+const BLOCKS: usize = 2;
+
+/// `scan_block.kind` of a block of findings.
+const FINDINGS: i64 = 0;
+/// `scan_block.kind` of a block of key states.
+const KEYS: i64 = 1;
 
 /// Why the history cannot be used; the scan goes on without it.
 #[derive(Debug, thiserror::Error)]
@@ -127,6 +154,23 @@ pub struct ScanSummary {
     pub new: u32,
     /// Findings resolved since the scan before it.
     pub resolved: u32,
+}
+
+/// Open findings per recorded scan (new, open, and carried from accounts not read in full;
+/// excepted ones left out), for the accounts panel's sparkline. Oldest scan first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Trend {
+    /// Each scan: when (UTC) and the organization's open findings (the sum of its accounts').
+    pub scans: Vec<(Timestamp, u64)>,
+    /// Per account, its open findings in each scan of `scans` (0 where it was not scanned).
+    pub by_account: HashMap<AccountId, Vec<u64>>,
+}
+
+impl Trend {
+    /// The organization's open findings per scan, oldest first.
+    pub fn org(&self) -> Vec<u64> {
+        self.scans.iter().map(|(_, n)| *n).collect()
+    }
 }
 
 /// One recorded finding: identity, severity, status (`None`: carried), first seen.
@@ -208,14 +252,26 @@ impl History {
                 known: MIGRATIONS.len(),
             });
         }
-        let _: String = conn
-            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
-            .map_err(sql)?;
+        // Switching a new file to WAL takes an exclusive lock that SQLite's busy handler does
+        // not wait for: two keytriage opening a new file at once retry until `busy`.
+        let started = std::time::Instant::now();
+        loop {
+            match conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0)) {
+                Ok(_) => break,
+                Err(e)
+                    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) && started.elapsed() < busy =>
+                {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Err(e) => return Err(sql(e)),
+            }
+        }
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(sql)?;
         // A page cache of up to 32 MiB (SQLite's default is 2 MiB): reading one scan of
         // 100,000 keys joins its rows to the interned subjects, which thrashes a small cache
         // once the file holds a year of scans.
         conn.pragma_update(None, "cache_size", -32_768).map_err(sql)?;
+        let mut converted = false;
         for (i, script) in MIGRATIONS
             .iter()
             .enumerate()
@@ -230,8 +286,24 @@ impl History {
                 continue;
             }
             tx.execute_batch(script).map_err(sql)?;
+            if i == BLOCKS {
+                convert_to_blocks(&tx).map_err(|e| match e {
+                    Load::Sql(e) => sql(e),
+                    Load::Bad(message) => HistoryError::Sqlite {
+                        path: path.to_path_buf(),
+                        message,
+                    },
+                })?;
+                converted = true;
+            }
             tx.pragma_update(None, "user_version", i as i64 + 1).map_err(sql)?;
             tx.commit().map_err(sql)?;
+        }
+        if converted && version > 0 {
+            // The old tables' pages are free now: give them back to the file system.
+            if let Err(e) = conn.execute_batch("VACUUM") {
+                tracing::warn!(error = %e, "cannot vacuum the history after its migration");
+            }
         }
         Ok(Self {
             conn,
@@ -282,39 +354,30 @@ impl History {
             .conn
             .query_row("SELECT generated_at FROM scan WHERE id = ?1", [id], |r| r.get(0))
             .map_err(|e| self.sql(e))?;
-        let rows = self.findings(id, true)?;
+        let subjects = self.subjects()?;
+        let rules = self.rules()?;
+        let rows = self.findings(id, at, true, &subjects, &rules)?;
         let mut resolved = HashMap::new();
         {
             let mut st = self
                 .conn
-                .prepare(
-                    "SELECT r.name, s.account, s.user, s.credential, x.resolved_at
-                     FROM resolved x JOIN subject s ON s.id = x.subject JOIN rule r ON r.id = x.rule",
-                )
+                .prepare("SELECT subject, rule, resolved_at FROM resolved")
                 .map_err(|e| self.sql(e))?;
-            let rules: HashMap<&str, Rule> = Rule::ALL.iter().map(|r| (r.id(), *r)).collect();
             let it = st
                 .query_map([], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, Option<String>>(3)?,
-                        r.get::<_, i64>(4)?,
-                    ))
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
                 })
                 .map_err(|e| self.sql(e))?;
             for row in it {
-                let (rule, account, user, cred, at) = row.map_err(|e| self.sql(e))?;
+                let (subject, rule, at) = row.map_err(|e| self.sql(e))?;
                 // A rule this keytriage no longer knows cannot come back: skip it.
-                let Some(rule) = rules.get(rule.as_str()) else { continue };
-                let id = FindingId {
-                    rule: *rule,
-                    account_id: self.account_id(account)?,
-                    user,
-                    access_key_id: cred.map(AccessKeyId),
+                let Some(rule) = rules.get(&rule).copied().flatten() else {
+                    continue;
                 };
-                resolved.insert(id, time(at));
+                let s = subjects
+                    .get(subject)
+                    .ok_or_else(|| self.bad(format!("unknown subject {subject}")))?;
+                resolved.insert(self.finding_id(rule, s)?, time(at));
             }
         }
         Ok(Some(Previous {
@@ -331,57 +394,94 @@ impl History {
         }))
     }
 
-    /// Findings of scan `id`: (identity, severity, status, first seen); with `carried`, the
-    /// findings carried from accounts it did not check (status `None`) too.
-    fn findings(&self, id: i64, carried: bool) -> Result<Vec<FindingRow>, HistoryError> {
-        let mut stmt = self
+    /// Every interned subject, by id.
+    fn subjects(&self) -> Result<Subjects, HistoryError> {
+        load_subjects(&self.conn).map_err(|e| match e {
+            Load::Sql(e) => self.sql(e),
+            Load::Bad(m) => self.bad(m),
+        })
+    }
+
+    /// Interned rules by id: `None` for a rule this keytriage no longer knows.
+    fn rules(&self) -> Result<HashMap<i64, Option<Rule>>, HistoryError> {
+        let known: HashMap<&str, Rule> = Rule::ALL.iter().map(|r| (r.id(), *r)).collect();
+        let mut st = self
             .conn
-            .prepare(
-                "SELECT r.name, s.account, s.user, s.credential, f.severity, f.status, f.first_seen
-                 FROM finding f JOIN subject s ON s.id = f.subject JOIN rule r ON r.id = f.rule
-                 WHERE f.scan_id = ?1",
-            )
+            .prepare("SELECT id, name FROM rule")
             .map_err(|e| self.sql(e))?;
-        let rows = stmt
-            .query_map([id], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                    r.get::<_, i64>(4)?,
-                    r.get::<_, i64>(5)?,
-                    r.get::<_, i64>(6)?,
-                ))
-            })
+        let rows = st
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
             .map_err(|e| self.sql(e))?;
-        let rules: HashMap<&str, Rule> = Rule::ALL.iter().map(|r| (r.id(), *r)).collect();
-        let mut out = Vec::new();
+        let mut out = HashMap::new();
         for row in rows {
-            let (rule, account, user, cred, sev, status, first) = row.map_err(|e| self.sql(e))?;
-            if status == UNCHECKED && !carried {
-                continue;
+            let (id, name) = row.map_err(|e| self.sql(e))?;
+            out.insert(id, known.get(name.as_str()).copied());
+        }
+        Ok(out)
+    }
+
+    fn finding_id(&self, rule: Rule, s: &Subject) -> Result<FindingId, HistoryError> {
+        Ok(FindingId {
+            rule,
+            account_id: self.account_id(s.account)?,
+            user: s.user.clone(),
+            access_key_id: s.credential.clone().map(AccessKeyId),
+        })
+    }
+
+    /// The packed blocks of `kind` of scan `id`, one per account: one query.
+    fn blocks(&self, id: i64, kind: i64) -> Result<Vec<Vec<u8>>, HistoryError> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT data FROM scan_block WHERE scan_id = ?1 AND kind = ?2")
+            .map_err(|e| self.sql(e))?;
+        let rows = st
+            .query_map(params![id, kind], |r| r.get::<_, Vec<u8>>(0))
+            .map_err(|e| self.sql(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.sql(e))
+    }
+
+    /// Findings of scan `id` (generated at `at`, Unix seconds): (identity, severity, status,
+    /// first seen); with `carried`, the findings carried from accounts it did not check
+    /// (status `None`) too.
+    fn findings(
+        &self,
+        id: i64,
+        at: i64,
+        carried: bool,
+        subjects: &Subjects,
+        rules: &HashMap<i64, Option<Rule>>,
+    ) -> Result<Vec<FindingRow>, HistoryError> {
+        let mut out = Vec::new();
+        for data in self.blocks(id, FINDINGS)? {
+            for f in pack::findings(&data).map_err(|m| self.bad(m))? {
+                if f.status == UNCHECKED && !carried {
+                    continue;
+                }
+                let rule = rules
+                    .get(&f.rule)
+                    .copied()
+                    .flatten()
+                    .ok_or_else(|| self.bad(format!("unknown rule {}", f.rule)))?;
+                let status = match f.status {
+                    0 => Some(Status::New),
+                    1 => Some(Status::Open),
+                    2 => Some(Status::Excepted),
+                    _ => None,
+                };
+                let s = subjects
+                    .get(f.subject)
+                    .ok_or_else(|| self.bad(format!("unknown subject {}", f.subject)))?;
+                out.push((
+                    self.finding_id(rule, s)?,
+                    Severity::ALL
+                        .get(f.severity as usize)
+                        .copied()
+                        .unwrap_or(Severity::Info),
+                    status,
+                    time(at - f.age),
+                ));
             }
-            let rule = *rules
-                .get(rule.as_str())
-                .ok_or_else(|| self.bad(format!("unknown rule '{rule}'")))?;
-            let status = match status {
-                0 => Some(Status::New),
-                1 => Some(Status::Open),
-                2 => Some(Status::Excepted),
-                _ => None,
-            };
-            out.push((
-                FindingId {
-                    rule,
-                    account_id: self.account_id(account)?,
-                    user,
-                    access_key_id: cred.map(AccessKeyId),
-                },
-                Severity::ALL.get(sev as usize).copied().unwrap_or(Severity::Info),
-                status,
-                time(first),
-            ));
         }
         Ok(out)
     }
@@ -414,6 +514,13 @@ impl History {
         let sql = |e: rusqlite::Error| HistoryError::Sqlite {
             path: path.clone(),
             message: e.to_string(),
+        };
+        let load = |e: Load| match e {
+            Load::Sql(e) => sql(e),
+            Load::Bad(message) => HistoryError::Bad {
+                path: path.clone(),
+                message,
+            },
         };
         let tx = self
             .conn
@@ -451,20 +558,8 @@ impl History {
         )
         .map_err(sql)?;
         let scan_id = tx.last_insert_rowid();
-        {
-            let mut st = tx
-                .prepare("INSERT INTO scan_account VALUES (?1, ?2, ?3, ?4)")
-                .map_err(sql)?;
-            for a in accounts {
-                let status = match a.scan.status {
-                    ScanStatus::Ok => 0,
-                    ScanStatus::Failed => 1,
-                    ScanStatus::Skipped => 2,
-                };
-                st.execute(params![scan_id, account_num(&a.account.id), status, a.scan.partial])
-                    .map_err(sql)?;
-            }
-        }
+        let at = secs(generated_at);
+
         // Interned rules and subjects, loaded inside the write transaction so two writers
         // never intern the same subject twice.
         let mut rules: HashMap<String, i64> = HashMap::new();
@@ -478,126 +573,215 @@ impl History {
                 rules.insert(n, i);
             }
         }
-        let mut subjects: HashMap<(i64, String, Option<String>), i64> = HashMap::new();
+        let mut interned = Interner::new(load_subjects(&tx).map_err(load)?);
+        let mut rule_id = |name: &str| -> Result<i64, HistoryError> {
+            if let Some(r) = rules.get(name) {
+                return Ok(*r);
+            }
+            tx.execute("INSERT INTO rule (name) VALUES (?1)", [name]).map_err(sql)?;
+            let r = tx.last_insert_rowid();
+            rules.insert(name.to_owned(), r);
+            Ok(r)
+        };
+        let key = |id: &FindingId| {
+            (
+                account_num(&id.account_id),
+                id.user.clone(),
+                id.access_key_id.as_ref().map(|k| k.as_str().to_owned()),
+            )
+        };
+        // Per account: findings (subject key, rule, severity, status, first seen) and keys.
+        let mut per_account: HashMap<i64, AccountRows> = HashMap::new();
+        let mut open: HashMap<i64, i64> = HashMap::new();
+        for (f, t) in findings.iter().zip(&triage.per_finding) {
+            let id = FindingId::of(f);
+            let k = key(&id);
+            let rule = rule_id(id.rule.id())?;
+            if t.status != Status::Excepted {
+                *open.entry(k.0).or_default() += 1;
+            }
+            per_account.entry(k.0).or_default().0.push((
+                k,
+                rule,
+                severity_code(f.severity),
+                status_code(t.status),
+                secs(t.first_seen),
+            ));
+        }
+        for r in &triage.unchecked {
+            let k = key(&r.id);
+            let rule = rule_id(r.id.rule.id())?;
+            *open.entry(k.0).or_default() += 1;
+            per_account.entry(k.0).or_default().0.push((
+                k,
+                rule,
+                severity_code(r.severity),
+                UNCHECKED,
+                secs(r.first_seen),
+            ));
+        }
+        for a in accounts {
+            let n = account_num(&a.account.id);
+            for u in &a.users {
+                for k in &u.access_keys {
+                    let status = i64::from(k.status == KeyStatus::Inactive);
+                    per_account.entry(n).or_default().1.push((
+                        (n, u.name.clone(), Some(k.id.as_str().to_owned())),
+                        status,
+                        secs(k.created),
+                        k.last_used.as_ref().map(|l| secs(l.date)),
+                    ));
+                }
+            }
+        }
+        let mut resolved_keys = Vec::with_capacity(triage.resolved.len());
+        for r in &triage.resolved {
+            resolved_keys.push((key(&r.id), rule_id(r.id.rule.id())?));
+        }
+        // Intern what is new, then write.
+        for (fs, ks) in per_account.values() {
+            for (k, ..) in fs {
+                interned.want(k);
+            }
+            for (k, ..) in ks {
+                interned.want(k);
+            }
+        }
+        for (k, _) in &resolved_keys {
+            interned.want(k);
+        }
         {
-            let mut st = tx
-                .prepare("SELECT account, user, credential, id FROM subject")
+            let mut ins = tx
+                .prepare("INSERT INTO subject_block (first, account, count, data) VALUES (?1, ?2, ?3, ?4)")
                 .map_err(sql)?;
-            for r in st
-                .query_map([], |r| {
-                    Ok((
-                        (
-                            r.get::<_, i64>(0)?,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, Option<String>>(2)?,
-                        ),
-                        r.get::<_, i64>(3)?,
-                    ))
-                })
-                .map_err(sql)?
-            {
-                let (k, i) = r.map_err(sql)?;
-                subjects.insert(k, i);
+            for (first, account, count, data) in interned.assign() {
+                ins.execute(params![first, account, count, data]).map_err(sql)?;
             }
         }
         {
-            let mut new_rule = tx.prepare("INSERT INTO rule (name) VALUES (?1)").map_err(sql)?;
-            let mut new_subject = tx
-                .prepare("INSERT INTO subject (account, user, credential) VALUES (?1, ?2, ?3)")
+            let mut st = tx
+                .prepare(
+                    "INSERT INTO scan_account (scan_id, account, status, partial, open) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
                 .map_err(sql)?;
-            let mut subject = |account: i64, user: &str, cred: Option<&str>| -> Result<i64, HistoryError> {
-                let key = (account, user.to_owned(), cred.map(str::to_owned));
-                if let Some(i) = subjects.get(&key) {
-                    return Ok(*i);
-                }
-                new_subject.execute(params![account, user, cred]).map_err(sql)?;
-                let i = tx.last_insert_rowid();
-                subjects.insert(key, i);
-                Ok(i)
-            };
-            let mut ins_finding = tx
-                .prepare("INSERT OR IGNORE INTO finding VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
-                .map_err(sql)?;
-            let mut ids = |id: &FindingId| -> Result<(i64, i64), HistoryError> {
-                let rule = match rules.get(id.rule.id()) {
-                    Some(r) => *r,
-                    None => {
-                        new_rule.execute([id.rule.id()]).map_err(sql)?;
-                        let r = tx.last_insert_rowid();
-                        rules.insert(id.rule.id().to_owned(), r);
-                        r
-                    }
+            for a in accounts {
+                let status = match a.scan.status {
+                    ScanStatus::Ok => 0,
+                    ScanStatus::Failed => 1,
+                    ScanStatus::Skipped => 2,
                 };
-                let s = subject(
-                    account_num(&id.account_id),
-                    &id.user,
-                    id.access_key_id.as_ref().map(AccessKeyId::as_str),
-                )?;
-                Ok((s, rule))
-            };
+                let n = account_num(&a.account.id);
+                st.execute(params![
+                    scan_id,
+                    n,
+                    status,
+                    a.scan.partial,
+                    open.get(&n).copied().unwrap_or(0)
+                ])
+                .map_err(sql)?;
+            }
+        }
+        {
+            let mut ins = tx
+                .prepare("INSERT OR REPLACE INTO scan_block (scan_id, account, kind, data) VALUES (?1, ?2, ?3, ?4)")
+                .map_err(sql)?;
             let mut unresolve = tx
                 .prepare("DELETE FROM resolved WHERE subject = ?1 AND rule = ?2")
                 .map_err(sql)?;
             for (f, t) in findings.iter().zip(&triage.per_finding) {
-                let (s, rule) = ids(&FindingId::of(f))?;
-                ins_finding
-                    .execute(params![
-                        scan_id,
-                        s,
-                        rule,
-                        severity_code(f.severity),
-                        status_code(t.status),
-                        secs(t.first_seen)
-                    ])
-                    .map_err(sql)?;
                 if t.reopened_after.is_some() {
-                    unresolve.execute(params![s, rule]).map_err(sql)?;
+                    let id = FindingId::of(f);
+                    let s = interned.id(&key(&id));
+                    unresolve.execute(params![s, rule_id(id.rule.id())?]).map_err(sql)?;
                 }
             }
-            for r in &triage.unchecked {
-                let (s, rule) = ids(&r.id)?;
-                ins_finding
-                    .execute(params![
-                        scan_id,
-                        s,
-                        rule,
-                        severity_code(r.severity),
-                        UNCHECKED,
-                        secs(r.first_seen)
-                    ])
-                    .map_err(sql)?;
+            for (account, (fs, ks)) in &per_account {
+                if !fs.is_empty() {
+                    let rows: Vec<pack::FindingRec> = fs
+                        .iter()
+                        .map(|(k, rule, severity, status, first)| pack::FindingRec {
+                            subject: interned.id(k),
+                            rule: *rule,
+                            severity: *severity,
+                            status: *status,
+                            age: at - first,
+                        })
+                        .collect();
+                    ins.execute(params![scan_id, account, FINDINGS, pack::put_findings(rows)])
+                        .map_err(sql)?;
+                }
+                if !ks.is_empty() {
+                    let rows: Vec<pack::KeyRec> = ks
+                        .iter()
+                        .map(|(k, status, created, last_used)| pack::KeyRec {
+                            subject: interned.id(k),
+                            status: *status,
+                            created_day: created.div_euclid(86_400),
+                            last_used_day: last_used.map(|l| l.div_euclid(86_400)),
+                        })
+                        .collect();
+                    ins.execute(params![scan_id, account, KEYS, pack::put_keys(rows)])
+                        .map_err(sql)?;
+                }
             }
             let mut resolve = tx
                 .prepare("INSERT OR REPLACE INTO resolved VALUES (?1, ?2, ?3)")
                 .map_err(sql)?;
-            for r in &triage.resolved {
-                let (s, rule) = ids(&r.id)?;
-                resolve.execute(params![s, rule, secs(generated_at)]).map_err(sql)?;
-            }
-            let mut ins_key = tx
-                .prepare("INSERT OR IGNORE INTO key_state VALUES (?1, ?2, ?3, ?4, ?5)")
-                .map_err(sql)?;
-            for a in accounts {
-                let n = account_num(&a.account.id);
-                for u in &a.users {
-                    for k in &u.access_keys {
-                        let s = subject(n, &u.name, Some(k.id.as_str()))?;
-                        let status = i64::from(k.status == KeyStatus::Inactive);
-                        ins_key
-                            .execute(params![
-                                scan_id,
-                                s,
-                                status,
-                                secs(k.created),
-                                k.last_used.as_ref().map(|l| secs(l.date))
-                            ])
-                            .map_err(sql)?;
-                    }
-                }
+            for (k, rule) in &resolved_keys {
+                resolve.execute(params![interned.id(k), rule, at]).map_err(sql)?;
             }
         }
         tx.commit().map_err(sql)?;
         Ok(scan_id)
+    }
+
+    /// Open findings per scan of the latest `last` scans (see [`Trend`]): one indexed query
+    /// on the per-account counts each scan stores, whatever the findings' number.
+    ///
+    /// # Errors
+    /// [`HistoryError`] when it cannot be read.
+    pub fn trend(&self, last: usize) -> Result<Trend, HistoryError> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT c.id, c.generated_at, a.account, a.open FROM scan c
+                 LEFT JOIN scan_account a ON a.scan_id = c.id
+                 WHERE c.id > (SELECT coalesce(max(id), 0) FROM scan) - ?1 ORDER BY c.id",
+            )
+            .map_err(|e| self.sql(e))?;
+        let rows = st
+            .query_map([i64::try_from(last).unwrap_or(i64::MAX)], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                    r.get::<_, Option<i64>>(3)?,
+                ))
+            })
+            .map_err(|e| self.sql(e))?;
+        let mut trend = Trend::default();
+        let mut current = None;
+        for row in rows {
+            let (id, at, account, open) = row.map_err(|e| self.sql(e))?;
+            if current != Some(id) {
+                current = Some(id);
+                trend.scans.push((time(at), 0));
+                for v in trend.by_account.values_mut() {
+                    v.push(0);
+                }
+            }
+            let i = trend.scans.len() - 1;
+            if let (Some(account), Some(open)) = (account, open) {
+                let open = u64::try_from(open).unwrap_or(0);
+                trend.scans[i].1 += open;
+                let series = trend
+                    .by_account
+                    .entry(self.account_id(account)?)
+                    .or_insert_with(|| vec![0; i + 1]);
+                series[i] = open;
+            }
+        }
+        Ok(trend)
     }
 
     /// Every recorded scan, oldest first.
@@ -630,11 +814,27 @@ impl History {
         rows.collect::<Result<_, _>>().map_err(|e| self.sql(e))
     }
 
-    /// Scan `id` reduced for [`crate::triage::diff`]; `None` when there is no such scan.
+    /// Scan `id` reduced for [`crate::triage::diff`]; `None` when there is no such scan. One
+    /// query per kind (accounts, findings, keys): each reads the scan's packed blocks.
     ///
     /// # Errors
     /// [`HistoryError`] when it cannot be read.
     pub fn snapshot(&self, id: i64) -> Result<Option<Snapshot>, HistoryError> {
+        let subjects = self.subjects()?;
+        self.snapshot_with(id, &subjects)
+    }
+
+    /// Scans `from` and `to` reduced for [`crate::triage::diff`] (the subjects read once);
+    /// `None` for a scan that does not exist.
+    ///
+    /// # Errors
+    /// [`HistoryError`] when they cannot be read.
+    pub fn snapshots(&self, from: i64, to: i64) -> Result<(Option<Snapshot>, Option<Snapshot>), HistoryError> {
+        let subjects = self.subjects()?;
+        Ok((self.snapshot_with(from, &subjects)?, self.snapshot_with(to, &subjects)?))
+    }
+
+    fn snapshot_with(&self, id: i64, subjects: &Subjects) -> Result<Option<Snapshot>, HistoryError> {
         let at: Option<i64> = self
             .conn
             .query_row("SELECT generated_at FROM scan WHERE id = ?1", [id], |r| r.get(0))
@@ -660,39 +860,577 @@ impl History {
                 snap.accounts.insert(self.account_id(a)?, status == 0 && !partial);
             }
         }
-        for (fid, sev, status, _) in self.findings(id, false)? {
+        let rules = self.rules()?;
+        let found = self.findings(id, at, false, subjects, &rules)?;
+        snap.findings.reserve(found.len());
+        for (fid, sev, status, _) in found {
             snap.findings.insert(fid, (sev, status));
         }
-        let mut st = self
-            .conn
-            .prepare(
-                "SELECT s.account, s.user, s.credential, k.status FROM key_state k
-                 JOIN subject s ON s.id = k.subject WHERE k.scan_id = ?1",
-            )
-            .map_err(|e| self.sql(e))?;
-        let rows = st
-            .query_map([id], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, Option<String>>(2)?,
-                    r.get::<_, i64>(3)?,
-                ))
-            })
-            .map_err(|e| self.sql(e))?;
-        for row in rows {
-            let (a, user, cred, status) = row.map_err(|e| self.sql(e))?;
-            let status = if status == 0 {
-                KeyStatus::Active
-            } else {
-                KeyStatus::Inactive
-            };
-            snap.keys.insert(
-                (self.account_id(a)?, user, AccessKeyId(cred.unwrap_or_default())),
-                status,
-            );
+        for data in self.blocks(id, KEYS)? {
+            let keys = pack::keys(&data).map_err(|m| self.bad(m))?;
+            snap.keys.reserve(keys.len());
+            for k in keys {
+                let s = subjects
+                    .get(k.subject)
+                    .ok_or_else(|| self.bad(format!("unknown subject {}", k.subject)))?;
+                let status = if k.status == 0 {
+                    KeyStatus::Active
+                } else {
+                    KeyStatus::Inactive
+                };
+                snap.keys.insert(
+                    (
+                        self.account_id(s.account)?,
+                        s.user.clone(),
+                        AccessKeyId(s.credential.clone().unwrap_or_default()),
+                    ),
+                    status,
+                );
+            }
         }
         Ok(Some(snap))
+    }
+}
+
+/// An interned subject: what a finding or a key state is about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Subject {
+    /// The account, as a number.
+    account: i64,
+    /// The IAM user (or `<root_account>`).
+    user: String,
+    /// The access key (or other credential) id, if any.
+    credential: Option<String>,
+}
+
+/// Every interned subject, indexed by id (ids start at 1; a gap is `None`).
+struct Subjects(Vec<Option<Subject>>);
+
+impl Subjects {
+    fn get(&self, id: i64) -> Option<&Subject> {
+        usize::try_from(id)
+            .ok()
+            .and_then(|i| self.0.get(i))
+            .and_then(Option::as_ref)
+    }
+}
+
+/// A subject as the recorder looks it up: (account, user, credential).
+type SubjectKey = (i64, String, Option<String>);
+
+/// What one account contributes to a recorded scan: its findings (subject, rule id, severity,
+/// status, first seen in Unix seconds) and its key states (subject, status, created, last use).
+type AccountRows = (
+    Vec<(SubjectKey, i64, i64, i64, i64)>,
+    Vec<(SubjectKey, i64, i64, Option<i64>)>,
+);
+
+/// Why subjects could not be loaded.
+enum Load {
+    Sql(rusqlite::Error),
+    Bad(String),
+}
+
+/// Reads and unpacks every subject block.
+fn load_subjects(conn: &Connection) -> Result<Subjects, Load> {
+    let mut st = conn
+        .prepare("SELECT first, account, count, data FROM subject_block ORDER BY first")
+        .map_err(Load::Sql)?;
+    let rows = st
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, Vec<u8>>(3)?,
+            ))
+        })
+        .map_err(Load::Sql)?;
+    let mut out: Vec<Option<Subject>> = vec![None];
+    for row in rows {
+        let (first, account, count, data) = row.map_err(Load::Sql)?;
+        let entries = pack::subjects(&data).map_err(Load::Bad)?;
+        if entries.len() as i64 != count {
+            return Err(Load::Bad(format!(
+                "subject block {first} holds {} of {count}",
+                entries.len()
+            )));
+        }
+        for (i, (user, credential)) in entries.into_iter().enumerate() {
+            let id = usize::try_from(first + i as i64).map_err(|e| Load::Bad(e.to_string()))?;
+            if out.len() <= id {
+                out.resize(id + 1, None);
+            }
+            out[id] = Some(Subject {
+                account,
+                user,
+                credential,
+            });
+        }
+    }
+    Ok(Subjects(out))
+}
+
+/// Interns subjects while a scan is recorded: known ones keep their ids; new ones get the
+/// next ids, consecutive per account, sorted so their user names front-code well.
+struct Interner {
+    ids: HashMap<SubjectKey, i64>,
+    wanted: Vec<SubjectKey>,
+    next: i64,
+}
+
+impl Interner {
+    fn new(known: Subjects) -> Self {
+        let next = i64::try_from(known.0.len()).unwrap_or(i64::MAX).max(1);
+        let ids = known
+            .0
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.map(|s| ((s.account, s.user, s.credential), i as i64)))
+            .collect();
+        Self {
+            ids,
+            wanted: Vec::new(),
+            next,
+        }
+    }
+
+    /// Notes that `k` needs an id.
+    fn want(&mut self, k: &SubjectKey) {
+        if !self.ids.contains_key(k) {
+            self.ids.insert(k.clone(), 0);
+            self.wanted.push(k.clone());
+        }
+    }
+
+    /// Gives every wanted subject its id; returns the blocks to store: (first id, account,
+    /// count, packed data).
+    fn assign(&mut self) -> Vec<(i64, i64, i64, Vec<u8>)> {
+        let mut wanted = std::mem::take(&mut self.wanted);
+        wanted.sort();
+        let mut blocks = Vec::new();
+        for chunk in wanted.chunk_by(|a, b| a.0 == b.0) {
+            let first = self.next;
+            for (i, k) in chunk.iter().enumerate() {
+                self.ids.insert(k.clone(), first + i as i64);
+            }
+            self.next += chunk.len() as i64;
+            let data = pack::put_subjects(chunk.iter().map(|(_, u, c)| (u.as_str(), c.as_deref())));
+            blocks.push((first, chunk[0].0, chunk.len() as i64, data));
+        }
+        blocks
+    }
+
+    /// The id of `k` (after [`Interner::assign`]).
+    fn id(&self, k: &SubjectKey) -> i64 {
+        self.ids.get(k).copied().unwrap_or(0)
+    }
+}
+
+/// Converts a version 2 database's rows (`subject`, `finding`, `key_state`) into packed
+/// blocks with the same subject ids, fills `scan_account.open`, and drops the old tables.
+fn convert_to_blocks(tx: &Connection) -> Result<(), Load> {
+    // Subjects: runs of consecutive ids in one account become one block each.
+    let mut subjects: Vec<(i64, i64, String, Option<String>)> = Vec::new();
+    {
+        let mut st = tx
+            .prepare("SELECT id, account, user, credential FROM subject ORDER BY id")
+            .map_err(Load::Sql)?;
+        let rows = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .map_err(Load::Sql)?;
+        for row in rows {
+            subjects.push(row.map_err(Load::Sql)?);
+        }
+    }
+    {
+        let mut ins = tx
+            .prepare("INSERT INTO subject_block (first, account, count, data) VALUES (?1, ?2, ?3, ?4)")
+            .map_err(Load::Sql)?;
+        for run in subjects.chunk_by(|a, b| a.1 == b.1 && a.0 + 1 == b.0) {
+            let data = pack::put_subjects(run.iter().map(|(_, _, u, c)| (u.as_str(), c.as_deref())));
+            ins.execute(params![run[0].0, run[0].1, run.len() as i64, data])
+                .map_err(Load::Sql)?;
+        }
+    }
+    let account_of: HashMap<i64, i64> = subjects.iter().map(|(id, a, ..)| (*id, *a)).collect();
+    let mut findings: HashMap<(i64, i64), Vec<pack::FindingRec>> = HashMap::new();
+    {
+        let mut st = tx
+            .prepare(
+                "SELECT f.scan_id, f.subject, f.rule, f.severity, f.status, f.first_seen, s.generated_at
+                 FROM finding f JOIN scan s ON s.id = f.scan_id",
+            )
+            .map_err(Load::Sql)?;
+        let rows = st
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, i64>(5)?,
+                    r.get::<_, i64>(6)?,
+                ))
+            })
+            .map_err(Load::Sql)?;
+        for row in rows {
+            let (scan, subject, rule, severity, status, first, at) = row.map_err(Load::Sql)?;
+            let account = account_of.get(&subject).copied().unwrap_or(0);
+            findings.entry((scan, account)).or_default().push(pack::FindingRec {
+                subject,
+                rule,
+                severity,
+                status,
+                age: at - first,
+            });
+        }
+    }
+    let mut keys: HashMap<(i64, i64), Vec<pack::KeyRec>> = HashMap::new();
+    {
+        let mut st = tx
+            .prepare("SELECT scan_id, subject, status, created, last_used FROM key_state")
+            .map_err(Load::Sql)?;
+        let rows = st
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, Option<i64>>(4)?,
+                ))
+            })
+            .map_err(Load::Sql)?;
+        for row in rows {
+            let (scan, subject, status, created, last_used) = row.map_err(Load::Sql)?;
+            let account = account_of.get(&subject).copied().unwrap_or(0);
+            keys.entry((scan, account)).or_default().push(pack::KeyRec {
+                subject,
+                status,
+                created_day: created.div_euclid(86_400),
+                last_used_day: last_used.map(|l| l.div_euclid(86_400)),
+            });
+        }
+    }
+    {
+        let mut ins = tx
+            .prepare("INSERT INTO scan_block (scan_id, account, kind, data) VALUES (?1, ?2, ?3, ?4)")
+            .map_err(Load::Sql)?;
+        let mut open = tx
+            .prepare("UPDATE scan_account SET open = ?3 WHERE scan_id = ?1 AND account = ?2")
+            .map_err(Load::Sql)?;
+        for ((scan, account), rows) in findings {
+            let n = rows.iter().filter(|f| f.status != 2).count() as i64;
+            open.execute(params![scan, account, n]).map_err(Load::Sql)?;
+            ins.execute(params![scan, account, FINDINGS, pack::put_findings(rows)])
+                .map_err(Load::Sql)?;
+        }
+        for ((scan, account), rows) in keys {
+            ins.execute(params![scan, account, KEYS, pack::put_keys(rows)])
+                .map_err(Load::Sql)?;
+        }
+    }
+    tx.execute_batch("DROP TABLE finding; DROP TABLE key_state; DROP TABLE subject;")
+        .map_err(Load::Sql)
+}
+
+/// The packed formats: LEB128 varints, rows sorted by subject and deltas of subject ids.
+///
+/// - subjects: per entry, the bytes its user name shares with the previous entry's, the
+///   rest (length, bytes), then the credential: 0 none; 1–[`PREFIXES`] an access key id
+///   with that 4-letter prefix and 16 base32 characters, stored as 10 bytes; 255 any other
+///   text (length, bytes).
+/// - findings: subject delta, rule id, severity × 4 + status, seconds between first seen
+///   and the scan (zigzag).
+/// - keys: subject delta, status, creation day, last-use day + 1 (0: never), days since
+///   1970-01-01 UTC.
+mod pack {
+    /// Key id prefixes stored as one byte (index + 1).
+    const PREFIXES: [&str; 11] = [
+        "AKIA", "ASIA", "ABIA", "ACCA", "APKA", "ASCA", "AIDA", "AGPA", "AROA", "ANPA", "AIPA",
+    ];
+    const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+    fn put(buf: &mut Vec<u8>, mut v: u64) {
+        loop {
+            let b = (v & 0x7f) as u8;
+            v >>= 7;
+            if v == 0 {
+                buf.push(b);
+                return;
+            }
+            buf.push(b | 0x80);
+        }
+    }
+
+    fn get(data: &[u8], pos: &mut usize) -> Result<u64, String> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = *data.get(*pos).ok_or("packed block ends early")?;
+            *pos += 1;
+            v |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err("packed block has a bad number".into())
+    }
+
+    fn zig(v: i64) -> u64 {
+        ((v << 1) ^ (v >> 63)) as u64
+    }
+
+    fn unzig(u: u64) -> i64 {
+        ((u >> 1) as i64) ^ -((u & 1) as i64)
+    }
+
+    fn bytes<'a>(data: &'a [u8], pos: &mut usize, n: usize) -> Result<&'a [u8], String> {
+        let out = data.get(*pos..*pos + n).ok_or("packed block ends early")?;
+        *pos += n;
+        Ok(out)
+    }
+
+    /// `AKIA` + 16 base32 characters as (prefix byte, 10 bytes).
+    fn key_bytes(id: &str) -> Option<(u8, [u8; 10])> {
+        let prefix = PREFIXES.iter().position(|p| id.len() == 20 && id.starts_with(p))?;
+        let mut bits: u128 = 0;
+        for c in id[4..].bytes() {
+            let v = BASE32.iter().position(|b| *b == c)?;
+            bits = (bits << 5) | v as u128;
+        }
+        let mut out = [0u8; 10];
+        out.copy_from_slice(&bits.to_be_bytes()[6..]);
+        Some((prefix as u8 + 1, out))
+    }
+
+    fn key_text(prefix: u8, raw: &[u8]) -> Option<String> {
+        let p = PREFIXES.get(usize::from(prefix).checked_sub(1)?)?;
+        let mut full = [0u8; 16];
+        full[6..].copy_from_slice(raw);
+        let mut bits = u128::from_be_bytes(full);
+        let mut chars = [0u8; 16];
+        for c in chars.iter_mut().rev() {
+            *c = BASE32[(bits & 31) as usize];
+            bits >>= 5;
+        }
+        Some(format!("{p}{}", std::str::from_utf8(&chars).ok()?))
+    }
+
+    /// Packs subjects (user, credential), in order.
+    pub fn put_subjects<'a>(entries: impl Iterator<Item = (&'a str, Option<&'a str>)>) -> Vec<u8> {
+        let mut buf = Vec::new();
+        let mut prev: &[u8] = &[];
+        for (user, cred) in entries {
+            let u = user.as_bytes();
+            let shared = prev.iter().zip(u).take_while(|(a, b)| a == b).count();
+            put(&mut buf, shared as u64);
+            put(&mut buf, (u.len() - shared) as u64);
+            buf.extend_from_slice(&u[shared..]);
+            prev = u;
+            match cred {
+                None => buf.push(0),
+                Some(c) => match key_bytes(c) {
+                    Some((p, raw)) => {
+                        buf.push(p);
+                        buf.extend_from_slice(&raw);
+                    }
+                    None => {
+                        buf.push(255);
+                        put(&mut buf, c.len() as u64);
+                        buf.extend_from_slice(c.as_bytes());
+                    }
+                },
+            }
+        }
+        buf
+    }
+
+    /// Unpacks subjects.
+    pub fn subjects(data: &[u8]) -> Result<Vec<(String, Option<String>)>, String> {
+        let mut out: Vec<(String, Option<String>)> = Vec::new();
+        let mut pos = 0;
+        let mut prev: Vec<u8> = Vec::new();
+        while pos < data.len() {
+            let shared = usize::try_from(get(data, &mut pos)?).map_err(|e| e.to_string())?;
+            let rest = usize::try_from(get(data, &mut pos)?).map_err(|e| e.to_string())?;
+            let mut user = prev.get(..shared).ok_or("packed subject shares too much")?.to_vec();
+            user.extend_from_slice(bytes(data, &mut pos, rest)?);
+            let tag = bytes(data, &mut pos, 1)?[0];
+            let cred = match tag {
+                0 => None,
+                255 => {
+                    let n = usize::try_from(get(data, &mut pos)?).map_err(|e| e.to_string())?;
+                    Some(String::from_utf8(bytes(data, &mut pos, n)?.to_vec()).map_err(|e| e.to_string())?)
+                }
+                p => Some(key_text(p, bytes(data, &mut pos, 10)?).ok_or("packed key id has a bad prefix")?),
+            };
+            let name = String::from_utf8(user.clone()).map_err(|e| e.to_string())?;
+            prev = user;
+            out.push((name, cred));
+        }
+        Ok(out)
+    }
+
+    /// One finding of a packed block.
+    #[derive(Debug, PartialEq, Eq)]
+    pub struct FindingRec {
+        pub subject: i64,
+        pub rule: i64,
+        pub severity: i64,
+        pub status: i64,
+        /// Seconds from first seen to the scan.
+        pub age: i64,
+    }
+
+    /// One key state of a packed block.
+    #[derive(Debug, PartialEq, Eq)]
+    pub struct KeyRec {
+        pub subject: i64,
+        pub status: i64,
+        pub created_day: i64,
+        pub last_used_day: Option<i64>,
+    }
+
+    pub fn put_findings(mut rows: Vec<FindingRec>) -> Vec<u8> {
+        rows.sort_by_key(|r| (r.subject, r.rule));
+        let mut buf = Vec::with_capacity(rows.len() * 4);
+        let mut prev = 0;
+        for r in rows {
+            put(&mut buf, zig(r.subject - prev));
+            prev = r.subject;
+            put(&mut buf, r.rule as u64);
+            put(&mut buf, (r.severity * 4 + r.status) as u64);
+            put(&mut buf, zig(r.age));
+        }
+        buf
+    }
+
+    pub fn findings(data: &[u8]) -> Result<Vec<FindingRec>, String> {
+        let mut out = Vec::new();
+        let (mut pos, mut subject) = (0, 0);
+        while pos < data.len() {
+            subject += unzig(get(data, &mut pos)?);
+            let rule = get(data, &mut pos)? as i64;
+            let code = get(data, &mut pos)? as i64;
+            let age = unzig(get(data, &mut pos)?);
+            out.push(FindingRec {
+                subject,
+                rule,
+                severity: code / 4,
+                status: code % 4,
+                age,
+            });
+        }
+        Ok(out)
+    }
+
+    pub fn put_keys(mut rows: Vec<KeyRec>) -> Vec<u8> {
+        rows.sort_by_key(|r| r.subject);
+        let mut buf = Vec::with_capacity(rows.len() * 8);
+        let mut prev = 0;
+        for r in rows {
+            put(&mut buf, zig(r.subject - prev));
+            prev = r.subject;
+            put(&mut buf, r.status as u64);
+            put(&mut buf, zig(r.created_day));
+            put(&mut buf, r.last_used_day.map_or(0, |d| zig(d) + 1));
+        }
+        buf
+    }
+
+    pub fn keys(data: &[u8]) -> Result<Vec<KeyRec>, String> {
+        let mut out = Vec::new();
+        let (mut pos, mut subject) = (0, 0);
+        while pos < data.len() {
+            subject += unzig(get(data, &mut pos)?);
+            let status = get(data, &mut pos)? as i64;
+            let created_day = unzig(get(data, &mut pos)?);
+            let last = get(data, &mut pos)?;
+            out.push(KeyRec {
+                subject,
+                status,
+                created_day,
+                last_used_day: (last > 0).then(|| unzig(last - 1)),
+            });
+        }
+        Ok(out)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn subjects_round_trip_with_front_coding_and_packed_key_ids() {
+            let entries = [
+                ("svc-000-user-0000", Some("AKIAIOSFODNN7EXAMPLE")),
+                ("svc-000-user-0001", Some("AKIAZZZZ777722223333")),
+                ("svc-000-user-0001", None),
+                ("<root_account>", Some("ASIAABCDEFGHIJKLMNOP")),
+                ("élodie", Some("APKAlowercase-not-base32")),
+                ("b", Some("3f2a9c")),
+            ];
+            let data = put_subjects(entries.iter().map(|(u, c)| (*u, *c)));
+            let back = subjects(&data).unwrap();
+            let want: Vec<(String, Option<String>)> = entries
+                .iter()
+                .map(|(u, c)| ((*u).to_owned(), c.map(str::to_owned)))
+                .collect();
+            assert_eq!(back, want);
+            // The first user is whole, the second shares 16 bytes, a base32 key id takes 11
+            // bytes: 30 and 14 bytes for the first two entries.
+            assert_eq!(&data[..3], &[0, 17, b's']);
+            assert_eq!(&data[30..33], &[16, 1, b'1']);
+            assert_eq!(data[33], 1, "AKIA");
+            assert_eq!(data.len(), 120);
+        }
+
+        #[test]
+        fn findings_and_keys_round_trip() {
+            let f = vec![
+                FindingRec {
+                    subject: 9,
+                    rule: 3,
+                    severity: 1,
+                    status: 3,
+                    age: 86_400 * 30,
+                },
+                FindingRec {
+                    subject: 2,
+                    rule: 1,
+                    severity: 0,
+                    status: 0,
+                    age: -5,
+                },
+            ];
+            let mut back = findings(&put_findings(f)).unwrap();
+            back.sort_by_key(|r| r.subject);
+            assert_eq!(
+                (back[0].subject, back[0].age, back[1].status, back[1].age),
+                (2, -5, 3, 2_592_000)
+            );
+            let k = vec![
+                KeyRec {
+                    subject: 5,
+                    status: 1,
+                    created_day: 20_000,
+                    last_used_day: None,
+                },
+                KeyRec {
+                    subject: 7,
+                    status: 0,
+                    created_day: 19_000,
+                    last_used_day: Some(0),
+                },
+            ];
+            let back = keys(&put_keys(k)).unwrap();
+            assert_eq!(back[1].last_used_day, Some(0));
+            assert_eq!(back[0].last_used_day, None);
+            assert_eq!(back[0].created_day, 20_000);
+            assert!(keys(&[0x80]).is_err(), "a cut block is an error, not a panic");
+        }
     }
 }
 
@@ -882,10 +1620,107 @@ mod tests {
         drop(conn);
         let h = History::open(&path).unwrap();
         let v: i64 = h.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-        assert_eq!(v, 2);
+        assert_eq!(v, MIGRATIONS.len() as i64);
         let list = h.list().unwrap();
         assert_eq!((list.len(), list[0].caller.as_deref()), (1, Some("arn:x")));
         assert_eq!(h.previous().unwrap().unwrap().resolved.len(), 0);
+    }
+
+    #[test]
+    fn a_version_2_database_is_converted_to_blocks_with_the_same_findings_keys_and_resolved() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.db");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.execute_batch(MIGRATIONS[1]).unwrap();
+        conn.pragma_update(None, "user_version", 2).unwrap();
+        let (t2, t9) = (secs(t(2)), secs(t(9)));
+        conn.execute_batch(&format!(
+            "INSERT INTO scan VALUES (1, {t2}, 'arn:x', 1, 0, 0, 2, 0, 0, 0, 0, 2, 0);
+             INSERT INTO scan VALUES (2, {t9}, 'arn:x', 1, 0, 0, 1, 0, 0, 0, 0, 0, 1);
+             INSERT INTO scan_account VALUES (1, 12345678901, 0, 0), (2, 12345678901, 0, 0);
+             INSERT INTO rule VALUES (1, 'key-not-rotated');
+             INSERT INTO subject VALUES (1, 12345678901, 'alice', 'AKIAIOSFODNN7EXAMPLE'),
+                                        (2, 12345678901, 'bob', 'AKIA2');
+             INSERT INTO finding VALUES (1, 1, 1, 1, 0, {t2}), (1, 2, 1, 1, 0, {t2}), (2, 1, 1, 1, 1, {t2});
+             INSERT INTO key_state VALUES (1, 1, 0, {t2}, NULL), (1, 2, 0, {t2}, {t2}),
+                                          (2, 1, 1, {t2}, {t9});
+             INSERT INTO resolved VALUES (2, 1, {t9});"
+        ))
+        .unwrap();
+        drop(conn);
+        let h = History::open(&path).unwrap();
+        let tables: Vec<String> = h
+            .conn
+            .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(
+            tables,
+            [
+                "resolved",
+                "rule",
+                "scan",
+                "scan_account",
+                "scan_block",
+                "subject_block"
+            ]
+        );
+        let prev = h.previous().unwrap().unwrap();
+        assert_eq!(prev.findings.len(), 1);
+        assert_eq!(
+            (prev.findings[0].id.user.as_str(), prev.findings[0].first_seen),
+            ("alice", t(2))
+        );
+        assert_eq!(
+            prev.findings[0].id.access_key_id,
+            Some(AccessKeyId("AKIAIOSFODNN7EXAMPLE".into()))
+        );
+        let (bob, at) = prev.resolved.iter().next().unwrap();
+        assert_eq!((bob.user.as_str(), *at), ("bob", t(9)));
+        let d = crate::triage::diff(&h.snapshot(1).unwrap().unwrap(), &h.snapshot(2).unwrap().unwrap());
+        assert_eq!(d.resolved.len(), 1);
+        assert_eq!(
+            d.keys
+                .iter()
+                .map(|k| (k.user.as_str(), k.access_key_id.as_str(), k.from, k.to))
+                .collect::<Vec<_>>(),
+            [
+                (
+                    "alice",
+                    "AKIAIOSFODNN7EXAMPLE",
+                    Some(KeyStatus::Active),
+                    Some(KeyStatus::Inactive)
+                ),
+                ("bob", "AKIA2", Some(KeyStatus::Active), None)
+            ]
+        );
+        let trend = h.trend(52).unwrap();
+        assert_eq!(trend.org(), [2, 1], "open findings per scan, counted by the migration");
+    }
+
+    #[test]
+    fn the_trend_counts_open_findings_per_account_and_scan() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut h = History::open(&dir.path().join("history.db")).unwrap();
+        assert_eq!(h.trend(52).unwrap(), Trend::default());
+        let accounts = org(&[
+            ("alice", "AKIA1", KeyStatus::Active),
+            ("bob", "AKIA2", KeyStatus::Active),
+        ]);
+        let both = [finding("alice", "AKIA1"), finding("bob", "AKIA2")];
+        record(&mut h, t(2), &accounts, &both);
+        record(&mut h, t(9), &accounts, &both[..1]);
+        record(&mut h, t(16), &accounts, &[]);
+        let trend = h.trend(52).unwrap();
+        assert_eq!(trend.org(), [2, 1, 0]);
+        assert_eq!(trend.scans[1].0, t(9));
+        let prod = AccountId::parse("012345678901").unwrap();
+        assert_eq!(trend.by_account[&prod], [2, 1, 0]);
+        assert_eq!(h.trend(2).unwrap().org(), [1, 0], "the latest scans only");
     }
 
     #[test]
@@ -914,7 +1749,7 @@ mod tests {
         );
         let subjects: i64 = h
             .conn
-            .query_row("SELECT count(*) FROM subject", [], |r| r.get(0))
+            .query_row("SELECT sum(count) FROM subject_block", [], |r| r.get(0))
             .unwrap();
         assert_eq!(subjects, 20, "each key interned once");
     }
@@ -946,7 +1781,7 @@ mod tests {
             .pragma_update(None, "user_version", 7)
             .unwrap();
         let e = History::open(&newer).err().unwrap();
-        assert!(matches!(e, HistoryError::Newer { found: 7, known: 2, .. }), "{e}");
+        assert!(matches!(e, HistoryError::Newer { found: 7, known: 3, .. }), "{e}");
         let corrupt = dir.path().join("corrupt.db");
         std::fs::write(&corrupt, vec![b'x'; 4096]).unwrap();
         let e = History::open(&corrupt).err().unwrap();

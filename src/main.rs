@@ -88,6 +88,17 @@ fn run() -> Result<i32> {
             .map(|_| (DUMMY_CREDENTIALS.0.to_owned(), DUMMY_CREDENTIALS.1.to_owned())),
         max_attempts: 10,
     };
+    // Where `e` in the TUI appends: the file named, else the default one; the demo's
+    // exceptions (of the emulated organization) go beside its history, never into the real
+    // file.
+    let exceptions_path = match (&settings.exceptions, demo) {
+        (Some(p), _) => Some(p.clone()),
+        (None, true) => keytriage::history::default_path().map(|p| p.with_file_name("exceptions-demo.toml")),
+        (None, false) => keytriage::exceptions::default_path(),
+    };
+    if demo && settings.exceptions.is_none() {
+        settings.exceptions = exceptions_path.clone().filter(|p| p.exists());
+    }
     // The TUI starts without a malformed exceptions file and says so; `scan` refuses it.
     let (exceptions, notice) = if tui {
         match keytriage::exceptions::load(
@@ -144,6 +155,8 @@ fn run() -> Result<i32> {
                     journal,
                     history: settings.history.clone(),
                     exceptions,
+                    exceptions_path: exceptions_path.clone(),
+                    exception_max_days: settings.exception_max_days,
                     notice,
                 };
                 match keytriage::tui::run(opts).await.wrap_err("terminal error")? {

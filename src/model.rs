@@ -213,6 +213,9 @@ pub enum KeyAction {
     /// [`Target::ConsolePassword`]. Journaled as `disable_console`.
     #[serde(rename = "disable_console")]
     DisableConsole,
+    /// Not an AWS write: an entry appended to the exceptions file (risk accepted until a
+    /// date), journaled as `except` like any write. Never sent to the remediator.
+    Except,
 }
 
 impl KeyAction {
@@ -224,6 +227,7 @@ impl KeyAction {
             Self::Delete => "Delete",
             Self::Rotate => "Rotate",
             Self::DisableConsole => "Disable console access",
+            Self::Except => "Except",
         }
     }
 
@@ -235,6 +239,7 @@ impl KeyAction {
             Self::Delete => "delete",
             Self::Rotate => "rotate",
             Self::DisableConsole => "disable console access of",
+            Self::Except => "except",
         }
     }
 
@@ -247,6 +252,7 @@ impl KeyAction {
             Self::Delete => "deleting",
             Self::Rotate => "creating a new key for",
             Self::DisableConsole => "disabling console access of",
+            Self::Except => "excepting the findings of",
         }
     }
 
@@ -259,6 +265,7 @@ impl KeyAction {
             Self::Delete => "deleted",
             Self::Rotate => "created a new key for",
             Self::DisableConsole => "disabled console access of",
+            Self::Except => "excepted the findings of",
         }
     }
 
@@ -278,7 +285,7 @@ impl KeyAction {
         match self {
             Self::Deactivate => Some(KeyStatus::Inactive),
             Self::Activate => Some(KeyStatus::Active),
-            Self::Delete | Self::Rotate | Self::DisableConsole => None,
+            Self::Delete | Self::Rotate | Self::DisableConsole | Self::Except => None,
         }
     }
 
@@ -338,6 +345,8 @@ impl Target {
     /// the console password only.
     pub fn allows(&self, action: KeyAction) -> bool {
         match (self, action) {
+            // An exception is written to the exceptions file, never to AWS.
+            (_, KeyAction::Except) => false,
             (Self::ConsolePassword, a) => a == KeyAction::DisableConsole,
             (_, KeyAction::DisableConsole) => false,
             (Self::Credential(_), KeyAction::Rotate) => false,
@@ -354,6 +363,7 @@ impl Target {
             return None;
         }
         Some(match (self, action) {
+            (_, KeyAction::Except) => "an exception is written to the exceptions file, not to AWS".to_owned(),
             (Self::ConsolePassword, _) => "a console password can only be deleted (disable console access)".to_owned(),
             (_, KeyAction::DisableConsole) => format!(
                 "disable console access works on console passwords, not {}s",
@@ -992,6 +1002,26 @@ impl TrustedPrincipal {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn no_target_takes_an_exception_as_an_aws_write() {
+        let targets = [
+            Target::AccessKey(AccessKeyId("AKIAEXAMPLE000000001".into())),
+            Target::Credential(CredentialRef {
+                kind: CredentialKind::SshPublicKey,
+                id: "APKAEXAMPLE000000001".into(),
+            }),
+            Target::ConsolePassword,
+        ];
+        for t in targets {
+            assert!(!t.allows(KeyAction::Except), "{t}");
+            assert_eq!(
+                t.refuses(KeyAction::Except).as_deref(),
+                Some("an exception is written to the exceptions file, not to AWS")
+            );
+            assert!(t.allows(KeyAction::Delete) || t == Target::ConsolePassword);
+        }
+    }
 
     #[test]
     fn account_id_needs_twelve_digits() {

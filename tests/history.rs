@@ -341,7 +341,7 @@ fn a_corrupt_or_newer_history_is_skipped_with_a_warning_and_the_scan_still_print
     let out = against(&emu, &journal, &["--history", newer.to_str().unwrap(), "scan", "-q"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("was written by a newer keytriage (schema 99, this one knows 2)"),
+        stderr(&out).contains("was written by a newer keytriage (schema 99, this one knows 3)"),
         "{}",
         stderr(&out)
     );

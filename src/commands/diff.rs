@@ -40,8 +40,15 @@ pub fn run(settings: &Settings, args: &DiffArgs) -> Result<i32> {
         (None, Some(_), Source::Id(to)) if *to > 1 => Source::Id(to - 1),
         (None, _, _) => return Err(eyre!("only one scan recorded: nothing to diff against")),
     };
-    let from = load(db.as_ref(), &from_id)?;
-    let to = load(db.as_ref(), &to_id)?;
+    let (from, to) = match (&from_id, &to_id, db.as_ref()) {
+        // Two recorded scans: the interned subjects are read once for both.
+        (Source::Id(a), Source::Id(b), Some(db)) => {
+            let missing = |id: &i64| eyre!("no recorded scan {id}; see `keytriage history`");
+            let (from, to) = db.snapshots(*a, *b)?;
+            (from.ok_or_else(|| missing(a))?, to.ok_or_else(|| missing(b))?)
+        }
+        _ => (load(db.as_ref(), &from_id)?, load(db.as_ref(), &to_id)?),
+    };
     let d = triage::diff(&from, &to);
     let mut out = std::io::stdout().lock();
     match args.format {

@@ -3,6 +3,7 @@
 //! secret, quit) come out.
 
 use super::bulk_flow::{self, BulkConfirm, BulkFlow};
+use super::except_flow::{self, ExceptFlow};
 use super::groups::GroupBy;
 use super::keymap::{self, Action, Context};
 use super::marks::Marks;
@@ -78,6 +79,16 @@ pub enum Effect {
         /// The plan.
         plan: Box<crate::remediate::plan::Plan>,
     },
+    /// Journal and append these exceptions to the exceptions file at `path`, off the UI
+    /// loop ([`except_flow::write`]); answered by [`WriteEvent::Excepted`].
+    AppendExceptions {
+        /// The exceptions file.
+        path: std::path::PathBuf,
+        /// One entry per finding excepted.
+        entries: Vec<crate::exceptions::Exception>,
+        /// The cap on `expires` the existing file is checked against, in days.
+        max_days: u32,
+    },
     /// Leave the TUI.
     Quit,
 }
@@ -125,6 +136,8 @@ pub enum WriteEvent {
     Notice(String),
     /// Actions found interrupted in the journal at start, with the keys' states read live.
     Interrupted(Vec<String>),
+    /// The exceptions of an [`Effect::AppendExceptions`] were written, or why not.
+    Excepted(Result<Vec<crate::exceptions::Exception>, String>),
 }
 
 /// Input mode.
@@ -203,6 +216,11 @@ pub struct App {
     pub write: WriteFlow,
     /// The bulk flow, which owns the open dialog of a write on every marked key.
     pub bulk: BulkFlow,
+    /// The exception flow: the exceptions file, the exceptions in force, the `e` dialog.
+    pub except: ExceptFlow,
+    /// Open findings per recorded scan (the accounts panel's sparkline), read from the
+    /// history off the UI loop at start and after each recorded scan; `None` until read.
+    pub trend: Option<crate::history::Trend>,
     /// Marked rows, by identity (across views, sorts, filters and rescans).
     pub marks: Marks,
     /// The row the detail popup shows (in [`Mode::Detail`]).
@@ -234,6 +252,8 @@ impl App {
             flash: None,
             write: WriteFlow::default(),
             bulk: BulkFlow::default(),
+            except: ExceptFlow::default(),
+            trend: None,
             marks: Marks::default(),
             detail: None,
             detail_scroll: std::cell::Cell::new(0),
@@ -353,6 +373,20 @@ impl App {
 
     /// Handles a key press.
     pub fn on_key(&mut self, key: KeyEvent) -> Option<Effect> {
+        if self.except.is_open() {
+            return match self.except.on_key(key, self.now) {
+                except_flow::Asked::Write(path, entries) => Some(Effect::AppendExceptions {
+                    path,
+                    entries,
+                    max_days: self.except.max_days,
+                }),
+                except_flow::Asked::Cancelled => {
+                    self.say("nothing was excepted", false);
+                    None
+                }
+                except_flow::Asked::Nothing => None,
+            };
+        }
         if self.bulk.is_open() {
             let reaction = self.bulk.on_key(key, self.now);
             return self.react_bulk(reaction);
@@ -457,8 +491,61 @@ impl App {
                 let n = self.marks.clear();
                 self.say(format!("cleared {n} marks"), false);
             }
+            Action::Except => self.ask_except(),
         }
         None
+    }
+
+    /// Opens the exception dialog on the marked findings, or else on the selected finding
+    /// (or explains why not). Works in a read-only session: it writes no AWS state.
+    fn ask_except(&mut self) {
+        use crate::triage::FindingId;
+        let marked: Vec<RowId> = self
+            .marks
+            .iter()
+            .filter(|m| matches!(m, RowId::Finding(..)))
+            .cloned()
+            .collect();
+        let ids = if marked.is_empty() {
+            match self.view().table.selected_row().map(|r| r.id.clone()) {
+                Some(id @ RowId::Finding(..)) => vec![id],
+                _ => {
+                    self.say("select a finding (or mark findings with Space) to except", true);
+                    return;
+                }
+            }
+        } else {
+            marked
+        };
+        let current: std::collections::HashMap<FindingId, crate::audit::Severity> = self
+            .store
+            .accounts
+            .iter()
+            .flat_map(|e| &e.findings)
+            .map(|f| (FindingId::of(f), f.severity))
+            .collect();
+        let mut targets = Vec::new();
+        let mut left_out = Vec::new();
+        for id in ids {
+            let RowId::Finding(account, user, key, rule) = id else {
+                continue;
+            };
+            let found = current.iter().find(|(f, _)| {
+                f.account_id == account && f.user == user && f.access_key_id == key && f.rule.id() == rule
+            });
+            match found {
+                Some((f, sev)) => targets.push((f.clone(), *sev)),
+                None => left_out.push(format!("{rule} of {user} is not in the latest scan (resolved?)")),
+            }
+        }
+        if targets.is_empty() {
+            self.say(format!("nothing to except: {}", left_out.join("; ")), true);
+            return;
+        }
+        targets.sort_by(|a, b| (b.1, &a.0.account_id, &a.0.user).cmp(&(a.1, &b.0.account_id, &b.0.user)));
+        let identity = self.identity.clone();
+        self.except
+            .open(targets, left_out, &identity, !self.write_mode, self.now);
     }
 
     /// A key with no job in this view says so (and where it has one).
@@ -484,6 +571,7 @@ impl App {
                     Context::Drillable => "in lists that open",
                     Context::Global => "everywhere",
                     Context::Groupable => "in :findings",
+                    Context::FindingRows => "on findings: :findings or :changes",
                 }
             ),
             None => format!("{name}: no such key here (? lists them)"),
@@ -742,6 +830,35 @@ impl App {
             }
             WriteEvent::Notice(text) => {
                 self.flash = Some(Flash { text, error: false });
+                return None;
+            }
+            WriteEvent::Excepted(result) => {
+                if let Some(entries) = self.except.finished(result) {
+                    let n = except_flow::apply_to_store(&mut self.store, &entries, self.now);
+                    for e in &entries {
+                        self.marks.unmark(&RowId::Finding(
+                            e.account.clone(),
+                            e.user.clone().unwrap_or_default(),
+                            e.credential_id.clone().map(crate::model::AccessKeyId),
+                            e.rule.id(),
+                        ));
+                    }
+                    self.refresh();
+                    let until = entries.first().map(|e| e.expires.to_string()).unwrap_or_default();
+                    let file = self
+                        .except
+                        .path
+                        .as_ref()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default();
+                    self.say(
+                        format!(
+                            "excepted {n} finding{} until {until} (written to {file})",
+                            if n == 1 { "" } else { "s" }
+                        ),
+                        false,
+                    );
+                }
                 return None;
             }
             WriteEvent::Interrupted(lines) => {

@@ -56,6 +56,9 @@ pub enum Action {
     ClearMarks,
     /// Group findings: by rule and account, by rule, by account, then flat again.
     Group,
+    /// Accept the risk of the selected finding (or of every marked finding) until a date:
+    /// an entry in the exceptions file.
+    Except,
 }
 
 /// Where a binding works.
@@ -72,6 +75,8 @@ pub enum Context {
     KeyRows,
     /// In `:findings` and its grouped form: `=` changes the grouping.
     Groupable,
+    /// In views whose rows are findings (`:findings`, a group's findings, `:changes`).
+    FindingRows,
 }
 
 /// A key, with or without Ctrl (other modifiers, such as the Shift of `G`, are ignored).
@@ -257,6 +262,13 @@ pub const KEYMAP: &[Binding] = &[
         "group findings: by rule and account, by rule, by account, none",
         true,
     ),
+    b(
+        &[k(Char('e'))],
+        FindingRows,
+        Action::Except,
+        "except the finding (or the marked ones) until a date — exceptions file, no AWS write",
+        true,
+    ),
     b(&[k(Char('?'))], Global, Action::Help, "help", true),
     b(&[k(Char('q')), ctrl('c')], Global, Action::Quit, "quit", true),
 ];
@@ -299,7 +311,7 @@ mod tests {
 
     #[test]
     fn no_key_is_bound_twice_in_one_context_set() {
-        let all = [Global, AccountRows, Drillable, KeyRows, Groupable];
+        let all = [Global, AccountRows, Drillable, KeyRows, Groupable, FindingRows];
         let mut seen = HashSet::new();
         for bnd in active(&all) {
             for k in bnd.keys {

@@ -9,6 +9,7 @@ pub mod app;
 pub mod bulk_flow;
 pub mod detail;
 pub mod dialog;
+pub mod except_flow;
 pub mod groups;
 pub mod keymap;
 pub mod marks;
@@ -54,6 +55,10 @@ pub struct TuiOptions {
     pub history: Option<std::path::PathBuf>,
     /// Accepted risks (empty when the file is absent or could not be used).
     pub exceptions: Vec<crate::exceptions::Exception>,
+    /// The exceptions file `e` appends to; `None`: none can be named.
+    pub exceptions_path: Option<std::path::PathBuf>,
+    /// The longest an exception may run, in days.
+    pub exception_max_days: u32,
     /// Shown as an error at start (an exceptions file that could not be used).
     pub notice: Option<String>,
 }
@@ -108,6 +113,8 @@ struct Backend {
     tasks: JoinSet<()>,
     /// Follows the journal for `:journal`: each write reads only the lines it appended.
     journal_tail: Arc<std::sync::Mutex<Tail>>,
+    /// The journal (exceptions are journaled by the loop; AWS writes by the remediator).
+    journal: Journal,
 }
 
 impl Backend {
@@ -307,6 +314,24 @@ impl Backend {
                     });
                 }
             },
+            Effect::AppendExceptions {
+                path,
+                entries,
+                max_days,
+            } => {
+                let (tx, tail, journal) = (self.write_tx.clone(), self.journal_tail.clone(), self.journal.clone());
+                let operator = app.identity.clone();
+                self.tasks.spawn(async move {
+                    let now = chrono::Utc::now();
+                    let written = tokio::task::spawn_blocking(move || {
+                        except_flow::write(&journal, &operator, &path, &entries, max_days, now).map(|()| entries)
+                    })
+                    .await
+                    .unwrap_or_else(|e| Err(format!("the exceptions file was not written: {e}")));
+                    let _ = tx.send(WriteEvent::Excepted(written));
+                    send_journal(tail, tx).await;
+                });
+            }
             Effect::WritePlan { path, plan } => {
                 let home = directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf());
                 let target = match (path.strip_prefix("~/"), home) {
@@ -445,11 +470,49 @@ async fn write(r: &Remediator, request: WriteRequest) -> WriteEvent {
 /// What recording one scan gave: the findings triaged, the triage, the warnings.
 type Recorded = (Vec<crate::audit::Finding>, crate::triage::Outcome, Vec<String>);
 
+/// How many recorded scans the accounts panel's sparkline reads (a year of weekly scans).
+const TREND_SCANS: usize = 52;
+
+/// Reads the open findings per recorded scan from the history at `path` (blocking: call it
+/// off the UI loop). `None` when there is no history file yet or it cannot be read (the
+/// recording step reports that).
+fn read_trend(path: Option<&std::path::Path>) -> Option<crate::history::Trend> {
+    let path = path.filter(|p| p.exists())?;
+    let h = crate::history::History::open(path).ok()?;
+    match h.trend(TREND_SCANS) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the trend of open findings");
+            None
+        }
+    }
+}
+
+/// Reads the trend off the UI loop and sends it on `tx`.
+fn load_trend(
+    tasks: &mut JoinSet<()>,
+    path: Option<std::path::PathBuf>,
+    tx: mpsc::UnboundedSender<crate::history::Trend>,
+) {
+    tasks.spawn_blocking(move || {
+        if let Some(t) = read_trend(path.as_deref()) {
+            let _ = tx.send(t);
+        }
+    });
+}
+
 /// Triages the store's scan against the previous recorded one and records it, off the UI
-/// thread; the result comes back on `tx`.
-fn record_history(tasks: &mut JoinSet<()>, app: &App, opts: &TuiOptions, tx: mpsc::UnboundedSender<Recorded>) {
+/// thread; the result comes back on `tx`, then the trend with this scan on `trend_tx`.
+fn record_history(
+    tasks: &mut JoinSet<()>,
+    app: &App,
+    opts: &TuiOptions,
+    tx: mpsc::UnboundedSender<Recorded>,
+    trend_tx: mpsc::UnboundedSender<crate::history::Trend>,
+) {
     let (org, findings) = app.store.org_scan();
-    let (history, exceptions) = (opts.history.clone(), opts.exceptions.clone());
+    // The session's exceptions: the file's at start and every one added with `e` since.
+    let (history, exceptions) = (opts.history.clone(), app.except.exceptions.clone());
     let caller = app.identity.clone();
     let now = chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 0);
     tasks.spawn_blocking(move || {
@@ -464,6 +527,9 @@ fn record_history(tasks: &mut JoinSet<()>, app: &App, opts: &TuiOptions, tx: mps
             |w| warnings.push(w),
         );
         let _ = tx.send((findings, outcome, warnings));
+        if let Some(t) = read_trend(history.as_deref()) {
+            let _ = trend_tx.send(t);
+        }
     });
 }
 
@@ -491,6 +557,9 @@ fn history_flash(c: &crate::triage::Changes, warnings: &[String]) -> Flash {
 async fn event_loop(terminal: &mut ratatui::DefaultTerminal, opts: TuiOptions) -> std::io::Result<Option<String>> {
     let theme = theme::Theme::from_env();
     let mut app = App::new(opts.policy, chrono::Utc::now(), "connecting…".into(), opts.write_mode);
+    app.except.path = opts.exceptions_path.clone();
+    app.except.max_days = opts.exception_max_days;
+    app.except.exceptions = opts.exceptions.clone();
     if let Some(text) = &opts.notice {
         app.flash = Some(Flash {
             text: text.clone(),
@@ -498,6 +567,7 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, opts: TuiOptions) -
         });
     }
     let (history_tx, mut history_rx) = mpsc::unbounded_channel::<Recorded>();
+    let (trend_tx, mut trend_rx) = mpsc::unbounded_channel::<crate::history::Trend>();
     // Record after the full scan, and after every rescan once it is done.
     let mut full_scan_done = false;
     let (scan_tx, mut scan_rx) = mpsc::unbounded_channel::<ScanEvent>();
@@ -516,9 +586,11 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, opts: TuiOptions) -
         full_scan: None,
         tasks: JoinSet::new(),
         journal_tail: Arc::new(std::sync::Mutex::new(Tail::new(opts.journal.clone()))),
+        journal: opts.journal.clone(),
     };
     backend.spawn_connect();
     backend.read_journal(opts.journal.clone());
+    load_trend(&mut backend.tasks, opts.history.clone(), trend_tx.clone());
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_millis(200));
     // kill (TERM) and a closed terminal (HUP) quit like `q`: the terminal is restored and
@@ -559,13 +631,17 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, opts: TuiOptions) -
                     apply(&mut app, more);
                 }
                 if record {
-                    record_history(&mut backend.tasks, &app, &opts, history_tx.clone());
+                    record_history(&mut backend.tasks, &app, &opts, history_tx.clone(), trend_tx.clone());
                 }
                 None
             }
             Some((findings, outcome, warnings)) = history_rx.recv() => {
                 app.flash = Some(history_flash(&outcome.changes, &warnings));
                 app.store.set_triage(&findings, outcome);
+                None
+            }
+            Some(trend) = trend_rx.recv() => {
+                app.trend = Some(trend);
                 None
             }
             Some(event) = write_rx.recv() => app.on_write_event(event),

@@ -3,6 +3,11 @@
 //! findings by severity (bars labelled in days and severities), for the selected account and for the whole organization, as
 //! horizontal bar charts each scaled to its own largest bar.
 //!
+//! Once a scan was recorded, a strip below the charts says, for the selected account and for
+//! the organization, how many findings are new and resolved since the previous recorded scan
+//! and, with two or more recorded scans, draws a sparkline of the open findings per scan (the
+//! [`Trend`] read from the history off the UI loop).
+//!
 //! This module owns the panel's numbers and drawing. It reads the [`Store`] and must not
 //! change state.
 
@@ -11,14 +16,51 @@ use super::table::truncate_middle;
 use super::theme::Theme;
 use super::views::sev_label;
 use crate::audit::Severity;
-use crate::model::{Timestamp, age_days};
+use crate::history::Trend;
+use crate::model::{AccountId, Timestamp, age_days};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Borders, Widget};
+use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Borders, Paragraph, Sparkline, Widget};
 
 /// Rows the panel takes: five bars and the border.
 pub const HEIGHT: u16 = 7;
+
+/// Rows the strip of changes and trends takes below the charts: two lines and the border.
+pub const TREND_HEIGHT: u16 = 4;
+
+/// Rows the panel takes: the charts, plus the strip once a scan was recorded (the store
+/// knows its changes).
+pub fn height(store: &Store) -> u16 {
+    if store.changes.is_some() {
+        HEIGHT + TREND_HEIGHT
+    } else {
+        HEIGHT
+    }
+}
+
+/// Findings new and resolved since the previous recorded scan, in `account` (`None`: the
+/// whole organization). Source: the store's triage of the last recorded scan.
+pub fn changes(store: &Store, account: Option<&AccountId>) -> (usize, usize) {
+    let mine = |id: &AccountId| account.is_none_or(|a| a == id);
+    let new = store
+        .accounts
+        .iter()
+        .filter(|e| mine(&e.account.id))
+        .flat_map(|e| &e.findings)
+        .filter(|f| {
+            store
+                .triage
+                .get(&crate::triage::FindingId::of(f))
+                .is_some_and(|t| t.status == crate::triage::Status::New)
+        })
+        .count();
+    let resolved = store
+        .changes
+        .as_ref()
+        .map_or(0, |(_, r)| r.iter().filter(|r| mine(&r.id.account_id)).count());
+    (new, resolved)
+}
 
 /// Narrowest screen the panel is drawn on.
 pub const MIN_WIDTH: u16 = 60;
@@ -50,10 +92,20 @@ pub fn key_ages<'a>(entries: impl IntoIterator<Item = &'a AccountEntry>, now: Ti
     out
 }
 
-/// Findings per severity, `[critical, high, medium, low]`.
-pub fn severities<'a>(entries: impl IntoIterator<Item = &'a AccountEntry>) -> [u64; 4] {
+/// Findings per severity, `[critical, high, medium, low]`, excepted ones left out (as in
+/// the header's totals; `triage` says which, by identity).
+pub fn severities<'a>(
+    entries: impl IntoIterator<Item = &'a AccountEntry>,
+    triage: &std::collections::HashMap<crate::triage::FindingId, crate::triage::Triage>,
+) -> [u64; 4] {
     let mut out = [0u64; 4];
-    for f in entries.into_iter().flat_map(|e| &e.findings) {
+    let excepted = |f: &crate::audit::Finding| {
+        !triage.is_empty()
+            && triage
+                .get(&crate::triage::FindingId::of(f))
+                .is_some_and(|t| t.status == crate::triage::Status::Excepted)
+    };
+    for f in entries.into_iter().flat_map(|e| &e.findings).filter(|f| !excepted(f)) {
         if let Some(i) = Severity::ALL.iter().take(4).position(|s| *s == f.severity) {
             out[i] += 1;
         }
@@ -84,15 +136,126 @@ fn chart(title: String, bars: Vec<Bar<'static>>, theme: &Theme, area: Rect, buf:
         .render(area, buf);
 }
 
-/// Draws the panel for the account `selected` (if any) and the organization.
+/// One line of the strip: `name  +N new  -N resolved  ▁▃▅█ open N` (the sparkline of the
+/// latest scans that fit; "trend after 2 recorded scans" before there are two).
+fn trend_line(
+    label: &str,
+    (new, resolved): (usize, usize),
+    series: &[u64],
+    theme: &Theme,
+    area: Rect,
+    buf: &mut Buffer,
+) {
+    let text = format!(
+        "{:<16} {:>4} new {:>4} resolved ",
+        truncate_middle(label, 16),
+        format!("+{new}"),
+        format!("-{resolved}")
+    );
+    let head = u16::try_from(text.chars().count()).unwrap_or(u16::MAX).min(area.width);
+    Paragraph::new(Line::from(text)).render(Rect { width: head, ..area }, buf);
+    let rest = Rect {
+        x: area.x + head,
+        width: area.width - head,
+        ..area
+    };
+    if series.len() < 2 {
+        Paragraph::new(Line::styled(" trend after 2 recorded scans", theme.muted())).render(rest, buf);
+        return;
+    }
+    let last = series.last().copied().unwrap_or(0);
+    let tail = format!(" open {last}");
+    let tail_w = u16::try_from(tail.chars().count()).unwrap_or(u16::MAX).min(rest.width);
+    let room = rest.width - tail_w;
+    let shown = &series[series.len().saturating_sub(usize::from(room))..];
+    let spark_w = u16::try_from(shown.len()).unwrap_or(room).min(room);
+    Sparkline::default()
+        .data(shown)
+        .style(theme.accent())
+        .render(Rect { width: spark_w, ..rest }, buf);
+    Paragraph::new(Line::from(tail)).render(
+        Rect {
+            x: rest.x + spark_w,
+            width: tail_w,
+            ..rest
+        },
+        buf,
+    );
+}
+
+/// Draws the strip: changes since the previous recorded scan and the trend of open findings,
+/// for the account `selected` and the organization.
+fn render_trend(
+    store: &Store,
+    selected: Option<&AccountEntry>,
+    trend: Option<&Trend>,
+    theme: &Theme,
+    area: Rect,
+    buf: &mut Buffer,
+) {
+    let since = store
+        .changes
+        .as_ref()
+        .and_then(|(c, _)| c.previous_scan_at)
+        .map_or_else(
+            || "first recorded scan".to_owned(),
+            |t| format!("since {}", t.format("%Y-%m-%d %H:%M UTC")),
+        );
+    let scans = trend.map_or(0, |t| t.scans.len());
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border())
+        .title(Span::styled(
+            format!(" changes {since} · open findings over {scans} scans "),
+            theme.accent(),
+        ));
+    let inner = block.inner(area);
+    block.render(area, buf);
+    if inner.height == 0 || inner.width == 0 {
+        return;
+    }
+    let line = |i: u16| Rect {
+        y: inner.y + i,
+        height: 1,
+        ..inner
+    };
+    let empty: Vec<u64> = Vec::new();
+    if let Some(e) = selected {
+        let series = trend.and_then(|t| t.by_account.get(&e.account.id)).unwrap_or(&empty);
+        trend_line(
+            &e.account.name,
+            changes(store, Some(&e.account.id)),
+            series,
+            theme,
+            line(0),
+            buf,
+        );
+    }
+    if inner.height > 1 {
+        let org = trend.map(Trend::org).unwrap_or_default();
+        trend_line("organization", changes(store, None), &org, theme, line(1), buf);
+    }
+}
+
+/// Draws the panel for the account `selected` (if any) and the organization; the strip of
+/// changes and trends ([`TREND_HEIGHT`] rows) at the bottom when the area has room for it.
 pub fn render(
     store: &Store,
     selected: Option<&AccountEntry>,
+    trend: Option<&Trend>,
     now: Timestamp,
     theme: &Theme,
     area: Rect,
     buf: &mut Buffer,
 ) {
+    let area = if store.changes.is_some() && area.height >= HEIGHT + TREND_HEIGHT {
+        let [charts, strip] =
+            Layout::vertical([Constraint::Length(HEIGHT), Constraint::Length(TREND_HEIGHT)]).areas(area);
+        render_trend(store, selected, trend, theme, strip, buf);
+        charts
+    } else {
+        area
+    };
     let parts = Layout::default()
         .direction(Direction::Horizontal)
         .constraints([Constraint::Ratio(1, 4); 4])
@@ -146,14 +309,14 @@ pub fn render(
     );
     chart(
         title("findings", name, parts[2].width),
-        sev_bars(severities(account)),
+        sev_bars(severities(account, &store.triage)),
         theme,
         parts[2],
         buf,
     );
     chart(
         title("findings", &org, parts[3].width),
-        sev_bars(severities(&store.accounts)),
+        sev_bars(severities(&store.accounts, &store.triage)),
         theme,
         parts[3],
         buf,
@@ -225,7 +388,7 @@ mod tests {
         );
         assert_eq!(key_ages(&store.accounts, now), [2, 2, 2, 2, 2]);
         // 6 old keys not rotated (high), several active keys (medium), the inactive key (low).
-        let sev = severities(&store.accounts);
+        let sev = severities(&store.accounts, &store.triage);
         assert_eq!(sev[0], 0, "no critical");
         assert_eq!(sev[1], 6, "key-not-rotated for the 6 keys over 90 days");
     }

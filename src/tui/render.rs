@@ -52,8 +52,11 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     match &app.view().kind {
         ViewKind::User(..) => render_user(app, theme, body, buf),
         ViewKind::Accounts if has_room_for_panel(app, body) => {
-            let [table, panel] =
-                Layout::vertical([Constraint::Fill(1), Constraint::Length(super::panel::HEIGHT)]).areas(body);
+            let [table, panel] = Layout::vertical([
+                Constraint::Fill(1),
+                Constraint::Length(super::panel::height(&app.store)),
+            ])
+            .areas(body);
             app.view().table.render(
                 table,
                 buf,
@@ -65,7 +68,7 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
                 Some(super::table::RowId::Account(a)) => app.store.entry(a),
                 _ => None,
             };
-            super::panel::render(&app.store, selected, app.now, theme, panel, buf);
+            super::panel::render(&app.store, selected, app.trend.as_ref(), app.now, theme, panel, buf);
         }
         kind => app
             .view()
@@ -91,6 +94,7 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     }
     app.write.render(area, buf, theme);
     app.bulk.render(area, buf, theme);
+    app.except.render(area, buf, theme);
 }
 
 /// True when the accounts table shows every row with the picture panel below it.
@@ -98,7 +102,7 @@ fn has_room_for_panel(app: &App, body: Rect) -> bool {
     let rows = u16::try_from(app.view().table.counts().0).unwrap_or(u16::MAX);
     // Border, header and at least one row.
     let table = rows.max(1).saturating_add(3);
-    body.width >= super::panel::MIN_WIDTH && body.height >= table.saturating_add(super::panel::HEIGHT)
+    body.width >= super::panel::MIN_WIDTH && body.height >= table.saturating_add(super::panel::height(&app.store))
 }
 
 fn render_header(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {

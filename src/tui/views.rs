@@ -87,7 +87,7 @@ impl ViewSpec {
     }
 }
 
-use Context::{AccountRows, Drillable, Groupable, KeyRows};
+use Context::{AccountRows, Drillable, FindingRows, Groupable, KeyRows};
 
 /// Every view, in the order `?` and Tab completion list them.
 pub const VIEWS: &[ViewSpec] = &[
@@ -128,7 +128,7 @@ pub const VIEWS: &[ViewSpec] = &[
         columns: FINDING_COLUMNS,
         scoped_by: &[],
         sort: ("SEV", Order::Desc),
-        contexts: &[AccountRows, Drillable, Groupable],
+        contexts: &[AccountRows, Drillable, Groupable, FindingRows],
         shows_progress: false,
     },
     ViewSpec {
@@ -148,7 +148,7 @@ pub const VIEWS: &[ViewSpec] = &[
         columns: FINDING_COLUMNS,
         scoped_by: &[],
         sort: ("SEV", Order::Desc),
-        contexts: &[AccountRows, Drillable],
+        contexts: &[AccountRows, Drillable, FindingRows],
         shows_progress: false,
     },
     ViewSpec {
@@ -168,7 +168,7 @@ pub const VIEWS: &[ViewSpec] = &[
         columns: CHANGE_COLUMNS,
         scoped_by: &[],
         sort: ("SEV", Order::Desc),
-        contexts: &[AccountRows, Drillable],
+        contexts: &[AccountRows, Drillable, FindingRows],
         shows_progress: false,
     },
     ViewSpec {
