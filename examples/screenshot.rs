@@ -7,6 +7,7 @@
 //! terminal picture). Chromium is only needed to refresh the
 //! pictures, never to build or test (`apt-get install chromium` on Debian).
 
+use crossterm::event::{KeyCode, KeyEvent};
 use keytriage::aws::{self, ConnectOptions};
 use keytriage::emulator::{DUMMY_CREDENTIALS, Emulator};
 use keytriage::scan::{self, ScanEvent, ScanOptions};
@@ -14,7 +15,6 @@ use keytriage::tui::{app::App, render, theme::Theme};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier};
-use crossterm::event::{KeyCode, KeyEvent};
 use std::path::Path;
 use std::sync::Arc;
 

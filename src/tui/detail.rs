@@ -573,7 +573,11 @@ mod tests {
     fn a_wrapped_field_continues_under_its_value_not_under_its_label() {
         let theme = Theme { no_color: true };
         let mut d = Detail::new("t");
-        d.field("key 1", "active, created 2020-08-14, last used 12d ago by s3 in eu-west-1", &theme);
+        d.field(
+            "key 1",
+            "active, created 2020-08-14, last used 12d ago by s3 in eu-west-1",
+            &theme,
+        );
         let rows = hang(&d.lines[0], 40);
         assert_eq!(
             text(&rows),
