@@ -1,8 +1,13 @@
-//! Renders the accounts view of the demo organization to HTML (colours kept), for the
-//! README's screenshot: `cargo run --example screenshot -- assets/screenshot.html`, then
-//! `chromium --headless --screenshot=assets/screenshot-accounts.png --window-size=1180,560
-//! assets/screenshot.html`.
+//! Renders the README's pictures of the demo organization to HTML (colours kept): the
+//! accounts view with its panel, `:keys`, and the detail (`i`) of the root user's finding.
+//!
+//! `cargo run --example screenshot -- DIR` (default `assets`) writes each picture as HTML
+//! to the temporary directory and, when `chromium` is on PATH, rasterises it to
+//! `DIR/screenshot-{accounts,keys,detail}.png` (headless, one window the size of the
+//! terminal picture). Chromium is only needed to refresh the
+//! pictures, never to build or test (`apt-get install chromium` on Debian).
 
+use crossterm::event::{KeyCode, KeyEvent};
 use keytriage::aws::{self, ConnectOptions};
 use keytriage::emulator::{DUMMY_CREDENTIALS, Emulator};
 use keytriage::scan::{self, ScanEvent, ScanOptions};
@@ -10,7 +15,55 @@ use keytriage::tui::{app::App, render, theme::Theme};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier};
+use std::path::Path;
 use std::sync::Arc;
+
+/// The pixel size of a `cols` × `rows` picture (15 px DejaVu Sans Mono, 1.25 line height,
+/// 12 px margin).
+fn window_size(cols: u16, rows: u16) -> (u32, u32) {
+    let w = (f64::from(cols) * 9.04 + 24.0).ceil() as u32;
+    let h = (f64::from(rows) * 18.75 + 24.0).ceil() as u32;
+    (w, h)
+}
+
+fn keys(app: &mut App, text: &str) {
+    for c in text.chars() {
+        let code = if c == '\n' { KeyCode::Enter } else { KeyCode::Char(c) };
+        app.on_key(KeyEvent::from(code));
+        app.refresh();
+    }
+}
+
+/// Draws `app` at `cols` × `rows` into `name.html` in the temporary directory, and
+/// `dir/name.png` when chromium is there.
+fn shoot(app: &App, cols: u16, rows: u16, dir: &Path, name: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let area = Rect::new(0, 0, cols, rows);
+    let mut buf = Buffer::empty(area);
+    render::render(app, &Theme { no_color: false }, area, &mut buf);
+    let html = std::env::temp_dir().join(format!("keytriage-{name}.html"));
+    std::fs::write(&html, to_html(&buf))?;
+    println!("wrote {}", html.display());
+    let (w, h) = window_size(cols, rows);
+    let png = dir.join(format!("{name}.png"));
+    let status = std::process::Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            &format!("--screenshot={}", png.display()),
+            &format!("--window-size={w},{h}"),
+        ])
+        .arg(&html)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+    match status {
+        Ok(s) if s.success() => println!("wrote {}", png.display()),
+        _ => println!("chromium not run: rasterise {} yourself ({w}x{h} px)", html.display()),
+    }
+    Ok(())
+}
 
 fn css(c: Color, default: &str) -> String {
     match c {
@@ -44,8 +97,13 @@ fn to_html(buf: &Buffer) -> String {
             } else {
                 "normal"
             };
+            // A full block as a coloured background: glyphs leave gaps between lines.
+            if cell.symbol() == "█" {
+                bg = fg.clone();
+            }
             let sym = cell
                 .symbol()
+                .replace('█', " ")
                 .replace('&', "&amp;")
                 .replace('<', "&lt;")
                 .replace('>', "&gt;");
@@ -61,9 +119,7 @@ fn to_html(buf: &Buffer) -> String {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let path = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "assets/screenshot.html".into());
+    let dir = std::path::PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "assets".into()));
     let emu = Emulator::demo()?;
     let ctx = Arc::new(
         aws::connect(&ConnectOptions {
@@ -91,10 +147,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     app.refresh();
-    let area = Rect::new(0, 0, 118, 20);
-    let mut buf = Buffer::empty(area);
-    render::render(&app, &Theme { no_color: false }, area, &mut buf);
-    std::fs::write(&path, to_html(&buf))?;
-    println!("wrote {path}");
+    shoot(&app, 120, 24, &dir, "screenshot-accounts")?;
+    keys(&mut app, ":keys\n");
+    shoot(&app, 140, 24, &dir, "screenshot-keys")?;
+    // The worst finding (the root user's access key) sorts first in :findings.
+    keys(&mut app, ":findings\ni");
+    shoot(&app, 120, 28, &dir, "screenshot-detail")?;
     Ok(())
 }

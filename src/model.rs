@@ -26,9 +26,18 @@ pub fn age_days(then: Timestamp, now: Timestamp) -> i64 {
 
 /// A 12-digit AWS account id, e.g. `123456789012`. Deserialising validates it (a config
 /// file's `accounts = ["12"]` is an error at that line and column, not a silent drop).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+///
+/// Held as its 12 digits inline (no heap): every finding, row and journal line carries one,
+/// hundreds of thousands in a large organization.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct AccountId(String);
+pub struct AccountId([u8; 12]);
+
+impl fmt::Debug for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("AccountId").field(&self.as_str()).finish()
+    }
+}
 
 impl TryFrom<String> for AccountId {
     type Error = InvalidAccountId;
@@ -39,7 +48,7 @@ impl TryFrom<String> for AccountId {
 
 impl From<AccountId> for String {
     fn from(id: AccountId) -> String {
-        id.0
+        id.as_str().to_owned()
     }
 }
 
@@ -50,22 +59,22 @@ impl AccountId {
     /// `InvalidAccountId` when `s` is not exactly 12 ASCII digits.
     pub fn parse(s: &str) -> Result<Self, InvalidAccountId> {
         let s = s.trim();
-        if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
-            Ok(Self(s.to_owned()))
-        } else {
-            Err(InvalidAccountId(s.to_owned()))
+        match <[u8; 12]>::try_from(s.as_bytes()) {
+            Ok(digits) if digits.iter().all(u8::is_ascii_digit) => Ok(Self(digits)),
+            _ => Err(InvalidAccountId(s.to_owned())),
         }
     }
 
     /// The id as text.
     pub fn as_str(&self) -> &str {
-        &self.0
+        // Always 12 ASCII digits (checked by `parse`, the only way to make one).
+        std::str::from_utf8(&self.0).unwrap_or_default()
     }
 }
 
 impl fmt::Display for AccountId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
@@ -1026,8 +1035,17 @@ mod tests {
     #[test]
     fn account_id_needs_twelve_digits() {
         assert_eq!(
-            AccountId::parse(" 123456789012 ").map(|a| a.0),
+            AccountId::parse(" 123456789012 ").map(String::from),
             Ok("123456789012".into())
+        );
+        assert_eq!(
+            format!("{:?}", AccountId::parse("123456789012").unwrap()),
+            "AccountId(\"123456789012\")"
+        );
+        assert!(AccountId::parse("1234567890123").is_err(), "13 digits");
+        assert!(
+            AccountId::parse("１２３４５６７８９０１２").is_err(),
+            "not ASCII digits"
         );
         assert_eq!(AccountId::parse("12345"), Err(InvalidAccountId("12345".into())));
         assert!(AccountId::parse("12345678901a").is_err());

@@ -132,7 +132,7 @@ fn help_overlay_is_generated_from_the_keymap() {
     let mut app = app();
     press(&mut app, Action::Help);
     assert_eq!(app.mode, Mode::Help);
-    let t = screen(&app, 80, 34);
+    let t = screen(&app, 200, 60);
     let text = format!("{}", t.backend());
     for b in keytriage::tui::keymap::active(&app.contexts()) {
         assert!(text.contains(b.help), "help shows '{}'", b.help);
@@ -147,17 +147,52 @@ fn help_overlay_is_generated_from_the_keymap() {
         text.contains("Ctrl-c") && text.contains("Ctrl-d"),
         "Ctrl keys come from the keymap"
     );
-    insta::assert_snapshot!(t.backend());
+    assert!(!text.contains("more"), "all of it fits at 200x60: no 'more' hint");
+    insta::assert_snapshot!("help_200x60", t.backend());
     // In a user's view, the key actions are listed too.
     let mut app = at_key(true, "ci-deploy", "AKIAOLD0000000000001");
     press(&mut app, Action::Help);
-    let text = format!("{}", screen(&app, 80, 34).backend());
+    let text = format!("{}", screen(&app, 200, 60).backend());
     for b in KEYMAP
         .iter()
         .filter(|b| ![Action::Open, Action::Group, Action::Except].contains(&b.action))
     {
         assert!(text.contains(b.help), "user view help shows '{}'", b.help);
     }
+}
+
+#[test]
+fn help_overlay_fits_80x24_and_scrolls_to_its_end() {
+    let mut app = app();
+    press(&mut app, Action::Help);
+    let first = screen(&app, 80, 24);
+    let text = format!("{}", first.backend());
+    let rows: Vec<&str> = text.lines().collect();
+    // The popup's frame is on screen (top and bottom border), and it says there is more.
+    assert!(rows.iter().any(|r| r.contains("┌ help")), "top border shown");
+    assert!(
+        rows.iter().any(|r| r.contains("└") && r.contains("more")),
+        "a 'more' hint on the bottom border"
+    );
+    assert!(!text.contains("! negates"), "the end is below");
+    insta::assert_snapshot!("help_80x24", first.backend());
+    // PageDown twice reaches the end: the filter syntax is readable and the hint gone.
+    press(&mut app, Action::PageDown);
+    press(&mut app, Action::PageDown);
+    let end = screen(&app, 80, 24);
+    let text = format!("{}", end.backend());
+    assert!(text.contains("! negates") && text.contains(":changes"), "{text}");
+    assert!(!text.contains("more "), "no 'more' at the end");
+    insta::assert_snapshot!("help_80x24_end", end.backend());
+    // Up scrolls back one line; the help stays open until Esc.
+    press(&mut app, Action::Up);
+    assert_eq!(app.mode, Mode::Help);
+    assert!(format!("{}", screen(&app, 80, 24).backend()).contains("more"));
+    press(&mut app, Action::Back);
+    assert_eq!(app.mode, Mode::Normal);
+    // Opened again, it starts at the top.
+    press(&mut app, Action::Help);
+    assert!(format!("{}", screen(&app, 80, 24).backend()).contains("keys in this view"));
 }
 
 #[test]
@@ -1723,7 +1758,7 @@ fn filter_by_column_severity_and_negation_like_k9s() {
     );
     assert_eq!(filter(&mut app, "sev:low").len(), 1);
     press(&mut app, Action::Help);
-    let text = format!("{}", screen(&app, 80, 40).backend());
+    let text = format!("{}", screen(&app, 200, 60).backend());
     assert!(text.contains("user:jenkins") && text.contains("sev:high") && text.contains("! negates"));
 }
 

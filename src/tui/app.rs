@@ -225,8 +225,8 @@ pub struct App {
     pub marks: Marks,
     /// The row the detail popup shows (in [`Mode::Detail`]).
     pub detail: Option<RowId>,
-    /// Lines the detail popup is scrolled down; the drawing clamps it to the end and
-    /// writes back what it used.
+    /// Lines the open popup (the detail popup or the `?` help) is scrolled down; the
+    /// drawing clamps it to the end and writes back what it used.
     pub detail_scroll: std::cell::Cell<u16>,
     /// Accounts rescanned by `R` whose result has not arrived: their result is announced.
     rescanning: Vec<crate::model::AccountId>,
@@ -403,16 +403,15 @@ impl App {
             }
             Mode::Command => self.command_key(key),
             Mode::Help => {
-                if matches!(
-                    key.code,
-                    KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter
-                ) {
+                if self.popup_key(key) {
                     self.mode = Mode::Normal;
                 }
                 None
             }
             Mode::Detail => {
-                self.detail_key(key);
+                if self.popup_key(key) {
+                    self.close_details();
+                }
                 None
             }
             Mode::Normal => match keymap::lookup(&key, &self.contexts()) {
@@ -457,7 +456,10 @@ impl App {
                 self.command.clear();
                 self.mode = Mode::Command;
             }
-            Action::Help => self.mode = Mode::Help,
+            Action::Help => {
+                self.detail_scroll.set(0);
+                self.mode = Mode::Help;
+            }
             Action::Open => self.open(),
             Action::Details => self.show_details(),
             Action::Back => self.back(),
@@ -938,9 +940,9 @@ impl App {
         }
     }
 
-    /// Keys in the detail popup, through the keymap: moves scroll it, back, info, help and
-    /// quit close it.
-    fn detail_key(&mut self, key: KeyEvent) {
+    /// Keys in a popup (the detail popup or the help overlay), through the keymap: moves
+    /// scroll it; returns true for a key that closes it (back, info, help, quit, Enter).
+    fn popup_key(&mut self, key: KeyEvent) -> bool {
         let scroll = self.detail_scroll.get();
         let page = 10;
         let next = match keymap::lookup(&key, &[Context::Global]) {
@@ -950,11 +952,12 @@ impl App {
             Some(Action::PageUp) => scroll.saturating_sub(page),
             Some(Action::Top) => 0,
             Some(Action::Bottom) => u16::MAX,
-            _ if key.code == KeyCode::Enter => return self.close_details(),
-            Some(Action::Back | Action::Details | Action::Quit | Action::Help) => return self.close_details(),
+            _ if key.code == KeyCode::Enter => return true,
+            Some(Action::Back | Action::Details | Action::Quit | Action::Help) => return true,
             _ => scroll,
         };
         self.detail_scroll.set(next);
+        false
     }
 
     fn close_details(&mut self) {

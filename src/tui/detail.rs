@@ -18,6 +18,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// What the popup shows: a title and lines (wrapped when drawn).
 #[derive(Clone, Debug, Default)]
@@ -657,12 +658,55 @@ pub fn build(id: &RowId, store: &Store, policy: &Policy, now: Timestamp, theme: 
     }
 }
 
+/// A labelled line (`label`, value) wrapped to `width` cells with its continuation lines
+/// indented under the value, so the label column stays clear; any other line, or one that
+/// fits, as it is (the paragraph wraps it).
+fn hang(line: &Line<'static>, width: usize) -> Vec<Line<'static>> {
+    let [label, value] = line.spans.as_slice() else {
+        return vec![line.clone()];
+    };
+    let indent = label.width();
+    let labelled = label.content.ends_with(' ') && indent <= 12 && indent + 10 <= width;
+    if !labelled || line.width() <= width {
+        return vec![line.clone()];
+    }
+    let room = width - indent;
+    let (mut rows, mut row) = (Vec::new(), String::new());
+    for word in value.content.split(' ') {
+        if !row.is_empty() && row.width() + 1 + word.width() > room {
+            rows.push(std::mem::take(&mut row));
+        } else if !row.is_empty() {
+            row.push(' ');
+        }
+        // A word longer than the room is cut where the room ends.
+        for c in word.chars() {
+            if row.width() + c.width().unwrap_or(0) > room {
+                rows.push(std::mem::take(&mut row));
+            }
+            row.push(c);
+        }
+    }
+    rows.push(row);
+    rows.into_iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let head = if i == 0 {
+                label.clone()
+            } else {
+                Span::raw(" ".repeat(indent))
+            };
+            Line::from(vec![head, Span::styled(text, value.style)])
+        })
+        .collect()
+}
+
 /// Draws `detail` in a popup over `area`, scrolled down `scroll` lines (clamped to the
 /// end). Returns the scroll actually used.
 pub fn render(detail: &Detail, scroll: u16, area: Rect, buf: &mut Buffer, theme: &Theme) -> u16 {
     let w = area.width.saturating_sub(4).clamp(area.width.min(20), 100);
     let inner_w = usize::from(w.saturating_sub(2)).max(1);
-    let wrapped: usize = detail.lines.iter().map(|l| l.width().max(1).div_ceil(inner_w)).sum();
+    let lines: Vec<Line<'static>> = detail.lines.iter().flat_map(|l| hang(l, inner_w)).collect();
+    let wrapped: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner_w)).sum();
     let wrapped = u16::try_from(wrapped).unwrap_or(u16::MAX);
     let h = wrapped
         .saturating_add(2)
@@ -672,7 +716,7 @@ pub fn render(detail: &Detail, scroll: u16, area: Rect, buf: &mut Buffer, theme:
     let scroll = scroll.min(wrapped.saturating_sub(visible));
     let more = if wrapped > visible + scroll { " ↓ more " } else { "" };
     Clear.render(popup, buf);
-    Paragraph::new(detail.lines.clone())
+    Paragraph::new(lines)
         .wrap(Wrap { trim: false })
         .scroll((scroll, 0))
         .block(
@@ -692,4 +736,49 @@ pub fn render(detail: &Detail, scroll: u16, area: Rect, buf: &mut Buffer, theme:
         )
         .render(popup, buf);
     scroll
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(lines: &[Line<'_>]) -> Vec<String> {
+        lines
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn a_wrapped_field_continues_under_its_value_not_under_its_label() {
+        let theme = Theme { no_color: true };
+        let mut d = Detail::new("t");
+        d.field(
+            "key 1",
+            "active, created 2020-08-14, last used 12d ago by s3 in eu-west-1",
+            &theme,
+        );
+        let rows = hang(&d.lines[0], 40);
+        assert_eq!(
+            text(&rows),
+            [
+                "key 1      active, created 2020-08-14,",
+                "           last used 12d ago by s3 in",
+                "           eu-west-1",
+            ]
+        );
+        // A word longer than the room is cut where the room ends.
+        d.field("arn", "arn:aws:iam::123456789012:user/a-very-long-user-name", &theme);
+        assert_eq!(
+            text(&hang(&d.lines[1], 40)),
+            [
+                "arn        arn:aws:iam::123456789012:use",
+                "           r/a-very-long-user-name",
+            ]
+        );
+        // A line that fits, or one without a label column, is left to the paragraph.
+        assert_eq!(hang(&d.lines[0], 100).len(), 1);
+        let plain = Line::from(vec![Span::raw("HIGH"), Span::raw(" key-not-rotated: ".repeat(5))]);
+        assert_eq!(hang(&plain, 40).len(), 1);
+    }
 }

@@ -16,7 +16,7 @@ use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
 
 /// A `width` × `height` rectangle centred in `area` (rounded towards the top left), clamped
 /// to it: the place of every popup (help, dialogs). Never larger than `area`, so drawing in
@@ -434,17 +434,15 @@ fn render_help(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         "  column, user:jenkins one column, sev:high, ! negates",
         theme.muted(),
     ));
-    let h = (lines.len() as u16 + 2).min(area.height);
-    let w = 64.min(area.width);
-    let popup = centered(area, w, h);
-    Clear.render(popup, buf);
-    Paragraph::new(lines)
-        .block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(Span::styled(" help (Esc closes) ", theme.accent())),
-        )
-        .render(popup, buf);
+    // The detail popup's frame (scrolls with the moves, says "more" when cut), 64 wide.
+    let w = 68.min(area.width);
+    let narrow = Rect::new(area.x + (area.width - w) / 2, area.y, w, area.height);
+    let help = super::detail::Detail {
+        title: "help".into(),
+        lines,
+    };
+    let used = super::detail::render(&help, app.detail_scroll.get(), narrow, buf, theme);
+    app.detail_scroll.set(used);
 }
 
 #[cfg(test)]
