@@ -451,18 +451,51 @@ mod tests {
     fn principals_of_unexpected_types_are_errors_not_an_empty_trust() {
         // Before: each of these read as a role trusting nobody, with no warning.
         for (statement, says) in [
-            (r#"{"Effect":"Allow","Principal":{"AWS":123},"Action":"sts:AssumeRole"}"#, "Principal AWS"),
-            (r#"{"Effect":"Allow","Principal":{"AWS":[123,"*"]},"Action":"sts:AssumeRole"}"#, "Principal AWS"),
-            (r#"{"Effect":"Allow","Principal":{"AWS":{"x":"*"}},"Action":"sts:AssumeRole"}"#, "Principal AWS"),
-            (r#"{"Effect":"Allow","Principal":{"AWS":[]},"Action":"sts:AssumeRole"}"#, "Principal AWS"),
-            (r#"{"Effect":"Allow","Principal":{"Service":null},"Action":"sts:AssumeRole"}"#, "Principal Service"),
-            (r#"{"Effect":"Allow","Principal":{},"Action":"sts:AssumeRole"}"#, "empty Principal"),
-            (r#"{"Effect":"Allow","Principal":42,"Action":"sts:AssumeRole"}"#, "Principal is not"),
-            (r#"{"Effect":"Allow","Principal":["*"],"Action":"sts:AssumeRole"}"#, "Principal is not"),
-            (r#"{"Effect":"Allow","Principal":null,"Action":"sts:AssumeRole"}"#, "Principal is not"),
+            (
+                r#"{"Effect":"Allow","Principal":{"AWS":123},"Action":"sts:AssumeRole"}"#,
+                "Principal AWS",
+            ),
+            (
+                r#"{"Effect":"Allow","Principal":{"AWS":[123,"*"]},"Action":"sts:AssumeRole"}"#,
+                "Principal AWS",
+            ),
+            (
+                r#"{"Effect":"Allow","Principal":{"AWS":{"x":"*"}},"Action":"sts:AssumeRole"}"#,
+                "Principal AWS",
+            ),
+            (
+                r#"{"Effect":"Allow","Principal":{"AWS":[]},"Action":"sts:AssumeRole"}"#,
+                "Principal AWS",
+            ),
+            (
+                r#"{"Effect":"Allow","Principal":{"Service":null},"Action":"sts:AssumeRole"}"#,
+                "Principal Service",
+            ),
+            (
+                r#"{"Effect":"Allow","Principal":{},"Action":"sts:AssumeRole"}"#,
+                "empty Principal",
+            ),
+            (
+                r#"{"Effect":"Allow","Principal":42,"Action":"sts:AssumeRole"}"#,
+                "Principal is not",
+            ),
+            (
+                r#"{"Effect":"Allow","Principal":["*"],"Action":"sts:AssumeRole"}"#,
+                "Principal is not",
+            ),
+            (
+                r#"{"Effect":"Allow","Principal":null,"Action":"sts:AssumeRole"}"#,
+                "Principal is not",
+            ),
             (r#"{"Effect":"Allow","Action":"sts:AssumeRole"}"#, "without a Principal"),
-            (r#"{"Effect":["Allow"],"Principal":"*","Action":"sts:AssumeRole"}"#, "no Effect"),
-            (r#"{"Effect":"allow","Principal":"*","Action":"sts:AssumeRole"}"#, "no Effect"),
+            (
+                r#"{"Effect":["Allow"],"Principal":"*","Action":"sts:AssumeRole"}"#,
+                "no Effect",
+            ),
+            (
+                r#"{"Effect":"allow","Principal":"*","Action":"sts:AssumeRole"}"#,
+                "no Effect",
+            ),
             (r#"{"Principal":"*","Action":"sts:AssumeRole"}"#, "no Effect"),
             (r#""*""#, "not an object"),
         ] {
@@ -486,7 +519,14 @@ mod tests {
         assert_eq!(
             got,
             [
-                (PrincipalKind::Anyone, "arn:aws:iam::*:root".into(), None, None, false, vec![]),
+                (
+                    PrincipalKind::Anyone,
+                    "arn:aws:iam::*:root".into(),
+                    None,
+                    None,
+                    false,
+                    vec![]
+                ),
                 (
                     PrincipalKind::Anyone,
                     "arn:aws:iam::111111111111:role/ci-?".into(),
@@ -509,15 +549,24 @@ mod tests {
         let encoded = "%5B".repeat(100_000);
         assert!(trusted_principals(&encoded).unwrap_err().contains("not JSON"));
         // Percent-escapes of bytes that are not UTF-8, inside an otherwise fine document.
-        let bad_utf8 = "%7B%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%22%C3%28%22%7D%5D%7D";
+        let bad_utf8 =
+            "%7B%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%22%C3%28%22%7D%5D%7D";
         assert!(trusted_principals(bad_utf8).unwrap_err().contains("UTF-8"));
         // A truncated escape and a lone `%`.
-        assert!(trusted_principals("%7B%22Statement%2").unwrap_err().contains("not JSON"));
+        assert!(
+            trusted_principals("%7B%22Statement%2")
+                .unwrap_err()
+                .contains("not JSON")
+        );
         assert!(trusted_principals("%").unwrap_err().contains("not JSON"));
         assert!(trusted_principals("").unwrap_err().contains("not JSON"));
         // JSON that is not an object: no Statement.
         for doc in ["null", "42", r#""%7B%7D""#, "[]"] {
-            assert_eq!(trusted_principals(doc).unwrap_err(), "no Statement in the policy", "{doc}");
+            assert_eq!(
+                trusted_principals(doc).unwrap_err(),
+                "no Statement in the policy",
+                "{doc}"
+            );
         }
         assert_eq!(
             trusted_principals(r#"{"Statement":"Allow everyone"}"#).unwrap_err(),
