@@ -223,3 +223,22 @@ fn a_role_finding_opens_its_role_and_never_counts_for_a_user_of_the_same_name() 
         .unwrap();
     assert_eq!(deploy.cells.last().map(|c| c.as_str()), Some("-"));
 }
+
+#[test]
+fn a_users_view_lists_no_finding_of_a_role_with_the_users_name() {
+    // Before: the user view's findings panel of the IAM user `deploy` listed the role
+    // `deploy`'s role-unused finding as the user's.
+    let mut app = app();
+    command(&mut app, "users");
+    let deploy = RowId::User(AccountId::parse("111111111111").unwrap(), "deploy".into());
+    app.view_select(&deploy);
+    assert_eq!(app.view().table.selected_row().map(|r| r.id.clone()), Some(deploy));
+    press(&mut app, Action::Open);
+    assert_eq!(
+        app.view().kind,
+        ViewKind::User(AccountId::parse("111111111111").unwrap(), "deploy".into())
+    );
+    let shown = text(&screen(&app, 120, 30));
+    assert!(shown.contains("findings (0)"), "{shown}");
+    assert!(!shown.contains("role-unused"), "{shown}");
+}
