@@ -67,8 +67,16 @@ pub async fn read_roles(
                 ));
                 continue;
             };
-            let trusted = match r.assume_role_policy_document().map(trusted_principals) {
-                Some(Ok(t)) => t,
+            let trusted = match r.assume_role_policy_document().map(read_trust) {
+                Some(Ok(t)) => {
+                    if !t.problems.is_empty() {
+                        out.warnings.push(format!(
+                            "role '{name}' trust policy is partly unreadable ({}); judged on the principals read",
+                            t.problems.join("; ")
+                        ));
+                    }
+                    t.principals
+                }
                 Some(Err(e)) => {
                     out.warnings.push(format!(
                         "role '{name}' trust policy could not be read ({e}); its trusted principals are unknown"
@@ -130,6 +138,17 @@ pub fn decode_policy_document(raw: &str) -> Result<Value, String> {
     serde_json::from_str(&decoded).map_err(|e| format!("not JSON, plain or URL-encoded: {e}"))
 }
 
+/// A trust policy as read by [`read_trust`]: the principals it trusts, and what in it IAM
+/// would not store.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Trust {
+    /// Every principal read, in policy order.
+    pub principals: Vec<TrustedPrincipal>,
+    /// What could not be read, one message each (`statement 2: Principal AWS holds a value
+    /// that is not a string`); empty for a well-formed policy.
+    pub problems: Vec<String>,
+}
+
 /// The principals a trust policy (plain or URL-encoded JSON) trusts: every principal of
 /// every `Allow` statement, in order, with the condition keys of its statement. `Deny`
 /// statements trust nobody and are skipped. `"*"` (as the whole `Principal` or as an `AWS`
@@ -137,14 +156,16 @@ pub fn decode_policy_document(raw: &str) -> Result<Value, String> {
 /// with `NotPrincipal` are [`PrincipalKind::Anyone`]. `in_organization` is left `None` (see
 /// [`judge`]).
 ///
+/// What IAM would not store is a problem, never silently nothing: a statement that is not
+/// an object; an `Effect` other than `Allow`/`Deny` (read as `Allow`, so that its principals
+/// are still judged); an `Allow` without `Principal` or `NotPrincipal`; a `Principal` that
+/// is not `"*"` or an object (or an empty one); a principal value that is not a string (the
+/// strings beside it are kept).
+///
 /// # Errors
-/// A message when the document is not JSON ([`decode_policy_document`]), has no
-/// `Statement` object or list, or holds what IAM would not store: a statement that is not
-/// an object or whose `Effect` is not `Allow`/`Deny`, an `Allow` without `Principal` or
-/// `NotPrincipal`, a `Principal` that is not `"*"` or an object, or a principal value that
-/// is not a string or a non-empty list of strings. Never a partial list that would make
-/// the role look as if it trusted fewer principals.
-pub fn trusted_principals(raw: &str) -> Result<Vec<TrustedPrincipal>, String> {
+/// A message when the document is not JSON ([`decode_policy_document`]) or has no
+/// `Statement` object or list.
+pub fn read_trust(raw: &str) -> Result<Trust, String> {
     let doc = decode_policy_document(raw)?;
     let statements: Vec<&Value> = match doc.get("Statement") {
         Some(Value::Array(list)) => list.iter().collect(),
@@ -152,17 +173,17 @@ pub fn trusted_principals(raw: &str) -> Result<Vec<TrustedPrincipal>, String> {
         _ => return Err("no Statement in the policy".into()),
     };
     let mut out = Vec::new();
+    let mut problems = Vec::new();
     for (n, st) in statements.into_iter().enumerate() {
-        // Anything IAM would not store is an error, never a statement that trusts nobody:
-        // a role whose policy is misread must not look safe.
         let n = n + 1;
         if !st.is_object() {
-            return Err(format!("statement {n} is not an object"));
+            problems.push(format!("statement {n} is not an object"));
+            continue;
         }
         match st.get("Effect").and_then(Value::as_str) {
-            Some("Allow") => {}
             Some("Deny") => continue,
-            _ => return Err(format!("statement {n} has no Effect of Allow or Deny")),
+            Some("Allow") => {}
+            _ => problems.push(format!("statement {n} has no Effect of Allow or Deny (read as Allow)")),
         }
         let conditions = condition_keys(st.get("Condition"));
         let anyone = |principal: &str| TrustedPrincipal {
@@ -180,7 +201,7 @@ pub fn trusted_principals(raw: &str) -> Result<Vec<TrustedPrincipal>, String> {
             Some(Value::String(s)) if s == "*" => out.push(anyone("*")),
             Some(Value::String(s)) => out.push(aws_principal(s, &conditions)),
             Some(Value::Object(map)) if map.is_empty() => {
-                return Err(format!("statement {n} has an empty Principal"));
+                problems.push(format!("statement {n} has an empty Principal"))
             }
             Some(Value::Object(map)) => {
                 for (key, value) in map {
@@ -193,11 +214,12 @@ pub fn trusted_principals(raw: &str) -> Result<Vec<TrustedPrincipal>, String> {
                         // written rather than drop it.
                         _ => PrincipalKind::Aws,
                     };
-                    let Some(values) = strings(value) else {
-                        return Err(format!(
-                            "statement {n}: Principal {key} is not a string or a list of strings"
+                    let (values, odd) = strings(value);
+                    if odd {
+                        problems.push(format!(
+                            "statement {n}: Principal {key} holds a value that is not a string"
                         ));
-                    };
+                    }
                     for s in values {
                         out.push(match kind {
                             PrincipalKind::Aws if s == "*" => anyone("*"),
@@ -213,20 +235,40 @@ pub fn trusted_principals(raw: &str) -> Result<Vec<TrustedPrincipal>, String> {
                     }
                 }
             }
-            Some(_) => return Err(format!("statement {n}: Principal is not \"*\" or an object")),
-            None => return Err(format!("statement {n} allows without a Principal")),
+            Some(_) => problems.push(format!("statement {n}: Principal is not \"*\" or an object")),
+            None => problems.push(format!("statement {n} allows without a Principal")),
         }
     }
-    Ok(out)
+    Ok(Trust {
+        principals: out,
+        problems,
+    })
 }
 
-/// A string or a non-empty list of strings, as IAM allows for principal values; `None` for
-/// anything else (a number, an object, a list holding one).
-fn strings(v: &Value) -> Option<Vec<&str>> {
+/// [`read_trust`], strict: the principals of a well-formed trust policy.
+///
+/// # Errors
+/// [`read_trust`]'s errors, and its problems joined with `; `.
+pub fn trusted_principals(raw: &str) -> Result<Vec<TrustedPrincipal>, String> {
+    let trust = read_trust(raw)?;
+    if trust.problems.is_empty() {
+        Ok(trust.principals)
+    } else {
+        Err(trust.problems.join("; "))
+    }
+}
+
+/// The strings of a principal value (a string or a list of strings, as IAM allows), and
+/// whether anything else was there (a number, an object, an empty list, a list holding one).
+fn strings(v: &Value) -> (Vec<&str>, bool) {
     match v {
-        Value::String(s) => Some(vec![s.as_str()]),
-        Value::Array(list) if !list.is_empty() => list.iter().map(Value::as_str).collect(),
-        _ => None,
+        Value::String(s) => (vec![s.as_str()], false),
+        Value::Array(list) => {
+            let found: Vec<&str> = list.iter().filter_map(Value::as_str).collect();
+            let odd = list.is_empty() || found.len() != list.len();
+            (found, odd)
+        }
+        _ => (Vec::new(), true),
     }
 }
 
@@ -508,7 +550,42 @@ mod tests {
             r#"{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"},
                {"Effect":"Allow","Principal":{"AWS":false},"Action":"sts:AssumeRole"}"#,
         );
-        assert_eq!(e, "statement 2: Principal AWS is not a string or a list of strings");
+        assert_eq!(e, "statement 2: Principal AWS holds a value that is not a string");
+    }
+
+    #[test]
+    fn a_partly_unreadable_policy_keeps_what_it_could_read_and_says_what_not() {
+        // A bad value beside "*" must not hide the "*" (the role would lose its
+        // role-trusts-anyone finding): the strings are kept, the rest is a problem.
+        let t = read_trust(&policy(
+            r#"{"Effect":"Allow","Principal":{"AWS":["*",5]},"Action":"sts:AssumeRole"},
+               {"Effect":"allow","Principal":{"AWS":"arn:aws:iam::999999999999:root"},"Action":"sts:AssumeRole"},
+               7"#,
+        ))
+        .unwrap();
+        assert_eq!(
+            t.principals
+                .iter()
+                .map(|p| (p.kind, p.principal.as_str()))
+                .collect::<Vec<_>>(),
+            [
+                (PrincipalKind::Anyone, "*"),
+                (PrincipalKind::Aws, "arn:aws:iam::999999999999:root")
+            ]
+        );
+        assert_eq!(
+            t.problems,
+            [
+                "statement 1: Principal AWS holds a value that is not a string",
+                "statement 2 has no Effect of Allow or Deny (read as Allow)",
+                "statement 3 is not an object",
+            ]
+        );
+        let clean = read_trust(&policy(
+            r#"{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}"#,
+        ))
+        .unwrap();
+        assert!(clean.problems.is_empty());
     }
 
     #[test]
