@@ -242,3 +242,32 @@ fn a_users_view_lists_no_finding_of_a_role_with_the_users_name() {
     assert!(shown.contains("findings (0)"), "{shown}");
     assert!(!shown.contains("role-unused"), "{shown}");
 }
+
+#[test]
+fn a_role_whose_trust_policy_was_not_read_does_not_look_clean_in_the_roles_view() {
+    // Before: its TRUSTED OUTSIDE cell read "-", like a role trusting only its organization.
+    let mut app = app();
+    let prod = AccountId::parse("111111111111").unwrap();
+    let mut unread = role("broken-trust", "/", 3, None, &trust(r#""*""#, ""));
+    unread.trusted.clear(); // what the scan keeps when the policy does not parse
+    let entry = app.store.accounts.iter_mut().find(|e| e.account.id == prod).unwrap();
+    entry.scan.as_mut().unwrap().roles.as_mut().unwrap().push(unread);
+    app.store.generation += 1;
+    app.refresh();
+    command(&mut app, "roles");
+    let rows = cells_of(&app);
+    let row = rows.iter().find(|r| r.iter().any(|c| c == "broken-trust")).unwrap();
+    assert!(row.iter().any(|c| c == "none read (see warnings)"), "{row:?}");
+    let vendor = rows.iter().find(|r| r.iter().any(|c| c == "vendor-audit")).unwrap();
+    assert!(vendor.iter().any(|c| c == "999988887777"), "{vendor:?}");
+    let deploy = rows.iter().find(|r| r.iter().any(|c| c == "deploy")).unwrap();
+    assert!(deploy.iter().any(|c| c == "-"), "in the organization only: {deploy:?}");
+}
+
+fn cells_of(app: &App) -> Vec<Vec<String>> {
+    app.view()
+        .table
+        .shown()
+        .map(|r| r.cells.iter().map(|c| c.to_string()).collect())
+        .collect()
+}
