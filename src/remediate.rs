@@ -82,6 +82,10 @@ pub enum RemediateError {
         /// The user's keys as re-read; `None` when the re-read failed.
         keys: Option<Vec<AccessKey>>,
     },
+    /// Activating a service-specific credential past its expiry (`Expired`): IAM cannot
+    /// make it usable again; nothing was done. The message names it and its expiry date.
+    #[error("{0}: activating cannot make it usable; create a new one (nothing was changed)")]
+    Expired(String),
     /// [`KeyAction::Rotate`] asked of [`Remediator::apply`] (it is [`Remediator::create_key`]).
     #[error("rotate is not a change of an existing key; nothing was changed")]
     NotAKeyChange,
@@ -688,6 +692,17 @@ impl Remediator {
             ..
         } = request;
         let current = self.live_target_in(config, user, target).await?;
+        if let (KeyAction::Activate, Live::Credential(c)) = (action, &current)
+            && c.status == crate::model::CredentialStatus::Expired
+        {
+            return Err(RemediateError::Expired(format!(
+                "{} {target} expired on {}",
+                target.kind_label(),
+                c.expires
+                    .map(|t| t.format("%Y-%m-%d").to_string())
+                    .unwrap_or_else(|| "an unknown date".into())
+            )));
+        }
         if current.status() != request.status {
             return Err(RemediateError::Changed(format!(
                 "{} {target} is now {} (it was {} when scanned)",

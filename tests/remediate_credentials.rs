@@ -44,7 +44,12 @@ struct Fixture {
 
 impl Fixture {
     async fn new(faults: serde_json::Value) -> Self {
-        let emu = common::emulator(&scenario(faults));
+        Self::with(scenario(faults)).await
+    }
+
+    /// A fixture on `scenario`, whose account `prod` has the user `dev` first.
+    async fn with(scenario: serde_json::Value) -> Self {
+        let emu = common::emulator(&scenario);
         let ctx = common::context(&emu).await;
         let org = keytriage::scan::run_to_end(ctx.clone(), Arc::new(common::scan_options()), |_| {})
             .await
@@ -467,4 +472,44 @@ async fn interrupted_credential_and_password_actions_are_closed_with_their_live_
         "the outcome keeps the credential"
     );
     assert_eq!(f.mutating_calls(), 0, "only reads");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn activating_an_expired_service_specific_credential_is_refused_before_any_call() {
+    // Before: the write was made and reported "activated" while the credential, past its
+    // expiry, read back Expired (unusable) right after.
+    let f = Fixture::with(json!({
+        "organization": true,
+        "accounts": [
+            {"name": "mgmt", "email": "m@example.com", "management": true, "users": []},
+            {"name": "prod", "email": "p@example.com", "users": [
+                {"name": "dev", "path": "/", "created_days_ago": 500,
+                 "service_credentials": [{"service": "codecommit.amazonaws.com", "age_days": 200,
+                                          "expires_in_days": -15}]}
+            ]}
+        ]
+    }))
+    .await;
+    let expired = f.scanned(CredentialKind::ServiceSpecific);
+    assert_eq!(expired.status, CredentialStatus::Expired);
+    let request = WriteRequest::for_credential(KeyAction::Activate, &f.prod, "dev", &expired);
+    let err = f.remediator.apply(&request).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "service-specific credential {} expired on {}: activating cannot make it usable; create a new one (nothing was changed)",
+            expired.id,
+            expired.expires.unwrap().format("%Y-%m-%d")
+        )
+    );
+    assert_eq!(f.mutating_calls(), 0, "no write was made");
+    assert!(f.journal.read().unwrap().is_empty(), "nothing journaled");
+    assert_eq!(
+        f.read_back(CredentialKind::ServiceSpecific).await[0].status,
+        CredentialStatus::Expired
+    );
+    // Deleting it stays possible.
+    let delete = WriteRequest::for_credential(KeyAction::Delete, &f.prod, "dev", &expired);
+    f.remediator.apply(&delete).await.unwrap();
+    assert!(f.read_back(CredentialKind::ServiceSpecific).await.is_empty());
 }

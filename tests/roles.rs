@@ -282,3 +282,39 @@ async fn credentials_without_role_make_no_call_and_the_document_says_roles_per_a
         "{line}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trust_policy_with_a_value_iam_would_not_store_is_a_warning_and_still_judged() {
+    // An emulator (or a hand-edited export) stores what IAM would refuse: a number beside
+    // "*". The role keeps its "*" (role-trusts-anyone) and the scan warns, naming the role.
+    let emu = common::emulator(&json!({"organization": true, "accounts": [
+        {"name": "mgmt", "management": true},
+        {"name": "prod", "roles": [
+            {"name": "odd", "created_days_ago": 3, "last_used": {"days_ago": 0},
+             "trust_policy": trust(json!({"AWS": ["*", 5]}), None)}
+        ]}
+    ]}));
+    let org = common::scan(&emu).await;
+    let prod = common::account(&org, "prod");
+    let odd = roles(prod).iter().find(|r| r.name == "odd").unwrap();
+    assert_eq!(
+        odd.trusted.iter().map(|p| p.principal.as_str()).collect::<Vec<_>>(),
+        ["*"]
+    );
+    let warned: Vec<&String> = prod.scan.warnings.iter().filter(|w| w.contains("'odd'")).collect();
+    assert_eq!(
+        warned,
+        [
+            "role 'odd' trust policy is partly unreadable (statement 1: Principal AWS holds a value that is not a string); judged on the principals read"
+        ],
+        "{:?}",
+        prod.scan.warnings
+    );
+    let findings = audit::audit_all(std::slice::from_ref(prod), &Policy::default(), Utc::now());
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.rule == Rule::RoleTrustsAnyone && f.user == "odd"),
+        "{findings:?}"
+    );
+}

@@ -362,3 +362,56 @@ fn enter_on_a_credential_in_the_credentials_view_opens_its_user_on_that_row() {
         )
     );
 }
+
+/// A journal line of an SSH key's deactivation and one of disabling console access, as the
+/// write flow journals them (no access key id).
+fn journal_line(id: &str, action: KeyAction, credential: Option<CredentialRef>) -> keytriage::journal::Entry {
+    keytriage::journal::Entry {
+        time: now(),
+        action_id: id.into(),
+        phase: keytriage::journal::Phase::Outcome,
+        operator: "arn:aws:iam::111111111111:user/operator".into(),
+        account_id: prod(),
+        user: "alice".into(),
+        access_key_id: None,
+        credential,
+        action,
+        result: Some(keytriage::journal::ActionResult::Ok),
+        request_id: Some("req-1".into()),
+        error_code: None,
+        message: None,
+        batch_id: None,
+    }
+}
+
+#[test]
+fn a_journal_lines_detail_names_the_credentials_kind_and_id() {
+    // Before: the detail of a journal line showed only "key -" for anything but an access
+    // key, so which SSH key (or that it was the console password) was nowhere in it.
+    let mut app = app(true);
+    app.on_write_event(WriteEvent::Journal(vec![
+        journal_line("a-ssh", KeyAction::Deactivate, Some(ssh().reference())),
+        journal_line("a-console", KeyAction::DisableConsole, None),
+    ]));
+    let text = |id: &str| {
+        keytriage::tui::detail::build(
+            &RowId::Journal(id.into(), false),
+            &app.store,
+            &Policy::default(),
+            now(),
+            &Theme { no_color: true },
+        )
+        .unwrap()
+        .text()
+    };
+    let ssh_text = text("a-ssh");
+    assert!(
+        ssh_text
+            .lines()
+            .any(|l| l == "credential SSH public key APKAALICE00000000001"),
+        "{ssh_text}"
+    );
+    assert!(!ssh_text.lines().any(|l| l.starts_with("key ")), "{ssh_text}");
+    let console = text("a-console");
+    assert!(console.lines().any(|l| l == "credential console password"), "{console}");
+}

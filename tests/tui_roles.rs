@@ -223,3 +223,51 @@ fn a_role_finding_opens_its_role_and_never_counts_for_a_user_of_the_same_name() 
         .unwrap();
     assert_eq!(deploy.cells.last().map(|c| c.as_str()), Some("-"));
 }
+
+#[test]
+fn a_users_view_lists_no_finding_of_a_role_with_the_users_name() {
+    // Before: the user view's findings panel of the IAM user `deploy` listed the role
+    // `deploy`'s role-unused finding as the user's.
+    let mut app = app();
+    command(&mut app, "users");
+    let deploy = RowId::User(AccountId::parse("111111111111").unwrap(), "deploy".into());
+    app.view_select(&deploy);
+    assert_eq!(app.view().table.selected_row().map(|r| r.id.clone()), Some(deploy));
+    press(&mut app, Action::Open);
+    assert_eq!(
+        app.view().kind,
+        ViewKind::User(AccountId::parse("111111111111").unwrap(), "deploy".into())
+    );
+    let shown = text(&screen(&app, 120, 30));
+    assert!(shown.contains("findings (0)"), "{shown}");
+    assert!(!shown.contains("role-unused"), "{shown}");
+}
+
+#[test]
+fn a_role_whose_trust_policy_was_not_read_does_not_look_clean_in_the_roles_view() {
+    // Before: its TRUSTED OUTSIDE cell read "-", like a role trusting only its organization.
+    let mut app = app();
+    let prod = AccountId::parse("111111111111").unwrap();
+    let mut unread = role("broken-trust", "/", 3, None, &trust(r#""*""#, ""));
+    unread.trusted.clear(); // what the scan keeps when the policy does not parse
+    let entry = app.store.accounts.iter_mut().find(|e| e.account.id == prod).unwrap();
+    entry.scan.as_mut().unwrap().roles.as_mut().unwrap().push(unread);
+    app.store.generation += 1;
+    app.refresh();
+    command(&mut app, "roles");
+    let rows = cells_of(&app);
+    let row = rows.iter().find(|r| r.iter().any(|c| c == "broken-trust")).unwrap();
+    assert!(row.iter().any(|c| c == "none read (see warnings)"), "{row:?}");
+    let vendor = rows.iter().find(|r| r.iter().any(|c| c == "vendor-audit")).unwrap();
+    assert!(vendor.iter().any(|c| c == "999988887777"), "{vendor:?}");
+    let deploy = rows.iter().find(|r| r.iter().any(|c| c == "deploy")).unwrap();
+    assert!(deploy.iter().any(|c| c == "-"), "in the organization only: {deploy:?}");
+}
+
+fn cells_of(app: &App) -> Vec<Vec<String>> {
+    app.view()
+        .table
+        .shown()
+        .map(|r| r.cells.iter().map(|c| c.to_string()).collect())
+        .collect()
+}

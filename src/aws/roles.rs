@@ -67,8 +67,16 @@ pub async fn read_roles(
                 ));
                 continue;
             };
-            let trusted = match r.assume_role_policy_document().map(trusted_principals) {
-                Some(Ok(t)) => t,
+            let trusted = match r.assume_role_policy_document().map(read_trust) {
+                Some(Ok(t)) => {
+                    if !t.problems.is_empty() {
+                        out.warnings.push(format!(
+                            "role '{name}' trust policy is partly unreadable ({}); judged on the principals read",
+                            t.problems.join("; ")
+                        ));
+                    }
+                    t.principals
+                }
                 Some(Err(e)) => {
                     out.warnings.push(format!(
                         "role '{name}' trust policy could not be read ({e}); its trusted principals are unknown"
@@ -130,16 +138,34 @@ pub fn decode_policy_document(raw: &str) -> Result<Value, String> {
     serde_json::from_str(&decoded).map_err(|e| format!("not JSON, plain or URL-encoded: {e}"))
 }
 
+/// A trust policy as read by [`read_trust`]: the principals it trusts, and what in it IAM
+/// would not store.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Trust {
+    /// Every principal read, in policy order.
+    pub principals: Vec<TrustedPrincipal>,
+    /// What could not be read, one message each (`statement 2: Principal AWS holds a value
+    /// that is not a string`); empty for a well-formed policy.
+    pub problems: Vec<String>,
+}
+
 /// The principals a trust policy (plain or URL-encoded JSON) trusts: every principal of
 /// every `Allow` statement, in order, with the condition keys of its statement. `Deny`
 /// statements trust nobody and are skipped. `"*"` (as the whole `Principal` or as an `AWS`
-/// principal) and an `Allow` with `NotPrincipal` are [`PrincipalKind::Anyone`].
-/// `in_organization` is left `None` (see [`judge`]).
+/// principal), an `AWS` principal with a wildcard (`arn:aws:iam::*:root`) and an `Allow`
+/// with `NotPrincipal` are [`PrincipalKind::Anyone`]. `in_organization` is left `None` (see
+/// [`judge`]).
+///
+/// What IAM would not store is a problem, never silently nothing: a statement that is not
+/// an object; an `Effect` other than `Allow`/`Deny` (read as `Allow`, so that its principals
+/// are still judged); an `Allow` without `Principal` or `NotPrincipal`; a `Principal` that
+/// is not `"*"` or an object (or an empty one); a principal value that is not a string (the
+/// strings beside it are kept).
 ///
 /// # Errors
 /// A message when the document is not JSON ([`decode_policy_document`]) or has no
 /// `Statement` object or list.
-pub fn trusted_principals(raw: &str) -> Result<Vec<TrustedPrincipal>, String> {
+pub fn read_trust(raw: &str) -> Result<Trust, String> {
     let doc = decode_policy_document(raw)?;
     let statements: Vec<&Value> = match doc.get("Statement") {
         Some(Value::Array(list)) => list.iter().collect(),
@@ -147,9 +173,17 @@ pub fn trusted_principals(raw: &str) -> Result<Vec<TrustedPrincipal>, String> {
         _ => return Err("no Statement in the policy".into()),
     };
     let mut out = Vec::new();
-    for st in statements {
-        if st.get("Effect").and_then(Value::as_str) != Some("Allow") {
+    let mut problems = Vec::new();
+    for (n, st) in statements.into_iter().enumerate() {
+        let n = n + 1;
+        if !st.is_object() {
+            problems.push(format!("statement {n} is not an object"));
             continue;
+        }
+        match st.get("Effect").and_then(Value::as_str) {
+            Some("Deny") => continue,
+            Some("Allow") => {}
+            _ => problems.push(format!("statement {n} has no Effect of Allow or Deny (read as Allow)")),
         }
         let conditions = condition_keys(st.get("Condition"));
         let anyone = |principal: &str| TrustedPrincipal {
@@ -166,6 +200,9 @@ pub fn trusted_principals(raw: &str) -> Result<Vec<TrustedPrincipal>, String> {
         match st.get("Principal") {
             Some(Value::String(s)) if s == "*" => out.push(anyone("*")),
             Some(Value::String(s)) => out.push(aws_principal(s, &conditions)),
+            Some(Value::Object(map)) if map.is_empty() => {
+                problems.push(format!("statement {n} has an empty Principal"))
+            }
             Some(Value::Object(map)) => {
                 for (key, value) in map {
                     let kind = match key.as_str() {
@@ -177,7 +214,13 @@ pub fn trusted_principals(raw: &str) -> Result<Vec<TrustedPrincipal>, String> {
                         // written rather than drop it.
                         _ => PrincipalKind::Aws,
                     };
-                    for s in strings(value) {
+                    let (values, odd) = strings(value);
+                    if odd {
+                        problems.push(format!(
+                            "statement {n}: Principal {key} holds a value that is not a string"
+                        ));
+                    }
+                    for s in values {
                         out.push(match kind {
                             PrincipalKind::Aws if s == "*" => anyone("*"),
                             PrincipalKind::Aws => aws_principal(s, &conditions),
@@ -192,18 +235,40 @@ pub fn trusted_principals(raw: &str) -> Result<Vec<TrustedPrincipal>, String> {
                     }
                 }
             }
-            _ => {}
+            Some(_) => problems.push(format!("statement {n}: Principal is not \"*\" or an object")),
+            None => problems.push(format!("statement {n} allows without a Principal")),
         }
     }
-    Ok(out)
+    Ok(Trust {
+        principals: out,
+        problems,
+    })
 }
 
-/// A string or a list of strings, as IAM allows for principal and condition values.
-fn strings(v: &Value) -> Vec<&str> {
+/// [`read_trust`], strict: the principals of a well-formed trust policy.
+///
+/// # Errors
+/// [`read_trust`]'s errors, and its problems joined with `; `.
+pub fn trusted_principals(raw: &str) -> Result<Vec<TrustedPrincipal>, String> {
+    let trust = read_trust(raw)?;
+    if trust.problems.is_empty() {
+        Ok(trust.principals)
+    } else {
+        Err(trust.problems.join("; "))
+    }
+}
+
+/// The strings of a principal value (a string or a list of strings, as IAM allows), and
+/// whether anything else was there (a number, an object, an empty list, a list holding one).
+fn strings(v: &Value) -> (Vec<&str>, bool) {
     match v {
-        Value::String(s) => vec![s.as_str()],
-        Value::Array(list) => list.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
+        Value::String(s) => (vec![s.as_str()], false),
+        Value::Array(list) => {
+            let found: Vec<&str> = list.iter().filter_map(Value::as_str).collect();
+            let odd = list.is_empty() || found.len() != list.len();
+            (found, odd)
+        }
+        _ => (Vec::new(), true),
     }
 }
 
@@ -211,6 +276,16 @@ fn strings(v: &Value) -> Vec<&str> {
 /// (`arn:aws:iam::123456789012:root`, `…:role/x`, `arn:aws:sts::…:assumed-role/…`). A
 /// unique id (`AROA…`, left when the trusted entity was deleted) names no account.
 fn aws_principal(s: &str, conditions: &[String]) -> TrustedPrincipal {
+    if s.contains(['*', '?']) {
+        // A wildcard (`arn:aws:iam::*:root`) names no one account: judged as anyone.
+        return TrustedPrincipal {
+            kind: PrincipalKind::Anyone,
+            principal: s.to_owned(),
+            account: None,
+            in_organization: None,
+            conditions: conditions.to_vec(),
+        };
+    }
     let account = AccountId::parse(s).ok().or_else(|| {
         let mut fields = s.split(':');
         (fields.next() == Some("arn"))
@@ -407,6 +482,173 @@ mod tests {
         assert_eq!(got.len(), 1);
         assert!(got[0].4, "sts:externalid counts as sts:ExternalId");
         assert_eq!(got[0].5, ["aws:MultiFactorAuthPresent", "sts:externalid"]);
+    }
+
+    /// The error of a document made of `statement`.
+    fn refused(statement: &str) -> String {
+        trusted_principals(&policy(statement)).expect_err(statement)
+    }
+
+    #[test]
+    fn principals_of_unexpected_types_are_errors_not_an_empty_trust() {
+        // Before: each of these read as a role trusting nobody, with no warning.
+        for (statement, says) in [
+            (
+                r#"{"Effect":"Allow","Principal":{"AWS":123},"Action":"sts:AssumeRole"}"#,
+                "Principal AWS",
+            ),
+            (
+                r#"{"Effect":"Allow","Principal":{"AWS":[123,"*"]},"Action":"sts:AssumeRole"}"#,
+                "Principal AWS",
+            ),
+            (
+                r#"{"Effect":"Allow","Principal":{"AWS":{"x":"*"}},"Action":"sts:AssumeRole"}"#,
+                "Principal AWS",
+            ),
+            (
+                r#"{"Effect":"Allow","Principal":{"AWS":[]},"Action":"sts:AssumeRole"}"#,
+                "Principal AWS",
+            ),
+            (
+                r#"{"Effect":"Allow","Principal":{"Service":null},"Action":"sts:AssumeRole"}"#,
+                "Principal Service",
+            ),
+            (
+                r#"{"Effect":"Allow","Principal":{},"Action":"sts:AssumeRole"}"#,
+                "empty Principal",
+            ),
+            (
+                r#"{"Effect":"Allow","Principal":42,"Action":"sts:AssumeRole"}"#,
+                "Principal is not",
+            ),
+            (
+                r#"{"Effect":"Allow","Principal":["*"],"Action":"sts:AssumeRole"}"#,
+                "Principal is not",
+            ),
+            (
+                r#"{"Effect":"Allow","Principal":null,"Action":"sts:AssumeRole"}"#,
+                "Principal is not",
+            ),
+            (r#"{"Effect":"Allow","Action":"sts:AssumeRole"}"#, "without a Principal"),
+            (
+                r#"{"Effect":["Allow"],"Principal":"*","Action":"sts:AssumeRole"}"#,
+                "no Effect",
+            ),
+            (
+                r#"{"Effect":"allow","Principal":"*","Action":"sts:AssumeRole"}"#,
+                "no Effect",
+            ),
+            (r#"{"Principal":"*","Action":"sts:AssumeRole"}"#, "no Effect"),
+            (r#""*""#, "not an object"),
+        ] {
+            let e = refused(statement);
+            assert!(e.contains(says), "{statement}: {e}");
+            assert!(e.starts_with("statement 1"), "{statement}: {e}");
+        }
+        // One bad statement spoils the document even after a good one.
+        let e = refused(
+            r#"{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"},
+               {"Effect":"Allow","Principal":{"AWS":false},"Action":"sts:AssumeRole"}"#,
+        );
+        assert_eq!(e, "statement 2: Principal AWS holds a value that is not a string");
+    }
+
+    #[test]
+    fn a_partly_unreadable_policy_keeps_what_it_could_read_and_says_what_not() {
+        // A bad value beside "*" must not hide the "*" (the role would lose its
+        // role-trusts-anyone finding): the strings are kept, the rest is a problem.
+        let t = read_trust(&policy(
+            r#"{"Effect":"Allow","Principal":{"AWS":["*",5]},"Action":"sts:AssumeRole"},
+               {"Effect":"allow","Principal":{"AWS":"arn:aws:iam::999999999999:root"},"Action":"sts:AssumeRole"},
+               7"#,
+        ))
+        .unwrap();
+        assert_eq!(
+            t.principals
+                .iter()
+                .map(|p| (p.kind, p.principal.as_str()))
+                .collect::<Vec<_>>(),
+            [
+                (PrincipalKind::Anyone, "*"),
+                (PrincipalKind::Aws, "arn:aws:iam::999999999999:root")
+            ]
+        );
+        assert_eq!(
+            t.problems,
+            [
+                "statement 1: Principal AWS holds a value that is not a string",
+                "statement 2 has no Effect of Allow or Deny (read as Allow)",
+                "statement 3 is not an object",
+            ]
+        );
+        let clean = read_trust(&policy(
+            r#"{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}"#,
+        ))
+        .unwrap();
+        assert!(clean.problems.is_empty());
+    }
+
+    #[test]
+    fn a_wildcard_aws_principal_trusts_anyone() {
+        let got = brief(&policy(
+            r#"{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::*:root","arn:aws:iam::111111111111:role/ci-?"]},"Action":"sts:AssumeRole"}"#,
+        ));
+        assert_eq!(
+            got,
+            [
+                (
+                    PrincipalKind::Anyone,
+                    "arn:aws:iam::*:root".into(),
+                    None,
+                    None,
+                    false,
+                    vec![]
+                ),
+                (
+                    PrincipalKind::Anyone,
+                    "arn:aws:iam::111111111111:role/ci-?".into(),
+                    None,
+                    None,
+                    false,
+                    vec![]
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn hostile_encodings_and_nesting_are_errors_not_panics() {
+        // Deep nesting, plain and URL-encoded: serde_json's depth limit, not a stack overflow.
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(trusted_principals(&deep).unwrap_err().contains("not JSON"));
+        let deep_object = format!(r#"{{"Statement":{}1{}}}"#, "{\"a\":".repeat(50_000), "}".repeat(50_000));
+        assert!(trusted_principals(&deep_object).unwrap_err().contains("not JSON"));
+        let encoded = "%5B".repeat(100_000);
+        assert!(trusted_principals(&encoded).unwrap_err().contains("not JSON"));
+        // Percent-escapes of bytes that are not UTF-8, inside an otherwise fine document.
+        let bad_utf8 =
+            "%7B%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%22%C3%28%22%7D%5D%7D";
+        assert!(trusted_principals(bad_utf8).unwrap_err().contains("UTF-8"));
+        // A truncated escape and a lone `%`.
+        assert!(
+            trusted_principals("%7B%22Statement%2")
+                .unwrap_err()
+                .contains("not JSON")
+        );
+        assert!(trusted_principals("%").unwrap_err().contains("not JSON"));
+        assert!(trusted_principals("").unwrap_err().contains("not JSON"));
+        // JSON that is not an object: no Statement.
+        for doc in ["null", "42", r#""%7B%7D""#, "[]"] {
+            assert_eq!(
+                trusted_principals(doc).unwrap_err(),
+                "no Statement in the policy",
+                "{doc}"
+            );
+        }
+        assert_eq!(
+            trusted_principals(r#"{"Statement":"Allow everyone"}"#).unwrap_err(),
+            "no Statement in the policy"
+        );
     }
 
     #[test]

@@ -35,7 +35,8 @@ pub const DEFAULT_MAX_AGE_HOURS: u32 = 24;
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Criteria {
     /// Only keys with a finding of this rule (about the key, or about its user without naming
-    /// a key).
+    /// a key or another credential: a rule about SSH keys, certificates, service-specific
+    /// credentials or roles selects no access key).
     pub rule: Option<Rule>,
     /// Only keys at least this many whole days old (UTC, at the scan time).
     pub min_age_days: Option<u32>,
@@ -295,9 +296,13 @@ pub fn select(
         }
         criteria.rule.is_none_or(|rule| {
             findings.iter().any(|f| {
+                // About this key, or about the user as a whole: a finding about another
+                // credential (an SSH key, a role named like the user) names no access key
+                // but is not about the user's keys.
                 f.rule == rule
                     && f.account_id == scan.account.id
                     && f.user == user
+                    && f.credential.is_none()
                     && f.access_key_id.as_ref().is_none_or(|k| k == &key.id)
             })
         })
@@ -432,6 +437,65 @@ mod tests {
             .into_iter()
             .map(|t| t.access_key_id.0)
             .collect()
+    }
+
+    #[test]
+    fn a_rule_about_another_credential_or_a_role_selects_no_access_key() {
+        // Before: `plan --rule ssh-key-not-rotated` picked alice's access key (used today),
+        // and `--rule role-trusts-anyone` the keys of a user named like the role, because
+        // such findings name no access key and so read as findings about the user.
+        use crate::model::{Credential, CredentialKind, CredentialStatus, PrincipalKind, Role, TrustedPrincipal};
+        let mut scans = scans();
+        let data = &mut scans[0];
+        let alice = data.users.iter_mut().find(|u| u.name == "alice").unwrap();
+        alice.access_keys = vec![key("AKIAALI0000000000005", KeyStatus::Active, 10, Some(0))];
+        alice.credentials = vec![Credential {
+            kind: CredentialKind::SshPublicKey,
+            id: "APKAALICE00000000001".into(),
+            status: CredentialStatus::Active,
+            created: now() - Duration::days(400),
+            expires: None,
+            service: None,
+        }];
+        data.roles = Some(vec![Role {
+            name: "batch-job-003".into(),
+            path: "/".into(),
+            arn: "arn:aws:iam::111111111111:role/batch-job-003".into(),
+            id: "AROAEXAMPLE".into(),
+            created: now() - Duration::days(10),
+            last_used: None,
+            trusted: vec![TrustedPrincipal {
+                kind: PrincipalKind::Anyone,
+                principal: "*".into(),
+                account: None,
+                in_organization: None,
+                conditions: vec![],
+            }],
+        }]);
+        let findings = audit_all(&scans, &Policy::default(), now());
+        let pick = |rule: Rule| -> Vec<String> {
+            let criteria = Criteria {
+                rule: Some(rule),
+                ..Default::default()
+            };
+            select(&scans, &findings, KeyAction::Deactivate, &criteria, now())
+                .unwrap()
+                .into_iter()
+                .map(|t| t.access_key_id.0)
+                .collect()
+        };
+        for rule in [Rule::SshKeyNotRotated, Rule::RoleTrustsAnyone] {
+            assert!(
+                findings.iter().any(|f| f.rule == rule),
+                "{rule:?} is found, so the test means something"
+            );
+            assert_eq!(pick(rule), Vec::<String>::new(), "{rule:?}");
+        }
+        // A finding about the key itself still selects it.
+        assert_eq!(
+            pick(Rule::KeyNotRotated),
+            ["AKIAOLD0000000000001", "AKIAOLD0000000000002", "AKIAWEB0000000000006"]
+        );
     }
 
     #[test]

@@ -642,14 +642,16 @@ pub fn build(id: &RowId, store: &Store, policy: &Policy, now: Timestamp, theme: 
             d.field("operator", j.operator.clone(), theme);
             d.field("account", j.account_id.to_string(), theme);
             d.field("user", j.user.clone(), theme);
-            d.field(
-                "key",
-                j.access_key_id
-                    .as_ref()
-                    .map(|k| k.to_string())
-                    .unwrap_or_else(|| "-".into()),
-                theme,
-            );
+            // The credential acted on, kind and id: an access key, another kind of
+            // credential, or (for disabling console access) the console password.
+            match (&j.access_key_id, &j.credential, j.action) {
+                (Some(k), _, _) => d.field("key", k.to_string(), theme),
+                (None, Some(c), _) => d.field("credential", format!("{} {}", c.kind.label(), c.id), theme),
+                (None, None, crate::model::KeyAction::DisableConsole) => {
+                    d.field("credential", "console password".to_owned(), theme)
+                }
+                (None, None, _) => d.field("key", "-".to_owned(), theme),
+            }
             d.field("request id", j.request_id.clone().unwrap_or_else(|| "-".into()), theme);
             d.field("error", j.error_code.clone().unwrap_or_else(|| "-".into()), theme);
             d.field("message", j.message.clone().unwrap_or_else(|| "-".into()), theme);

@@ -221,7 +221,12 @@ fn render_user(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         return;
     };
     let now = app.now;
-    let findings: Vec<_> = entry.findings.iter().filter(|f| &f.user == name).collect();
+    // A role may share the user's name: its findings are not the user's.
+    let findings: Vec<_> = entry
+        .findings
+        .iter()
+        .filter(|f| &f.user == name && f.role().is_none())
+        .collect();
     // One row per credential: the console password, access keys and the other kinds.
     let rows = user.access_keys.len() + user.credentials.len() + usize::from(user.password_enabled);
     let keys_h = u16::try_from(rows).unwrap_or(u16::MAX).saturating_add(3).max(4);

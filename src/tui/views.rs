@@ -759,7 +759,11 @@ fn role_rows(store: &Store, now: Timestamp) -> Vec<Row> {
                 used,
                 (region, SortKey::Text),
                 (
-                    if outside.is_empty() {
+                    if r.trusted.is_empty() {
+                        // Every stored trust policy allows someone: none read means its
+                        // policy could not be read (the scan warned), not a clean role.
+                        "none read (see warnings)".into()
+                    } else if outside.is_empty() {
                         "-".into()
                     } else {
                         outside.join(", ")
