@@ -354,6 +354,25 @@ impl Table {
 
     fn resort(&mut self) {
         let col = self.sort_col;
+        // A numeric column (ages, counts, dates: the default sorts of the large views) sorts
+        // packed `(key, index)` pairs without indirection; the index breaks ties, so the
+        // unstable sort gives the stable order. Missing values go last either way.
+        if self.rows.iter().all(|r| r.sort_key(col) != Some(SortKey::Text)) {
+            let desc = self.order == Order::Desc;
+            let mut pairs: Vec<(u8, i64, u32)> = self
+                .rows
+                .iter()
+                .enumerate()
+                .map(|(i, r)| match r.sort_key(col) {
+                    Some(SortKey::Num(n)) => (0, if desc { n.saturating_neg() } else { n }, i as u32),
+                    _ => (1, 0, i as u32),
+                })
+                .collect();
+            pairs.sort_unstable();
+            self.sorted = pairs.into_iter().map(|(_, _, i)| i as usize).collect();
+            self.refilter();
+            return;
+        }
         let keys: Vec<Option<Resolved<'_>>> = self
             .rows
             .iter()

@@ -840,11 +840,13 @@ fn rotation_rows(store: &Store, policy: &Policy, now: Timestamp) -> Vec<Row> {
 
 const FINDING_COLUMNS: &[Column] = &[
     col("SEV", 4, 4, 0).badge(Badge::Row),
-    ident("RULE", 10, 0),
+    // A rule id is short text, not an identifier: it takes room after the identifiers, cut
+    // at its end (`key-not-rot…`) it still reads; the detail's floor keeps it usable.
+    text("RULE", 12, 0),
     ident("ACCOUNT", 8, 1),
     ident("USER", 8, 0),
     ident("ACCESS KEY", 10, 2),
-    text("DETAIL", 10, 1),
+    text("DETAIL", 20, 1),
     col("CONTROLS", 8, 22, 3),
 ];
 
@@ -1494,6 +1496,27 @@ mod tests {
         assert_eq!(findings_summary(&refs).0, "HIGH 2 of 6");
         assert_eq!(findings_summary(&refs[..2]).0, "HIGH 2");
         assert_eq!(findings_summary(&[]).0, "-");
+    }
+
+    #[test]
+    fn findings_at_80_columns_keep_the_account_whole_and_give_the_detail_room() {
+        use crate::tui::table::fit_columns;
+        // The demo's widest values: a 31-cell rule id, `acme-sandbox-hackathon`, a long
+        // detail; 76 cells is the table's room at 80 columns (borders and marker).
+        let want = [4, 31, 22, 14, 20, 120, 22];
+        let shown = fit_columns(FINDING_COLUMNS, &want, 76);
+        let width = |title: &str| {
+            let c = FINDING_COLUMNS.iter().position(|c| c.title == title).unwrap();
+            shown.iter().find(|(i, _)| *i == c).map(|(_, w)| *w)
+        };
+        assert_eq!(width("ACCOUNT"), Some(22), "{shown:?}");
+        assert_eq!(width("USER"), Some(14), "{shown:?}");
+        assert!(width("DETAIL").unwrap() >= 20, "{shown:?}");
+        assert!(width("RULE").unwrap() >= 12, "{shown:?}");
+        // With room, the rule and the detail share it: the rule whole at 200 columns.
+        let shown = fit_columns(FINDING_COLUMNS, &want, 196);
+        let rule = FINDING_COLUMNS.iter().position(|c| c.title == "RULE").unwrap();
+        assert!(shown.contains(&(rule, 31)), "{shown:?}");
     }
 
     #[test]
