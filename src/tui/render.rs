@@ -505,6 +505,10 @@ fn render_help(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         "  column, user:jenkins one column, sev:high, ! negates",
         theme.muted(),
     ));
+    lines.push(Line::styled(
+        "status: long messages wrap to 3 lines; i: an error in full",
+        theme.muted(),
+    ));
     // The detail popup's frame (scrolls with the moves, says "more" when cut), 64 wide.
     let w = 68.min(area.width);
     let narrow = Rect::new(area.x + (area.width - w) / 2, area.y, w, area.height);
@@ -519,6 +523,16 @@ fn render_help(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wrap_breaks_at_spaces_splits_long_words_and_cuts_past_the_last_line() {
+        assert_eq!(wrap("rescan started", 80, 3), ["rescan started"]);
+        assert_eq!(wrap("aa bb cc", 5, 3), ["aa bb", "cc"]);
+        assert_eq!(wrap("arn:aws:iam::1", 6, 3), ["arn:aw", "s:iam:", ":1"]);
+        assert_eq!(wrap("one two three four", 5, 2), ["one", "two …"]);
+        assert_eq!(wrap("", 10, 3), [""]);
+        assert!(wrap("x", 0, 3).is_empty());
+    }
 
     #[test]
     fn centered_rounds_to_the_top_left_and_clamps() {
