@@ -373,17 +373,24 @@ impl Table {
             self.refilter();
             return;
         }
-        let keys: Vec<Option<Resolved<'_>>> = self
+        // Keys next to their row's index (no indirection while sorting); the index breaks
+        // ties, so the unstable sort gives the stable order.
+        let mut keys: Vec<(Option<Resolved<'_>>, u32)> = self
             .rows
             .iter()
-            .map(|row| match row.sort_key(col) {
-                Some(SortKey::Num(n)) => Some(Resolved::Num(n)),
-                Some(SortKey::Text) => row.cells.get(col).map(|c| Resolved::Text(lowercase(c))),
-                _ => None,
+            .enumerate()
+            .map(|(i, row)| {
+                let key = match row.sort_key(col) {
+                    Some(SortKey::Num(n)) => Some(Resolved::Num(n)),
+                    Some(SortKey::Text) => row.cells.get(col).map(|c| Resolved::Text(lowercase(c))),
+                    _ => None,
+                };
+                (key, i as u32)
             })
             .collect();
-        let mut sorted: Vec<usize> = (0..self.rows.len()).collect();
-        sorted.sort_by(|&a, &b| compare_keys(keys[a].as_ref(), keys[b].as_ref(), self.order));
+        let order = self.order;
+        keys.sort_unstable_by(|a, b| compare_keys(a.0.as_ref(), b.0.as_ref(), order).then(a.1.cmp(&b.1)));
+        let sorted: Vec<usize> = keys.into_iter().map(|(_, i)| i as usize).collect();
         self.sorted = sorted;
         self.refilter();
     }
