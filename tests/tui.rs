@@ -1997,3 +1997,82 @@ fn enter_on_a_rotation_opens_the_user_at_the_old_key_and_d_deactivates_the_old_k
         "{text}"
     );
 }
+
+#[test]
+fn the_panel_of_an_account_never_read_says_unknown_not_zero() {
+    let mut app = app();
+    app.view_select(&RowId::Account(AccountId::parse("333333333333").unwrap()));
+    let text = screen_text(&app, 80, 24);
+    // The panel's 7 lines end above the status lines (its error, wrapped) and the footer.
+    let lines: Vec<&str> = text.lines().collect();
+    let bottom = lines
+        .iter()
+        .rposition(|l| l.starts_with("└──────────────────┘"))
+        .unwrap();
+    let panel = &lines[bottom - 6..=bottom];
+    // The account's two charts say why there are no numbers; only the org's show buckets.
+    assert!(panel[0].contains(" locked-research "), "{}", panel[0]);
+    assert_eq!(panel.join("\n").matches("unknown: the").count(), 2, "{text}");
+    assert_eq!(
+        panel.join("\n").matches("0–30").count(),
+        1,
+        "only the org's ages: {text}"
+    );
+    assert_eq!(
+        panel.join("\n").matches("CRIT").count(),
+        1,
+        "only the org's severities: {text}"
+    );
+}
+
+#[test]
+fn panel_titles_keep_the_account_name_whole_at_80_columns() {
+    let app = app();
+    let text = screen_text(&app, 80, 24);
+    let titles = text.lines().nth(15).unwrap();
+    assert_eq!(titles.matches(" prod-payments ").count(), 2, "{titles}");
+    assert_eq!(titles.matches(" org, 4 accounts ").count(), 2, "{titles}");
+    assert!(!titles.contains('…'), "{titles}");
+    // With room, the decoration comes back.
+    let wide = screen_text(&app, 200, 60);
+    assert!(wide.contains(" key age · prod-payments ") && wide.contains(" findings · org, 4 accounts "));
+}
+
+#[test]
+fn findings_at_80_columns_keep_accounts_whole_and_give_the_detail_room() {
+    let mut app = app();
+    open_view(&mut app, "findings");
+    let text = screen_text(&app, 80, 24);
+    let lines: Vec<&str> = text.lines().collect();
+    let head = lines[3];
+    let detail_at = head.find("DETAIL").unwrap_or_else(|| panic!("{head}"));
+    let width = head.chars().count() - head[..detail_at].chars().count() - 1;
+    assert!(width >= 20, "DETAIL has {width} cells: {head}");
+    assert!(text.contains("prod-payments"), "the account whole: {text}");
+    assert!(!text.contains("prod-pa…"), "{text}");
+    // The rule id keeps its start when cut.
+    assert!(text.contains("key-not-rot"), "{text}");
+}
+
+#[test]
+fn a_long_status_message_wraps_and_reads_in_full_at_80_columns() {
+    let mut app = app();
+    let message = "rescan of locked-research failed: cannot assume arn:aws:iam::333333333333:role/OrganizationAccountAccessRole (AccessDenied): check the role exists and trusts the caller";
+    app.flash = Some(keytriage::tui::app::Flash {
+        text: message.into(),
+        error: true,
+    });
+    let text = screen_text(&app, 80, 24);
+    let lines: Vec<&str> = text.lines().collect();
+    // Three status lines above the footer, together the whole message.
+    let status = [lines[20], lines[21], lines[22]].map(str::trim_end).join(" ");
+    assert_eq!(status, message, "{text}");
+    assert!(lines[23].contains("? help"), "the footer stays: {text}");
+    // A short message keeps one line.
+    app.flash = Some(keytriage::tui::app::Flash {
+        text: "rescan started".into(),
+        error: false,
+    });
+    let text = screen_text(&app, 80, 24);
+    assert_eq!(text.lines().nth(22).unwrap().trim_end(), " rescan started".trim_start());
+}

@@ -113,13 +113,37 @@ pub fn severities<'a>(
     out
 }
 
-/// ` {prefix} · {name} `, the name cut in the middle to fit `width` (the chart's).
+/// ` {prefix} · {name} ` when it fits in `width` (the chart's, borders included); else the
+/// name alone, which has priority over the decoration (the bars' labels say which chart it
+/// is), cut in the middle only when even it does not fit.
 fn title(prefix: &str, name: &str, width: u16) -> String {
-    let room = usize::from(width).saturating_sub(prefix.chars().count() + 7);
-    format!(
-        " {prefix} · {} ",
-        truncate_middle(name, u16::try_from(room).unwrap_or(u16::MAX))
-    )
+    let room = usize::from(width).saturating_sub(2);
+    let full = format!(" {prefix} · {name} ");
+    if full.chars().count() <= room {
+        return full;
+    }
+    let room = u16::try_from(room.saturating_sub(2)).unwrap_or(u16::MAX);
+    format!(" {} ", truncate_middle(name, room))
+}
+
+/// True when the account's latest scan read it (in full or in part): its numbers mean
+/// something. An account denied or failed before being read has unknown numbers, not zeros.
+fn was_read(e: &AccountEntry) -> bool {
+    e.scan
+        .as_ref()
+        .is_some_and(|s| s.scan.status == crate::model::ScanStatus::Ok || s.scan.partial)
+}
+
+/// A chart's place for an account whose numbers are unknown: its title and why.
+fn unknown(title: String, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border())
+        .title(Span::styled(title, theme.accent()));
+    Paragraph::new(Line::styled("unknown: the account was not read", theme.error()))
+        .wrap(ratatui::widgets::Wrap { trim: true })
+        .block(block)
+        .render(area, buf);
 }
 
 fn chart(title: String, bars: Vec<Bar<'static>>, theme: &Theme, area: Rect, buf: &mut Buffer) {
@@ -293,13 +317,18 @@ pub fn render(
             .collect()
     };
     let account = selected.into_iter();
-    chart(
-        title("key age", name, parts[0].width),
-        age_bars(key_ages(account.clone(), now)),
-        theme,
-        parts[0],
-        buf,
-    );
+    let read = selected.is_none_or(was_read);
+    if read {
+        chart(
+            title("key age", name, parts[0].width),
+            age_bars(key_ages(account.clone(), now)),
+            theme,
+            parts[0],
+            buf,
+        );
+    } else {
+        unknown(title("key age", name, parts[0].width), theme, parts[0], buf);
+    }
     chart(
         title("key age", &org, parts[1].width),
         age_bars(key_ages(&store.accounts, now)),
@@ -307,13 +336,17 @@ pub fn render(
         parts[1],
         buf,
     );
-    chart(
-        title("findings", name, parts[2].width),
-        sev_bars(severities(account, &store.triage)),
-        theme,
-        parts[2],
-        buf,
-    );
+    if read {
+        chart(
+            title("findings", name, parts[2].width),
+            sev_bars(severities(account, &store.triage)),
+            theme,
+            parts[2],
+            buf,
+        );
+    } else {
+        unknown(title("findings", name, parts[2].width), theme, parts[2], buf);
+    }
     chart(
         title("findings", &org, parts[3].width),
         sev_bars(severities(&store.accounts, &store.triage)),

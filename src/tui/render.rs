@@ -41,10 +41,13 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     if area.width == 0 || area.height == 0 {
         return;
     }
+    // A long status message wraps onto up to three lines (read in full at 80 columns).
+    let status_lines = status_line(app, theme).map_or(Vec::new(), |(t, _)| wrap(&t, area.width, STATUS_MAX_LINES));
+    let status_height = u16::try_from(status_lines.len()).unwrap_or(1).max(1);
     let [header, body, status, footer] = Layout::vertical([
         Constraint::Length(2),
         Constraint::Fill(1),
-        Constraint::Length(1),
+        Constraint::Length(status_height),
         Constraint::Length(1),
     ])
     .areas(area);
@@ -345,9 +348,69 @@ fn empty_text(app: &App, kind: &ViewKind) -> String {
     }
 }
 
-/// The status line above the footer: the answer to the last key (cleared when stale), else
+/// Most lines a long status message takes (more is cut with `…`).
+const STATUS_MAX_LINES: usize = 3;
+
+/// `text` wrapped at spaces into lines of at most `width` cells (a longer word is split),
+/// at most `max` lines, the last one ending with `…` when text is left over.
+pub fn wrap(text: &str, width: u16, max: usize) -> Vec<String> {
+    use unicode_width::UnicodeWidthStr;
+    let w = usize::from(width);
+    if w == 0 || max == 0 {
+        return Vec::new();
+    }
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let mut word: &str = word;
+        loop {
+            let sep = usize::from(!line.is_empty());
+            if line.width() + sep + word.width() <= w {
+                if sep == 1 {
+                    line.push(' ');
+                }
+                line.push_str(word);
+                break;
+            }
+            if !line.is_empty() {
+                lines.push(std::mem::take(&mut line));
+                continue;
+            }
+            // A word wider than a line: split it at the width (at least one character).
+            let mut used = 0;
+            let mut cut = word.len();
+            for (i, ch) in word.char_indices() {
+                let cw = unicode_width::UnicodeWidthChar::width(ch).unwrap_or(0);
+                if used + cw > w {
+                    cut = i;
+                    break;
+                }
+                used += cw;
+            }
+            if cut == 0 {
+                cut = word.chars().next().map_or(word.len(), char::len_utf8);
+            }
+            lines.push(word[..cut].to_owned());
+            word = &word[cut..];
+            if word.is_empty() {
+                break;
+            }
+        }
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    if lines.len() > max {
+        let rest = lines[max - 1..].join(" ");
+        lines.truncate(max - 1);
+        lines.push(super::table::truncate(&rest, width));
+    }
+    lines
+}
+
+/// The status message and its style: the answer to the last key (cleared when stale), else
 /// the selected account's scan error.
-fn render_status(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
+fn status_line(app: &App, theme: &Theme) -> Option<(String, ratatui::style::Style)> {
     let selected_account = match app.view().table.selected_row().map(|r| &r.id) {
         Some(super::table::RowId::Account(a)) => app.store.entry(a),
         _ => None,
@@ -362,13 +425,21 @@ fn render_status(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     });
     // The answer to the last key comes first; the selected account's error otherwise
     // (in full with i).
-    let line = match (&app.flash, text) {
+    match (&app.flash, text) {
         (Some(f), _) => Some((f.text.clone(), if f.error { theme.error() } else { theme.accent() })),
         (None, Some(t)) => Some((t, theme.error())),
         (None, None) => None,
-    };
-    if let Some((t, style)) = line {
-        Paragraph::new(Line::styled(super::table::truncate(&t, area.width), style)).render(area, buf);
+    }
+}
+
+/// The status line(s) above the footer ([`status_line`]), wrapped to the area's height.
+fn render_status(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    if let Some((t, style)) = status_line(app, theme) {
+        let lines: Vec<Line<'static>> = wrap(&t, area.width, usize::from(area.height))
+            .into_iter()
+            .map(|l| Line::styled(l, style))
+            .collect();
+        Paragraph::new(lines).render(area, buf);
     }
 }
 
@@ -439,6 +510,10 @@ fn render_help(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         "  column, user:jenkins one column, sev:high, ! negates",
         theme.muted(),
     ));
+    lines.push(Line::styled(
+        "status: long messages wrap to 3 lines; i: an error in full",
+        theme.muted(),
+    ));
     // The detail popup's frame (scrolls with the moves, says "more" when cut), 64 wide.
     let w = 68.min(area.width);
     let narrow = Rect::new(area.x + (area.width - w) / 2, area.y, w, area.height);
@@ -453,6 +528,16 @@ fn render_help(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wrap_breaks_at_spaces_splits_long_words_and_cuts_past_the_last_line() {
+        assert_eq!(wrap("rescan started", 80, 3), ["rescan started"]);
+        assert_eq!(wrap("aa bb cc", 5, 3), ["aa bb", "cc"]);
+        assert_eq!(wrap("arn:aws:iam::1", 6, 3), ["arn:aw", "s:iam:", ":1"]);
+        assert_eq!(wrap("one two three four", 5, 2), ["one", "two …"]);
+        assert_eq!(wrap("", 10, 3), [""]);
+        assert!(wrap("x", 0, 3).is_empty());
+    }
 
     #[test]
     fn centered_rounds_to_the_top_left_and_clamps() {

@@ -354,17 +354,43 @@ impl Table {
 
     fn resort(&mut self) {
         let col = self.sort_col;
-        let keys: Vec<Option<Resolved<'_>>> = self
+        // A numeric column (ages, counts, dates: the default sorts of the large views) sorts
+        // packed `(key, index)` pairs without indirection; the index breaks ties, so the
+        // unstable sort gives the stable order. Missing values go last either way.
+        if self.rows.iter().all(|r| r.sort_key(col) != Some(SortKey::Text)) {
+            let desc = self.order == Order::Desc;
+            let mut pairs: Vec<(u8, i64, u32)> = self
+                .rows
+                .iter()
+                .enumerate()
+                .map(|(i, r)| match r.sort_key(col) {
+                    Some(SortKey::Num(n)) => (0, if desc { n.saturating_neg() } else { n }, i as u32),
+                    _ => (1, 0, i as u32),
+                })
+                .collect();
+            pairs.sort_unstable();
+            self.sorted = pairs.into_iter().map(|(_, _, i)| i as usize).collect();
+            self.refilter();
+            return;
+        }
+        // Keys next to their row's index (no indirection while sorting); the index breaks
+        // ties, so the unstable sort gives the stable order.
+        let mut keys: Vec<(Option<Resolved<'_>>, u32)> = self
             .rows
             .iter()
-            .map(|row| match row.sort_key(col) {
-                Some(SortKey::Num(n)) => Some(Resolved::Num(n)),
-                Some(SortKey::Text) => row.cells.get(col).map(|c| Resolved::Text(lowercase(c))),
-                _ => None,
+            .enumerate()
+            .map(|(i, row)| {
+                let key = match row.sort_key(col) {
+                    Some(SortKey::Num(n)) => Some(Resolved::Num(n)),
+                    Some(SortKey::Text) => row.cells.get(col).map(|c| Resolved::Text(lowercase(c))),
+                    _ => None,
+                };
+                (key, i as u32)
             })
             .collect();
-        let mut sorted: Vec<usize> = (0..self.rows.len()).collect();
-        sorted.sort_by(|&a, &b| compare_keys(keys[a].as_ref(), keys[b].as_ref(), self.order));
+        let order = self.order;
+        keys.sort_unstable_by(|a, b| compare_keys(a.0.as_ref(), b.0.as_ref(), order).then(a.1.cmp(&b.1)));
+        let sorted: Vec<usize> = keys.into_iter().map(|(_, i)| i as usize).collect();
         self.sorted = sorted;
         self.refilter();
     }

@@ -844,11 +844,13 @@ fn rotation_rows(store: &Store, policy: &Policy, now: Timestamp) -> Vec<Row> {
 
 const FINDING_COLUMNS: &[Column] = &[
     col("SEV", 4, 4, 0).badge(Badge::Row),
-    ident("RULE", 10, 0),
+    // A rule id is short text, not an identifier: it takes room after the identifiers, cut
+    // at its end (`key-not-rot…`) it still reads; the detail's floor keeps it usable.
+    text("RULE", 12, 0),
     ident("ACCOUNT", 8, 1),
     ident("USER", 8, 0),
     ident("ACCESS KEY", 10, 2),
-    text("DETAIL", 10, 1),
+    text("DETAIL", 20, 1),
     col("CONTROLS", 8, 22, 3),
 ];
 
@@ -1089,7 +1091,7 @@ fn key_row(e: &AccountEntry, u: &User, k: &AccessKey, user_findings: &[&Finding]
     // The hot path of a 100,000-key `:keys`: cells are built as compact strings (inline up
     // to 24 bytes, no heap), dates without chrono's format parser, no per-row vectors
     // beyond the row's own.
-    use compact_str::{CompactString, ToCompactString, format_compact};
+    use compact_str::{CompactString, ToCompactString};
     let mut rules = CompactString::default();
     let (mut worst, mut score) = (None, 0i64);
     for f in user_findings.iter().filter(|f| f.access_key_id.as_ref() == Some(&k.id)) {
@@ -1107,7 +1109,7 @@ fn key_row(e: &AccountEntry, u: &User, k: &AccessKey, user_findings: &[&Finding]
     let last_used = match used {
         Some(u) => match age_days(u.date, now) {
             0 => (CompactString::const_new("today"), SortKey::Num(0)),
-            d => (format_compact!("{d}d ago"), SortKey::Num(d)),
+            d => (number_then(d, "d ago"), SortKey::Num(d)),
         },
         None => (CompactString::const_new("never"), SortKey::Num(i64::MAX)),
     };
@@ -1118,8 +1120,8 @@ fn key_row(e: &AccountEntry, u: &User, k: &AccessKey, user_findings: &[&Finding]
         u.name.as_str().into(),
         k.id.as_str().into(),
         CompactString::const_new(k.status.as_str()),
-        format_compact!("{age}d"),
-        format_compact!("{:04}-{:02}-{:02}", date.year(), date.month(), date.day()),
+        number_then(age, "d"),
+        iso_date(date.year(), date.month(), date.day()),
         last_used.0,
         opt(used.and_then(|u| u.service.as_ref())),
         opt(used.and_then(|u| u.region.as_ref())),
@@ -1148,6 +1150,48 @@ fn key_row(e: &AccountEntry, u: &User, k: &AccessKey, user_findings: &[&Finding]
         worst,
         !k.is_active(),
     )
+}
+
+/// `{n}{suffix}` (`412d`, `3d ago`) without the formatting machinery (three cells of every
+/// row of a 100,000-key view are numbers).
+fn number_then(n: i64, suffix: &str) -> compact_str::CompactString {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut m = n.unsigned_abs();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (m % 10) as u8;
+        m /= 10;
+        if m == 0 {
+            break;
+        }
+    }
+    let mut out = compact_str::CompactString::default();
+    if n < 0 {
+        out.push('-');
+    }
+    out.push_str(std::str::from_utf8(&digits[i..]).unwrap_or_default());
+    out.push_str(suffix);
+    out
+}
+
+/// `YYYY-MM-DD` (years 0–9999, zero-padded) without the formatting machinery.
+fn iso_date(year: i32, month: u32, day: u32) -> compact_str::CompactString {
+    let y = year.clamp(0, 9999) as u32;
+    let d = |n: u32| b'0' + (n % 10) as u8;
+    let bytes = [
+        d(y / 1000),
+        d(y / 100),
+        d(y / 10),
+        d(y),
+        b'-',
+        d(month / 10),
+        d(month),
+        b'-',
+        d(day / 10),
+        d(day),
+    ];
+    compact_str::CompactString::from(std::str::from_utf8(&bytes).unwrap_or_default())
 }
 
 /// A severity's weight in the "worst first" score of [`risk`].
@@ -1498,6 +1542,36 @@ mod tests {
         assert_eq!(findings_summary(&refs).0, "HIGH 2 of 6");
         assert_eq!(findings_summary(&refs[..2]).0, "HIGH 2");
         assert_eq!(findings_summary(&[]).0, "-");
+    }
+
+    #[test]
+    fn findings_at_80_columns_keep_the_account_whole_and_give_the_detail_room() {
+        use crate::tui::table::fit_columns;
+        // The demo's widest values: a 31-cell rule id, `acme-sandbox-hackathon`, a long
+        // detail; 76 cells is the table's room at 80 columns (borders and marker).
+        let want = [4, 31, 22, 14, 20, 120, 22];
+        let shown = fit_columns(FINDING_COLUMNS, &want, 76);
+        let width = |title: &str| {
+            let c = FINDING_COLUMNS.iter().position(|c| c.title == title).unwrap();
+            shown.iter().find(|(i, _)| *i == c).map(|(_, w)| *w)
+        };
+        assert_eq!(width("ACCOUNT"), Some(22), "{shown:?}");
+        assert_eq!(width("USER"), Some(14), "{shown:?}");
+        assert!(width("DETAIL").unwrap() >= 20, "{shown:?}");
+        assert!(width("RULE").unwrap() >= 12, "{shown:?}");
+        // With room, the rule and the detail share it: the rule whole at 200 columns.
+        let shown = fit_columns(FINDING_COLUMNS, &want, 196);
+        let rule = FINDING_COLUMNS.iter().position(|c| c.title == "RULE").unwrap();
+        assert!(shown.contains(&(rule, 31)), "{shown:?}");
+    }
+
+    #[test]
+    fn numbers_and_dates_of_key_rows_read_like_format() {
+        for n in [0i64, 7, 10, 412, 99_999, -3, i64::MAX, i64::MIN] {
+            assert_eq!(number_then(n, "d ago"), format!("{n}d ago"));
+        }
+        assert_eq!(iso_date(2026, 1, 9), "2026-01-09");
+        assert_eq!(iso_date(987, 12, 31), "0987-12-31");
     }
 
     #[test]
