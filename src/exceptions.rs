@@ -484,7 +484,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(append(&path, &e).unwrap(), 4);
-        assert_eq!(append(&path, &e).unwrap(), 13);
+        assert_eq!(append(&path, &e).unwrap(), 12);
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.starts_with(&format!("{header}\n[[exception]]\n")), "{text}");
         let lines: Vec<usize> = parse(&text, &path, 365, now())
@@ -492,7 +492,7 @@ mod tests {
             .iter()
             .map(|e| e.line)
             .collect();
-        assert_eq!(lines, vec![4, 13], "{text}");
+        assert_eq!(lines, vec![4, 12], "{text}");
         assert_eq!(text.matches("[[exception]]").count(), 2);
         assert!(text.ends_with("expires = 2027-01-15\n"), "{text}");
     }

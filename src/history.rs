@@ -1832,7 +1832,8 @@ mod tests {
     #[test]
     fn findings_of_a_rule_from_a_newer_keytriage_are_skipped_and_recording_goes_on() {
         // A newer keytriage recorded a finding of a rule this one does not know: reading used
-        // to fail with "unknown rule N", and every later scan was not recorded.
+        // to fail with "unknown rule N", and every later scan was not recorded (seen with
+        // role-trusts-anyone, unknown before roles were audited).
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("history.db");
         let mut h = History::open(&path).unwrap();
@@ -1848,19 +1849,21 @@ mod tests {
             &accounts,
             &[finding("alice", "AKIAALICE"), unused.clone()],
         );
-        h.conn
+        let renamed = h
+            .conn
             .execute(
-                "UPDATE rule SET name = 'role-trusts-anyone' WHERE name = ?1",
+                "UPDATE rule SET name = 'user-from-the-future' WHERE name = ?1",
                 [Rule::KeyUnused.id()],
             )
             .unwrap();
+        assert_eq!(renamed, 1);
         drop(h);
 
         let mut h = History::open(&path).unwrap();
         let prev = h.previous().unwrap().unwrap();
-        assert_eq!(prev.findings.len(), 1, "only alice's finding is readable");
+        assert_eq!(prev.findings.len(), 1, "only alice's finding is readable: {:?}", prev.findings);
         assert_eq!(prev.findings[0].id.user, "alice");
-        assert_eq!(h.unknown_rules(), vec!["role-trusts-anyone".to_owned()]);
+        assert_eq!(h.unknown_rules(), vec!["user-from-the-future".to_owned()]);
         // The next scan is recorded, and the two diff.
         let o = record(&mut h, t(8), &accounts, &[finding("alice", "AKIAALICE"), unused]);
         assert_eq!(
