@@ -1861,7 +1861,12 @@ mod tests {
 
         let mut h = History::open(&path).unwrap();
         let prev = h.previous().unwrap().unwrap();
-        assert_eq!(prev.findings.len(), 1, "only alice's finding is readable: {:?}", prev.findings);
+        assert_eq!(
+            prev.findings.len(),
+            1,
+            "only alice's finding is readable: {:?}",
+            prev.findings
+        );
         assert_eq!(prev.findings[0].id.user, "alice");
         assert_eq!(h.unknown_rules(), vec!["user-from-the-future".to_owned()]);
         // The next scan is recorded, and the two diff.

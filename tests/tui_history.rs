@@ -396,11 +396,11 @@ fn the_accounts_panel_shows_new_and_resolved_and_a_sparkline_of_open_findings() 
     insta::assert_snapshot!("accounts_panel_with_history_80x24", t.backend());
     let text = text(&t);
     assert!(
-        text.contains("prod-payments      +4 new   -1 resolved ▅▆▇█▅▆▇█▅▆▇█ open 8"),
+        text.contains("prod-payments      +4 new   -1 resolved ▁▃▅█▁▃▅█▁▃▅█ open 8 (+1) in 5–8"),
         "{text}"
     );
     assert!(
-        text.contains("organization       +4 new   -1 resolved ▆▆▇█▆▆▇█▆▆▇█ open 12"),
+        text.contains("organization       +4 new   -1 resolved ▁▃▅█▁▃▅█▁▃▅█ open 12 (+1) in 9–12"),
         "{text}"
     );
     // One recorded scan: the numbers, and no sparkline yet.

@@ -319,10 +319,12 @@ impl App {
             _ => None,
         };
         // Excepted findings stay out of the totals through a rescan, before it is recorded.
-        let before = done.as_ref().map(|id| except_flow::excepted_counts(&self.store, id));
+        if let Some(id) = done.as_ref() {
+            except_flow::before_account_scanned(&mut self.store, id);
+        }
         self.store.apply(event, &self.policy, self.now);
-        if let (Some(id), Some(before)) = (done.as_ref(), before) {
-            except_flow::account_scanned(&mut self.store, id, before, &self.except.exceptions, self.now);
+        if let Some(id) = done.as_ref() {
+            except_flow::account_scanned(&mut self.store, id, &self.except.exceptions, self.now);
         }
         if done.is_some() && !self.bulk.is_open() {
             self.prune_marks();

@@ -397,10 +397,11 @@ pub fn apply_to_store(store: &mut Store, entries: &[Exception], now: Timestamp) 
     excepted
 }
 
-/// Per severity, how many findings of `account` in `store` are excepted now: take it before
-/// the account's findings are replaced, and give it to [`account_scanned`] after.
-pub fn excepted_counts(store: &Store, account: &crate::model::AccountId) -> [usize; 5] {
-    let mut counts = [0usize; 5];
+/// Before a fresh scan result of `account` replaces its findings in `store` (which then takes
+/// every old finding out of the severity totals): puts its excepted findings, left out of
+/// the totals, back in, so they are taken out once. Call [`account_scanned`] after.
+pub fn before_account_scanned(store: &mut Store, account: &crate::model::AccountId) {
+    let mut counts = store.severity_counts;
     for f in store.entry(account).map(|e| e.findings.as_slice()).unwrap_or_default() {
         if store
             .triage
@@ -410,25 +411,20 @@ pub fn excepted_counts(store: &Store, account: &crate::model::AccountId) -> [usi
             counts[Severity::ALL.iter().position(|s| *s == f.severity).unwrap_or(4)] += 1;
         }
     }
-    counts
+    store.severity_counts = counts;
 }
 
 /// A fresh scan result of `account` just replaced its findings in `store` (which counted
-/// every new finding and took every old one out of the totals, `before` of them excepted and
-/// so never counted): every finding an exception of `entries` in force at `now` covers is
-/// marked excepted and leaves the severity totals at once — not only once the scan is
-/// recorded. Returns how many are excepted.
+/// every new finding; see [`before_account_scanned`]): every finding an exception of
+/// `entries` in force at `now` covers is marked excepted and leaves the severity totals at
+/// once — not only once the scan is recorded. Returns how many are excepted.
 pub fn account_scanned(
     store: &mut Store,
     account: &crate::model::AccountId,
-    before: [usize; 5],
     entries: &[Exception],
     now: Timestamp,
 ) -> usize {
     let mut counts = store.severity_counts;
-    for (c, b) in counts.iter_mut().zip(before) {
-        *c += b;
-    }
     let mut excepted = 0;
     let findings = store.entry(account).map(|e| e.findings.clone()).unwrap_or_default();
     for f in &findings {
