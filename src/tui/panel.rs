@@ -169,7 +169,7 @@ fn trend_line(
     let tail_w = u16::try_from(tail.chars().count()).unwrap_or(u16::MAX).min(rest.width);
     let spark_w = u16::try_from(shown.len()).unwrap_or(0).min(rest.width - tail_w);
     Sparkline::default()
-        .data(&spark_levels(shown))
+        .data(spark_levels(shown))
         .max(8)
         .style(theme.accent())
         .render(Rect { width: spark_w, ..rest }, buf);
