@@ -241,23 +241,33 @@ pub fn parse(text: &str, path: &Path, max_days: u32, now: Timestamp) -> Result<V
 
 /// Appends `e` as a new `[[exception]]` table at the end of the file at `path` (created
 /// when absent), keeping every existing comment, blank line and key order byte for byte.
-/// The file is replaced atomically (a temporary file beside it, renamed over it).
+/// The file is replaced atomically (a temporary file beside it, renamed over it). Returns
+/// the line (1-based) of its `[[exception]]` header in the file as written.
 ///
 /// # Errors
 /// The file cannot be read or written, or it is not valid TOML (it is then left alone).
-pub fn append(path: &Path, e: &Exception) -> Result<(), ExceptionsError> {
-    append_all(path, std::slice::from_ref(e), None)
+pub fn append(path: &Path, e: &Exception) -> Result<usize, ExceptionsError> {
+    Ok(append_all(path, std::slice::from_ref(e), None)?
+        .first()
+        .copied()
+        .unwrap_or_default())
 }
 
 /// Appends every entry of `entries` (in order) in one atomic replacement of the file at
 /// `path`, as [`append`] does for one. With `check = Some((max_days, now))` the existing file
 /// must also pass [`parse`] (known rules, dates within `max_days` of `now`…): a file that is
-/// wrong is refused with its line and column and left alone, never made longer.
+/// wrong is refused with its line and column and left alone, never made longer. Returns the
+/// line (1-based) of each entry's `[[exception]]` header in the file as written, in order —
+/// what [`parse`] would give as [`Exception::line`].
 ///
 /// # Errors
 /// The file cannot be read or written; it is not valid TOML; with `check`, it does not parse
 /// as an exceptions file.
-pub fn append_all(path: &Path, entries: &[Exception], check: Option<(u32, Timestamp)>) -> Result<(), ExceptionsError> {
+pub fn append_all(
+    path: &Path,
+    entries: &[Exception],
+    check: Option<(u32, Timestamp)>,
+) -> Result<Vec<usize>, ExceptionsError> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => String::new(),
@@ -316,10 +326,20 @@ pub fn append_all(path: &Path, entries: &[Exception], check: Option<(u32, Timest
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir).map_err(io)?;
+    let out = doc.to_string();
+    // The new tables are the last ones written: their headers are the last `[[exception]]`
+    // lines (values are one-line strings, so no header text hides inside one).
+    let headers: Vec<usize> = out
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim() == "[[exception]]")
+        .map(|(i, _)| i + 1)
+        .collect();
+    let lines = headers[headers.len().saturating_sub(entries.len())..].to_vec();
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-    std::io::Write::write_all(&mut tmp, doc.to_string().as_bytes()).map_err(io)?;
+    std::io::Write::write_all(&mut tmp, out.as_bytes()).map_err(io)?;
     tmp.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
+    Ok(lines)
 }
 
 /// `e` as an `[[exception]]` table, keys in the documented order.
@@ -463,10 +483,16 @@ mod tests {
             NaiveDate::from_ymd_opt(2027, 1, 15).unwrap(),
         )
         .unwrap();
-        append(&path, &e).unwrap();
-        append(&path, &e).unwrap();
+        assert_eq!(append(&path, &e).unwrap(), 4);
+        assert_eq!(append(&path, &e).unwrap(), 12);
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.starts_with(&format!("{header}\n[[exception]]\n")), "{text}");
+        let lines: Vec<usize> = parse(&text, &path, 365, now())
+            .unwrap()
+            .iter()
+            .map(|e| e.line)
+            .collect();
+        assert_eq!(lines, vec![4, 12], "{text}");
         assert_eq!(text.matches("[[exception]]").count(), 2);
         assert!(text.ends_with("expires = 2027-01-15\n"), "{text}");
     }
@@ -486,7 +512,9 @@ mod tests {
             NaiveDate::from_ymd_opt(2027, 1, 15).unwrap(),
         )
         .unwrap();
-        append(&path, &e).unwrap();
+        // The appended entry's line is its real line, not 0 (seen as "exception at line 0" in
+        // the stale-exception warning of an entry added with `e`).
+        assert_eq!(append(&path, &e).unwrap(), 11);
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.starts_with(GOOD), "{text}");
         assert_eq!(
@@ -506,7 +534,7 @@ mod tests {
         }));
         // A new file is created.
         let fresh = dir.path().join("sub/new.toml");
-        append(&fresh, &e).unwrap();
+        assert_eq!(append(&fresh, &e).unwrap(), 1);
         let mut expect = e;
         expect.line = 1;
         assert_eq!(

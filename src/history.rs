@@ -28,10 +28,12 @@
 
 use crate::audit::{Finding, Rule, Severity};
 use crate::model::{AccessKeyId, AccountId, AccountScan, KeyStatus, ScanStatus, Timestamp};
+use crate::triage;
 use crate::triage::{FindingId, Outcome, Previous, Recorded, Snapshot, Status};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long a scan waits for another keytriage holding the database's write lock.
@@ -182,6 +184,9 @@ pub struct History {
     path: PathBuf,
     /// Account ids as text, by their integer form (a scan reads thousands of rows per account).
     ids: std::cell::RefCell<HashMap<i64, AccountId>>,
+    /// Names of rules this keytriage does not know (written by a newer one) whose recorded
+    /// findings were skipped while reading; see [`History::unknown_rules`].
+    unknown: std::cell::RefCell<std::collections::BTreeSet<String>>,
 }
 
 /// The default path: `<data dir>/history.db`.
@@ -309,6 +314,7 @@ impl History {
             conn,
             path: path.to_path_buf(),
             ids: std::cell::RefCell::default(),
+            unknown: std::cell::RefCell::default(),
         })
     }
 
@@ -371,7 +377,7 @@ impl History {
             for row in it {
                 let (subject, rule, at) = row.map_err(|e| self.sql(e))?;
                 // A rule this keytriage no longer knows cannot come back: skip it.
-                let Some(rule) = rules.get(&rule).copied().flatten() else {
+                let Some(rule) = rules.get(&rule).and_then(|r| r.0) else {
                     continue;
                 };
                 let s = subjects
@@ -402,8 +408,17 @@ impl History {
         })
     }
 
-    /// Interned rules by id: `None` for a rule this keytriage no longer knows.
-    fn rules(&self) -> Result<HashMap<i64, Option<Rule>>, HistoryError> {
+    /// Rules this keytriage does not know (e.g. written by a newer keytriage) whose recorded
+    /// findings were skipped by the reads so far ([`Self::previous`], [`Self::snapshot`]),
+    /// sorted by name; empty when nothing was skipped. Recording and diff go on without those
+    /// findings; a caller reports them once.
+    pub fn unknown_rules(&self) -> Vec<String> {
+        self.unknown.borrow().iter().cloned().collect()
+    }
+
+    /// Interned rules by id: (the rule, `None` for one this keytriage does not know; its
+    /// recorded name).
+    fn rules(&self) -> Result<HashMap<i64, (Option<Rule>, String)>, HistoryError> {
         let known: HashMap<&str, Rule> = Rule::ALL.iter().map(|r| (r.id(), *r)).collect();
         let mut st = self
             .conn
@@ -415,7 +430,7 @@ impl History {
         let mut out = HashMap::new();
         for row in rows {
             let (id, name) = row.map_err(|e| self.sql(e))?;
-            out.insert(id, known.get(name.as_str()).copied());
+            out.insert(id, (known.get(name.as_str()).copied(), name));
         }
         Ok(out)
     }
@@ -450,7 +465,7 @@ impl History {
         at: i64,
         carried: bool,
         subjects: &Subjects,
-        rules: &HashMap<i64, Option<Rule>>,
+        rules: &HashMap<i64, (Option<Rule>, String)>,
     ) -> Result<Vec<FindingRow>, HistoryError> {
         let mut out = Vec::new();
         for data in self.blocks(id, FINDINGS)? {
@@ -458,11 +473,17 @@ impl History {
                 if f.status == UNCHECKED && !carried {
                     continue;
                 }
-                let rule = rules
-                    .get(&f.rule)
-                    .copied()
-                    .flatten()
-                    .ok_or_else(|| self.bad(format!("unknown rule {}", f.rule)))?;
+                let rule = match rules.get(&f.rule) {
+                    Some((Some(rule), _)) => *rule,
+                    // A rule from a newer keytriage: skipped, reported once by the caller.
+                    Some((None, name)) => {
+                        if !self.unknown.borrow().contains(name) {
+                            self.unknown.borrow_mut().insert(name.clone());
+                        }
+                        continue;
+                    }
+                    None => return Err(self.bad(format!("unknown rule {}", f.rule))),
+                };
                 let status = match f.status {
                     0 => Some(Status::New),
                     1 => Some(Status::Open),
@@ -820,21 +841,34 @@ impl History {
     /// # Errors
     /// [`HistoryError`] when it cannot be read.
     pub fn snapshot(&self, id: i64) -> Result<Option<Snapshot>, HistoryError> {
-        let subjects = self.subjects()?;
+        let subjects = self.snapshot_subjects()?;
         self.snapshot_with(id, &subjects)
     }
 
-    /// Scans `from` and `to` reduced for [`crate::triage::diff`] (the subjects read once);
-    /// `None` for a scan that does not exist.
+    /// Scans `from` and `to` reduced for [`crate::triage::diff`] (the subjects read once and
+    /// shared, so the diff compares subject ids); `None` for a scan that does not exist.
     ///
     /// # Errors
     /// [`HistoryError`] when they cannot be read.
     pub fn snapshots(&self, from: i64, to: i64) -> Result<(Option<Snapshot>, Option<Snapshot>), HistoryError> {
-        let subjects = self.subjects()?;
+        let subjects = self.snapshot_subjects()?;
         Ok((self.snapshot_with(from, &subjects)?, self.snapshot_with(to, &subjects)?))
     }
 
-    fn snapshot_with(&self, id: i64, subjects: &Subjects) -> Result<Option<Snapshot>, HistoryError> {
+    /// Every interned subject as a [`triage::Subjects`] table (ids kept).
+    fn snapshot_subjects(&self) -> Result<Arc<triage::Subjects>, HistoryError> {
+        let Subjects(list) = self.subjects()?;
+        let mut out = Vec::with_capacity(list.len());
+        for s in list {
+            out.push(match s {
+                Some(s) => Some((self.account_id(s.account)?, s.user, s.credential)),
+                None => None,
+            });
+        }
+        Ok(Arc::new(triage::Subjects::from_dense(out)))
+    }
+
+    fn snapshot_with(&self, id: i64, subjects: &Arc<triage::Subjects>) -> Result<Option<Snapshot>, HistoryError> {
         let at: Option<i64> = self
             .conn
             .query_row("SELECT generated_at FROM scan WHERE id = ?1", [id], |r| r.get(0))
@@ -843,6 +877,7 @@ impl History {
         let Some(at) = at else { return Ok(None) };
         let mut snap = Snapshot {
             generated_at: Some(time(at)),
+            subjects: Arc::clone(subjects),
             ..Snapshot::default()
         };
         {
@@ -861,31 +896,53 @@ impl History {
             }
         }
         let rules = self.rules()?;
-        let found = self.findings(id, at, false, subjects, &rules)?;
-        snap.findings.reserve(found.len());
-        for (fid, sev, status, _) in found {
-            snap.findings.insert(fid, (sev, status));
+        let subject = |n: i64| -> Result<u32, HistoryError> {
+            u32::try_from(n)
+                .ok()
+                .filter(|i| subjects.get(*i).is_some())
+                .ok_or_else(|| self.bad(format!("unknown subject {n}")))
+        };
+        // Ids only: no text is built until the diff lists something.
+        for data in self.blocks(id, FINDINGS)? {
+            let found = pack::findings(&data).map_err(|m| self.bad(m))?;
+            snap.findings.reserve(found.len());
+            for f in found {
+                if f.status == UNCHECKED {
+                    continue;
+                }
+                let rule = match rules.get(&f.rule) {
+                    Some((Some(rule), _)) => *rule,
+                    Some((None, name)) => {
+                        if !self.unknown.borrow().contains(name) {
+                            self.unknown.borrow_mut().insert(name.clone());
+                        }
+                        continue;
+                    }
+                    None => return Err(self.bad(format!("unknown rule {}", f.rule))),
+                };
+                let status = match f.status {
+                    0 => Some(Status::New),
+                    1 => Some(Status::Open),
+                    2 => Some(Status::Excepted),
+                    _ => None,
+                };
+                let severity = Severity::ALL
+                    .get(f.severity as usize)
+                    .copied()
+                    .unwrap_or(Severity::Info);
+                snap.findings.push((rule, subject(f.subject)?, severity, status));
+            }
         }
         for data in self.blocks(id, KEYS)? {
             let keys = pack::keys(&data).map_err(|m| self.bad(m))?;
             snap.keys.reserve(keys.len());
             for k in keys {
-                let s = subjects
-                    .get(k.subject)
-                    .ok_or_else(|| self.bad(format!("unknown subject {}", k.subject)))?;
                 let status = if k.status == 0 {
                     KeyStatus::Active
                 } else {
                     KeyStatus::Inactive
                 };
-                snap.keys.insert(
-                    (
-                        self.account_id(s.account)?,
-                        s.user.clone(),
-                        AccessKeyId(s.credential.clone().unwrap_or_default()),
-                    ),
-                    status,
-                );
+                snap.keys.push((subject(k.subject)?, status));
             }
         }
         Ok(Some(snap))
@@ -1770,6 +1827,61 @@ mod tests {
         holder.execute_batch("COMMIT").unwrap();
         h.record(t(2), None, &accounts, &f, &o).unwrap();
         assert_eq!(h.list().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn findings_of_a_rule_from_a_newer_keytriage_are_skipped_and_recording_goes_on() {
+        // A newer keytriage recorded a finding of a rule this one does not know: reading used
+        // to fail with "unknown rule N", and every later scan was not recorded (seen with
+        // role-trusts-anyone, unknown before roles were audited).
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.db");
+        let mut h = History::open(&path).unwrap();
+        let accounts = org(&[
+            ("alice", "AKIAALICE", KeyStatus::Active),
+            ("bob", "AKIABOB", KeyStatus::Active),
+        ]);
+        let mut unused = finding("bob", "AKIABOB");
+        unused.rule = Rule::KeyUnused;
+        record(
+            &mut h,
+            t(1),
+            &accounts,
+            &[finding("alice", "AKIAALICE"), unused.clone()],
+        );
+        let renamed = h
+            .conn
+            .execute(
+                "UPDATE rule SET name = 'user-from-the-future' WHERE name = ?1",
+                [Rule::KeyUnused.id()],
+            )
+            .unwrap();
+        assert_eq!(renamed, 1);
+        drop(h);
+
+        let mut h = History::open(&path).unwrap();
+        let prev = h.previous().unwrap().unwrap();
+        assert_eq!(
+            prev.findings.len(),
+            1,
+            "only alice's finding is readable: {:?}",
+            prev.findings
+        );
+        assert_eq!(prev.findings[0].id.user, "alice");
+        assert_eq!(h.unknown_rules(), vec!["user-from-the-future".to_owned()]);
+        // The next scan is recorded, and the two diff.
+        let o = record(&mut h, t(8), &accounts, &[finding("alice", "AKIAALICE"), unused]);
+        assert_eq!(
+            (o.changes.new, o.changes.resolved),
+            (1, 0),
+            "bob's finding is new to this keytriage"
+        );
+        assert_eq!(h.latest().unwrap(), Some(2));
+        let (from, to) = h.snapshots(1, 2).unwrap();
+        let d = crate::triage::diff(&from.unwrap(), &to.unwrap());
+        assert_eq!(d.new.len(), 1);
+        assert_eq!(d.new[0].0.rule, Rule::KeyUnused);
+        assert!(d.resolved.is_empty() && d.changed.is_empty());
     }
 
     #[test]

@@ -236,6 +236,67 @@ pub fn triage(
     out
 }
 
+/// One subject of a [`Subjects`] table: (account, IAM user or `<root_account>`, credential
+/// id if any).
+pub type Subject = (AccountId, String, Option<String>);
+
+/// What the findings and key states of [`Snapshot`]s are about, by a dense id (`u32`).
+/// Snapshots read from one history share one table (the history's interned subjects), so
+/// [`diff`] compares them by id without touching text; a scan document gets its own table
+/// ([`Snapshot::add_finding`] interns into it).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Subjects {
+    /// By id; `None` for an id no subject has.
+    list: Vec<Option<Subject>>,
+    /// Id by subject, for interning; empty for a table built with [`Subjects::from_dense`].
+    index: HashMap<Subject, u32>,
+}
+
+impl Subjects {
+    /// A table whose ids are the positions in `list` (gaps `None`), as a history interned them.
+    pub fn from_dense(list: Vec<Option<Subject>>) -> Self {
+        Self {
+            list,
+            index: HashMap::new(),
+        }
+    }
+
+    /// The subject of `id`.
+    pub fn get(&self, id: u32) -> Option<&Subject> {
+        self.list.get(id as usize).and_then(Option::as_ref)
+    }
+
+    /// How many ids the table spans.
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// True when the table has no id.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// The id of `(account, user, credential)`, added when new.
+    fn intern(&mut self, account: &AccountId, user: &str, credential: Option<&str>) -> u32 {
+        if self.index.is_empty() && !self.list.is_empty() {
+            self.index = self
+                .list
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| Some((s.clone()?, i as u32)))
+                .collect();
+        }
+        let k: Subject = (account.clone(), user.to_owned(), credential.map(str::to_owned));
+        if let Some(id) = self.index.get(&k) {
+            return *id;
+        }
+        let id = self.list.len() as u32;
+        self.list.push(Some(k.clone()));
+        self.index.insert(k, id);
+        id
+    }
+}
+
 /// One scan reduced to what [`diff`] compares: the same from a recorded scan or from a scan
 /// document, so both diff alike.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -244,10 +305,31 @@ pub struct Snapshot {
     pub generated_at: Option<Timestamp>,
     /// Each account's outcome: `true` when scanned in full (ok, not partial).
     pub accounts: HashMap<AccountId, bool>,
-    /// Findings with severity and status (`None`: the document predates statuses).
-    pub findings: HashMap<FindingId, (Severity, Option<Status>)>,
-    /// Each access key's status, by (account, user, key id).
-    pub keys: HashMap<(AccountId, String, AccessKeyId), KeyStatus>,
+    /// What `findings` and `keys` are about (shared by the snapshots of one history).
+    pub subjects: std::sync::Arc<Subjects>,
+    /// Findings: (rule, subject id, severity, status — `None`: the document predates
+    /// statuses), in any order, one per (rule, subject).
+    pub findings: Vec<(Rule, u32, Severity, Option<Status>)>,
+    /// Each access key's status: (subject id of (account, user, key id), status), in any order.
+    pub keys: Vec<(u32, KeyStatus)>,
+}
+
+impl Snapshot {
+    /// Adds finding `id` (interning its subject).
+    pub fn add_finding(&mut self, id: &FindingId, severity: Severity, status: Option<Status>) {
+        let s = std::sync::Arc::make_mut(&mut self.subjects).intern(
+            &id.account_id,
+            &id.user,
+            id.access_key_id.as_ref().map(AccessKeyId::as_str),
+        );
+        self.findings.push((id.rule, s, severity, status));
+    }
+
+    /// Adds access key `key` of `user` in `account` with `status` (interning its subject).
+    pub fn add_key(&mut self, account: &AccountId, user: &str, key: &str, status: KeyStatus) {
+        let s = std::sync::Arc::make_mut(&mut self.subjects).intern(account, user, Some(key));
+        self.keys.push((s, status));
+    }
 }
 
 /// A finding present in both scans whose severity changed or that became (or stopped being)
@@ -301,45 +383,154 @@ fn same(a: (Severity, Option<Status>), b: (Severity, Option<Status>)) -> bool {
 }
 
 /// Compares two scans; every list is sorted (findings by identity, keys by account, user, id).
+///
+/// Snapshots of one history (one shared [`Subjects`]) are compared by subject id in one merge
+/// over sorted ids; otherwise FROM's subjects are first looked up in TO's table. Text is
+/// only built for what the diff lists.
 pub fn diff(from: &Snapshot, to: &Snapshot) -> Diff {
+    // FROM's subject ids in TO's id space; a subject TO does not know gets an id past TO's.
+    let common: Option<Vec<u32>> = (!std::sync::Arc::ptr_eq(&from.subjects, &to.subjects)).then(|| {
+        let index: HashMap<(&AccountId, &str, Option<&str>), u32> = to
+            .subjects
+            .list
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.as_ref().map(|(a, u, c)| ((a, u.as_str(), c.as_deref()), i as u32)))
+            .collect();
+        let past = to.subjects.len() as u32;
+        from.subjects
+            .list
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                s.as_ref()
+                    .and_then(|(a, u, c)| index.get(&(a, u.as_str(), c.as_deref())).copied())
+                    .unwrap_or(past + i as u32)
+            })
+            .collect()
+    });
+    let in_to = |s: u32| {
+        common
+            .as_ref()
+            .map_or(s, |c| c.get(s as usize).copied().unwrap_or(u32::MAX))
+    };
+    // Every id of a snapshot is in its table; one that is not is left out of the lists.
+    let id_of = |subjects: &Subjects, rule: Rule, s: u32| -> Option<FindingId> {
+        let (a, u, c) = subjects.get(s)?.clone();
+        Some(FindingId {
+            rule,
+            account_id: a,
+            user: u,
+            access_key_id: c.map(AccessKeyId),
+        })
+    };
+    let scanned = |a: &AccountId| to.accounts.get(a).copied().unwrap_or(false);
     let mut d = Diff::default();
-    for (id, (sev, status)) in &to.findings {
-        match from.findings.get(id) {
-            None => d.new.push((id.clone(), *sev)),
-            Some(before) if !same(*before, (*sev, *status)) => d.changed.push(Changed {
-                id: id.clone(),
-                from: *before,
-                to: (*sev, *status),
-            }),
-            Some(_) => {}
+
+    // Findings: sorted (rule, subject in TO's ids, position), one merge.
+    let mut a: Vec<(Rule, u32, usize)> = from
+        .findings
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.0, in_to(f.1), i))
+        .collect();
+    let mut b: Vec<(Rule, u32, usize)> = to.findings.iter().enumerate().map(|(i, f)| (f.0, f.1, i)).collect();
+    a.sort_unstable();
+    b.sort_unstable();
+    a.dedup_by_key(|x| (x.0, x.1));
+    b.dedup_by_key(|x| (x.0, x.1));
+    let (mut i, mut j) = (0, 0);
+    let gone = |d: &mut Diff, x: usize| {
+        let (rule, s, sev, _) = from.findings[x];
+        let Some(id) = id_of(&from.subjects, rule, s) else {
+            return;
+        };
+        if scanned(&id.account_id) {
+            d.resolved.push((id, sev));
+        } else {
+            d.unchecked.push((id, sev));
         }
-    }
-    for (id, (sev, _)) in &from.findings {
-        if !to.findings.contains_key(id) {
-            if to.accounts.get(&id.account_id).copied().unwrap_or(false) {
-                d.resolved.push((id.clone(), *sev));
-            } else {
-                d.unchecked.push((id.clone(), *sev));
+    };
+    while i < a.len() || j < b.len() {
+        let ka = a.get(i).map(|x| (x.0, x.1));
+        let kb = b.get(j).map(|x| (x.0, x.1));
+        match (ka, kb) {
+            (Some(x), Some(y)) if x == y => {
+                let (before, after) = (&from.findings[a[i].2], &to.findings[b[j].2]);
+                if !same((before.2, before.3), (after.2, after.3))
+                    && let Some(id) = id_of(&to.subjects, after.0, after.1)
+                {
+                    d.changed.push(Changed {
+                        id,
+                        from: (before.2, before.3),
+                        to: (after.2, after.3),
+                    });
+                }
+                i += 1;
+                j += 1;
+            }
+            (Some(x), Some(y)) if x < y => {
+                gone(&mut d, a[i].2);
+                i += 1;
+            }
+            (Some(_), None) => {
+                gone(&mut d, a[i].2);
+                i += 1;
+            }
+            _ => {
+                let (rule, s, sev, _) = to.findings[b[j].2];
+                if let Some(id) = id_of(&to.subjects, rule, s) {
+                    d.new.push((id, sev));
+                }
+                j += 1;
             }
         }
     }
-    let scanned = |a: &AccountId| to.accounts.get(a).copied().unwrap_or(false);
-    let change = |k: &(AccountId, String, AccessKeyId), from, to| KeyChange {
-        account_id: k.0.clone(),
-        user: k.1.clone(),
-        access_key_id: k.2.clone(),
-        from,
-        to,
+
+    // Keys: the same merge over subject ids.
+    let mut a: Vec<(u32, usize)> = from.keys.iter().enumerate().map(|(i, k)| (in_to(k.0), i)).collect();
+    let mut b: Vec<(u32, usize)> = to.keys.iter().enumerate().map(|(i, k)| (k.0, i)).collect();
+    a.sort_unstable();
+    b.sort_unstable();
+    a.dedup_by_key(|x| x.0);
+    b.dedup_by_key(|x| x.0);
+    let change = |subjects: &Subjects, s: u32, from, to| {
+        let (account_id, user, c) = subjects.get(s)?.clone();
+        Some(KeyChange {
+            account_id,
+            user,
+            access_key_id: AccessKeyId(c.unwrap_or_default()),
+            from,
+            to,
+        })
     };
-    for (k, a) in &from.keys {
-        let b = to.keys.get(k).copied();
-        if Some(*a) != b && (b.is_some() || scanned(&k.0)) {
-            d.keys.push(change(k, Some(*a), b));
-        }
-    }
-    for (k, b) in &to.keys {
-        if !from.keys.contains_key(k) {
-            d.keys.push(change(k, None, Some(*b)));
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() || j < b.len() {
+        match (a.get(i), b.get(j)) {
+            (Some(x), Some(y)) if x.0 == y.0 => {
+                let (before, after) = (from.keys[x.1], to.keys[y.1]);
+                if before.1 != after.1 {
+                    d.keys
+                        .extend(change(&to.subjects, after.0, Some(before.1), Some(after.1)));
+                }
+                i += 1;
+                j += 1;
+            }
+            (Some(x), y) if y.is_none_or(|y| x.0 < y.0) => {
+                let (s, st) = from.keys[x.1];
+                if let Some(c) = change(&from.subjects, s, Some(st), None)
+                    && scanned(&c.account_id)
+                {
+                    d.keys.push(c);
+                }
+                i += 1;
+            }
+            (_, Some(y)) => {
+                let (s, st) = to.keys[y.1];
+                d.keys.extend(change(&to.subjects, s, None, Some(st)));
+                j += 1;
+            }
+            (_, None) => break,
         }
     }
     d.new.sort();
@@ -624,7 +815,7 @@ mod tests {
             s.accounts.insert(AccountId::parse(a).unwrap(), false);
         }
         for (f, st) in findings {
-            s.findings.insert(FindingId::of(f), (f.severity, Some(*st)));
+            s.add_finding(&FindingId::of(f), f.severity, Some(*st));
         }
         s
     }
@@ -652,10 +843,10 @@ mod tests {
             &[A],
             &[B],
         );
-        let key = |u: &str, k: &str| (AccountId::parse(A).unwrap(), u.to_owned(), AccessKeyId(k.into()));
-        from.keys.insert(key("alice", "AKIA1"), KeyStatus::Active);
-        from.keys.insert(key("carol", "AKIA3"), KeyStatus::Inactive);
-        to.keys.insert(key("alice", "AKIA1"), KeyStatus::Inactive);
+        let a = AccountId::parse(A).unwrap();
+        from.add_key(&a, "alice", "AKIA1", KeyStatus::Active);
+        from.add_key(&a, "carol", "AKIA3", KeyStatus::Inactive);
+        to.add_key(&a, "alice", "AKIA1", KeyStatus::Inactive);
         let d = diff(&from, &to);
         assert_eq!(d.new, [(FindingId::of(&fresh), Severity::Medium)]);
         assert_eq!(d.resolved, [(FindingId::of(&gone), Severity::Low)]);

@@ -99,8 +99,7 @@ fn run_write(app: &mut App, effect: Option<Effect>, journal: &Journal) {
     else {
         panic!("expected the exceptions to be written, got {effect:?}");
     };
-    let result =
-        keytriage::tui::except_flow::write(journal, OPERATOR, &path, &entries, max_days, now()).map(|()| entries);
+    let result = keytriage::tui::except_flow::write(journal, OPERATOR, &path, entries, max_days, now());
     app.on_write_event(WriteEvent::Excepted(result));
     app.refresh();
 }
@@ -193,6 +192,9 @@ fn e_appends_the_entry_keeps_comments_and_journals_it_and_the_finding_leaves_the
         1,
         "the next recorded scan is triaged with it"
     );
+    // With its real line in the file (a stale-exception warning said "line 0").
+    assert_eq!(app.except.exceptions[0].line, 11);
+    assert_eq!(app.except.exceptions[0].line, parsed[1].line);
     assert!(
         app.flash
             .as_ref()
@@ -394,11 +396,11 @@ fn the_accounts_panel_shows_new_and_resolved_and_a_sparkline_of_open_findings() 
     insta::assert_snapshot!("accounts_panel_with_history_80x24", t.backend());
     let text = text(&t);
     assert!(
-        text.contains("prod-payments      +4 new   -1 resolved ▅▆▇█▅▆▇█▅▆▇█ open 8"),
+        text.contains("prod-payments      +4 new   -1 resolved ▁▃▅█▁▃▅█▁▃▅█ open 8 (+1) in 5–8"),
         "{text}"
     );
     assert!(
-        text.contains("organization       +4 new   -1 resolved ▆▆▇█▆▆▇█▆▆▇█ open 12"),
+        text.contains("organization       +4 new   -1 resolved ▁▃▅█▁▃▅█▁▃▅█ open 12 (+1) in 9–12"),
         "{text}"
     );
     // One recorded scan: the numbers, and no sparkline yet.
@@ -436,4 +438,45 @@ fn an_exception_added_with_e_leaves_the_panel_totals_too() {
     assert_eq!(sev[1], 1, "the panel's bars leave the excepted finding out too");
     let high = Severity::ALL.iter().position(|s| *s == Severity::High).unwrap();
     assert_eq!(app.store.severity_counts[high], 1);
+}
+
+#[test]
+fn a_rescan_keeps_excepted_findings_out_of_the_totals_before_it_is_recorded() {
+    // Seen on the demo: right after a rescan, before it was recorded, the header counted the
+    // excepted finding again.
+    let (_d, path, _) = dir();
+    let mut app = app(false, &path);
+    let high = Severity::ALL.iter().position(|s| *s == Severity::High).unwrap();
+    assert_eq!(app.store.severity_counts[high], 2);
+    app.except.exceptions = vec![
+        keytriage::exceptions::Exception::new(
+            keytriage::audit::Rule::KeyNotRotated,
+            keytriage::model::AccountId::parse("111111111111").unwrap(),
+            Some("ci-deploy".into()),
+            Some("AKIAOLD0000000000001".into()),
+            "vendor rotates in Q1".into(),
+            "carol".into(),
+            chrono::NaiveDate::from_ymd_opt(2027, 1, 15).unwrap(),
+        )
+        .unwrap(),
+    ];
+    // The whole scan again (discovery, then every account), not recorded.
+    for e in events() {
+        app.on_scan_event(e);
+    }
+    app.refresh();
+    assert_eq!(app.store.severity_counts[high], 1);
+    assert!(text(&screen(&app, 200, 14)).contains("HIGH 1"));
+    // One account rescanned on its own: its excepted finding is neither counted nor taken
+    // out twice.
+    for e in events()
+        .into_iter()
+        .filter(|e| matches!(e, keytriage::scan::ScanEvent::AccountDone { .. }))
+    {
+        app.on_scan_event(e);
+    }
+    assert_eq!(app.store.severity_counts[high], 1);
+    let total: usize = app.store.severity_counts.iter().sum();
+    let all: usize = app.store.accounts.iter().map(|e| e.findings.len()).sum();
+    assert_eq!(total, all - 1, "every finding but the excepted one is counted once");
 }

@@ -49,6 +49,9 @@ pub fn run(settings: &Settings, args: &DiffArgs) -> Result<i32> {
         }
         _ => (load(db.as_ref(), &from_id)?, load(db.as_ref(), &to_id)?),
     };
+    if let Some(db) = db.as_ref() {
+        super::history::warn_unknown_rules(db, |w| eprintln!("keytriage: warning: {w}"));
+    }
     let d = triage::diff(&from, &to);
     let mut out = std::io::stdout().lock();
     match args.format {
@@ -118,10 +121,14 @@ pub fn snapshot_of_document(text: &str) -> Result<Snapshot, String> {
         id: AccessKeyId,
         status: KeyStatus,
     }
+    // FindingId's fields spelled out: `#[serde(flatten)]` would buffer every finding's fields
+    // (detail, controls, exception…) before reading them.
     #[derive(Deserialize)]
     struct F {
-        #[serde(flatten)]
-        id: FindingId,
+        rule: crate::audit::Rule,
+        account_id: AccountId,
+        user: String,
+        access_key_id: Option<AccessKeyId>,
         severity: Severity,
         status: Option<Status>,
     }
@@ -140,12 +147,18 @@ pub fn snapshot_of_document(text: &str) -> Result<Snapshot, String> {
         );
         for u in a.users {
             for k in u.access_keys {
-                s.keys.insert((a.id.clone(), u.name.clone(), k.id), k.status);
+                s.add_key(&a.id, &u.name, k.id.as_str(), k.status);
             }
         }
     }
     for f in doc.findings {
-        s.findings.insert(f.id, (f.severity, f.status));
+        let id = FindingId {
+            rule: f.rule,
+            account_id: f.account_id,
+            user: f.user,
+            access_key_id: f.access_key_id,
+        };
+        s.add_finding(&id, f.severity, f.status);
     }
     Ok(s)
 }

@@ -42,6 +42,9 @@ pub fn triage_and_record(
         }
         None => None,
     };
+    if let Some(db) = db.as_ref() {
+        warn_unknown_rules(db, &mut warn);
+    }
     let outcome = triage::triage(findings, &org.accounts, exceptions, previous.as_ref(), now);
     if let Some(db) = db.as_mut()
         && let Err(e) = db.record(now, caller, &org.accounts, findings, &outcome)
@@ -60,6 +63,19 @@ pub fn triage_and_record(
         }
     }
     outcome
+}
+
+/// One warning when reads of `db` skipped findings of rules this keytriage does not know
+/// (recorded by a newer keytriage); nothing otherwise.
+pub fn warn_unknown_rules(db: &History, mut warn: impl FnMut(String)) {
+    let unknown = db.unknown_rules();
+    if !unknown.is_empty() {
+        warn(format!(
+            "history {} holds findings of rules this keytriage does not know ({}); they are skipped — upgrade keytriage to compare them",
+            db.path().display(),
+            unknown.join(", ")
+        ));
+    }
 }
 
 /// Opens the history for reading by `history` and `diff`.

@@ -318,7 +318,14 @@ impl App {
             }
             _ => None,
         };
+        // Excepted findings stay out of the totals through a rescan, before it is recorded.
+        if let Some(id) = done.as_ref() {
+            except_flow::before_account_scanned(&mut self.store, id);
+        }
         self.store.apply(event, &self.policy, self.now);
+        if let Some(id) = done.as_ref() {
+            except_flow::account_scanned(&mut self.store, id, &self.except.exceptions, self.now);
+        }
         if done.is_some() && !self.bulk.is_open() {
             self.prune_marks();
         }

@@ -397,10 +397,66 @@ pub fn apply_to_store(store: &mut Store, entries: &[Exception], now: Timestamp) 
     excepted
 }
 
+/// Before a fresh scan result of `account` replaces its findings in `store` (which then takes
+/// every old finding out of the severity totals): puts its excepted findings, left out of
+/// the totals, back in, so they are taken out once. Call [`account_scanned`] after.
+pub fn before_account_scanned(store: &mut Store, account: &crate::model::AccountId) {
+    let mut counts = store.severity_counts;
+    for f in store.entry(account).map(|e| e.findings.as_slice()).unwrap_or_default() {
+        if store
+            .triage
+            .get(&FindingId::of(f))
+            .is_some_and(|t| t.status == Status::Excepted)
+        {
+            counts[Severity::ALL.iter().position(|s| *s == f.severity).unwrap_or(4)] += 1;
+        }
+    }
+    store.severity_counts = counts;
+}
+
+/// A fresh scan result of `account` just replaced its findings in `store` (which counted
+/// every new finding; see [`before_account_scanned`]): every finding an exception of
+/// `entries` in force at `now` covers is marked excepted and leaves the severity totals at
+/// once — not only once the scan is recorded. Returns how many are excepted.
+pub fn account_scanned(
+    store: &mut Store,
+    account: &crate::model::AccountId,
+    entries: &[Exception],
+    now: Timestamp,
+) -> usize {
+    let mut counts = store.severity_counts;
+    let mut excepted = 0;
+    let findings = store.entry(account).map(|e| e.findings.clone()).unwrap_or_default();
+    for f in &findings {
+        let id = FindingId::of(f);
+        let Some(e) = entries.iter().find(|e| e.in_force(now) && e.matches(&id)) else {
+            continue;
+        };
+        let t = store.triage.entry(id).or_insert_with(|| Triage {
+            first_seen: now,
+            status: Status::New,
+            exception: None,
+            exception_expired_on: None,
+            reopened_after: None,
+        });
+        t.status = Status::Excepted;
+        t.exception = Some(e.clone());
+        t.exception_expired_on = None;
+        let i = Severity::ALL.iter().position(|s| *s == f.severity).unwrap_or(4);
+        counts[i] = counts[i].saturating_sub(1);
+        excepted += 1;
+    }
+    store.severity_counts = counts;
+    store.generation += 1;
+    excepted
+}
+
 /// Journals and writes `entries` to `path` (blocking; the loop runs it off the UI thread):
 /// an `except` intent per entry (operator, account, user, key, what and until when), the
 /// append of all of them in one atomic replacement (refused, file untouched, when the
 /// existing file is malformed), then an outcome per entry (`ok`, or `failed` with why).
+/// Returns `entries` with [`Exception::line`] set to each one's line in the file as written
+/// (so a stale-exception warning names the real line).
 ///
 /// # Errors
 /// The text for the dialog: the journal or the file could not be written, or the existing
@@ -409,10 +465,10 @@ pub fn write(
     journal: &Journal,
     operator: &str,
     path: &std::path::Path,
-    entries: &[Exception],
+    mut entries: Vec<Exception>,
     max_days: u32,
     now: Timestamp,
-) -> Result<(), String> {
+) -> Result<Vec<Exception>, String> {
     let batch = (entries.len() > 1).then(|| crate::journal::new_action_id(now));
     let intents: Vec<Entry> = entries
         .iter()
@@ -445,13 +501,13 @@ pub fn write(
             .append(i)
             .map_err(|e| format!("{e}; nothing was appended to the exceptions file"))?;
     }
-    let result = crate::exceptions::append_all(path, entries, Some((max_days, now)));
+    let result = crate::exceptions::append_all(path, &entries, Some((max_days, now)));
     for i in &intents {
         let mut o = i.clone();
         o.phase = Phase::Outcome;
         o.time = chrono::Utc::now();
         match &result {
-            Ok(()) => o.result = Some(ActionResult::Ok),
+            Ok(_) => o.result = Some(ActionResult::Ok),
             Err(e) => {
                 o.result = Some(ActionResult::Failed);
                 o.message = Some(e.to_string());
@@ -461,5 +517,9 @@ pub fn write(
             tracing::error!(error = %e, "cannot journal the outcome of an exception");
         }
     }
-    result.map_err(|e| format!("{e}; nothing was appended"))
+    let lines = result.map_err(|e| format!("{e}; nothing was appended"))?;
+    for (e, line) in entries.iter_mut().zip(lines) {
+        e.line = line;
+    }
+    Ok(entries)
 }

@@ -324,7 +324,7 @@ impl Backend {
                 self.tasks.spawn(async move {
                     let now = chrono::Utc::now();
                     let written = tokio::task::spawn_blocking(move || {
-                        except_flow::write(&journal, &operator, &path, &entries, max_days, now).map(|()| entries)
+                        except_flow::write(&journal, &operator, &path, entries, max_days, now)
                     })
                     .await
                     .unwrap_or_else(|e| Err(format!("the exceptions file was not written: {e}")));

@@ -160,8 +160,10 @@ fn chart(title: String, bars: Vec<Bar<'static>>, theme: &Theme, area: Rect, buf:
         .render(area, buf);
 }
 
-/// One line of the strip: `name  +N new  -N resolved  ▁▃▅█ open N` (the sparkline of the
-/// latest scans that fit; "trend after 2 recorded scans" before there are two).
+/// One line of the strip: `name  +N new  -N resolved  ▁▃▅█ open N (±d) in LO–HI` (the
+/// sparkline of the latest scans that fit, scaled from the lowest (▁) to the highest (█)
+/// count of the scans shown, so a week-to-week change is visible on a large backlog; ±d
+/// against the scan before; "trend after 2 recorded scans" before there are two).
 fn trend_line(
     label: &str,
     (new, resolved): (usize, usize),
@@ -187,14 +189,12 @@ fn trend_line(
         Paragraph::new(Line::styled(" trend after 2 recorded scans", theme.muted())).render(rest, buf);
         return;
     }
-    let last = series.last().copied().unwrap_or(0);
-    let tail = format!(" open {last}");
+    let (shown, tail) = spark_window(series, rest.width);
     let tail_w = u16::try_from(tail.chars().count()).unwrap_or(u16::MAX).min(rest.width);
-    let room = rest.width - tail_w;
-    let shown = &series[series.len().saturating_sub(usize::from(room))..];
-    let spark_w = u16::try_from(shown.len()).unwrap_or(room).min(room);
+    let spark_w = u16::try_from(shown.len()).unwrap_or(0).min(rest.width - tail_w);
     Sparkline::default()
-        .data(shown)
+        .data(spark_levels(shown))
+        .max(8)
         .style(theme.accent())
         .render(Rect { width: spark_w, ..rest }, buf);
     Paragraph::new(Line::from(tail)).render(
@@ -205,6 +205,42 @@ fn trend_line(
         },
         buf,
     );
+}
+
+/// The latest scans of `series` (two or more) that fit in `width` cells beside their label
+/// ` open N (±d) in LO–HI` (N the latest count, d its change since the scan before, LO and HI
+/// the lowest and highest count of the scans shown), and that label.
+fn spark_window(series: &[u64], width: u16) -> (&[u64], String) {
+    let last = series.last().copied().unwrap_or(0);
+    let before = series.len().checked_sub(2).map_or(last, |i| series[i]);
+    let d = i128::from(last) - i128::from(before);
+    let label = |w: &[u64]| match (w.iter().min(), w.iter().max()) {
+        (Some(lo), Some(hi)) => format!(" open {last} ({d:+}) in {lo}–{hi}"),
+        _ => format!(" open {last} ({d:+})"),
+    };
+    let fit = |label: &str| usize::from(width).saturating_sub(label.chars().count());
+    // The label of the window depends on the window: size it by the whole series' label, then
+    // shrink once if the window's own label came out longer.
+    let mut room = fit(&label(series));
+    let mut shown = &series[series.len().saturating_sub(room)..];
+    let mut tail = label(shown);
+    if fit(&tail) < shown.len() {
+        room = fit(&tail);
+        shown = &series[series.len().saturating_sub(room)..];
+        tail = label(shown);
+    }
+    (shown, tail)
+}
+
+/// `shown` as sparkline levels of 8: the lowest count 1 (▁), the highest 8 (█), linear
+/// between; every level 4 (▄) when they are all equal.
+fn spark_levels(shown: &[u64]) -> Vec<u64> {
+    let lo = shown.iter().min().copied().unwrap_or(0);
+    let hi = shown.iter().max().copied().unwrap_or(0);
+    shown
+        .iter()
+        .map(|v| if hi == lo { 4 } else { 1 + (v - lo) * 7 / (hi - lo) })
+        .collect()
 }
 
 /// Draws the strip: changes since the previous recorded scan and the trend of open findings,
@@ -362,6 +398,37 @@ mod tests {
     use crate::audit::Policy;
     use crate::model::{AccessKey, AccessKeyId, Account, AccountId, AccountScan, KeyStatus, RootUser, User};
     use chrono::{Duration, TimeZone, Utc};
+
+    fn strip_line(series: &[u64], width: u16) -> String {
+        let area = Rect::new(0, 0, width, 1);
+        let mut buf = Buffer::empty(area);
+        trend_line("prod", (1, 2), series, &Theme { no_color: true }, area, &mut buf);
+        (0..width).map(|x| buf[(x, 0)].symbol().to_owned()).collect()
+    }
+
+    #[test]
+    fn the_sparkline_is_scaled_from_the_lowest_count_shown_and_labelled() {
+        // A backlog of ~130 open findings moving by a few a week: scaled from 0 it drew
+        // "▇▇▇█", flat.
+        let line = strip_line(&[130, 131, 129, 133], 80);
+        assert!(line.contains("▂▄▁█ open 133 (+4) in 129–133"), "{line}");
+        // Equal counts: a level line in the middle; a fall is signed.
+        assert!(strip_line(&[7, 7, 7], 80).contains("▄▄▄ open 7 (+0) in 7–7"));
+        assert!(strip_line(&[9, 4], 80).contains("█▁ open 4 (-5) in 4–9"));
+        // Narrow: the latest scans that fit, labelled with their own range.
+        let series: Vec<u64> = (0..52).map(|i| 100 + i).collect();
+        let line = strip_line(&series, 80);
+        assert!(line.ends_with("▁▁▂▂▃▃▄▄▅▅▆▆▇▇█ open 151 (+1) in 137–151"), "{line}");
+        // No room for a sparkline: the count alone.
+        assert!(
+            strip_line(&series, 60).ends_with(" open 151 (+1)      "),
+            "{}",
+            strip_line(&series, 60)
+        );
+        for w in [0, 1, 10, 30] {
+            strip_line(&series, w);
+        }
+    }
 
     #[test]
     fn key_ages_fall_in_their_buckets_at_the_edges_and_skip_inactive_keys() {
