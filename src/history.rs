@@ -210,6 +210,16 @@ fn status_code(s: Status) -> i64 {
     }
 }
 
+/// The status of a stored code ([`status_code`]'s inverse); `None` for [`UNCHECKED`].
+fn status_of(code: i64) -> Option<Status> {
+    match code {
+        0 => Some(Status::New),
+        1 => Some(Status::Open),
+        2 => Some(Status::Excepted),
+        _ => None,
+    }
+}
+
 /// Status code of a finding carried from an account not checked in full.
 const UNCHECKED: i64 = 3;
 
@@ -353,6 +363,15 @@ impl History {
     /// # Errors
     /// [`HistoryError`] when it cannot be read.
     pub fn previous(&self) -> Result<Option<Previous>, HistoryError> {
+        // One read transaction: a scan another process records meanwhile (its subjects and
+        // resolved rows) must not show half.
+        let tx = self.conn.unchecked_transaction().map_err(|e| self.sql(e))?;
+        let previous = self.previous_in_tx();
+        drop(tx);
+        previous
+    }
+
+    fn previous_in_tx(&self) -> Result<Option<Previous>, HistoryError> {
         let Some(id) = self.latest()? else {
             return Ok(None);
         };
@@ -435,6 +454,19 @@ impl History {
         Ok(out)
     }
 
+    /// The rule of a stored rule id; `None` for a rule from a newer keytriage (skipped, and
+    /// remembered so the caller reports it once).
+    fn known_rule(&self, rules: &HashMap<i64, (Option<Rule>, String)>, id: i64) -> Result<Option<Rule>, HistoryError> {
+        match rules.get(&id) {
+            Some((Some(rule), _)) => Ok(Some(*rule)),
+            Some((None, name)) => {
+                self.unknown.borrow_mut().insert(name.clone());
+                Ok(None)
+            }
+            None => Err(self.bad(format!("unknown rule {id}"))),
+        }
+    }
+
     fn finding_id(&self, rule: Rule, s: &Subject) -> Result<FindingId, HistoryError> {
         Ok(FindingId {
             rule,
@@ -473,23 +505,10 @@ impl History {
                 if f.status == UNCHECKED && !carried {
                     continue;
                 }
-                let rule = match rules.get(&f.rule) {
-                    Some((Some(rule), _)) => *rule,
-                    // A rule from a newer keytriage: skipped, reported once by the caller.
-                    Some((None, name)) => {
-                        if !self.unknown.borrow().contains(name) {
-                            self.unknown.borrow_mut().insert(name.clone());
-                        }
-                        continue;
-                    }
-                    None => return Err(self.bad(format!("unknown rule {}", f.rule))),
+                let Some(rule) = self.known_rule(&rules, f.rule)? else {
+                    continue;
                 };
-                let status = match f.status {
-                    0 => Some(Status::New),
-                    1 => Some(Status::Open),
-                    2 => Some(Status::Excepted),
-                    _ => None,
-                };
+                let status = status_of(f.status);
                 let s = subjects
                     .get(f.subject)
                     .ok_or_else(|| self.bad(format!("unknown subject {}", f.subject)))?;
@@ -910,22 +929,10 @@ impl History {
                 if f.status == UNCHECKED {
                     continue;
                 }
-                let rule = match rules.get(&f.rule) {
-                    Some((Some(rule), _)) => *rule,
-                    Some((None, name)) => {
-                        if !self.unknown.borrow().contains(name) {
-                            self.unknown.borrow_mut().insert(name.clone());
-                        }
-                        continue;
-                    }
-                    None => return Err(self.bad(format!("unknown rule {}", f.rule))),
+                let Some(rule) = self.known_rule(&rules, f.rule)? else {
+                    continue;
                 };
-                let status = match f.status {
-                    0 => Some(Status::New),
-                    1 => Some(Status::Open),
-                    2 => Some(Status::Excepted),
-                    _ => None,
-                };
+                let status = status_of(f.status);
                 let severity = Severity::ALL
                     .get(f.severity as usize)
                     .copied()
