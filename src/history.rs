@@ -505,7 +505,7 @@ impl History {
                 if f.status == UNCHECKED && !carried {
                     continue;
                 }
-                let Some(rule) = self.known_rule(&rules, f.rule)? else {
+                let Some(rule) = self.known_rule(rules, f.rule)? else {
                     continue;
                 };
                 let status = status_of(f.status);
