@@ -196,14 +196,9 @@ pub async fn service_specific_all_users(client: &Client) -> Result<HashMap<Strin
             .await
             .map_err(|e| classify("iam:ListServiceSpecificCredentials", e))?;
         for c in page.service_specific_credentials() {
-            out.entry(c.user_name().to_owned()).or_default().push(Credential {
-                kind: CredentialKind::ServiceSpecific,
-                id: c.service_specific_credential_id().to_owned(),
-                status: status(c.status()),
-                created: to_utc(c.create_date()),
-                expires: c.expiration_date().map(to_utc),
-                service: Some(c.service_name().to_owned()),
-            });
+            out.entry(c.user_name().to_owned())
+                .or_default()
+                .push(service_specific(c));
         }
         match page.marker() {
             Some(m) if page.is_truncated() && !m.is_empty() => marker = Some(m.to_owned()),
@@ -211,6 +206,18 @@ pub async fn service_specific_all_users(client: &Client) -> Result<HashMap<Strin
         }
     }
     Ok(out)
+}
+
+/// One entry of `iam:ListServiceSpecificCredentials` as a [`Credential`].
+fn service_specific(c: &aws_sdk_iam::types::ServiceSpecificCredentialMetadata) -> Credential {
+    Credential {
+        kind: CredentialKind::ServiceSpecific,
+        id: c.service_specific_credential_id().to_owned(),
+        status: status(c.status()),
+        created: to_utc(c.create_date()),
+        expires: c.expiration_date().map(to_utc),
+        service: Some(c.service_name().to_owned()),
+    }
 }
 
 /// `iam:ListServiceSpecificCredentials` for one `user` (every page): the live read before and
@@ -229,14 +236,7 @@ pub async fn service_specific_of_user(client: &Client, user: &str) -> Result<Vec
             .send()
             .await
             .map_err(|e| classify("iam:ListServiceSpecificCredentials", e))?;
-        out.extend(page.service_specific_credentials().iter().map(|c| Credential {
-            kind: CredentialKind::ServiceSpecific,
-            id: c.service_specific_credential_id().to_owned(),
-            status: status(c.status()),
-            created: to_utc(c.create_date()),
-            expires: c.expiration_date().map(to_utc),
-            service: Some(c.service_name().to_owned()),
-        }));
+        out.extend(page.service_specific_credentials().iter().map(service_specific));
         match page.marker() {
             Some(m) if page.is_truncated() && !m.is_empty() => marker = Some(m.to_owned()),
             _ => break,

@@ -192,32 +192,21 @@ fn last_used(u: Option<&KeyLastUsed>, now: Timestamp) -> String {
     }
 }
 
+/// `2026-11-30 (1 days ago)`: a date (UTC) with its age in days.
+fn dated(t: Timestamp, now: Timestamp) -> String {
+    format!("{} ({} days ago)", t.format("%Y-%m-%d"), age_days(t, now))
+}
+
 fn key_facts(d: &mut Detail, k: &AccessKey, now: Timestamp, theme: &Theme) {
     d.field("key", k.id.to_string(), theme);
     d.field("status", k.status.as_str(), theme);
-    d.field(
-        "created",
-        format!(
-            "{} ({} days ago)",
-            k.created.format("%Y-%m-%d"),
-            age_days(k.created, now)
-        ),
-        theme,
-    );
+    d.field("created", dated(k.created, now), theme);
     d.field("last used", last_used(k.last_used.as_ref(), now), theme);
 }
 
 fn user_facts(d: &mut Detail, u: &User, now: Timestamp, theme: &Theme) {
     d.field("ARN", u.arn.clone(), theme);
-    d.field(
-        "created",
-        format!(
-            "{} ({} days ago)",
-            u.created.format("%Y-%m-%d"),
-            age_days(u.created, now)
-        ),
-        theme,
-    );
+    d.field("created", dated(u.created, now), theme);
     let password = match (u.password_enabled, u.password_last_used) {
         (false, _) => "none".to_owned(),
         (true, Some(t)) => format!("last used {} ({})", ago(t, now), t.format("%Y-%m-%d")),
@@ -269,15 +258,7 @@ fn root_facts(d: &mut Detail, r: &RootUser, now: Timestamp, theme: &Theme) {
 fn role_facts(d: &mut Detail, r: &Role, now: Timestamp, theme: &Theme) {
     d.field("ARN", r.arn.clone(), theme);
     d.field("path", r.path.clone(), theme);
-    d.field(
-        "created",
-        format!(
-            "{} ({} days ago)",
-            r.created.format("%Y-%m-%d"),
-            age_days(r.created, now)
-        ),
-        theme,
-    );
+    d.field("created", dated(r.created, now), theme);
     d.field(
         "last used",
         match &r.last_used {
@@ -508,15 +489,7 @@ pub fn build(id: &RowId, store: &Store, policy: &Policy, now: Timestamp, theme: 
             d.field("account", format!("{} ({})", e.account.name, e.account.id), theme);
             d.field("user", name.clone(), theme);
             d.field("status", cred.status.as_str(), theme);
-            d.field(
-                "created",
-                format!(
-                    "{} ({} days ago)",
-                    cred.created.format("%Y-%m-%d"),
-                    age_days(cred.created, now)
-                ),
-                theme,
-            );
+            d.field("created", dated(cred.created, now), theme);
             if let Some(service) = &cred.service {
                 d.field("service", service.clone(), theme);
             }
@@ -552,7 +525,7 @@ pub fn build(id: &RowId, store: &Store, policy: &Policy, now: Timestamp, theme: 
             d.field(
                 "last sign-in",
                 u.password_last_used
-                    .map(|t| format!("{} ({} days ago)", t.format("%Y-%m-%d"), age_days(t, now)))
+                    .map(|t| dated(t, now))
                     .unwrap_or_else(|| "never".into()),
                 theme,
             );
