@@ -59,8 +59,8 @@ fn org(keys: usize, rotated: usize, generation: u32) -> (Vec<AccountScan>, Vec<F
                     rule: Rule::KeyNotRotated,
                     severity: Severity::High,
                     account_id: id.clone(),
-                    user: name.clone(),
-                    access_key_id: Some(AccessKeyId(key.clone())),
+                    user: name.as_str().into(),
+                    access_key_id: Some(AccessKeyId::from(key.clone())),
                     detail: "active key is 700 days old (limit 90)".into(),
                     controls: Rule::KeyNotRotated.controls(),
                 });
@@ -76,7 +76,7 @@ fn org(keys: usize, rotated: usize, generation: u32) -> (Vec<AccountScan>, Vec<F
                 mfa_active: false,
                 mfa_devices: vec![],
                 access_keys: vec![AccessKey {
-                    id: AccessKeyId(key),
+                    id: AccessKeyId::from(key),
                     status: KeyStatus::Active,
                     created,
                     last_used: Some(KeyLastUsed {

@@ -34,7 +34,7 @@ fn entry(i: usize, phase: Phase) -> Entry {
         account_id: AccountId::parse(&format!("{:012}", 100_000_000_000u64 + (i % 2000) as u64))
             .unwrap_or_else(|e| panic!("{e}")),
         user: format!("ci-deploy-{:03}", i % 500),
-        access_key_id: Some(AccessKeyId(format!("AKIA{:016}", i))),
+        access_key_id: Some(AccessKeyId::from(format!("AKIA{:016}", i))),
         credential: None,
         action: [KeyAction::Deactivate, KeyAction::Activate, KeyAction::Delete][i % 3],
         result: (phase == Phase::Outcome).then_some(ActionResult::Ok),

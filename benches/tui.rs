@@ -62,7 +62,7 @@ fn events() -> Vec<ScanEvent> {
                     mfa_devices: vec![],
                     access_keys: (0..KEYS_PER_USER)
                         .map(|k| AccessKey {
-                            id: AccessKeyId(format!("AKIA{:016}", seed * 2 + k as i64)),
+                            id: AccessKeyId::from(format!("AKIA{:016}", seed * 2 + k as i64)),
                             status: if k == 1 && u % 5 == 0 {
                                 KeyStatus::Inactive
                             } else {

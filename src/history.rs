@@ -472,7 +472,7 @@ impl History {
             rule,
             account_id: self.account_id(s.account)?,
             user: s.user.clone(),
-            access_key_id: s.credential.clone().map(AccessKeyId),
+            access_key_id: s.credential.clone().map(AccessKeyId::from),
         })
     }
 

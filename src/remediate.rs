@@ -239,7 +239,7 @@ impl WriteRequest {
     pub fn must_type(&self) -> Option<String> {
         match &self.target {
             Target::AccessKey(key) => self.action.must_type(key, self.status),
-            Target::Credential(c) => self.action.must_type(&AccessKeyId(c.id.clone()), self.status),
+            Target::Credential(c) => self.action.must_type(&AccessKeyId::from(c.id.clone()), self.status),
             Target::ConsolePassword => (self.action == KeyAction::DisableConsole).then(|| self.user.clone()),
         }
     }

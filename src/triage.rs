@@ -40,11 +40,11 @@ impl FindingId {
         Self {
             rule: f.rule,
             account_id: f.account_id.clone(),
-            user: f.user.clone(),
+            user: f.user.to_string(),
             access_key_id: f
                 .access_key_id
                 .clone()
-                .or_else(|| f.credential.as_ref().map(|c| AccessKeyId(c.id.clone()))),
+                .or_else(|| f.credential.as_ref().map(|c| AccessKeyId::from(c.id.clone()))),
         }
     }
 }
@@ -421,7 +421,7 @@ pub fn diff(from: &Snapshot, to: &Snapshot) -> Diff {
             rule,
             account_id: a,
             user: u,
-            access_key_id: c.map(AccessKeyId),
+            access_key_id: c.map(AccessKeyId::from),
         })
     };
     let scanned = |a: &AccountId| to.accounts.get(a).copied().unwrap_or(false);
@@ -499,7 +499,7 @@ pub fn diff(from: &Snapshot, to: &Snapshot) -> Diff {
         Some(KeyChange {
             account_id,
             user,
-            access_key_id: AccessKeyId(c.unwrap_or_default()),
+            access_key_id: AccessKeyId::from(c.unwrap_or_default()),
             from,
             to,
         })

@@ -117,7 +117,7 @@ async fn every_kind_reads_back_as_the_scenario_with_its_findings_and_calls() {
         audit::audit_all(std::slice::from_ref(acct), &Policy::default(), Utc::now())
             .into_iter()
             .filter(|f| f.credential.is_some())
-            .map(|f| (f.rule, f.user, f.credential.map(|c| c.kind)))
+            .map(|f| (f.rule, f.user.to_string(), f.credential.map(|c| c.kind)))
             .collect();
     let want: BTreeSet<_> = [
         (Rule::SshKeyNotRotated, "alice", SshPublicKey),

@@ -31,7 +31,7 @@ async fn truth(emu: &keytriage::emulator::Emulator, user: &User) -> Vec<(String,
     for k in &user.access_keys {
         let got = iam
             .get_access_key_last_used()
-            .access_key_id(&k.id.0)
+            .access_key_id(k.id.as_str())
             .send()
             .await
             .expect("GetAccessKeyLastUsed");
@@ -39,7 +39,7 @@ async fn truth(emu: &keytriage::emulator::Emulator, user: &User) -> Vec<(String,
             let secs = d.secs();
             age_days(chrono::DateTime::from_timestamp(secs, 0).unwrap(), Utc::now())
         });
-        out.push((k.id.0.clone(), date));
+        out.push((k.id.to_string(), date));
     }
     out
 }
@@ -49,7 +49,7 @@ fn as_read(user: &User) -> Vec<(String, Option<i64>)> {
         .iter()
         .map(|k| {
             (
-                k.id.0.clone(),
+                k.id.to_string(),
                 k.last_used.as_ref().map(|u| age_days(u.date, Utc::now())),
             )
         })
@@ -67,7 +67,7 @@ fn user<'a>(acct: &'a AccountScan, name: &str) -> &'a User {
 fn findings(acct: &AccountScan) -> BTreeSet<(Rule, String, Option<String>)> {
     audit::audit_all(std::slice::from_ref(acct), &Policy::default(), Utc::now())
         .into_iter()
-        .map(|f| (f.rule, f.user, f.access_key_id.map(|k| k.0)))
+        .map(|f| (f.rule, f.user.to_string(), f.access_key_id.map(|k| k.to_string())))
         .collect()
 }
 

@@ -162,7 +162,7 @@ async fn rotate_creates_a_working_key_and_keeps_the_secret_out_of_the_journal() 
     // The new secret works: GetCallerIdentity signed with it names the user.
     let who = aws::connect(&ConnectOptions {
         endpoint_url: Some(f.emu.endpoint()),
-        isolated_credentials: Some((new_key.id.0.clone(), new_key.secret.expose_secret().to_owned())),
+        isolated_credentials: Some((new_key.id.0.to_string(), new_key.secret.expose_secret().to_owned())),
         max_attempts: 2,
         ..Default::default()
     })
@@ -650,7 +650,7 @@ async fn a_key_used_since_it_was_seen_is_not_written_until_confirmed_again() {
     // …is used by a workload before the write (moto records the use of a signed request).
     aws::connect(&ConnectOptions {
         endpoint_url: Some(f.emu.endpoint()),
-        isolated_credentials: Some((new_key.id.0.clone(), new_key.secret.expose_secret().to_owned())),
+        isolated_credentials: Some((new_key.id.0.to_string(), new_key.secret.expose_secret().to_owned())),
         max_attempts: 2,
         ..Default::default()
     })
@@ -718,7 +718,7 @@ async fn the_live_read_returns_the_keys_current_last_use() {
     assert_eq!(before.last_used, None);
     aws::connect(&ConnectOptions {
         endpoint_url: Some(f.emu.endpoint()),
-        isolated_credentials: Some((new_key.id.0.clone(), new_key.secret.expose_secret().to_owned())),
+        isolated_credentials: Some((new_key.id.0.to_string(), new_key.secret.expose_secret().to_owned())),
         max_attempts: 2,
         ..Default::default()
     })

@@ -310,7 +310,7 @@ proptest! {
         let root = RootUser { access_keys_present: false, mfa_enabled: true, mfa_kind: None, access_keys: vec![], signing_certificates: vec![] };
         let scan = keytriage::scan::OrgScan { organization: None, accounts: vec![AccountScan::ok(account, root, vec![], vec![])],
             warnings: vec![], missing: vec![] };
-        let finding = Finding { rule: Rule::KeyUnused, severity: Severity::Medium, account_id: id, user: user.clone(),
+        let finding = Finding { rule: Rule::KeyUnused, severity: Severity::Medium, account_id: id, user: user.as_str().into(),
             access_key_id: None, credential: None, detail: detail.clone(), controls: &["CIS 1.12"] };
         let mut out = Vec::new();
         keytriage::report::write_csv(&mut out, &scan, &[finding]).unwrap();

@@ -170,7 +170,7 @@ async fn roles_read_back_as_the_scenario_and_are_judged() {
             .filter(|f| f.role().is_some())
             .map(|f| {
                 assert_eq!(f.credential.as_ref().map(|c| c.kind), Some(CredentialKind::Role));
-                (f.rule, f.user, f.detail)
+                (f.rule, f.user.to_string(), f.detail)
             })
             .collect();
     let want: BTreeSet<(Rule, String, String)> = [

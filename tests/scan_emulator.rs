@@ -93,10 +93,7 @@ async fn known_scenario_gives_exactly_its_findings() {
 
     let findings = audit::audit_all(&org.accounts, &Policy::default(), Utc::now());
     let key_of = |user: &str, i: usize| {
-        pay.users.iter().find(|u| u.name == user).unwrap().access_keys[i]
-            .id
-            .0
-            .clone()
+        pay.users.iter().find(|u| u.name == user).unwrap().access_keys[i].id.to_string()
     };
     let got: BTreeSet<(String, Rule, String, Option<String>)> = findings
         .iter()
@@ -105,8 +102,8 @@ async fn known_scenario_gives_exactly_its_findings() {
             (
                 acct.account.name.clone(),
                 f.rule,
-                f.user.clone(),
-                f.access_key_id.as_ref().map(|k| k.0.clone()),
+                f.user.to_string(),
+                f.access_key_id.as_ref().map(|k| k.to_string()),
             )
         })
         .collect();

@@ -1723,7 +1723,7 @@ fn every_view_at_80x24_120x40_and_200x60() {
             }
             ViewKind::User(a, u) => {
                 press(&mut app, Action::Open);
-                app.view_select(&RowId::User(a.clone(), u.clone()));
+                app.view_select(&RowId::User(a.clone(), u.as_str().into()));
                 press(&mut app, Action::Open);
             }
             _ => open_view(&mut app, name),

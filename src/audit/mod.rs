@@ -336,8 +336,10 @@ pub struct Finding {
     pub severity: Severity,
     /// The account the subject lives in.
     pub account_id: AccountId,
-    /// IAM user name, or [`ROOT_USER`]; the role name for a finding about a role.
-    pub user: String,
+    /// IAM user name, or [`ROOT_USER`]; the role name for a finding about a role. Inline up
+    /// to 24 bytes (most names): an organization's findings number in the hundreds of
+    /// thousands.
+    pub user: compact_str::CompactString,
     /// The access key, when the finding is about one key.
     pub access_key_id: Option<AccessKeyId>,
     /// The other credential (SSH key, certificate, service-specific credential), when the

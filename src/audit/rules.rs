@@ -33,7 +33,7 @@ fn finding(rule: Rule, account: &AccountId, user: &str, key: Option<&AccessKey>,
         rule,
         severity: rule.severity(),
         account_id: account.clone(),
-        user: user.to_owned(),
+        user: user.into(),
         access_key_id: key.map(|k| k.id.clone()),
         credential: None,
         detail,
@@ -566,7 +566,7 @@ mod tests {
         let scans = [scan_of(None, vec![old]), scan_of(Some(no_mfa_root), vec![])];
         let got: Vec<(String, Rule)> = crate::audit::audit_all(&scans, &Policy::default(), now())
             .into_iter()
-            .map(|f| (f.user, f.rule))
+            .map(|f| (f.user.into(), f.rule))
             .collect();
         assert_eq!(
             got,
@@ -588,7 +588,7 @@ mod tests {
     fn fired(u: User) -> Vec<(Rule, Option<String>)> {
         audit_account(&scan_of(None, vec![u]), &Policy::default(), now())
             .into_iter()
-            .map(|f| (f.rule, f.access_key_id.map(|k| k.0)))
+            .map(|f| (f.rule, f.access_key_id.map(|k| k.0.into())))
             .collect()
     }
 

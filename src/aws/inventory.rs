@@ -611,7 +611,7 @@ async fn access_keys(client: &Client, user: &str, row: Option<&ReportRow>) -> Re
             KeyStatus::Inactive
         };
         keys.push(AccessKey {
-            id: AccessKeyId(id.to_owned()),
+            id: AccessKeyId::from(id.to_owned()),
             status,
             created,
             last_used,

@@ -293,7 +293,7 @@ pub async fn create(config: &SdkConfig, user: &str) -> Result<NewKey, WriteError
         uncertain: false,
     })?;
     Ok(NewKey {
-        id: AccessKeyId(key.access_key_id().to_owned()),
+        id: AccessKeyId::from(key.access_key_id().to_owned()),
         created: key.create_date().map(to_utc).unwrap_or_else(chrono::Utc::now),
         secret: SecretString::from(key.secret_access_key().to_owned()),
         request_id,

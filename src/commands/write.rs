@@ -50,7 +50,7 @@ pub async fn run(
     };
     let remediation = remediation_role(&audit, settings.remediation_role.as_deref());
     let account = Account::from_id(args.account.clone());
-    let key = AccessKeyId(args.key.trim().to_owned());
+    let key = AccessKeyId::from(args.key.trim().to_owned());
     let remediator = Remediator::with_roles(ctx, audit, remediation, journal, true);
     // Actions a crash left unfinished are closed first, as the TUI does at start.
     for line in remediator.session_start().await {

@@ -435,7 +435,7 @@ mod tests {
         select(&scans, &findings, action, criteria, now())
             .unwrap()
             .into_iter()
-            .map(|t| t.access_key_id.0)
+            .map(|t| t.access_key_id.0.into())
             .collect()
     }
 
@@ -481,7 +481,7 @@ mod tests {
             select(&scans, &findings, KeyAction::Deactivate, &criteria, now())
                 .unwrap()
                 .into_iter()
-                .map(|t| t.access_key_id.0)
+                .map(|t| t.access_key_id.0.into())
                 .collect()
         };
         for rule in [Rule::SshKeyNotRotated, Rule::RoleTrustsAnyone] {

@@ -261,7 +261,7 @@ fn finding(scan: &OrgScan, f: &Finding, dest: &Destination, now: Timestamp) -> A
                     account_id: f.account_id.to_string(),
                     status: known.map(|k| k.status.as_str().to_owned()),
                     created_at: known.map(|k| rfc3339(k.created)),
-                    principal_name: f.user.clone(),
+                    principal_name: f.user.to_string(),
                     principal_type: "IAMUser".into(),
                 }),
                 aws_iam_user: None,
@@ -298,7 +298,7 @@ fn finding(scan: &OrgScan, f: &Finding, dest: &Destination, now: Timestamp) -> A
     let mut fields = BTreeMap::new();
     fields.insert("keytriage/rule".into(), f.rule.id().into());
     fields.insert("keytriage/account_id".into(), f.account_id.to_string());
-    fields.insert("keytriage/user".into(), f.user.clone());
+    fields.insert("keytriage/user".into(), f.user.to_string());
     if let Some(k) = &f.access_key_id {
         fields.insert("keytriage/access_key_id".into(), k.as_str().into());
     }

@@ -847,8 +847,8 @@ impl App {
                     for e in &entries {
                         self.marks.unmark(&RowId::Finding(
                             e.account.clone(),
-                            e.user.clone().unwrap_or_default(),
-                            e.credential_id.clone().map(crate::model::AccessKeyId),
+                            e.user.as_deref().unwrap_or_default().into(),
+                            e.credential_id.clone().map(crate::model::AccessKeyId::from),
                             e.rule.id(),
                         ));
                     }
@@ -898,11 +898,11 @@ impl App {
             // The root user has no user view: Enter shows its finding (or it) in full.
             RowId::Finding(_, u, _, _) | RowId::User(_, u) if is_root(&u) => self.show_details(),
             RowId::Account(a) => self.push(ViewKind::Users(Some(a))),
-            RowId::User(a, u) => self.push(ViewKind::User(a, u)),
+            RowId::User(a, u) => self.push(ViewKind::User(a, u.to_string())),
             // In a user's view the key has nowhere further to go: Enter shows it in full.
             RowId::Key(..) if matches!(self.view().kind, ViewKind::User(..)) => self.show_details(),
             RowId::Key(a, u, k) => {
-                self.push(ViewKind::User(a.clone(), u.clone()));
+                self.push(ViewKind::User(a.clone(), u.to_string()));
                 self.view_mut().table.select_id(&RowId::Key(a, u, k));
             }
             // In a user's view a credential has nowhere further to go: Enter shows it in full.
@@ -910,11 +910,11 @@ impl App {
                 self.show_details()
             }
             RowId::Credential(a, u, c) => {
-                self.push(ViewKind::User(a.clone(), u.clone()));
+                self.push(ViewKind::User(a.clone(), u.to_string()));
                 self.view_mut().table.select_id(&RowId::Credential(a, u, c));
             }
             RowId::Password(a, u) => {
-                self.push(ViewKind::User(a.clone(), u.clone()));
+                self.push(ViewKind::User(a.clone(), u.to_string()));
                 self.view_mut().table.select_id(&RowId::Password(a, u));
             }
             RowId::Journal(..) | RowId::Role(..) => self.show_details(),
@@ -927,7 +927,7 @@ impl App {
                 self.view_mut().table.select_id(&RowId::Role(a, role));
             }
             RowId::Finding(a, u, k, _) => {
-                self.push(ViewKind::User(a.clone(), u.clone()));
+                self.push(ViewKind::User(a.clone(), u.to_string()));
                 if let Some(k) = k {
                     self.view_mut().table.select_id(&RowId::Key(a, u, k));
                 }

@@ -458,7 +458,7 @@ pub fn build(id: &RowId, store: &Store, policy: &Policy, now: Timestamp, theme: 
             let mine: Vec<&Finding> = e
                 .findings
                 .iter()
-                .filter(|f| &f.user == name && f.role().is_none())
+                .filter(|f| f.user == name && f.role().is_none())
                 .collect();
             let mut d = Detail::new(format!("user {name} · {}", e.account.name));
             d.field("account", format!("{} ({})", e.account.name, e.account.id), theme);
@@ -483,7 +483,7 @@ pub fn build(id: &RowId, store: &Store, policy: &Policy, now: Timestamp, theme: 
             let mine: Vec<&Finding> = e
                 .findings
                 .iter()
-                .filter(|f| &f.user == name && f.credential.as_ref() == Some(c))
+                .filter(|f| f.user == name && f.credential.as_ref() == Some(c))
                 .collect();
             let mut d = Detail::new(format!("{} {}", c.kind.label(), c.id));
             d.field("account", format!("{} ({})", e.account.name, e.account.id), theme);
@@ -511,7 +511,7 @@ pub fn build(id: &RowId, store: &Store, policy: &Policy, now: Timestamp, theme: 
                 .findings
                 .iter()
                 .filter(|f| {
-                    &f.user == name
+                    f.user == name
                         && matches!(
                             f.rule,
                             crate::audit::Rule::ConsoleWithoutMfa | crate::audit::Rule::PasswordUnused
@@ -563,7 +563,7 @@ pub fn build(id: &RowId, store: &Store, policy: &Policy, now: Timestamp, theme: 
             let f = e
                 .findings
                 .iter()
-                .find(|f| &f.user == user && &f.access_key_id == key && f.rule.id() == *rule)?;
+                .find(|f| f.user == user && &f.access_key_id == key && f.rule.id() == *rule)?;
             let mut d = Detail::new(format!("finding {rule}"));
             finding(&mut d, e, f, policy, now, theme);
             Some(d)

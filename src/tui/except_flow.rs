@@ -479,7 +479,7 @@ pub fn write(
             operator: operator.to_owned(),
             account_id: e.account.clone(),
             user: e.user.clone().unwrap_or_default(),
-            access_key_id: e.credential_id.clone().map(crate::model::AccessKeyId),
+            access_key_id: e.credential_id.clone().map(crate::model::AccessKeyId::from),
             credential: None,
             action: KeyAction::Except,
             result: None,

@@ -137,7 +137,7 @@ impl Marks {
             targets.push(PlanTarget {
                 account_id: account.clone(),
                 account_name: entry.account.name.clone(),
-                user: user.clone(),
+                user: user.to_string(),
                 access_key_id: k.id.clone(),
                 status: k.status,
                 created: k.created,
@@ -231,18 +231,18 @@ fn exists(store: &Store, id: &RowId) -> bool {
         return true;
     };
     match id {
-        RowId::User(_, u) => scan.users.iter().any(|x| &x.name == u),
+        RowId::User(_, u) => scan.users.iter().any(|x| x.name == u),
         RowId::Key(a, u, k) => store.key(a, u, k).is_some(),
         RowId::Finding(_, u, k, rule) => entry
             .findings
             .iter()
-            .any(|f| &f.user == u && &f.access_key_id == k && f.rule.id() == *rule),
+            .any(|f| f.user == u && &f.access_key_id == k && f.rule.id() == *rule),
         RowId::Credential(_, u, c) => scan
             .users
             .iter()
-            .any(|x| &x.name == u && x.credentials.iter().any(|y| y.kind == c.kind && y.id == c.id)),
-        RowId::Password(_, u) => scan.users.iter().any(|x| &x.name == u && x.password_enabled),
-        RowId::Role(_, r) => scan.roles.iter().flatten().any(|x| &x.name == r),
+            .any(|x| x.name == u && x.credentials.iter().any(|y| y.kind == c.kind && y.id == c.id)),
+        RowId::Password(_, u) => scan.users.iter().any(|x| x.name == u && x.password_enabled),
+        RowId::Role(_, r) => scan.roles.iter().flatten().any(|x| x.name == r),
         RowId::Account(_) | RowId::Journal(..) | RowId::Group(..) => true,
     }
 }

@@ -434,7 +434,7 @@ mod tests {
     fn key_ages_fall_in_their_buckets_at_the_edges_and_skip_inactive_keys() {
         let now = Utc.with_ymd_and_hms(2026, 11, 29, 12, 0, 0).single().unwrap();
         let key = |n: usize, days: i64, status| AccessKey {
-            id: AccessKeyId(format!("AKIA{n:016}")),
+            id: AccessKeyId::from(format!("AKIA{n:016}")),
             status,
             created: now - Duration::days(days),
             last_used: None,

@@ -228,7 +228,7 @@ fn render_user(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let findings: Vec<_> = entry
         .findings
         .iter()
-        .filter(|f| &f.user == name && f.role().is_none())
+        .filter(|f| f.user == name && f.role().is_none())
         .collect();
     // One row per credential: the console password, access keys and the other kinds.
     let rows = user.access_keys.len() + user.credentials.len() + usize::from(user.password_enabled);

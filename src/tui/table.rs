@@ -120,27 +120,28 @@ pub const fn num(title: &'static str, min: u16, priority: u8) -> Column {
     }
 }
 
-/// What a row is about; the selection follows it across refreshes.
+/// What a row is about; the selection follows it across refreshes. Names are compact strings
+/// (inline up to 24 bytes): a 100,000-row view holds one identity per row.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum RowId {
     /// An account.
     Account(AccountId),
     /// A user of an account.
-    User(AccountId, String),
+    User(AccountId, CompactString),
     /// An access key of a user (the root user's findings use `<root_account>`).
-    Key(AccountId, String, AccessKeyId),
+    Key(AccountId, CompactString, AccessKeyId),
     /// A finding: the rule id and what it is about.
-    Finding(AccountId, String, Option<AccessKeyId>, &'static str),
+    Finding(AccountId, CompactString, Option<AccessKeyId>, &'static str),
     /// A journal line: its action id and phase.
     Journal(String, bool),
     /// A group of findings: its rule and account (`None`: all of them).
     Group(Option<&'static str>, Option<AccountId>),
     /// An SSH public key, signing certificate or service-specific credential of a user.
-    Credential(AccountId, String, crate::model::CredentialRef),
+    Credential(AccountId, CompactString, crate::model::CredentialRef),
     /// The console password of a user.
-    Password(AccountId, String),
+    Password(AccountId, CompactString),
     /// An IAM role of an account, by name.
-    Role(AccountId, String),
+    Role(AccountId, CompactString),
 }
 
 impl RowId {
@@ -149,9 +150,9 @@ impl RowId {
     pub fn of_target(account: &AccountId, user: &str, target: &crate::model::Target) -> Self {
         use crate::model::Target;
         match target {
-            Target::AccessKey(k) => Self::Key(account.clone(), user.to_owned(), k.clone()),
-            Target::Credential(c) => Self::Credential(account.clone(), user.to_owned(), c.clone()),
-            Target::ConsolePassword => Self::Password(account.clone(), user.to_owned()),
+            Target::AccessKey(k) => Self::Key(account.clone(), user.into(), k.clone()),
+            Target::Credential(c) => Self::Credential(account.clone(), user.into(), c.clone()),
+            Target::ConsolePassword => Self::Password(account.clone(), user.into()),
         }
     }
 }

@@ -339,7 +339,7 @@ impl ViewKind {
                     let mut sorted: Vec<&Finding> = e.findings.iter().collect();
                     sorted.sort_by(|a, b| a.user.cmp(&b.user));
                     for u in scan.users.iter().filter(|u| name.is_none_or(|n| &u.name == n)) {
-                        let start = sorted.partition_point(|f| f.user < u.name);
+                        let start = sorted.partition_point(|f| f.user.as_str() < u.name.as_str());
                         let len = sorted[start..].partition_point(|f| f.user == u.name);
                         credential_rows(e, u, &sorted[start..start + len], now, &mut rows);
                     }
@@ -374,7 +374,7 @@ impl ViewKind {
                     let mut sorted: Vec<&Finding> = e.findings.iter().filter(|f| f.role().is_none()).collect();
                     sorted.sort_by(|a, b| a.user.cmp(&b.user));
                     for u in scan.users.iter().filter(|u| name.is_none_or(|n| &u.name == n)) {
-                        let start = sorted.partition_point(|f| f.user < u.name);
+                        let start = sorted.partition_point(|f| f.user.as_str() < u.name.as_str());
                         let len = sorted[start..].partition_point(|f| f.user == u.name);
                         let mine = &sorted[start..start + len];
                         rows.extend(u.access_keys.iter().map(|k| key_row(e, u, k, mine, now)));
@@ -571,7 +571,7 @@ fn credential_rows(e: &AccountEntry, u: &User, mine: &[&Finding], now: Timestamp
             findings,
         ]);
         rows.push(Row::new(
-            RowId::Password(id.clone(), u.name.clone()),
+            RowId::Password(id.clone(), u.name.as_str().into()),
             cols,
             worst,
             false,
@@ -600,7 +600,7 @@ fn credential_rows(e: &AccountEntry, u: &User, mine: &[&Finding], now: Timestamp
             findings,
         ]);
         rows.push(Row::new(
-            RowId::Key(id.clone(), u.name.clone(), k.id.clone()),
+            RowId::Key(id.clone(), u.name.as_str().into(), k.id.clone()),
             cols,
             worst,
             !k.is_active(),
@@ -632,7 +632,7 @@ fn credential_rows(e: &AccountEntry, u: &User, mine: &[&Finding], now: Timestamp
             findings,
         ]);
         rows.push(Row::new(
-            RowId::Credential(id.clone(), u.name.clone(), c.reference()),
+            RowId::Credential(id.clone(), u.name.as_str().into(), c.reference()),
             cols,
             worst,
             !c.is_active(),
@@ -685,7 +685,7 @@ fn change_rows(store: &Store, now: Timestamp) -> Vec<Row> {
         Row::new(
             RowId::Finding(
                 f.account_id.clone(),
-                f.user.clone(),
+                f.user.as_str().into(),
                 f.access_key_id.clone(),
                 f.rule.id(),
             ),
@@ -776,7 +776,7 @@ fn role_rows(store: &Store, now: Timestamp) -> Vec<Row> {
                 ),
             ];
             rows.push(Row::new(
-                RowId::Role(e.account.id.clone(), r.name.clone()),
+                RowId::Role(e.account.id.clone(), r.name.as_str().into()),
                 cols,
                 mine.iter().map(|f| f.severity).max(),
                 r.is_aws_managed(),
@@ -833,7 +833,7 @@ fn rotation_rows(store: &Store, policy: &Policy, now: Timestamp) -> Vec<Row> {
                 (todo, SortKey::Text),
             ];
             Some(Row::new(
-                RowId::Key(e.account.id.clone(), u.name.clone(), r.old.id.clone()),
+                RowId::Key(e.account.id.clone(), u.name.as_str().into(), r.old.id.clone()),
                 cols,
                 None,
                 r.verdict == Verdict::OldInactive,
@@ -1028,7 +1028,7 @@ fn user_row(e: &AccountEntry, u: &User, mine: &[&Finding], policy: &Policy, now:
         findings_summary(mine),
     ];
     Row::new(
-        RowId::User(e.account.id.clone(), u.name.clone()),
+        RowId::User(e.account.id.clone(), u.name.as_str().into()),
         cols,
         mine.iter().map(|f| f.severity).max(),
         false,
@@ -1079,7 +1079,7 @@ fn root_row(e: &AccountEntry, root: &RootUser, mine: &[&Finding], now: Timestamp
         findings_summary(mine),
     ];
     Row::new(
-        RowId::User(e.account.id.clone(), ROOT_USER.to_owned()),
+        RowId::User(e.account.id.clone(), ROOT_USER.into()),
         cols,
         mine.iter().map(|f| f.severity).max(),
         false,
@@ -1144,7 +1144,7 @@ fn key_row(e: &AccountEntry, u: &User, k: &AccessKey, user_findings: &[&Finding]
         SortKey::Num(score),
     ];
     Row::from_parts(
-        RowId::Key(e.account.id.clone(), u.name.clone(), k.id.clone()),
+        RowId::Key(e.account.id.clone(), u.name.as_str().into(), k.id.clone()),
         cells,
         &sort,
         worst,
@@ -1239,7 +1239,7 @@ fn finding_row(e: &AccountEntry, f: &Finding, t: Option<&crate::triage::Triage>,
         (sev_label(f.severity).into(), SortKey::Num(f.severity as i64)),
         (f.rule.id().into(), SortKey::Text),
         (e.account.name.clone(), SortKey::Text),
-        (f.user.clone(), SortKey::Text),
+        (f.user.to_string(), SortKey::Text),
         (key.clone(), SortKey::Text),
         (detail, SortKey::Text),
         (f.controls.join(", "), SortKey::Text),
