@@ -176,6 +176,7 @@ fn bench(c: &mut Criterion) {
             app.on_key(KeyEvent::from(code));
         })
     });
+    println!("resident memory after filtering: {:.0} MiB", resident_mib());
     keys(&mut app, "\n");
     app.on_key(KeyEvent::from(KeyCode::Esc));
     c.bench_function("sort_change_100k", |b| {

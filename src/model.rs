@@ -6,8 +6,8 @@
 //! to `audit/`, `scan`, `report` and `tui/`. It must not import the AWS SDK, tokio or
 //! ratatui. Every time is a UTC [`Timestamp`]; every age is in whole days.
 
-use compact_str::CompactString;
 use chrono::{DateTime, Utc};
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 

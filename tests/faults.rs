@@ -83,7 +83,12 @@ fn findings(org: &OrgScan) -> BTreeSet<(String, Rule, String, Option<String>)> {
         .into_iter()
         .map(|f| {
             let acct = org.accounts.iter().find(|a| a.account.id == f.account_id).unwrap();
-            (acct.account.name.clone(), f.rule, f.user.to_string(), f.access_key_id.map(|k| k.to_string()))
+            (
+                acct.account.name.clone(),
+                f.rule,
+                f.user.to_string(),
+                f.access_key_id.map(|k| k.to_string()),
+            )
         })
         .collect()
 }

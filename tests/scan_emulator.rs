@@ -93,7 +93,9 @@ async fn known_scenario_gives_exactly_its_findings() {
 
     let findings = audit::audit_all(&org.accounts, &Policy::default(), Utc::now());
     let key_of = |user: &str, i: usize| {
-        pay.users.iter().find(|u| u.name == user).unwrap().access_keys[i].id.to_string()
+        pay.users.iter().find(|u| u.name == user).unwrap().access_keys[i]
+            .id
+            .to_string()
     };
     let got: BTreeSet<(String, Rule, String, Option<String>)> = findings
         .iter()

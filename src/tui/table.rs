@@ -295,7 +295,7 @@ pub struct Table {
     rows: Vec<Row>,
     /// Per row, its cells lowercased and joined: built on the first filter after the rows
     /// change (a rebuild without a filter costs nothing for it), empty until then.
-    haystacks: Vec<String>,
+    haystacks: Haystacks,
     /// Widest value per column over all rows, in cells.
     content: Vec<u16>,
     sorted: Vec<usize>,
@@ -319,7 +319,7 @@ impl Table {
         Self {
             columns,
             rows: Vec::new(),
-            haystacks: Vec::new(),
+            haystacks: Haystacks::default(),
             content: Vec::new(),
             sorted: Vec::new(),
             view: Vec::new(),
@@ -341,7 +341,7 @@ impl Table {
         // Rows are collected from iterators of unknown length: drop the doubling slack
         // (up to half the row structs of a 100,000-row view).
         rows.shrink_to_fit();
-        self.haystacks = Vec::new();
+        self.haystacks = Haystacks::default();
         let mut content = vec![0u16; self.columns.len()];
         for row in &rows {
             for (w, cell) in content.iter_mut().zip(&row.cells) {
@@ -399,7 +399,7 @@ impl Table {
     fn refilter(&mut self) {
         let terms = parse_filter(&self.filter, self.columns);
         if !terms.is_empty() && self.haystacks.len() != self.rows.len() {
-            self.haystacks = self.rows.iter().map(|r| r.cells.join(SEP_STR).to_lowercase()).collect();
+            self.haystacks = Haystacks::of(&self.rows);
         }
         self.view = if terms.is_empty() {
             self.sorted.clone()
@@ -410,7 +410,7 @@ impl Table {
                 .filter(|&i| {
                     terms
                         .iter()
-                        .all(|t| t.matches(&self.haystacks[i], self.rows[i].severity))
+                        .all(|t| t.matches(self.haystacks.get(i), self.rows[i].severity))
                 })
                 .collect()
         };
@@ -770,9 +770,53 @@ fn display_width(s: &str) -> u16 {
     u16::try_from(w).unwrap_or(u16::MAX)
 }
 
+/// Every row's cells, lowercased and joined by [`SEP`], in one buffer: one allocation for
+/// a 100,000-row view instead of one per row (a filter keeps them while it is typed).
+#[derive(Debug, Default)]
+struct Haystacks {
+    text: String,
+    /// Where each row's text ends in `text`, in bytes.
+    ends: Vec<usize>,
+}
+
+impl Haystacks {
+    fn of(rows: &[Row]) -> Self {
+        let bytes = rows
+            .iter()
+            .map(|r| r.cells.iter().map(|c| c.len() + 1).sum::<usize>())
+            .sum();
+        let mut text = String::with_capacity(bytes);
+        let mut ends = Vec::with_capacity(rows.len());
+        for row in rows {
+            for (n, cell) in row.cells.iter().enumerate() {
+                if n > 0 {
+                    text.push(SEP);
+                }
+                if cell.bytes().any(|b| b.is_ascii_uppercase()) || !cell.is_ascii() {
+                    text.push_str(&cell.to_lowercase());
+                } else {
+                    text.push_str(cell);
+                }
+            }
+            ends.push(text.len());
+        }
+        Self { text, ends }
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Row `i`'s haystack; empty past the last row.
+    fn get(&self, i: usize) -> &str {
+        let start = i.checked_sub(1).and_then(|p| self.ends.get(p)).copied().unwrap_or(0);
+        let end = self.ends.get(i).copied().unwrap_or(start);
+        &self.text[start..end]
+    }
+}
+
 /// Separates cells in a row's haystack (a control character no cell contains).
 const SEP: char = '\u{1f}';
-const SEP_STR: &str = "\u{1f}";
 
 fn compare_keys(a: Option<&Resolved<'_>>, b: Option<&Resolved<'_>>, order: Order) -> Ordering {
     match (a, b) {
@@ -1041,6 +1085,21 @@ mod tests {
         assert!(t.selected_row().is_none());
         t.set_filter("");
         assert_eq!(t.counts(), (2, 2));
+    }
+
+    #[test]
+    fn haystacks_hold_each_rows_cells_lowercased_in_one_buffer() {
+        let rows = vec![row("AKIAEXAMPLE", Some(1)), row("Ärger", None), row("bob", Some(3))];
+        let h = Haystacks::of(&rows);
+        assert_eq!(h.len(), 3);
+        assert_eq!(h.get(0), "akiaexample\u{1f}1\u{1f}note akiaexample");
+        assert_eq!(h.get(1), "ärger\u{1f}\u{1f}note ärger");
+        assert_eq!(h.get(2), "bob\u{1f}3\u{1f}note bob");
+        assert_eq!(h.get(3), "");
+        let mut t = Table::new(COLS, 0, Order::Asc);
+        t.set_rows(rows);
+        t.set_filter("äR");
+        assert_eq!(names(&t), ["Ärger"]);
     }
 
     #[test]
