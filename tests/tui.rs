@@ -1669,6 +1669,26 @@ fn every_key_gets_an_answer_and_answers_go_stale() {
         app.flash.as_ref().map(|f| f.text.as_str()),
         Some("rescanned prod-payments at 12:00:03 UTC: ok, 5 findings")
     );
+    // The rescan completes a scan run, which is then recorded: the recording's message adds
+    // to what the rescan found instead of replacing it.
+    let changes = keytriage::triage::Changes {
+        resolved: 1,
+        previous_scan_at: Some(now()),
+        ..Default::default()
+    };
+    app.on_recorded(&changes, &[]);
+    let flash = app.flash.clone().unwrap();
+    assert_eq!(
+        flash.text,
+        "rescanned prod-payments at 12:00:03 UTC: ok, 5 findings · recorded: 0 new, 1 resolved, 0 excepted (since 2026-11-29 12:00 UTC)"
+    );
+    assert!(!flash.error);
+    // A recording with no rescan before it says only what changed.
+    app.on_recorded(&changes, &[]);
+    assert_eq!(
+        app.flash.as_ref().map(|f| f.text.as_str()),
+        Some("0 new, 1 resolved, 0 excepted (since 2026-11-29 12:00 UTC)")
+    );
     // Stale after ten seconds on screen.
     app.tick(later + chrono::Duration::seconds(1));
     app.tick(later + chrono::Duration::seconds(5));
@@ -1687,6 +1707,30 @@ fn cancel_says_nothing_was_changed() {
     assert_eq!(
         app.flash.as_ref().map(|f| f.text.as_str()),
         Some("cancelled: did not deactivate AKIAOLD0000000000001; nothing was changed")
+    );
+}
+
+#[test]
+fn rescanning_a_denied_account_says_it_is_still_denied_and_why_after_recording() {
+    let mut app = app();
+    let locked = AccountId::parse("333333333333").unwrap();
+    app.view_select(&RowId::Account(locked.clone()));
+    let Some(Effect::Rescan(a)) = press(&mut app, Action::Rescan) else {
+        panic!("R on the denied account rescans it")
+    };
+    assert_eq!(a.id, locked);
+    let done = events()
+        .into_iter()
+        .find(|e| matches!(e, ScanEvent::AccountDone { scan, .. } if scan.account.id == locked))
+        .unwrap();
+    app.on_scan_event(done);
+    app.on_recorded(&keytriage::triage::Changes::default(), &[]);
+    let flash = app.flash.clone().unwrap();
+    assert!(flash.error, "a rescan that failed again is an error: {flash:?}");
+    assert!(
+        flash.text.starts_with("rescanned locked-research at 12:00:00 UTC: denied, 0 findings — cannot assume arn:aws:iam::333333333333:role/OrganizationAccountAccessRole (AccessDenied) (i shows it in full) · recorded: 0 new"),
+        "{}",
+        flash.text
     );
 }
 

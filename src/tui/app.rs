@@ -230,6 +230,9 @@ pub struct App {
     pub detail_scroll: std::cell::Cell<u16>,
     /// Accounts rescanned by `R` whose result has not arrived: their result is announced.
     rescanning: Vec<crate::model::AccountId>,
+    /// What the last rescan found, kept until the scan it completes is recorded, so the
+    /// recording's message adds to it instead of replacing it.
+    rescanned: Option<Flash>,
     /// The footer message on screen and since when (the app's clock), to clear it when stale.
     flash_since: Option<(String, Timestamp)>,
 }
@@ -258,6 +261,7 @@ impl App {
             detail: None,
             detail_scroll: std::cell::Cell::new(0),
             rescanning: Vec::new(),
+            rescanned: None,
             flash_since: None,
         }
     }
@@ -332,17 +336,58 @@ impl App {
         if let Some(id) = done.filter(|id| self.rescanning.contains(id)) {
             self.rescanning.retain(|a| a != &id);
             if let Some(e) = self.store.entry(&id) {
-                let text = format!(
-                    "rescanned {} at {} UTC: {}, {} finding{}",
+                let n = e.findings.len();
+                let mut text = format!(
+                    "rescanned {} at {} UTC: {}, {n} finding{}",
                     e.account.name,
                     self.now.format("%H:%M:%S"),
                     e.scan_cell(),
-                    e.findings.len(),
-                    if e.findings.len() == 1 { "" } else { "s" }
+                    if n == 1 { "" } else { "s" }
                 );
-                self.say(text, false);
+                let outcome = e.scan.as_ref().map(|s| &s.scan);
+                if let Some(error) = outcome.and_then(|o| o.error.as_ref()) {
+                    text.push_str(&format!(" — {} (i shows it in full)", error.message));
+                }
+                let flash = Flash {
+                    text,
+                    error: outcome.is_some_and(|o| o.status == crate::model::ScanStatus::Failed),
+                };
+                self.flash = Some(flash.clone());
+                self.rescanned = Some(flash);
             }
         }
+    }
+
+    /// Says that a scan was recorded in the history: its warnings (an error), else what
+    /// changed since the previous recorded scan, after what the last rescan found when this
+    /// recording completes it (`rescanned acme-prod-web at 18:36:22 UTC: ok, 6 findings ·
+    /// recorded: 0 new, 1 resolved, 0 excepted (since …)`).
+    pub fn on_recorded(&mut self, changes: &crate::triage::Changes, warnings: &[String]) {
+        let recorded = if warnings.is_empty() {
+            let since = changes.previous_scan_at.map_or_else(
+                || "first recorded scan".to_owned(),
+                |t| format!("since {}", t.format("%Y-%m-%d %H:%M UTC")),
+            );
+            Flash {
+                text: format!(
+                    "{} new, {} resolved, {} excepted ({since})",
+                    changes.new, changes.resolved, changes.excepted
+                ),
+                error: false,
+            }
+        } else {
+            Flash {
+                text: warnings.join("; "),
+                error: true,
+            }
+        };
+        self.flash = Some(match self.rescanned.take() {
+            Some(rescan) => Flash {
+                text: format!("{} · recorded: {}", rescan.text, recorded.text),
+                error: rescan.error || recorded.error,
+            },
+            None => recorded,
+        });
     }
 
     /// Advances the clock.

@@ -533,27 +533,6 @@ fn record_history(
     });
 }
 
-/// The line shown once a scan is recorded: its warnings (an error), else what changed.
-fn history_flash(c: &crate::triage::Changes, warnings: &[String]) -> Flash {
-    if !warnings.is_empty() {
-        return Flash {
-            text: warnings.join("; "),
-            error: true,
-        };
-    }
-    let since = c.previous_scan_at.map_or_else(
-        || "first recorded scan".to_owned(),
-        |t| format!("since {}", t.format("%Y-%m-%d %H:%M UTC")),
-    );
-    Flash {
-        text: format!(
-            "{} new, {} resolved, {} excepted ({since})",
-            c.new, c.resolved, c.excepted
-        ),
-        error: false,
-    }
-}
-
 async fn event_loop(terminal: &mut ratatui::DefaultTerminal, opts: TuiOptions) -> std::io::Result<Option<String>> {
     let theme = theme::Theme::from_env();
     let mut app = App::new(opts.policy, chrono::Utc::now(), "connecting…".into(), opts.write_mode);
@@ -636,7 +615,7 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, opts: TuiOptions) -
                 None
             }
             Some((findings, outcome, warnings)) = history_rx.recv() => {
-                app.flash = Some(history_flash(&outcome.changes, &warnings));
+                app.on_recorded(&outcome.changes, &warnings);
                 app.store.set_triage(&findings, outcome);
                 None
             }
