@@ -802,11 +802,15 @@ fn scroll_top(current: usize, height: usize, selected: usize, len: usize) -> usi
 /// needs to show every value and its title in full (cells).
 ///
 /// Columns are dropped, least important ([`Column::priority`]) first, until every kept one
-/// fits at its floor (its `min`, or less when its values are narrower); less important
-/// columns (priority 2 and up) are also dropped rather than cut an identifier. The room
-/// left goes, in this order, to numbers, identifiers (most important first), short columns
-/// and long text, each up to what it wants. So an identifier is cut only when every other
-/// column is at most as wide as its content; room nobody wants stays blank at the right.
+/// fits at its floor (its `min`, or less when its values are narrower). A less important
+/// column (priority 2 and up) is also dropped while the identifiers more important than it
+/// cannot be whole beside it: an account or user name goes whole before a creation date or
+/// a request id is shown. The room left goes, in this order, to numbers, identifiers, short
+/// columns and long text, each up to what it wants. Identifiers share it by priority, and
+/// identifiers of equal priority evenly (the shortest is whole first, the longest is cut
+/// most: a 32-character certificate id gives before a user name). So an identifier is cut
+/// only when every other column is at most as wide as its content; room nobody wants stays
+/// blank at the right.
 pub fn fit_columns(columns: &[Column], want: &[u16], width: u16) -> Vec<(usize, u16)> {
     let want_of = |c: usize| -> u32 {
         let w = u32::from(want.get(c).copied().unwrap_or(0)).max(1);
@@ -818,11 +822,11 @@ pub fn fit_columns(columns: &[Column], want: &[u16], width: u16) -> Vec<(usize, 
     let floor = |c: usize| u32::from(columns[c].min).min(want_of(c));
     let seps = |keep: &[usize]| keep.len().saturating_sub(1) as u32;
     let need = |keep: &[usize]| keep.iter().map(|&c| floor(c)).sum::<u32>() + seps(keep);
-    // Identifiers and numbers in full, the rest at their floor.
-    let need_full = |keep: &[usize]| {
+    // Identifiers and numbers more important than `priority` in full, the rest at their floor.
+    let need_above = |keep: &[usize], priority: u8| {
         keep.iter()
             .map(|&c| match columns[c].kind {
-                Kind::Ident | Kind::Num => want_of(c),
+                Kind::Ident | Kind::Num if columns[c].priority < priority => want_of(c),
                 _ => floor(c),
             })
             .sum::<u32>()
@@ -841,29 +845,75 @@ pub fn fit_columns(columns: &[Column], want: &[u16], width: u16) -> Vec<(usize, 
             keep.remove(p);
         }
     }
-    while keep.len() > 1 && need_full(&keep) > u32::from(width) {
+    while keep.len() > 1 {
         match worst(&keep, 2) {
-            Some(p) => {
+            Some(p) if need_above(&keep, columns[keep[p]].priority) > u32::from(width) => {
                 keep.remove(p);
             }
-            None => break,
+            _ => break,
         }
     }
     let mut widths: Vec<u32> = keep.iter().map(|&c| floor(c)).collect();
     let mut spare = u32::from(width).saturating_sub(need(&keep));
-    for kind in [Kind::Num, Kind::Ident, Kind::Short, Kind::Text] {
-        let mut order: Vec<usize> = (0..keep.len()).filter(|&p| columns[keep[p]].kind == kind).collect();
+    let of_kind = |kind: Kind| -> Vec<usize> { (0..keep.len()).filter(|&p| columns[keep[p]].kind == kind).collect() };
+    let give = |p: usize, widths: &mut [u32], spare: &mut u32| {
+        let extra = want_of(keep[p]).saturating_sub(widths[p]).min(*spare);
+        widths[p] += extra;
+        *spare -= extra;
+    };
+    for p in of_kind(Kind::Num) {
+        give(p, &mut widths, &mut spare);
+    }
+    // Identifiers: by priority; within one priority, evenly up to what each wants.
+    let mut idents = of_kind(Kind::Ident);
+    idents.sort_by_key(|&p| columns[keep[p]].priority);
+    for group in idents.chunk_by(|&a, &b| columns[keep[a]].priority == columns[keep[b]].priority) {
+        share_evenly(group, |p| want_of(keep[p]), &mut widths, &mut spare);
+    }
+    for kind in [Kind::Short, Kind::Text] {
+        let mut order = of_kind(kind);
         order.sort_by_key(|&p| columns[keep[p]].priority);
         for p in order {
-            let extra = want_of(keep[p]).saturating_sub(widths[p]).min(spare);
-            widths[p] += extra;
-            spare -= extra;
+            give(p, &mut widths, &mut spare);
         }
     }
     keep.iter()
         .zip(widths)
         .map(|(&c, w)| (c, w.min(u32::from(width)) as u16))
         .collect()
+}
+
+/// Raises `widths` of the columns at positions `group` towards one level, each up to
+/// `want(p)`, spending at most `spare`: the narrowest grow first, so values that fit are
+/// whole and only the longest are cut. A cell left over goes to the first in `group`.
+fn share_evenly(group: &[usize], want: impl Fn(usize) -> u32, widths: &mut [u32], spare: &mut u32) {
+    loop {
+        let open: Vec<usize> = group.iter().copied().filter(|&p| widths[p] < want(p)).collect();
+        if open.is_empty() || *spare == 0 {
+            return;
+        }
+        let low = open.iter().map(|&p| widths[p]).min().unwrap_or(0);
+        let at_low: Vec<usize> = open.iter().copied().filter(|&p| widths[p] == low).collect();
+        // Up to the next width above `low` (another column's width or a want).
+        let next = open
+            .iter()
+            .map(|&p| if widths[p] > low { widths[p] } else { want(p) })
+            .min()
+            .unwrap_or(low);
+        let step = (next - low).min(*spare / at_low.len() as u32);
+        if step == 0 {
+            // Fewer cells than columns at the lowest level: one each, in order.
+            for &p in at_low.iter().take(*spare as usize) {
+                widths[p] += 1;
+                *spare -= 1;
+            }
+            return;
+        }
+        for &p in &at_low {
+            widths[p] += step;
+            *spare -= step;
+        }
+    }
 }
 
 /// Cuts `s` to `width` display cells, ending with `…` when cut.
