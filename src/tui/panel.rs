@@ -65,11 +65,16 @@ pub fn height_in(store: &Store, room: u16) -> u16 {
     if room <= least {
         return least;
     }
+    // The charts as tall as their bars use (no blank rows inside their borders).
+    let charts = |rows: u16| {
+        let (width, gap) = bar_layout(5, rows.min(MAX_CHART_HEIGHT).saturating_sub(2));
+        (5 * width + 4 * gap + 2).max(HEIGHT)
+    };
     if store.changes.is_some() {
         let strip = 2 * spark_rows(room) + 2;
-        strip + room.saturating_sub(strip).min(MAX_CHART_HEIGHT)
+        strip + charts(room.saturating_sub(strip))
     } else {
-        room.min(MAX_CHART_HEIGHT)
+        charts(room)
     }
 }
 
@@ -195,8 +200,8 @@ fn chart(title: String, bars: Vec<Bar<'static>>, theme: &Theme, area: Rect, buf:
         .borders(Borders::ALL)
         .border_style(theme.border())
         .title(Span::styled(title, theme.accent()));
-    let n = u16::try_from(bars.len()).unwrap_or(u16::MAX);
-    let (width, gap) = bar_layout(n, block.inner(area).height);
+    // Every chart sized as the five-bar one, so bars line up across the panel.
+    let (width, gap) = bar_layout(5, block.inner(area).height);
     BarChart::default()
         .direction(Direction::Horizontal)
         .block(block)

@@ -58,7 +58,12 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
             // The table needs its rows (border and header included); the panel grows into
             // the rest (thicker bars, taller sparklines), and what it cannot use stays the
             // table's.
-            let room = body.height.saturating_sub(accounts_table_height(app));
+            // No rows: the table's text (a discovery error, wrapped) keeps the room.
+            let room = if app.view().table.counts().0 == 0 {
+                0
+            } else {
+                body.height.saturating_sub(accounts_table_height(app))
+            };
             let [table, panel] = Layout::vertical([
                 Constraint::Fill(1),
                 Constraint::Length(super::panel::height_in(&app.store, room)),
