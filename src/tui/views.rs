@@ -797,8 +797,9 @@ const ROTATION_COLUMNS: &[Column] = &[
     ident("OLD KEY", 20, 1),
     ident("NEW KEY", 20, 3),
     col("STARTED", 8, 10, 2),
-    col("OLD KEY USED SINCE", 8, 30, 1),
-    col("VERDICT", 10, 18, 0),
+    col("OLD KEY USED SINCE", 8, 30, 2),
+    // The verdict is the answer of the view: whole ("safe to deactivate") at 80 columns.
+    col("VERDICT", 18, 18, 0),
     text("WHAT TO DO", 10, 4),
 ];
 
