@@ -805,7 +805,8 @@ fn scroll_top(current: usize, height: usize, selected: usize, len: usize) -> usi
 /// fits at its floor (its `min`, or less when its values are narrower). A less important
 /// column (priority 2 and up) is also dropped while the identifiers more important than it
 /// cannot be whole beside it: an account or user name goes whole before a creation date or
-/// a request id is shown. The room left goes, in this order, to numbers, identifiers, short
+/// a request id is shown. A dropped column comes back into room no kept column wants (the
+/// journal's ERROR where its TIME went). The room left goes, in this order, to numbers, identifiers, short
 /// columns and long text, each up to what it wants. Identifiers share it by priority, and
 /// identifiers of equal priority evenly (the shortest is whole first, the longest is cut
 /// most: a 32-character certificate id gives before a user name). So an identifier is cut
@@ -851,6 +852,17 @@ pub fn fit_columns(columns: &[Column], want: &[u16], width: u16) -> Vec<(usize, 
                 keep.remove(p);
             }
             _ => break,
+        }
+    }
+    // A dropped column comes back (most important first) into room no kept column wants,
+    // at least its floor: the journal's ERROR where its TIME went.
+    let mut dropped: Vec<usize> = (0..columns.len()).filter(|c| !keep.contains(c)).collect();
+    dropped.sort_by_key(|&c| (columns[c].priority, c));
+    for c in dropped {
+        let wanted = keep.iter().map(|&k| want_of(k)).sum::<u32>() + seps(&keep);
+        if !keep.is_empty() && wanted + 1 + floor(c) <= u32::from(width) {
+            keep.push(c);
+            keep.sort_unstable();
         }
     }
     let mut widths: Vec<u32> = keep.iter().map(|&c| floor(c)).collect();
