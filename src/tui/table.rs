@@ -854,13 +854,19 @@ pub fn fit_columns(columns: &[Column], want: &[u16], width: u16) -> Vec<(usize, 
             _ => break,
         }
     }
-    // A dropped column comes back (most important first) into room no kept column wants,
-    // at least its floor: the journal's ERROR where its TIME went.
+    // A dropped column comes back (most important first) into room no kept column wants:
+    // at least its floor, an identifier whole (the journal's ERROR where its TIME went, not
+    // a cut request id).
     let mut dropped: Vec<usize> = (0..columns.len()).filter(|c| !keep.contains(c)).collect();
     dropped.sort_by_key(|&c| (columns[c].priority, c));
     for c in dropped {
         let wanted = keep.iter().map(|&k| want_of(k)).sum::<u32>() + seps(&keep);
-        if !keep.is_empty() && wanted + 1 + floor(c) <= u32::from(width) {
+        let least = if columns[c].kind == Kind::Ident {
+            want_of(c)
+        } else {
+            floor(c)
+        };
+        if !keep.is_empty() && wanted + 1 + least <= u32::from(width) {
             keep.push(c);
             keep.sort_unstable();
         }
