@@ -500,6 +500,21 @@ mod tests {
     }
 
     #[test]
+    fn bars_thicken_with_the_room_and_the_panel_takes_only_what_its_bars_use() {
+        assert_eq!(bar_layout(5, 5), (1, 0), "the least: five rows, no gaps");
+        assert_eq!(bar_layout(5, 8), (1, 0));
+        assert_eq!(bar_layout(5, 9), (1, 1));
+        assert_eq!(bar_layout(5, 14), (2, 1));
+        assert_eq!(bar_layout(5, 40), (MAX_BAR_ROWS, 1), "never a block");
+        assert_eq!(bar_layout(4, 3), (1, 0), "too few rows: one-row bars, clipped");
+        let store = Store::new();
+        assert_eq!(height_in(&store, 0), HEIGHT);
+        assert_eq!(height_in(&store, 10), HEIGHT, "no blank rows inside the charts");
+        assert_eq!(height_in(&store, 12), 11);
+        assert_eq!(height_in(&store, 44), 21, "the rest stays the table's");
+    }
+
+    #[test]
     fn key_ages_fall_in_their_buckets_at_the_edges_and_skip_inactive_keys() {
         let now = Utc.with_ymd_and_hms(2026, 11, 29, 12, 0, 0).single().unwrap();
         let key = |n: usize, days: i64, status| AccessKey {

@@ -1153,6 +1153,43 @@ mod tests {
     }
 
     #[test]
+    fn identifiers_of_one_priority_share_the_room_the_longest_cut_first() {
+        // An account (22) and a role name in USER (21) in 34 cells: both cut a little, not
+        // one whole and the other halved.
+        const C: &[Column] = &[ident("ACCOUNT", 8, 0), ident("USER", 8, 0)];
+        assert_eq!(fit_columns(C, &[22, 21], 35), vec![(0, 17), (1, 17)]);
+        // A user (12) stays whole beside a certificate id (32): the longest gives.
+        const D: &[Column] = &[ident("USER", 8, 0), ident("ID", 12, 0)];
+        assert_eq!(fit_columns(D, &[12, 32], 40), vec![(0, 12), (1, 27)]);
+    }
+
+    #[test]
+    fn a_column_goes_only_for_more_important_identifiers() {
+        // STATUS beside a certificate id of its own priority: it stays and the id is cut.
+        const C: &[Column] = &[ident("USER", 8, 0), ident("ID", 12, 2), col("STATUS", 8, 8, 2)];
+        assert_eq!(fit_columns(C, &[12, 32, 8], 40), vec![(0, 12), (1, 18), (2, 8)]);
+        // It goes when the user could not be whole beside it.
+        assert_eq!(fit_columns(C, &[30, 32, 8], 44), vec![(0, 30), (1, 13)]);
+    }
+
+    #[test]
+    fn a_dropped_column_comes_back_into_room_nobody_wants() {
+        // TIME goes so that the names are whole; ERROR, dropped for room before, comes back
+        // into the cells TIME leaves; REQUEST ID, an identifier, only if it fits whole.
+        const C: &[Column] = &[
+            col("TIME", 19, 19, 2),
+            ident("USER", 8, 0),
+            ident("KEY", 12, 0),
+            ident("REQUEST ID", 10, 3),
+            text("ERROR", 8, 3),
+        ];
+        assert_eq!(
+            fit_columns(C, &[19, 12, 20, 36, 30], 50),
+            vec![(1, 12), (2, 20), (4, 16)]
+        );
+    }
+
+    #[test]
     fn identifiers_are_cut_in_the_middle_so_they_stay_apart() {
         assert_eq!(truncate_middle("acme-sandbox-research", 16), "acme-sa…research");
         assert_eq!(truncate_middle("acme-sandbox-hackathon", 16), "acme-sa…ackathon");
