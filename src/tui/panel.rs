@@ -32,7 +32,7 @@ pub const HEIGHT: u16 = 7;
 pub const TREND_HEIGHT: u16 = 4;
 
 /// Tallest sparkline of the strip, in rows.
-pub const MAX_SPARK_ROWS: u16 = 4;
+pub const MAX_SPARK_ROWS: u16 = 8;
 
 /// Thickest bar of a chart, in rows (thicker reads as a block, not a bar).
 pub const MAX_BAR_ROWS: u16 = 3;
@@ -51,10 +51,10 @@ pub fn bar_layout(bars: u16, rows: u16) -> (u16, u16) {
 /// Rows of the charts with five bars of [`MAX_BAR_ROWS`] and their border.
 const MAX_CHART_HEIGHT: u16 = 5 * MAX_BAR_ROWS + 4 + 2;
 
-/// Rows of each sparkline of the strip in a panel `rows` tall: one at the panel's least
-/// height, one more per 6 rows beyond it, up to [`MAX_SPARK_ROWS`].
+/// Rows of each sparkline of the strip in a panel `rows` tall: one until the charts have
+/// their thickest bars, then as many as the rest allows, up to [`MAX_SPARK_ROWS`].
 fn spark_rows(rows: u16) -> u16 {
-    (1 + rows.saturating_sub(HEIGHT + TREND_HEIGHT) / 6).clamp(1, MAX_SPARK_ROWS)
+    (rows.saturating_sub(MAX_CHART_HEIGHT + 2) / 2).clamp(1, MAX_SPARK_ROWS)
 }
 
 /// Rows the panel uses when `room` rows are free for it (at least [`height`]): its charts'
@@ -79,7 +79,7 @@ pub fn height_in(store: &Store, room: u16) -> u16 {
 }
 
 /// Least rows the panel takes: the charts, plus the strip once a scan was recorded (the
-/// store knows its changes). It takes every row it is given beyond these.
+/// store knows its changes); [`height_in`] says how many it uses given more.
 pub fn height(store: &Store) -> u16 {
     if store.changes.is_some() {
         HEIGHT + TREND_HEIGHT
@@ -512,6 +512,11 @@ mod tests {
         assert_eq!(height_in(&store, 10), HEIGHT, "no blank rows inside the charts");
         assert_eq!(height_in(&store, 12), 11);
         assert_eq!(height_in(&store, 44), 21, "the rest stays the table's");
+        // With a recorded scan the strip of sparklines grows once the bars are thickest.
+        assert_eq!(spark_rows(HEIGHT + TREND_HEIGHT), 1);
+        assert_eq!(spark_rows(MAX_CHART_HEIGHT + TREND_HEIGHT), 1);
+        assert_eq!(spark_rows(MAX_CHART_HEIGHT + 8), 3);
+        assert_eq!(spark_rows(60), MAX_SPARK_ROWS);
     }
 
     #[test]
