@@ -217,6 +217,7 @@ fn roles_at_80_columns_tell_apart_the_accounts_of_a_role_in_every_account() {
     let mut app = app();
     open(&mut app, "roles");
     let lines = screen(&app, 80, 24);
+    insta::assert_snapshot!("roles_80x24", lines.join("\n"));
     let (header, rows) = table(&lines);
     assert!(header.contains("ACCOUNT"), "{lines:#?}");
     let same_role: Vec<&String> = rows
@@ -240,6 +241,7 @@ fn credentials_at_80_columns_cut_the_certificate_id_not_the_user() {
     let mut app = app();
     open(&mut app, "credentials");
     let lines = screen(&app, 80, 24);
+    insta::assert_snapshot!("credentials_80x24", lines.join("\n"));
     let (header, rows) = table(&lines);
     assert!(header.contains("ACCOUNT") && header.contains("USER"), "{header}");
     let text = lines.join("\n");
@@ -269,6 +271,7 @@ fn journal_at_80_columns_shows_what_was_acted_on_and_where() {
     let mut app = app();
     open(&mut app, "journal");
     let lines = screen(&app, 80, 24);
+    insta::assert_snapshot!("journal_80x24", lines.join("\n"));
     let (header, rows) = table(&lines);
     // The time is in the detail (`i`); ERROR takes the room it leaves.
     for title in ["ACTION", "RESULT", "ACCOUNT", "USER", "CREDENTIAL", "ERROR"] {
@@ -287,6 +290,7 @@ fn findings_at_80_columns_share_the_room_between_account_and_user() {
     let mut app = app();
     open(&mut app, "findings");
     let lines = screen(&app, 80, 24);
+    insta::assert_snapshot!("findings_80x24", lines.join("\n"));
     let (header, rows) = table(&lines);
     let text = lines.join("\n");
     // A role name in USER (21 cells) no longer cuts every account: names up to 18 cells
@@ -304,6 +308,7 @@ fn findings_at_80_columns_share_the_room_between_account_and_user() {
 fn the_accounts_panel_takes_the_rows_the_table_does_not_need_at_200x60() {
     let app = app();
     let lines = screen(&app, 200, 60);
+    insta::assert_snapshot!("accounts_200x60", lines.join("\n"));
     // The table: its title, header, 8 accounts and the bottom border; then the panel.
     let table_bottom = lines.iter().position(|l| l.starts_with('└')).unwrap();
     let blank = lines[3..table_bottom]
