@@ -23,14 +23,63 @@ use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Borders, Paragraph, Sparkline, Widget};
 
-/// Rows the panel takes: five bars and the border.
+/// Fewest rows the charts take: five one-row bars and the border. Given more rows, their
+/// bars grow thicker (see [`bar_layout`]).
 pub const HEIGHT: u16 = 7;
 
-/// Rows the strip of changes and trends takes below the charts: two lines and the border.
+/// Fewest rows the strip of changes and trends takes below the charts: two lines and the
+/// border. Given more, each sparkline grows up to [`MAX_SPARK_ROWS`] rows.
 pub const TREND_HEIGHT: u16 = 4;
 
-/// Rows the panel takes: the charts, plus the strip once a scan was recorded (the store
-/// knows its changes).
+/// Tallest sparkline of the strip, in rows.
+pub const MAX_SPARK_ROWS: u16 = 8;
+
+/// Thickest bar of a chart, in rows (thicker reads as a block, not a bar).
+pub const MAX_BAR_ROWS: u16 = 3;
+
+/// Thickness of each bar and the gap between bars (rows) for `bars` horizontal bars in a
+/// chart whose inside is `rows` tall: one-row bars without gaps until there is room for
+/// gaps, then the thickest bars that fit with one-row gaps, up to [`MAX_BAR_ROWS`].
+pub fn bar_layout(bars: u16, rows: u16) -> (u16, u16) {
+    let gaps = bars.saturating_sub(1);
+    if bars == 0 || rows < bars + gaps {
+        return (1, 0);
+    }
+    (((rows - gaps) / bars).min(MAX_BAR_ROWS), 1)
+}
+
+/// Rows of the charts with five bars of [`MAX_BAR_ROWS`] and their border.
+const MAX_CHART_HEIGHT: u16 = 5 * MAX_BAR_ROWS + 4 + 2;
+
+/// Rows of each sparkline of the strip in a panel `rows` tall: one until the charts have
+/// their thickest bars, then as many as the rest allows, up to [`MAX_SPARK_ROWS`].
+fn spark_rows(rows: u16) -> u16 {
+    (rows.saturating_sub(MAX_CHART_HEIGHT + 2) / 2).clamp(1, MAX_SPARK_ROWS)
+}
+
+/// Rows the panel uses when `room` rows are free for it (at least [`height`]): its charts'
+/// bars and the strip's sparklines grow with the room, up to [`MAX_BAR_ROWS`] and
+/// [`MAX_SPARK_ROWS`]; rows beyond that are left to the table.
+pub fn height_in(store: &Store, room: u16) -> u16 {
+    let least = height(store);
+    if room <= least {
+        return least;
+    }
+    // The charts as tall as their bars use (no blank rows inside their borders).
+    let charts = |rows: u16| {
+        let (width, gap) = bar_layout(5, rows.min(MAX_CHART_HEIGHT).saturating_sub(2));
+        (5 * width + 4 * gap + 2).max(HEIGHT)
+    };
+    if store.changes.is_some() {
+        let strip = 2 * spark_rows(room) + 2;
+        strip + charts(room.saturating_sub(strip))
+    } else {
+        charts(room)
+    }
+}
+
+/// Least rows the panel takes: the charts, plus the strip once a scan was recorded (the
+/// store knows its changes); [`height_in`] says how many it uses given more.
 pub fn height(store: &Store) -> u16 {
     if store.changes.is_some() {
         HEIGHT + TREND_HEIGHT
@@ -151,11 +200,13 @@ fn chart(title: String, bars: Vec<Bar<'static>>, theme: &Theme, area: Rect, buf:
         .borders(Borders::ALL)
         .border_style(theme.border())
         .title(Span::styled(title, theme.accent()));
+    // Every chart sized as the five-bar one, so bars line up across the panel.
+    let (width, gap) = bar_layout(5, block.inner(area).height);
     BarChart::default()
         .direction(Direction::Horizontal)
         .block(block)
-        .bar_width(1)
-        .bar_gap(0)
+        .bar_width(width)
+        .bar_gap(gap)
         .data(BarGroup::default().bars(&bars))
         .render(area, buf);
 }
@@ -178,15 +229,26 @@ fn trend_line(
         format!("+{new}"),
         format!("-{resolved}")
     );
+    // The words on the last row, beside the sparkline's base; the sparkline takes every row.
+    let base = Rect {
+        y: area.y + area.height.saturating_sub(1),
+        height: area.height.min(1),
+        ..area
+    };
     let head = u16::try_from(text.chars().count()).unwrap_or(u16::MAX).min(area.width);
-    Paragraph::new(Line::from(text)).render(Rect { width: head, ..area }, buf);
+    Paragraph::new(Line::from(text)).render(Rect { width: head, ..base }, buf);
     let rest = Rect {
         x: area.x + head,
         width: area.width - head,
         ..area
     };
+    let rest_base = Rect {
+        x: rest.x,
+        width: rest.width,
+        ..base
+    };
     if series.len() < 2 {
-        Paragraph::new(Line::styled(" trend after 2 recorded scans", theme.muted())).render(rest, buf);
+        Paragraph::new(Line::styled(" trend after 2 recorded scans", theme.muted())).render(rest_base, buf);
         return;
     }
     let (shown, tail) = spark_window(series, rest.width);
@@ -201,7 +263,7 @@ fn trend_line(
         Rect {
             x: rest.x + spark_w,
             width: tail_w,
-            ..rest
+            ..rest_base
         },
         buf,
     );
@@ -274,10 +336,15 @@ fn render_trend(
     if inner.height == 0 || inner.width == 0 {
         return;
     }
-    let line = |i: u16| Rect {
-        y: inner.y + i,
-        height: 1,
-        ..inner
+    // Two lines (the account's, the organization's), each as tall as the strip allows.
+    let rows = (inner.height / 2).clamp(1, MAX_SPARK_ROWS);
+    let line = |i: u16| {
+        let y = inner.y + i * rows;
+        Rect {
+            y,
+            height: rows.min(inner.bottom().saturating_sub(y)),
+            ..inner
+        }
     };
     let empty: Vec<u64> = Vec::new();
     if let Some(e) = selected {
@@ -291,14 +358,16 @@ fn render_trend(
             buf,
         );
     }
-    if inner.height > 1 {
+    if inner.height > rows {
         let org = trend.map(Trend::org).unwrap_or_default();
         trend_line("organization", changes(store, None), &org, theme, line(1), buf);
     }
 }
 
-/// Draws the panel for the account `selected` (if any) and the organization; the strip of
-/// changes and trends ([`TREND_HEIGHT`] rows) at the bottom when the area has room for it.
+/// Draws the panel for the account `selected` (if any) and the organization in `area`, all
+/// of it: the strip of changes and trends at the bottom when the area has room for it
+/// ([`TREND_HEIGHT`] rows, more for taller sparklines in a tall area), the charts above with
+/// bars as thick as their rows allow.
 pub fn render(
     store: &Store,
     selected: Option<&AccountEntry>,
@@ -309,8 +378,8 @@ pub fn render(
     buf: &mut Buffer,
 ) {
     let area = if store.changes.is_some() && area.height >= HEIGHT + TREND_HEIGHT {
-        let [charts, strip] =
-            Layout::vertical([Constraint::Length(HEIGHT), Constraint::Length(TREND_HEIGHT)]).areas(area);
+        let strip_h = 2 * spark_rows(area.height) + 2;
+        let [charts, strip] = Layout::vertical([Constraint::Fill(1), Constraint::Length(strip_h)]).areas(area);
         render_trend(store, selected, trend, theme, strip, buf);
         charts
     } else {
@@ -428,6 +497,26 @@ mod tests {
         for w in [0, 1, 10, 30] {
             strip_line(&series, w);
         }
+    }
+
+    #[test]
+    fn bars_thicken_with_the_room_and_the_panel_takes_only_what_its_bars_use() {
+        assert_eq!(bar_layout(5, 5), (1, 0), "the least: five rows, no gaps");
+        assert_eq!(bar_layout(5, 8), (1, 0));
+        assert_eq!(bar_layout(5, 9), (1, 1));
+        assert_eq!(bar_layout(5, 14), (2, 1));
+        assert_eq!(bar_layout(5, 40), (MAX_BAR_ROWS, 1), "never a block");
+        assert_eq!(bar_layout(4, 3), (1, 0), "too few rows: one-row bars, clipped");
+        let store = Store::new();
+        assert_eq!(height_in(&store, 0), HEIGHT);
+        assert_eq!(height_in(&store, 10), HEIGHT, "no blank rows inside the charts");
+        assert_eq!(height_in(&store, 12), 11);
+        assert_eq!(height_in(&store, 44), 21, "the rest stays the table's");
+        // With a recorded scan the strip of sparklines grows once the bars are thickest.
+        assert_eq!(spark_rows(HEIGHT + TREND_HEIGHT), 1);
+        assert_eq!(spark_rows(MAX_CHART_HEIGHT + TREND_HEIGHT), 1);
+        assert_eq!(spark_rows(MAX_CHART_HEIGHT + 8), 3);
+        assert_eq!(spark_rows(60), MAX_SPARK_ROWS);
     }
 
     #[test]

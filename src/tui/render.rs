@@ -55,9 +55,18 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     match &app.view().kind {
         ViewKind::User(..) => render_user(app, theme, body, buf),
         ViewKind::Accounts if has_room_for_panel(app, body) => {
+            // The table needs its rows (border and header included); the panel grows into
+            // the rest (thicker bars, taller sparklines), and what it cannot use stays the
+            // table's.
+            // No rows: the table's text (a discovery error, wrapped) keeps the room.
+            let room = if app.view().table.counts().0 == 0 {
+                0
+            } else {
+                body.height.saturating_sub(accounts_table_height(app))
+            };
             let [table, panel] = Layout::vertical([
                 Constraint::Fill(1),
-                Constraint::Length(super::panel::height(&app.store)),
+                Constraint::Length(super::panel::height_in(&app.store, room)),
             ])
             .areas(body);
             app.view().table.render(
@@ -100,12 +109,17 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     app.except.render(area, buf, theme);
 }
 
+/// Rows the accounts table needs to show every shown row: borders, header and at least one
+/// row (the empty or no-match text).
+fn accounts_table_height(app: &App) -> u16 {
+    let rows = u16::try_from(app.view().table.counts().0).unwrap_or(u16::MAX);
+    rows.max(1).saturating_add(3)
+}
+
 /// True when the accounts table shows every row with the picture panel below it.
 fn has_room_for_panel(app: &App, body: Rect) -> bool {
-    let rows = u16::try_from(app.view().table.counts().0).unwrap_or(u16::MAX);
-    // Border, header and at least one row.
-    let table = rows.max(1).saturating_add(3);
-    body.width >= super::panel::MIN_WIDTH && body.height >= table.saturating_add(super::panel::height(&app.store))
+    body.width >= super::panel::MIN_WIDTH
+        && body.height >= accounts_table_height(app).saturating_add(super::panel::height(&app.store))
 }
 
 fn render_header(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {

@@ -847,11 +847,16 @@ fn scroll_top(current: usize, height: usize, selected: usize, len: usize) -> usi
 /// needs to show every value and its title in full (cells).
 ///
 /// Columns are dropped, least important ([`Column::priority`]) first, until every kept one
-/// fits at its floor (its `min`, or less when its values are narrower); less important
-/// columns (priority 2 and up) are also dropped rather than cut an identifier. The room
-/// left goes, in this order, to numbers, identifiers (most important first), short columns
-/// and long text, each up to what it wants. So an identifier is cut only when every other
-/// column is at most as wide as its content; room nobody wants stays blank at the right.
+/// fits at its floor (its `min`, or less when its values are narrower). A less important
+/// column (priority 2 and up) is also dropped while the identifiers more important than it
+/// cannot be whole beside it: an account or user name goes whole before a creation date or
+/// a request id is shown. A dropped column comes back into room no kept column wants (the
+/// journal's ERROR where its TIME went). The room left goes, in this order, to numbers, identifiers, short
+/// columns and long text, each up to what it wants. Identifiers share it by priority, and
+/// identifiers of equal priority evenly (the shortest is whole first, the longest is cut
+/// most: a 32-character certificate id gives before a user name). So an identifier is cut
+/// only when every other column is at most as wide as its content; room nobody wants stays
+/// blank at the right.
 pub fn fit_columns(columns: &[Column], want: &[u16], width: u16) -> Vec<(usize, u16)> {
     let want_of = |c: usize| -> u32 {
         let w = u32::from(want.get(c).copied().unwrap_or(0)).max(1);
@@ -863,11 +868,11 @@ pub fn fit_columns(columns: &[Column], want: &[u16], width: u16) -> Vec<(usize, 
     let floor = |c: usize| u32::from(columns[c].min).min(want_of(c));
     let seps = |keep: &[usize]| keep.len().saturating_sub(1) as u32;
     let need = |keep: &[usize]| keep.iter().map(|&c| floor(c)).sum::<u32>() + seps(keep);
-    // Identifiers and numbers in full, the rest at their floor.
-    let need_full = |keep: &[usize]| {
+    // Identifiers and numbers more important than `priority` in full, the rest at their floor.
+    let need_above = |keep: &[usize], priority: u8| {
         keep.iter()
             .map(|&c| match columns[c].kind {
-                Kind::Ident | Kind::Num => want_of(c),
+                Kind::Ident | Kind::Num if columns[c].priority < priority => want_of(c),
                 _ => floor(c),
             })
             .sum::<u32>()
@@ -886,29 +891,92 @@ pub fn fit_columns(columns: &[Column], want: &[u16], width: u16) -> Vec<(usize, 
             keep.remove(p);
         }
     }
-    while keep.len() > 1 && need_full(&keep) > u32::from(width) {
+    while keep.len() > 1 {
         match worst(&keep, 2) {
-            Some(p) => {
+            Some(p) if need_above(&keep, columns[keep[p]].priority) > u32::from(width) => {
                 keep.remove(p);
             }
-            None => break,
+            _ => break,
+        }
+    }
+    // A dropped column comes back (most important first) into room no kept column wants:
+    // at least its floor, an identifier whole (the journal's ERROR where its TIME went, not
+    // a cut request id).
+    let mut dropped: Vec<usize> = (0..columns.len()).filter(|c| !keep.contains(c)).collect();
+    dropped.sort_by_key(|&c| (columns[c].priority, c));
+    for c in dropped {
+        let wanted = keep.iter().map(|&k| want_of(k)).sum::<u32>() + seps(&keep);
+        let least = if columns[c].kind == Kind::Ident {
+            want_of(c)
+        } else {
+            floor(c)
+        };
+        if !keep.is_empty() && wanted + 1 + least <= u32::from(width) {
+            keep.push(c);
+            keep.sort_unstable();
         }
     }
     let mut widths: Vec<u32> = keep.iter().map(|&c| floor(c)).collect();
     let mut spare = u32::from(width).saturating_sub(need(&keep));
-    for kind in [Kind::Num, Kind::Ident, Kind::Short, Kind::Text] {
-        let mut order: Vec<usize> = (0..keep.len()).filter(|&p| columns[keep[p]].kind == kind).collect();
+    let of_kind = |kind: Kind| -> Vec<usize> { (0..keep.len()).filter(|&p| columns[keep[p]].kind == kind).collect() };
+    let give = |p: usize, widths: &mut [u32], spare: &mut u32| {
+        let extra = want_of(keep[p]).saturating_sub(widths[p]).min(*spare);
+        widths[p] += extra;
+        *spare -= extra;
+    };
+    for p in of_kind(Kind::Num) {
+        give(p, &mut widths, &mut spare);
+    }
+    // Identifiers: by priority; within one priority, evenly up to what each wants.
+    let mut idents = of_kind(Kind::Ident);
+    idents.sort_by_key(|&p| columns[keep[p]].priority);
+    for group in idents.chunk_by(|&a, &b| columns[keep[a]].priority == columns[keep[b]].priority) {
+        share_evenly(group, |p| want_of(keep[p]), &mut widths, &mut spare);
+    }
+    for kind in [Kind::Short, Kind::Text] {
+        let mut order = of_kind(kind);
         order.sort_by_key(|&p| columns[keep[p]].priority);
         for p in order {
-            let extra = want_of(keep[p]).saturating_sub(widths[p]).min(spare);
-            widths[p] += extra;
-            spare -= extra;
+            give(p, &mut widths, &mut spare);
         }
     }
     keep.iter()
         .zip(widths)
         .map(|(&c, w)| (c, w.min(u32::from(width)) as u16))
         .collect()
+}
+
+/// Raises `widths` of the columns at positions `group` towards one level, each up to
+/// `want(p)`, spending at most `spare`: the narrowest grow first, so values that fit are
+/// whole and only the longest are cut. A cell left over goes to the first in `group`.
+fn share_evenly(group: &[usize], want: impl Fn(usize) -> u32, widths: &mut [u32], spare: &mut u32) {
+    loop {
+        let open: Vec<usize> = group.iter().copied().filter(|&p| widths[p] < want(p)).collect();
+        if open.is_empty() || *spare == 0 {
+            return;
+        }
+        let low = open.iter().map(|&p| widths[p]).min().unwrap_or(0);
+        let at_low: Vec<usize> = open.iter().copied().filter(|&p| widths[p] == low).collect();
+        // Up to the next width above `low` (another column's width or a want).
+        let next = open
+            .iter()
+            .map(|&p| if widths[p] > low { widths[p] } else { want(p) })
+            .min()
+            .unwrap_or(low);
+        let step = (next - low).min(*spare / at_low.len() as u32);
+        if step == 0 {
+            // Fewer cells than columns at the lowest level: one each, in order.
+            for &p in at_low.iter().take(*spare as usize) {
+                widths[p] += 1;
+                *spare -= 1;
+            }
+            return;
+        }
+        for &p in &at_low {
+            widths[p] += step;
+            *spare -= step;
+        }
+    }
 }
 
 /// Cuts `s` to `width` display cells, ending with `…` when cut.
@@ -1142,6 +1210,43 @@ mod tests {
         // NAME wants 22: with STATE it would be cut to 14; without, it is whole.
         assert_eq!(fit_columns(C, &[22, 6, 12], 36), vec![(0, 22), (2, 12)]);
         assert_eq!(fit_columns(C, &[22, 6, 12], 42), vec![(0, 22), (1, 6), (2, 12)]);
+    }
+
+    #[test]
+    fn identifiers_of_one_priority_share_the_room_the_longest_cut_first() {
+        // An account (22) and a role name in USER (21) in 34 cells: both cut a little, not
+        // one whole and the other halved.
+        const C: &[Column] = &[ident("ACCOUNT", 8, 0), ident("USER", 8, 0)];
+        assert_eq!(fit_columns(C, &[22, 21], 35), vec![(0, 17), (1, 17)]);
+        // A user (12) stays whole beside a certificate id (32): the longest gives.
+        const D: &[Column] = &[ident("USER", 8, 0), ident("ID", 12, 0)];
+        assert_eq!(fit_columns(D, &[12, 32], 40), vec![(0, 12), (1, 27)]);
+    }
+
+    #[test]
+    fn a_column_goes_only_for_more_important_identifiers() {
+        // STATUS beside a certificate id of its own priority: it stays and the id is cut.
+        const C: &[Column] = &[ident("USER", 8, 0), ident("ID", 12, 2), col("STATUS", 8, 8, 2)];
+        assert_eq!(fit_columns(C, &[12, 32, 8], 40), vec![(0, 12), (1, 18), (2, 8)]);
+        // It goes when the user could not be whole beside it.
+        assert_eq!(fit_columns(C, &[30, 32, 8], 44), vec![(0, 30), (1, 13)]);
+    }
+
+    #[test]
+    fn a_dropped_column_comes_back_into_room_nobody_wants() {
+        // TIME goes so that the names are whole; ERROR, dropped for room before, comes back
+        // into the cells TIME leaves; REQUEST ID, an identifier, only if it fits whole.
+        const C: &[Column] = &[
+            col("TIME", 19, 19, 2),
+            ident("USER", 8, 0),
+            ident("KEY", 12, 0),
+            ident("REQUEST ID", 10, 3),
+            text("ERROR", 8, 3),
+        ];
+        assert_eq!(
+            fit_columns(C, &[19, 12, 20, 36, 30], 50),
+            vec![(1, 12), (2, 20), (4, 16)]
+        );
     }
 
     #[test]

@@ -466,7 +466,7 @@ const ACCOUNT_COLUMNS: &[Column] = &[
 ];
 
 const USER_COLUMNS: &[Column] = &[
-    ident("ACCOUNT", 8, 2),
+    ident("ACCOUNT", 8, 0),
     ident("USER", 8, 0),
     ident("PATH", 4, 6),
     col("PASSWORD", 8, 16, 3),
@@ -478,8 +478,8 @@ const USER_COLUMNS: &[Column] = &[
 ];
 
 const KEY_COLUMNS: &[Column] = &[
-    ident("ACCOUNT", 8, 2),
-    ident("USER", 8, 1),
+    ident("ACCOUNT", 8, 0),
+    ident("USER", 8, 0),
     ident("ACCESS KEY", 20, 0),
     col("STATUS", 6, 8, 1),
     num("AGE", 5, 0),
@@ -490,15 +490,17 @@ const KEY_COLUMNS: &[Column] = &[
     text("FINDINGS", 8, 2).badge(Badge::Row),
 ];
 
+// A signing certificate's id is 32 characters: it is cut (in the middle, so ids stay apart)
+// and STATUS and LAST USE go before the account or the user is cut.
 const CREDENTIAL_COLUMNS: &[Column] = &[
-    ident("ACCOUNT", 8, 2),
-    ident("USER", 8, 1),
+    ident("ACCOUNT", 8, 0),
+    ident("USER", 8, 0),
     col("KIND", 8, 15, 0),
-    ident("ID", 20, 0),
-    col("STATUS", 6, 8, 1),
+    ident("ID", 12, 2),
+    col("STATUS", 8, 8, 2),
     num("AGE", 5, 0),
-    col("LAST USE / EXPIRY", 10, 20, 1),
-    text("FINDINGS", 8, 2).badge(Badge::Row),
+    col("LAST USE / EXPIRY", 10, 20, 2),
+    text("FINDINGS", 8, 3).badge(Badge::Row),
 ];
 
 /// The rules about a user's console password (it carries no credential id).
@@ -641,23 +643,24 @@ fn credential_rows(e: &AccountEntry, u: &User, mine: &[&Finding], now: Timestamp
 }
 
 const JOURNAL_COLUMNS: &[Column] = &[
-    col("TIME (UTC)", 19, 19, 0),
+    // At 80 columns the time goes (it is in the detail, `i`) before what was acted on.
+    col("TIME (UTC)", 19, 19, 2),
     col("ACTION", 10, 10, 0),
     col("RESULT", 11, 11, 0).badge(Badge::Row),
-    ident("ACCOUNT", 12, 1),
+    ident("ACCOUNT", 12, 0),
     ident("USER", 8, 0),
-    ident("CREDENTIAL", 20, 1),
+    ident("CREDENTIAL", 12, 0),
     ident("REQUEST ID", 10, 3),
-    text("ERROR", 8, 2),
+    text("ERROR", 8, 3),
 ];
 
 const CHANGE_COLUMNS: &[Column] = &[
     col("CHANGE", 8, 8, 0),
     col("SEV", 4, 4, 0),
     col("RULE", 10, 23, 0),
-    col("ACCOUNT", 8, 20, 1),
-    col("USER", 8, 20, 0),
-    col("ACCESS KEY", 10, 20, 2),
+    ident("ACCOUNT", 8, 0),
+    ident("USER", 8, 0),
+    ident("ACCESS KEY", 10, 2),
     col("OPEN", 6, 10, 1),
 ];
 
@@ -714,13 +717,15 @@ fn change_rows(store: &Store, now: Timestamp) -> Vec<Row> {
     rows
 }
 
+// Six accounts have an `OrganizationAccountAccessRole`: ACCOUNT is never dropped, and a
+// trusted account id (12 digits) is never cut.
 const ROLE_COLUMNS: &[Column] = &[
-    ident("ACCOUNT", 8, 2),
+    ident("ACCOUNT", 8, 0),
     ident("ROLE", 8, 0),
     col("CREATED", 10, 10, 4),
-    col("LAST USED", 8, 10, 1),
+    col("LAST USED", 8, 10, 2),
     ident("REGION", 6, 5),
-    text("TRUSTED OUTSIDE", 10, 1),
+    text("TRUSTED OUTSIDE", 13, 1),
     text("FINDINGS", 8, 0).badge(Badge::Row),
 ];
 
@@ -787,13 +792,14 @@ fn role_rows(store: &Store, now: Timestamp) -> Vec<Row> {
 }
 
 const ROTATION_COLUMNS: &[Column] = &[
-    ident("ACCOUNT", 8, 2),
+    ident("ACCOUNT", 8, 0),
     ident("USER", 8, 0),
     ident("OLD KEY", 20, 1),
     ident("NEW KEY", 20, 3),
     col("STARTED", 8, 10, 2),
-    col("OLD KEY USED SINCE", 8, 30, 1),
-    col("VERDICT", 10, 18, 0),
+    col("OLD KEY USED SINCE", 8, 30, 2),
+    // The verdict is the answer of the view: whole ("safe to deactivate") at 80 columns.
+    col("VERDICT", 18, 18, 0),
     text("WHAT TO DO", 10, 4),
 ];
 
@@ -847,7 +853,7 @@ const FINDING_COLUMNS: &[Column] = &[
     // A rule id is short text, not an identifier: it takes room after the identifiers, cut
     // at its end (`key-not-rot…`) it still reads; the detail's floor keeps it usable.
     text("RULE", 12, 0),
-    ident("ACCOUNT", 8, 1),
+    ident("ACCOUNT", 8, 0),
     ident("USER", 8, 0),
     ident("ACCESS KEY", 10, 2),
     text("DETAIL", 20, 1),

@@ -1,0 +1,337 @@
+//! Layout on an organization shaped like the demo's (long account names sharing a prefix,
+//! the same role in six accounts, a 32-character signing-certificate id, a 22-character user
+//! name): at 80×24 every account is told apart in every view and the columns that say what a
+//! row is about stay readable; at 200×60 the accounts view's panel takes the room the table
+//! does not need.
+
+use chrono::Duration;
+use crossterm::event::{KeyCode, KeyEvent};
+use keytriage::audit::Policy;
+use keytriage::journal::{ActionResult, Entry, Phase};
+use keytriage::model::*;
+use keytriage::scan::ScanEvent;
+use keytriage::tui::app::App;
+use keytriage::tui::keymap::{Action, KEYMAP};
+use keytriage::tui::render;
+use keytriage::tui::theme::Theme;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+mod fixture;
+
+use fixture::{account, key, now, root_ok, user};
+
+const ACCOUNTS: [(&str, &str); 8] = [
+    ("123456789012", "acme-management"),
+    ("338553121867", "acme-prod-web"),
+    ("533371602119", "acme-prod-payments"),
+    ("835430908371", "acme-data-platform"),
+    ("617768948099", "acme-dev"),
+    ("845516219156", "acme-staging"),
+    ("219627456023", "acme-sandbox-hackathon"),
+    ("783651376444", "acme-sandbox-research"),
+];
+
+const CERT: &str = "rv3sevu43x8deu99tzkv5mavxnx04ngl";
+
+fn role(own: &AccountId, name: &str, age: i64, trusts: &str) -> Role {
+    let members = ACCOUNTS.iter().map(|(id, _)| AccountId::parse(id).unwrap()).collect();
+    let policy = format!(r#"{{"Statement":[{{"Effect":"Allow","Principal":{trusts},"Action":"sts:AssumeRole"}}]}}"#);
+    let trusted = keytriage::aws::roles::trusted_principals(&policy).unwrap();
+    Role {
+        name: name.into(),
+        path: "/".into(),
+        arn: format!("arn:aws:iam::{own}:role/{name}"),
+        id: format!("AROA{}", name.len()),
+        created: now() - Duration::days(age),
+        last_used: Some(RoleLastUsed {
+            date: now() - Duration::days(1),
+            region: Some("eu-central-1".into()),
+        }),
+        trusted: keytriage::aws::roles::judge(trusted, own, &members),
+    }
+}
+
+fn app() -> App {
+    let mut app = App::new(
+        Policy::default(),
+        now(),
+        "arn:aws:iam::123456789012:user/op".into(),
+        true,
+    );
+    let accounts: Vec<Account> = ACCOUNTS
+        .iter()
+        .map(|(id, name)| account(id, name, "/", AccountState::Active))
+        .collect();
+    app.on_scan_event(ScanEvent::Discovered {
+        scan_id: 1,
+        organization: Some(Organization {
+            id: "o-acme".into(),
+            management_account_id: accounts[0].id.clone(),
+        }),
+        accounts: accounts.clone(),
+        warnings: vec![],
+        missing: vec![],
+    });
+    for (n, a) in accounts.into_iter().enumerate() {
+        let mut users = vec![user(
+            "deploy",
+            400,
+            None,
+            None,
+            vec![key(
+                &format!("AKIADEPLOY{n:010}"),
+                KeyStatus::Active,
+                300 + n as i64,
+                None,
+            )],
+        )];
+        let own = &a.id;
+        let mut roles = vec![role(
+            own,
+            "OrganizationAccountAccessRole",
+            0,
+            r#"{"AWS":"123456789012"}"#,
+        )];
+        match a.name.as_str() {
+            "acme-management" => {
+                users.push(user(
+                    "bob.departed",
+                    900,
+                    Some(Some(200)),
+                    None,
+                    vec![key("AKIARZPUZDIKEQI35MC5", KeyStatus::Active, 700, None)],
+                ));
+                users.push(user(
+                    "cloudfront-invalidator",
+                    300,
+                    None,
+                    None,
+                    vec![key("AKIAU5U2WVRFYJTUBPPK", KeyStatus::Active, 200, None)],
+                ));
+                roles.push(role(
+                    own,
+                    "AWSReservedSSO_AdministratorAccess_4f1c2a9b7d3e8f60",
+                    800,
+                    r#"{"AWS":"123456789012"}"#,
+                ));
+            }
+            "acme-prod-payments" => roles.push(role(own, "vendor-audit", 420, r#"{"AWS":"999988887777"}"#)),
+            "acme-sandbox-hackathon" => roles.push(role(own, "hackathon-public-demo", 100, r#""*""#)),
+            "acme-data-platform" => {
+                let mut kate = user("kate.data", 900, None, None, vec![]);
+                kate.credentials.push(Credential {
+                    kind: CredentialKind::SigningCertificate,
+                    id: CERT.into(),
+                    status: CredentialStatus::Active,
+                    created: now() - Duration::days(900),
+                    expires: Some(now() + Duration::days(20)),
+                    service: None,
+                });
+                users.push(kate);
+            }
+            _ => {}
+        }
+        let mut scan = AccountScan::ok(a, root_ok(), users, vec![]);
+        scan.roles = Some(roles);
+        app.on_scan_event(ScanEvent::AccountDone {
+            scan_id: 1,
+            scan: Box::new(scan),
+        });
+    }
+    let line = |phase, result| Entry {
+        time: now() - Duration::minutes(5),
+        action_id: "a1".into(),
+        phase,
+        operator: "arn:aws:iam::123456789012:user/op".into(),
+        account_id: AccountId::parse("123456789012").unwrap(),
+        user: "bob.departed".into(),
+        access_key_id: Some(AccessKeyId("AKIARZPUZDIKEQI35MC5".into())),
+        credential: None,
+        action: KeyAction::Deactivate,
+        result,
+        request_id: (phase == Phase::Outcome).then(|| "3f1c2a9b-7d3e-4f60-9a1b-2c3d4e5f6a7b".into()),
+        error_code: None,
+        message: None,
+        batch_id: None,
+    };
+    app.store.journal = vec![line(Phase::Intent, None), line(Phase::Outcome, Some(ActionResult::Ok))];
+    app.refresh();
+    app
+}
+
+/// Opens a view by its `:` command, through the keymap.
+fn open(app: &mut App, name: &str) {
+    let command = KEYMAP.iter().find(|b| b.action == Action::Command).unwrap();
+    app.on_key(KeyEvent::from(command.keys[0]));
+    for c in name.chars() {
+        app.on_key(KeyEvent::from(KeyCode::Char(c)));
+    }
+    app.on_key(KeyEvent::from(KeyCode::Enter));
+    app.refresh();
+}
+
+fn screen(app: &App, w: u16, h: u16) -> Vec<String> {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| render::draw(app, &Theme { no_color: true }, f)).unwrap();
+    let buf = t.backend().buffer();
+    (0..h)
+        .map(|y| (0..w).map(|x| buf[(x, y)].symbol()).collect::<String>())
+        .collect()
+}
+
+/// The table's header and body rows (inside the borders), without blank rows.
+fn table(lines: &[String]) -> (String, Vec<String>) {
+    let body: Vec<String> = lines[3..]
+        .iter()
+        .take_while(|l| !l.starts_with('└'))
+        .map(|l| l.trim_matches('│').to_owned())
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    (body[0].clone(), body[1..].to_vec())
+}
+
+/// The cell of column `title` in `row`: from the title's start to the next column's.
+fn cell(header: &str, row: &str, title: &str) -> String {
+    let chars: Vec<char> = header.chars().collect();
+    let start = header[..header.find(title).unwrap_or_else(|| panic!("no {title} in {header}"))]
+        .chars()
+        .count();
+    let mut end = start + title.chars().count();
+    while end < chars.len() && chars[end] != ' ' {
+        end += 1;
+    }
+    while end < chars.len() && chars[end] == ' ' {
+        end += 1;
+    }
+    row.chars()
+        .skip(start)
+        .take(end - start)
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn roles_at_80_columns_tell_apart_the_accounts_of_a_role_in_every_account() {
+    let mut app = app();
+    open(&mut app, "roles");
+    let lines = screen(&app, 80, 24);
+    insta::assert_snapshot!("roles_80x24", lines.join("\n"));
+    let (header, rows) = table(&lines);
+    assert!(header.contains("ACCOUNT"), "{lines:#?}");
+    let same_role: Vec<&String> = rows
+        .iter()
+        .filter(|r| r.contains("OrganizationAccountAccessRole"))
+        .collect();
+    assert_eq!(same_role.len(), 8, "the role whole in every account: {lines:#?}");
+    let accounts: std::collections::HashSet<String> = same_role.iter().map(|r| cell(&header, r, "ACCOUNT")).collect();
+    assert_eq!(accounts.len(), 8, "{lines:#?}");
+    // Both sandboxes whole (the widest name), and a trusted account id is never cut.
+    let text = lines.join("\n");
+    assert!(
+        text.contains("acme-sandbox-hackathon") && text.contains("acme-sandbox-research"),
+        "{text}"
+    );
+    assert!(text.contains("999988887777"), "{text}");
+}
+
+#[test]
+fn credentials_at_80_columns_cut_the_certificate_id_not_the_user() {
+    let mut app = app();
+    open(&mut app, "credentials");
+    let lines = screen(&app, 80, 24);
+    insta::assert_snapshot!("credentials_80x24", lines.join("\n"));
+    let (header, rows) = table(&lines);
+    assert!(header.contains("ACCOUNT") && header.contains("USER"), "{header}");
+    let text = lines.join("\n");
+    for whole in [
+        "bob.departed",
+        "cloudfront-invalidator",
+        "acme-management",
+        "acme-data-platform",
+    ] {
+        assert!(text.contains(whole), "{whole} whole: {text}");
+    }
+    // The certificate id is cut in the middle: its start and end both show.
+    let cert = rows.iter().find(|r| r.contains("kate.data")).unwrap();
+    let id = cell(&header, cert, "ID");
+    assert!(
+        id.contains('…') && CERT.starts_with(id.split('…').next().unwrap()),
+        "{id}"
+    );
+    assert!(CERT.ends_with(id.split('…').nth(1).unwrap()), "{id}");
+    // Every row is told apart.
+    let distinct: std::collections::HashSet<&String> = rows.iter().collect();
+    assert_eq!(distinct.len(), rows.len(), "{lines:#?}");
+}
+
+#[test]
+fn journal_at_80_columns_shows_what_was_acted_on_and_where() {
+    let mut app = app();
+    open(&mut app, "journal");
+    let lines = screen(&app, 80, 24);
+    insta::assert_snapshot!("journal_80x24", lines.join("\n"));
+    let (header, rows) = table(&lines);
+    // The time is in the detail (`i`); ERROR takes the room it leaves.
+    for title in ["ACTION", "RESULT", "ACCOUNT", "USER", "CREDENTIAL", "ERROR"] {
+        assert!(header.contains(title), "{title}: {header}");
+    }
+    assert_eq!(rows.len(), 2, "{lines:#?}");
+    for r in &rows {
+        assert_eq!(cell(&header, r, "CREDENTIAL"), "AKIARZPUZDIKEQI35MC5", "{r}");
+        assert_eq!(cell(&header, r, "ACCOUNT"), "123456789012", "{r}");
+        assert_eq!(cell(&header, r, "USER"), "bob.departed", "{r}");
+    }
+}
+
+#[test]
+fn findings_at_80_columns_share_the_room_between_account_and_user() {
+    let mut app = app();
+    open(&mut app, "findings");
+    let lines = screen(&app, 80, 24);
+    insta::assert_snapshot!("findings_80x24", lines.join("\n"));
+    let (header, rows) = table(&lines);
+    let text = lines.join("\n");
+    // A role name in USER (21 cells) no longer cuts every account: names up to 18 cells
+    // are whole, the two longest are cut in the middle and still differ.
+    assert!(text.contains("acme-data-platform"), "{text}");
+    let user = rows.iter().find(|r| r.contains("hackatho")).unwrap();
+    let (a, u) = (cell(&header, user, "ACCOUNT"), cell(&header, user, "USER"));
+    assert!(a.starts_with("acme-san") && a.ends_with("hackathon"), "{a}");
+    assert!(u.starts_with("hackatho") && u.ends_with("demo"), "{u}");
+    let detail_at = header.find("DETAIL").unwrap();
+    assert!(header[detail_at..].chars().count() >= 20, "{header}");
+}
+
+#[test]
+fn the_accounts_panel_takes_the_rows_the_table_does_not_need_at_200x60() {
+    let app = app();
+    let lines = screen(&app, 200, 60);
+    insta::assert_snapshot!("accounts_200x60", lines.join("\n"));
+    // The table: its title, header, 8 accounts and the bottom border; then the panel.
+    let table_bottom = lines.iter().position(|l| l.starts_with('└')).unwrap();
+    let blank = lines[3..table_bottom]
+        .iter()
+        .filter(|l| l.trim_matches(|c| c == '│' || c == ' ').is_empty())
+        .count();
+    let panel_bottom = lines.iter().rposition(|l| l.starts_with('└')).unwrap();
+    assert!(
+        panel_bottom - table_bottom >= 21,
+        "the panel grew: {} rows\n{}",
+        panel_bottom - table_bottom,
+        lines.join("\n")
+    );
+    assert!(blank <= 26, "{blank} blank rows in the table\n{}", lines.join("\n"));
+    // Bars are thicker than one row: a 0–30 bar's row is followed by more of it.
+    let label = lines.iter().position(|l| l.contains("   0–30 ")).unwrap();
+    assert!(
+        lines[label - 1].contains("████") && lines[label + 1].contains("████"),
+        "{}",
+        lines.join("\n")
+    );
+    // 80×24 with the demo's table height keeps its table whole.
+    let small = screen(&app, 80, 24);
+    let (_, rows) = table(&small);
+    assert_eq!(rows.len(), 8, "{small:#?}");
+}
