@@ -521,7 +521,11 @@ fn render_help(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         theme.muted(),
     ));
     lines.push(Line::styled(
-        "  column, user:jenkins one column, sev:high, ! negates",
+        "  column, user:jenkins one column, sev:high, ! negates;",
+        theme.muted(),
+    ));
+    lines.push(Line::styled(
+        "  a status or date from its start (status:active)",
         theme.muted(),
     ));
     lines.push(Line::styled(

@@ -440,6 +440,29 @@ impl Table {
         }
     }
 
+    /// What the table says when rows exist but the filter hides them all: names a
+    /// `name:` that names no column here, with the columns that can be named.
+    fn no_match(&self) -> String {
+        let unknown: Vec<String> = parse_filter(&self.filter, self.columns)
+            .into_iter()
+            .filter_map(|t| t.unknown_column)
+            .collect();
+        if unknown.is_empty() {
+            return "no row matches the filter".to_owned();
+        }
+        let names: Vec<String> = self
+            .columns
+            .iter()
+            .map(|c| c.title.to_lowercase().replace(' ', ""))
+            .chain(["sev".to_owned()])
+            .collect();
+        format!(
+            "no row matches the filter; no column here is named {} (searched as text); columns: {}",
+            unknown.iter().map(|n| format!("{n}:")).collect::<Vec<_>>().join(", "),
+            names.join(", ")
+        )
+    }
+
     /// The filter text.
     pub fn filter(&self) -> &str {
         &self.filter
@@ -577,10 +600,12 @@ impl Table {
         })))
         .style(theme.header());
         if self.view.is_empty() {
+            let no_match;
             let msg = if self.rows.is_empty() {
                 empty
             } else {
-                "no row matches the filter"
+                no_match = self.no_match();
+                &no_match
             };
             TTable::new(Vec::<TRow>::new(), widths)
                 .header(header)
@@ -673,8 +698,11 @@ pub fn marker_glyph(s: Severity) -> &'static str {
 enum Scope {
     /// Any cell.
     Any,
-    /// The cell of this column.
+    /// The cell of this column: anywhere in it (names, ids, text).
     Column(usize),
+    /// The cell of this column, from its start: a short word or date (`status:active` is
+    /// not `Inactive`).
+    Start(usize),
     /// The row's worst severity (`sev:`): its name starts with the value.
     Severity,
 }
@@ -685,6 +713,9 @@ struct Term {
     scope: Scope,
     needle: String,
     negate: bool,
+    /// The `name` of a `name:value` that names no column here (the term is searched as
+    /// text); said when nothing matches.
+    unknown_column: Option<String>,
 }
 
 impl Term {
@@ -695,6 +726,10 @@ impl Term {
                 .split(SEP)
                 .nth(c)
                 .is_some_and(|cell| cell.contains(&self.needle)),
+            Scope::Start(c) => haystack
+                .split(SEP)
+                .nth(c)
+                .is_some_and(|cell| cell.starts_with(&self.needle)),
             Scope::Severity => severity.is_some_and(|s| s.as_str().starts_with(&self.needle)),
         };
         hit != self.negate
@@ -704,9 +739,11 @@ impl Term {
 /// Parses a filter: terms separated by spaces, all of which must hold. A term is a
 /// case-insensitive substring of any cell (`jenkins`), or `column:value` for one column
 /// (`user:jenkins`; the column is named by a prefix of its title without spaces, e.g.
-/// `key:` for ACCESS KEY, `last:` for LAST USED), or `sev:value` for the row's worst
-/// severity (`sev:crit`, `sev:high`), in any view. A leading `!` negates a term
-/// (`!user:ci-`). A `name:` naming no column is searched as text (`arn:aws`).
+/// `key:` for ACCESS KEY, `last:` for LAST USED) — anywhere in a name, id or text cell,
+/// from the start of a short cell (status words, dates: `status:active` is not
+/// `Inactive`) — or `sev:value` for the row's worst severity (`sev:crit`, `sev:high`), in
+/// any view. A leading `!` negates a term (`!user:ci-`). A `name:` naming no column is
+/// searched as text (`arn:aws`), and said when nothing matches.
 fn parse_filter(filter: &str, columns: &[Column]) -> Vec<Term> {
     filter
         .to_lowercase()
@@ -719,31 +756,39 @@ fn parse_filter(filter: &str, columns: &[Column]) -> Vec<Term> {
             if term.is_empty() {
                 return None;
             }
-            let scope = match term.split_once(':') {
+            let unknown = match term.split_once(':') {
                 Some(("sev" | "severity", value)) => {
                     // The row's worst severity: the SEV column's meaning, in every view.
                     return Some(Term {
                         scope: Scope::Severity,
                         needle: value.to_owned(),
                         negate,
+                        unknown_column: None,
                     });
                 }
                 Some((name, value)) if !name.is_empty() => match column_named(columns, name) {
                     Some(c) => {
+                        let scope = if columns[c].kind == Kind::Short {
+                            Scope::Start(c)
+                        } else {
+                            Scope::Column(c)
+                        };
                         return Some(Term {
-                            scope: Scope::Column(c),
+                            scope,
                             needle: value.to_owned(),
                             negate,
+                            unknown_column: None,
                         });
                     }
-                    None => Scope::Any,
+                    None => Some(name.to_owned()),
                 },
-                _ => Scope::Any,
+                _ => None,
             };
             Some(Term {
-                scope,
+                scope: Scope::Any,
                 needle: term.to_owned(),
                 negate,
+                unknown_column: unknown,
             })
         })
         .collect()
@@ -1191,6 +1236,39 @@ mod tests {
         assert_eq!(shown(&mut t, "!sev:crit"), ["alice", "bob"]);
         assert_eq!(shown(&mut t, "zzz:x"), Vec::<String>::new(), "no such column: text");
         assert_eq!(shown(&mut t, "!"), ["alice", "bob", "carol"], "a bare ! is no term");
+    }
+
+    #[test]
+    fn a_short_column_matches_from_its_start_and_an_unknown_column_is_named() {
+        const C: &[Column] = &[ident("USER", 4, 0), col("STATUS", 6, 9, 1)];
+        let r = |user: &str, status: &str| {
+            Row::new(
+                RowId::User(AccountId::parse("111111111111").unwrap(), user.into()),
+                vec![(user, SortKey::Text), (status, SortKey::Text)],
+                None,
+                false,
+            )
+        };
+        let mut t = Table::new(C, 0, Order::Asc);
+        t.set_rows(vec![r("ann", "Active"), r("bo", "Inactive"), r("cy", "Active")]);
+        let shown = |t: &mut Table, f: &str| {
+            t.set_filter(f);
+            names(t)
+        };
+        // A status word is matched from its start: `active` is not `Inactive`.
+        assert_eq!(shown(&mut t, "status:active"), ["ann", "cy"]);
+        assert_eq!(shown(&mut t, "!status:active"), ["bo"]);
+        assert_eq!(shown(&mut t, "status:in"), ["bo"]);
+        // Names keep matching anywhere; a bare word anywhere in any cell.
+        assert_eq!(shown(&mut t, "user:y"), ["cy"]);
+        assert_eq!(shown(&mut t, "active"), ["ann", "bo", "cy"]);
+        assert_eq!(t.no_match(), "no row matches the filter");
+        // A name that is no column is searched as text, and said so when nothing matches.
+        assert_eq!(shown(&mut t, "foo:bar"), Vec::<String>::new());
+        assert_eq!(
+            t.no_match(),
+            "no row matches the filter; no column here is named foo: (searched as text); columns: user, status, sev"
+        );
     }
 
     #[test]
