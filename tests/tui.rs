@@ -1757,6 +1757,10 @@ fn every_view_at_80x24_120x40_and_200x60() {
         ("keys", ViewKind::Keys),
         ("findings", ViewKind::Findings),
         ("journal", ViewKind::Journal),
+        ("credentials", ViewKind::Credentials),
+        ("roles", ViewKind::Roles),
+        ("rotations", ViewKind::Rotations),
+        ("changes", ViewKind::Changes),
     ];
     for (name, kind) in views {
         let mut app = app();
