@@ -273,6 +273,19 @@ impl ViewKind {
         (spec.shown_columns(), spec.scoped_by.len())
     }
 
+    /// Titles of the columns every row of this view shares and that are not drawn: the
+    /// rule and the account of one group's findings (the title names them), so the key id
+    /// has their room.
+    pub fn constant_columns(&self) -> Vec<&'static str> {
+        match self {
+            Self::FindingsIn(rule, account) => [(rule.is_some(), "RULE"), (account.is_some(), "ACCOUNT")]
+                .into_iter()
+                .filter_map(|(constant, title)| constant.then_some(title))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The default sort, from the registry: worst first for accounts, users and findings;
     /// oldest first for keys; newest first for the journal.
     pub fn default_sort(&self) -> (usize, Order) {
@@ -471,10 +484,12 @@ const USER_COLUMNS: &[Column] = &[
     ident("PATH", 4, 6),
     col("PASSWORD", 8, 16, 3),
     col("MFA", 4, 8, 1),
-    col("KEYS", 4, 8, 2),
+    // Access keys on (active) and off (inactive): `1 on`, `1 on 1 off`, `none`.
+    col("KEYS", 4, 14, 2),
     num("OLDEST", 6, 1),
     col("LAST ACTIVITY", 8, 13, 4),
-    text("FINDINGS", 8, 0).badge(Badge::Row),
+    // `HIGH 2 of 6` is one answer: whole (a short word), never `HIGH 2 …`.
+    col("FINDINGS", 8, 16, 0).badge(Badge::Row),
 ];
 
 const KEY_COLUMNS: &[Column] = &[
@@ -495,7 +510,7 @@ const KEY_COLUMNS: &[Column] = &[
 const CREDENTIAL_COLUMNS: &[Column] = &[
     ident("ACCOUNT", 8, 0),
     ident("USER", 8, 0),
-    col("KIND", 8, 15, 0),
+    col("KIND", 4, 10, 0),
     ident("ID", 12, 2),
     col("STATUS", 8, 8, 2),
     num("AGE", 5, 0),
@@ -511,11 +526,11 @@ const PASSWORD_RULES: [Rule; 2] = [Rule::ConsoleWithoutMfa, Rule::PasswordUnused
 fn kind_cell(c: &Credential) -> (&'static str, i64) {
     match (c.kind, c.service.as_deref()) {
         (CredentialKind::SshPublicKey, _) => ("SSH key", 2),
-        (CredentialKind::SigningCertificate, _) => ("signing cert", 3),
-        (CredentialKind::ServiceSpecific, Some("bedrock.amazonaws.com")) => ("Bedrock API key", 4),
-        (CredentialKind::ServiceSpecific, Some("codecommit.amazonaws.com")) => ("CodeCommit cred", 4),
-        (CredentialKind::ServiceSpecific, Some("cassandra.amazonaws.com")) => ("Keyspaces cred", 4),
-        (CredentialKind::ServiceSpecific, _) => ("service cred", 4),
+        (CredentialKind::SigningCertificate, _) => ("cert", 3),
+        (CredentialKind::ServiceSpecific, Some("bedrock.amazonaws.com")) => ("Bedrock", 4),
+        (CredentialKind::ServiceSpecific, Some("codecommit.amazonaws.com")) => ("CodeCommit", 4),
+        (CredentialKind::ServiceSpecific, Some("cassandra.amazonaws.com")) => ("Keyspaces", 4),
+        (CredentialKind::ServiceSpecific, _) => ("service", 4),
         (CredentialKind::Role, _) => ("role", 5),
     }
 }
@@ -657,11 +672,14 @@ const JOURNAL_COLUMNS: &[Column] = &[
 const CHANGE_COLUMNS: &[Column] = &[
     col("CHANGE", 8, 8, 0),
     col("SEV", 4, 4, 0),
-    col("RULE", 10, 23, 0),
+    // A rule id names the rule: cut in the middle (`role-tr…anyone`), three `role-trusts-…`
+    // rules stay apart.
+    ident("RULE", 12, 0),
     ident("ACCOUNT", 8, 0),
     ident("USER", 8, 0),
     ident("ACCESS KEY", 10, 2),
-    col("OPEN", 6, 10, 1),
+    // Days open (`23 d`): the title says open.
+    col("OPEN", 4, 10, 1),
 ];
 
 /// `:changes`: NEW for each finding first seen by the last recorded scan, RESOLVED for each
@@ -683,7 +701,7 @@ fn change_rows(store: &Store, now: Timestamp) -> Vec<Row> {
             (name(&f.account_id), SortKey::Text),
             (f.user.clone(), SortKey::Text),
             (key, SortKey::Text),
-            (format!("open {days} d"), SortKey::Num(days)),
+            (format!("{days} d"), SortKey::Num(days)),
         ];
         Row::new(
             RowId::Finding(
@@ -796,8 +814,10 @@ const ROTATION_COLUMNS: &[Column] = &[
     ident("USER", 8, 0),
     ident("OLD KEY", 20, 1),
     ident("NEW KEY", 20, 3),
-    col("STARTED", 8, 10, 2),
-    col("OLD KEY USED SINCE", 8, 30, 2),
+    col("STARTED", 8, 10, 3),
+    // When, by which service, where (`18 h ago by dynamodb in us-west-2`): long text, it
+    // takes the room before WHAT TO DO (which `i` shows in full).
+    text("OLD KEY USED SINCE", 16, 2),
     // The verdict is the answer of the view: whole ("safe to deactivate") at 80 columns.
     col("VERDICT", 18, 18, 0),
     text("WHAT TO DO", 10, 4),
@@ -850,14 +870,16 @@ fn rotation_rows(store: &Store, policy: &Policy, now: Timestamp) -> Vec<Row> {
 
 const FINDING_COLUMNS: &[Column] = &[
     col("SEV", 4, 4, 0).badge(Badge::Row),
-    // A rule id is short text, not an identifier: it takes room after the identifiers, cut
-    // at its end (`key-not-rot…`) it still reads; the detail's floor keeps it usable.
-    text("RULE", 12, 0),
+    // A rule id names the rule: cut in the middle (`role-tr…anyone`), the three
+    // `role-trusts-…` rules stay apart.
+    ident("RULE", 12, 0),
     ident("ACCOUNT", 8, 0),
     ident("USER", 8, 0),
-    ident("ACCESS KEY", 10, 2),
+    // A key id whole (20) or not shown: an ARN of a role finding is cut in the middle.
+    ident("ACCESS KEY", 20, 2),
+    // The detail first, its triage label after it (`… · NEW`): the room left goes to it.
     text("DETAIL", 20, 1),
-    col("CONTROLS", 8, 22, 3),
+    text("CONTROLS", 8, 3),
 ];
 
 fn users<'a>(
@@ -995,6 +1017,16 @@ pub fn rotation_in_progress(u: &User, policy: &Policy, now: Timestamp) -> bool {
     crate::audit::rotation::in_progress(u, policy, now).is_some()
 }
 
+/// The KEYS cell of a user: its access keys on (active) and off (inactive), `1 on`,
+/// `1 on 1 off`, `0 on 2 off`, or `none`.
+fn keys_word(active: usize, inactive: usize) -> String {
+    match (active, inactive) {
+        (0, 0) => "none".into(),
+        (a, 0) => format!("{a} on"),
+        (a, i) => format!("{a} on {i} off"),
+    }
+}
+
 /// `mine`: this user's findings.
 fn user_row(e: &AccountEntry, u: &User, mine: &[&Finding], policy: &Policy, now: Timestamp) -> Row {
     let password = match (u.password_enabled, u.password_last_used) {
@@ -1014,7 +1046,8 @@ fn user_row(e: &AccountEntry, u: &User, mine: &[&Finding], policy: &Policy, now:
         (mfa_word(u.mfa_kind()).into(), SortKey::Text),
         (
             format!(
-                "{active}A {inactive}I{}",
+                "{}{}",
+                keys_word(active, inactive),
                 if rotation_in_progress(u, policy, now) {
                     " ⟳"
                 } else {
@@ -1049,7 +1082,7 @@ fn root_row(e: &AccountEntry, root: &RootUser, mine: &[&Finding], now: Timestamp
     let (active, keys_text) = if root.access_keys.is_empty() && root.access_keys_present {
         (1, "present".to_owned())
     } else {
-        (active, format!("{active}A {inactive}I"))
+        (active, keys_word(active, inactive))
     };
     let oldest = root
         .access_keys
@@ -1232,7 +1265,7 @@ pub fn lifecycle_label(t: &crate::triage::Triage, now: Timestamp) -> String {
 
 fn finding_row(e: &AccountEntry, f: &Finding, t: Option<&crate::triage::Triage>, now: Timestamp) -> Row {
     let detail = match t {
-        Some(t) => format!("{} · {}", lifecycle_label(t, now), f.detail),
+        Some(t) => format!("{} · {}", f.detail, lifecycle_label(t, now)),
         None => f.detail.clone(),
     };
     let excepted = t.is_some_and(|t| t.status == crate::triage::Status::Excepted);
@@ -1443,8 +1476,8 @@ mod tests {
         assert_eq!(
             cells,
             [
-                vec!["NEW", "HIGH", "console-without-mfa", "prod", "alice", "-", "open 0 d"],
-                vec!["RESOLVED", "HIGH", "key-not-rotated", "prod", "carol", "-", "open 23 d"],
+                vec!["NEW", "HIGH", "console-without-mfa", "prod", "alice", "-", "0 d"],
+                vec!["RESOLVED", "HIGH", "key-not-rotated", "prod", "carol", "-", "23 d"],
             ]
         );
         assert_eq!(
@@ -1454,7 +1487,7 @@ mod tests {
         assert_eq!(ViewKind::from_command(":ch"), Some(ViewKind::Changes));
         let rows = ViewKind::Findings.rows(&store, &Policy::default(), now);
         let details: Vec<&str> = rows.iter().map(|r| r.cells[5].as_str()).collect();
-        assert_eq!(details, ["NEW · ", "open 30 d · "]);
+        assert_eq!(details, [" · NEW", " · open 30 d"]);
     }
 
     #[test]
