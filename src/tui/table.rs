@@ -1295,6 +1295,47 @@ mod tests {
     }
 
     #[test]
+    fn short_words_are_whole_or_not_shown() {
+        // `Inactive` (8) beside a long user name: the name gives, never the status word.
+        const C: &[Column] = &[ident("USER", 8, 0), col("STATUS", 6, 8, 1)];
+        assert_eq!(fit_columns(C, &[30, 8], 30), vec![(0, 21), (1, 8)]);
+        // No room for the whole word: the column goes.
+        const D: &[Column] = &[ident("USER", 8, 0), col("STATUS", 6, 8, 2)];
+        assert_eq!(fit_columns(D, &[12, 8], 18), vec![(0, 12)]);
+    }
+
+    #[test]
+    fn long_text_gets_the_room_before_less_important_text_is_shown() {
+        // A finding's detail (88 cells) and its controls: the controls go while the detail
+        // cannot be whole, and come back once it is.
+        const C: &[Column] = &[ident("RULE", 12, 0), text("DETAIL", 20, 1), text("CONTROLS", 8, 3)];
+        assert_eq!(fit_columns(C, &[15, 88, 15], 100), vec![(0, 15), (1, 84)]);
+        assert_eq!(fit_columns(C, &[15, 88, 15], 120), vec![(0, 15), (1, 88), (2, 15)]);
+        // A short column is whole at its floor; the spare room goes to the text.
+        const D: &[Column] = &[col("OPEN", 4, 10, 0), text("DETAIL", 20, 1)];
+        assert_eq!(fit_columns(D, &[9, 60], 50), vec![(0, 9), (1, 40)]);
+    }
+
+    #[test]
+    fn hidden_columns_are_not_drawn_and_the_sort_skips_them() {
+        let mut t = Table::new(COLS, 0, Order::Asc);
+        t.set_rows(vec![row("alice", Some(3)), row("bob", Some(1))]);
+        t.hide(&["NAME"]);
+        assert_eq!(t.sort().0, "AGE");
+        let area = Rect::new(0, 0, 40, 5);
+        let mut buf = Buffer::empty(area);
+        t.render(area, &mut buf, Line::from("t"), "none", &Theme { no_color: true });
+        let header: String = (0..40).map(|x| buf[(x, 1)].symbol()).collect();
+        assert!(!header.contains("NAME") && header.contains("AGE"), "{header}");
+        let body: String = (0..40).map(|x| buf[(x, 2)].symbol()).collect();
+        // Sorted by AGE, oldest first: alice, her name only in her NOTE (`note alice`).
+        assert_eq!(body.matches("alice").count(), 1, "{body}");
+        // The filter still reads the hidden cells.
+        t.set_filter("bob");
+        assert_eq!(t.counts().0, 1);
+    }
+
+    #[test]
     fn identifiers_are_cut_in_the_middle_so_they_stay_apart() {
         assert_eq!(truncate_middle("acme-sandbox-research", 16), "acme-sa…research");
         assert_eq!(truncate_middle("acme-sandbox-hackathon", 16), "acme-sa…ackathon");

@@ -1583,25 +1583,79 @@ mod tests {
         assert_eq!(findings_summary(&[]).0, "-");
     }
 
-    #[test]
-    fn findings_at_80_columns_keep_the_account_whole_and_give_the_detail_room() {
-        use crate::tui::table::fit_columns;
-        // The demo's widest values: a 31-cell rule id, `acme-sandbox-hackathon`, a long
-        // detail; 76 cells is the table's room at 80 columns (borders and marker).
-        let want = [4, 31, 22, 14, 20, 120, 22];
-        let shown = fit_columns(FINDING_COLUMNS, &want, 76);
-        let width = |title: &str| {
-            let c = FINDING_COLUMNS.iter().position(|c| c.title == title).unwrap();
+    /// The widths `fit_columns` gives the columns of `cols` (by title) for contents `want`
+    /// in `width` cells; `None` for a column not shown.
+    fn widths(cols: &[Column], want: &[u16], width: u16) -> impl Fn(&str) -> Option<u16> {
+        let shown = crate::tui::table::fit_columns(cols, want, width);
+        let titles: Vec<&'static str> = cols.iter().map(|c| c.title).collect();
+        move |title: &str| {
+            let c = titles.iter().position(|t| *t == title).unwrap();
             shown.iter().find(|(i, _)| *i == c).map(|(_, w)| *w)
-        };
-        assert_eq!(width("ACCOUNT"), Some(22), "{shown:?}");
-        assert_eq!(width("USER"), Some(14), "{shown:?}");
-        assert!(width("DETAIL").unwrap() >= 20, "{shown:?}");
-        assert!(width("RULE").unwrap() >= 12, "{shown:?}");
-        // With room, the rule and the detail share it: the rule whole at 200 columns.
-        let shown = fit_columns(FINDING_COLUMNS, &want, 196);
-        let rule = FINDING_COLUMNS.iter().position(|c| c.title == "RULE").unwrap();
-        assert!(shown.contains(&(rule, 31)), "{shown:?}");
+        }
+    }
+
+    #[test]
+    fn findings_keep_rule_account_and_user_apart_and_give_the_detail_the_room() {
+        // The demo's widest values: a 30-cell rule id, `acme-sandbox-hackathon`, a 21-cell
+        // role name, key ids, a long detail and controls; 76 cells is the table's room at 80
+        // columns, 116 at 120, 196 at 200.
+        let want = [5, 30, 22, 21, 20, 130, 15];
+        let w = widths(FINDING_COLUMNS, &want, 76);
+        // Rule, account and user share the room evenly (cut in the middle, apart); the
+        // detail keeps its 20.
+        for title in ["RULE", "ACCOUNT", "USER"] {
+            assert!(w(title).unwrap() >= 16, "{title}: {:?}", w(title));
+        }
+        assert_eq!(w("DETAIL"), Some(20));
+        // At 120 every identifier is whole and the detail, not the controls, takes the rest.
+        let w = widths(FINDING_COLUMNS, &want, 116);
+        assert_eq!((w("RULE"), w("ACCOUNT"), w("USER")), (Some(30), Some(22), Some(21)));
+        // SEV is 4 (its `max`), four separators.
+        assert_eq!(w("DETAIL"), Some(116 - 4 - 30 - 22 - 21 - 4));
+        assert_eq!(w("CONTROLS"), None);
+        // At 200 the key ids too, and the root's 88-cell detail is whole.
+        let w = widths(FINDING_COLUMNS, &want, 196);
+        assert_eq!(w("ACCESS KEY"), Some(20));
+        assert!(w("DETAIL").unwrap() >= 88, "{:?}", w("DETAIL"));
+    }
+
+    #[test]
+    fn status_words_and_answers_are_never_cut() {
+        // :keys at 80: `Inactive` whole, the names give (in the middle).
+        let want = [22, 21, 20, 8, 5, 10, 9, 16, 12, 40];
+        let w = widths(KEY_COLUMNS, &want, 76);
+        assert_eq!((w("STATUS"), w("ACCESS KEY"), w("LAST USED")), (Some(8), Some(20), Some(9)));
+        assert!(w("ACCOUNT").is_some() && w("USER").is_some());
+        // :users at 80 and 100: `HIGH 2 of 6` whole, the titles whole.
+        let want = [22, 21, 14, 13, 8, 12, 6, 13, 11];
+        for width in [76, 96] {
+            let w = widths(USER_COLUMNS, &want, width);
+            assert_eq!(w("FINDINGS"), Some(11), "at {width}");
+            assert_eq!(w("ACCOUNT"), Some(22), "at {width}");
+            for title in ["LAST ACTIVITY", "KEYS", "PASSWORD"] {
+                assert!(w(title).is_none_or(|x| x >= want[USER_COLUMNS.iter().position(|c| c.title == title).unwrap()]));
+            }
+        }
+        // :rotations: the account at 80; the old key's last use whole at 200.
+        let want = [18, 19, 20, 20, 8, 33, 18, 40];
+        let w = widths(ROTATION_COLUMNS, &want, 76);
+        assert!(w("ACCOUNT").unwrap() >= 16 && w("VERDICT") == Some(18), "{:?}", w("ACCOUNT"));
+        let w = widths(ROTATION_COLUMNS, &want, 196);
+        assert_eq!((w("OLD KEY USED SINCE"), w("NEW KEY")), (Some(33), Some(20)));
+        // :changes: whole at 120, rule ids cut in the middle (16 each) at 80.
+        let want = [8, 5, 23, 22, 21, 20, 5];
+        let w = widths(CHANGE_COLUMNS, &want, 116);
+        assert_eq!((w("RULE"), w("ACCOUNT"), w("USER"), w("ACCESS KEY")), (Some(23), Some(22), Some(21), Some(20)));
+        let w = widths(CHANGE_COLUMNS, &want, 76);
+        assert!(w("RULE").unwrap() >= 15 && w("OPEN") == Some(5), "{:?}", w("RULE"));
+    }
+
+    #[test]
+    fn keys_cells_say_on_and_off() {
+        assert_eq!(keys_word(1, 0), "1 on");
+        assert_eq!(keys_word(1, 1), "1 on 1 off");
+        assert_eq!(keys_word(0, 2), "0 on 2 off");
+        assert_eq!(keys_word(0, 0), "none");
     }
 
     #[test]
