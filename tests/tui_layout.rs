@@ -352,7 +352,10 @@ fn findings_rule_ids_are_cut_in_the_middle_and_the_detail_starts_at_once() {
     // `role-trusts-…` rules stay apart at 80 columns).
     let full: Vec<String> = app.view().table.shown().map(|r| r.cells[1].to_string()).collect();
     let ids: std::collections::BTreeSet<&str> = full.iter().map(String::as_str).collect();
-    assert!(ids.iter().filter(|id| id.starts_with("role-trusts-")).count() >= 2, "{ids:?}");
+    assert!(
+        ids.iter().filter(|id| id.starts_with("role-trusts-")).count() >= 2,
+        "{ids:?}"
+    );
     for (r, rule) in rows.iter().zip(&full) {
         let shown = cell(&header, r, "RULE");
         let (head, tail) = shown.split_once('…').unwrap_or((&shown, ""));
@@ -371,9 +374,16 @@ fn findings_rule_ids_are_cut_in_the_middle_and_the_detail_starts_at_once() {
     let lines = screen(&app, 160, 45);
     insta::assert_snapshot!("findings_160x45", lines.join("\n"));
     let (header, rows) = table(&lines);
-    let role = rows.iter().find(|r| r.contains("acme-sandbox-hackathon") && r.contains("role-")).unwrap();
+    let role = rows
+        .iter()
+        .find(|r| r.contains("acme-sandbox-hackathon") && r.contains("role-"))
+        .unwrap();
     assert_eq!(cell(&header, role, "RULE"), "role-trusts-anyone", "{role}");
-    let detail = rows.iter().map(|r| cell(&header, r, "DETAIL")).find(|d| d.starts_with("active key is")).unwrap();
+    let detail = rows
+        .iter()
+        .map(|r| cell(&header, r, "DETAIL"))
+        .find(|d| d.starts_with("active key is"))
+        .unwrap();
     assert!(!detail.contains('…'), "{detail}: {lines:#?}");
 }
 
@@ -410,6 +420,9 @@ fn keys_at_80_columns_keep_account_key_and_status_whole_and_leave_no_blank_room(
     for r in &rows {
         assert!(cell(&header, r, "ACCESS KEY").starts_with("AKIA"), "{r}");
         assert_eq!(cell(&header, r, "ACCESS KEY").chars().count(), 20, "{r}");
-        assert!(["Active", "Inactive"].contains(&cell(&header, r, "STATUS").as_str()), "{r}");
+        assert!(
+            ["Active", "Inactive"].contains(&cell(&header, r, "STATUS").as_str()),
+            "{r}"
+        );
     }
 }

@@ -583,14 +583,11 @@ impl Table {
         let drawn: Vec<usize> = (0..self.columns.len()).filter(|&c| !self.is_hidden(c)).collect();
         let drawn_columns: Vec<Column> = drawn.iter().map(|&c| self.columns[c]).collect();
         let drawn_want: Vec<u16> = drawn.iter().map(|&c| want[c]).collect();
-        let shown: Vec<(usize, u16)> = fit_columns(
-            &drawn_columns,
-            &drawn_want,
-            inner.width.saturating_sub(marker_w * 2),
-        )
-        .into_iter()
-        .map(|(i, w)| (drawn[i], w))
-        .collect();
+        let shown: Vec<(usize, u16)> =
+            fit_columns(&drawn_columns, &drawn_want, inner.width.saturating_sub(marker_w * 2))
+                .into_iter()
+                .map(|(i, w)| (drawn[i], w))
+                .collect();
         let widths: Vec<Constraint> = std::iter::once(Constraint::Length(marker_w))
             .chain(shown.iter().map(|&(_, w)| Constraint::Length(w)))
             .collect();

@@ -1624,7 +1624,10 @@ mod tests {
         // :keys at 80: `Inactive` whole, the names give (in the middle).
         let want = [22, 21, 20, 8, 5, 10, 9, 16, 12, 40];
         let w = widths(KEY_COLUMNS, &want, 76);
-        assert_eq!((w("STATUS"), w("ACCESS KEY"), w("LAST USED")), (Some(8), Some(20), Some(9)));
+        assert_eq!(
+            (w("STATUS"), w("ACCESS KEY"), w("LAST USED")),
+            (Some(8), Some(20), Some(9))
+        );
         assert!(w("ACCOUNT").is_some() && w("USER").is_some());
         // :users at 80 and 100: `HIGH 2 of 6` whole, the titles whole.
         let want = [22, 21, 14, 13, 8, 12, 6, 13, 11];
@@ -1633,19 +1636,28 @@ mod tests {
             assert_eq!(w("FINDINGS"), Some(11), "at {width}");
             assert_eq!(w("ACCOUNT"), Some(22), "at {width}");
             for title in ["LAST ACTIVITY", "KEYS", "PASSWORD"] {
-                assert!(w(title).is_none_or(|x| x >= want[USER_COLUMNS.iter().position(|c| c.title == title).unwrap()]));
+                assert!(
+                    w(title).is_none_or(|x| x >= want[USER_COLUMNS.iter().position(|c| c.title == title).unwrap()])
+                );
             }
         }
         // :rotations: the account at 80; the old key's last use whole at 200.
         let want = [18, 19, 20, 20, 8, 33, 18, 40];
         let w = widths(ROTATION_COLUMNS, &want, 76);
-        assert!(w("ACCOUNT").unwrap() >= 16 && w("VERDICT") == Some(18), "{:?}", w("ACCOUNT"));
+        assert!(
+            w("ACCOUNT").unwrap() >= 16 && w("VERDICT") == Some(18),
+            "{:?}",
+            w("ACCOUNT")
+        );
         let w = widths(ROTATION_COLUMNS, &want, 196);
         assert_eq!((w("OLD KEY USED SINCE"), w("NEW KEY")), (Some(33), Some(20)));
         // :changes: whole at 120, rule ids cut in the middle (16 each) at 80.
         let want = [8, 5, 23, 22, 21, 20, 5];
         let w = widths(CHANGE_COLUMNS, &want, 116);
-        assert_eq!((w("RULE"), w("ACCOUNT"), w("USER"), w("ACCESS KEY")), (Some(23), Some(22), Some(21), Some(20)));
+        assert_eq!(
+            (w("RULE"), w("ACCOUNT"), w("USER"), w("ACCESS KEY")),
+            (Some(23), Some(22), Some(21), Some(20))
+        );
         let w = widths(CHANGE_COLUMNS, &want, 76);
         assert!(w("RULE").unwrap() >= 15 && w("OPEN") == Some(5), "{:?}", w("RULE"));
     }
