@@ -1,8 +1,8 @@
 //! Property test of column fitting: for any columns, contents and screen width, an
 //! identifier column is cut only when no other shown column has blank room (no blank room at
 //! the right, short and text columns at their floor, numbers and other identifiers no wider
-//! than their content), identifiers of one priority share the room evenly, and the shown
-//! columns fit the width.
+//! than their content), identifiers of one priority share the room evenly, a short column
+//! is whole or not shown, and the shown columns fit the width.
 
 use keytriage::tui::table::{Column, Kind, col, fit_columns, ident, num, text};
 use proptest::prelude::*;
@@ -42,7 +42,16 @@ proptest! {
             prop_assert!(used <= u32::from(width), "{used} cells used of {width}");
         }
         let used: u32 = shown.iter().map(|&(_, w)| u32::from(w)).sum::<u32>() + shown.len() as u32 - 1;
-        let floor = |d: usize| cols[d].min.min(usable(&cols[d], wants[d]));
+        let floor = |d: usize| match cols[d].kind {
+            Kind::Short => usable(&cols[d], wants[d]),
+            _ => cols[d].min.min(usable(&cols[d], wants[d])),
+        };
+        // A short word is never cut (unless it alone is wider than the screen).
+        for &(c, w) in &shown {
+            if cols[c].kind == Kind::Short && shown.len() > 1 {
+                prop_assert_eq!(w, usable(&cols[c], wants[c]), "short column {} cut", c);
+            }
+        }
         for &(c, w) in &shown {
             if cols[c].kind == Kind::Ident && w < usable(&cols[c], wants[c]) {
                 // No blank room at the right while an identifier is cut.

@@ -148,7 +148,7 @@ fn a_users_view_lists_every_credential_kind_with_its_findings() {
                 "ssh-key-not-rotated"
             ],
             [
-                "signing cert",
+                "cert",
                 "CERTALICE0000000000000000000001",
                 "Active",
                 "300d",
@@ -156,7 +156,7 @@ fn a_users_view_lists_every_credential_kind_with_its_findings() {
                 "certificate-expiring certificate-not-rotated"
             ],
             [
-                "Bedrock API key",
+                "Bedrock",
                 "ACCAALICE00000000001",
                 "Active",
                 "20d",
@@ -183,10 +183,10 @@ fn the_credentials_view_lists_every_kind_of_every_user() {
     assert_eq!(
         kinds,
         [
-            ("alice", "Bedrock API key"),
+            ("alice", "Bedrock"),
             ("alice", "SSH key"),
+            ("alice", "cert"),
             ("alice", "password"),
-            ("alice", "signing cert"),
             ("bob", "access key"),
             ("bob", "access key"),
             ("bob", "password"),

@@ -183,7 +183,7 @@ fn e_appends_the_entry_keeps_comments_and_journals_it_and_the_finding_leaves_the
     assert!(row.dim, "excepted rows are dimmed");
     assert!(
         row.cells[5]
-            .starts_with("excepted until 2026-12-29 (arn:aws:iam::111111111111:user/operator: vendor rotates in Q1)"),
+            .ends_with(" · excepted until 2026-12-29 (arn:aws:iam::111111111111:user/operator: vendor rotates in Q1)"),
         "{}",
         row.cells[5]
     );

@@ -293,13 +293,19 @@ fn findings_at_80_columns_share_the_room_between_account_and_user() {
     insta::assert_snapshot!("findings_80x24", lines.join("\n"));
     let (header, rows) = table(&lines);
     let text = lines.join("\n");
-    // A role name in USER (21 cells) no longer cuts every account: names up to 18 cells
-    // are whole, the two longest are cut in the middle and still differ.
-    assert!(text.contains("acme-data-platform"), "{text}");
-    let user = rows.iter().find(|r| r.contains("hackatho")).unwrap();
+    // Rule, account and user (a 21-cell role name) share the room evenly: names up to 16
+    // cells are whole, longer ones are cut in the middle and still differ.
+    assert!(text.contains("acme-management"), "{text}");
+    let user = rows.iter().find(|r| r.contains("hackath")).unwrap();
     let (a, u) = (cell(&header, user, "ACCOUNT"), cell(&header, user, "USER"));
-    assert!(a.starts_with("acme-san") && a.ends_with("hackathon"), "{a}");
-    assert!(u.starts_with("hackatho") && u.ends_with("demo"), "{u}");
+    assert!(a.starts_with("acme-sa") && a.ends_with("ackathon"), "{a}");
+    assert!(u.starts_with("hackath") && u.ends_with("demo"), "{u}");
+    let sandboxes: std::collections::BTreeSet<String> = rows
+        .iter()
+        .map(|r| cell(&header, r, "ACCOUNT"))
+        .filter(|a| a.starts_with("acme-sa"))
+        .collect();
+    assert_eq!(sandboxes.len(), 2, "{sandboxes:?}");
     let detail_at = header.find("DETAIL").unwrap();
     assert!(header[detail_at..].chars().count() >= 20, "{header}");
 }
@@ -334,4 +340,89 @@ fn the_accounts_panel_takes_the_rows_the_table_does_not_need_at_200x60() {
     let small = screen(&app, 80, 24);
     let (_, rows) = table(&small);
     assert_eq!(rows.len(), 8, "{small:#?}");
+}
+
+#[test]
+fn findings_rule_ids_are_cut_in_the_middle_and_the_detail_starts_at_once() {
+    let mut app = app();
+    open(&mut app, "findings");
+    let lines = screen(&app, 80, 24);
+    let (header, rows) = table(&lines);
+    // Every rule cell names one rule only: whole, or its start and end around `…` (the
+    // `role-trusts-…` rules stay apart at 80 columns).
+    let full: Vec<String> = app.view().table.shown().map(|r| r.cells[1].to_string()).collect();
+    let ids: std::collections::BTreeSet<&str> = full.iter().map(String::as_str).collect();
+    assert!(
+        ids.iter().filter(|id| id.starts_with("role-trusts-")).count() >= 2,
+        "{ids:?}"
+    );
+    for (r, rule) in rows.iter().zip(&full) {
+        let shown = cell(&header, r, "RULE");
+        let (head, tail) = shown.split_once('…').unwrap_or((&shown, ""));
+        let matching: Vec<&&str> = ids
+            .iter()
+            .filter(|id| id.starts_with(head) && id.ends_with(tail) && id.len() >= head.len() + tail.len())
+            .collect();
+        assert_eq!(matching, [&rule.as_str()], "{shown} for {rule}: {lines:#?}");
+    }
+    // The detail reads from its first word (a triage label, when any, follows it).
+    for r in &rows {
+        let detail = cell(&header, r, "DETAIL");
+        assert!(!detail.starts_with("NEW") && !detail.starts_with("open "), "{detail}");
+    }
+    // At 160 columns every identifier is whole and the detail has the rest.
+    let lines = screen(&app, 160, 45);
+    insta::assert_snapshot!("findings_160x45", lines.join("\n"));
+    let (header, rows) = table(&lines);
+    let role = rows
+        .iter()
+        .find(|r| r.contains("acme-sandbox-hackathon") && r.contains("role-"))
+        .unwrap();
+    assert_eq!(cell(&header, role, "RULE"), "role-trusts-anyone", "{role}");
+    let detail = rows
+        .iter()
+        .map(|r| cell(&header, r, "DETAIL"))
+        .find(|d| d.starts_with("active key is"))
+        .unwrap();
+    assert!(!detail.contains('…'), "{detail}: {lines:#?}");
+}
+
+#[test]
+fn a_findings_group_hides_its_rule_and_account_and_shows_the_key() {
+    let mut app = app();
+    open(&mut app, "findings");
+    // `=` groups by rule and account; Enter opens the first group's findings.
+    app.on_key(KeyEvent::from(KeyCode::Char('=')));
+    app.refresh();
+    app.on_key(KeyEvent::from(KeyCode::Enter));
+    app.refresh();
+    for (w, h) in [(80, 24), (200, 60)] {
+        let lines = screen(&app, w, h);
+        insta::assert_snapshot!(format!("finding_group_{w}x{h}"), lines.join("\n"));
+        let (header, rows) = table(&lines);
+        assert!(lines[2].contains("findings · "), "{lines:#?}");
+        assert!(!header.contains("RULE") && !header.contains("ACCOUNT"), "{header}");
+        assert!(header.contains("ACCESS KEY"), "{header}");
+        assert!(rows.iter().any(|r| r.contains("AKIA")), "{lines:#?}");
+    }
+}
+
+#[test]
+fn keys_at_80_columns_keep_account_key_and_status_whole_and_leave_no_blank_room() {
+    let mut app = app();
+    open(&mut app, "keys");
+    let lines = screen(&app, 80, 24);
+    insta::assert_snapshot!("keys_80x24", lines.join("\n"));
+    let (header, rows) = table(&lines);
+    for title in ["ACCOUNT", "USER", "ACCESS KEY", "STATUS", "AGE", "LAST USED"] {
+        assert!(header.contains(title), "{title}: {header}");
+    }
+    for r in &rows {
+        assert!(cell(&header, r, "ACCESS KEY").starts_with("AKIA"), "{r}");
+        assert_eq!(cell(&header, r, "ACCESS KEY").chars().count(), 20, "{r}");
+        assert!(
+            ["Active", "Inactive"].contains(&cell(&header, r, "STATUS").as_str()),
+            "{r}"
+        );
+    }
 }

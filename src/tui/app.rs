@@ -182,8 +182,10 @@ impl View {
     fn new(kind: ViewKind) -> Self {
         let (columns, _) = kind.columns();
         let (sort, order) = kind.default_sort();
+        let mut table = Table::new(columns, sort, order);
+        table.hide(&kind.constant_columns());
         Self {
-            table: Table::new(columns, sort, order),
+            table,
             kind,
             built: None,
             built_at: None,

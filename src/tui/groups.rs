@@ -6,7 +6,7 @@
 //! view, and `app.rs` moves between grouped and flat.
 
 use super::store::Store;
-use super::table::{Column, Row, RowId, SortKey, col, num};
+use super::table::{Column, Row, RowId, SortKey, ident, num};
 use crate::audit::{Finding, Severity};
 use crate::model::AccountId;
 use std::collections::BTreeMap;
@@ -44,8 +44,8 @@ impl GroupBy {
 
 /// The grouped view's columns.
 pub const GROUP_COLUMNS: &[Column] = &[
-    col("RULE", 10, 23, 0),
-    col("ACCOUNT", 8, 24, 0),
+    ident("RULE", 10, 0),
+    ident("ACCOUNT", 8, 0),
     num("COUNT", 6, 0),
     num("CRIT", 5, 1),
     num("HIGH", 5, 1),

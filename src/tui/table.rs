@@ -26,7 +26,8 @@ pub enum Kind {
     Num,
     /// Long text (detail, findings): shrinks first and takes what room is left.
     Text,
-    /// A short word (status, dates): as wide as its widest value, up to its `max`.
+    /// A short word (status, dates): as wide as its widest value (and title), up to its
+    /// `max`; never cut (dropped instead on a narrow screen).
     Short,
 }
 
@@ -35,7 +36,8 @@ pub enum Kind {
 pub struct Column {
     /// Header text.
     pub title: &'static str,
-    /// Narrowest useful width, in cells (never more than the widest value needs).
+    /// Narrowest useful width, in cells (never more than the widest value needs); a
+    /// [`Kind::Short`] column is never narrower than its content (up to `max`).
     pub min: u16,
     /// Widest useful width of a [`Kind::Short`] column, in cells; other kinds ignore it.
     pub max: u16,
@@ -311,6 +313,9 @@ pub struct Table {
     filter: String,
     /// Marked rows (by identity), drawn with a `●` before the first cell; set by the app.
     pub marks: std::collections::HashSet<RowId>,
+    /// Per column, true when it is not drawn (every row of a scoped view shares its value);
+    /// its cells still match the filter. Empty: every column drawn.
+    hidden: Vec<bool>,
 }
 
 impl Table {
@@ -332,7 +337,21 @@ impl Table {
             order,
             filter: String::new(),
             marks: std::collections::HashSet::new(),
+            hidden: Vec::new(),
         }
+    }
+
+    /// Does not draw the columns titled `titles` (a view of one rule's findings hides RULE:
+    /// the title says it, and the room goes to the key id). The sort skips them too.
+    pub fn hide(&mut self, titles: &[&str]) {
+        self.hidden = self.columns.iter().map(|c| titles.contains(&c.title)).collect();
+        if self.is_hidden(self.sort_col) {
+            self.cycle_sort(1);
+        }
+    }
+
+    fn is_hidden(&self, c: usize) -> bool {
+        self.hidden.get(c).copied().unwrap_or(false)
     }
 
     /// Replaces the rows, keeping sort, filter and the selected row (by identity; if it is
@@ -471,7 +490,12 @@ impl Table {
     /// Sorts by the next (`step` = 1) or previous (`step` = -1) column.
     pub fn cycle_sort(&mut self, step: isize) {
         let n = self.columns.len() as isize;
-        self.sort_col = ((self.sort_col as isize + step).rem_euclid(n.max(1))) as usize;
+        for _ in 0..n.max(1) {
+            self.sort_col = ((self.sort_col as isize + step).rem_euclid(n.max(1))) as usize;
+            if !self.is_hidden(self.sort_col) {
+                break;
+            }
+        }
         self.order = if self.columns[self.sort_col].right {
             Order::Desc
         } else {
@@ -579,7 +603,14 @@ impl Table {
             .collect();
         // A one-cell severity marker leads every row (readable without colour).
         let marker_w = if inner.width > MARKER_MIN_WIDTH { 1 } else { 0 };
-        let shown = fit_columns(self.columns, &want, inner.width.saturating_sub(marker_w * 2));
+        let drawn: Vec<usize> = (0..self.columns.len()).filter(|&c| !self.is_hidden(c)).collect();
+        let drawn_columns: Vec<Column> = drawn.iter().map(|&c| self.columns[c]).collect();
+        let drawn_want: Vec<u16> = drawn.iter().map(|&c| want[c]).collect();
+        let shown: Vec<(usize, u16)> =
+            fit_columns(&drawn_columns, &drawn_want, inner.width.saturating_sub(marker_w * 2))
+                .into_iter()
+                .map(|(i, w)| (drawn[i], w))
+                .collect();
         let widths: Vec<Constraint> = std::iter::once(Constraint::Length(marker_w))
             .chain(shown.iter().map(|&(_, w)| Constraint::Length(w)))
             .collect();
@@ -895,13 +926,16 @@ fn scroll_top(current: usize, height: usize, selected: usize, len: usize) -> usi
 /// fits at its floor (its `min`, or less when its values are narrower). A less important
 /// column (priority 2 and up) is also dropped while the identifiers more important than it
 /// cannot be whole beside it: an account or user name goes whole before a creation date or
-/// a request id is shown. A dropped column comes back into room no kept column wants (the
-/// journal's ERROR where its TIME went). The room left goes, in this order, to numbers, identifiers, short
-/// columns and long text, each up to what it wants. Identifiers share it by priority, and
-/// identifiers of equal priority evenly (the shortest is whole first, the longest is cut
-/// most: a 32-character certificate id gives before a user name). So an identifier is cut
-/// only when every other column is at most as wide as its content; room nobody wants stays
-/// blank at the right.
+/// a request id is shown; a long-text one also while more important text cannot be whole
+/// (a finding's controls go before its detail is cut). A dropped column comes back into room no kept column wants (the
+/// journal's ERROR where its TIME went). A short column ([`Kind::Short`]) is whole (up to
+/// its `max`) or not shown: its floor is its content. The room left goes, in this order, to
+/// numbers, identifiers and long text, each up to what it wants. Identifiers share it by
+/// priority, and identifiers of equal priority evenly (the shortest is whole first, the
+/// longest is cut most: a 32-character certificate id gives before a user name); long text
+/// takes all the rest, by priority (a finding's detail before its controls). So an
+/// identifier is cut only when every other column is at most as wide as its content; room
+/// nobody wants stays blank at the right.
 pub fn fit_columns(columns: &[Column], want: &[u16], width: u16) -> Vec<(usize, u16)> {
     let want_of = |c: usize| -> u32 {
         let w = u32::from(want.get(c).copied().unwrap_or(0)).max(1);
@@ -910,14 +944,20 @@ pub fn fit_columns(columns: &[Column], want: &[u16], width: u16) -> Vec<(usize, 
             _ => w,
         }
     };
-    let floor = |c: usize| u32::from(columns[c].min).min(want_of(c));
+    // A short word is whole or not shown (`Inactive` never reads `Inact…`).
+    let floor = |c: usize| match columns[c].kind {
+        Kind::Short => want_of(c),
+        _ => u32::from(columns[c].min).min(want_of(c)),
+    };
     let seps = |keep: &[usize]| keep.len().saturating_sub(1) as u32;
     let need = |keep: &[usize]| keep.iter().map(|&c| floor(c)).sum::<u32>() + seps(keep);
-    // Identifiers and numbers more important than `priority` in full, the rest at their floor.
-    let need_above = |keep: &[usize], priority: u8| {
+    // Identifiers and numbers more important than `priority` in full (and long text too,
+    // when `text`), the rest at their floor.
+    let need_above = |keep: &[usize], priority: u8, text: bool| {
         keep.iter()
             .map(|&c| match columns[c].kind {
                 Kind::Ident | Kind::Num if columns[c].priority < priority => want_of(c),
+                Kind::Text if text && columns[c].priority < priority => want_of(c),
                 _ => floor(c),
             })
             .sum::<u32>()
@@ -938,7 +978,10 @@ pub fn fit_columns(columns: &[Column], want: &[u16], width: u16) -> Vec<(usize, 
     }
     while keep.len() > 1 {
         match worst(&keep, 2) {
-            Some(p) if need_above(&keep, columns[keep[p]].priority) > u32::from(width) => {
+            Some(p)
+                if need_above(&keep, columns[keep[p]].priority, columns[keep[p]].kind == Kind::Text)
+                    > u32::from(width) =>
+            {
                 keep.remove(p);
             }
             _ => break,
@@ -978,12 +1021,11 @@ pub fn fit_columns(columns: &[Column], want: &[u16], width: u16) -> Vec<(usize, 
     for group in idents.chunk_by(|&a, &b| columns[keep[a]].priority == columns[keep[b]].priority) {
         share_evenly(group, |p| want_of(keep[p]), &mut widths, &mut spare);
     }
-    for kind in [Kind::Short, Kind::Text] {
-        let mut order = of_kind(kind);
-        order.sort_by_key(|&p| columns[keep[p]].priority);
-        for p in order {
-            give(p, &mut widths, &mut spare);
-        }
+    // Long text last, by priority, evenly within one (short words are whole already).
+    let mut texts = of_kind(Kind::Text);
+    texts.sort_by_key(|&p| columns[keep[p]].priority);
+    for group in texts.chunk_by(|&a, &b| columns[keep[a]].priority == columns[keep[b]].priority) {
+        share_evenly(group, |p| want_of(keep[p]), &mut widths, &mut spare);
     }
     keep.iter()
         .zip(widths)
@@ -1325,6 +1367,47 @@ mod tests {
             fit_columns(C, &[19, 12, 20, 36, 30], 50),
             vec![(1, 12), (2, 20), (4, 16)]
         );
+    }
+
+    #[test]
+    fn short_words_are_whole_or_not_shown() {
+        // `Inactive` (8) beside a long user name: the name gives, never the status word.
+        const C: &[Column] = &[ident("USER", 8, 0), col("STATUS", 6, 8, 1)];
+        assert_eq!(fit_columns(C, &[30, 8], 30), vec![(0, 21), (1, 8)]);
+        // No room for the whole word: the column goes.
+        const D: &[Column] = &[ident("USER", 8, 0), col("STATUS", 6, 8, 2)];
+        assert_eq!(fit_columns(D, &[12, 8], 18), vec![(0, 12)]);
+    }
+
+    #[test]
+    fn long_text_gets_the_room_before_less_important_text_is_shown() {
+        // A finding's detail (88 cells) and its controls: the controls go while the detail
+        // cannot be whole, and come back once it is.
+        const C: &[Column] = &[ident("RULE", 12, 0), text("DETAIL", 20, 1), text("CONTROLS", 8, 3)];
+        assert_eq!(fit_columns(C, &[15, 88, 15], 100), vec![(0, 15), (1, 84)]);
+        assert_eq!(fit_columns(C, &[15, 88, 15], 120), vec![(0, 15), (1, 88), (2, 15)]);
+        // A short column is whole at its floor; the spare room goes to the text.
+        const D: &[Column] = &[col("OPEN", 4, 10, 0), text("DETAIL", 20, 1)];
+        assert_eq!(fit_columns(D, &[9, 60], 50), vec![(0, 9), (1, 40)]);
+    }
+
+    #[test]
+    fn hidden_columns_are_not_drawn_and_the_sort_skips_them() {
+        let mut t = Table::new(COLS, 0, Order::Asc);
+        t.set_rows(vec![row("alice", Some(3)), row("bob", Some(1))]);
+        t.hide(&["NAME"]);
+        assert_eq!(t.sort().0, "AGE");
+        let area = Rect::new(0, 0, 40, 5);
+        let mut buf = Buffer::empty(area);
+        t.render(area, &mut buf, Line::from("t"), "none", &Theme { no_color: true });
+        let header: String = (0..40).map(|x| buf[(x, 1)].symbol()).collect();
+        assert!(!header.contains("NAME") && header.contains("AGE"), "{header}");
+        let body: String = (0..40).map(|x| buf[(x, 2)].symbol()).collect();
+        // Sorted by AGE, oldest first: alice, her name only in her NOTE (`note alice`).
+        assert_eq!(body.matches("alice").count(), 1, "{body}");
+        // The filter still reads the hidden cells.
+        t.set_filter("bob");
+        assert_eq!(t.counts().0, 1);
     }
 
     #[test]

@@ -273,6 +273,19 @@ impl ViewKind {
         (spec.shown_columns(), spec.scoped_by.len())
     }
 
+    /// Titles of the columns every row of this view shares and that are not drawn: the
+    /// rule and the account of one group's findings (the title names them), so the key id
+    /// has their room.
+    pub fn constant_columns(&self) -> Vec<&'static str> {
+        match self {
+            Self::FindingsIn(rule, account) => [(rule.is_some(), "RULE"), (account.is_some(), "ACCOUNT")]
+                .into_iter()
+                .filter_map(|(constant, title)| constant.then_some(title))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The default sort, from the registry: worst first for accounts, users and findings;
     /// oldest first for keys; newest first for the journal.
     pub fn default_sort(&self) -> (usize, Order) {
@@ -471,10 +484,12 @@ const USER_COLUMNS: &[Column] = &[
     ident("PATH", 4, 6),
     col("PASSWORD", 8, 16, 3),
     col("MFA", 4, 8, 1),
-    col("KEYS", 4, 8, 2),
+    // Access keys on (active) and off (inactive): `1 on`, `1 on 1 off`, `none`.
+    col("KEYS", 4, 14, 2),
     num("OLDEST", 6, 1),
     col("LAST ACTIVITY", 8, 13, 4),
-    text("FINDINGS", 8, 0).badge(Badge::Row),
+    // `HIGH 2 of 6` is one answer: whole (a short word), never `HIGH 2 …`.
+    col("FINDINGS", 8, 16, 0).badge(Badge::Row),
 ];
 
 const KEY_COLUMNS: &[Column] = &[
@@ -495,7 +510,7 @@ const KEY_COLUMNS: &[Column] = &[
 const CREDENTIAL_COLUMNS: &[Column] = &[
     ident("ACCOUNT", 8, 0),
     ident("USER", 8, 0),
-    col("KIND", 8, 15, 0),
+    col("KIND", 4, 10, 0),
     ident("ID", 12, 2),
     col("STATUS", 8, 8, 2),
     num("AGE", 5, 0),
@@ -511,11 +526,11 @@ const PASSWORD_RULES: [Rule; 2] = [Rule::ConsoleWithoutMfa, Rule::PasswordUnused
 fn kind_cell(c: &Credential) -> (&'static str, i64) {
     match (c.kind, c.service.as_deref()) {
         (CredentialKind::SshPublicKey, _) => ("SSH key", 2),
-        (CredentialKind::SigningCertificate, _) => ("signing cert", 3),
-        (CredentialKind::ServiceSpecific, Some("bedrock.amazonaws.com")) => ("Bedrock API key", 4),
-        (CredentialKind::ServiceSpecific, Some("codecommit.amazonaws.com")) => ("CodeCommit cred", 4),
-        (CredentialKind::ServiceSpecific, Some("cassandra.amazonaws.com")) => ("Keyspaces cred", 4),
-        (CredentialKind::ServiceSpecific, _) => ("service cred", 4),
+        (CredentialKind::SigningCertificate, _) => ("cert", 3),
+        (CredentialKind::ServiceSpecific, Some("bedrock.amazonaws.com")) => ("Bedrock", 4),
+        (CredentialKind::ServiceSpecific, Some("codecommit.amazonaws.com")) => ("CodeCommit", 4),
+        (CredentialKind::ServiceSpecific, Some("cassandra.amazonaws.com")) => ("Keyspaces", 4),
+        (CredentialKind::ServiceSpecific, _) => ("service", 4),
         (CredentialKind::Role, _) => ("role", 5),
     }
 }
@@ -657,11 +672,14 @@ const JOURNAL_COLUMNS: &[Column] = &[
 const CHANGE_COLUMNS: &[Column] = &[
     col("CHANGE", 8, 8, 0),
     col("SEV", 4, 4, 0),
-    col("RULE", 10, 23, 0),
+    // A rule id names the rule: cut in the middle (`role-tr…anyone`), three `role-trusts-…`
+    // rules stay apart.
+    ident("RULE", 12, 0),
     ident("ACCOUNT", 8, 0),
     ident("USER", 8, 0),
     ident("ACCESS KEY", 10, 2),
-    col("OPEN", 6, 10, 1),
+    // Days open (`23 d`): the title says open.
+    col("OPEN", 4, 10, 1),
 ];
 
 /// `:changes`: NEW for each finding first seen by the last recorded scan, RESOLVED for each
@@ -683,7 +701,7 @@ fn change_rows(store: &Store, now: Timestamp) -> Vec<Row> {
             (name(&f.account_id), SortKey::Text),
             (f.user.clone(), SortKey::Text),
             (key, SortKey::Text),
-            (format!("open {days} d"), SortKey::Num(days)),
+            (format!("{days} d"), SortKey::Num(days)),
         ];
         Row::new(
             RowId::Finding(
@@ -796,8 +814,10 @@ const ROTATION_COLUMNS: &[Column] = &[
     ident("USER", 8, 0),
     ident("OLD KEY", 20, 1),
     ident("NEW KEY", 20, 3),
-    col("STARTED", 8, 10, 2),
-    col("OLD KEY USED SINCE", 8, 30, 2),
+    col("STARTED", 8, 10, 3),
+    // When, by which service, where (`18 h ago by dynamodb in us-west-2`): long text, it
+    // takes the room before WHAT TO DO (which `i` shows in full).
+    text("OLD KEY USED SINCE", 16, 2),
     // The verdict is the answer of the view: whole ("safe to deactivate") at 80 columns.
     col("VERDICT", 18, 18, 0),
     text("WHAT TO DO", 10, 4),
@@ -850,14 +870,16 @@ fn rotation_rows(store: &Store, policy: &Policy, now: Timestamp) -> Vec<Row> {
 
 const FINDING_COLUMNS: &[Column] = &[
     col("SEV", 4, 4, 0).badge(Badge::Row),
-    // A rule id is short text, not an identifier: it takes room after the identifiers, cut
-    // at its end (`key-not-rot…`) it still reads; the detail's floor keeps it usable.
-    text("RULE", 12, 0),
+    // A rule id names the rule: cut in the middle (`role-tr…anyone`), the three
+    // `role-trusts-…` rules stay apart.
+    ident("RULE", 12, 0),
     ident("ACCOUNT", 8, 0),
     ident("USER", 8, 0),
-    ident("ACCESS KEY", 10, 2),
+    // A key id whole (20) or not shown: an ARN of a role finding is cut in the middle.
+    ident("ACCESS KEY", 20, 2),
+    // The detail first, its triage label after it (`… · NEW`): the room left goes to it.
     text("DETAIL", 20, 1),
-    col("CONTROLS", 8, 22, 3),
+    text("CONTROLS", 8, 3),
 ];
 
 fn users<'a>(
@@ -995,6 +1017,16 @@ pub fn rotation_in_progress(u: &User, policy: &Policy, now: Timestamp) -> bool {
     crate::audit::rotation::in_progress(u, policy, now).is_some()
 }
 
+/// The KEYS cell of a user: its access keys on (active) and off (inactive), `1 on`,
+/// `1 on 1 off`, `0 on 2 off`, or `none`.
+fn keys_word(active: usize, inactive: usize) -> String {
+    match (active, inactive) {
+        (0, 0) => "none".into(),
+        (a, 0) => format!("{a} on"),
+        (a, i) => format!("{a} on {i} off"),
+    }
+}
+
 /// `mine`: this user's findings.
 fn user_row(e: &AccountEntry, u: &User, mine: &[&Finding], policy: &Policy, now: Timestamp) -> Row {
     let password = match (u.password_enabled, u.password_last_used) {
@@ -1014,7 +1046,8 @@ fn user_row(e: &AccountEntry, u: &User, mine: &[&Finding], policy: &Policy, now:
         (mfa_word(u.mfa_kind()).into(), SortKey::Text),
         (
             format!(
-                "{active}A {inactive}I{}",
+                "{}{}",
+                keys_word(active, inactive),
                 if rotation_in_progress(u, policy, now) {
                     " ⟳"
                 } else {
@@ -1049,7 +1082,7 @@ fn root_row(e: &AccountEntry, root: &RootUser, mine: &[&Finding], now: Timestamp
     let (active, keys_text) = if root.access_keys.is_empty() && root.access_keys_present {
         (1, "present".to_owned())
     } else {
-        (active, format!("{active}A {inactive}I"))
+        (active, keys_word(active, inactive))
     };
     let oldest = root
         .access_keys
@@ -1232,7 +1265,7 @@ pub fn lifecycle_label(t: &crate::triage::Triage, now: Timestamp) -> String {
 
 fn finding_row(e: &AccountEntry, f: &Finding, t: Option<&crate::triage::Triage>, now: Timestamp) -> Row {
     let detail = match t {
-        Some(t) => format!("{} · {}", lifecycle_label(t, now), f.detail),
+        Some(t) => format!("{} · {}", f.detail, lifecycle_label(t, now)),
         None => f.detail.clone(),
     };
     let excepted = t.is_some_and(|t| t.status == crate::triage::Status::Excepted);
@@ -1443,8 +1476,8 @@ mod tests {
         assert_eq!(
             cells,
             [
-                vec!["NEW", "HIGH", "console-without-mfa", "prod", "alice", "-", "open 0 d"],
-                vec!["RESOLVED", "HIGH", "key-not-rotated", "prod", "carol", "-", "open 23 d"],
+                vec!["NEW", "HIGH", "console-without-mfa", "prod", "alice", "-", "0 d"],
+                vec!["RESOLVED", "HIGH", "key-not-rotated", "prod", "carol", "-", "23 d"],
             ]
         );
         assert_eq!(
@@ -1454,7 +1487,7 @@ mod tests {
         assert_eq!(ViewKind::from_command(":ch"), Some(ViewKind::Changes));
         let rows = ViewKind::Findings.rows(&store, &Policy::default(), now);
         let details: Vec<&str> = rows.iter().map(|r| r.cells[5].as_str()).collect();
-        assert_eq!(details, ["NEW · ", "open 30 d · "]);
+        assert_eq!(details, [" · NEW", " · open 30 d"]);
     }
 
     #[test]
@@ -1550,25 +1583,91 @@ mod tests {
         assert_eq!(findings_summary(&[]).0, "-");
     }
 
-    #[test]
-    fn findings_at_80_columns_keep_the_account_whole_and_give_the_detail_room() {
-        use crate::tui::table::fit_columns;
-        // The demo's widest values: a 31-cell rule id, `acme-sandbox-hackathon`, a long
-        // detail; 76 cells is the table's room at 80 columns (borders and marker).
-        let want = [4, 31, 22, 14, 20, 120, 22];
-        let shown = fit_columns(FINDING_COLUMNS, &want, 76);
-        let width = |title: &str| {
-            let c = FINDING_COLUMNS.iter().position(|c| c.title == title).unwrap();
+    /// The widths `fit_columns` gives the columns of `cols` (by title) for contents `want`
+    /// in `width` cells; `None` for a column not shown.
+    fn widths(cols: &[Column], want: &[u16], width: u16) -> impl Fn(&str) -> Option<u16> {
+        let shown = crate::tui::table::fit_columns(cols, want, width);
+        let titles: Vec<&'static str> = cols.iter().map(|c| c.title).collect();
+        move |title: &str| {
+            let c = titles.iter().position(|t| *t == title).unwrap();
             shown.iter().find(|(i, _)| *i == c).map(|(_, w)| *w)
-        };
-        assert_eq!(width("ACCOUNT"), Some(22), "{shown:?}");
-        assert_eq!(width("USER"), Some(14), "{shown:?}");
-        assert!(width("DETAIL").unwrap() >= 20, "{shown:?}");
-        assert!(width("RULE").unwrap() >= 12, "{shown:?}");
-        // With room, the rule and the detail share it: the rule whole at 200 columns.
-        let shown = fit_columns(FINDING_COLUMNS, &want, 196);
-        let rule = FINDING_COLUMNS.iter().position(|c| c.title == "RULE").unwrap();
-        assert!(shown.contains(&(rule, 31)), "{shown:?}");
+        }
+    }
+
+    #[test]
+    fn findings_keep_rule_account_and_user_apart_and_give_the_detail_the_room() {
+        // The demo's widest values: a 30-cell rule id, `acme-sandbox-hackathon`, a 21-cell
+        // role name, key ids, a long detail and controls; 76 cells is the table's room at 80
+        // columns, 116 at 120, 196 at 200.
+        let want = [5, 30, 22, 21, 20, 130, 15];
+        let w = widths(FINDING_COLUMNS, &want, 76);
+        // Rule, account and user share the room evenly (cut in the middle, apart); the
+        // detail keeps its 20.
+        for title in ["RULE", "ACCOUNT", "USER"] {
+            assert!(w(title).unwrap() >= 16, "{title}: {:?}", w(title));
+        }
+        assert_eq!(w("DETAIL"), Some(20));
+        // At 120 every identifier is whole and the detail, not the controls, takes the rest.
+        let w = widths(FINDING_COLUMNS, &want, 116);
+        assert_eq!((w("RULE"), w("ACCOUNT"), w("USER")), (Some(30), Some(22), Some(21)));
+        // SEV is 4 (its `max`), four separators.
+        assert_eq!(w("DETAIL"), Some(116 - 4 - 30 - 22 - 21 - 4));
+        assert_eq!(w("CONTROLS"), None);
+        // At 200 the key ids too, and the root's 88-cell detail is whole.
+        let w = widths(FINDING_COLUMNS, &want, 196);
+        assert_eq!(w("ACCESS KEY"), Some(20));
+        assert!(w("DETAIL").unwrap() >= 88, "{:?}", w("DETAIL"));
+    }
+
+    #[test]
+    fn status_words_and_answers_are_never_cut() {
+        // :keys at 80: `Inactive` whole, the names give (in the middle).
+        let want = [22, 21, 20, 8, 5, 10, 9, 16, 12, 40];
+        let w = widths(KEY_COLUMNS, &want, 76);
+        assert_eq!(
+            (w("STATUS"), w("ACCESS KEY"), w("LAST USED")),
+            (Some(8), Some(20), Some(9))
+        );
+        assert!(w("ACCOUNT").is_some() && w("USER").is_some());
+        // :users at 80 and 100: `HIGH 2 of 6` whole, the titles whole.
+        let want = [22, 21, 14, 13, 8, 12, 6, 13, 11];
+        for width in [76, 96] {
+            let w = widths(USER_COLUMNS, &want, width);
+            assert_eq!(w("FINDINGS"), Some(11), "at {width}");
+            assert_eq!(w("ACCOUNT"), Some(22), "at {width}");
+            for title in ["LAST ACTIVITY", "KEYS", "PASSWORD"] {
+                assert!(
+                    w(title).is_none_or(|x| x >= want[USER_COLUMNS.iter().position(|c| c.title == title).unwrap()])
+                );
+            }
+        }
+        // :rotations: the account at 80; the old key's last use whole at 200.
+        let want = [18, 19, 20, 20, 8, 33, 18, 40];
+        let w = widths(ROTATION_COLUMNS, &want, 76);
+        assert!(
+            w("ACCOUNT").unwrap() >= 16 && w("VERDICT") == Some(18),
+            "{:?}",
+            w("ACCOUNT")
+        );
+        let w = widths(ROTATION_COLUMNS, &want, 196);
+        assert_eq!((w("OLD KEY USED SINCE"), w("NEW KEY")), (Some(33), Some(20)));
+        // :changes: whole at 120, rule ids cut in the middle (16 each) at 80.
+        let want = [8, 5, 23, 22, 21, 20, 5];
+        let w = widths(CHANGE_COLUMNS, &want, 116);
+        assert_eq!(
+            (w("RULE"), w("ACCOUNT"), w("USER"), w("ACCESS KEY")),
+            (Some(23), Some(22), Some(21), Some(20))
+        );
+        let w = widths(CHANGE_COLUMNS, &want, 76);
+        assert!(w("RULE").unwrap() >= 15 && w("OPEN") == Some(5), "{:?}", w("RULE"));
+    }
+
+    #[test]
+    fn keys_cells_say_on_and_off() {
+        assert_eq!(keys_word(1, 0), "1 on");
+        assert_eq!(keys_word(1, 1), "1 on 1 off");
+        assert_eq!(keys_word(0, 2), "0 on 2 off");
+        assert_eq!(keys_word(0, 0), "none");
     }
 
     #[test]
