@@ -287,7 +287,7 @@ impl ExceptFlow {
     pub fn render(&self, area: Rect, buf: &mut Buffer, theme: &Theme) {
         let Some(form) = &self.form else { return };
         let n = form.targets.len();
-        let title = format!(" Except {n} finding{}? ", if n == 1 { "" } else { "s" });
+        let title = format!(" Except {}? ", crate::text::plural(n, "finding", "findings"));
         let mut lines: Vec<Line> = Vec::new();
         for (id, sev) in form.targets.iter().take(LISTED) {
             let key = id.access_key_id.as_ref().map(|k| format!(" · {k}")).unwrap_or_default();

@@ -9,7 +9,7 @@ use super::app::{App, Mode};
 use super::keymap::{self, Action};
 use super::table::Order;
 use super::theme::Theme;
-use super::views::{self, ViewKind, ago, mfa_word, sev_label};
+use super::views::{ViewKind, ago, mfa_word, sev_label};
 use crate::audit::Severity;
 use crate::model::{ScanStatus, age_days};
 use ratatui::Frame;
@@ -491,16 +491,28 @@ fn render_footer(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
 
 fn render_help(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let mut lines = vec![Line::styled("keys in this view", theme.header())];
+    // Two spans (keys, text): a long text wraps under the text, not under the keys.
     for bnd in keymap::active(&app.contexts()) {
         let keys: Vec<String> = bnd.keys.iter().map(|k| keymap::key_name(*k)).collect();
-        lines.push(Line::from(format!("  {:<14} {}", keys.join(" "), bnd.help)));
+        lines.push(Line::from(vec![
+            Span::raw(format!("  {:<14} ", keys.join(" "))),
+            Span::raw(bnd.help),
+        ]));
     }
     lines.push(Line::styled(
         "commands (type : then the name, Tab completes)",
         theme.header(),
     ));
-    for (name, help, _) in views::commands() {
-        lines.push(Line::from(format!("  :{name:<13} {help}")));
+    for c in super::commands::all() {
+        let text = if c.args.is_empty() {
+            c.help.to_owned()
+        } else {
+            format!("{} — {}", c.args, c.help)
+        };
+        lines.push(Line::from(vec![
+            Span::raw(format!("  :{:<13} ", c.name)),
+            Span::raw(text),
+        ]));
     }
     lines.push(Line::styled(
         "filter: / then terms, all must hold (Esc clears): jenkins any",
