@@ -34,7 +34,7 @@ pub struct Command {
 pub const OTHERS: &[Command] = &[Command {
     name: "plan",
     args: "deactivate|delete|activate FILE",
-    help: "write a plan of the marked access keys to FILE, to apply with keytriage --write apply FILE",
+    help: "the marked access keys as a plan, for keytriage --write apply FILE",
     run: Run::Plan,
 }];
 
