@@ -120,7 +120,7 @@ fn the_account_popup_labels_the_whole_accounts_totals_and_the_root_users_finding
     assert!(text.contains(&format!("findings, whole account ({total})")), "{text}");
     assert!(
         text.contains(&format!(
-            "the root user's: 3 (below); IAM users' and roles': {} (Enter lists the users)",
+            "root user 3 (below) · IAM users and roles {} (Enter lists the users)",
             total - 3
         )),
         "{text}"
@@ -231,6 +231,11 @@ fn plan_is_in_help_tab_completion_and_the_unknown_command_list() {
     assert_eq!(app.completions(), ["plan"]);
     app.on_key(KeyEvent::from(KeyCode::Tab));
     assert_eq!(app.command, "plan ", "Tab completes, then the arguments follow");
+    let footer = rows(&app, 80, 24).pop().unwrap();
+    assert!(
+        footer.contains(":plan █  usage: :plan deactivate|delete|activate FILE"),
+        "{footer}"
+    );
     app.on_key(KeyEvent::from(KeyCode::Esc));
 
     press(&mut app, Action::Command);

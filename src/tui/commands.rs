@@ -68,6 +68,18 @@ pub fn completions(typed: &str) -> Vec<&'static str> {
     all().map(|c| c.name).filter(|n| n.starts_with(typed)).collect()
 }
 
+/// What the footer offers while `typed` (what follows `:`) is being typed: the names Tab
+/// completes (`Tab → keys`), or, once a command that takes arguments is named and a space
+/// typed, its usage (`usage: :plan deactivate|delete|activate FILE`).
+pub fn hint(typed: &str) -> String {
+    match resolve(typed) {
+        Some((c, _)) if !c.args.is_empty() && typed.trim_start().contains(' ') => {
+            format!("usage: {}", usage(&c))
+        }
+        _ => format!("Tab → {}", completions(typed).join(" ")),
+    }
+}
+
 /// The command `line` names (its first word: a name, or an unambiguous prefix of one) and
 /// the rest of the line (its arguments, trimmed). `None` for an empty, unknown or
 /// ambiguous name.
@@ -117,6 +129,10 @@ mod tests {
         let (c, args) = resolve(":p delete x").unwrap();
         assert_eq!((c.name, args), ("plan", "delete x"));
         assert_eq!(usage(&c), ":plan deactivate|delete|activate FILE");
+        assert_eq!(hint("pl"), "Tab → plan");
+        assert_eq!(hint("plan "), "usage: :plan deactivate|delete|activate FILE");
+        assert_eq!(hint("plan delete /tmp/x"), "usage: :plan deactivate|delete|activate FILE");
+        assert_eq!(hint("ke"), "Tab → keys");
     }
 
     #[test]

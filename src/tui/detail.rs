@@ -429,7 +429,7 @@ fn account(d: &mut Detail, e: &AccountEntry, now: Timestamp, theme: &Theme) {
                 d.heading("skipped (not an error)", theme);
                 d.lines.push(Line::raw(err.message.clone()));
                 d.lines.push(Line::raw(
-                    "nothing to do: keytriage reads only ACTIVE accounts; it is read again once it is ACTIVE",
+                    "nothing to do: only ACTIVE accounts are read; it is read once it is ACTIVE again",
                 ));
             }
             Some(err) => {
@@ -483,7 +483,7 @@ fn account(d: &mut Detail, e: &AccountEntry, now: Timestamp, theme: &Theme) {
     }
     d.lines.push(Line::raw(counts.trim_end().to_owned()));
     d.lines.push(Line::raw(format!(
-        "the root user's: {} (below); IAM users' and roles': {} (Enter lists the users)",
+        "root user {} (below) · IAM users and roles {} (Enter lists the users)",
         root.len(),
         e.findings.len() - root.len()
     )));

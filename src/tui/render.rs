@@ -451,7 +451,7 @@ fn render_footer(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         ]),
         Mode::Command => Line::from(vec![
             Span::styled(format!(":{}█", app.command), theme.header()),
-            Span::styled(format!("  Tab → {}", app.completions().join(" ")), theme.muted()),
+            Span::styled(format!("  {}", super::commands::hint(&app.command)), theme.muted()),
         ]),
         _ => {
             // As many hints as fit, whole; `? help` always stays, last.
