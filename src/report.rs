@@ -355,7 +355,6 @@ pub fn verdict(
     v
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

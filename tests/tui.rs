@@ -140,7 +140,12 @@ fn help_overlay_is_generated_from_the_keymap() {
     assert!(!text.contains("deactivate the access key"), "only keys that work here");
     // Every `:` command, views and the others (`:plan`), its text read across the wrap
     // (the table beside the popup is empty that far down).
-    let squeeze = |s: &str| s.replace(['│', '"'], " ").split_whitespace().collect::<Vec<_>>().join(" ");
+    let squeeze = |s: &str| {
+        s.replace(['│', '"'], " ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
     let read = squeeze(&text);
     for c in keytriage::tui::commands::all() {
         assert!(text.contains(&format!(":{}", c.name)), "help lists :{}", c.name);

@@ -132,8 +132,7 @@ fn the_account_popup_labels_the_whole_accounts_totals_and_the_root_users_finding
 fn a_wrapped_finding_continues_under_its_text_whatever_its_severity() {
     let app = app();
     let theme = Theme { no_color: true };
-    let d = keytriage::tui::detail::build(&RowId::Account(prod()), &app.store, &app.policy, app.now, &theme)
-        .unwrap();
+    let d = keytriage::tui::detail::build(&RowId::Account(prod()), &app.store, &app.policy, app.now, &theme).unwrap();
     // At 60 columns the popup is 56 wide: the root-access-key and root-signing-certificate
     // findings wrap.
     let area = ratatui::layout::Rect::new(0, 0, 60, 60);
@@ -201,7 +200,10 @@ fn without_colour_critical_differs_from_high_on_the_selected_row_too() {
     let (crit, high) = (col("CRIT▼"), col("HIGH"));
     assert_eq!((buf[(crit, 4)].symbol(), buf[(high, 4)].symbol()), ("2", "3"));
     let (c, h) = (buf[(crit, 4)].modifier, buf[(high, 4)].modifier);
-    assert!(c.contains(Modifier::REVERSED) && h.contains(Modifier::REVERSED), "selected");
+    assert!(
+        c.contains(Modifier::REVERSED) && h.contains(Modifier::REVERSED),
+        "selected"
+    );
     assert_ne!(c, h, "CRIT {c:?} and HIGH {h:?} look alike");
     assert!(c.contains(Modifier::UNDERLINED | Modifier::BOLD), "{c:?}");
     assert!(!h.contains(Modifier::UNDERLINED), "{h:?}");
@@ -270,7 +272,10 @@ fn cancelling_a_bulk_write_says_what_was_not_done() {
         let mut app = marked_keys(2);
         press(&mut app, Action::Key(KeyAction::Deactivate));
         assert!(app.bulk.is_open());
-        assert!(app.on_key(KeyEvent::from(cancel)).is_none(), "{cancel:?} starts nothing");
+        assert!(
+            app.on_key(KeyEvent::from(cancel)).is_none(),
+            "{cancel:?} starts nothing"
+        );
         assert!(!app.bulk.is_open());
         assert_eq!(
             flash(&app),
@@ -288,7 +293,10 @@ fn one_of_anything_is_singular() {
     assert!(screen.contains(" Deactivate 1 access key? "), "{screen}");
     assert!(screen.contains("Deactivate 1 access key in 1 account"), "{screen}");
     assert!(screen.contains("prod-payments (111111111111) · 1 key"), "{screen}");
-    assert!(!screen.contains("1 keys") && !screen.contains("1 access keys"), "{screen}");
+    assert!(
+        !screen.contains("1 keys") && !screen.contains("1 access keys"),
+        "{screen}"
+    );
     app.on_key(KeyEvent::from(KeyCode::Esc));
     assert_eq!(
         flash(&app),

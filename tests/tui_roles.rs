@@ -283,9 +283,15 @@ fn a_role_findings_threshold_is_a_field_of_the_role_not_a_trusted_principal() {
         None,
         "role-unused",
     );
-    let body = keytriage::tui::detail::build(&finding, &app.store, &Policy::default(), now(), &Theme { no_color: true })
-        .unwrap()
-        .text();
+    let body = keytriage::tui::detail::build(
+        &finding,
+        &app.store,
+        &Policy::default(),
+        now(),
+        &Theme { no_color: true },
+    )
+    .unwrap()
+    .text();
     let at = |line: &str| {
         body.lines()
             .position(|l| l.starts_with(line))

@@ -283,7 +283,12 @@ impl Progress {
             ScanEvent::AccountDone { scan, .. } => {
                 let a = &scan.account;
                 let line = match &scan.scan.error {
-                    None => format!("{} ({}): ok, {}", a.id, a.name, plural(scan.users.len(), "user", "users")),
+                    None => format!(
+                        "{} ({}): ok, {}",
+                        a.id,
+                        a.name,
+                        plural(scan.users.len(), "user", "users")
+                    ),
                     Some(e) => format!("{} ({}): {} — {}", a.id, a.name, scan.scan.status_word(), e.message),
                 };
                 if let Some(bar) = &self.bar {

@@ -1095,10 +1095,7 @@ impl App {
                                     .marks
                                     .plan(&self.store, action, &self.identity, self.now)
                                     .map(|plan| (path, plan)),
-                                _ => Err(format!(
-                                    "usage: {} (of the marked keys)",
-                                    super::commands::usage(&c)
-                                )),
+                                _ => Err(format!("usage: {} (of the marked keys)", super::commands::usage(&c))),
                             };
                             match result {
                                 Ok((path, plan)) => {
@@ -1116,10 +1113,13 @@ impl App {
                                 error: true,
                             });
                         }
-                        Some((super::commands::Command {
-                            run: super::commands::Run::View(kind),
-                            ..
-                        }, _)) => {
+                        Some((
+                            super::commands::Command {
+                                run: super::commands::Run::View(kind),
+                                ..
+                            },
+                            _,
+                        )) => {
                             if *kind != self.view().kind {
                                 self.push(kind.clone());
                             }

@@ -131,7 +131,10 @@ mod tests {
         assert_eq!(usage(&c), ":plan deactivate|delete|activate FILE");
         assert_eq!(hint("pl"), "Tab → plan");
         assert_eq!(hint("plan "), "usage: :plan deactivate|delete|activate FILE");
-        assert_eq!(hint("plan delete /tmp/x"), "usage: :plan deactivate|delete|activate FILE");
+        assert_eq!(
+            hint("plan delete /tmp/x"),
+            "usage: :plan deactivate|delete|activate FILE"
+        );
         assert_eq!(hint("ke"), "Tab → keys");
     }
 

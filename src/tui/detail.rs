@@ -13,8 +13,8 @@ use super::table::RowId;
 use super::theme::Theme;
 use super::views::{ago, is_root, mfa_word, sev_label};
 use crate::audit::{Finding, Policy, Rule, Severity};
-use crate::text::plural;
 use crate::model::{AccessKey, KeyAction, KeyLastUsed, PrincipalKind, Role, RootUser, Timestamp, User, age_days};
+use crate::text::plural;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -198,7 +198,11 @@ fn last_used(u: Option<&KeyLastUsed>, now: Timestamp) -> String {
 
 /// `2026-11-30 (1 day ago)`: a date (UTC) with its age in days.
 fn dated(t: Timestamp, now: Timestamp) -> String {
-    format!("{} ({} ago)", t.format("%Y-%m-%d"), plural(age_days(t, now), "day", "days"))
+    format!(
+        "{} ({} ago)",
+        t.format("%Y-%m-%d"),
+        plural(age_days(t, now), "day", "days")
+    )
 }
 
 fn key_facts(d: &mut Detail, k: &AccessKey, now: Timestamp, theme: &Theme) {
@@ -333,7 +337,7 @@ fn user_of<'a>(e: &'a AccountEntry, name: &str) -> Option<&'a User> {
 }
 
 /// The findings of `e` that `keep` selects, worst first (ties in the scan's order).
-fn worst_first<'a>(e: &'a AccountEntry, keep: impl Fn(&Finding) -> bool) -> Vec<&'a Finding> {
+fn worst_first(e: &AccountEntry, keep: impl Fn(&Finding) -> bool) -> Vec<&Finding> {
     let mut v: Vec<&Finding> = e.findings.iter().filter(|f| keep(f)).collect();
     v.sort_by_key(|f| std::cmp::Reverse(f.severity));
     v
@@ -552,12 +556,12 @@ pub fn build(id: &RowId, store: &Store, policy: &Policy, now: Timestamp, theme: 
             let e = store.entry(a)?;
             let u = store.user(a, name)?;
             let mine = worst_first(e, |f| {
-                    f.user == name
-                        && matches!(
-                            f.rule,
-                            crate::audit::Rule::ConsoleWithoutMfa | crate::audit::Rule::PasswordUnused
-                        )
-                });
+                f.user == name
+                    && matches!(
+                        f.rule,
+                        crate::audit::Rule::ConsoleWithoutMfa | crate::audit::Rule::PasswordUnused
+                    )
+            });
             let mut d = Detail::new(format!("console password of {name}"));
             d.field("account", format!("{} ({})", e.account.name, e.account.id), theme);
             d.field("user", name.clone(), theme);

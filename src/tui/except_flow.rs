@@ -332,9 +332,9 @@ impl ExceptFlow {
             if f == Field::Days {
                 let hint = match form.days.trim().parse::<u64>() {
                     Ok(d) if d >= 1 && d <= u64::from(self.max_days) => format!(
-                        "  expires {} (at most {} days)",
+                        "  expires {} (at most {})",
                         form.today + chrono::Days::new(d),
-                        self.max_days
+                        crate::text::plural(self.max_days, "day", "days")
                     ),
                     _ => format!("  (1 to {})", self.max_days),
                 };

@@ -260,9 +260,9 @@ fn render_user(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         Line::from(format!("ARN      {}", user.arn)),
         Line::from(format!("path     {}", user.path)),
         Line::from(format!(
-            "created  {} ({} days ago)",
+            "created  {} ({} ago)",
             user.created.format("%Y-%m-%d"),
-            age_days(user.created, now)
+            crate::text::plural(age_days(user.created, now), "day", "days")
         )),
         Line::from(format!("password {password}")),
         Line::from(format!("MFA      {mfa}")),
