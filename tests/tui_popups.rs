@@ -178,6 +178,18 @@ fn a_skipped_account_is_said_to_be_skipped_not_an_error() {
     );
     assert!(text.contains("nothing to do"), "{text}");
     assert!(!text.contains("unknown: the account was not read"), "{text}");
+    // Selected, its status line says "skipped", not in the error style, without the code.
+    let mut app = app;
+    app.view_select(&RowId::Account(AccountId::parse("444444444444").unwrap()));
+    let t = screen(&app, 100, 24, Theme { no_color: false });
+    let buf = t.backend().buffer();
+    let status: String = (0..100).map(|x| buf[(x, 22)].symbol().to_owned()).collect();
+    assert!(
+        status.starts_with("legacy (444444444444): skipped: account is SUSPENDED"),
+        "{status}"
+    );
+    assert!(!status.contains("[AccountNotActive]"), "{status}");
+    assert_ne!(buf[(0, 22)].fg, ratatui::style::Color::Red, "not an error");
     // A denied account still is an error, with what to do.
     let text = detail(&app, &RowId::Account(AccountId::parse("333333333333").unwrap()));
     assert!(text.contains("scan error") && text.contains("what to do"), "{text}");

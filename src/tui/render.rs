@@ -418,16 +418,20 @@ fn status_line(app: &App, theme: &Theme) -> Option<(String, ratatui::style::Styl
     let text = selected_account.and_then(|e| {
         let s = e.scan.as_ref()?;
         let err = s.scan.error.as_ref()?;
-        Some(format!(
-            "{} ({}): {} [{}]",
-            e.account.name, e.account.id, err.message, err.code
-        ))
+        // A skipped account (not ACTIVE) is not an error: said plainly, without the code.
+        Some(if s.scan.status == crate::model::ScanStatus::Skipped {
+            let t = format!("{} ({}): skipped: {}", e.account.name, e.account.id, err.message);
+            (t, theme.muted())
+        } else {
+            let t = format!("{} ({}): {} [{}]", e.account.name, e.account.id, err.message, err.code);
+            (t, theme.error())
+        })
     });
     // The answer to the last key comes first; the selected account's error otherwise
     // (in full with i).
     match (&app.flash, text) {
         (Some(f), _) => Some((f.text.clone(), if f.error { theme.error() } else { theme.accent() })),
-        (None, Some(t)) => Some((t, theme.error())),
+        (None, Some(t)) => Some(t),
         (None, None) => None,
     }
 }
