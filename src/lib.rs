@@ -87,5 +87,6 @@ pub mod report;
 pub mod scan;
 pub mod secret_file;
 pub mod settings;
+pub mod text;
 pub mod triage;
 pub mod tui;

@@ -10,6 +10,7 @@ use crate::audit::{Finding, Policy, Severity};
 use crate::exceptions::Exception;
 use crate::model::{AccountScan, Organization, ScanStatus, Timestamp};
 use crate::scan::OrgScan;
+use crate::text::plural;
 use crate::triage::{Changes, Outcome, Recorded, Status, Triage};
 use serde::Serialize;
 use std::borrow::Cow;
@@ -310,14 +311,14 @@ pub fn verdict(
                 Some(_) => " since the previous scan",
                 None => " (no previous recorded scan: every finding is new)",
             };
-            (plural(over.len(), "new finding"), since)
+            (plural(over.len(), "new finding", "new findings"), since)
         } else {
-            (plural(over.len(), "finding"), "")
+            (plural(over.len(), "finding", "findings"), "")
         };
         v.reasons.push(format!(
             "{what} at or above {level}{since} ({}) in {}",
             by_severity.join(", "),
-            plural(accounts.len(), "account")
+            plural(accounts.len(), "account", "accounts")
         ));
     };
     if let Some(level) = fail_on {
@@ -346,19 +347,12 @@ pub fn verdict(
         .count();
     if v.code == 0 && (fail_on.is_some() || fail_on_new.is_some()) && failed > 0 {
         v.reasons.push(format!(
-            "{failed} account(s) could not be scanned: their findings are unknown"
+            "{} could not be scanned: their findings are unknown",
+            plural(failed, "account", "accounts")
         ));
         v.code = 1;
     }
     v
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
-    }
 }
 
 #[cfg(test)]
@@ -531,7 +525,7 @@ mod tests {
             (v.code, v.reasons),
             (
                 1,
-                vec!["1 account(s) could not be scanned: their findings are unknown".to_owned()]
+                vec!["1 account could not be scanned: their findings are unknown".to_owned()]
             )
         );
     }

@@ -271,3 +271,42 @@ fn cells_of(app: &App) -> Vec<Vec<String>> {
         .map(|r| r.cells.iter().map(|c| c.to_string()).collect())
         .collect()
 }
+
+#[test]
+fn a_role_findings_threshold_is_a_field_of_the_role_not_a_trusted_principal() {
+    // Before: `policy     unused role after 90 days` came last, under "trusted principals",
+    // reading like part of the trust policy.
+    let app = app();
+    let finding = RowId::Finding(
+        AccountId::parse("111111111111").unwrap(),
+        "deploy".into(),
+        None,
+        "role-unused",
+    );
+    let body = keytriage::tui::detail::build(
+        &finding,
+        &app.store,
+        &Policy::default(),
+        now(),
+        &Theme { no_color: true },
+    )
+    .unwrap()
+    .text();
+    let at = |line: &str| {
+        body.lines()
+            .position(|l| l.starts_with(line))
+            .unwrap_or_else(|| panic!("no {line:?} in:\n{body}"))
+    };
+    assert!(at("last used ") < at("policy     unused role after 90 days"), "{body}");
+    assert!(at("policy     ") < at("trusted principals (1)"), "{body}");
+    // Only principals (and the blank line before the next heading) follow the heading.
+    let principals: Vec<&str> = body
+        .lines()
+        .skip(at("trusted principals (1)") + 1)
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert_eq!(
+        principals,
+        ["aws       222222222222 — in the organization, no condition"]
+    );
+}

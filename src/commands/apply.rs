@@ -21,6 +21,7 @@ use crate::remediate::bulk::{Basis, BatchLimits, Outcome, tally};
 use crate::remediate::plan::Plan;
 use crate::remediate::{Remediator, remediation_role};
 use crate::settings::Settings;
+use crate::text::plural;
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use std::io::IsTerminal;
 use std::sync::Arc;
@@ -69,11 +70,10 @@ pub async fn run(
     }
     let accounts: std::collections::BTreeSet<_> = plan.targets.iter().map(|t| &t.account_id).collect();
     let what = format!(
-        "{} {n} access key{} in {} account{} (plan {}, scanned {} by {})",
+        "{} {} in {} (plan {}, scanned {} by {})",
         action.verb(),
-        if n == 1 { "" } else { "s" },
-        accounts.len(),
-        if accounts.len() == 1 { "" } else { "s" },
+        plural(n, "access key", "access keys"),
+        plural(accounts.len(), "account", "accounts"),
         plan.id,
         plan.scanned_at.format("%Y-%m-%d %H:%M UTC"),
         plan.caller

@@ -10,6 +10,7 @@ use crate::model::KeyAction;
 use crate::remediate::plan::{self, Criteria, Plan};
 use crate::scan;
 use crate::settings::Settings;
+use crate::text::plural;
 use color_eyre::eyre::{Result, WrapErr};
 use std::io::Write;
 use std::sync::Arc;
@@ -75,13 +76,11 @@ pub async fn run(connect: &ConnectOptions, settings: &Settings, args: &PlanArgs)
     }
     let accounts: std::collections::BTreeSet<_> = plan.targets.iter().map(|t| &t.account_id).collect();
     eprintln!(
-        "keytriage: plan {}: {} {} key{} in {} account{}{}",
+        "keytriage: plan {}: {} {} in {}{}",
         plan.id,
         action.verb(),
-        plan.targets.len(),
-        if plan.targets.len() == 1 { "" } else { "s" },
-        accounts.len(),
-        if accounts.len() == 1 { "" } else { "s" },
+        plural(plan.targets.len(), "key", "keys"),
+        plural(accounts.len(), "account", "accounts"),
         args.output
             .as_ref()
             .map(|p| format!(", written to {}", p.display()))

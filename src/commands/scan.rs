@@ -12,6 +12,7 @@ use crate::cli::{Format, ScanArgs};
 use crate::report;
 use crate::scan::{self, ScanEvent};
 use crate::settings::Settings;
+use crate::text::plural;
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -179,13 +180,13 @@ async fn send_to_security_hub(
         })
         .collect();
     eprintln!(
-        "keytriage: security hub ({}, account {}): {} findings imported, {} archived, {} refused in {} call(s); {} active: {}",
+        "keytriage: security hub ({}, account {}): {} imported, {} archived, {} refused in {}; {} active: {}",
         dest.region,
         dest.account_id,
-        done.active,
+        plural(done.active, "finding", "findings"),
         done.archived,
         done.failed.len(),
-        done.calls,
+        plural(done.calls, "call", "calls"),
         stored.len(),
         counts.join(", ")
     );
@@ -276,13 +277,18 @@ impl Progress {
                 }
                 if self.lines {
                     let n = accounts.len();
-                    eprintln!("keytriage: scanning {n} account{}", if n == 1 { "" } else { "s" });
+                    eprintln!("keytriage: scanning {}", plural(n, "account", "accounts"));
                 }
             }
             ScanEvent::AccountDone { scan, .. } => {
                 let a = &scan.account;
                 let line = match &scan.scan.error {
-                    None => format!("{} ({}): ok, {} users", a.id, a.name, scan.users.len()),
+                    None => format!(
+                        "{} ({}): ok, {}",
+                        a.id,
+                        a.name,
+                        plural(scan.users.len(), "user", "users")
+                    ),
                     Some(e) => format!("{} ({}): {} — {}", a.id, a.name, scan.scan.status_word(), e.message),
                 };
                 if let Some(bar) = &self.bar {

@@ -9,7 +9,7 @@ use super::keymap::{self, Action, Context};
 use super::marks::Marks;
 use super::store::Store;
 use super::table::{RowId, Table};
-use super::views::{self, ViewKind, is_root};
+use super::views::{ViewKind, is_root};
 use super::write_flow::{Input, Reaction, WriteFlow};
 use crate::audit::Policy;
 use crate::aws::remediate::NewKey;
@@ -531,7 +531,7 @@ impl App {
             }
             Action::MarkShown => {
                 let n = self.marks.mark_all(table.shown().map(|r| r.id.clone()));
-                self.say(format!("marked {n} rows shown"), false);
+                self.say(format!("marked {} shown", crate::text::plural(n, "row", "rows")), false);
             }
             Action::Group => {
                 let next = match &self.stack[last].kind {
@@ -545,7 +545,7 @@ impl App {
             }
             Action::ClearMarks => {
                 let n = self.marks.clear();
-                self.say(format!("cleared {n} marks"), false);
+                self.say(format!("cleared {}", crate::text::plural(n, "mark", "marks")), false);
             }
             Action::Except => self.ask_except(),
         }
@@ -909,8 +909,8 @@ impl App {
                         .unwrap_or_default();
                     self.say(
                         format!(
-                            "excepted {n} finding{} until {until} (written to {file})",
-                            if n == 1 { "" } else { "s" }
+                            "excepted {} until {until} (written to {file})",
+                            crate::text::plural(n, "finding", "findings")
                         ),
                         false,
                     );
@@ -1118,6 +1118,10 @@ impl App {
             KeyCode::Tab => {
                 if let Some(c) = self.completions().first() {
                     self.command = (*c).to_owned();
+                    // A command with arguments (`plan`) goes on to them.
+                    if super::commands::resolve(c).is_some_and(|(c, _)| !c.args.is_empty()) {
+                        self.command.push(' ');
+                    }
                 }
             }
             KeyCode::Enter => {
@@ -1130,35 +1134,49 @@ impl App {
                             error: false,
                         })
                     }
-                    plan if plan == "plan" || plan.starts_with("plan ") => {
-                        let mut words = plan.split_whitespace().skip(1);
-                        let result = match (words.next(), words.next(), words.next()) {
-                            (Some(action), Some(path), None) => self
-                                .marks
-                                .plan(&self.store, action, &self.identity, self.now)
-                                .map(|plan| (path, plan)),
-                            _ => Err("usage: :plan deactivate|delete|activate FILE (of the marked keys)".to_owned()),
-                        };
-                        match result {
-                            Ok((path, plan)) => {
-                                return Some(Effect::WritePlan {
-                                    path: path.to_owned(),
-                                    plan: Box::new(plan),
-                                });
+                    line => match super::commands::resolve(line) {
+                        Some((c, args)) if c.run == super::commands::Run::Plan => {
+                            let mut words = args.split_whitespace();
+                            let result = match (words.next(), words.next(), words.next()) {
+                                (Some(action), Some(path), None) => self
+                                    .marks
+                                    .plan(&self.store, action, &self.identity, self.now)
+                                    .map(|plan| (path, plan)),
+                                _ => Err(format!("usage: {} (of the marked keys)", super::commands::usage(&c))),
+                            };
+                            match result {
+                                Ok((path, plan)) => {
+                                    return Some(Effect::WritePlan {
+                                        path: path.to_owned(),
+                                        plan: Box::new(plan),
+                                    });
+                                }
+                                Err(text) => self.flash = Some(Flash { text, error: true }),
                             }
-                            Err(text) => self.flash = Some(Flash { text, error: true }),
                         }
-                    }
-                    other => match ViewKind::from_command(other) {
-                        Some(kind) if kind == self.view().kind => {}
-                        Some(kind) => self.push(kind),
-                        None => {
-                            let names: Vec<String> = views::commands().map(|(name, ..)| format!(":{name}")).collect();
+                        Some((c, args)) if !args.is_empty() => {
+                            self.flash = Some(Flash {
+                                text: format!("{} takes no arguments", super::commands::usage(&c)),
+                                error: true,
+                            });
+                        }
+                        Some((
+                            super::commands::Command {
+                                run: super::commands::Run::View(kind),
+                                ..
+                            },
+                            _,
+                        )) => {
+                            if *kind != self.view().kind {
+                                self.push(kind.clone());
+                            }
+                        }
+                        _ => {
                             self.flash = Some(Flash {
                                 text: format!(
                                     "unknown command ':{}' (try {})",
-                                    other.trim_start_matches(':'),
-                                    names.join(" ")
+                                    line.trim_start_matches(':'),
+                                    super::commands::suggestion()
                                 ),
                                 error: true,
                             });
@@ -1172,11 +1190,9 @@ impl App {
         None
     }
 
-    /// View names that complete what is typed after `:`.
+    /// Command names (views and the others, such as `plan`) that complete what is typed
+    /// after `:`.
     pub fn completions(&self) -> Vec<&'static str> {
-        views::commands()
-            .map(|(name, ..)| name)
-            .filter(|n| n.starts_with(self.command.trim()))
-            .collect()
+        super::commands::completions(&self.command)
     }
 }

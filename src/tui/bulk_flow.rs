@@ -18,6 +18,7 @@ use super::theme::Theme;
 use crate::model::{AccessKey, AccountId, KeyAction, KeyStatus, Timestamp, age_days};
 use crate::remediate::WriteRequest;
 use crate::remediate::bulk::{BatchEvent, Outcome, new_batch_id, tally};
+use crate::text::plural;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -144,10 +145,10 @@ impl BulkConfirm {
         let used = targets.iter().filter(|(_, k)| recent(k)).count();
         let mut body = vec![(
             format!(
-                "{} {} access keys in {accounts} account{}",
+                "{} {} in {}",
                 action.label(),
-                targets.len(),
-                if accounts == 1 { "" } else { "s" }
+                plural(targets.len(), "access key", "access keys"),
+                plural(accounts, "account", "accounts")
             ),
             false,
         )];
@@ -176,7 +177,10 @@ impl BulkConfirm {
                 account = Some(&t.account.id);
                 let n = targets.iter().filter(|(o, _)| o.account.id == t.account.id).count();
                 body.push((String::new(), false));
-                body.push((format!("{} ({}) · {n} keys", t.account.name, t.account.id), false));
+                body.push((
+                    format!("{} ({}) · {}", t.account.name, t.account.id, plural(n, "key", "keys")),
+                    false,
+                ));
             }
             body.push((
                 format!(
@@ -232,6 +236,22 @@ impl BulkConfirm {
     }
 }
 
+/// What the footer says when the confirmation of `c` is cancelled (Esc, Ctrl-c, n, or Enter
+/// on Cancel): `cancelled: did not deactivate 2 access keys; nothing was changed`.
+fn cancelled(c: &BulkConfirm) -> Reaction {
+    Reaction {
+        flash: Some(Flash {
+            text: format!(
+                "cancelled: did not {} {}; nothing was changed",
+                c.action.verb(),
+                plural(c.targets.len(), "access key", "access keys")
+            ),
+            error: false,
+        }),
+        ..Reaction::default()
+    }
+}
+
 fn scroll_key(scroll: &mut usize, len: usize, key: &KeyEvent) -> bool {
     let max = len.saturating_sub(1);
     match key.code {
@@ -273,9 +293,9 @@ impl BulkRun {
         let ended = done + skipped + failed + unknown + not_started;
         let waiting = self.targets.len() - ended - self.in_flight;
         let mut s = format!(
-            "{} {} keys: {done} done · {skipped} skipped · {failed} failed",
+            "{} {}: {done} done · {skipped} skipped · {failed} failed",
             self.action.ing(),
-            self.targets.len()
+            plural(self.targets.len(), "key", "keys")
         );
         if unknown > 0 {
             s.push_str(&format!(" · {unknown} unknown"));
@@ -349,7 +369,7 @@ impl BulkFlow {
         let ctrl_c = |k: &KeyEvent| k.modifiers.contains(KeyModifiers::CONTROL) && k.code == KeyCode::Char('c');
         let (next, reaction) = match (std::mem::take(&mut self.step), input) {
             // The confirmation.
-            (Step::Confirm(_), Input::Key(k)) if k.code == KeyCode::Esc || ctrl_c(&k) => (Step::Idle, none()),
+            (Step::Confirm(c), Input::Key(k)) if k.code == KeyCode::Esc || ctrl_c(&k) => (Step::Idle, cancelled(&c)),
             (Step::Confirm(mut c), Input::Key(k)) => {
                 let confirmed = match k.code {
                     _ if scroll_key(&mut c.scroll, c.body.len(), &k) => false,
@@ -357,7 +377,7 @@ impl BulkFlow {
                         c.confirm_focused = !c.confirm_focused;
                         false
                     }
-                    KeyCode::Enter if !c.confirm_focused => return none(),
+                    KeyCode::Enter if !c.confirm_focused => return cancelled(&c),
                     KeyCode::Enter => c.typed_ok(),
                     KeyCode::Backspace => {
                         c.typed.pop();
@@ -370,7 +390,7 @@ impl BulkFlow {
                         false
                     }
                     KeyCode::Char('y') if c.must_type.is_none() => true,
-                    KeyCode::Char('n') => return none(),
+                    KeyCode::Char('n') => return cancelled(&c),
                     _ => false,
                 };
                 if confirmed {
@@ -502,7 +522,11 @@ impl BulkFlow {
                 };
                 footer.push(Line::styled(keys, theme.muted()));
                 (
-                    format!(" {} {} access keys? ", c.action.label(), c.targets.len()),
+                    format!(
+                        " {} {}? ",
+                        c.action.label(),
+                        plural(c.targets.len(), "access key", "access keys")
+                    ),
                     c.body.clone(),
                     c.scroll,
                     footer,
@@ -532,7 +556,11 @@ impl BulkFlow {
                     "Esc stops launching new writes (those in flight finish)"
                 };
                 (
-                    format!(" {} {} access keys ", run.action.ing(), run.targets.len()),
+                    format!(
+                        " {} {} ",
+                        run.action.ing(),
+                        plural(run.targets.len(), "access key", "access keys")
+                    ),
                     body,
                     0,
                     vec![Line::styled(hint, theme.muted())],

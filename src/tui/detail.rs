@@ -14,6 +14,7 @@ use super::theme::Theme;
 use super::views::{ago, is_root, mfa_word, sev_label};
 use crate::audit::{Finding, Policy, Rule, Severity};
 use crate::model::{AccessKey, KeyAction, KeyLastUsed, PrincipalKind, Role, RootUser, Timestamp, User, age_days};
+use crate::text::plural;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -51,11 +52,14 @@ impl Detail {
         self.lines.push(Line::styled(text.into(), theme.header()));
     }
 
+    /// `CRIT rule-id KEY: detail`: the badge, then the text (wrapped under the text, not
+    /// under the badge).
     fn finding_line(&mut self, f: &Finding, theme: &Theme) {
         let key = f.access_key_id.as_ref().map(|k| format!(" {k}")).unwrap_or_default();
         self.lines.push(Line::from(vec![
             Span::styled(format!("{:<4}", sev_label(f.severity)), theme.severity(f.severity)),
-            Span::raw(format!(" {}{key}: {}", f.rule.id(), f.detail)),
+            Span::raw(" "),
+            Span::raw(format!("{}{key}: {}", f.rule.id(), f.detail)),
         ]));
     }
 
@@ -192,9 +196,13 @@ fn last_used(u: Option<&KeyLastUsed>, now: Timestamp) -> String {
     }
 }
 
-/// `2026-11-30 (1 days ago)`: a date (UTC) with its age in days.
+/// `2026-11-30 (1 day ago)`: a date (UTC) with its age in days.
 fn dated(t: Timestamp, now: Timestamp) -> String {
-    format!("{} ({} days ago)", t.format("%Y-%m-%d"), age_days(t, now))
+    format!(
+        "{} ({} ago)",
+        t.format("%Y-%m-%d"),
+        plural(age_days(t, now), "day", "days")
+    )
 }
 
 fn key_facts(d: &mut Detail, k: &AccessKey, now: Timestamp, theme: &Theme) {
@@ -242,10 +250,9 @@ fn root_facts(d: &mut Detail, r: &RootUser, now: Timestamp, theme: &Theme) {
         d.field(
             &format!("key {}", n + 1),
             format!(
-                "{}, created {} ({} days ago), last used {}",
+                "{}, created {}, last used {}",
                 if k.active { "active" } else { "inactive" },
-                k.created.format("%Y-%m-%d"),
-                age_days(k.created, now),
+                dated(k.created, now),
                 last_used(k.last_used.as_ref(), now)
             ),
             theme,
@@ -253,9 +260,10 @@ fn root_facts(d: &mut Detail, r: &RootUser, now: Timestamp, theme: &Theme) {
     }
 }
 
-/// A role's facts: ARN, path, creation, last use, and every principal its trust policy
-/// trusts, exactly as written, with its account's place and its statement's conditions.
-fn role_facts(d: &mut Detail, r: &Role, now: Timestamp, theme: &Theme) {
+/// A role's facts: ARN, path, creation, last use (and `policy`, the threshold a finding
+/// judged it by, as a field of its own), then every principal its trust policy trusts,
+/// exactly as written, with its account's place and its statement's conditions.
+fn role_facts(d: &mut Detail, r: &Role, policy: Option<String>, now: Timestamp, theme: &Theme) {
     d.field("ARN", r.arn.clone(), theme);
     d.field("path", r.path.clone(), theme);
     d.field("created", dated(r.created, now), theme);
@@ -274,6 +282,9 @@ fn role_facts(d: &mut Detail, r: &Role, now: Timestamp, theme: &Theme) {
     );
     if r.is_aws_managed() {
         d.field("managed", "by an AWS service: never judged unused", theme);
+    }
+    if let Some(policy) = policy {
+        d.field("policy", policy, theme);
     }
     d.heading(format!("trusted principals ({})", r.trusted.len()), theme);
     if r.trusted.is_empty() {
@@ -299,10 +310,11 @@ fn role_facts(d: &mut Detail, r: &Role, now: Timestamp, theme: &Theme) {
         } else {
             ratatui::style::Style::default()
         };
-        d.lines.push(Line::styled(
-            format!("{:<9} {}{place}{conditions}", p.kind.as_str(), p.principal),
-            style,
-        ));
+        // The kind as a label column, so a long principal wraps under the principal.
+        d.lines.push(Line::from(vec![
+            Span::styled(format!("{:<9} ", p.kind.as_str()), style),
+            Span::styled(format!("{}{place}{conditions}", p.principal), style),
+        ]));
     }
 }
 
@@ -311,9 +323,12 @@ fn role_of<'a>(e: &'a AccountEntry, name: &str) -> Option<&'a Role> {
 }
 
 fn thresholds(policy: &Policy) -> String {
+    let days = |n: u32| plural(n, "day", "days");
     format!(
-        "rotate after {} days, unused after {} days, stale user after {} days",
-        policy.rotation_days, policy.unused_days, policy.stale_user_days
+        "rotate after {}, unused after {}, stale user after {}",
+        days(policy.rotation_days),
+        days(policy.unused_days),
+        days(policy.stale_user_days)
     )
 }
 
@@ -321,6 +336,14 @@ fn user_of<'a>(e: &'a AccountEntry, name: &str) -> Option<&'a User> {
     e.scan.as_ref()?.users.iter().find(|u| u.name == name)
 }
 
+/// The findings of `e` that `keep` selects, worst first (ties in the scan's order).
+fn worst_first(e: &AccountEntry, keep: impl Fn(&Finding) -> bool) -> Vec<&Finding> {
+    let mut v: Vec<&Finding> = e.findings.iter().filter(|f| keep(f)).collect();
+    v.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    v
+}
+
+/// `findings (N)` and one line per finding, in the order given (worst first).
 fn findings_section(d: &mut Detail, findings: &[&Finding], theme: &Theme) {
     d.heading(format!("findings ({})", findings.len()), theme);
     if findings.is_empty() {
@@ -354,15 +377,14 @@ fn finding(d: &mut Detail, e: &AccountEntry, f: &Finding, policy: &Policy, now: 
     d.heading("evidence", theme);
     let scan = e.scan.as_ref();
     if let Some(name) = f.role() {
+        let threshold = format!("unused role after {}", plural(policy.unused_role_days, "day", "days"));
         match role_of(e, name) {
-            Some(r) => role_facts(d, r, now, theme),
-            None => d.lines.push(Line::raw("the role is not in the latest scan")),
+            Some(r) => role_facts(d, r, Some(threshold), now, theme),
+            None => {
+                d.lines.push(Line::raw("the role is not in the latest scan"));
+                d.field("policy", threshold, theme);
+            }
         }
-        d.field(
-            "policy",
-            format!("unused role after {} days", policy.unused_role_days),
-            theme,
-        );
         d.heading("what to do", theme);
         d.lines.push(Line::raw(what_to_do(f.rule)));
         return;
@@ -396,19 +418,32 @@ fn finding(d: &mut Detail, e: &AccountEntry, f: &Finding, policy: &Policy, now: 
 }
 
 fn account(d: &mut Detail, e: &AccountEntry, now: Timestamp, theme: &Theme) {
+    use crate::model::ScanStatus;
     let a = &e.account;
     d.field("account", format!("{} ({})", a.name, a.id), theme);
     d.field("OU", a.ou_path.clone(), theme);
     d.field("email", a.email.clone(), theme);
     d.field("state", a.state.to_string(), theme);
     d.field("scan", e.scan_cell(), theme);
+    let skipped = e.scan.as_ref().is_some_and(|s| s.scan.status == ScanStatus::Skipped);
     if let Some(s) = &e.scan {
-        if let Some(err) = &s.scan.error {
-            d.heading("scan error", theme);
-            d.lines
-                .push(Line::styled(format!("{} [{}]", err.message, err.code), theme.error()));
-            d.heading("what to do", theme);
-            d.lines.push(Line::raw(error_hint(&err.code)));
+        match &s.scan.error {
+            // Skipped on purpose (not ACTIVE): not an error, nothing to fix.
+            Some(err) if skipped => {
+                d.heading("skipped (not an error)", theme);
+                d.lines.push(Line::raw(err.message.clone()));
+                d.lines.push(Line::raw(
+                    "nothing to do: only ACTIVE accounts are read; it is read once it is ACTIVE again",
+                ));
+            }
+            Some(err) => {
+                d.heading("scan error", theme);
+                d.lines
+                    .push(Line::styled(format!("{} [{}]", err.message, err.code), theme.error()));
+                d.heading("what to do", theme);
+                d.lines.push(Line::raw(error_hint(&err.code)));
+            }
+            None => {}
         }
         for w in &s.scan.warnings {
             d.field("warning", w.clone(), theme);
@@ -416,29 +451,50 @@ fn account(d: &mut Detail, e: &AccountEntry, now: Timestamp, theme: &Theme) {
         d.heading("root user", theme);
         match &s.root {
             Some(r) => root_facts(d, r, now, theme),
+            None if skipped => d.lines.push(Line::raw("not read (the account is skipped)")),
             None => d.lines.push(Line::raw("not read")),
         }
     }
-    d.heading("findings", theme);
     let scan = e.scan.as_ref().map(|s| &s.scan);
-    if !scan.is_some_and(|s| s.status == crate::model::ScanStatus::Ok || s.partial) {
+    if skipped {
+        d.heading("findings", theme);
+        d.lines.push(Line::styled(
+            "none read: the account is skipped, not scanned",
+            theme.muted(),
+        ));
+        return;
+    }
+    if !scan.is_some_and(|s| s.status == ScanStatus::Ok || s.partial) {
+        d.heading("findings", theme);
         // An account that was not read must never look clean.
         d.lines.push(Line::styled(
             "unknown: the account was not read (see its scan status)",
             theme.error(),
         ));
-    } else {
-        let mut counts = String::new();
-        for s in Severity::ALL.iter().take(4) {
-            let n = e.findings.iter().filter(|f| f.severity == *s).count();
-            counts.push_str(&format!("{} {n}  ", sev_label(*s)));
-        }
-        if scan.is_some_and(|s| s.partial) {
-            counts.push_str("(partial: only the users read in full)");
-        }
-        d.lines.push(Line::raw(counts.trim_end().to_owned()));
+        return;
     }
-    let root: Vec<&Finding> = e.findings.iter().filter(|f| is_root(&f.user)).collect();
+    // The account's totals, then the root user's findings, each labelled as what it is:
+    // the users' findings are one Enter away, the root user's are only here.
+    let root = worst_first(e, |f| is_root(&f.user));
+    d.heading(format!("findings, whole account ({})", e.findings.len()), theme);
+    let mut counts = String::new();
+    for s in Severity::ALL.iter().take(4) {
+        let n = e.findings.iter().filter(|f| f.severity == *s).count();
+        counts.push_str(&format!("{} {n}  ", sev_label(*s)));
+    }
+    if scan.is_some_and(|s| s.partial) {
+        counts.push_str("(partial: only the users read in full)");
+    }
+    d.lines.push(Line::raw(counts.trim_end().to_owned()));
+    d.lines.push(Line::raw(format!(
+        "root user {} (below) · IAM users and roles {} (Enter lists the users)",
+        root.len(),
+        e.findings.len() - root.len()
+    )));
+    d.heading(format!("root user's findings ({})", root.len()), theme);
+    if root.is_empty() {
+        d.lines.push(Line::raw("none"));
+    }
     for f in root {
         d.finding_line(f, theme);
     }
@@ -455,11 +511,7 @@ pub fn build(id: &RowId, store: &Store, policy: &Policy, now: Timestamp, theme: 
         }
         RowId::User(a, name) => {
             let e = store.entry(a)?;
-            let mine: Vec<&Finding> = e
-                .findings
-                .iter()
-                .filter(|f| f.user == name && f.role().is_none())
-                .collect();
+            let mine = worst_first(e, |f| f.user == name && f.role().is_none());
             let mut d = Detail::new(format!("user {name} · {}", e.account.name));
             d.field("account", format!("{} ({})", e.account.name, e.account.id), theme);
             if is_root(name) {
@@ -471,7 +523,7 @@ pub fn build(id: &RowId, store: &Store, policy: &Policy, now: Timestamp, theme: 
                 user_facts(&mut d, user_of(e, name)?, now, theme);
             }
             findings_section(&mut d, &mine, theme);
-            if let Some(f) = mine.iter().max_by_key(|f| f.severity) {
+            if let Some(f) = mine.first() {
                 d.heading(format!("what to do first ({})", f.rule.id()), theme);
                 d.lines.push(Line::raw(what_to_do(f.rule)));
             }
@@ -480,11 +532,7 @@ pub fn build(id: &RowId, store: &Store, policy: &Policy, now: Timestamp, theme: 
         RowId::Credential(a, name, c) => {
             let e = store.entry(a)?;
             let cred = store.credential(a, name, c)?;
-            let mine: Vec<&Finding> = e
-                .findings
-                .iter()
-                .filter(|f| f.user == name && f.credential.as_ref() == Some(c))
-                .collect();
+            let mine = worst_first(e, |f| f.user == name && f.credential.as_ref() == Some(c));
             let mut d = Detail::new(format!("{} {}", c.kind.label(), c.id));
             d.field("account", format!("{} ({})", e.account.name, e.account.id), theme);
             d.field("user", name.clone(), theme);
@@ -507,17 +555,13 @@ pub fn build(id: &RowId, store: &Store, policy: &Policy, now: Timestamp, theme: 
         RowId::Password(a, name) => {
             let e = store.entry(a)?;
             let u = store.user(a, name)?;
-            let mine: Vec<&Finding> = e
-                .findings
-                .iter()
-                .filter(|f| {
-                    f.user == name
-                        && matches!(
-                            f.rule,
-                            crate::audit::Rule::ConsoleWithoutMfa | crate::audit::Rule::PasswordUnused
-                        )
-                })
-                .collect();
+            let mine = worst_first(e, |f| {
+                f.user == name
+                    && matches!(
+                        f.rule,
+                        crate::audit::Rule::ConsoleWithoutMfa | crate::audit::Rule::PasswordUnused
+                    )
+            });
             let mut d = Detail::new(format!("console password of {name}"));
             d.field("account", format!("{} ({})", e.account.name, e.account.id), theme);
             d.field("user", name.clone(), theme);
@@ -539,11 +583,7 @@ pub fn build(id: &RowId, store: &Store, policy: &Policy, now: Timestamp, theme: 
         RowId::Key(a, name, key) => {
             let e = store.entry(a)?;
             let k = store.key(a, name, key)?;
-            let mine: Vec<&Finding> = e
-                .findings
-                .iter()
-                .filter(|f| f.access_key_id.as_ref() == Some(key))
-                .collect();
+            let mine = worst_first(e, |f| f.access_key_id.as_ref() == Some(key));
             let mut d = Detail::new(format!("access key {key}"));
             d.field("account", format!("{} ({})", e.account.name, e.account.id), theme);
             d.field("user", name.clone(), theme);
@@ -571,10 +611,10 @@ pub fn build(id: &RowId, store: &Store, policy: &Policy, now: Timestamp, theme: 
         RowId::Role(a, name) => {
             let e = store.entry(a)?;
             let r = role_of(e, name)?;
-            let mine: Vec<&Finding> = e.findings.iter().filter(|f| f.role() == Some(name.as_str())).collect();
+            let mine = worst_first(e, |f| f.role() == Some(name.as_str()));
             let mut d = Detail::new(format!("role {name} · {}", e.account.name));
             d.field("account", format!("{} ({})", e.account.name, e.account.id), theme);
-            role_facts(&mut d, r, now, theme);
+            role_facts(&mut d, r, None, now, theme);
             findings_section(&mut d, &mine, theme);
             for f in &mine {
                 d.heading(format!("what to do ({})", f.rule.id()), theme);
@@ -633,15 +673,20 @@ pub fn build(id: &RowId, store: &Store, policy: &Policy, now: Timestamp, theme: 
     }
 }
 
-/// A labelled line (`label`, value) wrapped to `width` cells with its continuation lines
-/// indented under the value, so the label column stays clear; any other line, or one that
-/// fits, as it is (the paragraph wraps it).
+/// A line with a label column (every span but the last, ending in a space and at most 20
+/// cells wide: a field's label, a finding's severity badge, a help line's keys) wrapped to
+/// `width` cells with its continuation lines indented under the value (the last span), so
+/// the label column stays clear; any other line, or one that fits, as it is (the paragraph
+/// wraps it).
 fn hang(line: &Line<'static>, width: usize) -> Vec<Line<'static>> {
-    let [label, value] = line.spans.as_slice() else {
+    let Some((value, label)) = line.spans.split_last() else {
         return vec![line.clone()];
     };
-    let indent = label.width();
-    let labelled = label.content.ends_with(' ') && indent <= 12 && indent + 10 <= width;
+    let indent: usize = label.iter().map(Span::width).sum();
+    let labelled = !label.is_empty()
+        && label.last().is_some_and(|s| s.content.ends_with(' '))
+        && indent <= 20
+        && indent + 10 <= width;
     if !labelled || line.width() <= width {
         return vec![line.clone()];
     }
@@ -665,12 +710,13 @@ fn hang(line: &Line<'static>, width: usize) -> Vec<Line<'static>> {
     rows.into_iter()
         .enumerate()
         .map(|(i, text)| {
-            let head = if i == 0 {
-                label.clone()
+            let mut spans = if i == 0 {
+                label.to_vec()
             } else {
-                Span::raw(" ".repeat(indent))
+                vec![Span::raw(" ".repeat(indent))]
             };
-            Line::from(vec![head, Span::styled(text, value.style)])
+            spans.push(Span::styled(text, value.style));
+            Line::from(spans)
         })
         .collect()
 }

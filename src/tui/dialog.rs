@@ -133,7 +133,7 @@ impl Confirm {
             format!("account   {} ({})", request.account.name, request.account.id),
             format!("user      {}", request.user),
             format!(
-                "{:<9} {} ({}, {} days old)",
+                "{:<9} {} ({}, {} old)",
                 match c.kind {
                     crate::model::CredentialKind::SshPublicKey => "SSH key",
                     crate::model::CredentialKind::SigningCertificate => "cert",
@@ -142,7 +142,7 @@ impl Confirm {
                 },
                 c.id,
                 c.status.as_str(),
-                age_days(c.created, now)
+                crate::text::plural(age_days(c.created, now), "day", "days")
             ),
         ];
         if let Some(service) = &c.service {
@@ -205,10 +205,10 @@ impl Confirm {
             format!("account   {} ({})", account.name, account.id),
             format!("user      {user}"),
             format!(
-                "key       {} ({}, {} days old)",
+                "key       {} ({}, {} old)",
                 key.id,
                 key.status.as_str(),
-                age_days(key.created, now)
+                crate::text::plural(age_days(key.created, now), "day", "days")
             ),
             format!("last use  {}", last_use_text(key, now)),
         ];
@@ -299,7 +299,11 @@ pub fn expiry_text(expires: Option<Timestamp>, now: Timestamp) -> String {
     match expires {
         None => "never".into(),
         Some(t) if t <= now => format!("expired {} ({})", ago(t, now), t.format("%Y-%m-%d")),
-        Some(t) => format!("in {} days ({})", (t - now).num_days(), t.format("%Y-%m-%d")),
+        Some(t) => format!(
+            "in {} ({})",
+            crate::text::plural((t - now).num_days(), "day", "days"),
+            t.format("%Y-%m-%d")
+        ),
     }
 }
 

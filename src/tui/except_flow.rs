@@ -287,7 +287,7 @@ impl ExceptFlow {
     pub fn render(&self, area: Rect, buf: &mut Buffer, theme: &Theme) {
         let Some(form) = &self.form else { return };
         let n = form.targets.len();
-        let title = format!(" Except {n} finding{}? ", if n == 1 { "" } else { "s" });
+        let title = format!(" Except {}? ", crate::text::plural(n, "finding", "findings"));
         let mut lines: Vec<Line> = Vec::new();
         for (id, sev) in form.targets.iter().take(LISTED) {
             let key = id.access_key_id.as_ref().map(|k| format!(" · {k}")).unwrap_or_default();
@@ -332,9 +332,9 @@ impl ExceptFlow {
             if f == Field::Days {
                 let hint = match form.days.trim().parse::<u64>() {
                     Ok(d) if d >= 1 && d <= u64::from(self.max_days) => format!(
-                        "  expires {} (at most {} days)",
+                        "  expires {} (at most {})",
                         form.today + chrono::Days::new(d),
-                        self.max_days
+                        crate::text::plural(self.max_days, "day", "days")
                     ),
                     _ => format!("  (1 to {})", self.max_days),
                 };

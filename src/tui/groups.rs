@@ -108,11 +108,11 @@ pub fn group_rows(store: &Store, by: GroupBy) -> Vec<Row> {
                 let total: usize = counts.iter().sum();
                 let rule_cell = match rule {
                     Some(r) => r.to_owned(),
-                    None => format!("{} rules", rules.len()),
+                    None => crate::text::plural(rules.len(), "rule", "rules"),
                 };
                 let account_cell = match account {
                     Some(a) => name(a),
-                    None => format!("{} accounts", accounts.len()),
+                    None => crate::text::plural(accounts.len(), "account", "accounts"),
                 };
                 let worst = Severity::ALL.iter().zip(counts).find(|(_, n)| *n > 0).map(|(s, _)| *s);
                 let n = |i: usize| (counts[i].to_string(), SortKey::Num(counts[i] as i64));

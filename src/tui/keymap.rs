@@ -180,7 +180,7 @@ pub const KEYMAP: &[Binding] = &[
         &[k(Char(':'))],
         Global,
         Action::Command,
-        "command line (views listed below)",
+        "command line (commands listed below)",
         true,
     ),
     b(

@@ -84,7 +84,7 @@ impl Marks {
             .iter()
             .zip(KINDS)
             .filter(|(n, _)| **n > 0)
-            .map(|(n, (one, many))| format!("{n} {}", if *n == 1 { one } else { many }))
+            .map(|(n, (one, many))| crate::text::plural(*n, one, many))
             .collect();
         Some(format!("marked {}", parts.join(", ")))
     }

@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod bulk_flow;
+pub mod commands;
 pub mod detail;
 pub mod dialog;
 pub mod except_flow;
@@ -347,10 +348,10 @@ impl Backend {
                 app.flash = Some(match written {
                     Ok(()) => Flash {
                         text: format!(
-                            "plan {} written to {path}: {} {} keys; apply with keytriage --write apply {path}",
+                            "plan {} written to {path}: {} {}; apply with keytriage --write apply {path}",
                             plan.id,
                             plan.action.verb(),
-                            plan.targets.len()
+                            crate::text::plural(plan.targets.len(), "key", "keys")
                         ),
                         error: false,
                     },

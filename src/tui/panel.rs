@@ -328,7 +328,10 @@ fn render_trend(
         .borders(Borders::ALL)
         .border_style(theme.border())
         .title(Span::styled(
-            format!(" changes {since} · open findings over {scans} scans "),
+            format!(
+                " changes {since} · open findings over {} ",
+                crate::text::plural(scans, "scan", "scans")
+            ),
             theme.accent(),
         ));
     let inner = block.inner(area);
@@ -390,7 +393,10 @@ pub fn render(
         .constraints([Constraint::Ratio(1, 4); 4])
         .split(area);
     let name = selected.map(|e| e.account.name.as_str()).unwrap_or("no account");
-    let org = format!("org, {} accounts", store.accounts.len());
+    let org = format!(
+        "org, {}",
+        crate::text::plural(store.accounts.len(), "account", "accounts")
+    );
     let age_bars = |counts: [u64; 5]| -> Vec<Bar<'static>> {
         AGE_BUCKETS
             .iter()

@@ -9,7 +9,7 @@ use super::app::{App, Mode};
 use super::keymap::{self, Action};
 use super::table::Order;
 use super::theme::Theme;
-use super::views::{self, ViewKind, ago, mfa_word, sev_label};
+use super::views::{ViewKind, ago, mfa_word, sev_label};
 use crate::audit::Severity;
 use crate::model::{ScanStatus, age_days};
 use ratatui::Frame;
@@ -274,9 +274,9 @@ fn render_user(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         Line::from(format!("ARN      {}", user.arn)),
         Line::from(format!("path     {}", user.path)),
         Line::from(format!(
-            "created  {} ({} days ago)",
+            "created  {} ({} ago)",
             user.created.format("%Y-%m-%d"),
-            age_days(user.created, now)
+            crate::text::plural(age_days(user.created, now), "day", "days")
         )),
         Line::from(format!("password {password}")),
         Line::from(format!("MFA      {mfa}")),
@@ -432,16 +432,20 @@ fn status_line(app: &App, theme: &Theme) -> Option<(String, ratatui::style::Styl
     let text = selected_account.and_then(|e| {
         let s = e.scan.as_ref()?;
         let err = s.scan.error.as_ref()?;
-        Some(format!(
-            "{} ({}): {} [{}]",
-            e.account.name, e.account.id, err.message, err.code
-        ))
+        // A skipped account (not ACTIVE) is not an error: said plainly, without the code.
+        Some(if s.scan.status == crate::model::ScanStatus::Skipped {
+            let t = format!("{} ({}): skipped: {}", e.account.name, e.account.id, err.message);
+            (t, theme.muted())
+        } else {
+            let t = format!("{} ({}): {} [{}]", e.account.name, e.account.id, err.message, err.code);
+            (t, theme.error())
+        })
     });
     // The answer to the last key comes first; the selected account's error otherwise
     // (in full with i).
     match (&app.flash, text) {
         (Some(f), _) => Some((f.text.clone(), if f.error { theme.error() } else { theme.accent() })),
-        (None, Some(t)) => Some((t, theme.error())),
+        (None, Some(t)) => Some(t),
         (None, None) => None,
     }
 }
@@ -465,7 +469,7 @@ fn render_footer(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         ]),
         Mode::Command => Line::from(vec![
             Span::styled(format!(":{}█", app.command), theme.header()),
-            Span::styled(format!("  Tab → {}", app.completions().join(" ")), theme.muted()),
+            Span::styled(format!("  {}", super::commands::hint(&app.command)), theme.muted()),
         ]),
         _ => {
             // As many hints as fit, whole; `? help` always stays, last.
@@ -505,16 +509,28 @@ fn render_footer(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
 
 fn render_help(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let mut lines = vec![Line::styled("keys in this view", theme.header())];
+    // Two spans (keys, text): a long text wraps under the text, not under the keys.
     for bnd in keymap::active(&app.contexts()) {
         let keys: Vec<String> = bnd.keys.iter().map(|k| keymap::key_name(*k)).collect();
-        lines.push(Line::from(format!("  {:<14} {}", keys.join(" "), bnd.help)));
+        lines.push(Line::from(vec![
+            Span::raw(format!("  {:<14} ", keys.join(" "))),
+            Span::raw(bnd.help),
+        ]));
     }
     lines.push(Line::styled(
         "commands (type : then the name, Tab completes)",
         theme.header(),
     ));
-    for (name, help, _) in views::commands() {
-        lines.push(Line::from(format!("  :{name:<13} {help}")));
+    for c in super::commands::all() {
+        let text = if c.args.is_empty() {
+            c.help.to_owned()
+        } else {
+            format!("{} — {}", c.args, c.help)
+        };
+        lines.push(Line::from(vec![
+            Span::raw(format!("  :{:<13} ", c.name)),
+            Span::raw(text),
+        ]));
     }
     lines.push(Line::styled(
         "filter: / then terms, all must hold (Esc clears): jenkins any",

@@ -1,5 +1,6 @@
 //! Styles. Colour carries severity, but every state is also written out in text, so the
-//! screen reads the same with `NO_COLOR` set (then only bold and reverse are used).
+//! screen reads the same with `NO_COLOR` set (then only bold, reverse and underline are
+//! used).
 
 use crate::audit::Severity;
 use ratatui::style::{Color, Modifier, Style};
@@ -38,13 +39,16 @@ impl Theme {
     }
 
     /// A severity badge (the severity cell, the row marker, the header counts). Critical
-    /// and high differ with colour (white on red vs. red text) and without it (reversed and
-    /// bold vs. bold), so they never look alike.
+    /// and high differ with colour (white on red vs. red text) and without it (reversed,
+    /// bold and underlined vs. bold). Without colour the underline is what tells them apart
+    /// on the selected row, which is reversed as a whole.
     pub fn severity(&self, s: Severity) -> Style {
         let bold = Modifier::BOLD;
         match (s, self.no_color) {
             (Severity::Critical, false) => Style::default().fg(Color::White).bg(Color::Red).add_modifier(bold),
-            (Severity::Critical, true) => Style::default().add_modifier(bold | Modifier::REVERSED),
+            (Severity::Critical, true) => {
+                Style::default().add_modifier(bold | Modifier::REVERSED | Modifier::UNDERLINED)
+            }
             (Severity::High, false) => Style::default().fg(Color::LightRed).add_modifier(bold),
             (Severity::High, true) => Style::default().add_modifier(bold),
             (Severity::Medium, _) => self.fg(Color::Yellow),

@@ -727,7 +727,10 @@ impl WriteFlow {
                     Line::from(if *failed_tries == 0 {
                         "IAM can take a few seconds to accept a new key".to_owned()
                     } else {
-                        format!("not accepted yet ({failed_tries} tries) · giving up in {left_secs} s")
+                        format!(
+                            "not accepted yet ({}) · giving up in {left_secs} s",
+                            crate::text::plural(*failed_tries, "try", "tries")
+                        )
                     }),
                     Line::styled(
                         "the secret is shown next; the old key is offered for deactivation only once the new one works",
