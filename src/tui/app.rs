@@ -338,13 +338,12 @@ impl App {
         if let Some(id) = done.filter(|id| self.rescanning.contains(id)) {
             self.rescanning.retain(|a| a != &id);
             if let Some(e) = self.store.entry(&id) {
-                let n = e.findings.len();
                 let mut text = format!(
-                    "rescanned {} at {} UTC: {}, {n} finding{}",
+                    "rescanned {} at {} UTC: {}, {}",
                     e.account.name,
                     self.now.format("%H:%M:%S"),
                     e.scan_cell(),
-                    if n == 1 { "" } else { "s" }
+                    crate::text::plural(e.findings.len(), "finding", "findings")
                 );
                 let outcome = e.scan.as_ref().map(|s| &s.scan);
                 if let Some(error) = outcome.and_then(|o| o.error.as_ref()) {
