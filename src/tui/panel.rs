@@ -61,16 +61,15 @@ fn spark_rows(rows: u16) -> u16 {
 /// bars and the strip's sparklines grow with the room, up to [`MAX_BAR_ROWS`] and
 /// [`MAX_SPARK_ROWS`]; rows beyond that are left to the table.
 pub fn height_in(store: &Store, room: u16) -> u16 {
-    let least = height(store);
-    if room <= least {
-        return least;
+    if room <= HEIGHT {
+        return HEIGHT;
     }
     // The charts as tall as their bars use (no blank rows inside their borders).
     let charts = |rows: u16| {
         let (width, gap) = bar_layout(5, rows.min(MAX_CHART_HEIGHT).saturating_sub(2));
         (5 * width + 4 * gap + 2).max(HEIGHT)
     };
-    if store.changes.is_some() {
+    if store.changes.is_some() && room >= HEIGHT + TREND_HEIGHT {
         let strip = 2 * spark_rows(room) + 2;
         strip + charts(room.saturating_sub(strip))
     } else {
@@ -78,8 +77,9 @@ pub fn height_in(store: &Store, room: u16) -> u16 {
     }
 }
 
-/// Least rows the panel takes: the charts, plus the strip once a scan was recorded (the
-/// store knows its changes); [`height_in`] says how many it uses given more.
+/// Rows the panel wants at least: the charts, plus the strip once a scan was recorded (the
+/// store knows its changes); [`height_in`] says how many it uses given more. With fewer
+/// rows, down to [`HEIGHT`], the charts are drawn without the strip.
 pub fn height(store: &Store) -> u16 {
     if store.changes.is_some() {
         HEIGHT + TREND_HEIGHT
@@ -162,17 +162,27 @@ pub fn severities<'a>(
     out
 }
 
-/// ` {prefix} · {name} ` when it fits in `width` (the chart's, borders included); else the
-/// name alone, which has priority over the decoration (the bars' labels say which chart it
-/// is), cut in the middle only when even it does not fit.
-fn title(prefix: &str, name: &str, width: u16) -> String {
+/// ` {prefix} · {name} `, fitted to `width` (the chart's, borders included): the chart's
+/// name (`prefix`) always leads; the first of `names` that fits whole follows, else the
+/// last one cut in the middle (both ends of an account's name show); with no room for
+/// even that, the chart's name alone (cut at its end).
+fn title(prefix: &str, names: &[&str], width: u16) -> String {
     let room = usize::from(width).saturating_sub(2);
-    let full = format!(" {prefix} · {name} ");
-    if full.chars().count() <= room {
-        return full;
+    for name in names {
+        let full = format!(" {prefix} · {name} ");
+        if full.chars().count() <= room {
+            return full;
+        }
     }
-    let room = u16::try_from(room.saturating_sub(2)).unwrap_or(u16::MAX);
-    format!(" {} ", truncate_middle(name, room))
+    // " {prefix} · " and a trailing space around the cut name; at least 4 cells of it.
+    let around = prefix.chars().count() + 5;
+    match (names.last(), room.checked_sub(around)) {
+        (Some(name), Some(left)) if left >= 4 => {
+            let left = u16::try_from(left).unwrap_or(u16::MAX);
+            format!(" {prefix} · {} ", truncate_middle(name, left))
+        }
+        _ => format!(" {} ", super::table::truncate(prefix, u16::try_from(room.saturating_sub(2)).unwrap_or(0))),
+    }
 }
 
 /// True when the account's latest scan read it (in full or in part): its numbers mean
@@ -183,25 +193,65 @@ fn was_read(e: &AccountEntry) -> bool {
         .is_some_and(|s| s.scan.status == crate::model::ScanStatus::Ok || s.scan.partial)
 }
 
-/// A chart's place for an account whose numbers are unknown: its title and why.
-fn unknown(title: String, theme: &Theme, area: Rect, buf: &mut Buffer) {
+/// A chart's place for an account whose numbers are unknown: its title and why (still
+/// being read while `scanning`, else not read).
+fn unknown(title: String, scanning: bool, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border())
         .title(Span::styled(title, theme.accent()));
-    Paragraph::new(Line::styled("unknown: the account was not read", theme.error()))
+    let why = if scanning {
+        Line::styled("scanning…", theme.muted())
+    } else {
+        Line::styled("unknown: the account was not read", theme.error())
+    };
+    Paragraph::new(why)
         .wrap(ratatui::widgets::Wrap { trim: true })
         .block(block)
         .render(area, buf);
 }
 
-fn chart(title: String, bars: Vec<Bar<'static>>, theme: &Theme, area: Rect, buf: &mut Buffer) {
+/// One bar of a chart: its label, count and style.
+type BarSpec = (String, u64, ratatui::style::Style);
+
+/// The value each bar is drawn at so that every non-zero count draws at least one cell of
+/// the `cells` a bar may take, next to the largest (a count of 3 beside 133 is a sliver,
+/// not nothing); zero stays zero. Bars are scaled to the largest value.
+pub fn drawn_values(counts: &[u64], cells: u16) -> Vec<u64> {
+    let max = counts.iter().copied().max().unwrap_or(0);
+    let cells = u64::from(cells.max(1));
+    // The length of a bar is value × cells / max, rounded down: one cell needs max / cells.
+    let least = max.div_ceil(cells);
+    counts.iter().map(|&n| if n == 0 { 0 } else { n.max(least) }).collect()
+}
+
+fn chart(title: String, bars: Vec<BarSpec>, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border())
         .title(Span::styled(title, theme.accent()));
+    let inner = block.inner(area);
+    // The bars' room: the inside less the widest label and its margin.
+    let label_w = bars
+        .iter()
+        .map(|(l, _, _)| u16::try_from(l.chars().count()).unwrap_or(u16::MAX))
+        .max()
+        .unwrap_or(0);
+    let cells = inner.width.saturating_sub(label_w + 1);
+    let counts: Vec<u64> = bars.iter().map(|(_, n, _)| *n).collect();
+    let bars: Vec<Bar<'static>> = bars
+        .into_iter()
+        .zip(drawn_values(&counts, cells))
+        .map(|((label, n, style), drawn)| {
+            Bar::default()
+                .label(Line::from(label))
+                .value(drawn)
+                .text_value(n.to_string())
+                .style(style)
+        })
+        .collect();
     // Every chart sized as the five-bar one, so bars line up across the panel.
-    let (width, gap) = bar_layout(5, block.inner(area).height);
+    let (width, gap) = bar_layout(5, inner.height);
     BarChart::default()
         .direction(Direction::Horizontal)
         .block(block)
@@ -390,8 +440,11 @@ pub fn render(
         .constraints([Constraint::Ratio(1, 4); 4])
         .split(area);
     let name = selected.map(|e| e.account.name.as_str()).unwrap_or("no account");
-    let org = format!("org, {} accounts", store.accounts.len());
-    let age_bars = |counts: [u64; 5]| -> Vec<Bar<'static>> {
+    let n = store.accounts.len();
+    let org_long = format!("org, {n} {}", if n == 1 { "account" } else { "accounts" });
+    let org_short = format!("org ({n})");
+    let org: [&str; 3] = [&org_long, &org_short, "org"];
+    let age_bars = |counts: [u64; 5]| -> Vec<BarSpec> {
         AGE_BUCKETS
             .iter()
             .zip(counts)
@@ -402,37 +455,30 @@ pub fn render(
                 } else {
                     theme.muted()
                 };
-                Bar::default()
-                    .label(Line::from(format!("{label:>7}")))
-                    .value(n)
-                    .style(style)
+                (format!("{label:>7}"), n, style)
             })
             .collect()
     };
-    let sev_bars = |counts: [u64; 4]| -> Vec<Bar<'static>> {
+    let sev_bars = |counts: [u64; 4]| -> Vec<BarSpec> {
         Severity::ALL
             .iter()
             .zip(counts)
-            .map(|(s, n)| {
-                Bar::default()
-                    .label(Line::from(format!("{:>4}", sev_label(*s))))
-                    .value(n)
-                    .style(theme.severity(*s))
-            })
+            .map(|(s, n)| (format!("{:>4}", sev_label(*s)), n, theme.severity(*s)))
             .collect()
     };
     let account = selected.into_iter();
     let read = selected.is_none_or(was_read);
+    let scanning = selected.is_some_and(AccountEntry::scanning);
     if read {
         chart(
-            title("key age", name, parts[0].width),
+            title("key age", &[name], parts[0].width),
             age_bars(key_ages(account.clone(), now)),
             theme,
             parts[0],
             buf,
         );
     } else {
-        unknown(title("key age", name, parts[0].width), theme, parts[0], buf);
+        unknown(title("key age", &[name], parts[0].width), scanning, theme, parts[0], buf);
     }
     chart(
         title("key age", &org, parts[1].width),
@@ -443,14 +489,14 @@ pub fn render(
     );
     if read {
         chart(
-            title("findings", name, parts[2].width),
+            title("findings", &[name], parts[2].width),
             sev_bars(severities(account, &store.triage)),
             theme,
             parts[2],
             buf,
         );
     } else {
-        unknown(title("findings", name, parts[2].width), theme, parts[2], buf);
+        unknown(title("findings", &[name], parts[2].width), scanning, theme, parts[2], buf);
     }
     chart(
         title("findings", &org, parts[3].width),
