@@ -214,15 +214,25 @@ fn unknown(title: String, scanning: bool, theme: &Theme, area: Rect, buf: &mut B
 /// One bar of a chart: its label, count and style.
 type BarSpec = (String, u64, ratatui::style::Style);
 
-/// The value each bar is drawn at so that every non-zero count draws at least one cell of
-/// the `cells` a bar may take, next to the largest (a count of 3 beside 133 is a sliver,
-/// not nothing); zero stays zero. Bars are scaled to the largest value.
+/// The value each bar is drawn at so that every non-zero count draws at least one cell
+/// beyond its number (the number is written over the bar: a count of 3 beside 133 draws
+/// `3█`, not a bare `3`), in the `cells` a bar may take; zero stays zero, and no bar
+/// outgrows the largest. Bars are scaled to the largest value.
 pub fn drawn_values(counts: &[u64], cells: u16) -> Vec<u64> {
     let max = counts.iter().copied().max().unwrap_or(0);
     let cells = u64::from(cells.max(1));
-    // The length of a bar is value × cells / max, rounded down: one cell needs max / cells.
-    let least = max.div_ceil(cells);
-    counts.iter().map(|&n| if n == 0 { 0 } else { n.max(least) }).collect()
+    counts
+        .iter()
+        .map(|&n| {
+            if n == 0 {
+                return 0;
+            }
+            // A bar is value × cells / max long, rounded down: `len` cells need
+            // max × len / cells, rounded up.
+            let len = u64::try_from(n.to_string().len()).unwrap_or(u64::MAX) + 1;
+            n.max((max * len).div_ceil(cells)).min(max)
+        })
+        .collect()
 }
 
 fn chart(title: String, bars: Vec<BarSpec>, theme: &Theme, area: Rect, buf: &mut Buffer) {
