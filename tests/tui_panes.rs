@@ -309,8 +309,7 @@ fn a_denied_account_is_marked_and_its_error_wraps_whole_over_the_free_rows() {
 }
 
 #[test]
-fn the_accounts_panel_says_scanning_names_its_charts_and_draws_small_counts() {
-    // (a) An account still being read is "scanning…", not "not read".
+fn the_accounts_panel_says_scanning_about_an_account_still_being_read() {
     let mut early = app_with(&["acme-data-platform", "acme-prod-web"], true);
     early.on_scan_event(ScanEvent::Progress {
         scan_id: 1,
@@ -322,7 +321,11 @@ fn the_accounts_panel_says_scanning_names_its_charts_and_draws_small_counts() {
     let text = screen(&early, 100, 30).join("\n");
     assert!(text.contains("scanning…"), "{text}");
     assert!(!text.contains("unknown: the account was not read"), "{text}");
-    // (b) At 100x30 every chart keeps its name; the account's is cut in the middle.
+}
+
+#[test]
+fn the_accounts_panel_names_every_chart_at_100x30_and_draws_a_bar_for_every_count() {
+    // At 100x30 every chart keeps its name; the account's is cut in the middle.
     let mut app = app();
     app.view_select(&RowId::Account(id(WEB)));
     let lines = screen(&app, 100, 30);
@@ -332,7 +335,7 @@ fn the_accounts_panel_says_scanning_names_its_charts_and_draws_small_counts() {
     assert_eq!(titles.matches("key age ·").count(), 2, "{titles}");
     assert_eq!(titles.matches("findings ·").count(), 2, "{titles}");
     assert!(titles.contains("org"), "{titles}");
-    // (c) The org's CRIT, a few beside HIGH in three digits, draws a bar past its number.
+    // The org's CRIT, a few beside HIGH in three digits, draws a bar past its number.
     let [c, h, ..] = app.store.severity_counts;
     assert!(c < 10 && h >= 100);
     let crit = lines
@@ -341,7 +344,11 @@ fn the_accounts_panel_says_scanning_names_its_charts_and_draws_small_counts() {
         .unwrap_or_else(|| panic!("{text}"));
     let org = &crit[crit.rfind("CRIT").unwrap()..];
     assert!(org.starts_with(&format!("CRIT {c}█")), "{org}");
-    // (d) At 80x24, once the scan is recorded, the charts stay below the table.
+}
+
+#[test]
+fn the_accounts_panel_stays_at_80x24_once_the_scan_is_recorded() {
+    let mut app = app();
     let (org, findings) = app.store.org_scan();
     let outcome = keytriage::triage::triage(&findings, &org.accounts, &[], None, now());
     app.store.set_triage(&findings, outcome);

@@ -556,6 +556,40 @@ mod tests {
     }
 
     #[test]
+    fn every_non_zero_count_draws_a_bar_past_its_number() {
+        // The demo's org: CRIT 3 beside HIGH 133 in 12 cells drew nothing (3 × 12 / 133 = 0).
+        let drawn = drawn_values(&[3, 133, 34, 13], 12);
+        let cells = |v: u64| v * 12 / 133;
+        assert_eq!(drawn[1], 133, "the largest is itself");
+        assert_eq!(cells(drawn[0]), 2, "CRIT 3 draws `3█`");
+        assert_eq!(cells(drawn[2]), 3, "MED 34: `34█`");
+        assert_eq!(cells(drawn[3]), 3, "LOW 13: `13█`");
+        assert_eq!(drawn_values(&[0, 5], 10), [0, 5], "zero stays zero");
+        assert_eq!(drawn_values(&[1, 2], 1), [2, 2], "never past the largest");
+        assert_eq!(drawn_values(&[], 0), Vec::<u64>::new());
+    }
+
+    #[test]
+    fn a_chart_title_keeps_the_chart_name_and_cuts_the_account_in_the_middle() {
+        assert_eq!(title("key age", &["acme-prod-web"], 40), " key age · acme-prod-web ");
+        // 100 columns: four boxes of 25.
+        assert_eq!(title("key age", &["acme-prod-web"], 25), " key age · acme-…d-web ");
+        assert_eq!(
+            title("findings", &["org, 9 accounts", "org (9)", "org"], 25),
+            " findings · org (9) "
+        );
+        assert_eq!(
+            title("findings", &["org, 9 accounts", "org (9)", "org"], 20),
+            " findings · org "
+        );
+        // No room for a name: the chart's name alone.
+        assert_eq!(title("findings", &["acme-prod-web"], 14), " findings ");
+        for w in 0..30 {
+            assert!(title("key age", &["acme-sandbox-research"], w).chars().count() <= usize::from(w.max(2)));
+        }
+    }
+
+    #[test]
     fn bars_thicken_with_the_room_and_the_panel_takes_only_what_its_bars_use() {
         assert_eq!(bar_layout(5, 5), (1, 0), "the least: five rows, no gaps");
         assert_eq!(bar_layout(5, 8), (1, 0));

@@ -685,6 +685,36 @@ mod tests {
     }
 
     #[test]
+    fn the_findings_pane_shows_whole_findings_then_how_many_more() {
+        let texts = vec![
+            (Severity::High, "HIGH one two".to_owned()),
+            (Severity::Medium, "MED  three four five".to_owned()),
+            (Severity::Low, "LOW  six".to_owned()),
+        ];
+        let text = |lines: Vec<(Pane, String)>| lines.into_iter().map(|(_, l)| l).collect::<Vec<_>>();
+        // Room for all: every line, no marker.
+        assert_eq!(
+            text(findings_lines(&texts, 12, 4, "i".into())),
+            ["HIGH one two", "MED  three", "four five", "LOW  six"]
+        );
+        // One row short: the findings that fit whole, and the marker on the last row.
+        let lines = findings_lines(&texts, 40, 2, "i".into());
+        assert_eq!(
+            lines,
+            [
+                (Pane::First(Severity::High), "HIGH one two".to_owned()),
+                (Pane::More, "+2 more · i shows all 3 in full".to_owned())
+            ]
+        );
+        // A finding is never shown in part: the second (two lines) waits for the popup.
+        assert_eq!(
+            text(findings_lines(&texts, 12, 3, "i".into())),
+            ["HIGH one two", "+2 more · i", "shows all 3…"]
+        );
+        assert!(findings_lines(&texts, 12, 0, "i".into()).is_empty());
+    }
+
+    #[test]
     fn centered_rounds_to_the_top_left_and_clamps() {
         assert_eq!(centered(Rect::new(0, 0, 80, 24), 64, 10), Rect::new(8, 7, 64, 10));
         assert_eq!(centered(Rect::new(2, 1, 81, 25), 64, 10), Rect::new(10, 8, 64, 10));
