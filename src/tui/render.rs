@@ -144,10 +144,12 @@ fn render_header(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     // The identity takes what is left, cut in the middle (its account and name both show).
     let used: usize = first.iter().map(Span::width).sum();
     let room = u16::try_from(usize::from(area.width).saturating_sub(used)).unwrap_or(0);
-    first.push(Span::styled(
-        super::table::truncate_middle(&app.identity, room),
-        theme.muted(),
-    ));
+    if room >= 8 {
+        first.push(Span::styled(
+            super::table::truncate_middle(&app.identity, room),
+            theme.muted(),
+        ));
+    }
     let second = header_counts(app, theme, area.width);
     Paragraph::new(vec![Line::from(first), second]).render(area, buf);
 }
@@ -156,7 +158,7 @@ fn render_header(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
 /// column's word), the findings per severity and the marks, fitted to `width`. Every
 /// severity count stays whole: when the line is too long, whole parts give way, the least
 /// useful first (the "findings:" label, the progress bar, the marks' wording to `●N`, the
-/// skipped accounts, the word "accounts").
+/// skipped accounts, the word "accounts", then on a very narrow screen all but the counts).
 fn header_counts(app: &App, theme: &Theme, width: u16) -> Line<'static> {
     let (done, total, _) = app.store.progress();
     // Unscanned accounts counted by the SCAN column's word (denied, failed, partial,
@@ -184,7 +186,9 @@ fn header_counts(app: &App, theme: &Theme, width: u16) -> Line<'static> {
             (false, _) => " accounts",
         };
         let mut spans = vec![];
-        if app.store.discovery_error.is_some() {
+        if level >= 6 {
+            // The narrowest: the counts (and marks) alone; the table says the rest.
+        } else if app.store.discovery_error.is_some() {
             // The error itself is in the body, wrapped: a header line would cut its hint.
             let text = if level >= 5 {
                 " discovery failed; R retries"
@@ -211,13 +215,17 @@ fn header_counts(app: &App, theme: &Theme, width: u16) -> Line<'static> {
         }
         for (word, n) in &outcomes {
             let skipped = word == "skipped";
-            if skipped && level >= 4 {
+            if (skipped && level >= 4) || level >= 6 {
                 continue;
             }
             let style = if skipped { theme.muted() } else { theme.error() };
             spans.push(Span::styled(format!(" · {n} {word}"), style));
         }
-        spans.push(Span::raw(if level == 0 { "  findings:" } else { " " }));
+        spans.push(Span::raw(match level {
+            0 => "  findings:",
+            6 => "",
+            _ => " ",
+        }));
         for (s, n) in Severity::ALL.iter().zip(counts).take(4) {
             spans.push(Span::raw(" "));
             spans.push(Span::styled(format!("{} {n}", sev_label(*s)), theme.severity(*s)));
@@ -233,10 +241,10 @@ fn header_counts(app: &App, theme: &Theme, width: u16) -> Line<'static> {
         spans
     };
     let fits = |spans: &[Span<'_>]| spans.iter().map(Span::width).sum::<usize>() <= usize::from(width);
-    let spans = (0..5)
+    let spans = (0..6)
         .map(build)
         .find(|s| fits(s))
-        .unwrap_or_else(|| build(5));
+        .unwrap_or_else(|| build(6));
     Line::from(spans)
 }
 
