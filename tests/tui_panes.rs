@@ -196,7 +196,11 @@ fn the_header_keeps_every_count_whole_at_80_columns_while_scanning_with_marks_an
         true,
     );
     let [c, h, ..] = scanning.store.severity_counts;
-    assert!(c > 0 && h >= 100, "the demo's shape: {:?}", scanning.store.severity_counts);
+    assert!(
+        c > 0 && h >= 100,
+        "the demo's shape: {:?}",
+        scanning.store.severity_counts
+    );
     let lines = screen(&scanning, 80, 24);
     assert!(lines[1].contains("scanning 7/9"), "{}", lines[1]);
     assert!(lines[1].contains("1 denied"), "a failure stays: {}", lines[1]);
@@ -264,10 +268,7 @@ fn every_finding_of_a_user_is_reachable_from_the_user_page_at_80x24() {
     insta::assert_snapshot!("user_page_80x24", text);
     // The pane says what it could not hold and where to read it; no finding shows in part.
     let pane = lines.iter().position(|l| l.contains("findings (6)")).unwrap();
-    let inside: Vec<&String> = lines[pane + 1..]
-        .iter()
-        .take_while(|l| !l.starts_with('└'))
-        .collect();
+    let inside: Vec<&String> = lines[pane + 1..].iter().take_while(|l| !l.starts_with('└')).collect();
     let shown = inside
         .iter()
         .filter(|l| ["│CRIT", "│HIGH", "│MED", "│LOW"].iter().any(|s| l.starts_with(s)))
@@ -280,7 +281,10 @@ fn every_finding_of_a_user_is_reachable_from_the_user_page_at_80x24() {
     assert_eq!(app.mode, Mode::Detail);
     assert_eq!(app.detail, Some(RowId::User(id(WEB), "frank.contractor".into())));
     let popup = screen(&app, 80, 24).join("\n");
-    assert!(popup.contains("findings (6)") && popup.contains("stale-user"), "{popup}");
+    assert!(
+        popup.contains("findings (6)") && popup.contains("stale-user"),
+        "{popup}"
+    );
     // Tall enough, every finding shows whole and no marker.
     press(&mut app, Action::Back);
     let tall = screen(&app, 80, 40).join("\n");
@@ -295,7 +299,10 @@ fn a_denied_account_is_marked_and_its_error_wraps_whole_over_the_free_rows() {
     let text = lines.join("\n");
     insta::assert_snapshot!("accounts_denied_selected_80x24", text);
     let row = lines.iter().find(|l| l.contains("acme-sandbox-research")).unwrap();
-    assert!(row.starts_with("│✗ "), "a failed account is marked (no colour needed): {row}");
+    assert!(
+        row.starts_with("│✗ "),
+        "a failed account is marked (no colour needed): {row}"
+    );
     let clean = lines.iter().find(|l| l.contains("acme-prod-payments")).unwrap();
     assert!(!clean.contains('✗'), "{clean}");
     // The whole error, its hint and where to read it in full, below the table.

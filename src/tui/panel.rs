@@ -181,7 +181,10 @@ fn title(prefix: &str, names: &[&str], width: u16) -> String {
             let left = u16::try_from(left).unwrap_or(u16::MAX);
             format!(" {prefix} · {} ", truncate_middle(name, left))
         }
-        _ => format!(" {} ", super::table::truncate(prefix, u16::try_from(room.saturating_sub(2)).unwrap_or(0))),
+        _ => format!(
+            " {} ",
+            super::table::truncate(prefix, u16::try_from(room.saturating_sub(2)).unwrap_or(0))
+        ),
     }
 }
 
@@ -488,7 +491,13 @@ pub fn render(
             buf,
         );
     } else {
-        unknown(title("key age", &[name], parts[0].width), scanning, theme, parts[0], buf);
+        unknown(
+            title("key age", &[name], parts[0].width),
+            scanning,
+            theme,
+            parts[0],
+            buf,
+        );
     }
     chart(
         title("key age", &org, parts[1].width),
@@ -506,7 +515,13 @@ pub fn render(
             buf,
         );
     } else {
-        unknown(title("findings", &[name], parts[2].width), scanning, theme, parts[2], buf);
+        unknown(
+            title("findings", &[name], parts[2].width),
+            scanning,
+            theme,
+            parts[2],
+            buf,
+        );
     }
     chart(
         title("findings", &org, parts[3].width),

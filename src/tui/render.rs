@@ -88,7 +88,10 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
             .table
             .render(body, buf, table_title(app, theme), &empty_text(app, kind), theme),
     }
-    let lines: Vec<Line<'static>> = status_lines.into_iter().map(|l| Line::styled(l, status_style)).collect();
+    let lines: Vec<Line<'static>> = status_lines
+        .into_iter()
+        .map(|l| Line::styled(l, status_style))
+        .collect();
     Paragraph::new(lines).render(status, buf);
     render_footer(app, theme, footer, buf);
     if app.mode == Mode::Help {
@@ -241,10 +244,7 @@ fn header_counts(app: &App, theme: &Theme, width: u16) -> Line<'static> {
         spans
     };
     let fits = |spans: &[Span<'_>]| spans.iter().map(Span::width).sum::<usize>() <= usize::from(width);
-    let spans = (0..6)
-        .map(build)
-        .find(|s| fits(s))
-        .unwrap_or_else(|| build(6));
+    let spans = (0..6).map(build).find(|s| fits(s)).unwrap_or_else(|| build(6));
     Line::from(spans)
 }
 
