@@ -162,29 +162,61 @@ pub fn severities<'a>(
     out
 }
 
-/// ` {prefix} · {name} `, fitted to `width` (the chart's, borders included): the chart's
-/// name (`prefix`) always leads; the first of `names` that fits whole follows, else the
-/// last one cut in the middle (both ends of an account's name show); with no room for
-/// even that, the chart's name alone (cut at its end).
-fn title(prefix: &str, names: &[&str], width: u16) -> String {
+/// ` {chart} · {name} `, fitted to `width` (the chart's, borders included). The chart's
+/// name always leads, in its long form while one of `names` fits whole beside it, else its
+/// short form (`charts`: long first); `names` are the subject's names, most telling first
+/// (an account's whole name, then without the prefix every account shares). With no name
+/// whole, the last one is cut in the middle (both ends show) beside the short chart name;
+/// with no room even for that, the chart's short name alone.
+fn title(charts: [&str; 2], names: &[&str], width: u16) -> String {
     let room = usize::from(width).saturating_sub(2);
-    for name in names {
-        let full = format!(" {prefix} · {name} ");
-        if full.chars().count() <= room {
-            return full;
+    for chart in charts {
+        for name in names {
+            let full = format!(" {chart} · {name} ");
+            if full.chars().count() <= room {
+                return full;
+            }
         }
     }
-    // " {prefix} · " and a trailing space around the cut name; at least 4 cells of it.
-    let around = prefix.chars().count() + 5;
+    let chart = charts[1];
+    // " {chart} · " and a trailing space around the cut name; at least 4 cells of it.
+    let around = chart.chars().count() + 5;
     match (names.last(), room.checked_sub(around)) {
         (Some(name), Some(left)) if left >= 4 => {
             let left = u16::try_from(left).unwrap_or(u16::MAX);
-            format!(" {prefix} · {} ", truncate_middle(name, left))
+            format!(" {chart} · {} ", truncate_middle(name, left))
         }
         _ => format!(
             " {} ",
-            super::table::truncate(prefix, u16::try_from(room.saturating_sub(2)).unwrap_or(0))
+            super::table::truncate(chart, u16::try_from(room.saturating_sub(2)).unwrap_or(0))
         ),
+    }
+}
+
+/// The chart names: key ages and findings by severity, long and short.
+const AGE_CHART: [&str; 2] = ["key age", "age"];
+const SEV_CHART: [&str; 2] = ["findings", "sev"];
+
+/// `name` without the prefix every account's name shares, up to its last `-`, `_` or `.`
+/// (`acme-prod-web` among `acme-…` accounts: `prod-web`); `name` itself when there is no
+/// such prefix, fewer than two accounts, or nothing would be left.
+fn without_shared_prefix<'a>(name: &'a str, store: &Store) -> &'a str {
+    if store.accounts.len() < 2 {
+        return name;
+    }
+    let mut shared = name.len();
+    for e in &store.accounts {
+        let other = e.account.name.as_str();
+        shared = shared.min(
+            name.char_indices()
+                .zip(other.chars())
+                .find(|((_, a), b)| a != b)
+                .map_or(name.len().min(other.len()), |((i, _), _)| i),
+        );
+    }
+    match name[..shared].rfind(['-', '_', '.']) {
+        Some(i) if i + 1 < name.len() => &name[i + 1..],
+        _ => name,
     }
 }
 
@@ -457,6 +489,7 @@ pub fn render(
     let org_long = format!("org, {n} {}", if n == 1 { "account" } else { "accounts" });
     let org_short = format!("org ({n})");
     let org: [&str; 3] = [&org_long, &org_short, "org"];
+    let names = [name, without_shared_prefix(name, store)];
     let age_bars = |counts: [u64; 5]| -> Vec<BarSpec> {
         AGE_BUCKETS
             .iter()
@@ -484,23 +517,17 @@ pub fn render(
     let scanning = selected.is_some_and(AccountEntry::scanning);
     if read {
         chart(
-            title("key age", &[name], parts[0].width),
+            title(AGE_CHART, &names, parts[0].width),
             age_bars(key_ages(account.clone(), now)),
             theme,
             parts[0],
             buf,
         );
     } else {
-        unknown(
-            title("key age", &[name], parts[0].width),
-            scanning,
-            theme,
-            parts[0],
-            buf,
-        );
+        unknown(title(AGE_CHART, &names, parts[0].width), scanning, theme, parts[0], buf);
     }
     chart(
-        title("key age", &org, parts[1].width),
+        title(AGE_CHART, &org, parts[1].width),
         age_bars(key_ages(&store.accounts, now)),
         theme,
         parts[1],
@@ -508,23 +535,17 @@ pub fn render(
     );
     if read {
         chart(
-            title("findings", &[name], parts[2].width),
+            title(SEV_CHART, &names, parts[2].width),
             sev_bars(severities(account, &store.triage)),
             theme,
             parts[2],
             buf,
         );
     } else {
-        unknown(
-            title("findings", &[name], parts[2].width),
-            scanning,
-            theme,
-            parts[2],
-            buf,
-        );
+        unknown(title(SEV_CHART, &names, parts[2].width), scanning, theme, parts[2], buf);
     }
     chart(
-        title("findings", &org, parts[3].width),
+        title(SEV_CHART, &org, parts[3].width),
         sev_bars(severities(&store.accounts, &store.triage)),
         theme,
         parts[3],
@@ -586,22 +607,47 @@ mod tests {
 
     #[test]
     fn a_chart_title_keeps_the_chart_name_and_cuts_the_account_in_the_middle() {
-        assert_eq!(title("key age", &["acme-prod-web"], 40), " key age · acme-prod-web ");
-        // 100 columns: four boxes of 25.
-        assert_eq!(title("key age", &["acme-prod-web"], 25), " key age · acme-…d-web ");
-        assert_eq!(
-            title("findings", &["org, 9 accounts", "org (9)", "org"], 25),
-            " findings · org (9) "
-        );
-        assert_eq!(
-            title("findings", &["org, 9 accounts", "org (9)", "org"], 20),
-            " findings · org "
-        );
+        let web = ["acme-prod-web", "prod-web"];
+        let org = ["org, 9 accounts", "org (9)", "org"];
+        assert_eq!(title(AGE_CHART, &web, 40), " key age · acme-prod-web ");
+        // 100 columns: four boxes of 25; 80 columns: of 20.
+        assert_eq!(title(AGE_CHART, &web, 25), " key age · prod-web ");
+        assert_eq!(title(SEV_CHART, &org, 25), " findings · org (9) ");
+        assert_eq!(title(AGE_CHART, &web, 20), " age · prod-web ");
+        assert_eq!(title(SEV_CHART, &web, 20), " sev · prod-web ");
+        assert_eq!(title(SEV_CHART, &org, 20), " findings · org ");
+        let research = ["acme-sandbox-research", "sandbox-research"];
+        assert_eq!(title(AGE_CHART, &research, 20), " age · sand…earch ");
         // No room for a name: the chart's name alone.
-        assert_eq!(title("findings", &["acme-prod-web"], 14), " findings ");
+        assert_eq!(title(SEV_CHART, &web, 10), " sev ");
         for w in 0..30 {
-            assert!(title("key age", &["acme-sandbox-research"], w).chars().count() <= usize::from(w.max(2)));
+            assert!(title(AGE_CHART, &research, w).chars().count() <= usize::from(w.max(2)));
         }
+    }
+
+    #[test]
+    fn the_shared_prefix_of_account_names_is_left_out() {
+        let mut store = Store::new();
+        let names = ["acme-prod-web", "acme-prod-payments", "acme-dev"];
+        store.accounts = names
+            .iter()
+            .enumerate()
+            .map(|(n, name)| {
+                let mut a = Account::from_id(AccountId::parse(&format!("11111111111{n}")).unwrap());
+                a.name = (*name).into();
+                AccountEntry {
+                    account: a,
+                    phase: None,
+                    scan: None,
+                    findings: Vec::new(),
+                    scanned_at: None,
+                }
+            })
+            .collect();
+        assert_eq!(without_shared_prefix("acme-prod-web", &store), "prod-web");
+        assert_eq!(without_shared_prefix("acme-dev", &store), "dev");
+        store.accounts.truncate(1);
+        assert_eq!(without_shared_prefix("acme-prod-web", &store), "acme-prod-web");
     }
 
     #[test]
