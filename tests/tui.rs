@@ -2074,10 +2074,10 @@ fn the_panel_of_an_account_never_read_says_unknown_not_zero() {
         .iter()
         .rposition(|l| l.starts_with("└──────────────────┘"))
         .unwrap();
-    let top = lines.iter().position(|l| l.contains(" org, 4 accounts ")).unwrap();
+    let top = lines.iter().position(|l| l.contains(" key age · org ")).unwrap();
     let panel = &lines[top..=bottom];
     // The account's two charts say why there are no numbers; only the org's show buckets.
-    assert!(panel[0].contains(" locked-research "), "{}", panel[0]);
+    assert!(panel[0].contains(" age · lock…earch "), "{}", panel[0]);
     assert_eq!(panel.join("\n").matches("unknown: the").count(), 2, "{text}");
     assert_eq!(
         panel.join("\n").matches("0–30").count(),
@@ -2092,14 +2092,16 @@ fn the_panel_of_an_account_never_read_says_unknown_not_zero() {
 }
 
 #[test]
-fn panel_titles_keep_the_account_name_whole_at_80_columns() {
+fn panel_titles_keep_the_chart_name_and_cut_the_account_in_the_middle_at_80_columns() {
     let app = app();
     let text = screen_text(&app, 80, 24);
-    let titles = text.lines().find(|l| l.contains(" org, 4 accounts ")).unwrap();
-    assert_eq!(titles.matches(" prod-payments ").count(), 2, "{titles}");
-    assert_eq!(titles.matches(" org, 4 accounts ").count(), 2, "{titles}");
-    assert!(!titles.contains('…'), "{titles}");
-    // With room, the decoration comes back.
+    // The selected row above says which account; the title must say which chart it is.
+    let titles = text.lines().find(|l| l.contains(" key age · ")).unwrap();
+    assert_eq!(
+        titles,
+        "┌ age · prod…ments ┐┌ key age · org ───┐┌ sev · prod…ments ┐┌ findings · org ──┐"
+    );
+    // With room, the names come whole.
     let wide = screen_text(&app, 200, 60);
     assert!(wide.contains(" key age · prod-payments ") && wide.contains(" findings · org, 4 accounts "));
 }

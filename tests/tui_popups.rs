@@ -183,13 +183,20 @@ fn a_skipped_account_is_said_to_be_skipped_not_an_error() {
     app.view_select(&RowId::Account(AccountId::parse("444444444444").unwrap()));
     let t = screen(&app, 100, 24, Theme { no_color: false });
     let buf = t.backend().buffer();
-    let status: String = (0..100).map(|x| buf[(x, 22)].symbol().to_owned()).collect();
+    // The status line: the selected account's message, wrapped over the last free rows.
+    let row = (0..24)
+        .find(|&y| (0..6).map(|x| buf[(x, y)].symbol()).collect::<String>() == "legacy")
+        .expect("a line about the selected account");
+    let status: String = (0..100).map(|x| buf[(x, row)].symbol().to_owned()).collect();
     assert!(
         status.starts_with("legacy (444444444444): skipped: account is SUSPENDED"),
         "{status}"
     );
     assert!(!status.contains("[AccountNotActive]"), "{status}");
-    assert_ne!(buf[(0, 22)].fg, ratatui::style::Color::Red, "not an error");
+    assert_ne!(buf[(0, row)].fg, ratatui::style::Color::Red, "not an error");
+    let text = format!("{}", t.backend());
+    assert!(text.contains("│skipped: only"), "the panel says skipped too: {text}");
+    assert!(!text.contains("unknown: the account was not read"), "{text}");
     // A denied account still is an error, with what to do.
     let text = detail(&app, &RowId::Account(AccountId::parse("333333333333").unwrap()));
     assert!(text.contains("scan error") && text.contains("what to do"), "{text}");

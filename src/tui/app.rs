@@ -514,7 +514,17 @@ impl App {
                 self.mode = Mode::Help;
             }
             Action::Open => self.open(),
-            Action::Details => self.show_details(),
+            // On a user's page, i shows the user in full: every finding of the user, those of
+            // no credential (stale-user) included, which the page's pane may not hold; Enter
+            // still shows the selected credential.
+            Action::Details => match &self.view().kind {
+                ViewKind::User(a, u) => {
+                    self.detail = Some(RowId::User(a.clone(), u.as_str().into()));
+                    self.detail_scroll.set(0);
+                    self.mode = Mode::Detail;
+                }
+                _ => self.show_details(),
+            },
             Action::Back => self.back(),
             Action::Rescan => return self.rescan(),
             Action::Quit => return Some(Effect::Quit),

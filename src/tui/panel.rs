@@ -61,16 +61,15 @@ fn spark_rows(rows: u16) -> u16 {
 /// bars and the strip's sparklines grow with the room, up to [`MAX_BAR_ROWS`] and
 /// [`MAX_SPARK_ROWS`]; rows beyond that are left to the table.
 pub fn height_in(store: &Store, room: u16) -> u16 {
-    let least = height(store);
-    if room <= least {
-        return least;
+    if room <= HEIGHT {
+        return HEIGHT;
     }
     // The charts as tall as their bars use (no blank rows inside their borders).
     let charts = |rows: u16| {
         let (width, gap) = bar_layout(5, rows.min(MAX_CHART_HEIGHT).saturating_sub(2));
         (5 * width + 4 * gap + 2).max(HEIGHT)
     };
-    if store.changes.is_some() {
+    if store.changes.is_some() && room >= HEIGHT + TREND_HEIGHT {
         let strip = 2 * spark_rows(room) + 2;
         strip + charts(room.saturating_sub(strip))
     } else {
@@ -78,8 +77,9 @@ pub fn height_in(store: &Store, room: u16) -> u16 {
     }
 }
 
-/// Least rows the panel takes: the charts, plus the strip once a scan was recorded (the
-/// store knows its changes); [`height_in`] says how many it uses given more.
+/// Rows the panel wants at least: the charts, plus the strip once a scan was recorded (the
+/// store knows its changes); [`height_in`] says how many it uses given more. With fewer
+/// rows, down to [`HEIGHT`], the charts are drawn without the strip.
 pub fn height(store: &Store) -> u16 {
     if store.changes.is_some() {
         HEIGHT + TREND_HEIGHT
@@ -162,17 +162,62 @@ pub fn severities<'a>(
     out
 }
 
-/// ` {prefix} · {name} ` when it fits in `width` (the chart's, borders included); else the
-/// name alone, which has priority over the decoration (the bars' labels say which chart it
-/// is), cut in the middle only when even it does not fit.
-fn title(prefix: &str, name: &str, width: u16) -> String {
+/// ` {chart} · {name} `, fitted to `width` (the chart's, borders included). The chart's
+/// name always leads, in its long form while one of `names` fits whole beside it, else its
+/// short form (`charts`: long first); `names` are the subject's names, most telling first
+/// (an account's whole name, then without the prefix every account shares). With no name
+/// whole, the last one is cut in the middle (both ends show) beside the short chart name;
+/// with no room even for that, the chart's short name alone.
+fn title(charts: [&str; 2], names: &[&str], width: u16) -> String {
     let room = usize::from(width).saturating_sub(2);
-    let full = format!(" {prefix} · {name} ");
-    if full.chars().count() <= room {
-        return full;
+    for chart in charts {
+        for name in names {
+            let full = format!(" {chart} · {name} ");
+            if full.chars().count() <= room {
+                return full;
+            }
+        }
     }
-    let room = u16::try_from(room.saturating_sub(2)).unwrap_or(u16::MAX);
-    format!(" {} ", truncate_middle(name, room))
+    let chart = charts[1];
+    // " {chart} · " and a trailing space around the cut name; at least 4 cells of it.
+    let around = chart.chars().count() + 5;
+    match (names.last(), room.checked_sub(around)) {
+        (Some(name), Some(left)) if left >= 4 => {
+            let left = u16::try_from(left).unwrap_or(u16::MAX);
+            format!(" {chart} · {} ", truncate_middle(name, left))
+        }
+        _ => format!(
+            " {} ",
+            super::table::truncate(chart, u16::try_from(room.saturating_sub(2)).unwrap_or(0))
+        ),
+    }
+}
+
+/// The chart names: key ages and findings by severity, long and short.
+const AGE_CHART: [&str; 2] = ["key age", "age"];
+const SEV_CHART: [&str; 2] = ["findings", "sev"];
+
+/// `name` without the prefix every account's name shares, up to its last `-`, `_` or `.`
+/// (`acme-prod-web` among `acme-…` accounts: `prod-web`); `name` itself when there is no
+/// such prefix, fewer than two accounts, or nothing would be left.
+fn without_shared_prefix<'a>(name: &'a str, store: &Store) -> &'a str {
+    if store.accounts.len() < 2 {
+        return name;
+    }
+    let mut shared = name.len();
+    for e in &store.accounts {
+        let other = e.account.name.as_str();
+        shared = shared.min(
+            name.char_indices()
+                .zip(other.chars())
+                .find(|((_, a), b)| a != b)
+                .map_or(name.len().min(other.len()), |((i, _), _)| i),
+        );
+    }
+    match name[..shared].rfind(['-', '_', '.']) {
+        Some(i) if i + 1 < name.len() => &name[i + 1..],
+        _ => name,
+    }
 }
 
 /// True when the account's latest scan read it (in full or in part): its numbers mean
@@ -183,25 +228,84 @@ fn was_read(e: &AccountEntry) -> bool {
         .is_some_and(|s| s.scan.status == crate::model::ScanStatus::Ok || s.scan.partial)
 }
 
+/// Why an account's numbers are unknown: still being read, skipped (not ACTIVE: nothing
+/// wrong), or not read (denied or failed: an error).
+fn why_unknown(e: Option<&AccountEntry>, theme: &Theme) -> Line<'static> {
+    let skipped = e
+        .and_then(|e| e.scan.as_ref())
+        .is_some_and(|s| s.scan.status == crate::model::ScanStatus::Skipped);
+    if e.is_some_and(AccountEntry::scanning) {
+        Line::styled("scanning…", theme.muted())
+    } else if skipped {
+        Line::styled("skipped: only ACTIVE accounts are read", theme.muted())
+    } else {
+        Line::styled("unknown: the account was not read", theme.error())
+    }
+}
+
 /// A chart's place for an account whose numbers are unknown: its title and why.
-fn unknown(title: String, theme: &Theme, area: Rect, buf: &mut Buffer) {
+fn unknown(title: String, why: Line<'static>, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border())
         .title(Span::styled(title, theme.accent()));
-    Paragraph::new(Line::styled("unknown: the account was not read", theme.error()))
+    Paragraph::new(why)
         .wrap(ratatui::widgets::Wrap { trim: true })
         .block(block)
         .render(area, buf);
 }
 
-fn chart(title: String, bars: Vec<Bar<'static>>, theme: &Theme, area: Rect, buf: &mut Buffer) {
+/// One bar of a chart: its label, count and style.
+type BarSpec = (String, u64, ratatui::style::Style);
+
+/// The value each bar is drawn at so that every non-zero count draws at least one cell
+/// beyond its number (the number is written over the bar: a count of 3 beside 133 draws
+/// `3█`, not a bare `3`), in the `cells` a bar may take; zero stays zero, and no bar
+/// outgrows the largest. Bars are scaled to the largest value.
+pub fn drawn_values(counts: &[u64], cells: u16) -> Vec<u64> {
+    let max = counts.iter().copied().max().unwrap_or(0);
+    let cells = u64::from(cells.max(1));
+    counts
+        .iter()
+        .map(|&n| {
+            if n == 0 {
+                return 0;
+            }
+            // A bar is value × cells / max long, rounded down: `len` cells need
+            // max × len / cells, rounded up.
+            let len = u64::try_from(n.to_string().len()).unwrap_or(u64::MAX) + 1;
+            n.max((max * len).div_ceil(cells)).min(max)
+        })
+        .collect()
+}
+
+fn chart(title: String, bars: Vec<BarSpec>, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border())
         .title(Span::styled(title, theme.accent()));
+    let inner = block.inner(area);
+    // The bars' room: the inside less the widest label and its margin.
+    let label_w = bars
+        .iter()
+        .map(|(l, _, _)| u16::try_from(l.chars().count()).unwrap_or(u16::MAX))
+        .max()
+        .unwrap_or(0);
+    let cells = inner.width.saturating_sub(label_w + 1);
+    let counts: Vec<u64> = bars.iter().map(|(_, n, _)| *n).collect();
+    let bars: Vec<Bar<'static>> = bars
+        .into_iter()
+        .zip(drawn_values(&counts, cells))
+        .map(|((label, n, style), drawn)| {
+            Bar::default()
+                .label(Line::from(label))
+                .value(drawn)
+                .text_value(n.to_string())
+                .style(style)
+        })
+        .collect();
     // Every chart sized as the five-bar one, so bars line up across the panel.
-    let (width, gap) = bar_layout(5, block.inner(area).height);
+    let (width, gap) = bar_layout(5, inner.height);
     BarChart::default()
         .direction(Direction::Horizontal)
         .block(block)
@@ -393,11 +497,12 @@ pub fn render(
         .constraints([Constraint::Ratio(1, 4); 4])
         .split(area);
     let name = selected.map(|e| e.account.name.as_str()).unwrap_or("no account");
-    let org = format!(
-        "org, {}",
-        crate::text::plural(store.accounts.len(), "account", "accounts")
-    );
-    let age_bars = |counts: [u64; 5]| -> Vec<Bar<'static>> {
+    let n = store.accounts.len();
+    let org_long = format!("org, {}", crate::text::plural(n, "account", "accounts"));
+    let org_short = format!("org ({n})");
+    let org: [&str; 3] = [&org_long, &org_short, "org"];
+    let names = [name, without_shared_prefix(name, store)];
+    let age_bars = |counts: [u64; 5]| -> Vec<BarSpec> {
         AGE_BUCKETS
             .iter()
             .zip(counts)
@@ -408,40 +513,39 @@ pub fn render(
                 } else {
                     theme.muted()
                 };
-                Bar::default()
-                    .label(Line::from(format!("{label:>7}")))
-                    .value(n)
-                    .style(style)
+                (format!("{label:>7}"), n, style)
             })
             .collect()
     };
-    let sev_bars = |counts: [u64; 4]| -> Vec<Bar<'static>> {
+    let sev_bars = |counts: [u64; 4]| -> Vec<BarSpec> {
         Severity::ALL
             .iter()
             .zip(counts)
-            .map(|(s, n)| {
-                Bar::default()
-                    .label(Line::from(format!("{:>4}", sev_label(*s))))
-                    .value(n)
-                    .style(theme.severity(*s))
-            })
+            .map(|(s, n)| (format!("{:>4}", sev_label(*s)), n, theme.severity(*s)))
             .collect()
     };
     let account = selected.into_iter();
     let read = selected.is_none_or(was_read);
+    let why = why_unknown(selected, theme);
     if read {
         chart(
-            title("key age", name, parts[0].width),
+            title(AGE_CHART, &names, parts[0].width),
             age_bars(key_ages(account.clone(), now)),
             theme,
             parts[0],
             buf,
         );
     } else {
-        unknown(title("key age", name, parts[0].width), theme, parts[0], buf);
+        unknown(
+            title(AGE_CHART, &names, parts[0].width),
+            why.clone(),
+            theme,
+            parts[0],
+            buf,
+        );
     }
     chart(
-        title("key age", &org, parts[1].width),
+        title(AGE_CHART, &org, parts[1].width),
         age_bars(key_ages(&store.accounts, now)),
         theme,
         parts[1],
@@ -449,17 +553,17 @@ pub fn render(
     );
     if read {
         chart(
-            title("findings", name, parts[2].width),
+            title(SEV_CHART, &names, parts[2].width),
             sev_bars(severities(account, &store.triage)),
             theme,
             parts[2],
             buf,
         );
     } else {
-        unknown(title("findings", name, parts[2].width), theme, parts[2], buf);
+        unknown(title(SEV_CHART, &names, parts[2].width), why, theme, parts[2], buf);
     }
     chart(
-        title("findings", &org, parts[3].width),
+        title(SEV_CHART, &org, parts[3].width),
         sev_bars(severities(&store.accounts, &store.triage)),
         theme,
         parts[3],
@@ -503,6 +607,65 @@ mod tests {
         for w in [0, 1, 10, 30] {
             strip_line(&series, w);
         }
+    }
+
+    #[test]
+    fn every_non_zero_count_draws_a_bar_past_its_number() {
+        // The demo's org: CRIT 3 beside HIGH 133 in 12 cells drew nothing (3 × 12 / 133 = 0).
+        let drawn = drawn_values(&[3, 133, 34, 13], 12);
+        let cells = |v: u64| v * 12 / 133;
+        assert_eq!(drawn[1], 133, "the largest is itself");
+        assert_eq!(cells(drawn[0]), 2, "CRIT 3 draws `3█`");
+        assert_eq!(cells(drawn[2]), 3, "MED 34: `34█`");
+        assert_eq!(cells(drawn[3]), 3, "LOW 13: `13█`");
+        assert_eq!(drawn_values(&[0, 5], 10), [0, 5], "zero stays zero");
+        assert_eq!(drawn_values(&[1, 2], 1), [2, 2], "never past the largest");
+        assert_eq!(drawn_values(&[], 0), Vec::<u64>::new());
+    }
+
+    #[test]
+    fn a_chart_title_keeps_the_chart_name_and_cuts_the_account_in_the_middle() {
+        let web = ["acme-prod-web", "prod-web"];
+        let org = ["org, 9 accounts", "org (9)", "org"];
+        assert_eq!(title(AGE_CHART, &web, 40), " key age · acme-prod-web ");
+        // 100 columns: four boxes of 25; 80 columns: of 20.
+        assert_eq!(title(AGE_CHART, &web, 25), " key age · prod-web ");
+        assert_eq!(title(SEV_CHART, &org, 25), " findings · org (9) ");
+        assert_eq!(title(AGE_CHART, &web, 20), " age · prod-web ");
+        assert_eq!(title(SEV_CHART, &web, 20), " sev · prod-web ");
+        assert_eq!(title(SEV_CHART, &org, 20), " findings · org ");
+        let research = ["acme-sandbox-research", "sandbox-research"];
+        assert_eq!(title(AGE_CHART, &research, 20), " age · sand…earch ");
+        // No room for a name: the chart's name alone.
+        assert_eq!(title(SEV_CHART, &web, 10), " sev ");
+        for w in 0..30 {
+            assert!(title(AGE_CHART, &research, w).chars().count() <= usize::from(w.max(2)));
+        }
+    }
+
+    #[test]
+    fn the_shared_prefix_of_account_names_is_left_out() {
+        let mut store = Store::new();
+        let names = ["acme-prod-web", "acme-prod-payments", "acme-dev"];
+        store.accounts = names
+            .iter()
+            .enumerate()
+            .map(|(n, name)| {
+                let mut a = Account::from_id(AccountId::parse(&format!("11111111111{n}")).unwrap());
+                a.name = (*name).into();
+                AccountEntry {
+                    account: a,
+                    phase: None,
+                    scan: None,
+                    findings: Vec::new(),
+                    scanned_at: None,
+                }
+            })
+            .collect();
+        assert_eq!(without_shared_prefix("acme-prod-web", &store), "prod-web");
+        assert_eq!(without_shared_prefix("acme-dev", &store), "dev");
+        store.accounts.truncate(1);
+        assert_eq!(without_shared_prefix("acme-prod-web", &store), "acme-prod-web");
     }
 
     #[test]

@@ -16,7 +16,7 @@ use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 
 /// A `width` × `height` rectangle centred in `area` (rounded towards the top left), clamped
 /// to it: the place of every popup (help, dialogs). Never larger than `area`, so drawing in
@@ -41,8 +41,9 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     if area.width == 0 || area.height == 0 {
         return;
     }
-    // A long status message wraps onto up to three lines (read in full at 80 columns).
-    let status_lines = status_line(app, theme).map_or(Vec::new(), |(t, _)| wrap(&t, area.width, STATUS_MAX_LINES));
+    // A long status message wraps onto up to three lines (read in full at 80 columns); the
+    // selected account's error takes the rows the table leaves free too.
+    let (status_lines, status_style) = status_lines(app, theme, area.width, status_max_lines(app, area.height));
     let status_height = u16::try_from(status_lines.len()).unwrap_or(1).max(1);
     let [header, body, status, footer] = Layout::vertical([
         Constraint::Length(2),
@@ -87,7 +88,11 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
             .table
             .render(body, buf, table_title(app, theme), &empty_text(app, kind), theme),
     }
-    render_status(app, theme, status, buf);
+    let lines: Vec<Line<'static>> = status_lines
+        .into_iter()
+        .map(|l| Line::styled(l, status_style))
+        .collect();
+    Paragraph::new(lines).render(status, buf);
     render_footer(app, theme, footer, buf);
     if app.mode == Mode::Help {
         render_help(app, theme, area, buf);
@@ -116,10 +121,11 @@ fn accounts_table_height(app: &App) -> u16 {
     rows.max(1).saturating_add(3)
 }
 
-/// True when the accounts table shows every row with the picture panel below it.
+/// True when the accounts table shows every row with the picture panel below it (its
+/// charts at least: the strip of changes below them only where it fits too).
 fn has_room_for_panel(app: &App, body: Rect) -> bool {
     body.width >= super::panel::MIN_WIDTH
-        && body.height >= accounts_table_height(app).saturating_add(super::panel::height(&app.store))
+        && body.height >= accounts_table_height(app).saturating_add(super::panel::HEIGHT)
 }
 
 fn render_header(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
@@ -130,15 +136,33 @@ fn render_header(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         .as_ref()
         .map(|o| format!("org {}", o.id))
         .unwrap_or_default();
-    let first = Line::from(vec![
+    let mut first = vec![
         Span::styled(" keytriage ", theme.accent()),
         Span::styled(
             format!("[{mode}]"),
             if app.write_mode { theme.error() } else { theme.accent() },
         ),
         Span::raw(format!(" {org} ")),
-        Span::styled(app.identity.clone(), theme.muted()),
-    ]);
+    ];
+    // The identity takes what is left, cut in the middle (its account and name both show).
+    let used: usize = first.iter().map(Span::width).sum();
+    let room = u16::try_from(usize::from(area.width).saturating_sub(used)).unwrap_or(0);
+    if room >= 8 {
+        first.push(Span::styled(
+            super::table::truncate_middle(&app.identity, room),
+            theme.muted(),
+        ));
+    }
+    let second = header_counts(app, theme, area.width);
+    Paragraph::new(vec![Line::from(first), second]).render(area, buf);
+}
+
+/// The header's second line: the scan's progress, the accounts not scanned (by the SCAN
+/// column's word), the findings per severity and the marks, fitted to `width`. Every
+/// severity count stays whole: when the line is too long, whole parts give way, the least
+/// useful first (the "findings:" label, the progress bar, the marks' wording to `●N`, the
+/// skipped accounts, the word "accounts", then on a very narrow screen all but the counts).
+fn header_counts(app: &App, theme: &Theme, width: u16) -> Line<'static> {
     let (done, total, _) = app.store.progress();
     // Unscanned accounts counted by the SCAN column's word (denied, failed, partial,
     // skipped), so the header and the table say the same thing.
@@ -155,52 +179,73 @@ fn render_header(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     }
     // Failures first, skipped last, whatever order the accounts come in.
     outcomes.sort_by_key(|(word, _)| word == "skipped");
-    let accounts = |n: usize| if n == 1 { "account" } else { "accounts" };
-    let mut second = vec![];
-    if app.store.discovery_error.is_some() {
-        // The error itself is in the body, wrapped: a header line would cut its hint.
-        second.push(Span::styled(
-            " discovery failed (details below); press R to retry",
-            theme.error(),
-        ));
-    } else if !app.store.discovered {
-        second.push(Span::raw(" listing the organization's accounts…"));
-    } else if done < total {
-        let bar_w = if area.width >= 100 { 20 } else { 10 };
-        let filled = (done * bar_w).checked_div(total).unwrap_or(0);
-        second.push(Span::raw(format!(
-            " scanning {done}/{total} {} [{}{}]",
-            accounts(total),
-            "█".repeat(filled),
-            "·".repeat(bar_w - filled)
-        )));
-    } else {
-        second.push(Span::raw(format!(" scanned {total} {}", accounts(total))));
-    }
-    for (word, n) in &outcomes {
-        let style = if word == "skipped" {
-            theme.muted()
-        } else {
-            theme.error()
-        };
-        second.push(Span::styled(format!(" · {n} {word}"), style));
-    }
     let counts = app.store.severity_counts;
-    let used: usize = second.iter().map(|s| s.width()).sum();
-    // "findings:" only when the counts still fit after it.
-    if used + 40 <= usize::from(area.width) {
-        second.push(Span::raw("  findings:"));
-    } else {
-        second.push(Span::raw(" "));
-    }
-    for (s, n) in Severity::ALL.iter().zip(counts).take(4) {
-        second.push(Span::raw(" "));
-        second.push(Span::styled(format!("{} {n}", sev_label(*s)), theme.severity(*s)));
-    }
-    if let Some(m) = app.marks.summary() {
-        second.push(Span::styled(format!("  {m}"), theme.accent()));
-    }
-    Paragraph::new(vec![first, Line::from(second)]).render(area, buf);
+    let marks = app.marks.summary();
+    // Each level gives up one more part; the last one is the shortest line there is.
+    let build = |level: u8| -> Vec<Span<'static>> {
+        let accounts = |n: usize| match (level >= 5, n) {
+            (true, _) => "",
+            (false, 1) => " account",
+            (false, _) => " accounts",
+        };
+        let mut spans = vec![];
+        if level >= 6 {
+            // The narrowest: the counts (and marks) alone; the table says the rest.
+        } else if app.store.discovery_error.is_some() {
+            // The error itself is in the body, wrapped: a header line would cut its hint.
+            let text = if level >= 5 {
+                " discovery failed; R retries"
+            } else {
+                " discovery failed (details below); press R to retry"
+            };
+            spans.push(Span::styled(text, theme.error()));
+        } else if !app.store.discovered {
+            spans.push(Span::raw(if level >= 5 {
+                " listing accounts…"
+            } else {
+                " listing the organization's accounts…"
+            }));
+        } else if done < total {
+            let mut text = format!(" scanning {done}/{total}{}", accounts(total));
+            if level < 2 {
+                let bar_w = if width >= 100 { 20 } else { 10 };
+                let filled = (done * bar_w).checked_div(total).unwrap_or(0);
+                text.push_str(&format!(" [{}{}]", "█".repeat(filled), "·".repeat(bar_w - filled)));
+            }
+            spans.push(Span::raw(text));
+        } else {
+            spans.push(Span::raw(format!(" scanned {total}{}", accounts(total))));
+        }
+        for (word, n) in &outcomes {
+            let skipped = word == "skipped";
+            if (skipped && level >= 4) || level >= 6 {
+                continue;
+            }
+            let style = if skipped { theme.muted() } else { theme.error() };
+            spans.push(Span::styled(format!(" · {n} {word}"), style));
+        }
+        spans.push(Span::raw(match level {
+            0 => "  findings:",
+            6 => "",
+            _ => " ",
+        }));
+        for (s, n) in Severity::ALL.iter().zip(counts).take(4) {
+            spans.push(Span::raw(" "));
+            spans.push(Span::styled(format!("{} {n}", sev_label(*s)), theme.severity(*s)));
+        }
+        if let Some(m) = &marks {
+            let text = if level >= 3 {
+                format!(" ●{}", app.marks.len())
+            } else {
+                format!("  {m}")
+            };
+            spans.push(Span::styled(text, theme.accent()));
+        }
+        spans
+    };
+    let fits = |spans: &[Span<'_>]| spans.iter().map(Span::width).sum::<usize>() <= usize::from(width);
+    let spans = (0..6).map(build).find(|s| fits(s)).unwrap_or_else(|| build(6));
+    Line::from(spans)
 }
 
 fn table_title<'a>(app: &App, theme: &Theme) -> Line<'a> {
@@ -303,34 +348,107 @@ fn render_user(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let keys_title = Line::from(Span::styled(" credentials ", theme.accent()));
     app.view().table.render(keys, buf, keys_title, "no credentials", theme);
 
-    let items: Vec<Line> = if findings.is_empty() {
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border())
+        .title(Span::styled(format!(" findings ({}) ", findings.len()), theme.accent()));
+    let inner = block.inner(fnd);
+    block.render(fnd, buf);
+    let texts: Vec<(Severity, String)> = findings
+        .iter()
+        .map(|f| {
+            let key = f.access_key_id.as_ref().map(|k| format!(" {k}")).unwrap_or_default();
+            let text = format!(
+                "{:<4} {}{key}: {}{}",
+                sev_label(f.severity),
+                f.rule.id(),
+                f.detail,
+                controls_suffix(f.controls)
+            );
+            (f.severity, text)
+        })
+        .collect();
+    let lines = findings_lines(&texts, inner.width, inner.height, info_key());
+    let lines: Vec<Line> = if findings.is_empty() {
         vec![Line::from("no findings")]
     } else {
-        findings
-            .iter()
-            .map(|f| {
-                let key = f.access_key_id.as_ref().map(|k| format!(" {k}")).unwrap_or_default();
-                Line::from(vec![
-                    Span::styled(format!("{:<4} ", sev_label(f.severity)), theme.severity(f.severity)),
-                    Span::raw(format!(
-                        "{}{key}: {}{}",
-                        f.rule.id(),
-                        f.detail,
-                        controls_suffix(f.controls)
-                    )),
-                ])
+        lines
+            .into_iter()
+            .map(|(tag, l)| match tag {
+                // The severity word in its colour, the rest plain.
+                Pane::First(s) if l.starts_with(sev_label(s)) => {
+                    let (word, rest) = l.split_at(sev_label(s).len());
+                    Line::from(vec![
+                        Span::styled(word.to_owned(), theme.severity(s)),
+                        Span::raw(rest.to_owned()),
+                    ])
+                }
+                Pane::First(_) | Pane::Rest => Line::raw(l),
+                Pane::More => Line::styled(l, theme.accent()),
             })
             .collect()
     };
-    Paragraph::new(items)
-        .wrap(Wrap { trim: true })
-        .block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(theme.border())
-                .title(Span::styled(format!(" findings ({}) ", findings.len()), theme.accent())),
-        )
-        .render(fnd, buf);
+    Paragraph::new(lines).render(inner, buf);
+}
+
+/// The key that opens the detail popup (`i`), as the footer names it.
+fn info_key() -> String {
+    keymap::KEYMAP
+        .iter()
+        .find(|b| b.action == Action::Details)
+        .map_or_else(|| "i".to_owned(), |b| keymap::key_name(b.keys[0]))
+}
+
+/// What a line of the user page's findings pane is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pane {
+    /// The first line of a finding of this severity (it starts with the severity's word).
+    First(Severity),
+    /// A finding's next line.
+    Rest,
+    /// The "+N more" line.
+    More,
+}
+
+/// The lines of the user page's findings pane, `width` × `rows`: each finding (severity and
+/// its text, in `texts`) wrapped whole, in order, as many as fit; when some do not fit, the
+/// last line says how many more there are and that `key` shows every one in full (a finding
+/// is never shown in part).
+fn findings_lines(texts: &[(Severity, String)], width: u16, rows: u16, key: String) -> Vec<(Pane, String)> {
+    let rows = usize::from(rows);
+    let wrapped: Vec<Vec<String>> = texts.iter().map(|(_, t)| wrap(t, width, usize::MAX)).collect();
+    let total: usize = wrapped.iter().map(Vec::len).sum();
+    let mut out = Vec::new();
+    if total <= rows {
+        for ((sev, _), lines) in texts.iter().zip(wrapped) {
+            for (n, l) in lines.into_iter().enumerate() {
+                out.push((if n == 0 { Pane::First(*sev) } else { Pane::Rest }, l));
+            }
+        }
+        return out;
+    }
+    let n = texts.len();
+    let marker = |shown: usize| format!("+{} more · {key} shows all {n} in full", n - shown);
+    let mut shown = 0;
+    let mut used = 0;
+    for lines in &wrapped {
+        if used + lines.len() + 1 > rows {
+            break;
+        }
+        used += lines.len();
+        shown += 1;
+    }
+    for ((sev, _), lines) in texts.iter().zip(wrapped).take(shown) {
+        for (i, l) in lines.into_iter().enumerate() {
+            out.push((if i == 0 { Pane::First(*sev) } else { Pane::Rest }, l));
+        }
+    }
+    if rows > 0 {
+        for l in wrap(&marker(shown), width, rows - used) {
+            out.push((Pane::More, l));
+        }
+    }
+    out
 }
 
 fn controls_suffix(controls: &[&str]) -> String {
@@ -362,8 +480,20 @@ fn empty_text(app: &App, kind: &ViewKind) -> String {
     }
 }
 
-/// Most lines a long status message takes (more is cut with `…`).
+/// Most lines a long status message takes (more is cut with `…`), unless the table leaves
+/// more free ([`status_max_lines`]).
 const STATUS_MAX_LINES: usize = 3;
+
+/// Most lines the status takes on a screen `height` rows tall: [`STATUS_MAX_LINES`], or on
+/// the accounts view every row its table leaves free (header, footer and the table's own
+/// rows taken), so that the selected account's error shows whole, hint included.
+fn status_max_lines(app: &App, height: u16) -> usize {
+    if app.flash.is_some() || !matches!(app.view().kind, ViewKind::Accounts) {
+        return STATUS_MAX_LINES;
+    }
+    let free = height.saturating_sub(3 + accounts_table_height(app));
+    STATUS_MAX_LINES.max(usize::from(free))
+}
 
 /// `text` wrapped at spaces into lines of at most `width` cells (a longer word is split),
 /// at most `max` lines, the last one ending with `…` when text is left over.
@@ -450,15 +580,24 @@ fn status_line(app: &App, theme: &Theme) -> Option<(String, ratatui::style::Styl
     }
 }
 
-/// The status line(s) above the footer ([`status_line`]), wrapped to the area's height.
-fn render_status(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
-    if let Some((t, style)) = status_line(app, theme) {
-        let lines: Vec<Line<'static>> = wrap(&t, area.width, usize::from(area.height))
-            .into_iter()
-            .map(|l| Line::styled(l, style))
-            .collect();
-        Paragraph::new(lines).render(area, buf);
+/// The status line(s) above the footer ([`status_line`]) wrapped at `width` to at most `max`
+/// lines, and their style. The selected account's error ends with where to read it in full
+/// (`i`), which stays when the error itself is cut.
+fn status_lines(app: &App, theme: &Theme, width: u16, max: usize) -> (Vec<String>, ratatui::style::Style) {
+    let Some((text, style)) = status_line(app, theme) else {
+        return (Vec::new(), ratatui::style::Style::default());
+    };
+    if app.flash.is_some() {
+        return (wrap(&text, width, max), style);
     }
+    let suffix = format!("({} shows it in full)", info_key());
+    let whole = wrap(&format!("{text} {suffix}"), width, usize::MAX);
+    if whole.len() <= max {
+        return (whole, style);
+    }
+    let mut lines = wrap(&text, width, max.saturating_sub(1));
+    lines.extend(wrap(&suffix, width, 1));
+    (lines, style)
 }
 
 fn render_footer(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
@@ -571,6 +710,36 @@ mod tests {
         assert_eq!(wrap("one two three four", 5, 2), ["one", "two …"]);
         assert_eq!(wrap("", 10, 3), [""]);
         assert!(wrap("x", 0, 3).is_empty());
+    }
+
+    #[test]
+    fn the_findings_pane_shows_whole_findings_then_how_many_more() {
+        let texts = vec![
+            (Severity::High, "HIGH one two".to_owned()),
+            (Severity::Medium, "MED  three four five".to_owned()),
+            (Severity::Low, "LOW  six".to_owned()),
+        ];
+        let text = |lines: Vec<(Pane, String)>| lines.into_iter().map(|(_, l)| l).collect::<Vec<_>>();
+        // Room for all: every line, no marker.
+        assert_eq!(
+            text(findings_lines(&texts, 12, 4, "i".into())),
+            ["HIGH one two", "MED  three", "four five", "LOW  six"]
+        );
+        // One row short: the findings that fit whole, and the marker on the last row.
+        let lines = findings_lines(&texts, 40, 2, "i".into());
+        assert_eq!(
+            lines,
+            [
+                (Pane::First(Severity::High), "HIGH one two".to_owned()),
+                (Pane::More, "+2 more · i shows all 3 in full".to_owned())
+            ]
+        );
+        // A finding is never shown in part: the second (two lines) waits for the popup.
+        assert_eq!(
+            text(findings_lines(&texts, 12, 3, "i".into())),
+            ["HIGH one two", "+2 more · i", "shows all 3…"]
+        );
+        assert!(findings_lines(&texts, 12, 0, "i".into()).is_empty());
     }
 
     #[test]

@@ -185,6 +185,9 @@ pub struct Row {
     pub severity: Option<Severity>,
     /// Greyed (account not scanned, inactive key…).
     pub dim: bool,
+    /// Could not be read (an account whose scan was denied or failed): the row's marker is
+    /// [`FAILED_MARKER`] in the error style, whatever its severity.
+    pub failed: bool,
 }
 
 /// A [`SortKey`] in 8 bytes instead of 16 (a 100,000-row view keeps a million of them):
@@ -232,6 +235,7 @@ impl Row {
             sort,
             severity,
             dim,
+            failed: false,
         }
     }
 
@@ -250,6 +254,7 @@ impl Row {
             sort: sort.iter().map(|k| Packed::pack(*k)).collect(),
             severity,
             dim,
+            failed: false,
         }
     }
 
@@ -664,6 +669,7 @@ impl Table {
                 style = style.add_modifier(ratatui::style::Modifier::BOLD);
             }
             let marker = match row.severity {
+                _ if row.failed && marker_w > 0 => TCell::from(Span::styled(FAILED_MARKER, theme.error())),
                 Some(sev) if marker_w > 0 => TCell::from(Span::styled(marker_glyph(sev), theme.severity(sev))),
                 _ => TCell::from(""),
             };
@@ -711,6 +717,9 @@ impl Table {
 
 /// Below this inner width a table has no severity marker (every cell goes to the data).
 const MARKER_MIN_WIDTH: u16 = 20;
+
+/// The row marker of a row that could not be read ([`Row::failed`]): readable without colour.
+pub const FAILED_MARKER: &str = "✗";
 
 /// The row marker of a severity: distinct shapes, so critical and high differ without
 /// colour too.

@@ -976,7 +976,7 @@ fn account_row(e: &AccountEntry, policy: &Policy, now: Timestamp) -> Row {
         severity_count(sev(Severity::Low)),
     ];
     let failed = e.scan.as_ref().is_some_and(|s| s.scan.status == ScanStatus::Failed);
-    Row::new(
+    let mut row = Row::new(
         RowId::Account(a.id.clone()),
         cols,
         if failed {
@@ -985,7 +985,10 @@ fn account_row(e: &AccountEntry, policy: &Policy, now: Timestamp) -> Row {
             e.findings.iter().map(|f| f.severity).max()
         },
         e.scan.as_ref().is_some_and(|s| s.scan.status == ScanStatus::Skipped),
-    )
+    );
+    // Denied or failed: marked ✗, never looking like a clean account.
+    row.failed = failed;
+    row
 }
 
 /// "virtual", "hardware" or "none".
