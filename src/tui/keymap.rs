@@ -171,7 +171,7 @@ pub const KEYMAP: &[Binding] = &[
         &[k(Char('i'))],
         Global,
         Action::Details,
-        "info — the row in full, evidence, what to do",
+        "info — the row in full (user page: the user)",
         true,
     ),
     b(&[k(Esc)], Global, Action::Back, "back", true),
