@@ -137,7 +137,7 @@ fn demo_in_tmux_drill_sort_filter_and_org_wide_keys() {
         .collect();
     assert!(rows.len() >= 5, "console users without MFA:\n{s}");
     t.keys(&["Escape", "?"]);
-    t.wait_for("keys in this view", Duration::from_secs(5));
+    t.wait_for("keyboard (what works in this view)", Duration::from_secs(5));
     t.keys(&["Escape", "q"]);
     // Quitting leaves the alternate screen: the shell's screen is back, the TUI is gone.
     let s = t.wait_for("starting the emulated demo organization", Duration::from_secs(5));
@@ -219,7 +219,7 @@ fn unreachable_aws_is_a_message_not_a_crash() {
     // Still alive and usable a while later: keys work, nothing crashed.
     std::thread::sleep(Duration::from_secs(2));
     t.keys(&["?"]);
-    t.wait_for("keys in this view", Duration::from_secs(5));
+    t.wait_for("keyboard (what works in this view)", Duration::from_secs(5));
     t.keys(&["Escape", "R"]);
     // R connects again (and fails again, as the port is still closed).
     t.wait_for("retrying: connecting to AWS", Duration::from_secs(5));

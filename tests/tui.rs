@@ -159,6 +159,11 @@ fn help_overlay_is_generated_from_the_keymap() {
         assert!(text.contains(c.args), "help shows '{}'", c.args);
     }
     assert!(text.contains(":journal") && text.contains("write actions, newest first"));
+    // What the row markers mean.
+    assert!(
+        text.contains("rows: ‼ CRIT  ! HIGH  • MED  · LOW  ✗ not read  ● marked"),
+        "{text}"
+    );
     assert!(
         text.contains("Ctrl-c") && text.contains("Ctrl-d"),
         "Ctrl keys come from the keymap"
@@ -208,7 +213,7 @@ fn help_overlay_fits_80x24_and_scrolls_to_its_end() {
     assert_eq!(app.mode, Mode::Normal);
     // Opened again, it starts at the top.
     press(&mut app, Action::Help);
-    assert!(format!("{}", screen(&app, 80, 24).backend()).contains("keys in this view"));
+    assert!(format!("{}", screen(&app, 80, 24).backend()).contains("keyboard (what works in this view)"));
 }
 
 #[test]
@@ -1744,7 +1749,7 @@ fn rescanning_a_denied_account_says_it_is_still_denied_and_why_after_recording()
     let flash = app.flash.clone().unwrap();
     assert!(flash.error, "a rescan that failed again is an error: {flash:?}");
     assert!(
-        flash.text.starts_with("rescanned locked-research at 12:00:00 UTC: denied, 0 findings — cannot assume arn:aws:iam::333333333333:role/OrganizationAccountAccessRole (AccessDenied) (i shows it in full) · recorded: 0 new"),
+        flash.text.starts_with("rescanned locked-research at 12:00:00 UTC: denied, findings unknown (not read) — cannot assume arn:aws:iam::333333333333:role/OrganizationAccountAccessRole (AccessDenied) (i shows it in full) · recorded: 0 new"),
         "{}",
         flash.text
     );

@@ -343,7 +343,11 @@ impl App {
                     e.account.name,
                     self.now.format("%H:%M:%S"),
                     e.scan_cell(),
-                    crate::text::plural(e.findings.len(), "finding", "findings")
+                    if e.was_read() {
+                        crate::text::plural(e.findings.len(), "finding", "findings")
+                    } else {
+                        "findings unknown (not read)".to_owned()
+                    }
                 );
                 let outcome = e.scan.as_ref().map(|s| &s.scan);
                 if let Some(error) = outcome.and_then(|o| o.error.as_ref()) {

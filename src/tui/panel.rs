@@ -220,14 +220,6 @@ fn without_shared_prefix<'a>(name: &'a str, store: &Store) -> &'a str {
     }
 }
 
-/// True when the account's latest scan read it (in full or in part): its numbers mean
-/// something. An account denied or failed before being read has unknown numbers, not zeros.
-fn was_read(e: &AccountEntry) -> bool {
-    e.scan
-        .as_ref()
-        .is_some_and(|s| s.scan.status == crate::model::ScanStatus::Ok || s.scan.partial)
-}
-
 /// Why an account's numbers are unknown: still being read, skipped (not ACTIVE: nothing
 /// wrong), or not read (denied or failed: an error).
 fn why_unknown(e: Option<&AccountEntry>, theme: &Theme) -> Line<'static> {
@@ -525,7 +517,7 @@ pub fn render(
             .collect()
     };
     let account = selected.into_iter();
-    let read = selected.is_none_or(was_read);
+    let read = selected.is_none_or(AccountEntry::was_read);
     let why = why_unknown(selected, theme);
     if read {
         chart(

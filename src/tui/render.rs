@@ -647,7 +647,7 @@ fn render_footer(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
 }
 
 fn render_help(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
-    let mut lines = vec![Line::styled("keys in this view", theme.header())];
+    let mut lines = vec![Line::styled("keyboard (what works in this view)", theme.header())];
     // Two spans (keys, text): a long text wraps under the text, not under the keys.
     for bnd in keymap::active(&app.contexts()) {
         let keys: Vec<String> = bnd.keys.iter().map(|k| keymap::key_name(*k)).collect();
@@ -671,6 +671,15 @@ fn render_help(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
             Span::raw(text),
         ]));
     }
+    // What the one-cell marker before each row means, in the marker's own style.
+    let mut legend = vec![Span::styled("rows: ", theme.muted())];
+    for s in [Severity::Critical, Severity::High, Severity::Medium, Severity::Low] {
+        legend.push(Span::styled(super::table::marker_glyph(s), theme.severity(s)));
+        legend.push(Span::styled(format!(" {}  ", sev_label(s)), theme.muted()));
+    }
+    legend.push(Span::styled(super::table::FAILED_MARKER, theme.error()));
+    legend.push(Span::styled(" not read  ● marked", theme.muted()));
+    lines.push(Line::from(legend));
     lines.push(Line::styled(
         "filter: / then terms, all must hold (Esc clears): jenkins any",
         theme.muted(),

@@ -61,6 +61,15 @@ impl AccountEntry {
     pub fn scanning(&self) -> bool {
         self.phase.is_some()
     }
+
+    /// True when the account's latest scan read it (in full or in part): its numbers mean
+    /// something. An account denied, failed or skipped before being read has unknown
+    /// numbers, not zeros.
+    pub fn was_read(&self) -> bool {
+        self.scan
+            .as_ref()
+            .is_some_and(|s| s.scan.status == crate::model::ScanStatus::Ok || s.scan.partial)
+    }
 }
 
 /// A live re-read of part of a user, after a write on it (see [`Store::update_user`]).
