@@ -111,42 +111,66 @@ pub fn what_to_do(rule: Rule) -> String {
             "finish the rotation: once every application uses the newer key, deactivate ({}) the older one",
             k(KeyAction::Deactivate)
         ),
-        Rule::ConsoleWithoutMfa => {
-            "have the user enable MFA, or remove the console password if the user does not sign in".into()
-        }
-        Rule::PasswordUnused => "remove the console password (IAM console → user → Security credentials)".into(),
+        Rule::ConsoleWithoutMfa => format!(
+            "have the user enable MFA; if the user does not sign in, disable console access ({}: \
+             deletes the console password; or the IAM console: user → Security credentials)",
+            k(KeyAction::DisableConsole)
+        ),
+        Rule::PasswordUnused => format!(
+            "disable console access ({}: deletes the console password; or the IAM console: user → \
+             Security credentials)",
+            k(KeyAction::DisableConsole)
+        ),
         Rule::InactiveKey => format!(
             "delete it ({}) unless it is about to be reactivated",
             k(KeyAction::Delete)
         ),
-        Rule::StaleUser => {
-            "confirm with the owner that the user is no longer needed, then remove its credentials or the user".into()
-        }
+        Rule::StaleUser => format!(
+            "confirm with the owner that the user is no longer needed, then deactivate ({}) and delete \
+             ({}) its credentials and disable console access ({}); delete the user in the IAM console",
+            k(KeyAction::Deactivate),
+            k(KeyAction::Delete),
+            k(KeyAction::DisableConsole)
+        ),
         Rule::RootSigningCertificate => "sign in as the root user and delete the signing certificate; \
             keytriage cannot change the root user's credentials"
             .into(),
-        Rule::SshKeyNotRotated => "upload a new SSH public key for the user, move CodeCommit to it, then \
-            deactivate and delete the old one (aws iam update-ssh-public-key / delete-ssh-public-key)"
-            .into(),
-        Rule::InactiveSshKey => "delete the inactive SSH public key (aws iam delete-ssh-public-key) unless it \
-            is about to be reactivated"
-            .into(),
-        Rule::CertificateExpiring | Rule::CertificateNotRotated => "upload a new signing certificate, move its \
-            users to it, then deactivate and delete the old one (aws iam update-signing-certificate / \
-            delete-signing-certificate)"
-            .into(),
-        Rule::InactiveCertificate => "delete the inactive signing certificate (aws iam \
-            delete-signing-certificate) unless it is about to be reactivated"
-            .into(),
-        Rule::BedrockLongTermKey => "replace it with short-term Amazon Bedrock API keys or IAM roles, then \
-            delete it (aws iam delete-service-specific-credential)"
-            .into(),
-        Rule::ServiceCredentialLongLived | Rule::ServiceCredentialNotRotated => "reset or recreate the \
-            credential with an expiry within the rotation age, move its users to it, then delete the old one"
-            .into(),
-        Rule::ServiceCredentialExpired => {
-            "delete the expired credential (aws iam delete-service-specific-credential)".into()
-        }
+        Rule::SshKeyNotRotated => format!(
+            "have the user upload a new SSH public key and move CodeCommit to it, then deactivate ({}) and \
+             delete ({}) the old one (or aws iam update-ssh-public-key / delete-ssh-public-key)",
+            k(KeyAction::Deactivate),
+            k(KeyAction::Delete)
+        ),
+        Rule::InactiveSshKey => format!(
+            "delete it ({}) unless it is about to be reactivated (or aws iam delete-ssh-public-key)",
+            k(KeyAction::Delete)
+        ),
+        Rule::CertificateExpiring | Rule::CertificateNotRotated => format!(
+            "upload a new signing certificate and move its users to it, then deactivate ({}) and delete \
+             ({}) the old one (or aws iam update-signing-certificate / delete-signing-certificate)",
+            k(KeyAction::Deactivate),
+            k(KeyAction::Delete)
+        ),
+        Rule::InactiveCertificate => format!(
+            "delete it ({}) unless it is about to be reactivated (or aws iam delete-signing-certificate)",
+            k(KeyAction::Delete)
+        ),
+        Rule::BedrockLongTermKey => format!(
+            "replace it with short-term Amazon Bedrock API keys or IAM roles, then deactivate ({}) and \
+             delete ({}) it (or aws iam delete-service-specific-credential)",
+            k(KeyAction::Deactivate),
+            k(KeyAction::Delete)
+        ),
+        Rule::ServiceCredentialLongLived | Rule::ServiceCredentialNotRotated => format!(
+            "reset or recreate the credential with an expiry within the rotation age, move its users to \
+             it, then deactivate ({}) and delete ({}) the old one",
+            k(KeyAction::Deactivate),
+            k(KeyAction::Delete)
+        ),
+        Rule::ServiceCredentialExpired => format!(
+            "delete it ({}; or aws iam delete-service-specific-credential)",
+            k(KeyAction::Delete)
+        ),
         Rule::RoleUnused => "confirm with its owner that the role is no longer needed, then remove its \
             policies, instance profiles and the role (keytriage does not delete roles)"
             .into(),

@@ -1517,10 +1517,31 @@ mod tests {
         assert_eq!(
             cells,
             [
-                vec!["NEW", "HIGH", "console-without-mfa", "prod", "alice", "-", "0 d"],
-                vec!["RESOLVED", "HIGH", "key-not-rotated", "prod", "carol", "-", "23 d"],
+                vec!["NEW", "HIGH", "console-without-mfa", "prod", "alice", "-", "0 d", ""],
+                vec![
+                    "✓ RESOLVED",
+                    "HIGH",
+                    "key-not-rotated",
+                    "prod",
+                    "carol",
+                    "-",
+                    "23 d",
+                    "gone in the latest scan"
+                ],
             ]
         );
+        // Resolved: dimmed, no severity marker; sorted after the new one (CHANGE, the default
+        // sort, descending) though both are HIGH.
+        assert_eq!(
+            rows.iter().map(|r| (r.severity, r.dim)).collect::<Vec<_>>(),
+            [(Some(Severity::High), false), (None, true)]
+        );
+        assert_eq!(ViewKind::Changes.spec().sort, ("CHANGE", Order::Desc));
+        let key = |r: &Row| match r.sort_key(0) {
+            Some(SortKey::Num(n)) => n,
+            other => panic!("{other:?}"),
+        };
+        assert!(key(&rows[0]) > key(&rows[1]));
         assert_eq!(
             ViewKind::Changes.title(&store),
             "changes since the scan of 2026-11-24 09:00 UTC"
@@ -1693,10 +1714,10 @@ mod tests {
         let w = widths(ROTATION_COLUMNS, &want, 196);
         assert_eq!((w("OLD KEY USED SINCE"), w("NEW KEY")), (Some(33), Some(20)));
         // :changes: whole at 120, rule ids cut in the middle (16 each) at 80.
-        let want = [8, 5, 23, 22, 21, 20, 5];
+        let want = [10, 5, 23, 22, 21, 20, 5, 40];
         let w = widths(CHANGE_COLUMNS, &want, 116);
         assert_eq!(
-            (w("RULE"), w("ACCOUNT"), w("USER"), w("ACCESS KEY")),
+            (w("RULE"), w("ACCOUNT"), w("USER/ROLE"), w("ACCESS KEY")),
             (Some(23), Some(22), Some(21), Some(20))
         );
         let w = widths(CHANGE_COLUMNS, &want, 76);
