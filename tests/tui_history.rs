@@ -492,7 +492,7 @@ fn a_findings_popup_says_its_lifecycle_as_its_row_does() {
     let mut app = app(false, &path);
     // Before a scan is recorded there is no lifecycle: said so, not left out.
     let text = popup(&app, &old_key_finding()).unwrap();
-    assert!(text.contains("status     not tracked: no scan is recorded yet"), "{text}");
+    assert!(text.contains("status     not tracked (no scan recorded yet)"), "{text}");
     with_history(&mut app, 1);
     // Seen by the previous scan, first seen 37 days ago: open, with the date.
     let text = popup(&app, &old_key_finding()).unwrap();
@@ -506,9 +506,7 @@ fn a_findings_popup_says_its_lifecycle_as_its_row_does() {
         .accounts
         .iter()
         .flat_map(|e| &e.findings)
-        .find(|f| {
-            app.store.triage[&keytriage::triage::FindingId::of(f)].status == keytriage::triage::Status::New
-        })
+        .find(|f| app.store.triage[&keytriage::triage::FindingId::of(f)].status == keytriage::triage::Status::New)
         .unwrap();
     let id = RowId::Finding(
         new.account_id.clone(),
@@ -517,12 +515,18 @@ fn a_findings_popup_says_its_lifecycle_as_its_row_does() {
         new.rule.id(),
     );
     let text = popup(&app, &id).unwrap();
-    assert!(text.contains("status     NEW · first seen 2026-11-29 (0 days ago)"), "{text}");
+    assert!(
+        text.contains("status     NEW · first seen 2026-11-29 (0 days ago)"),
+        "{text}"
+    );
     // The popup drawn on :findings, `i` on the row.
     on_old_key(&mut app);
     press(&mut app, Action::Details);
     let screen = text_of(&app, 100, 40);
-    assert!(screen.contains("status     open 37 d · first seen 2026-10-23"), "{screen}");
+    assert!(
+        screen.contains("status     open 37 d · first seen 2026-10-23"),
+        "{screen}"
+    );
 }
 
 fn carol_resolved() -> RowId {
@@ -546,7 +550,10 @@ fn changes_read_resolved_as_good_news_after_the_new_and_i_tells_what_is_known() 
     let t = screen(&app, 200, 30);
     let screen = text(&t);
     let lines: Vec<&str> = screen.lines().collect();
-    let resolved = lines.iter().position(|l| l.contains("RESOLVED")).expect("a resolved row");
+    let resolved = lines
+        .iter()
+        .position(|l| l.contains("RESOLVED"))
+        .expect("a resolved row");
     // Every NEW row above the resolved one (default sort), and the resolved row without a
     // severity marker, with a ✓ and the scan that resolved it in DETAIL.
     let new: Vec<usize> = (0..lines.len()).filter(|&i| lines[i].contains(" NEW ")).collect();
@@ -557,7 +564,10 @@ fn changes_read_resolved_as_good_news_after_the_new_and_i_tells_what_is_known() 
     assert!(!row.contains('!') && !row.contains('•'), "{row}");
     assert!(row.contains("gone in the scan of 2026-11-29 12:00 UTC"), "{row}");
     // DETAIL of a new row: the finding's text.
-    assert!(lines.iter().any(|l| l.contains(" NEW ") && l.contains("days")), "{screen}");
+    assert!(
+        lines.iter().any(|l| l.contains(" NEW ") && l.contains("days")),
+        "{screen}"
+    );
     // `i` on it: what the history knows, not "gone".
     let text = popup(&app, &carol_resolved()).expect("a popup for a resolved finding");
     for want in [

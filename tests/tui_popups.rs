@@ -359,10 +359,7 @@ fn grouped_findings_put_the_worst_severity_first_then_the_count() {
         assert_eq!(shown, sorted, "{by}");
     }
     // Sorted by CRIT, descending (its key: worst severity, then the count).
-    assert_eq!(
-        app.view().table.sort(),
-        ("CRIT", keytriage::tui::table::Order::Desc)
-    );
+    assert_eq!(app.view().table.sort(), ("CRIT", keytriage::tui::table::Order::Desc));
 }
 
 #[test]

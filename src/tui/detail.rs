@@ -384,7 +384,7 @@ fn findings_section(d: &mut Detail, findings: &[&Finding], theme: &Theme) {
 fn status_text(t: Option<&crate::triage::Triage>, now: Timestamp) -> String {
     match t {
         Some(t) => format!("{} · first seen {}", lifecycle_label(t, now), dated(t.first_seen, now)),
-        None => "not tracked: no scan is recorded yet (the lifecycle starts with the first)".into(),
+        None => "not tracked (no scan recorded yet)".into(),
     }
 }
 
@@ -475,9 +475,12 @@ fn resolved(
     theme: &Theme,
 ) -> Option<Detail> {
     let (changes, gone) = store.changes.as_ref()?;
-    let r = gone
-        .iter()
-        .find(|r| r.id.account_id == e.account.id && r.id.user == user && r.id.access_key_id.as_ref() == key && r.id.rule.id() == rule)?;
+    let r = gone.iter().find(|r| {
+        r.id.account_id == e.account.id
+            && r.id.user == user
+            && r.id.access_key_id.as_ref() == key
+            && r.id.rule.id() == rule
+    })?;
     let mut d = Detail::new(format!("resolved finding {rule}"));
     d.lines.push(Line::from(vec![
         Span::styled(" ✓ RESOLVED ", theme.header()),
@@ -502,7 +505,11 @@ fn resolved(
     d.field("severity", sev_label(r.severity), theme);
     d.field("first seen", dated(r.first_seen, now), theme);
     if let Some(t) = changes.previous_scan_at {
-        d.field("last seen", format!("in the scan of {}", t.format("%Y-%m-%d %H:%M UTC")), theme);
+        d.field(
+            "last seen",
+            format!("in the scan of {}", t.format("%Y-%m-%d %H:%M UTC")),
+            theme,
+        );
     }
     d.field(
         "detail",

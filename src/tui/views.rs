@@ -757,7 +757,8 @@ fn change_rows(store: &Store, now: Timestamp) -> Vec<Row> {
             } else {
                 Change::New
             };
-            (t.status == crate::triage::Status::New).then(|| row(change, &id, f.severity, t.first_seen, f.detail.clone()))
+            (t.status == crate::triage::Status::New)
+                .then(|| row(change, &id, f.severity, t.first_seen, f.detail.clone()))
         })
         .collect();
     if let Some((_, resolved)) = &store.changes {
