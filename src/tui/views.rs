@@ -1666,13 +1666,16 @@ mod tests {
         let w = widths(FINDING_COLUMNS, &want, 76);
         // Rule, account and user share the room evenly (cut in the middle, apart); the
         // detail keeps its 20.
-        for title in ["RULE", "ACCOUNT", "USER"] {
+        for title in ["RULE", "ACCOUNT", "USER/ROLE"] {
             assert!(w(title).unwrap() >= 16, "{title}: {:?}", w(title));
         }
         assert_eq!(w("DETAIL"), Some(20));
         // At 120 every identifier is whole and the detail, not the controls, takes the rest.
         let w = widths(FINDING_COLUMNS, &want, 116);
-        assert_eq!((w("RULE"), w("ACCOUNT"), w("USER")), (Some(30), Some(22), Some(21)));
+        assert_eq!(
+            (w("RULE"), w("ACCOUNT"), w("USER/ROLE")),
+            (Some(30), Some(22), Some(21))
+        );
         // SEV is 4 (its `max`), four separators.
         assert_eq!(w("DETAIL"), Some(116 - 4 - 30 - 22 - 21 - 4));
         assert_eq!(w("CONTROLS"), None);
@@ -1759,9 +1762,9 @@ mod tests {
                 "AGE",
                 "SEV",
                 "TIME (UTC)",
-                "COUNT",
+                "CRIT",
                 "SEV",
-                "SEV",
+                "CHANGE",
                 "AGE",
                 "FINDINGS",
                 "VERDICT"
@@ -1769,6 +1772,6 @@ mod tests {
         );
         // The user view sorts by KIND (every kind of credential together), the others as before.
         let idx: Vec<usize> = every_kind().iter().map(|k| k.default_sort().0).collect();
-        assert_eq!(idx, [9, 8, 7, 0, 4, 0, 0, 2, 0, 1, 5, 6, 6]);
+        assert_eq!(idx, [9, 8, 7, 0, 4, 0, 0, 3, 0, 0, 5, 6, 6]);
     }
 }
