@@ -519,7 +519,8 @@ fn resolved(
     );
     d.heading("what to do", theme);
     d.lines.push(Line::raw(
-        "nothing: the credential or setting that made it fire is gone or fixed",
+        "nothing while it stays gone: the latest scan did not find it (fixed, removed, or no longer \
+         past the thresholds it was judged by)",
     ));
     Some(d)
 }
