@@ -480,3 +480,110 @@ fn a_rescan_keeps_excepted_findings_out_of_the_totals_before_it_is_recorded() {
     let all: usize = app.store.accounts.iter().map(|e| e.findings.len()).sum();
     assert_eq!(total, all - 1, "every finding but the excepted one is counted once");
 }
+
+/// The popup of `id`, as text.
+fn popup(app: &App, id: &RowId) -> Option<String> {
+    keytriage::tui::detail::build(id, &app.store, &app.policy, app.now, &Theme { no_color: true }).map(|d| d.text())
+}
+
+#[test]
+fn a_findings_popup_says_its_lifecycle_as_its_row_does() {
+    let (_d, path, _) = dir();
+    let mut app = app(false, &path);
+    // Before a scan is recorded there is no lifecycle: said so, not left out.
+    let text = popup(&app, &old_key_finding()).unwrap();
+    assert!(text.contains("status     not tracked (no scan recorded yet)"), "{text}");
+    with_history(&mut app, 1);
+    // Seen by the previous scan, first seen 37 days ago: open, with the date.
+    let text = popup(&app, &old_key_finding()).unwrap();
+    assert!(
+        text.contains("status     open 37 d · first seen 2026-10-23 (37 days ago)"),
+        "{text}"
+    );
+    // A new one says NEW (the same words as its :findings row).
+    let new = app
+        .store
+        .accounts
+        .iter()
+        .flat_map(|e| &e.findings)
+        .find(|f| app.store.triage[&keytriage::triage::FindingId::of(f)].status == keytriage::triage::Status::New)
+        .unwrap();
+    let id = RowId::Finding(
+        new.account_id.clone(),
+        new.user.clone(),
+        new.access_key_id.clone(),
+        new.rule.id(),
+    );
+    let text = popup(&app, &id).unwrap();
+    assert!(
+        text.contains("status     NEW · first seen 2026-11-29 (0 days ago)"),
+        "{text}"
+    );
+    // The popup drawn on :findings, `i` on the row.
+    on_old_key(&mut app);
+    press(&mut app, Action::Details);
+    let screen = text_of(&app, 100, 40);
+    assert!(
+        screen.contains("status     open 37 d · first seen 2026-10-23"),
+        "{screen}"
+    );
+}
+
+fn carol_resolved() -> RowId {
+    RowId::Finding(
+        keytriage::model::AccountId::parse("111111111111").unwrap(),
+        "carol".into(),
+        Some(keytriage::model::AccessKeyId("AKIACAROL00000000001".into())),
+        "key-unused",
+    )
+}
+
+#[test]
+fn changes_read_resolved_as_good_news_after_the_new_and_i_tells_what_is_known() {
+    let (_d, path, _) = dir();
+    let mut app = app(false, &path);
+    with_history(&mut app, 1);
+    press(&mut app, Action::Command);
+    type_text(&mut app, "changes");
+    app.on_key(KeyEvent::from(KeyCode::Enter));
+    app.refresh();
+    let t = screen(&app, 200, 30);
+    let screen = text(&t);
+    let lines: Vec<&str> = screen.lines().collect();
+    let resolved = lines
+        .iter()
+        .position(|l| l.contains("RESOLVED"))
+        .expect("a resolved row");
+    // Every NEW row above the resolved one (default sort), and the resolved row without a
+    // severity marker, with a ✓ and the scan that resolved it in DETAIL.
+    let new: Vec<usize> = (0..lines.len()).filter(|&i| lines[i].contains(" NEW ")).collect();
+    assert_eq!(new.len(), 4, "{screen}");
+    assert!(new.iter().all(|&i| i < resolved), "{screen}");
+    let row = lines[resolved];
+    assert!(row.contains("✓ RESOLVED"), "{row}");
+    assert!(!row.contains('!') && !row.contains('•'), "{row}");
+    assert!(row.contains("gone in the scan of 2026-11-29 12:00 UTC"), "{row}");
+    // DETAIL of a new row: the finding's text.
+    assert!(
+        lines.iter().any(|l| l.contains(" NEW ") && l.contains("days")),
+        "{screen}"
+    );
+    // `i` on it: what the history knows, not "gone".
+    let text = popup(&app, &carol_resolved()).expect("a popup for a resolved finding");
+    for want in [
+        "status     resolved by the scan of 2026-11-29 12:00 UTC, after 67 days open",
+        "user       carol",
+        "key        AKIACAROL00000000001",
+        "severity   MED",
+        "first seen 2026-09-23 (67 days ago)",
+        "last seen  in the scan of 2026-11-22 12:00 UTC",
+        "keytriage diff",
+    ] {
+        assert!(text.contains(want), "{want}\n{text}");
+    }
+    app.view_select(&carol_resolved());
+    press(&mut app, Action::Details);
+    let screen = text_of(&app, 100, 30);
+    assert!(screen.contains("resolved finding key-unused"), "{screen}");
+    assert!(!screen.contains("no longer in the latest scan"), "{screen}");
+}

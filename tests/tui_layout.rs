@@ -391,9 +391,19 @@ fn findings_rule_ids_are_cut_in_the_middle_and_the_detail_starts_at_once() {
 fn a_findings_group_hides_its_rule_and_account_and_shows_the_key() {
     let mut app = app();
     open(&mut app, "findings");
-    // `=` groups by rule and account; Enter opens the first group's findings.
+    // `=` groups by rule and account (worst first); Enter opens the biggest group of
+    // key-not-rotated findings.
     app.on_key(KeyEvent::from(KeyCode::Char('=')));
     app.refresh();
+    let group = app
+        .view()
+        .table
+        .shown()
+        .filter(|r| r.cells[0] == "key-not-rotated")
+        .max_by_key(|r| r.cells[2].parse::<u32>().unwrap_or(0))
+        .map(|r| r.id.clone())
+        .expect("a key-not-rotated group");
+    app.view_select(&group);
     app.on_key(KeyEvent::from(KeyCode::Enter));
     app.refresh();
     for (w, h) in [(80, 24), (200, 60)] {

@@ -329,3 +329,64 @@ fn one_of_anything_is_singular() {
     press(&mut app, Action::MarkShown);
     assert_eq!(flash(&app), "marked 1 row shown");
 }
+
+/// (worst severity, count) of the rows shown, top to bottom.
+fn groups_shown(app: &App) -> Vec<(Option<keytriage::audit::Severity>, i64)> {
+    app.view()
+        .table
+        .shown()
+        .map(|r| (r.severity, r.cells[2].parse::<i64>().unwrap()))
+        .collect()
+}
+
+#[test]
+fn grouped_findings_put_the_worst_severity_first_then_the_count() {
+    use keytriage::audit::Severity;
+    let mut app = app();
+    press(&mut app, Action::Command);
+    type_text(&mut app, "findings");
+    app.on_key(KeyEvent::from(KeyCode::Enter));
+    app.refresh();
+    for by in ["rule and account", "rule", "account"] {
+        press(&mut app, Action::Group);
+        let shown = groups_shown(&app);
+        assert!(shown.len() > 1 || by == "account", "{by}: {shown:?}");
+        // Critical on top (prod-payments' root findings, one each), then down the
+        // severities; within one, the biggest group first.
+        assert_eq!(shown[0].0, Some(Severity::Critical), "{by}: {shown:?}");
+        let mut sorted = shown.clone();
+        sorted.sort_by_key(|(s, n)| std::cmp::Reverse((*s, *n)));
+        assert_eq!(shown, sorted, "{by}");
+    }
+    // Sorted by CRIT, descending (its key: worst severity, then the count).
+    assert_eq!(app.view().table.sort(), ("CRIT", keytriage::tui::table::Order::Desc));
+}
+
+#[test]
+fn equals_off_findings_says_where_grouping_works_in_one_phrase() {
+    let mut app = app();
+    press(&mut app, Action::Group);
+    assert_eq!(flash(&app), "=: nothing to do here (group findings works in :findings)");
+}
+
+#[test]
+fn what_to_do_names_keytriages_key_before_the_console_or_cli() {
+    use keytriage::audit::Rule;
+    use keytriage::tui::detail::what_to_do;
+    // The key that does it, then the alternative.
+    for (rule, key) in [
+        (Rule::PasswordUnused, "(P:"),
+        (Rule::ConsoleWithoutMfa, "(P:"),
+        (Rule::InactiveCertificate, "(x)"),
+        (Rule::InactiveSshKey, "(x)"),
+        (Rule::ServiceCredentialExpired, "(x;"),
+        (Rule::CertificateNotRotated, "deactivate (d)"),
+        (Rule::SshKeyNotRotated, "deactivate (d)"),
+        (Rule::BedrockLongTermKey, "deactivate (d)"),
+    ] {
+        let text = what_to_do(rule);
+        let at = text.find(key).unwrap_or_else(|| panic!("{rule}: no {key} in {text}"));
+        let other = ["IAM console", "aws iam"].iter().filter_map(|o| text.find(o)).min();
+        assert!(other.is_none_or(|o| o > at), "{rule}: {text}");
+    }
+}

@@ -11,7 +11,7 @@ use super::render::centered;
 use super::store::{AccountEntry, Store};
 use super::table::RowId;
 use super::theme::Theme;
-use super::views::{ago, is_root, mfa_word, sev_label};
+use super::views::{ago, is_root, lifecycle_label, mfa_word, sev_label};
 use crate::audit::{Finding, Policy, Rule, Severity};
 use crate::model::{AccessKey, KeyAction, KeyLastUsed, PrincipalKind, Role, RootUser, Timestamp, User, age_days};
 use crate::text::plural;
@@ -111,42 +111,66 @@ pub fn what_to_do(rule: Rule) -> String {
             "finish the rotation: once every application uses the newer key, deactivate ({}) the older one",
             k(KeyAction::Deactivate)
         ),
-        Rule::ConsoleWithoutMfa => {
-            "have the user enable MFA, or remove the console password if the user does not sign in".into()
-        }
-        Rule::PasswordUnused => "remove the console password (IAM console → user → Security credentials)".into(),
+        Rule::ConsoleWithoutMfa => format!(
+            "have the user enable MFA; if the user does not sign in, disable console access ({}: \
+             deletes the console password; or the IAM console: user → Security credentials)",
+            k(KeyAction::DisableConsole)
+        ),
+        Rule::PasswordUnused => format!(
+            "disable console access ({}: deletes the console password; or the IAM console: user → \
+             Security credentials)",
+            k(KeyAction::DisableConsole)
+        ),
         Rule::InactiveKey => format!(
             "delete it ({}) unless it is about to be reactivated",
             k(KeyAction::Delete)
         ),
-        Rule::StaleUser => {
-            "confirm with the owner that the user is no longer needed, then remove its credentials or the user".into()
-        }
+        Rule::StaleUser => format!(
+            "confirm with the owner that the user is no longer needed, then deactivate ({}) and delete \
+             ({}) its credentials and disable console access ({}); delete the user in the IAM console",
+            k(KeyAction::Deactivate),
+            k(KeyAction::Delete),
+            k(KeyAction::DisableConsole)
+        ),
         Rule::RootSigningCertificate => "sign in as the root user and delete the signing certificate; \
             keytriage cannot change the root user's credentials"
             .into(),
-        Rule::SshKeyNotRotated => "upload a new SSH public key for the user, move CodeCommit to it, then \
-            deactivate and delete the old one (aws iam update-ssh-public-key / delete-ssh-public-key)"
-            .into(),
-        Rule::InactiveSshKey => "delete the inactive SSH public key (aws iam delete-ssh-public-key) unless it \
-            is about to be reactivated"
-            .into(),
-        Rule::CertificateExpiring | Rule::CertificateNotRotated => "upload a new signing certificate, move its \
-            users to it, then deactivate and delete the old one (aws iam update-signing-certificate / \
-            delete-signing-certificate)"
-            .into(),
-        Rule::InactiveCertificate => "delete the inactive signing certificate (aws iam \
-            delete-signing-certificate) unless it is about to be reactivated"
-            .into(),
-        Rule::BedrockLongTermKey => "replace it with short-term Amazon Bedrock API keys or IAM roles, then \
-            delete it (aws iam delete-service-specific-credential)"
-            .into(),
-        Rule::ServiceCredentialLongLived | Rule::ServiceCredentialNotRotated => "reset or recreate the \
-            credential with an expiry within the rotation age, move its users to it, then delete the old one"
-            .into(),
-        Rule::ServiceCredentialExpired => {
-            "delete the expired credential (aws iam delete-service-specific-credential)".into()
-        }
+        Rule::SshKeyNotRotated => format!(
+            "have the user upload a new SSH public key and move CodeCommit to it, then deactivate ({}) and \
+             delete ({}) the old one (or aws iam update-ssh-public-key / delete-ssh-public-key)",
+            k(KeyAction::Deactivate),
+            k(KeyAction::Delete)
+        ),
+        Rule::InactiveSshKey => format!(
+            "delete it ({}) unless it is about to be reactivated (or aws iam delete-ssh-public-key)",
+            k(KeyAction::Delete)
+        ),
+        Rule::CertificateExpiring | Rule::CertificateNotRotated => format!(
+            "upload a new signing certificate and move its users to it, then deactivate ({}) and delete \
+             ({}) the old one (or aws iam update-signing-certificate / delete-signing-certificate)",
+            k(KeyAction::Deactivate),
+            k(KeyAction::Delete)
+        ),
+        Rule::InactiveCertificate => format!(
+            "delete it ({}) unless it is about to be reactivated (or aws iam delete-signing-certificate)",
+            k(KeyAction::Delete)
+        ),
+        Rule::BedrockLongTermKey => format!(
+            "replace it with short-term Amazon Bedrock API keys or IAM roles, then deactivate ({}) and \
+             delete ({}) it (or aws iam delete-service-specific-credential)",
+            k(KeyAction::Deactivate),
+            k(KeyAction::Delete)
+        ),
+        Rule::ServiceCredentialLongLived | Rule::ServiceCredentialNotRotated => format!(
+            "reset or recreate the credential with an expiry within the rotation age, move its users to \
+             it, then deactivate ({}) and delete ({}) the old one",
+            k(KeyAction::Deactivate),
+            k(KeyAction::Delete)
+        ),
+        Rule::ServiceCredentialExpired => format!(
+            "delete it ({}; or aws iam delete-service-specific-credential)",
+            k(KeyAction::Delete)
+        ),
         Rule::RoleUnused => "confirm with its owner that the role is no longer needed, then remove its \
             policies, instance profiles and the role (keytriage does not delete roles)"
             .into(),
@@ -354,11 +378,30 @@ fn findings_section(d: &mut Detail, findings: &[&Finding], theme: &Theme) {
     }
 }
 
-fn finding(d: &mut Detail, e: &AccountEntry, f: &Finding, policy: &Policy, now: Timestamp, theme: &Theme) {
+/// The `status` field of a finding: its lifecycle as the `:findings` row shows it after
+/// the detail ([`lifecycle_label`]: `NEW`, `open 23 d`, `excepted until …`, `REOPENED …`)
+/// and the date (UTC) it was first seen; without a recorded scan, that there is none yet.
+fn status_text(t: Option<&crate::triage::Triage>, now: Timestamp) -> String {
+    match t {
+        Some(t) => format!("{} · first seen {}", lifecycle_label(t, now), dated(t.first_seen, now)),
+        None => "not tracked (no scan recorded yet)".into(),
+    }
+}
+
+fn finding(
+    d: &mut Detail,
+    e: &AccountEntry,
+    f: &Finding,
+    t: Option<&crate::triage::Triage>,
+    policy: &Policy,
+    now: Timestamp,
+    theme: &Theme,
+) {
     d.lines.push(Line::from(vec![
         Span::styled(format!(" {} ", sev_label(f.severity)), theme.severity(f.severity)),
         Span::styled(format!(" {}", f.rule.id()), theme.header()),
     ]));
+    d.field("status", status_text(t, now), theme);
     d.field("account", format!("{} ({})", e.account.name, e.account.id), theme);
     d.field(if f.role().is_some() { "role" } else { "user" }, f.user.clone(), theme);
     if let Some(k) = &f.access_key_id {
@@ -415,6 +458,71 @@ fn finding(d: &mut Detail, e: &AccountEntry, f: &Finding, policy: &Policy, now: 
     d.field("policy", thresholds(policy), theme);
     d.heading("what to do", theme);
     d.lines.push(Line::raw(what_to_do(f.rule)));
+}
+
+/// The popup of a finding the last recorded scan resolved (a `:changes` row): what the
+/// history keeps of it (rule, subject, severity, first seen) and when it was resolved. The
+/// history keeps no detail text of a gone finding: the popup says so and names `keytriage
+/// diff`, which lists what changed between recorded scans. `None` when it is not among the
+/// resolved findings either.
+fn resolved(
+    store: &Store,
+    e: &AccountEntry,
+    user: &str,
+    key: Option<&crate::model::AccessKeyId>,
+    rule: &str,
+    now: Timestamp,
+    theme: &Theme,
+) -> Option<Detail> {
+    let (changes, gone) = store.changes.as_ref()?;
+    let r = gone.iter().find(|r| {
+        r.id.account_id == e.account.id
+            && r.id.user == user
+            && r.id.access_key_id.as_ref() == key
+            && r.id.rule.id() == rule
+    })?;
+    let mut d = Detail::new(format!("resolved finding {rule}"));
+    d.lines.push(Line::from(vec![
+        Span::styled(" ✓ RESOLVED ", theme.header()),
+        Span::styled(format!(" {rule}"), theme.header()),
+    ]));
+    let resolved_at = match e.scanned_at {
+        Some(t) => format!("by the scan of {}", t.format("%Y-%m-%d %H:%M UTC")),
+        None => "by the latest recorded scan".into(),
+    };
+    let open_for = age_days(r.first_seen, e.scanned_at.unwrap_or(now));
+    d.field(
+        "status",
+        format!("resolved {resolved_at}, after {} open", plural(open_for, "day", "days")),
+        theme,
+    );
+    d.field("account", format!("{} ({})", e.account.name, e.account.id), theme);
+    let role = rule.starts_with("role-");
+    d.field(if role { "role" } else { "user" }, r.id.user.clone(), theme);
+    if let Some(k) = &r.id.access_key_id {
+        d.field(if role { "role id" } else { "key" }, k.to_string(), theme);
+    }
+    d.field("severity", sev_label(r.severity), theme);
+    d.field("first seen", dated(r.first_seen, now), theme);
+    if let Some(t) = changes.previous_scan_at {
+        d.field(
+            "last seen",
+            format!("in the scan of {}", t.format("%Y-%m-%d %H:%M UTC")),
+            theme,
+        );
+    }
+    d.field(
+        "detail",
+        "not kept: the history records a finding's rule, subject, severity and dates, not its \
+         text; `keytriage diff` lists what changed between the last two recorded scans",
+        theme,
+    );
+    d.heading("what to do", theme);
+    d.lines.push(Line::raw(
+        "nothing while it stays gone: the latest scan did not find it (fixed, removed, or no longer \
+         past the thresholds it was judged by)",
+    ));
+    Some(d)
 }
 
 fn account(d: &mut Detail, e: &AccountEntry, now: Timestamp, theme: &Theme) {
@@ -600,12 +708,16 @@ pub fn build(id: &RowId, store: &Store, policy: &Policy, now: Timestamp, theme: 
         }
         RowId::Finding(a, user, key, rule) => {
             let e = store.entry(a)?;
-            let f = e
+            let Some(f) = e
                 .findings
                 .iter()
-                .find(|f| f.user == user && &f.access_key_id == key && f.rule.id() == *rule)?;
+                .find(|f| f.user == user && &f.access_key_id == key && f.rule.id() == *rule)
+            else {
+                return resolved(store, e, user, key.as_ref(), rule, now, theme);
+            };
             let mut d = Detail::new(format!("finding {rule}"));
-            finding(&mut d, e, f, policy, now, theme);
+            let t = store.triage.get(&crate::triage::FindingId::of(f));
+            finding(&mut d, e, f, t, policy, now, theme);
             Some(d)
         }
         RowId::Role(a, name) => {

@@ -53,6 +53,13 @@ pub const GROUP_COLUMNS: &[Column] = &[
     num("LOW", 4, 2),
 ];
 
+/// The sort key of a group whose worst finding is `worst`, with `total` findings: the
+/// severity first (critical highest), then the count.
+fn worst_first_key(worst: Option<Severity>, total: usize) -> i64 {
+    let sev = worst.map_or(-1, |s| s as i64);
+    sev * 1_000_000_000 + i64::try_from(total).unwrap_or(i64::MAX / 2).min(999_999_999)
+}
+
 /// True when `f` belongs to the group `(rule, account)` (`None`: any).
 pub fn in_group(f: &Finding, rule: Option<&str>, account: Option<&AccountId>) -> bool {
     rule.is_none_or(|r| f.rule.id() == r) && account.is_none_or(|a| &f.account_id == a)
@@ -120,7 +127,9 @@ pub fn group_rows(store: &Store, by: GroupBy) -> Vec<Row> {
                     (rule_cell, SortKey::Text),
                     (account_cell, SortKey::Text),
                     (total.to_string(), SortKey::Num(total as i64)),
-                    n(0),
+                    // CRIT sorts by the worst severity, then the count: the default sort
+                    // (descending) puts a group with one critical above 105 highs.
+                    (counts[0].to_string(), SortKey::Num(worst_first_key(worst, total))),
                     n(1),
                     n(2),
                     n(3),

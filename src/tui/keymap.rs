@@ -259,7 +259,7 @@ pub const KEYMAP: &[Binding] = &[
         &[k(Char('='))],
         Groupable,
         Action::Group,
-        "group findings: by rule and account, by rule, by account, none",
+        "group findings — cycles by rule and account, by rule, by account, then ungrouped",
         true,
     ),
     b(

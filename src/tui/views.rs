@@ -137,7 +137,8 @@ pub const VIEWS: &[ViewSpec] = &[
         opens: None,
         columns: super::groups::GROUP_COLUMNS,
         scoped_by: &[],
-        sort: ("COUNT", Order::Desc),
+        // Worst severity first, then the count (the CRIT column's key).
+        sort: ("CRIT", Order::Desc),
         contexts: &[Drillable, Groupable],
         shows_progress: false,
     },
@@ -167,7 +168,8 @@ pub const VIEWS: &[ViewSpec] = &[
         opens: Some(ViewKind::Changes),
         columns: CHANGE_COLUMNS,
         scoped_by: &[],
-        sort: ("SEV", Order::Desc),
+        // New and reopened before resolved, each worst first (the CHANGE column's key).
+        sort: ("CHANGE", Order::Desc),
         contexts: &[AccountRows, Drillable, FindingRows],
         shows_progress: false,
     },
@@ -670,20 +672,46 @@ const JOURNAL_COLUMNS: &[Column] = &[
 ];
 
 const CHANGE_COLUMNS: &[Column] = &[
-    col("CHANGE", 8, 8, 0),
-    col("SEV", 4, 4, 0),
+    // `NEW`, `REOPENED`, `✓ RESOLVED`; sorts open changes (new, reopened) before resolved
+    // ones, each worst first.
+    col("CHANGE", 10, 10, 0),
+    col("SEV", 4, 4, 0).badge(Badge::Row),
     // A rule id names the rule: cut in the middle (`role-tr…anyone`), three `role-trusts-…`
     // rules stay apart.
     ident("RULE", 12, 0),
     ident("ACCOUNT", 8, 0),
-    ident("USER", 8, 0),
+    ident("USER/ROLE", 8, 0),
     ident("ACCESS KEY", 10, 2),
     // Days open (`23 d`): the title says open.
     col("OPEN", 4, 10, 1),
+    // A new finding's detail; for a resolved one, the scan that resolved it.
+    text("DETAIL", 12, 3),
 ];
 
-/// `:changes`: NEW for each finding first seen by the last recorded scan, RESOLVED for each
-/// finding gone since the one before; OPEN is how long it has been (or had been) open.
+/// The `:changes` CHANGE cell of a finding that is new (or reopened, when a recorded scan
+/// had resolved it before) or resolved, and its sort key: open changes above resolved ones,
+/// worst first within each.
+fn change_cell(change: Change, sev: Severity) -> (String, SortKey) {
+    let (word, rank) = match change {
+        Change::New => ("NEW", 1),
+        Change::Reopened => ("REOPENED", 1),
+        Change::Resolved => ("✓ RESOLVED", 0),
+    };
+    (word.into(), SortKey::Num(rank * 100 + sev as i64))
+}
+
+/// What happened to a finding between the last two recorded scans.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Change {
+    New,
+    Reopened,
+    Resolved,
+}
+
+/// `:changes`: NEW (or REOPENED) for each finding first seen by the last recorded scan,
+/// `✓ RESOLVED` for each finding gone since the one before (dimmed, no severity marker: good
+/// news); OPEN is how long it has been (or had been) open; DETAIL the finding's text, or for a
+/// resolved one when it was resolved (the history keeps no detail of a gone finding).
 fn change_rows(store: &Store, now: Timestamp) -> Vec<Row> {
     let name = |id: &AccountId| {
         store
@@ -691,17 +719,19 @@ fn change_rows(store: &Store, now: Timestamp) -> Vec<Row> {
             .map(|e| e.account.name.clone())
             .unwrap_or_else(|| id.to_string())
     };
-    let row = |change: &str, f: &crate::triage::FindingId, sev: Severity, first_seen: Timestamp| {
+    let row = |change: Change, f: &crate::triage::FindingId, sev: Severity, first_seen: Timestamp, detail: String| {
         let key = f.access_key_id.as_ref().map_or_else(|| "-".into(), |k| k.to_string());
         let days = age_days(first_seen, now);
+        let resolved = change == Change::Resolved;
         let cols: Vec<(String, SortKey)> = vec![
-            (change.into(), SortKey::Text),
+            change_cell(change, sev),
             (sev_label(sev).into(), SortKey::Num(sev as i64)),
             (f.rule.id().into(), SortKey::Text),
             (name(&f.account_id), SortKey::Text),
             (f.user.clone(), SortKey::Text),
             (key, SortKey::Text),
             (format!("{days} d"), SortKey::Num(days)),
+            (detail, SortKey::Text),
         ];
         Row::new(
             RowId::Finding(
@@ -711,8 +741,8 @@ fn change_rows(store: &Store, now: Timestamp) -> Vec<Row> {
                 f.rule.id(),
             ),
             cols,
-            Some(sev),
-            change == "RESOLVED",
+            (!resolved).then_some(sev),
+            resolved,
         )
     };
     let mut rows: Vec<Row> = store
@@ -722,15 +752,23 @@ fn change_rows(store: &Store, now: Timestamp) -> Vec<Row> {
         .filter_map(|f| {
             let id = crate::triage::FindingId::of(f);
             let t = store.triage.get(&id)?;
-            (t.status == crate::triage::Status::New).then(|| row("NEW", &id, f.severity, t.first_seen))
+            let change = if t.reopened_after.is_some() {
+                Change::Reopened
+            } else {
+                Change::New
+            };
+            (t.status == crate::triage::Status::New)
+                .then(|| row(change, &id, f.severity, t.first_seen, f.detail.clone()))
         })
         .collect();
     if let Some((_, resolved)) = &store.changes {
-        rows.extend(
-            resolved
-                .iter()
-                .map(|r| row("RESOLVED", &r.id, r.severity, r.first_seen)),
-        );
+        rows.extend(resolved.iter().map(|r| {
+            let detail = match store.entry(&r.id.account_id).and_then(|e| e.scanned_at) {
+                Some(at) => format!("gone in the scan of {}", at.format("%Y-%m-%d %H:%M UTC")),
+                None => "gone in the latest scan".into(),
+            };
+            row(Change::Resolved, &r.id, r.severity, r.first_seen, detail)
+        }));
     }
     rows
 }
@@ -874,7 +912,8 @@ const FINDING_COLUMNS: &[Column] = &[
     // `role-trusts-…` rules stay apart.
     ident("RULE", 12, 0),
     ident("ACCOUNT", 8, 0),
-    ident("USER", 8, 0),
+    // A user's name, or a role's for role findings.
+    ident("USER/ROLE", 8, 0),
     // A key id whole (20) or not shown: an ARN of a role finding is cut in the middle.
     ident("ACCESS KEY", 20, 2),
     // The detail first, its triage label after it (`… · NEW`): the room left goes to it.
@@ -1479,10 +1518,31 @@ mod tests {
         assert_eq!(
             cells,
             [
-                vec!["NEW", "HIGH", "console-without-mfa", "prod", "alice", "-", "0 d"],
-                vec!["RESOLVED", "HIGH", "key-not-rotated", "prod", "carol", "-", "23 d"],
+                vec!["NEW", "HIGH", "console-without-mfa", "prod", "alice", "-", "0 d", ""],
+                vec![
+                    "✓ RESOLVED",
+                    "HIGH",
+                    "key-not-rotated",
+                    "prod",
+                    "carol",
+                    "-",
+                    "23 d",
+                    "gone in the latest scan"
+                ],
             ]
         );
+        // Resolved: dimmed, no severity marker; sorted after the new one (CHANGE, the default
+        // sort, descending) though both are HIGH.
+        assert_eq!(
+            rows.iter().map(|r| (r.severity, r.dim)).collect::<Vec<_>>(),
+            [(Some(Severity::High), false), (None, true)]
+        );
+        assert_eq!(ViewKind::Changes.spec().sort, ("CHANGE", Order::Desc));
+        let key = |r: &Row| match r.sort_key(0) {
+            Some(SortKey::Num(n)) => n,
+            other => panic!("{other:?}"),
+        };
+        assert!(key(&rows[0]) > key(&rows[1]));
         assert_eq!(
             ViewKind::Changes.title(&store),
             "changes since the scan of 2026-11-24 09:00 UTC"
@@ -1606,13 +1666,16 @@ mod tests {
         let w = widths(FINDING_COLUMNS, &want, 76);
         // Rule, account and user share the room evenly (cut in the middle, apart); the
         // detail keeps its 20.
-        for title in ["RULE", "ACCOUNT", "USER"] {
+        for title in ["RULE", "ACCOUNT", "USER/ROLE"] {
             assert!(w(title).unwrap() >= 16, "{title}: {:?}", w(title));
         }
         assert_eq!(w("DETAIL"), Some(20));
         // At 120 every identifier is whole and the detail, not the controls, takes the rest.
         let w = widths(FINDING_COLUMNS, &want, 116);
-        assert_eq!((w("RULE"), w("ACCOUNT"), w("USER")), (Some(30), Some(22), Some(21)));
+        assert_eq!(
+            (w("RULE"), w("ACCOUNT"), w("USER/ROLE")),
+            (Some(30), Some(22), Some(21))
+        );
         // SEV is 4 (its `max`), four separators.
         assert_eq!(w("DETAIL"), Some(116 - 4 - 30 - 22 - 21 - 4));
         assert_eq!(w("CONTROLS"), None);
@@ -1655,10 +1718,10 @@ mod tests {
         let w = widths(ROTATION_COLUMNS, &want, 196);
         assert_eq!((w("OLD KEY USED SINCE"), w("NEW KEY")), (Some(33), Some(20)));
         // :changes: whole at 120, rule ids cut in the middle (16 each) at 80.
-        let want = [8, 5, 23, 22, 21, 20, 5];
+        let want = [10, 5, 23, 22, 21, 20, 5, 40];
         let w = widths(CHANGE_COLUMNS, &want, 116);
         assert_eq!(
-            (w("RULE"), w("ACCOUNT"), w("USER"), w("ACCESS KEY")),
+            (w("RULE"), w("ACCOUNT"), w("USER/ROLE"), w("ACCESS KEY")),
             (Some(23), Some(22), Some(21), Some(20))
         );
         let w = widths(CHANGE_COLUMNS, &want, 76);
@@ -1699,9 +1762,9 @@ mod tests {
                 "AGE",
                 "SEV",
                 "TIME (UTC)",
-                "COUNT",
+                "CRIT",
                 "SEV",
-                "SEV",
+                "CHANGE",
                 "AGE",
                 "FINDINGS",
                 "VERDICT"
@@ -1709,6 +1772,6 @@ mod tests {
         );
         // The user view sorts by KIND (every kind of credential together), the others as before.
         let idx: Vec<usize> = every_kind().iter().map(|k| k.default_sort().0).collect();
-        assert_eq!(idx, [9, 8, 7, 0, 4, 0, 0, 2, 0, 1, 5, 6, 6]);
+        assert_eq!(idx, [9, 8, 7, 0, 4, 0, 0, 3, 0, 0, 5, 6, 6]);
     }
 }
