@@ -49,6 +49,9 @@ pub struct Column {
     pub kind: Kind,
     /// Whether its cells carry a severity colour.
     pub badge: Badge,
+    /// Whether its cells are space-separated ids (rule ids): when cut, each id is cut in
+    /// the middle (`role-t…anyone role-t…-org`) so different ids stay different.
+    pub list: bool,
 }
 
 /// Which cells carry a severity colour. Rows themselves are never coloured by severity (a
@@ -68,6 +71,11 @@ impl Column {
     pub const fn badge(self, badge: Badge) -> Self {
         Column { badge, ..self }
     }
+
+    /// The same column holding space-separated ids (see [`Column::list`]).
+    pub const fn list(self) -> Self {
+        Column { list: true, ..self }
+    }
 }
 
 /// A short column (status words, dates): `min`..`max` cells by content.
@@ -80,6 +88,7 @@ pub const fn col(title: &'static str, min: u16, max: u16, priority: u8) -> Colum
         right: false,
         kind: Kind::Short,
         badge: Badge::None,
+        list: false,
     }
 }
 
@@ -93,6 +102,7 @@ pub const fn ident(title: &'static str, min: u16, priority: u8) -> Column {
         right: false,
         kind: Kind::Ident,
         badge: Badge::None,
+        list: false,
     }
 }
 
@@ -106,6 +116,7 @@ pub const fn text(title: &'static str, min: u16, priority: u8) -> Column {
         right: false,
         kind: Kind::Text,
         badge: Badge::None,
+        list: false,
     }
 }
 
@@ -119,6 +130,7 @@ pub const fn num(title: &'static str, min: u16, priority: u8) -> Column {
         right: true,
         kind: Kind::Num,
         badge: Badge::None,
+        list: false,
     }
 }
 
@@ -305,6 +317,9 @@ pub struct Table {
     haystacks: Haystacks,
     /// Widest value per column over all rows, in cells.
     content: Vec<u16>,
+    /// Widest value per column over the rows a filter shows (computed once per filter
+    /// change, only while a filter hides rows); `None`: [`Table::content`] applies.
+    view_content: Option<Vec<u16>>,
     sorted: Vec<usize>,
     view: Vec<usize>,
     selected: usize,
@@ -331,6 +346,7 @@ impl Table {
             rows: Vec::new(),
             haystacks: Haystacks::default(),
             content: Vec::new(),
+            view_content: None,
             sorted: Vec::new(),
             view: Vec::new(),
             selected: 0,
@@ -438,6 +454,11 @@ impl Table {
                 })
                 .collect()
         };
+        self.view_content = if terms.is_empty() || self.view.len() == self.rows.len() || self.view.is_empty() {
+            None
+        } else {
+            Some(self.widths_of_view())
+        };
         let by_id = self
             .selected_id
             .as_ref()
@@ -449,6 +470,33 @@ impl Table {
         if by_id.is_some() || !self.moved {
             self.selected_id = self.selected_row().map(|r| r.id.clone());
         }
+    }
+
+    /// Widest value per column over the shown rows, in cells. Stops once every column is
+    /// as wide as over all rows (a broad filter on 100,000 rows reads a few rows only).
+    fn widths_of_view(&self) -> Vec<u16> {
+        let mut widths = vec![0u16; self.columns.len()];
+        let mut open = widths.len();
+        for &i in &self.view {
+            for (c, cell) in self.rows[i].cells.iter().enumerate().take(widths.len()) {
+                let full = self.content[c];
+                if widths[c] < full {
+                    widths[c] = widths[c].max(display_width(cell));
+                    if widths[c] >= full {
+                        open -= 1;
+                    }
+                }
+            }
+            if open == 0 {
+                break;
+            }
+        }
+        widths
+    }
+
+    /// Widest value per column of the rows shown (all rows without a filter), in cells.
+    pub fn content_widths(&self) -> &[u16] {
+        self.view_content.as_deref().unwrap_or(&self.content)
     }
 
     fn remember_selection(&mut self) {
@@ -601,18 +649,22 @@ impl Table {
             .iter()
             .enumerate()
             .map(|(c, col)| {
-                let mark = u16::from(c == self.sort_col);
-                let title = display_width(col.title) + mark;
-                title.max(self.content.get(c).copied().unwrap_or(0))
+                title_width(col, c == self.sort_col).max(self.content_widths().get(c).copied().unwrap_or(0))
             })
             .collect();
-        // A one-cell severity marker leads every row (readable without colour).
-        let marker_w = if inner.width > MARKER_MIN_WIDTH { 1 } else { 0 };
+        // A one-cell severity marker leads every row (readable without colour); while any
+        // row is marked, two more cells hold the mark (`‼ ●`), so a mark cuts no cell.
+        let marker_w = match inner.width > MARKER_MIN_WIDTH {
+            false => 0,
+            true if self.marks.is_empty() => 1,
+            true => 3,
+        };
         let drawn: Vec<usize> = (0..self.columns.len()).filter(|&c| !self.is_hidden(c)).collect();
         let drawn_columns: Vec<Column> = drawn.iter().map(|&c| self.columns[c]).collect();
         let drawn_want: Vec<u16> = drawn.iter().map(|&c| want[c]).collect();
+        let marker_room = if marker_w > 0 { marker_w + 1 } else { 0 };
         let shown: Vec<(usize, u16)> =
-            fit_columns(&drawn_columns, &drawn_want, inner.width.saturating_sub(marker_w * 2))
+            fit_columns(&drawn_columns, &drawn_want, inner.width.saturating_sub(marker_room))
                 .into_iter()
                 .map(|(i, w)| (drawn[i], w))
                 .collect();
@@ -668,26 +720,23 @@ impl Table {
             if marked {
                 style = style.add_modifier(ratatui::style::Modifier::BOLD);
             }
-            let marker = match row.severity {
-                _ if row.failed && marker_w > 0 => TCell::from(Span::styled(FAILED_MARKER, theme.error())),
-                Some(sev) if marker_w > 0 => TCell::from(Span::styled(marker_glyph(sev), theme.severity(sev))),
-                _ => TCell::from(""),
+            let mut marker = match row.severity {
+                _ if row.failed && marker_w > 0 => vec![Span::styled(FAILED_MARKER, theme.error())],
+                Some(sev) if marker_w > 0 => vec![Span::styled(marker_glyph(sev), theme.severity(sev))],
+                _ if marker_w > 0 => vec![Span::raw(" ")],
+                _ => vec![],
             };
+            if marked && marker_w == 3 {
+                marker.push(Span::raw(" ●"));
+            }
             TRow::new(
-                std::iter::once(marker).chain(shown.iter().enumerate().map(|(n, &(c, w))| {
+                std::iter::once(TCell::from(Line::from(marker))).chain(shown.iter().map(|&(c, w)| {
                     let col = &self.columns[c];
                     let raw = row.cells.get(c).map(CompactString::as_str).unwrap_or_default();
-                    let with_mark;
-                    let raw = if marked && n == 0 {
-                        with_mark = format!("● {raw}");
-                        with_mark.as_str()
-                    } else {
-                        raw
-                    };
-                    let text = if col.kind == Kind::Ident {
-                        truncate_middle(raw, w)
-                    } else {
-                        truncate(raw, w)
+                    let text = match col.kind {
+                        Kind::Ident => truncate_middle(raw, w),
+                        _ if col.list => truncate_list(raw, w),
+                        _ => truncate(raw, w),
                     };
                     let text = if col.right {
                         format!("{text:>width$}", width = usize::from(w))
@@ -1096,6 +1145,44 @@ pub fn truncate(s: &str, width: u16) -> String {
     }
     out.push('…');
     out
+}
+
+/// Width of `col`'s title in cells, with the sort mark (`▼`) when it is sorted by.
+fn title_width(col: &Column, sorted: bool) -> u16 {
+    display_width(col.title) + u16::from(sorted)
+}
+
+/// Cuts a space-separated list of ids (`role-trusts-anyone key-unused`) to `width` cells:
+/// each id cut in the middle to an equal share (at least 7 cells), so different ids stay
+/// different; the ids with no room are counted (`+2`).
+pub fn truncate_list(s: &str, width: u16) -> String {
+    if s.width() <= usize::from(width) {
+        return s.to_owned();
+    }
+    let items: Vec<&str> = s.split(' ').filter(|i| !i.is_empty()).collect();
+    let width = usize::from(width);
+    for shown in (1..=items.len()).rev() {
+        let rest = items.len() - shown;
+        let suffix = if rest > 0 { format!(" +{rest}") } else { String::new() };
+        let room = width.saturating_sub(suffix.len() + shown - 1);
+        let share = room / shown;
+        if share >= 7 || shown == 1 {
+            let mut extra = room - share * shown;
+            let mut out: Vec<String> = Vec::new();
+            for item in &items[..shown] {
+                let w = share + usize::from(extra > 0);
+                extra = extra.saturating_sub(1);
+                out.push(truncate_middle(item, w as u16));
+            }
+            let out = out.join(" ") + &suffix;
+            return if out.width() <= width {
+                out
+            } else {
+                truncate(s, width as u16)
+            };
+        }
+    }
+    truncate(s, width as u16)
 }
 
 /// Cuts `s` to `width` display cells by dropping its middle (`acme-sa…research`): names
