@@ -559,3 +559,30 @@ fn journal_names_the_account_and_its_detail_and_the_except_dialog_too() {
         .any(|(id, name)| listed.contains(&format!("{name} ({id})")));
     assert!(named, "{listed}");
 }
+
+#[test]
+fn roles_at_100_columns_cut_the_one_long_role_not_the_titles_and_rules() {
+    let mut app = app();
+    open(&mut app, "roles");
+    let lines = screen(&app, 100, 30);
+    insta::assert_snapshot!("roles_100x30", lines.join("\n"));
+    let (header, rows) = table(&lines);
+    // Titles whole: the long SSO role name of one row gives way.
+    for title in ["TRUSTED OUTSIDE", "FINDINGS▼"] {
+        assert!(header.contains(title), "{title}: {header}");
+    }
+    let sso = rows.iter().find(|r| r.contains("AWSReservedSSO")).unwrap();
+    let role = cell(&header, sso, "ROLE");
+    assert!(role.contains('…') && role.ends_with("8f60"), "{role}");
+    // Every row's rule ids stay apart: each cell names its rule.
+    for (r, full) in rows.iter().zip(app.view().table.shown()) {
+        let rules = full.cells.last().unwrap().to_string();
+        let shown = cell(&header, r, "FINDINGS▼");
+        if rules == "-" {
+            continue;
+        }
+        let (head, tail) = shown.split_once('…').unwrap_or((&shown, ""));
+        assert!(rules.starts_with(head) && rules.ends_with(tail), "{shown} for {rules}");
+        assert!(shown == rules || tail.len() >= 3, "{shown} for {rules}: {lines:#?}");
+    }
+}

@@ -317,6 +317,9 @@ pub struct Table {
     haystacks: Haystacks,
     /// Widest value per column over all rows, in cells.
     content: Vec<u16>,
+    /// Per identifier column, the width nine rows in ten fit in (cells; other columns: their
+    /// widest value): one long SSO role name does not take the room of every row's text.
+    typical: Vec<u16>,
     /// Widest value per column over the rows a filter shows (computed once per filter
     /// change, only while a filter hides rows); `None`: [`Table::content`] applies.
     view_content: Option<Vec<u16>>,
@@ -346,6 +349,7 @@ impl Table {
             rows: Vec::new(),
             haystacks: Haystacks::default(),
             content: Vec::new(),
+            typical: Vec::new(),
             view_content: None,
             sorted: Vec::new(),
             view: Vec::new(),
@@ -383,11 +387,44 @@ impl Table {
         rows.shrink_to_fit();
         self.haystacks = Haystacks::default();
         let mut content = vec![0u16; self.columns.len()];
+        // Rows per width (up to 255 cells) of each identifier column.
+        let mut counts: Vec<Vec<u32>> = self
+            .columns
+            .iter()
+            .map(|c| {
+                if c.kind == Kind::Ident {
+                    vec![0; 256]
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
         for row in &rows {
-            for (w, cell) in content.iter_mut().zip(&row.cells) {
-                *w = (*w).max(display_width(cell));
+            for ((w, cell), n) in content.iter_mut().zip(&row.cells).zip(counts.iter_mut()) {
+                let cw = display_width(cell);
+                *w = (*w).max(cw);
+                if let Some(slot) = n.get_mut(usize::from(cw.min(255))) {
+                    *slot += 1;
+                }
             }
         }
+        self.typical = content
+            .iter()
+            .zip(&counts)
+            .map(|(&full, n)| {
+                if n.is_empty() {
+                    return full;
+                }
+                let need = (rows.len() * 9).div_ceil(10) as u32;
+                let mut seen = 0;
+                n.iter()
+                    .position(|&k| {
+                        seen += k;
+                        seen >= need
+                    })
+                    .map_or(full, |w| (w as u16).min(full))
+            })
+            .collect();
         self.content = content;
         self.rows = rows;
         self.resort();
@@ -662,12 +699,31 @@ impl Table {
         let drawn: Vec<usize> = (0..self.columns.len()).filter(|&c| !self.is_hidden(c)).collect();
         let drawn_columns: Vec<Column> = drawn.iter().map(|&c| self.columns[c]).collect();
         let drawn_want: Vec<u16> = drawn.iter().map(|&c| want[c]).collect();
+        // An identifier whose rare values are far longer (by OUTLIER cells) than nine rows
+        // in ten need first gets what those need (with its title), the rest after the long
+        // text; a few cells more are not worth cutting a name for.
+        let drawn_typical: Vec<u16> = drawn
+            .iter()
+            .map(|&c| {
+                let typical = self.typical.get(c).copied().unwrap_or(want[c]);
+                let typical = typical.max(title_width(&self.columns[c], c == self.sort_col));
+                if want[c].saturating_sub(typical) >= OUTLIER {
+                    typical
+                } else {
+                    want[c]
+                }
+            })
+            .collect();
         let marker_room = if marker_w > 0 { marker_w + 1 } else { 0 };
-        let shown: Vec<(usize, u16)> =
-            fit_columns(&drawn_columns, &drawn_want, inner.width.saturating_sub(marker_room))
-                .into_iter()
-                .map(|(i, w)| (drawn[i], w))
-                .collect();
+        let shown: Vec<(usize, u16)> = fit_columns_capped(
+            &drawn_columns,
+            &drawn_want,
+            &drawn_typical,
+            inner.width.saturating_sub(marker_room),
+        )
+        .into_iter()
+        .map(|(i, w)| (drawn[i], w))
+        .collect();
         let widths: Vec<Constraint> = std::iter::once(Constraint::Length(marker_w))
             .chain(shown.iter().map(|&(_, w)| Constraint::Length(w)))
             .collect();
@@ -763,6 +819,10 @@ impl Table {
             .render(inner, buf);
     }
 }
+
+/// How many cells longer than nine rows in ten an identifier's longest value must be to be
+/// cut in the middle before long text is (see [`fit_columns_capped`]).
+const OUTLIER: u16 = 10;
 
 /// Below this inner width a table has no severity marker (every cell goes to the data).
 const MARKER_MIN_WIDTH: u16 = 20;
@@ -995,6 +1055,18 @@ fn scroll_top(current: usize, height: usize, selected: usize, len: usize) -> usi
 /// identifier is cut only when every other column is at most as wide as its content; room
 /// nobody wants stays blank at the right.
 pub fn fit_columns(columns: &[Column], want: &[u16], width: u16) -> Vec<(usize, u16)> {
+    fit_columns_capped(columns, want, want, width)
+}
+
+/// [`fit_columns`] where an identifier first gets `typical[c]` (what most of its values
+/// need, at most `want[c]`), then the long text its room, then the identifier the rest up
+/// to `want[c]`: a rare long value (one SSO role name of 51 cells) is cut in the middle
+/// before the text of every row is (only while a long-text column is shown).
+pub fn fit_columns_capped(columns: &[Column], want: &[u16], typical: &[u16], width: u16) -> Vec<(usize, u16)> {
+    let typical_of = |c: usize| -> u32 {
+        let w = u32::from(want.get(c).copied().unwrap_or(0)).max(1);
+        u32::from(typical.get(c).copied().unwrap_or(u16::MAX)).clamp(1, w)
+    };
     let want_of = |c: usize| -> u32 {
         let w = u32::from(want.get(c).copied().unwrap_or(0)).max(1);
         match columns[c].kind {
@@ -1076,13 +1148,21 @@ pub fn fit_columns(columns: &[Column], want: &[u16], width: u16) -> Vec<(usize, 
     // Identifiers: by priority; within one priority, evenly up to what each wants.
     let mut idents = of_kind(Kind::Ident);
     idents.sort_by_key(|&p| columns[keep[p]].priority);
+    // The cap gives way to long text only: without text, identifiers get their whole want
+    // by priority (a user name before a lower-priority key id).
+    let capped = keep.iter().any(|&c| columns[c].kind == Kind::Text);
     for group in idents.chunk_by(|&a, &b| columns[keep[a]].priority == columns[keep[b]].priority) {
-        share_evenly(group, |p| want_of(keep[p]), &mut widths, &mut spare);
+        let to = |p: usize| if capped { typical_of(keep[p]) } else { want_of(keep[p]) };
+        share_evenly(group, to, &mut widths, &mut spare);
     }
-    // Long text last, by priority, evenly within one (short words are whole already).
+    // Long text, by priority, evenly within one (short words are whole already).
     let mut texts = of_kind(Kind::Text);
     texts.sort_by_key(|&p| columns[keep[p]].priority);
     for group in texts.chunk_by(|&a, &b| columns[keep[a]].priority == columns[keep[b]].priority) {
+        share_evenly(group, |p| want_of(keep[p]), &mut widths, &mut spare);
+    }
+    // Then the rare long identifiers.
+    for group in idents.chunk_by(|&a, &b| columns[keep[a]].priority == columns[keep[b]].priority) {
         share_evenly(group, |p| want_of(keep[p]), &mut widths, &mut spare);
     }
     keep.iter()
@@ -1485,6 +1565,63 @@ mod tests {
         // A short column is whole at its floor; the spare room goes to the text.
         const D: &[Column] = &[col("OPEN", 4, 10, 0), text("DETAIL", 20, 1)];
         assert_eq!(fit_columns(D, &[9, 60], 50), vec![(0, 9), (1, 40)]);
+    }
+
+    #[test]
+    fn a_rare_long_identifier_is_cut_before_every_rows_text() {
+        // ROLE: most names need 29 cells, one SSO role 51; FINDINGS wants 40.
+        const C: &[Column] = &[ident("ACCOUNT", 8, 0), ident("ROLE", 8, 0), text("FINDINGS", 8, 0)];
+        let want = [22, 51, 40];
+        // Capped: FINDINGS whole, the long role cut.
+        assert_eq!(
+            fit_columns_capped(C, &want, &[22, 29, 40], 98),
+            vec![(0, 22), (1, 34), (2, 40)]
+        );
+        // Uncapped, the one long name starves the text.
+        assert_eq!(fit_columns(C, &want, 98), vec![(0, 22), (1, 51), (2, 23)]);
+        // With room for all, all are whole.
+        assert_eq!(
+            fit_columns_capped(C, &want, &[22, 29, 40], 120),
+            vec![(0, 22), (1, 51), (2, 40)]
+        );
+    }
+
+    #[test]
+    fn a_filter_sizes_columns_by_the_rows_it_shows() {
+        let mut t = Table::new(COLS, 0, Order::Asc);
+        t.set_rows(vec![row("a-very-long-name", Some(1)), row("bo", Some(22222))]);
+        assert_eq!(t.content_widths(), [16, 5, 21]);
+        t.set_filter("bo");
+        assert_eq!(t.content_widths(), [2, 5, 7]);
+        t.set_filter("");
+        assert_eq!(t.content_widths(), [16, 5, 21]);
+        // A broad filter that shows every row keeps the full widths.
+        t.set_filter("note");
+        assert_eq!(t.content_widths(), [16, 5, 21]);
+    }
+
+    #[test]
+    fn the_typical_width_of_an_identifier_fits_nine_rows_in_ten() {
+        let mut t = Table::new(COLS, 0, Order::Asc);
+        let mut rows: Vec<Row> = (0..9).map(|n| row(&format!("user{n}"), Some(n))).collect();
+        rows.push(row("a-very-long-user-name", Some(1)));
+        t.set_rows(rows);
+        assert_eq!(t.typical[0], 5);
+        assert_eq!(t.content[0], 21);
+    }
+
+    #[test]
+    fn rule_id_lists_are_cut_per_id() {
+        let s = "role-trusts-anyone role-trusts-outside-org";
+        assert_eq!(truncate_list(s, 50), s);
+        assert_eq!(truncate_list(s, 21), "role…nyone role…e-org");
+        assert_eq!(truncate_list("role-trusts-anyone", 8), "rol…yone");
+        // No room for 7 cells each: the rest are counted.
+        assert_eq!(truncate_list(s, 12), "role…yone +1");
+        assert_ne!(
+            truncate_list("role-trusts-anyone", 9),
+            truncate_list("role-trusts-outside-org", 9)
+        );
     }
 
     #[test]
