@@ -735,7 +735,12 @@ impl Table {
                 (true, Order::Desc) => "▼",
                 _ => "",
             };
-            let title = truncate(&format!("{}{mark}", col.title), w);
+            // The title without its sort mark rather than cut (the box title says the sort).
+            let title = if display_width(col.title) + u16::from(!mark.is_empty()) > w && display_width(col.title) == w {
+                col.title.to_owned()
+            } else {
+                truncate(&format!("{}{mark}", col.title), w)
+            };
             if col.right {
                 TCell::from(format!("{title:>width$}", width = usize::from(w)))
             } else {
@@ -1155,9 +1160,16 @@ pub fn fit_columns_capped(columns: &[Column], want: &[u16], typical: &[u16], wid
         let to = |p: usize| if capped { typical_of(keep[p]) } else { want_of(keep[p]) };
         share_evenly(group, to, &mut widths, &mut spare);
     }
-    // Long text, by priority, evenly within one (short words are whole already).
+    // Long text, by priority, evenly within one (short words are whole already); first
+    // each its title whole (`TRUSTED OUTSIDE`, not `TRUSTED OUTS…`).
     let mut texts = of_kind(Kind::Text);
     texts.sort_by_key(|&p| columns[keep[p]].priority);
+    for &p in &texts {
+        let title = u32::from(display_width(columns[keep[p]].title)).min(want_of(keep[p]));
+        let extra = title.saturating_sub(widths[p]).min(spare);
+        widths[p] += extra;
+        spare -= extra;
+    }
     for group in texts.chunk_by(|&a, &b| columns[keep[a]].priority == columns[keep[b]].priority) {
         share_evenly(group, |p| want_of(keep[p]), &mut widths, &mut spare);
     }
