@@ -334,7 +334,8 @@ pub struct Table {
     sort_col: usize,
     order: Order,
     filter: String,
-    /// Marked rows (by identity), drawn with a `●` before the first cell; set by the app.
+    /// Marked rows (by identity), drawn with a `●` after the severity marker, in a cell of
+    /// its own; set by the app.
     pub marks: std::collections::HashSet<RowId>,
     /// Per column, true when it is not drawn (every row of a scoped view shares its value);
     /// its cells still match the filter. Empty: every column drawn.
@@ -690,11 +691,12 @@ impl Table {
             })
             .collect();
         // A one-cell severity marker leads every row (readable without colour); while any
-        // row is marked, two more cells hold the mark (`‼ ●`), so a mark cuts no cell.
+        // row is marked, one more cell holds the mark (`‼●`), so a mark cuts no cell of its
+        // row (every row gives the one cell alike).
         let marker_w = match inner.width > MARKER_MIN_WIDTH {
             false => 0,
             true if self.marks.is_empty() => 1,
-            true => 3,
+            true => 2,
         };
         let drawn: Vec<usize> = (0..self.columns.len()).filter(|&c| !self.is_hidden(c)).collect();
         let drawn_columns: Vec<Column> = drawn.iter().map(|&c| self.columns[c]).collect();
@@ -787,8 +789,8 @@ impl Table {
                 _ if marker_w > 0 => vec![Span::raw(" ")],
                 _ => vec![],
             };
-            if marked && marker_w == 3 {
-                marker.push(Span::raw(" ●"));
+            if marked && marker_w == 2 {
+                marker.push(Span::raw("●"));
             }
             TRow::new(
                 std::iter::once(TCell::from(Line::from(marker))).chain(shown.iter().map(|&(c, w)| {
