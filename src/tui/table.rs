@@ -321,7 +321,8 @@ pub struct Table {
     /// widest value): one long SSO role name does not take the room of every row's text.
     typical: Vec<u16>,
     /// Widest value per column over the rows a filter shows (computed once per filter
-    /// change, only while a filter hides rows); `None`: [`Table::content`] applies.
+    /// change, only while a filter hides rows and shows at most [`VIEW_WIDTHS_MAX`]);
+    /// `None`: [`Table::content`] applies.
     view_content: Option<Vec<u16>>,
     sorted: Vec<usize>,
     view: Vec<usize>,
@@ -492,7 +493,13 @@ impl Table {
                 })
                 .collect()
         };
-        self.view_content = if terms.is_empty() || self.view.len() == self.rows.len() || self.view.is_empty() {
+        // A filter showing many rows keeps the full table's widths (its rows are nearly as
+        // varied): a keystroke on 100,000 rows does not measure them all.
+        self.view_content = if terms.is_empty()
+            || self.view.len() == self.rows.len()
+            || self.view.is_empty()
+            || self.view.len() > VIEW_WIDTHS_MAX
+        {
             None
         } else {
             Some(self.widths_of_view())
@@ -830,6 +837,9 @@ impl Table {
 /// How many cells longer than nine rows in ten an identifier's longest value must be to be
 /// cut in the middle before long text is (see [`fit_columns_capped`]).
 const OUTLIER: u16 = 10;
+
+/// Up to this many rows shown by a filter, the columns take the widths of the rows shown.
+const VIEW_WIDTHS_MAX: usize = 10_000;
 
 /// Below this inner width a table has no severity marker (every cell goes to the data).
 const MARKER_MIN_WIDTH: u16 = 20;
