@@ -280,7 +280,7 @@ fn journal_at_80_columns_shows_what_was_acted_on_and_where() {
     assert_eq!(rows.len(), 2, "{lines:#?}");
     for r in &rows {
         assert_eq!(cell(&header, r, "CREDENTIAL"), "AKIARZPUZDIKEQI35MC5", "{r}");
-        assert_eq!(cell(&header, r, "ACCOUNT"), "123456789012", "{r}");
+        assert_eq!(cell(&header, r, "ACCOUNT"), "acme-management", "{r}");
         assert_eq!(cell(&header, r, "USER"), "bob.departed", "{r}");
     }
 }
@@ -434,5 +434,165 @@ fn keys_at_80_columns_keep_account_key_and_status_whole_and_leave_no_blank_room(
             ["Active", "Inactive"].contains(&cell(&header, r, "STATUS").as_str()),
             "{r}"
         );
+    }
+}
+
+#[test]
+fn accounts_at_80_columns_show_every_severity_count() {
+    let app = app();
+    let lines = screen(&app, 80, 24);
+    insta::assert_snapshot!("accounts_80x24", lines.join("\n"));
+    let (header, rows) = table(&lines);
+    for title in ["CRIT", "HIGH", "MED", "LOW"] {
+        assert!(header.contains(title), "{title}: {header}");
+    }
+    // The counts of every account add up to the findings of its row in :findings.
+    let mut total = 0;
+    for r in &rows {
+        for title in ["CRIT", "HIGH", "MED", "LOW"] {
+            total += cell(&header, r, title)
+                .parse::<usize>()
+                .unwrap_or_else(|_| panic!("{title} in {r}"));
+        }
+    }
+    let findings: usize = app.store.accounts.iter().map(|e| e.findings.len()).sum();
+    assert_eq!(total, findings, "{lines:#?}");
+    // Every account told apart.
+    let names: std::collections::HashSet<String> = rows.iter().map(|r| cell(&header, r, "NAME")).collect();
+    assert_eq!(names.len(), 8, "{lines:#?}");
+}
+
+#[test]
+fn finding_groups_at_80_columns_show_every_severity_count() {
+    let mut app = app();
+    open(&mut app, "findings");
+    app.on_key(KeyEvent::from(KeyCode::Char('=')));
+    app.refresh();
+    // 70 columns: the rule ids and account names do not fit whole beside the counts.
+    for w in [70, 80] {
+        let lines = screen(&app, w, 24);
+        insta::assert_snapshot!(format!("finding_groups_{w}x24"), lines.join("\n"));
+        let (header, rows) = table(&lines);
+        for title in ["COUNT▼", "CRIT", "HIGH", "MED", "LOW"] {
+            assert!(header.contains(title), "{title}: {header}");
+        }
+        for r in rows.iter().filter(|r| !r.trim().is_empty()) {
+            let n = |t: &str| {
+                cell(&header, r, t)
+                    .parse::<usize>()
+                    .unwrap_or_else(|_| panic!("{t} in {r}"))
+            };
+            assert_eq!(n("COUNT▼"), n("CRIT") + n("HIGH") + n("MED") + n("LOW"), "{r}");
+        }
+    }
+}
+
+#[test]
+fn a_filtered_view_takes_the_widths_of_the_rows_it_shows() {
+    let mut app = app();
+    open(&mut app, "credentials");
+    app.on_key(KeyEvent::from(KeyCode::Char('/')));
+    for c in "kind:cert".chars() {
+        app.on_key(KeyEvent::from(KeyCode::Char(c)));
+    }
+    app.on_key(KeyEvent::from(KeyCode::Enter));
+    app.refresh();
+    let lines = screen(&app, 80, 24);
+    insta::assert_snapshot!("credentials_filtered_80x24", lines.join("\n"));
+    let (header, rows) = table(&lines);
+    assert_eq!(rows.len(), 1, "{lines:#?}");
+    // STATUS shown and the certificate id wider, now that the long names are not shown.
+    assert_eq!(cell(&header, &rows[0], "STATUS"), "Active", "{lines:#?}");
+    let id = cell(&header, &rows[0], "ID");
+    let (head, tail) = id.split_once('…').unwrap_or((&id, ""));
+    assert!(
+        CERT.starts_with(head) && CERT.ends_with(tail) && id.chars().count() >= 12,
+        "{id}"
+    );
+    // ACCOUNT as wide as the name shown (not the widest name of all rows).
+    let account = header.find("ACCOUNT").unwrap();
+    let user = header.find("USER").unwrap();
+    assert_eq!(user - account, "acme-data-platform ".len(), "{header}");
+}
+
+#[test]
+fn a_mark_takes_its_own_cells_and_cuts_no_name() {
+    let mut app = app();
+    open(&mut app, "keys");
+    let before = screen(&app, 80, 24);
+    app.on_key(KeyEvent::from(KeyCode::Char(' ')));
+    app.refresh();
+    let lines = screen(&app, 80, 24);
+    insta::assert_snapshot!("keys_marked_80x24", lines.join("\n"));
+    let (header, rows) = table(&lines);
+    assert!(rows[0].contains('●'), "{lines:#?}");
+    // The marked row's names read as in the unmarked rows of the same account and as
+    // before the mark (the mark has cells of its own).
+    let marked = cell(&header, &rows[0], "ACCOUNT");
+    assert_eq!(marked, "acme-management", "{lines:#?}");
+    for r in rows.iter().filter(|r| r.contains("acme-management")) {
+        assert_eq!(cell(&header, r, "ACCOUNT"), marked, "{r}");
+    }
+    let (header_before, rows_before) = table(&before);
+    assert_eq!(
+        cell(&header_before, &rows_before[0], "USER"),
+        cell(&header, &rows[0], "USER")
+    );
+}
+
+#[test]
+fn journal_names_the_account_and_its_detail_and_the_except_dialog_too() {
+    let mut app = app();
+    open(&mut app, "journal");
+    let wide = screen(&app, 200, 24);
+    let (header, rows) = table(&wide);
+    assert_eq!(cell(&header, &rows[0], "ACCOUNT"), "acme-management", "{wide:#?}");
+    assert_eq!(cell(&header, &rows[0], "ACCOUNT ID"), "123456789012", "{wide:#?}");
+    app.on_key(KeyEvent::from(KeyCode::Char('i')));
+    app.refresh();
+    let text = screen(&app, 80, 24).join("\n");
+    assert!(text.contains("acme-management (123456789012)"), "{text}");
+    // The exception dialog of a finding names its account.
+    let mut app = self::app();
+    open(&mut app, "findings");
+    app.on_key(KeyEvent::from(KeyCode::Down));
+    app.on_key(KeyEvent::from(KeyCode::Char('e')));
+    app.refresh();
+    let text = screen(&app, 100, 30).join("\n");
+    assert!(text.contains("Except"), "{text}");
+    let listed = text
+        .lines()
+        .find(|l| l.contains(" · ") && l.contains('('))
+        .unwrap_or_else(|| panic!("{text}"));
+    let named = ACCOUNTS
+        .iter()
+        .any(|(id, name)| listed.contains(&format!("{name} ({id})")));
+    assert!(named, "{listed}");
+}
+
+#[test]
+fn roles_at_100_columns_cut_the_one_long_role_not_the_titles_and_rules() {
+    let mut app = app();
+    open(&mut app, "roles");
+    let lines = screen(&app, 100, 30);
+    insta::assert_snapshot!("roles_100x30", lines.join("\n"));
+    let (header, rows) = table(&lines);
+    // Titles whole: the long SSO role name of one row gives way.
+    for title in ["TRUSTED OUTSIDE", "FINDINGS▼"] {
+        assert!(header.contains(title), "{title}: {header}");
+    }
+    let sso = rows.iter().find(|r| r.contains("AWSReservedSSO")).unwrap();
+    let role = cell(&header, sso, "ROLE");
+    assert!(role.contains('…') && role.ends_with("8f60"), "{role}");
+    // Every row's rule ids stay apart: each cell names its rule.
+    for (r, full) in rows.iter().zip(app.view().table.shown()) {
+        let rules = full.cells.last().unwrap().to_string();
+        let shown = cell(&header, r, "FINDINGS▼");
+        if rules == "-" {
+            continue;
+        }
+        let (head, tail) = shown.split_once('…').unwrap_or((&shown, ""));
+        assert!(rules.starts_with(head) && rules.ends_with(tail), "{shown} for {rules}");
+        assert!(shown == rules || tail.len() >= 3, "{shown} for {rules}: {lines:#?}");
     }
 }

@@ -765,7 +765,15 @@ pub fn build(id: &RowId, store: &Store, policy: &Policy, now: Timestamp, theme: 
                 theme,
             );
             d.field("operator", j.operator.clone(), theme);
-            d.field("account", j.account_id.to_string(), theme);
+            d.field(
+                "account",
+                format!(
+                    "{} ({})",
+                    super::views::account_name(store, &j.account_id),
+                    j.account_id
+                ),
+                theme,
+            );
             d.field("user", j.user.clone(), theme);
             // The credential acted on, kind and id: an access key, another kind of
             // credential, or (for disabling console access) the console password.

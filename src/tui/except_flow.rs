@@ -283,8 +283,9 @@ impl ExceptFlow {
         }
     }
 
-    /// Draws the open dialog (nothing when closed) centred in `area`.
-    pub fn render(&self, area: Rect, buf: &mut Buffer, theme: &Theme) {
+    /// Draws the open dialog (nothing when closed) centred in `area`; each finding names
+    /// its account by name and id (from `store`).
+    pub fn render(&self, area: Rect, buf: &mut Buffer, theme: &Theme, store: &Store) {
         let Some(form) = &self.form else { return };
         let n = form.targets.len();
         let title = format!(" Except {}? ", crate::text::plural(n, "finding", "findings"));
@@ -293,7 +294,13 @@ impl ExceptFlow {
             let key = id.access_key_id.as_ref().map(|k| format!(" · {k}")).unwrap_or_default();
             lines.push(Line::from(vec![
                 Span::styled(format!("{:<4} ", super::views::sev_label(*sev)), theme.severity(*sev)),
-                Span::raw(format!("{} · {} · {}{key}", id.rule, id.account_id, id.user)),
+                Span::raw(format!(
+                    "{} · {} ({}) · {}{key}",
+                    id.rule,
+                    super::views::account_name(store, &id.account_id),
+                    id.account_id,
+                    id.user
+                )),
             ]));
         }
         if n > LISTED {

@@ -50,7 +50,7 @@ pub const GROUP_COLUMNS: &[Column] = &[
     num("CRIT", 5, 1),
     num("HIGH", 5, 1),
     num("MED", 4, 1),
-    num("LOW", 4, 2),
+    num("LOW", 4, 1),
 ];
 
 /// The sort key of a group whose worst finding is `worst`, with `total` findings: the

@@ -111,7 +111,7 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     }
     app.write.render(area, buf, theme);
     app.bulk.render(area, buf, theme);
-    app.except.render(area, buf, theme);
+    app.except.render(area, buf, theme, &app.store);
 }
 
 /// Rows the accounts table needs to show every shown row: borders, header and at least one

@@ -49,6 +49,9 @@ pub struct Column {
     pub kind: Kind,
     /// Whether its cells carry a severity colour.
     pub badge: Badge,
+    /// Whether its cells are space-separated ids (rule ids): when cut, each id is cut in
+    /// the middle (`role-t…anyone role-t…-org`) so different ids stay different.
+    pub list: bool,
 }
 
 /// Which cells carry a severity colour. Rows themselves are never coloured by severity (a
@@ -68,6 +71,11 @@ impl Column {
     pub const fn badge(self, badge: Badge) -> Self {
         Column { badge, ..self }
     }
+
+    /// The same column holding space-separated ids (see [`Column::list`]).
+    pub const fn list(self) -> Self {
+        Column { list: true, ..self }
+    }
 }
 
 /// A short column (status words, dates): `min`..`max` cells by content.
@@ -80,6 +88,7 @@ pub const fn col(title: &'static str, min: u16, max: u16, priority: u8) -> Colum
         right: false,
         kind: Kind::Short,
         badge: Badge::None,
+        list: false,
     }
 }
 
@@ -93,6 +102,7 @@ pub const fn ident(title: &'static str, min: u16, priority: u8) -> Column {
         right: false,
         kind: Kind::Ident,
         badge: Badge::None,
+        list: false,
     }
 }
 
@@ -106,6 +116,7 @@ pub const fn text(title: &'static str, min: u16, priority: u8) -> Column {
         right: false,
         kind: Kind::Text,
         badge: Badge::None,
+        list: false,
     }
 }
 
@@ -119,6 +130,7 @@ pub const fn num(title: &'static str, min: u16, priority: u8) -> Column {
         right: true,
         kind: Kind::Num,
         badge: Badge::None,
+        list: false,
     }
 }
 
@@ -305,6 +317,13 @@ pub struct Table {
     haystacks: Haystacks,
     /// Widest value per column over all rows, in cells.
     content: Vec<u16>,
+    /// Per identifier column, the width nine rows in ten fit in (cells; other columns: their
+    /// widest value): one long SSO role name does not take the room of every row's text.
+    typical: Vec<u16>,
+    /// Widest value per column over the rows a filter shows (computed once per filter
+    /// change, only while a filter hides rows and shows at most [`VIEW_WIDTHS_MAX`]);
+    /// `None`: [`Table::content`] applies.
+    view_content: Option<Vec<u16>>,
     sorted: Vec<usize>,
     view: Vec<usize>,
     selected: usize,
@@ -316,7 +335,8 @@ pub struct Table {
     sort_col: usize,
     order: Order,
     filter: String,
-    /// Marked rows (by identity), drawn with a `●` before the first cell; set by the app.
+    /// Marked rows (by identity), drawn with a `●` after the severity marker, in a cell of
+    /// its own; set by the app.
     pub marks: std::collections::HashSet<RowId>,
     /// Per column, true when it is not drawn (every row of a scoped view shares its value);
     /// its cells still match the filter. Empty: every column drawn.
@@ -331,6 +351,8 @@ impl Table {
             rows: Vec::new(),
             haystacks: Haystacks::default(),
             content: Vec::new(),
+            typical: Vec::new(),
+            view_content: None,
             sorted: Vec::new(),
             view: Vec::new(),
             selected: 0,
@@ -367,11 +389,44 @@ impl Table {
         rows.shrink_to_fit();
         self.haystacks = Haystacks::default();
         let mut content = vec![0u16; self.columns.len()];
+        // Rows per width (up to 255 cells) of each identifier column.
+        let mut counts: Vec<Vec<u32>> = self
+            .columns
+            .iter()
+            .map(|c| {
+                if c.kind == Kind::Ident {
+                    vec![0; 256]
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
         for row in &rows {
-            for (w, cell) in content.iter_mut().zip(&row.cells) {
-                *w = (*w).max(display_width(cell));
+            for ((w, cell), n) in content.iter_mut().zip(&row.cells).zip(counts.iter_mut()) {
+                let cw = display_width(cell);
+                *w = (*w).max(cw);
+                if let Some(slot) = n.get_mut(usize::from(cw.min(255))) {
+                    *slot += 1;
+                }
             }
         }
+        self.typical = content
+            .iter()
+            .zip(&counts)
+            .map(|(&full, n)| {
+                if n.is_empty() {
+                    return full;
+                }
+                let need = (rows.len() * 9).div_ceil(10) as u32;
+                let mut seen = 0;
+                n.iter()
+                    .position(|&k| {
+                        seen += k;
+                        seen >= need
+                    })
+                    .map_or(full, |w| (w as u16).min(full))
+            })
+            .collect();
         self.content = content;
         self.rows = rows;
         self.resort();
@@ -438,6 +493,17 @@ impl Table {
                 })
                 .collect()
         };
+        // A filter showing many rows keeps the full table's widths (its rows are nearly as
+        // varied): a keystroke on 100,000 rows does not measure them all.
+        self.view_content = if terms.is_empty()
+            || self.view.len() == self.rows.len()
+            || self.view.is_empty()
+            || self.view.len() > VIEW_WIDTHS_MAX
+        {
+            None
+        } else {
+            Some(self.widths_of_view())
+        };
         let by_id = self
             .selected_id
             .as_ref()
@@ -449,6 +515,33 @@ impl Table {
         if by_id.is_some() || !self.moved {
             self.selected_id = self.selected_row().map(|r| r.id.clone());
         }
+    }
+
+    /// Widest value per column over the shown rows, in cells. Stops once every column is
+    /// as wide as over all rows (a broad filter on 100,000 rows reads a few rows only).
+    fn widths_of_view(&self) -> Vec<u16> {
+        let mut widths = vec![0u16; self.columns.len()];
+        let mut open = widths.len();
+        for &i in &self.view {
+            for (c, cell) in self.rows[i].cells.iter().enumerate().take(widths.len()) {
+                let full = self.content[c];
+                if widths[c] < full {
+                    widths[c] = widths[c].max(display_width(cell));
+                    if widths[c] >= full {
+                        open -= 1;
+                    }
+                }
+            }
+            if open == 0 {
+                break;
+            }
+        }
+        widths
+    }
+
+    /// Widest value per column of the rows shown (all rows without a filter), in cells.
+    pub fn content_widths(&self) -> &[u16] {
+        self.view_content.as_deref().unwrap_or(&self.content)
     }
 
     fn remember_selection(&mut self) {
@@ -601,21 +694,45 @@ impl Table {
             .iter()
             .enumerate()
             .map(|(c, col)| {
-                let mark = u16::from(c == self.sort_col);
-                let title = display_width(col.title) + mark;
-                title.max(self.content.get(c).copied().unwrap_or(0))
+                title_width(col, c == self.sort_col).max(self.content_widths().get(c).copied().unwrap_or(0))
             })
             .collect();
-        // A one-cell severity marker leads every row (readable without colour).
-        let marker_w = if inner.width > MARKER_MIN_WIDTH { 1 } else { 0 };
+        // A one-cell severity marker leads every row (readable without colour); while any
+        // row is marked, one more cell holds the mark (`‼●`), so a mark cuts no cell of its
+        // row (every row gives the one cell alike).
+        let marker_w = match inner.width > MARKER_MIN_WIDTH {
+            false => 0,
+            true if self.marks.is_empty() => 1,
+            true => 2,
+        };
         let drawn: Vec<usize> = (0..self.columns.len()).filter(|&c| !self.is_hidden(c)).collect();
         let drawn_columns: Vec<Column> = drawn.iter().map(|&c| self.columns[c]).collect();
         let drawn_want: Vec<u16> = drawn.iter().map(|&c| want[c]).collect();
-        let shown: Vec<(usize, u16)> =
-            fit_columns(&drawn_columns, &drawn_want, inner.width.saturating_sub(marker_w * 2))
-                .into_iter()
-                .map(|(i, w)| (drawn[i], w))
-                .collect();
+        // An identifier whose rare values are far longer (by OUTLIER cells) than nine rows
+        // in ten need first gets what those need (with its title), the rest after the long
+        // text; a few cells more are not worth cutting a name for.
+        let drawn_typical: Vec<u16> = drawn
+            .iter()
+            .map(|&c| {
+                let typical = self.typical.get(c).copied().unwrap_or(want[c]);
+                let typical = typical.max(title_width(&self.columns[c], c == self.sort_col));
+                if want[c].saturating_sub(typical) >= OUTLIER {
+                    typical
+                } else {
+                    want[c]
+                }
+            })
+            .collect();
+        let marker_room = if marker_w > 0 { marker_w + 1 } else { 0 };
+        let shown: Vec<(usize, u16)> = fit_columns_capped(
+            &drawn_columns,
+            &drawn_want,
+            &drawn_typical,
+            inner.width.saturating_sub(marker_room),
+        )
+        .into_iter()
+        .map(|(i, w)| (drawn[i], w))
+        .collect();
         let widths: Vec<Constraint> = std::iter::once(Constraint::Length(marker_w))
             .chain(shown.iter().map(|&(_, w)| Constraint::Length(w)))
             .collect();
@@ -627,7 +744,12 @@ impl Table {
                 (true, Order::Desc) => "▼",
                 _ => "",
             };
-            let title = truncate(&format!("{}{mark}", col.title), w);
+            // The title without its sort mark rather than cut (the box title says the sort).
+            let title = if display_width(col.title) + u16::from(!mark.is_empty()) > w && display_width(col.title) == w {
+                col.title.to_owned()
+            } else {
+                truncate(&format!("{}{mark}", col.title), w)
+            };
             if col.right {
                 TCell::from(format!("{title:>width$}", width = usize::from(w)))
             } else {
@@ -668,26 +790,23 @@ impl Table {
             if marked {
                 style = style.add_modifier(ratatui::style::Modifier::BOLD);
             }
-            let marker = match row.severity {
-                _ if row.failed && marker_w > 0 => TCell::from(Span::styled(FAILED_MARKER, theme.error())),
-                Some(sev) if marker_w > 0 => TCell::from(Span::styled(marker_glyph(sev), theme.severity(sev))),
-                _ => TCell::from(""),
+            let mut marker = match row.severity {
+                _ if row.failed && marker_w > 0 => vec![Span::styled(FAILED_MARKER, theme.error())],
+                Some(sev) if marker_w > 0 => vec![Span::styled(marker_glyph(sev), theme.severity(sev))],
+                _ if marker_w > 0 => vec![Span::raw(" ")],
+                _ => vec![],
             };
+            if marked && marker_w == 2 {
+                marker.push(Span::raw("●"));
+            }
             TRow::new(
-                std::iter::once(marker).chain(shown.iter().enumerate().map(|(n, &(c, w))| {
+                std::iter::once(TCell::from(Line::from(marker))).chain(shown.iter().map(|&(c, w)| {
                     let col = &self.columns[c];
                     let raw = row.cells.get(c).map(CompactString::as_str).unwrap_or_default();
-                    let with_mark;
-                    let raw = if marked && n == 0 {
-                        with_mark = format!("● {raw}");
-                        with_mark.as_str()
-                    } else {
-                        raw
-                    };
-                    let text = if col.kind == Kind::Ident {
-                        truncate_middle(raw, w)
-                    } else {
-                        truncate(raw, w)
+                    let text = match col.kind {
+                        Kind::Ident => truncate_middle(raw, w),
+                        _ if col.list => truncate_list(raw, w),
+                        _ => truncate(raw, w),
                     };
                     let text = if col.right {
                         format!("{text:>width$}", width = usize::from(w))
@@ -714,6 +833,13 @@ impl Table {
             .render(inner, buf);
     }
 }
+
+/// How many cells longer than nine rows in ten an identifier's longest value must be to be
+/// cut in the middle before long text is (see [`fit_columns_capped`]).
+const OUTLIER: u16 = 10;
+
+/// Up to this many rows shown by a filter, the columns take the widths of the rows shown.
+const VIEW_WIDTHS_MAX: usize = 10_000;
 
 /// Below this inner width a table has no severity marker (every cell goes to the data).
 const MARKER_MIN_WIDTH: u16 = 20;
@@ -946,6 +1072,18 @@ fn scroll_top(current: usize, height: usize, selected: usize, len: usize) -> usi
 /// identifier is cut only when every other column is at most as wide as its content; room
 /// nobody wants stays blank at the right.
 pub fn fit_columns(columns: &[Column], want: &[u16], width: u16) -> Vec<(usize, u16)> {
+    fit_columns_capped(columns, want, want, width)
+}
+
+/// [`fit_columns`] where an identifier first gets `typical[c]` (what most of its values
+/// need, at most `want[c]`), then the long text its room, then the identifier the rest up
+/// to `want[c]`: a rare long value (one SSO role name of 51 cells) is cut in the middle
+/// before the text of every row is (only while a long-text column is shown).
+pub fn fit_columns_capped(columns: &[Column], want: &[u16], typical: &[u16], width: u16) -> Vec<(usize, u16)> {
+    let typical_of = |c: usize| -> u32 {
+        let w = u32::from(want.get(c).copied().unwrap_or(0)).max(1);
+        u32::from(typical.get(c).copied().unwrap_or(u16::MAX)).clamp(1, w)
+    };
     let want_of = |c: usize| -> u32 {
         let w = u32::from(want.get(c).copied().unwrap_or(0)).max(1);
         match columns[c].kind {
@@ -1027,13 +1165,28 @@ pub fn fit_columns(columns: &[Column], want: &[u16], width: u16) -> Vec<(usize, 
     // Identifiers: by priority; within one priority, evenly up to what each wants.
     let mut idents = of_kind(Kind::Ident);
     idents.sort_by_key(|&p| columns[keep[p]].priority);
+    // The cap gives way to long text only: without text, identifiers get their whole want
+    // by priority (a user name before a lower-priority key id).
+    let capped = keep.iter().any(|&c| columns[c].kind == Kind::Text);
     for group in idents.chunk_by(|&a, &b| columns[keep[a]].priority == columns[keep[b]].priority) {
-        share_evenly(group, |p| want_of(keep[p]), &mut widths, &mut spare);
+        let to = |p: usize| if capped { typical_of(keep[p]) } else { want_of(keep[p]) };
+        share_evenly(group, to, &mut widths, &mut spare);
     }
-    // Long text last, by priority, evenly within one (short words are whole already).
+    // Long text, by priority, evenly within one (short words are whole already); first
+    // each its title whole (`TRUSTED OUTSIDE`, not `TRUSTED OUTS…`).
     let mut texts = of_kind(Kind::Text);
     texts.sort_by_key(|&p| columns[keep[p]].priority);
+    for &p in &texts {
+        let title = u32::from(display_width(columns[keep[p]].title)).min(want_of(keep[p]));
+        let extra = title.saturating_sub(widths[p]).min(spare);
+        widths[p] += extra;
+        spare -= extra;
+    }
     for group in texts.chunk_by(|&a, &b| columns[keep[a]].priority == columns[keep[b]].priority) {
+        share_evenly(group, |p| want_of(keep[p]), &mut widths, &mut spare);
+    }
+    // Then the rare long identifiers.
+    for group in idents.chunk_by(|&a, &b| columns[keep[a]].priority == columns[keep[b]].priority) {
         share_evenly(group, |p| want_of(keep[p]), &mut widths, &mut spare);
     }
     keep.iter()
@@ -1096,6 +1249,44 @@ pub fn truncate(s: &str, width: u16) -> String {
     }
     out.push('…');
     out
+}
+
+/// Width of `col`'s title in cells, with the sort mark (`▼`) when it is sorted by.
+fn title_width(col: &Column, sorted: bool) -> u16 {
+    display_width(col.title) + u16::from(sorted)
+}
+
+/// Cuts a space-separated list of ids (`role-trusts-anyone key-unused`) to `width` cells:
+/// each id cut in the middle to an equal share (at least 7 cells), so different ids stay
+/// different; the ids with no room are counted (`+2`).
+pub fn truncate_list(s: &str, width: u16) -> String {
+    if s.width() <= usize::from(width) {
+        return s.to_owned();
+    }
+    let items: Vec<&str> = s.split(' ').filter(|i| !i.is_empty()).collect();
+    let width = usize::from(width);
+    for shown in (1..=items.len()).rev() {
+        let rest = items.len() - shown;
+        let suffix = if rest > 0 { format!(" +{rest}") } else { String::new() };
+        let room = width.saturating_sub(suffix.len() + shown - 1);
+        let share = room / shown;
+        if share >= 7 || shown == 1 {
+            let mut extra = room - share * shown;
+            let mut out: Vec<String> = Vec::new();
+            for item in &items[..shown] {
+                let w = share + usize::from(extra > 0);
+                extra = extra.saturating_sub(1);
+                out.push(truncate_middle(item, w as u16));
+            }
+            let out = out.join(" ") + &suffix;
+            return if out.width() <= width {
+                out
+            } else {
+                truncate(s, width as u16)
+            };
+        }
+    }
+    truncate(s, width as u16)
 }
 
 /// Cuts `s` to `width` display cells by dropping its middle (`acme-sa…research`): names
@@ -1398,6 +1589,63 @@ mod tests {
         // A short column is whole at its floor; the spare room goes to the text.
         const D: &[Column] = &[col("OPEN", 4, 10, 0), text("DETAIL", 20, 1)];
         assert_eq!(fit_columns(D, &[9, 60], 50), vec![(0, 9), (1, 40)]);
+    }
+
+    #[test]
+    fn a_rare_long_identifier_is_cut_before_every_rows_text() {
+        // ROLE: most names need 29 cells, one SSO role 51; FINDINGS wants 40.
+        const C: &[Column] = &[ident("ACCOUNT", 8, 0), ident("ROLE", 8, 0), text("FINDINGS", 8, 0)];
+        let want = [22, 51, 40];
+        // Capped: FINDINGS whole, the long role cut.
+        assert_eq!(
+            fit_columns_capped(C, &want, &[22, 29, 40], 98),
+            vec![(0, 22), (1, 34), (2, 40)]
+        );
+        // Uncapped, the one long name starves the text.
+        assert_eq!(fit_columns(C, &want, 98), vec![(0, 22), (1, 51), (2, 23)]);
+        // With room for all, all are whole.
+        assert_eq!(
+            fit_columns_capped(C, &want, &[22, 29, 40], 120),
+            vec![(0, 22), (1, 51), (2, 40)]
+        );
+    }
+
+    #[test]
+    fn a_filter_sizes_columns_by_the_rows_it_shows() {
+        let mut t = Table::new(COLS, 0, Order::Asc);
+        t.set_rows(vec![row("a-very-long-name", Some(1)), row("bo", Some(22222))]);
+        assert_eq!(t.content_widths(), [16, 5, 21]);
+        t.set_filter("bo");
+        assert_eq!(t.content_widths(), [2, 5, 7]);
+        t.set_filter("");
+        assert_eq!(t.content_widths(), [16, 5, 21]);
+        // A broad filter that shows every row keeps the full widths.
+        t.set_filter("note");
+        assert_eq!(t.content_widths(), [16, 5, 21]);
+    }
+
+    #[test]
+    fn the_typical_width_of_an_identifier_fits_nine_rows_in_ten() {
+        let mut t = Table::new(COLS, 0, Order::Asc);
+        let mut rows: Vec<Row> = (0..9).map(|n| row(&format!("user{n}"), Some(n))).collect();
+        rows.push(row("a-very-long-user-name", Some(1)));
+        t.set_rows(rows);
+        assert_eq!(t.typical[0], 5);
+        assert_eq!(t.content[0], 21);
+    }
+
+    #[test]
+    fn rule_id_lists_are_cut_per_id() {
+        let s = "role-trusts-anyone role-trusts-outside-org";
+        assert_eq!(truncate_list(s, 50), s);
+        assert_eq!(truncate_list(s, 21), "role…nyone role…e-org");
+        assert_eq!(truncate_list("role-trusts-anyone", 8), "rol…yone");
+        // No room for 7 cells each: the rest are counted.
+        assert_eq!(truncate_list(s, 12), "role…yone +1");
+        assert_ne!(
+            truncate_list("role-trusts-anyone", 9),
+            truncate_list("role-trusts-outside-org", 9)
+        );
     }
 
     #[test]

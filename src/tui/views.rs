@@ -406,7 +406,7 @@ impl ViewKind {
                         .map(move |f| finding_row(e, f, store.triage.get(&crate::triage::FindingId::of(f)), now))
                 })
                 .collect(),
-            Self::Journal => store.journal.iter().map(journal_row).collect(),
+            Self::Journal => store.journal.iter().map(|j| journal_row(store, j)).collect(),
             Self::FindingGroups(by) => super::groups::group_rows(store, *by),
             Self::FindingsIn(rule, account) => store
                 .accounts
@@ -476,8 +476,10 @@ const ACCOUNT_COLUMNS: &[Column] = &[
     num("NOMFA", 5, 3),
     num("CRIT", 4, 1).badge(Badge::Count(Severity::Critical)),
     num("HIGH", 4, 1).badge(Badge::Count(Severity::High)),
-    num("MED", 3, 2).badge(Badge::Count(Severity::Medium)),
-    num("LOW", 3, 4).badge(Badge::Count(Severity::Low)),
+    // Severity counts are all shown (they add up to the findings): an identifier is cut or
+    // a less important column goes before one of them.
+    num("MED", 3, 1).badge(Badge::Count(Severity::Medium)),
+    num("LOW", 3, 1).badge(Badge::Count(Severity::Low)),
 ];
 
 const USER_COLUMNS: &[Column] = &[
@@ -504,7 +506,7 @@ const KEY_COLUMNS: &[Column] = &[
     col("LAST USED", 8, 10, 1),
     ident("SERVICE", 4, 3),
     ident("REGION", 6, 4),
-    text("FINDINGS", 8, 2).badge(Badge::Row),
+    text("FINDINGS", 8, 2).badge(Badge::Row).list(),
 ];
 
 // A signing certificate's id is 32 characters: it is cut (in the middle, so ids stay apart)
@@ -517,7 +519,7 @@ const CREDENTIAL_COLUMNS: &[Column] = &[
     col("STATUS", 8, 8, 2),
     num("AGE", 5, 0),
     col("LAST USE / EXPIRY", 10, 20, 2),
-    text("FINDINGS", 8, 3).badge(Badge::Row),
+    text("FINDINGS", 8, 3).badge(Badge::Row).list(),
 ];
 
 /// The rules about a user's console password (it carries no credential id).
@@ -664,7 +666,10 @@ const JOURNAL_COLUMNS: &[Column] = &[
     col("TIME (UTC)", 19, 19, 2),
     col("ACTION", 10, 10, 0),
     col("RESULT", 11, 11, 0).badge(Badge::Row),
-    ident("ACCOUNT", 12, 0),
+    // The account's name (its id when the store does not know it), the id beside it where
+    // there is room.
+    ident("ACCOUNT", 8, 0),
+    ident("ACCOUNT ID", 12, 3),
     ident("USER", 8, 0),
     ident("CREDENTIAL", 12, 0),
     ident("REQUEST ID", 10, 3),
@@ -782,7 +787,7 @@ const ROLE_COLUMNS: &[Column] = &[
     col("LAST USED", 8, 10, 2),
     ident("REGION", 6, 5),
     text("TRUSTED OUTSIDE", 13, 1),
-    text("FINDINGS", 8, 0).badge(Badge::Row),
+    text("FINDINGS", 8, 0).badge(Badge::Row).list(),
 ];
 
 /// `:roles`: every role of every account whose roles were read: account, role, created
@@ -1338,7 +1343,16 @@ fn finding_row(e: &AccountEntry, f: &Finding, t: Option<&crate::triage::Triage>,
     )
 }
 
-fn journal_row(j: &crate::journal::Entry) -> Row {
+/// The name of account `id` in `store` (its id when the store does not know it).
+pub fn account_name(store: &Store, id: &AccountId) -> String {
+    store
+        .entry(id)
+        .map(|e| e.account.name.clone())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| id.to_string())
+}
+
+fn journal_row(store: &Store, j: &crate::journal::Entry) -> Row {
     use crate::journal::{ActionResult as R, Phase};
     let result = match (j.phase, j.result) {
         (Phase::Intent, _) => "intent",
@@ -1357,6 +1371,7 @@ fn journal_row(j: &crate::journal::Entry) -> Row {
         ),
         (j.action.journal_name().into(), SortKey::Text),
         (result.into(), SortKey::Text),
+        (account_name(store, &j.account_id), SortKey::Text),
         (j.account_id.to_string(), SortKey::Text),
         (j.user.clone(), SortKey::Text),
         (
