@@ -310,3 +310,22 @@ fn a_role_findings_threshold_is_a_field_of_the_role_not_a_trusted_principal() {
         ["aws       222222222222 — in the organization, no condition"]
     );
 }
+
+#[test]
+fn e_on_a_role_finding_opens_the_exception_dialog() {
+    let mut app = app();
+    command(&mut app, "findings");
+    app.view_select(&RowId::Finding(
+        AccountId::parse("111111111111").unwrap(),
+        "deploy".into(),
+        None,
+        "role-unused",
+    ));
+    press(&mut app, Action::Except);
+    let said = app.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default();
+    assert!(
+        app.except.form().is_some(),
+        "the dialog opens for a role finding (said: {said})"
+    );
+    assert!(!said.contains("not in the latest scan"), "{said}");
+}

@@ -586,24 +586,22 @@ impl App {
         } else {
             marked
         };
-        let current: std::collections::HashMap<FindingId, crate::audit::Severity> = self
-            .store
-            .accounts
-            .iter()
-            .flat_map(|e| &e.findings)
-            .map(|f| (FindingId::of(f), f.severity))
-            .collect();
         let mut targets = Vec::new();
         let mut left_out = Vec::new();
         for id in ids {
             let RowId::Finding(account, user, key, rule) = id else {
                 continue;
             };
-            let found = current.iter().find(|(f, _)| {
-                f.account_id == account && f.user == user && f.access_key_id == key && f.rule.id() == rule
-            });
+            // Matched on the finding itself, as its row was made: a finding's `FindingId`
+            // holds a role's or other credential's id where its row holds none.
+            let found = self
+                .store
+                .entry(&account)
+                .into_iter()
+                .flat_map(|e| &e.findings)
+                .find(|f| f.user == user && f.access_key_id == key && f.rule.id() == rule);
             match found {
-                Some((f, sev)) => targets.push((f.clone(), *sev)),
+                Some(f) => targets.push((FindingId::of(f), f.severity)),
                 None => left_out.push(format!("{rule} of {user} is not in the latest scan (resolved?)")),
             }
         }
