@@ -287,14 +287,50 @@ impl Row {
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
 enum Resolved<'a> {
     Num(i64),
-    Text(std::borrow::Cow<'a, str>),
+    Text(Lower<'a>),
 }
 
-fn lowercase(s: &str) -> std::borrow::Cow<'_, str> {
+/// A cell's text lowercased: borrowed when it already is, else a compact string (inline up
+/// to 24 bytes, so sorting 100,000 access key ids allocates nothing).
+enum Lower<'a> {
+    Borrowed(&'a str),
+    Owned(CompactString),
+}
+
+impl Lower<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            Lower::Borrowed(s) => s,
+            Lower::Owned(s) => s,
+        }
+    }
+}
+
+impl PartialEq for Lower<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Lower<'_> {}
+
+impl PartialOrd for Lower<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Lower<'_> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+fn lowercase(s: &CompactString) -> Lower<'_> {
     if s.bytes().any(|b| b.is_ascii_uppercase()) || !s.is_ascii() {
-        std::borrow::Cow::Owned(s.to_lowercase())
+        Lower::Owned(s.to_lowercase())
     } else {
-        std::borrow::Cow::Borrowed(s)
+        Lower::Borrowed(s)
     }
 }
 
