@@ -11,15 +11,10 @@ use keytriage::journal::{ActionResult, Entry, Phase};
 use keytriage::model::*;
 use keytriage::scan::ScanEvent;
 use keytriage::tui::app::App;
-use keytriage::tui::keymap::{Action, KEYMAP};
-use keytriage::tui::render;
-use keytriage::tui::theme::Theme;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 
 mod fixture;
 
-use fixture::{account, key, now, root_ok, user};
+use fixture::{account, key, lines as screen, now, open, root_ok, user};
 
 const ACCOUNTS: [(&str, &str); 8] = [
     ("123456789012", "acme-management"),
@@ -158,26 +153,6 @@ fn app() -> App {
     app.store.journal = vec![line(Phase::Intent, None), line(Phase::Outcome, Some(ActionResult::Ok))];
     app.refresh();
     app
-}
-
-/// Opens a view by its `:` command, through the keymap.
-fn open(app: &mut App, name: &str) {
-    let command = KEYMAP.iter().find(|b| b.action == Action::Command).unwrap();
-    app.on_key(KeyEvent::from(command.keys[0]));
-    for c in name.chars() {
-        app.on_key(KeyEvent::from(KeyCode::Char(c)));
-    }
-    app.on_key(KeyEvent::from(KeyCode::Enter));
-    app.refresh();
-}
-
-fn screen(app: &App, w: u16, h: u16) -> Vec<String> {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| render::draw(app, &Theme { no_color: true }, f)).unwrap();
-    let buf = t.backend().buffer();
-    (0..h)
-        .map(|y| (0..w).map(|x| buf[(x, y)].symbol()).collect::<String>())
-        .collect()
 }
 
 /// The table's header and body rows (inside the borders), without blank rows.

@@ -9,17 +9,13 @@ use keytriage::audit::Policy;
 use keytriage::model::*;
 use keytriage::scan::ScanEvent;
 use keytriage::tui::app::{App, Mode};
-use keytriage::tui::keymap::{Action, KEYMAP};
-use keytriage::tui::render;
+use keytriage::tui::keymap::Action;
 use keytriage::tui::table::RowId;
-use keytriage::tui::theme::Theme;
 use keytriage::tui::views::ViewKind;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 
 mod fixture;
 
-use fixture::{account, key, now, root_ok, user};
+use fixture::{account, key, lines as screen, now, open, press, root_ok, user};
 
 const WEB: &str = "338553121867";
 const RESEARCH: &str = "783651376444";
@@ -139,30 +135,6 @@ fn app() -> App {
     let names: Vec<String> = accounts().into_iter().map(|a| a.name).collect();
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     app_with(&names, true)
-}
-
-fn press(app: &mut App, action: Action) {
-    let b = KEYMAP.iter().find(|b| b.action == action).expect("action is bound");
-    app.on_key(KeyEvent::from(b.keys[0]));
-    app.refresh();
-}
-
-fn open(app: &mut App, name: &str) {
-    press(app, Action::Command);
-    for c in name.chars() {
-        app.on_key(KeyEvent::from(KeyCode::Char(c)));
-    }
-    app.on_key(KeyEvent::from(KeyCode::Enter));
-    app.refresh();
-}
-
-fn screen(app: &App, w: u16, h: u16) -> Vec<String> {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| render::draw(app, &Theme { no_color: true }, f)).unwrap();
-    let buf = t.backend().buffer();
-    (0..h)
-        .map(|y| (0..w).map(|x| buf[(x, y)].symbol()).collect::<String>())
-        .collect()
 }
 
 fn id(s: &str) -> AccountId {
