@@ -23,17 +23,7 @@ mod fixture;
 use fixture::{events, key, now};
 
 fn app() -> App {
-    let mut app = App::new(
-        Policy::default(),
-        now(),
-        "arn:aws:iam::111111111111:user/operator".into(),
-        false,
-    );
-    for e in events() {
-        app.on_scan_event(e);
-    }
-    app.refresh();
-    app
+    fixture::app_of(events(), false)
 }
 
 /// The first key bound to `action` in the keymap (never hard-coded in tests).
@@ -1964,22 +1954,15 @@ fn rotations_app() -> App {
             ],
         ),
     ];
-    let mut app = App::new(
-        Policy::default(),
-        now(),
-        "arn:aws:iam::111111111111:user/operator".into(),
-        true,
-    );
-    for mut e in events() {
+    let events = events().into_iter().map(|mut e| {
         if let ScanEvent::AccountDone { scan, .. } = &mut e
             && scan.account.id == sandbox
         {
             scan.users = users.clone();
         }
-        app.on_scan_event(e);
-    }
-    app.refresh();
-    app
+        e
+    });
+    fixture::app_of(events, true)
 }
 
 // See: issue 12, rotations in progress across the org.

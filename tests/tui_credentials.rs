@@ -65,22 +65,15 @@ fn bedrock() -> Credential {
 /// The fixture organization, where alice (console password used yesterday, no MFA) also has
 /// an old SSH key, a signing certificate expiring in 12 days and a Bedrock API key.
 fn app(write: bool) -> App {
-    let mut app = App::new(
-        Policy::default(),
-        now(),
-        "arn:aws:iam::111111111111:user/operator".into(),
-        write,
-    );
-    for mut e in events() {
+    let events = events().into_iter().map(|mut e| {
         if let ScanEvent::AccountDone { scan, .. } = &mut e
             && let Some(alice) = scan.users.iter_mut().find(|u| u.name == "alice")
         {
             alice.credentials = vec![ssh(), cert(), bedrock()];
         }
-        app.on_scan_event(e);
-    }
-    app.refresh();
-    app
+        e
+    });
+    fixture::app_of(events, write)
 }
 
 fn key_for(action: Action) -> KeyEvent {

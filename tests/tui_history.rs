@@ -3,7 +3,7 @@
 //! read-only session.
 
 use crossterm::event::{KeyCode, KeyEvent};
-use keytriage::audit::{Policy, Severity};
+use keytriage::audit::Severity;
 use keytriage::journal::{ActionResult, Journal, Phase};
 use keytriage::model::KeyAction;
 use keytriage::tui::app::{App, Effect, WriteEvent};
@@ -17,21 +17,15 @@ use std::path::{Path, PathBuf};
 
 mod fixture;
 
-use fixture::{events, now};
-
-const OPERATOR: &str = "arn:aws:iam::111111111111:user/operator";
+use fixture::{OPERATOR, events, now};
 
 const EXISTING: &str = "# accepted risks — reviewed every month by the security team\n\n\
 [[exception]]\nrule = \"inactive-key\"   # kept for the audit\naccount = \"111111111111\"\n\
 user = \"bob\"\nreason = \"decommission ticket 42\"\napproved_by = \"carol\"\nexpires = 2027-01-15\n";
 
 fn app(write: bool, path: &Path) -> App {
-    let mut app = App::new(Policy::default(), now(), OPERATOR.into(), write);
-    for e in events() {
-        app.on_scan_event(e);
-    }
+    let mut app = fixture::app_of(events(), write);
     app.except.path = Some(path.to_path_buf());
-    app.refresh();
     app
 }
 

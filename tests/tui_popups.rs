@@ -6,11 +6,11 @@
 //! two CRIT ones, in the order the rules report them).
 
 use crossterm::event::{KeyCode, KeyEvent};
-use keytriage::audit::{Policy, ROOT_USER};
+use keytriage::audit::ROOT_USER;
 use keytriage::model::*;
 use keytriage::scan::ScanEvent;
 use keytriage::tui::app::App;
-use keytriage::tui::keymap::{Action, KEYMAP};
+use keytriage::tui::keymap::Action;
 use keytriage::tui::render;
 use keytriage::tui::table::RowId;
 use keytriage::tui::theme::Theme;
@@ -19,7 +19,7 @@ use ratatui::backend::TestBackend;
 
 mod fixture;
 
-use fixture::{events, now};
+use fixture::{events, now, press};
 
 fn prod() -> AccountId {
     AccountId::parse("111111111111").unwrap()
@@ -28,13 +28,7 @@ fn prod() -> AccountId {
 /// The fixture's organization; prod-payments' root user also has an active signing
 /// certificate, uploaded 1900 days ago.
 fn app() -> App {
-    let mut app = App::new(
-        Policy::default(),
-        now(),
-        "arn:aws:iam::111111111111:user/operator".into(),
-        true,
-    );
-    for mut e in events() {
+    let events = events().into_iter().map(|mut e| {
         if let ScanEvent::AccountDone { scan, .. } = &mut e
             && scan.account.id == prod()
             && let Some(root) = scan.root.as_mut()
@@ -44,16 +38,9 @@ fn app() -> App {
                 uploaded: Some(now() - chrono::Duration::days(1900)),
             });
         }
-        app.on_scan_event(e);
-    }
-    app.refresh();
-    app
-}
-
-fn press(app: &mut App, action: Action) {
-    let b = KEYMAP.iter().find(|b| b.action == action).expect("action is bound");
-    app.on_key(KeyEvent::from(b.keys[0]));
-    app.refresh();
+        e
+    });
+    fixture::app_of(events, true)
 }
 
 fn type_text(app: &mut App, text: &str) {

@@ -7,7 +7,7 @@ use keytriage::audit::Policy;
 use keytriage::model::*;
 use keytriage::scan::ScanEvent;
 use keytriage::tui::app::{App, Mode};
-use keytriage::tui::keymap::{Action, KEYMAP};
+use keytriage::tui::keymap::Action;
 use keytriage::tui::render;
 use keytriage::tui::table::RowId;
 use keytriage::tui::theme::Theme;
@@ -17,7 +17,7 @@ use ratatui::backend::TestBackend;
 
 mod fixture;
 
-use fixture::{account, now, root_ok, user};
+use fixture::{account, now, press, root_ok, user};
 
 fn role(name: &str, path: &str, age: i64, used: Option<(i64, &str)>, trust: &str) -> Role {
     let own = AccountId::parse("111111111111").unwrap();
@@ -88,13 +88,7 @@ fn app() -> App {
     ]);
     let mut dev_scan = AccountScan::ok(dev.clone(), root_ok(), vec![], vec![]);
     dev_scan.roles = Some(vec![role("public-demo", "/", 100, None, &trust(r#""*""#, ""))]);
-    let mut app = App::new(
-        Policy::default(),
-        now(),
-        "arn:aws:iam::111111111111:user/operator".into(),
-        false,
-    );
-    for e in [
+    let events = [
         ScanEvent::Discovered {
             scan_id: 1,
             organization: None,
@@ -111,17 +105,8 @@ fn app() -> App {
             scan: Box::new(dev_scan),
         },
         ScanEvent::Finished { scan_id: 1 },
-    ] {
-        app.on_scan_event(e);
-    }
-    app.refresh();
-    app
-}
-
-fn press(app: &mut App, action: Action) {
-    let b = KEYMAP.iter().find(|b| b.action == action).expect("action is bound");
-    app.on_key(b.keys[0].into());
-    app.refresh();
+    ];
+    fixture::app_of(events, false)
 }
 
 fn command(app: &mut App, cmd: &str) {
